@@ -1,0 +1,70 @@
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import type { Command } from 'commander';
+import ort from 'onnxruntime-node';
+import { modelSearchDirs, tandemHome } from '../../engine/node/paths.js';
+import { acceleratorPrecheck, physicalCores, platformAccelerator, probeGpu } from '../../inference/device.js';
+import type { CliContext } from '../cli-context.js';
+import { listInstalledModels } from '../../models/installed-models.js';
+
+export interface DoctorReport {
+  node: string;
+  platform: string;
+  cpus: { logical: number; physical: number };
+  memoryGiB: number;
+  onnxruntime: string;
+  providers: Array<{ name: string; bundled: boolean }>;
+  accelerator: { name: string | null; usable: boolean; reason: string | null };
+  gpu: ReturnType<typeof probeGpu>;
+  tandemHome: string;
+  modelDirs: string[];
+  models: Array<{ id: string; dir: string; variants: string[] }>;
+}
+
+export function doctorReport(env: NodeJS.ProcessEnv): DoctorReport {
+  const req = createRequire(import.meta.url);
+  const ortVersion = (req('onnxruntime-node/package.json') as { version: string }).version;
+  const acc = platformAccelerator();
+  const why = acc ? acceleratorPrecheck(acc) : 'no accelerator is offered on this platform';
+  return {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: { logical: os.availableParallelism(), physical: physicalCores() },
+    memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    onnxruntime: ortVersion,
+    providers: ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled })),
+    accelerator: { name: acc ?? null, usable: !why, reason: why ?? null },
+    gpu: probeGpu(),
+    tandemHome: tandemHome(env),
+    modelDirs: modelSearchDirs(env),
+    models: listInstalledModels(env).map((m) => ({ id: m.id, dir: m.dir, variants: m.variants })),
+  };
+}
+
+export function registerDoctor(program: Command, ctx: CliContext): void {
+  program
+    .command('doctor')
+    .description('versions, execution providers, GPU/CUDA status and models on disk')
+    .option('--json', 'machine-readable output')
+    .action((flags: { json?: boolean }) => {
+      const r = doctorReport(ctx.env);
+      if (flags.json) {
+        ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        return;
+      }
+      const lines = [
+        `node            ${r.node} (${r.platform})`,
+        `cpu             ${r.cpus.physical} physical / ${r.cpus.logical} logical cores, ${r.memoryGiB} GiB`,
+        `onnxruntime     onnxruntime-node ${r.onnxruntime}; providers: ${r.providers.map((p) => p.name + (p.bundled ? '' : ' (needs extra libraries)')).join(', ')}`,
+        `accelerator     ${r.accelerator.name ?? 'none'}: ${r.accelerator.usable ? 'usable' : `not usable: ${r.accelerator.reason}`}`,
+        `gpu             nvidia device: ${r.gpu.nvidiaDevice ? 'yes' : 'no'}; ORT CUDA provider: ${r.gpu.cudaProviderLib ? 'installed' : 'not installed'}; CUDA libraries: ${r.gpu.cudaRuntimeLibs.length ? r.gpu.cudaRuntimeLibs.join(', ') : 'none found'}`,
+        ...r.gpu.notes.map((n) => `                - ${n}`),
+        `embeddings run  ${r.accelerator.usable ? r.accelerator.name : 'cpu'} (auto)`,
+        `TANDEM_HOME     ${r.tandemHome}`,
+        `model dirs      ${r.modelDirs.join(', ')}`,
+        `models on disk  ${r.models.length ? '' : 'none (tandem models pull ID, or tandem models import FOLDER)'}`,
+        ...r.models.map((m) => `                ${m.id} [${m.variants.join(', ')}] ${m.dir}`),
+      ];
+      ctx.stdout.write(lines.join('\n') + '\n');
+    });
+}

@@ -1,0 +1,141 @@
+import fs from 'node:fs';
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { TandemError } from '../../engine/common/errors.js';
+import { EmbedClient } from '../../inference/embed-client.js';
+import type { EmbedRequest, EmbedResult, InputType } from '../../inference/embed-engine.js';
+import type { DeviceRequest } from '../../inference/device.js';
+import type { Variant } from '../../models/catalog.js';
+import { itemsFromTexts, readInputFile, type InputItem, type ParsedInput } from '../input.js';
+import { ProgressLine } from '../progress.js';
+import { choice, positiveInt, type CliContext } from '../cli-context.js';
+
+/** Items per request to the worker: bounds memory, keeps length-sorting effective, lets output stream. */
+const CHUNK = Number(process.env.TANDEM_EMBED_CHUNK ?? 4096);
+
+interface EmbedFlags {
+  model: string;
+  variant?: Variant;
+  device: DeviceRequest;
+  fallback: boolean;
+  text?: string[];
+  input?: string;
+  output?: string;
+  as: InputType;
+  batchTokens?: number;
+  threads?: number;
+  quiet?: boolean;
+}
+
+export function describeDevice(d: EmbedResult['device']): string {
+  return d.fallbackReason ? `${d.used} (${d.fallbackReason})` : d.used;
+}
+
+async function writeAll(out: NodeJS.WritableStream, s: string): Promise<void> {
+  if (!out.write(s)) await once(out, 'drain');
+}
+
+function formatRows(items: InputItem[], r: EmbedResult): string {
+  const truncated = new Set(r.truncated);
+  const parts: string[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const v = Array.from(r.vectors.subarray(i * r.dims, (i + 1) * r.dims));
+    const rec: Record<string, unknown> = { id: items[i]!.id, embedding: v };
+    if (truncated.has(i)) rec.truncated = true;
+    parts[i] = JSON.stringify(rec);
+  }
+  return parts.join('\n') + '\n';
+}
+
+export function registerEmbed(program: Command, ctx: CliContext): void {
+  program
+    .command('embed')
+    .description('embed texts with a local model; JSONL {"id","embedding"} in input order')
+    .requiredOption('--model <id>', 'model id, a path under a models directory (e.g. Xenova/all-MiniLM-L6-v2)')
+    .option('--variant <v>', 'fp32 | int8 | fp16 | static (default: the model\'s default)', choice(['fp32', 'int8', 'fp16', 'static']))
+    .option('--device <d>', 'auto | cuda | cpu | dml | coreml', choice(['auto', 'cuda', 'cpu', 'dml', 'coreml']), 'auto')
+    .option('--no-fallback', 'fail instead of falling back to CPU when the requested accelerator cannot load')
+    .option('--text <text...>', 'texts to embed (ids are 1, 2, ...)')
+    .option('--input <file>', 'JSONL lines {"id": ..., "text": ...} or a plain text file (one text per line, id = line number)')
+    .option('--output <file>', 'write JSONL here instead of stdout')
+    .option('--as <type>', 'query | passage | none: which of the model\'s prefixes to use (e5 "query: "/"passage: ")', choice(['query', 'passage', 'none']), 'passage')
+    .option('--batch-tokens <n>', 'max padded tokens per batch (default 1024)', positiveInt)
+    .option('--threads <n>', 'intra-op threads (default: physical cores)', positiveInt)
+    .option('--quiet', 'no progress on stderr')
+    .action(async (flags: EmbedFlags) => {
+      if (!!flags.text === !!flags.input) throw new TandemError('INVALID_ARGUMENT', 'give either --text T... or --input FILE');
+      const input: ParsedInput = flags.input ? readInputFile(flags.input) : itemsFromTexts(flags.text ?? []);
+      for (const p of input.problems) ctx.stderr.write(`tandem embed: ${flags.input ?? '--text'} line ${p.line}: ${p.message} (skipped)\n`);
+      const out: NodeJS.WritableStream = flags.output ? fs.createWriteStream(flags.output) : ctx.stdout;
+      const client = new EmbedClient(ctx.env);
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      const progress = new ProgressLine('embedding', process.stderr, flags.quiet);
+      const t0 = performance.now();
+      const total = input.items.length;
+      let done = 0;
+      let first: EmbedResult | undefined;
+      let loadMs = 0;
+      let truncated = 0;
+      let inferMs = 0;
+      try {
+        const base: Omit<EmbedRequest, 'texts'> = {
+          model: flags.model,
+          device: flags.device,
+          allowFallback: flags.fallback,
+          inputType: flags.as,
+          ...(flags.variant ? { variant: flags.variant } : {}),
+          ...(flags.batchTokens ? { batchTokens: flags.batchTokens } : {}),
+          ...(flags.threads ? { threads: flags.threads } : {}),
+        };
+        if (total === 0) await client.preload(base);
+        const submit = (start: number) => {
+          const items = input.items.slice(start, start + CHUNK);
+          const doneBefore = start;
+          return {
+            items,
+            result: client.embed(
+              { ...base, texts: items.map((i) => i.text) },
+              { signal: abort.signal, onProgress: (p) => progress.update(doneBefore + p.done, total) },
+            ),
+          };
+        };
+        let next = total > 0 ? submit(0) : undefined;
+        for (let start = 0; next; start += CHUNK) {
+          const cur = next;
+          const r = await cur.result;
+          next = start + CHUNK < total ? submit(start + CHUNK) : undefined;
+          first ??= r;
+          loadMs += r.timings.loadMs;
+          inferMs += r.timings.inferenceMs;
+          truncated += r.truncated.length;
+          for (const i of r.truncated) ctx.stderr.write(`tandem embed: id ${JSON.stringify(cur.items[i]!.id)} (line ${cur.items[i]!.line}) was truncated to ${r.maxLength} tokens\n`);
+          await writeAll(out, formatRows(cur.items, r));
+          done += cur.items.length;
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+        progress.end();
+        await client.close();
+        if (flags.output) {
+          (out as fs.WriteStream).end();
+          await once(out, 'close');
+        }
+      }
+      const secs = (performance.now() - t0) / 1000;
+      const dev = first ? describeDevice(first.device) : 'n/a';
+      const summary = [
+        `${done} embedded`,
+        first ? `${first.dims}-d ${flags.model} (${first.variant})` : flags.model,
+        `device ${dev}`,
+        `model load ${loadMs.toFixed(0)} ms`,
+        `${(done / Math.max(secs, 1e-9)).toFixed(0)} texts/s overall (${inferMs > 0 ? ((done / inferMs) * 1000).toFixed(0) : 0}/s inference)`,
+        `${truncated} truncated`,
+        `${input.problems.length} skipped`,
+      ];
+      if (input.blankLines) summary.push(`${input.blankLines} blank lines ignored`);
+      ctx.stderr.write(`tandem embed: ${summary.join(', ')}\n`);
+      if (input.problems.length > 0) ctx.setExitCode(3);
+    });
+}

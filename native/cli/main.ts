@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { describeError, isTandemError, toWire } from '../engine/common/errors.js';
+import type { CliContext } from './cli-context.js';
+import { registerDoctor } from './commands/doctor-command.js';
+import { registerEmbed } from './commands/embed-command.js';
+import { registerModels } from './commands/models-command.js';
+
+/** Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 done with skipped items, 130 cancelled. */
+export function exitCodeFor(e: unknown): number {
+  if (isTandemError(e, 'CANCELLED')) return 130;
+  if (isTandemError(e, 'INVALID_ARGUMENT')) return 2;
+  return 1;
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('tandem')
+    .description('Tandem: local embeddings, semantic search and cloud offload for researchers')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Environment:
+  TANDEM_HOME        where all app data lives (default: the OS per-user app-data folder)
+  TANDEM_MODELS_DIR  extra model directories (path list), searched before $TANDEM_HOME/models
+  TANDEM_HF_ENDPOINT model download server (default https://huggingface.co)
+
+Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items were skipped, 130 cancelled.`,
+    );
+  program.exitOverride();
+  registerDoctor(program, ctx);
+  registerModels(program, ctx);
+  registerEmbed(program, ctx);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  let exitCode = 0;
+  const ctx: CliContext = { env: process.env, stdout: process.stdout, stderr: process.stderr, setExitCode: (c) => (exitCode = c) };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (process.env.TANDEM_DEBUG) console.error(e);
+    if (isTandemError(e, 'CANCELLED')) process.stderr.write('tandem: cancelled\n');
+    else process.stderr.write(`tandem: ${describeError(e)}\n`);
+    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: toWire(e) }) + '\n');
+    return exitCodeFor(e);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The one error type that crosses every boundary (worker, IPC, HTTP, CLI).
+ * Match on `code`, never on `instanceof` or message text.
+ */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT', // a caller passed a wrong option/flag/field
+  'INVALID_INPUT', // user data is malformed (bad JSONL line, invalid UTF-8, empty text)
+  'NOT_FOUND', // a file, job, collection... does not exist
+  'MODEL_NOT_FOUND', // no such model on disk / in the catalog
+  'MODEL_INVALID', // model files are present but unusable (bad ONNX, missing tokenizer)
+  'CHECKSUM_MISMATCH', // a download or import does not match its pinned sha256
+  'DEVICE_UNAVAILABLE', // the requested execution provider cannot be used
+  'INFERENCE_FAILED', // onnxruntime failed while running
+  'NUMERIC_ERROR', // NaN / Inf in an output vector
+  'CANCELLED', // the user cancelled; never shown as an error
+  'OFFLINE', // no network route to a download or backend
+  'NETWORK_ERROR', // connection reset, DNS, TLS...
+  'BACKEND_TIMEOUT',
+  'BACKEND_ERROR',
+  'RATE_LIMITED',
+  'UNAUTHORIZED',
+  'BUDGET_EXCEEDED',
+  'STORE_CORRUPT',
+  'STORE_ERROR',
+  'CONFLICT',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  data?: Record<string, JsonValue>;
+}
+
+export class TandemError extends Error {
+  readonly code: ErrorCode;
+  readonly data: Record<string, JsonValue> | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { cause?: unknown; data?: Record<string, JsonValue> } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'TandemError';
+    this.code = code;
+    this.data = opts.data;
+  }
+}
+
+export function isTandemError(e: unknown, code?: ErrorCode): e is TandemError {
+  return e instanceof TandemError && (code === undefined || e.code === code);
+}
+
+export function isErrorCode(x: unknown): x is ErrorCode {
+  return typeof x === 'string' && (ERROR_CODES as readonly string[]).includes(x);
+}
+
+/** The only serializer: any thrown value -> a JSON-safe wire error. */
+export function toWire(e: unknown): WireError {
+  if (e instanceof TandemError) {
+    return e.data === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, data: e.data };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: 'INTERNAL', message };
+}
+
+export function fromWire(w: unknown): TandemError {
+  if (w && typeof w === 'object' && 'code' in w && 'message' in w) {
+    const o = w as { code: unknown; message: unknown; data?: unknown };
+    const code = isErrorCode(o.code) ? o.code : 'INTERNAL';
+    const data = o.data && typeof o.data === 'object' ? (o.data as Record<string, JsonValue>) : undefined;
+    return new TandemError(code, String(o.message), data ? { data } : {});
+  }
+  return new TandemError('INTERNAL', `malformed error on the wire: ${JSON.stringify(w)}`);
+}
+
+/** Short human string for logs and the CLI. */
+export function describeError(e: unknown): string {
+  const w = toWire(e);
+  return `${w.code}: ${w.message}`;
+}

@@ -1,0 +1,104 @@
+import { Worker } from 'node:worker_threads';
+import { fromWire, TandemError } from '../engine/common/errors.js';
+import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
+import type { EmbedHostMessage, EmbedWorkerMessage } from './embed-protocol.js';
+
+export interface EmbedCallOptions {
+  onProgress?: (p: EmbedProgress) => void;
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onProgress: ((p: EmbedProgress) => void) | undefined;
+}
+
+/** The worker entry next to this module: `.ts` when run from sources (tsx), `.js` in the bundle. */
+function workerEntry(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./embed-worker${ext}`, import.meta.url);
+}
+
+/**
+ * Host side of the embedding worker: jobs go to a worker thread, so the host's event loop
+ * never runs inference. The worker is started on first use and restarted if it dies.
+ */
+export class EmbedClient {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const env: NodeJS.ProcessEnv = {};
+    for (const k of ['TANDEM_HOME', 'TANDEM_MODELS_DIR']) if (this.env[k] !== undefined) env[k] = this.env[k];
+    const w = new Worker(workerEntry(), { workerData: { env } });
+    w.on('message', (m: EmbedWorkerMessage) => this.onMessage(m));
+    w.on('error', (e) => this.failAll(new TandemError('INTERNAL', `embedding worker crashed: ${e.message}`, { cause: e })));
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = undefined;
+      if (code !== 0) this.failAll(new TandemError('INTERNAL', `embedding worker exited with code ${code}`));
+    });
+    this.worker = w;
+    return w;
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private onMessage(m: EmbedWorkerMessage): void {
+    const p = this.pending.get(m.jobId);
+    if (!p) return;
+    if (m.type === 'progress') {
+      p.onProgress?.(m.progress);
+      return;
+    }
+    this.pending.delete(m.jobId);
+    if (m.type === 'error') p.reject(fromWire(m.error));
+    else p.resolve(m.result);
+    if (this.pending.size === 0) this.worker?.unref();
+  }
+
+  private call<T>(msg: Omit<Extract<EmbedHostMessage, { type: 'embed' | 'preload' }>, 'jobId'>, opts: EmbedCallOptions): Promise<T> {
+    if (opts.signal?.aborted) return Promise.reject(new TandemError('CANCELLED', 'embedding job cancelled'));
+    const w = this.ensureWorker();
+    w.ref();
+    const jobId = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => w.postMessage({ type: 'cancel', jobId } satisfies EmbedHostMessage);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(jobId, {
+        resolve: (v) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+        onProgress: opts.onProgress,
+      });
+      w.postMessage({ ...msg, jobId } as EmbedHostMessage);
+    });
+  }
+
+  embed(request: EmbedRequest, opts: EmbedCallOptions = {}): Promise<EmbedResult> {
+    return this.call<EmbedResult>({ type: 'embed', request }, opts);
+  }
+
+  preload(request: Omit<EmbedRequest, 'texts'>, opts: EmbedCallOptions = {}): Promise<{ device: EmbedResult['device']; dims: number; loadMs: number }> {
+    return this.call({ type: 'preload', request }, opts);
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.failAll(new TandemError('CANCELLED', 'embedding client closed'));
+    if (w) await w.terminate();
+  }
+}

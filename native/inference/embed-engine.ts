@@ -1,0 +1,210 @@
+import { TandemError } from '../engine/common/errors.js';
+import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
+import { resolveModel, type ResolvedModel } from '../models/model-resolver.js';
+import { DEFAULT_BATCH, planBatches } from './batching.js';
+import { DEVICE_REQUESTS, type DeviceReport, type DeviceRequest } from './device.js';
+import type { Embedder } from './embedder.js';
+import { OnnxEmbedder } from './onnx-embedder.js';
+import { assertFinite } from './pooling.js';
+import { StaticEmbedder } from './static-embedder.js';
+import { TextTokenizer } from './tokenizer.js';
+
+export type InputType = 'query' | 'passage' | 'none';
+
+export interface EmbedRequest {
+  model: string;
+  variant?: Variant;
+  device?: DeviceRequest;
+  /** Default true: an accelerator that fails to load falls back to CPU (the reason is reported). */
+  allowFallback?: boolean;
+  /** Which of the model's prefixes to prepend (e5 `query: ` / `passage: `, bge's query instruction). Default passage. */
+  inputType?: InputType;
+  texts: string[];
+  /** Max padded tokens per batch (rows x longest). */
+  batchTokens?: number;
+  threads?: number;
+}
+
+export interface EmbedTimings {
+  loadMs: number;
+  tokenizeMs: number;
+  inferenceMs: number;
+  totalMs: number;
+}
+
+export interface EmbedResult {
+  model: string;
+  variant: Variant;
+  dims: number;
+  count: number;
+  /** count x dims, row i = texts[i], L2-normalised. */
+  vectors: Float32Array;
+  /** Indices of texts cut to the model's max length. */
+  truncated: number[];
+  maxLength: number;
+  tokens: number;
+  device: DeviceReport;
+  /** True when the model was already loaded by an earlier job (loadMs is then 0). */
+  modelCached: boolean;
+  timings: EmbedTimings;
+}
+
+export interface EmbedProgress {
+  done: number;
+  total: number;
+}
+
+export interface JobHooks {
+  onProgress?: (p: EmbedProgress) => void;
+  isCancelled?: () => boolean;
+}
+
+interface Loaded {
+  model: ResolvedModel;
+  variant: Variant;
+  tokenizer: TextTokenizer;
+  embedder: Embedder;
+}
+
+/** Texts longer than this are cut before tokenizing (the tokenizer only needs a prefix anyway). */
+export const MAX_TEXT_CHARS = 1_000_000;
+
+/** Validate a request at the door, with exact messages. */
+export function validateEmbedRequest(req: EmbedRequest): void {
+  if (typeof req.model !== 'string' || !req.model) throw new TandemError('INVALID_ARGUMENT', 'model is required');
+  if (req.variant !== undefined && !VARIANTS.includes(req.variant)) {
+    throw new TandemError('INVALID_ARGUMENT', `unknown variant "${String(req.variant)}": expected one of ${VARIANTS.join(', ')}`);
+  }
+  if (req.device !== undefined && !DEVICE_REQUESTS.includes(req.device)) {
+    throw new TandemError('INVALID_ARGUMENT', `unknown device "${String(req.device)}": expected one of ${DEVICE_REQUESTS.join(', ')}`);
+  }
+  if (req.inputType !== undefined && !['query', 'passage', 'none'].includes(req.inputType)) {
+    throw new TandemError('INVALID_ARGUMENT', `unknown input type "${String(req.inputType)}": expected query, passage or none`);
+  }
+  if (!Array.isArray(req.texts)) throw new TandemError('INVALID_ARGUMENT', 'texts must be an array of strings');
+  req.texts.forEach((t, i) => {
+    if (typeof t !== 'string') throw new TandemError('INVALID_INPUT', `text ${i} is ${t === null ? 'null' : typeof t}, expected a string`, { data: { index: i } });
+    if (t.trim() === '') throw new TandemError('INVALID_INPUT', `text ${i} is empty`, { data: { index: i } });
+  });
+  if (req.batchTokens !== undefined && !(Number.isInteger(req.batchTokens) && req.batchTokens >= 16)) {
+    throw new TandemError('INVALID_ARGUMENT', `batchTokens must be an integer >= 16, got ${req.batchTokens}`);
+  }
+  if (req.threads !== undefined && !(Number.isInteger(req.threads) && req.threads >= 1 && req.threads <= 256)) {
+    throw new TandemError('INVALID_ARGUMENT', `threads must be an integer between 1 and 256, got ${req.threads}`);
+  }
+}
+
+/**
+ * The embedding engine: keeps loaded models (never one load per request), tokenizes,
+ * batches by length, runs, pools, checks for NaN/Inf, and returns rows in input order.
+ * Plain Node: hosted in a worker thread or an Electron utilityProcess.
+ */
+export class EmbedEngine {
+  private readonly loaded = new Map<string, Promise<Loaded>>();
+  private catalog: Catalog | undefined;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  private getCatalog(): Catalog {
+    this.catalog ??= loadCatalog();
+    return this.catalog;
+  }
+
+  private async load(req: EmbedRequest): Promise<{ loaded: Loaded; cached: boolean }> {
+    const model = resolveModel(req.model, { env: this.env, catalog: this.getCatalog() });
+    const variant = req.variant ?? model.defaultVariant;
+    const file = model.variants[variant];
+    if (!file) {
+      const have = Object.keys(model.variants).join(', ');
+      throw new TandemError('MODEL_NOT_FOUND', `model ${req.model} has no ${variant} weights on disk (has: ${have})${model.entry ? `; \`tandem models pull ${req.model} --variant ${variant}\` fetches them` : ''}`);
+    }
+    const device = req.device ?? 'auto';
+    const allowFallback = req.allowFallback ?? true;
+    const key = [model.dir, variant, device, allowFallback, req.threads ?? ''].join('|');
+    const existing = this.loaded.get(key);
+    if (existing) return { loaded: await existing, cached: true };
+    const p = (async (): Promise<Loaded> => {
+      const tokenizer = TextTokenizer.load(model.dir);
+      const embedder: Embedder =
+        variant === 'static'
+          ? StaticEmbedder.load(file, { device, normalize: model.normalize, skipIds: tokenizer.unkId !== undefined ? [tokenizer.unkId] : [] })
+          : await OnnxEmbedder.load({ file, device, allowFallback, pooling: model.pooling, normalize: model.normalize, padId: tokenizer.padId, ...(req.threads ? { threads: req.threads } : {}) });
+      return { model, variant, tokenizer, embedder };
+    })();
+    this.loaded.set(key, p);
+    try {
+      return { loaded: await p, cached: false };
+    } catch (e) {
+      this.loaded.delete(key);
+      throw e;
+    }
+  }
+
+  async embed(req: EmbedRequest, hooks: JobHooks = {}): Promise<EmbedResult> {
+    const t0 = performance.now();
+    validateEmbedRequest(req);
+    const { loaded, cached } = await this.load(req);
+    const tLoaded = performance.now();
+    const { model, tokenizer, embedder } = loaded;
+    const prefix = req.inputType === 'query' ? model.prefixes.query : req.inputType === 'none' ? '' : model.prefixes.passage;
+    const n = req.texts.length;
+    const seqs: number[][] = new Array(n);
+    const truncated: number[] = [];
+    let tokens = 0;
+    for (let i = 0; i < n; i++) {
+      let text = req.texts[i]!;
+      if (text.length > MAX_TEXT_CHARS) text = text.slice(0, MAX_TEXT_CHARS);
+      const enc = tokenizer.encode(prefix + text, model.maxLength, embedder.addSpecialTokens);
+      seqs[i] = enc.ids;
+      tokens += enc.ids.length;
+      if (enc.truncated) truncated.push(i);
+    }
+    const tTok = performance.now();
+    const dims = embedder.dims;
+    const vectors = new Float32Array(n * dims);
+    const plan = planBatches(
+      seqs.map((s) => s.length),
+      { tokenBudget: req.batchTokens ?? DEFAULT_BATCH.tokenBudget, maxRows: DEFAULT_BATCH.maxRows },
+    );
+    let done = 0;
+    for (const batch of plan.batches) {
+      if (hooks.isCancelled?.()) throw new TandemError('CANCELLED', 'embedding job cancelled');
+      const out = await embedder.embed(batch.map((i) => seqs[i]!));
+      assertFinite(out, dims, (row) => `text ${batch[row]}`);
+      for (let r = 0; r < batch.length; r++) vectors.set(out.subarray(r * dims, (r + 1) * dims), batch[r]! * dims);
+      done += batch.length;
+      hooks.onProgress?.({ done, total: n });
+    }
+    const tEnd = performance.now();
+    return {
+      model: req.model,
+      variant: loaded.variant,
+      dims,
+      count: n,
+      vectors,
+      truncated,
+      maxLength: model.maxLength,
+      tokens,
+      device: embedder.device,
+      modelCached: cached,
+      timings: {
+        loadMs: cached ? 0 : tLoaded - t0,
+        tokenizeMs: tTok - tLoaded,
+        inferenceMs: tEnd - tTok,
+        totalMs: tEnd - t0,
+      },
+    };
+  }
+
+  /** Load (and warm up) a model ahead of the first job. */
+  async preload(req: Omit<EmbedRequest, 'texts'>): Promise<{ device: DeviceReport; dims: number; loadMs: number }> {
+    const { loaded } = await this.load({ ...req, texts: [] });
+    return { device: loaded.embedder.device, dims: loaded.embedder.dims, loadMs: loaded.embedder.loadMs };
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.loaded.values()];
+    this.loaded.clear();
+    for (const p of all) await (await p.catch(() => undefined))?.embedder.dispose();
+  }
+}

@@ -1,0 +1,21 @@
+import type { WireError } from '../engine/common/errors.js';
+import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
+
+/** Messages from a host to the embedding process (worker thread or Electron utilityProcess). */
+export type EmbedHostMessage =
+  | { type: 'embed'; jobId: number; request: EmbedRequest }
+  | { type: 'preload'; jobId: number; request: Omit<EmbedRequest, 'texts'> }
+  | { type: 'cancel'; jobId: number };
+
+/** Messages from the embedding process back to its host. */
+export type EmbedWorkerMessage =
+  | { type: 'progress'; jobId: number; progress: EmbedProgress }
+  | { type: 'result'; jobId: number; result: EmbedResult }
+  | { type: 'preloaded'; jobId: number; result: { device: EmbedResult['device']; dims: number; loadMs: number } }
+  | { type: 'error'; jobId: number; error: WireError };
+
+/** The smallest port both worker_threads' parentPort and Electron's process.parentPort can be adapted to. */
+export interface PortLike {
+  post(msg: EmbedWorkerMessage, transfer?: ArrayBuffer[]): void;
+  onMessage(cb: (msg: EmbedHostMessage) => void): void;
+}

@@ -1,0 +1,38 @@
+import { TandemError, toWire } from '../engine/common/errors.js';
+import { EmbedEngine } from './embed-engine.js';
+import type { EmbedHostMessage, PortLike } from './embed-protocol.js';
+
+/**
+ * Serve an EmbedEngine over a port: one job at a time (a loaded session already uses every
+ * core), FIFO, progress per batch, cancel for queued and running jobs. Results move by transfer.
+ */
+export function serveEmbedEngine(port: PortLike, engine: EmbedEngine): void {
+  const cancelled = new Set<number>();
+  let chain: Promise<void> = Promise.resolve();
+
+  port.onMessage((msg: EmbedHostMessage) => {
+    if (msg.type === 'cancel') {
+      cancelled.add(msg.jobId);
+      return;
+    }
+    chain = chain.then(async () => {
+      const { jobId } = msg;
+      try {
+        if (cancelled.has(jobId)) throw new TandemError('CANCELLED', 'embedding job cancelled');
+        if (msg.type === 'preload') {
+          port.post({ type: 'preloaded', jobId, result: await engine.preload(msg.request) });
+          return;
+        }
+        const result = await engine.embed(msg.request, {
+          isCancelled: () => cancelled.has(jobId),
+          onProgress: (progress) => port.post({ type: 'progress', jobId, progress }),
+        });
+        port.post({ type: 'result', jobId, result }, [result.vectors.buffer as ArrayBuffer]);
+      } catch (e) {
+        port.post({ type: 'error', jobId, error: toWire(e) });
+      } finally {
+        cancelled.delete(jobId);
+      }
+    });
+  });
+}

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { TandemError } from '../engine/common/errors.js';
+
+/** One text, tokenized: ids with the model's special tokens (when asked), and whether it was cut. */
+export interface Encoded {
+  ids: number[];
+  truncated: boolean;
+}
+
+/** Safety margin (tokens) when tokenizing a character prefix of a very long text: a word yields at most ~100 pieces. */
+const PREFIX_MARGIN_TOKENS = 128;
+/** Characters tokenized per allowed token before falling back to the whole text. */
+const CHARS_PER_TOKEN_PREFIX = 24;
+
+/**
+ * A Hugging Face `tokenizer.json` tokenizer (WordPiece, BPE, Unigram: whatever the file says),
+ * via the maintained @huggingface/tokenizers implementation, plus truncation the way Python's
+ * `tokenizers` does it: the sequence is cut, the special tokens of the template are kept.
+ */
+export class TextTokenizer {
+  readonly padId: number;
+  /** The unknown token's id, when the tokenizer config names one. */
+  readonly unkId: number | undefined;
+  /** Number of special tokens the post-processor adds around one sequence. */
+  readonly specialCount: number;
+  private readonly tok: Tokenizer;
+
+  private constructor(tok: Tokenizer, padId: number, unkId: number | undefined) {
+    this.tok = tok;
+    this.padId = padId;
+    this.unkId = unkId;
+    this.specialCount = tok.encode('', { add_special_tokens: true }).ids.length;
+  }
+
+  static load(dir: string): TextTokenizer {
+    const read = (name: string, required: boolean): Record<string, unknown> => {
+      const file = path.join(dir, name);
+      if (!fs.existsSync(file)) {
+        if (required) throw new TandemError('MODEL_INVALID', `model folder ${dir} has no ${name}`);
+        return {};
+      }
+      try {
+        return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+      } catch (e) {
+        throw new TandemError('MODEL_INVALID', `${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
+      }
+    };
+    const json = read('tokenizer.json', true);
+    const config = read('tokenizer_config.json', false);
+    let tok: Tokenizer;
+    try {
+      tok = new Tokenizer(json, config);
+    } catch (e) {
+      throw new TandemError('MODEL_INVALID', `cannot build a tokenizer from ${dir}/tokenizer.json: ${(e as Error).message}`, { cause: e });
+    }
+    const padToken = typeof config.pad_token === 'string' ? config.pad_token : undefined;
+    const padId = (padToken !== undefined ? tok.token_to_id(padToken) : undefined) ?? 0;
+    const unkToken = typeof config.unk_token === 'string' ? config.unk_token : undefined;
+    return new TextTokenizer(tok, padId, unkToken !== undefined ? tok.token_to_id(unkToken) : undefined);
+  }
+
+  /**
+   * Encode one text to at most `maxLength` ids (special tokens included when `special`).
+   * Very long texts are tokenized on a character prefix that provably covers the kept tokens.
+   */
+  encode(text: string, maxLength: number, special = true): Encoded {
+    const keep = special ? maxLength - this.specialCount : maxLength;
+    if (keep < 1) throw new TandemError('INVALID_ARGUMENT', `max length ${maxLength} leaves no room for text`);
+    const prefixChars = (keep + PREFIX_MARGIN_TOKENS) * CHARS_PER_TOKEN_PREFIX;
+    if (text.length > prefixChars) {
+      const head = this.tok.tokenize(text.slice(0, prefixChars), { add_special_tokens: false });
+      if (head.length >= keep + PREFIX_MARGIN_TOKENS) return { ids: this.finish(head.slice(0, keep), special), truncated: true };
+    }
+    const enc = this.tok.encode(text, { add_special_tokens: special });
+    if (enc.ids.length <= (special ? maxLength : keep)) return { ids: enc.ids, truncated: false };
+    const tokens = this.tok.tokenize(text, { add_special_tokens: false });
+    return { ids: this.finish(tokens.slice(0, keep), special), truncated: true };
+  }
+
+  /** Apply the template's special tokens to already-cut tokens and map them to ids. */
+  private finish(tokens: string[], special: boolean): number[] {
+    const pp = this.tok.post_processor;
+    const withSpecial: string[] = special && pp ? (pp(tokens, null, { add_special_tokens: true }) as { tokens: string[] }).tokens : tokens;
+    return withSpecial.map((t: string) => {
+      const id = this.tok.token_to_id(t);
+      if (id === undefined) throw new TandemError('INTERNAL', `token ${JSON.stringify(t)} has no id`);
+      return id;
+    });
+  }
+
+  /** Id of a token string (e.g. the unknown token), if the vocabulary has it. */
+  idOf(token: string): number | undefined {
+    return this.tok.token_to_id(token);
+  }
+
+  /** Plain HF-style encode with no truncation (for parity tests and diagnostics). */
+  rawEncode(text: string, special = true): number[] {
+    return this.tok.encode(text, { add_special_tokens: special }).ids;
+  }
+}

@@ -1,0 +1,18 @@
+// Bundles the headless hosts (CLI, embedding worker) into dist/ with esbuild. Dependencies stay
+// in node_modules (native addons and their shared libraries cannot be bundled).
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: {
+    cli: 'native/cli/bin.ts',
+    'embed-worker': 'native/inference/embed-worker.ts',
+  },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+});
