@@ -15,9 +15,14 @@ interface Pending {
 }
 
 /** The worker entry next to this module: `.ts` when run from sources (tsx), `.js` in the bundle. */
-function workerEntry(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./embed-worker${ext}`, import.meta.url);
+function startWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./embed-worker.js', import.meta.url), { workerData });
+  // Running from sources (tests, tsx): Node 20 does not pass tsx's loader hooks to workers, so a
+  // tiny bootstrap registers them before importing the TypeScript entry.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./embed-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true, workerData });
 }
 
 /**
@@ -35,7 +40,7 @@ export class EmbedClient {
     if (this.worker) return this.worker;
     const env: NodeJS.ProcessEnv = {};
     for (const k of ['TANDEM_HOME', 'TANDEM_MODELS_DIR']) if (this.env[k] !== undefined) env[k] = this.env[k];
-    const w = new Worker(workerEntry(), { workerData: { env } });
+    const w = startWorker({ env });
     w.on('message', (m: EmbedWorkerMessage) => this.onMessage(m));
     w.on('error', (e) => this.failAll(new TandemError('INTERNAL', `embedding worker crashed: ${e.message}`, { cause: e })));
     w.on('exit', (code) => {
