@@ -15,14 +15,21 @@ interface Pending {
 }
 
 /** The worker entry next to this module: `.ts` when run from sources (tsx), `.js` in the bundle. */
+/**
+ * onnxruntime-node needs a larger native stack than a worker thread's default: with the default
+ * 4 MB, session creation segfaults in some processes (seen with a long command line, e.g.
+ * `tandem embed --text "<100k chars>"`). 16 MB is what the tests and benchmarks run with.
+ */
+const WORKER_LIMITS = { stackSizeMb: 16 };
+
 function startWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./embed-worker.js', import.meta.url), { workerData });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./embed-worker.js', import.meta.url), { workerData, resourceLimits: WORKER_LIMITS });
   // Running from sources (tests, tsx): Node 20 does not pass tsx's loader hooks to workers, so a
   // tiny bootstrap registers them before importing the TypeScript entry.
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./embed-worker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
 }
 
 /**
