@@ -168,3 +168,32 @@ test('a NaN in a vector fails the job with NUMERIC_ERROR naming the text', { ski
   const ok = await e.embed({ model: 'local/nan-model', texts: ['fine words'] });
   assert.equal(ok.count, 1);
 });
+
+test('per-model prefixes: --as query/passage prepend the catalog\'s strings, none adds nothing', { skip }, async () => {
+  const src = path.join(shared, 'models', 'minishlab/potion-base-2M');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-prefix-'));
+  const dir = path.join(root, 'test', 'e5-like');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'model.safetensors']) fs.symlinkSync(path.join(src, f), path.join(dir, f));
+  const catalog = {
+    version: 1 as const,
+    models: [
+      {
+        id: 'test/e5-like', repo: 'test/e5-like', revision: 'main', task: 'embedding' as const, license: 'mit', dims: 64, maxLength: 512,
+        pooling: 'mean' as const, normalize: true, prefixes: { query: 'query: ', passage: 'passage: ' },
+        files: [{ path: 'model.safetensors', sha256: null, size: null }], variants: { static: 'model.safetensors' }, defaultVariant: 'static' as const,
+      },
+    ],
+  };
+  const e = new EmbedEngine({ TANDEM_MODELS_DIR: root, TANDEM_HOME: root }, catalog);
+  const text = 'how do plants make energy';
+  const [q, p, n, qManual] = await Promise.all([
+    e.embed({ model: 'test/e5-like', texts: [text], inputType: 'query' }),
+    e.embed({ model: 'test/e5-like', texts: [text], inputType: 'passage' }),
+    e.embed({ model: 'test/e5-like', texts: [text], inputType: 'none' }),
+    e.embed({ model: 'test/e5-like', texts: ['query: ' + text], inputType: 'none' }),
+  ]);
+  assert.deepEqual(Array.from(q.vectors), Array.from(qManual.vectors));
+  assert.ok(maxAbsDiff(q.vectors, p.vectors) > 1e-3, 'query and passage prefixes must differ');
+  assert.ok(maxAbsDiff(q.vectors, n.vectors) > 1e-3, 'no prefix must differ from the query prefix');
+});

@@ -103,7 +103,12 @@ export class EmbedEngine {
   private readonly loaded = new Map<string, Promise<Loaded>>();
   private catalog: Catalog | undefined;
 
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    catalog?: Catalog,
+  ) {
+    this.catalog = catalog;
+  }
 
   private getCatalog(): Catalog {
     this.catalog ??= loadCatalog();
