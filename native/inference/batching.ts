@@ -14,7 +14,7 @@ export interface BatchOptions {
   maxRows: number;
 }
 
-export const DEFAULT_BATCH: BatchOptions = { tokenBudget: 1024, maxRows: 256 };
+export const DEFAULT_BATCH: BatchOptions = { tokenBudget: 512, maxRows: 256 };
 
 export function planBatches(lengths: ArrayLike<number>, opts: BatchOptions = DEFAULT_BATCH): BatchPlan {
   const order = Array.from({ length: lengths.length }, (_, i) => i);

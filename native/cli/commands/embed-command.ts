@@ -59,7 +59,7 @@ export function registerEmbed(program: Command, ctx: CliContext): void {
     .option('--input <file>', 'JSONL lines {"id": ..., "text": ...} or a plain text file (one text per line, id = line number)')
     .option('--output <file>', 'write JSONL here instead of stdout')
     .option('--as <type>', 'query | passage | none: which of the model\'s prefixes to use (e5 "query: "/"passage: ")', choice(['query', 'passage', 'none']), 'passage')
-    .option('--batch-tokens <n>', 'max padded tokens per batch (default 1024)', positiveInt)
+    .option('--batch-tokens <n>', 'max padded tokens per batch (default 512)', positiveInt)
     .option('--threads <n>', 'intra-op threads (default: physical cores)', positiveInt)
     .option('--quiet', 'no progress on stderr')
     .action(async (flags: EmbedFlags) => {
