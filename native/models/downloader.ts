@@ -144,7 +144,8 @@ async function writeAll(fh: fsp.FileHandle, chunk: Buffer, position: number): Pr
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsync a directory so a rename into it is durable; best-effort where unsupported (Windows). */
+export async function fsyncDir(dir: string): Promise<void> {
   // Durability of the rename itself; not possible on every platform (Windows), so best-effort.
   try {
     const fh = await fsp.open(dir, 'r');

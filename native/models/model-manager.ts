@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { TandemError, isTandemError } from '../engine/common/errors.js';
 import { modelCacheDir, modelSearchDirs } from '../engine/node/paths.js';
 import { VARIANTS, findCatalogEntry, type Catalog, type CatalogEntry, type CatalogFile, type Variant } from './catalog.js';
-import { downloadFile, hashFile, type DownloadProgress } from './downloader.js';
+import { downloadFile, fsyncDir, hashFile, type DownloadProgress } from './downloader.js';
 import { VARIANT_FILES, describeModelDir, findModelDir, validateModelId } from './model-resolver.js';
 
 export const MANIFEST_FILE = '.tandem-manifest.json';
@@ -165,18 +165,6 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const fh = await fsp.open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* not supported everywhere (Windows); best-effort */
-  }
-}
 
 /** Relative paths of the regular files under `root` (symlinks followed), skipping dotfiles and `.partial`s. */
 async function walkFiles(root: string, maxDepth = 8): Promise<string[]> {
