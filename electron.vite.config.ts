@@ -10,6 +10,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'electron/main/index.ts'),
           'embed-worker': resolve(__dirname, 'native/inference/embed-worker.ts'),
+          'onnx-runner': resolve(__dirname, 'native/inference/onnx-runner.ts'),
         },
         external: ['onnxruntime-node', 'better-sqlite3'],
       },

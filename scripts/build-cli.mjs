@@ -6,6 +6,7 @@ await build({
   entryPoints: {
     cli: 'native/cli/bin.ts',
     'embed-worker': 'native/inference/embed-worker.ts',
+    'onnx-runner': 'native/inference/onnx-runner.ts',
   },
   outdir: 'dist',
   bundle: true,

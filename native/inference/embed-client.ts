@@ -1,7 +1,8 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { fromWire, TandemError } from '../engine/common/errors.js';
 import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
 import type { EmbedHostMessage, EmbedWorkerMessage } from './embed-protocol.js';
+import { spawnWorker } from './spawn-worker.js';
 
 export interface EmbedCallOptions {
   onProgress?: (p: EmbedProgress) => void;
@@ -15,23 +16,6 @@ interface Pending {
 }
 
 /** The worker entry next to this module: `.ts` when run from sources (tsx), `.js` in the bundle. */
-/**
- * onnxruntime-node needs a larger native stack than a worker thread's default: with the default
- * 4 MB, session creation segfaults in some processes (seen with a long command line, e.g.
- * `tandem embed --text "<100k chars>"`). 16 MB is what the tests and benchmarks run with.
- */
-const WORKER_LIMITS = { stackSizeMb: 16 };
-
-function startWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./embed-worker.js', import.meta.url), { workerData, resourceLimits: WORKER_LIMITS });
-  // Running from sources (tests, tsx): Node 20 does not pass tsx's loader hooks to workers, so a
-  // tiny bootstrap registers them before importing the TypeScript entry.
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./embed-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData, resourceLimits: WORKER_LIMITS });
-}
-
 /**
  * Host side of the embedding worker: jobs go to a worker thread, so the host's event loop
  * never runs inference. The worker is started on first use and restarted if it dies.
@@ -47,7 +31,7 @@ export class EmbedClient {
     if (this.worker) return this.worker;
     const env: NodeJS.ProcessEnv = {};
     for (const k of ['TANDEM_HOME', 'TANDEM_MODELS_DIR']) if (this.env[k] !== undefined) env[k] = this.env[k];
-    const w = startWorker({ env });
+    const w = spawnWorker('embed-worker', import.meta.url, { env });
     w.on('message', (m: EmbedWorkerMessage) => this.onMessage(m));
     w.on('error', (e) => this.failAll(new TandemError('INTERNAL', `embedding worker crashed: ${e.message}`, { cause: e })));
     w.on('exit', (code) => {

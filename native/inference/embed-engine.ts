@@ -2,9 +2,9 @@ import { TandemError } from '../engine/common/errors.js';
 import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
 import { resolveModel, type ResolvedModel } from '../models/model-resolver.js';
 import { DEFAULT_BATCH, planBatches } from './batching.js';
-import { DEVICE_REQUESTS, type DeviceReport, type DeviceRequest } from './device.js';
+import { DEVICE_REQUESTS, physicalCores, type DeviceReport, type DeviceRequest } from './device.js';
 import type { Embedder } from './embedder.js';
-import { OnnxEmbedder } from './onnx-embedder.js';
+import { OnnxPoolEmbedder } from './onnx-pool.js';
 import { assertFinite } from './pooling.js';
 import { StaticEmbedder } from './static-embedder.js';
 import { TextTokenizer } from './tokenizer.js';
@@ -133,7 +133,7 @@ export class EmbedEngine {
       const embedder: Embedder =
         variant === 'static'
           ? StaticEmbedder.load(file, { device, normalize: model.normalize, skipIds: tokenizer.unkId !== undefined ? [tokenizer.unkId] : [] })
-          : await OnnxEmbedder.load({ file, device, allowFallback, pooling: model.pooling, normalize: model.normalize, padId: tokenizer.padId, ...(req.threads ? { threads: req.threads } : {}) });
+          : await OnnxPoolEmbedder.load({ file, device, allowFallback, pooling: model.pooling, normalize: model.normalize, padId: tokenizer.padId, threads: req.threads ?? physicalCores() });
       return { model, variant, tokenizer, embedder };
     })();
     this.loaded.set(key, p);
@@ -172,14 +172,24 @@ export class EmbedEngine {
       { tokenBudget: req.batchTokens ?? DEFAULT_BATCH.tokenBudget, maxRows: DEFAULT_BATCH.maxRows },
     );
     let done = 0;
-    for (const batch of plan.batches) {
-      if (hooks.isCancelled?.()) throw new TandemError('CANCELLED', 'embedding job cancelled');
-      const out = await embedder.embed(batch.map((i) => seqs[i]!));
-      assertFinite(out, dims, (row) => `text ${batch[row]}`);
-      for (let r = 0; r < batch.length; r++) vectors.set(out.subarray(r * dims, (r + 1) * dims), batch[r]! * dims);
-      done += batch.length;
-      hooks.onProgress?.({ done, total: n });
-    }
+    let next = 0;
+    let failed = false;
+    // Keep every runner busy: up to `concurrency` batches in flight, results placed by index.
+    const lane = async (): Promise<void> => {
+      while (next < plan.batches.length && !failed) {
+        if (hooks.isCancelled?.()) throw new TandemError('CANCELLED', 'embedding job cancelled');
+        const batch = plan.batches[next++]!;
+        const out = await embedder.embed(batch.map((i) => seqs[i]!));
+        assertFinite(out, dims, (row) => `text ${batch[row]}`);
+        for (let r = 0; r < batch.length; r++) vectors.set(out.subarray(r * dims, (r + 1) * dims), batch[r]! * dims);
+        done += batch.length;
+        hooks.onProgress?.({ done, total: n });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, embedder.concurrency ?? 1) }, () => lane().catch((e: unknown) => {
+      failed = true;
+      throw e;
+    })));
     const tEnd = performance.now();
     return {
       model: req.model,

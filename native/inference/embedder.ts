@@ -6,6 +6,8 @@ export interface Embedder {
   readonly device: DeviceReport;
   /** Whether the tokenizer should add the template's special tokens ([CLS]/[SEP]...) for this embedder. */
   readonly addSpecialTokens: boolean;
+  /** How many batches may be in flight at once (parallel runners). */
+  readonly concurrency?: number;
   /** Milliseconds spent loading and warming up. */
   readonly loadMs: number;
   /** Embed one batch of id sequences; returns rows x dims, normalised. */

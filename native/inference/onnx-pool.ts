@@ -1,0 +1,116 @@
+import type { Worker } from 'node:worker_threads';
+import { fromWire, TandemError } from '../engine/common/errors.js';
+import type { DeviceReport } from './device.js';
+import type { Embedder } from './embedder.js';
+import type { OnnxEmbedderOptions } from './onnx-embedder.js';
+import type { RunnerReply, RunnerRequest } from './onnx-runner.js';
+import { spawnWorker } from './spawn-worker.js';
+
+interface Runner {
+  worker: Worker;
+  busy: boolean;
+}
+
+interface Waiting {
+  resolve: (v: Float32Array) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Embedder over N onnx-runner threads. On CPU: one session per physical core, one intra-op thread
+ * each, batches run in parallel (measured faster than one session using every core). On an
+ * accelerator: a single runner owns the device.
+ */
+export class OnnxPoolEmbedder implements Embedder {
+  readonly addSpecialTokens = true;
+  private readonly idle: Runner[] = [];
+  private readonly queue: Array<{ batch: number[][]; w: Waiting }> = [];
+  private readonly pending = new Map<number, Waiting & { runner: Runner }>();
+  private nextId = 1;
+
+  private constructor(
+    private readonly runners: Runner[],
+    readonly dims: number,
+    readonly device: DeviceReport,
+    readonly loadMs: number,
+  ) {
+    for (const r of runners) {
+      this.idle.push(r);
+      r.worker.on('message', (m: RunnerReply) => this.onReply(r, m));
+      r.worker.on('error', (e) => this.failAll(new TandemError('INTERNAL', `inference runner crashed: ${e.message}`, { cause: e })));
+    }
+  }
+
+  get concurrency(): number {
+    return this.runners.length;
+  }
+
+  private static async startRunner(opts: OnnxEmbedderOptions): Promise<{ runner: Runner; reply: Extract<RunnerReply, { type: 'loaded' }> }> {
+    const worker = spawnWorker('onnx-runner', import.meta.url, {});
+    const reply = await new Promise<RunnerReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage({ type: 'load', opts } satisfies RunnerRequest);
+    });
+    if (reply.type !== 'loaded') {
+      await worker.terminate();
+      throw reply.type === 'error' ? fromWire(reply.error) : new TandemError('INTERNAL', 'inference runner answered out of turn');
+    }
+    worker.unref();
+    return { runner: { worker, busy: false }, reply };
+  }
+
+  /** `threads`: CPU threads in all (default physical cores); each CPU runner uses one. */
+  static async load(opts: OnnxEmbedderOptions & { threads: number }): Promise<OnnxPoolEmbedder> {
+    const t0 = performance.now();
+    const first = await OnnxPoolEmbedder.startRunner({ ...opts, threads: opts.device === 'cpu' || opts.threads > 1 ? 1 : opts.threads });
+    const runners = [first.runner];
+    if (first.reply.device.used === 'cpu' && opts.threads > 1) {
+      const rest = await Promise.all(Array.from({ length: opts.threads - 1 }, () => OnnxPoolEmbedder.startRunner({ ...opts, device: 'cpu', threads: 1 })));
+      runners.push(...rest.map((r) => r.runner));
+    }
+    const device: DeviceReport = { ...first.reply.device, threads: first.reply.device.used === 'cpu' ? runners.length : first.reply.device.threads };
+    return new OnnxPoolEmbedder(runners, first.reply.dims, device, performance.now() - t0);
+  }
+
+  private onReply(runner: Runner, m: RunnerReply): void {
+    if (m.type === 'loaded') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.type === 'embedded') p.resolve(m.vectors);
+    else p.reject(fromWire(m.error));
+    runner.busy = false;
+    this.idle.push(runner);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const runner = this.idle.pop()!;
+      const { batch, w } = this.queue.shift()!;
+      const id = this.nextId++;
+      runner.busy = true;
+      this.pending.set(id, { ...w, runner });
+      runner.worker.postMessage({ type: 'embed', id, batch } satisfies RunnerRequest);
+    }
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    for (const q of this.queue.splice(0)) q.w.reject(e);
+  }
+
+  embed(batch: number[][]): Promise<Float32Array> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ batch, w: { resolve, reject } });
+      this.pump();
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.failAll(new TandemError('CANCELLED', 'embedder disposed'));
+    await Promise.all(this.runners.map((r) => r.worker.terminate()));
+  }
+}

@@ -1,0 +1,39 @@
+import type Database from 'better-sqlite3';
+import { TandemError } from '../engine/common/errors.js';
+import { SCHEMA_V1 } from './schema-v1.js';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up: (db: Database.Database) => void;
+}
+
+/** Every schema change, in order. `PRAGMA user_version` records the last one applied. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: 'collections, documents, chunks, embeddings, FTS5, jobs, events, settings', up: (db) => db.exec(SCHEMA_V1) }];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Bring a database forward to `target`, all pending migrations in ONE transaction: either the
+ * file ends at the new version, or it is exactly as it was.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS, target = migrations[migrations.length - 1]!.version): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > target) {
+    throw new TandemError('STORE_ERROR', `database schema version ${from} is newer than this Tandem understands (${target}); update Tandem, or open another TANDEM_HOME`);
+  }
+  const pending = migrations.filter((m) => m.version > from && m.version <= target);
+  if (pending.length === 0) return { from, to: from };
+  const run = db.transaction(() => {
+    for (const m of pending) {
+      try {
+        m.up(db);
+      } catch (e) {
+        throw new TandemError('STORE_ERROR', `migration ${m.version} (${m.description}) failed: ${(e as Error).message}; the database was left at version ${from}`, { cause: e });
+      }
+      db.pragma(`user_version = ${m.version}`);
+    }
+  });
+  run();
+  return { from, to: target };
+}
