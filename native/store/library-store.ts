@@ -1,0 +1,236 @@
+import { TandemError } from '../engine/common/errors.js';
+import type { Db } from './database.js';
+
+export interface Collection {
+  id: number;
+  name: string;
+  model: string;
+  variant: string;
+  dims: number | null;
+  root: string | null;
+  options: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface CollectionStats extends Collection {
+  documents: number;
+  chunks: number;
+  models: string[];
+  /** Bytes of source files indexed, and of stored text + vectors. */
+  sourceBytes: number;
+  storedBytes: number;
+}
+
+export interface StoredDoc {
+  id: number;
+  key: string;
+  path: string;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+export interface NewDocument {
+  key: string;
+  path: string;
+  fileType: string;
+  title?: string | undefined;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+export interface NewChunk {
+  ord: number;
+  text: string;
+  start: number;
+  end: number;
+  page?: number | undefined;
+  tokens: number;
+}
+
+export interface ChunkHitInfo {
+  chunkId: number;
+  docKey: string;
+  path: string;
+  fileType: string;
+  title: string | null;
+  text: string;
+  start: number;
+  end: number;
+  page: number | null;
+  mtimeMs: number;
+}
+
+const NAME_RE = /^[\w][\w .-]{0,63}$/;
+
+/** The embeddings table keys vectors by model id + variant. */
+export function modelKey(model: string, variant: string): string {
+  return `${model}@${variant}`;
+}
+
+interface CollectionRow {
+  id: number;
+  name: string;
+  model: string;
+  variant: string;
+  dims: number | null;
+  root: string | null;
+  options: string;
+  created_at: string;
+}
+
+function toCollection(r: CollectionRow): Collection {
+  return { id: r.id, name: r.name, model: r.model, variant: r.variant, dims: r.dims, root: r.root, options: JSON.parse(r.options) as Record<string, unknown>, createdAt: r.created_at };
+}
+
+/**
+ * Collections, documents, chunks and their vectors. Every write of a document (its chunks, FTS
+ * rows and vectors) happens in one transaction, so a kill at any moment leaves each document
+ * either fully indexed or absent: no duplicate or orphan chunk.
+ */
+export class LibraryStore {
+  constructor(readonly db: Db) {}
+
+  getCollection(name: string): Collection | undefined {
+    const r = this.db.prepare('SELECT * FROM collections WHERE name = ?').get(name) as CollectionRow | undefined;
+    return r ? toCollection(r) : undefined;
+  }
+
+  requireCollection(name: string): Collection {
+    const c = this.getCollection(name);
+    if (!c) {
+      const names = this.listCollections().map((x) => x.name);
+      throw new TandemError('NOT_FOUND', `no collection named "${name}"${names.length ? ` (collections: ${names.join(', ')})` : ' (none yet: `tandem index PATH --collection NAME` creates one)'}`);
+    }
+    return c;
+  }
+
+  /** Create the collection, or check that an existing one uses the same model. */
+  ensureCollection(spec: { name: string; model: string; variant: string; root: string; options?: Record<string, unknown> }): Collection {
+    if (!NAME_RE.test(spec.name)) throw new TandemError('INVALID_ARGUMENT', `collection name "${spec.name}" must be 1-64 letters, digits, spaces, . _ or -`);
+    const existing = this.getCollection(spec.name);
+    if (existing) {
+      if (existing.model !== spec.model || existing.variant !== spec.variant) {
+        throw new TandemError('CONFLICT', `collection "${spec.name}" is indexed with ${existing.model} (${existing.variant}); index with --model ${existing.model} --variant ${existing.variant}, or use another collection name`);
+      }
+      this.db.prepare('UPDATE collections SET root = ? WHERE id = ?').run(spec.root, existing.id);
+      return { ...existing, root: spec.root };
+    }
+    const now = new Date().toISOString();
+    const info = this.db
+      .prepare('INSERT INTO collections (name, model, variant, root, options, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(spec.name, spec.model, spec.variant, spec.root, JSON.stringify(spec.options ?? {}), now);
+    return this.getCollection(spec.name) ?? { id: Number(info.lastInsertRowid), name: spec.name, model: spec.model, variant: spec.variant, dims: null, root: spec.root, options: spec.options ?? {}, createdAt: now };
+  }
+
+  setDims(collectionId: number, dims: number): void {
+    this.db.prepare('UPDATE collections SET dims = ? WHERE id = ? AND (dims IS NULL OR dims = ?)').run(dims, collectionId, dims);
+  }
+
+  listCollections(): Collection[] {
+    return (this.db.prepare('SELECT * FROM collections ORDER BY name').all() as CollectionRow[]).map(toCollection);
+  }
+
+  stats(c: Collection): CollectionStats {
+    const d = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM documents WHERE collection_id = ?').get(c.id) as { n: number; bytes: number };
+    const ch = this.db
+      .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(c.text)), 0) AS bytes FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ?')
+      .get(c.id) as { n: number; bytes: number };
+    const em = this.db
+      .prepare('SELECT e.model AS model, COALESCE(SUM(LENGTH(e.vector)), 0) AS bytes FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? GROUP BY e.model')
+      .all(c.id) as Array<{ model: string; bytes: number }>;
+    return { ...c, documents: d.n, chunks: ch.n, models: em.map((m) => m.model), sourceBytes: d.bytes, storedBytes: ch.bytes + em.reduce((s, m) => s + m.bytes, 0) };
+  }
+
+  removeCollection(name: string): void {
+    const c = this.requireCollection(name);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM chunks WHERE document_id IN (SELECT id FROM documents WHERE collection_id = ?)').run(c.id);
+      this.db.prepare('DELETE FROM documents WHERE collection_id = ?').run(c.id);
+      this.db.prepare('DELETE FROM collections WHERE id = ?').run(c.id);
+    })();
+  }
+
+  /** Every stored document of a collection, by key. */
+  documents(collectionId: number): Map<string, StoredDoc> {
+    const rows = this.db.prepare('SELECT id, doc_key AS key, path, size, mtime_ms AS mtimeMs, sha256 FROM documents WHERE collection_id = ?').all(collectionId) as StoredDoc[];
+    return new Map(rows.map((r) => [r.key, r]));
+  }
+
+  /** Replace (or add) documents with their chunks and vectors: one transaction for the group. */
+  writeDocuments(collectionId: number, model: string, items: Array<{ doc: NewDocument; chunks: NewChunk[]; vectors: Float32Array; dims: number }>): void {
+    const del = this.db.prepare('DELETE FROM documents WHERE collection_id = ? AND doc_key = ?');
+    const delChunks = this.db.prepare('DELETE FROM chunks WHERE document_id = (SELECT id FROM documents WHERE collection_id = ? AND doc_key = ?)');
+    const insDoc = this.db.prepare(
+      'INSERT INTO documents (collection_id, doc_key, path, file_type, title, size, mtime_ms, sha256, chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const insChunk = this.db.prepare('INSERT INTO chunks (document_id, ord, text, start, end, page, tokens) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insVec = this.db.prepare("INSERT INTO embeddings (chunk_id, model, dtype, scale, vector) VALUES (?, ?, 'f32', NULL, ?)");
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const { doc, chunks, vectors, dims } of items) {
+        delChunks.run(collectionId, doc.key);
+        del.run(collectionId, doc.key);
+        const docId = Number(insDoc.run(collectionId, doc.key, doc.path, doc.fileType, doc.title ?? null, doc.size, doc.mtimeMs, doc.sha256, chunks.length, now).lastInsertRowid);
+        chunks.forEach((c, i) => {
+          const chunkId = Number(insChunk.run(docId, c.ord, c.text, c.start, c.end, c.page ?? null, c.tokens).lastInsertRowid);
+          const v = vectors.subarray(i * dims, (i + 1) * dims);
+          insVec.run(chunkId, model, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+        });
+      }
+    })();
+  }
+
+  updateFileStat(collectionId: number, key: string, size: number, mtimeMs: number): void {
+    this.db.prepare('UPDATE documents SET size = ?, mtime_ms = ? WHERE collection_id = ? AND doc_key = ?').run(size, mtimeMs, collectionId, key);
+  }
+
+  deleteDocuments(collectionId: number, keys: string[]): void {
+    const delChunks = this.db.prepare('DELETE FROM chunks WHERE document_id = (SELECT id FROM documents WHERE collection_id = ? AND doc_key = ?)');
+    const del = this.db.prepare('DELETE FROM documents WHERE collection_id = ? AND doc_key = ?');
+    this.db.transaction(() => {
+      for (const k of keys) {
+        delChunks.run(collectionId, k);
+        del.run(collectionId, k);
+      }
+    })();
+  }
+
+  /** All vectors of a collection for one model, as contiguous arrays (chunk id i -> row i). */
+  loadVectors(collectionId: number, model: string): { chunkIds: Int32Array; vectors: Float32Array; dims: number } {
+    const rows = this.db
+      .prepare('SELECT e.chunk_id AS id, e.vector AS v FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND e.model = ? ORDER BY e.chunk_id')
+      .raw()
+      .all(collectionId, model) as Array<[number, Buffer]>;
+    const dims = rows.length ? rows[0]![1].byteLength / 4 : 0;
+    const chunkIds = new Int32Array(rows.length);
+    const vectors = new Float32Array(rows.length * dims);
+    rows.forEach(([id, v], i) => {
+      chunkIds[i] = id;
+      vectors.set(new Float32Array(v.buffer, v.byteOffset, dims), i * dims);
+    });
+    return { chunkIds, vectors, dims };
+  }
+
+  /** Fingerprint of a collection's vectors, to tell whether a saved ANN index is stale. */
+  vectorFingerprint(collectionId: number, model: string): string {
+    const r = this.db
+      .prepare('SELECT COUNT(*) AS n, COALESCE(MAX(e.chunk_id), 0) AS mx, COALESCE(SUM(e.chunk_id), 0) AS sm FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND e.model = ?')
+      .get(collectionId, model) as { n: number; mx: number; sm: number };
+    return `${r.n}:${r.mx}:${r.sm}`;
+  }
+
+  chunkInfo(ids: number[]): Map<number, ChunkHitInfo> {
+    if (ids.length === 0) return new Map();
+    const out = new Map<number, ChunkHitInfo>();
+    const stmt = this.db.prepare(
+      'SELECT c.id AS chunkId, d.doc_key AS docKey, d.path, d.file_type AS fileType, d.title, c.text, c.start, c.end, c.page, d.mtime_ms AS mtimeMs FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?',
+    );
+    for (const id of ids) {
+      const r = stmt.get(id) as ChunkHitInfo | undefined;
+      if (r) out.set(id, r);
+    }
+    return out;
+  }
+}
