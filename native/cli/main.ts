@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isTandemError, toWire } from '../engine/common/errors.js';
 import type { CliContext } from './cli-context.js';
+import { registerCollections } from './commands/collections-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerEmbed } from './commands/embed-command.js';
+import { registerIndex } from './commands/index-command.js';
 import { registerModels } from './commands/models-command.js';
 
 /** Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 done with skipped items, 130 cancelled. */
@@ -31,6 +33,8 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerDoctor(program, ctx);
   registerModels(program, ctx);
   registerEmbed(program, ctx);
+  registerIndex(program, ctx);
+  registerCollections(program, ctx);
   return program;
 }
 

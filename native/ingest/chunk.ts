@@ -1,0 +1,342 @@
+import { TandemError } from '../engine/common/errors.js';
+import type { PageRange } from './extract-types.js';
+
+/** Tokens in a text as the embedding model will see them (special tokens included or not: be consistent). */
+export type TokenCounter = (text: string) => number;
+
+export interface ChunkOptions {
+  /** Upper bound on countTokens(chunk.text); default 256 (MiniLM/BGE-small sequence length incl. specials). */
+  maxTokens?: number;
+  /** Tokens repeated from the end of a chunk at the start of the next; default 32. Must be < maxTokens / 2. */
+  overlapTokens?: number;
+  countTokens: TokenCounter;
+  /** Page ranges of the text (PDFs): each chunk gets the page its start falls on. */
+  pages?: readonly PageRange[];
+  /**
+   * Upper bound on a chunk's length in characters; default 16 x maxTokens. Keeps a chunk readable
+   * when the counter sees a long run as few tokens (an unknown-word token, a whitespace counter on CJK).
+   */
+  maxChars?: number;
+}
+
+export interface Chunk {
+  /** 0-based position in the document. */
+  ord: number;
+  /** Exactly text.slice(start, end): begins and ends on a non-whitespace character. */
+  text: string;
+  start: number;
+  end: number;
+  /** 1-based page holding `start`, when pages were given. */
+  page?: number;
+  /** countTokens(text), always <= maxTokens. */
+  tokens: number;
+}
+
+export const DEFAULT_MAX_TOKENS = 256;
+export const DEFAULT_OVERLAP_TOKENS = 32;
+const DEFAULT_CHARS_PER_TOKEN_LIMIT = 16;
+/** A chunk may end at a weaker boundary only if cutting at a stronger one would leave it less than this full. */
+const MIN_FILL = 0.5;
+
+/** Boundary strength before a piece: where a cut is preferred. */
+const PARAGRAPH = 4;
+const SENTENCE = 3;
+const LINE = 2;
+const WORD = 1;
+const CHAR = 0;
+
+/** A unit that is never split: a sentence or line (or a word / character run of an oversized one). */
+interface Piece {
+  start: number;
+  end: number;
+  /** Strength of the boundary before this piece. */
+  level: number;
+  /** countTokens(piece) minus the counter's fixed cost (countTokens('')). */
+  cost: number;
+}
+
+/**
+ * Splits a text into chunks of at most `maxTokens` tokens that end on the strongest boundary
+ * available: a paragraph (blank line), then a sentence, then a line, then a word; a single word
+ * too long for a chunk is cut by characters as a last resort. Consecutive chunks overlap by about
+ * `overlapTokens`, carried as whole sentences where they fit (else trailing words).
+ *
+ * Tokens are counted once per piece and once per finished chunk (to guarantee the bound when the
+ * tokenizer is not additive across pieces), so the cost is linear in the text length.
+ */
+export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
+  const maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
+  const overlapTokens = opts.overlapTokens ?? DEFAULT_OVERLAP_TOKENS;
+  const maxChars = opts.maxChars ?? maxTokens * DEFAULT_CHARS_PER_TOKEN_LIMIT;
+  const count = opts.countTokens;
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new TandemError('INVALID_ARGUMENT', `maxTokens must be a positive integer, got ${maxTokens}`);
+  if (!Number.isInteger(overlapTokens) || overlapTokens < 0 || overlapTokens * 2 >= maxTokens) {
+    throw new TandemError('INVALID_ARGUMENT', `overlapTokens must be an integer from 0 to less than half of maxTokens (${maxTokens}), got ${overlapTokens}`);
+  }
+  if (!Number.isInteger(maxChars) || maxChars < 1) throw new TandemError('INVALID_ARGUMENT', `maxChars must be a positive integer, got ${maxChars}`);
+  const base = count('');
+  if (base >= maxTokens) throw new TandemError('INVALID_ARGUMENT', `countTokens('') is ${base}: maxTokens ${maxTokens} leaves no room for text`);
+
+  const pieces = segment(text, { maxTokens, maxChars, count, base });
+  if (pieces.length === 0) return [];
+  const cum = new Float64Array(pieces.length + 1);
+  for (let i = 0; i < pieces.length; i++) cum[i + 1] = cum[i]! + pieces[i]!.cost;
+  const piece = (i: number): Piece => pieces[i]!;
+  /** Estimated tokens of a chunk from `start` (carry of cost `carryCost`) through pieces [i, end). */
+  const fits = (start: number, carryCost: number, i: number, end: number) =>
+    base + carryCost + cum[end]! - cum[i]! <= maxTokens && piece(end - 1).end - start <= maxChars;
+
+  const chunks: Chunk[] = [];
+  const pageOf = pageFinder(opts.pages);
+  let carry: { start: number; cost: number } | undefined;
+  let i = 0;
+  while (i < pieces.length) {
+    let start = carry?.start ?? piece(i).start;
+    let carryCost = carry?.cost ?? 0;
+    if (carry && !fits(start, carryCost, i, i + 1)) {
+      start = piece(i).start;
+      carryCost = 0;
+    }
+    let k = i + 1;
+    while (k < pieces.length && fits(start, carryCost, i, k + 1)) k++;
+    let m = k < pieces.length ? chooseCut(pieces, cum, i, k, base + carryCost, maxTokens * MIN_FILL) : k;
+
+    let chunk = text.slice(start, piece(m - 1).end);
+    let tokens = count(chunk);
+    while (tokens > maxTokens) {
+      // The estimate was low (tokens merged across a piece boundary): give back a piece, then the carry.
+      if (m - 1 > i) m--;
+      else if (start !== piece(i).start) start = piece(i).start;
+      else throw new TandemError('INVALID_ARGUMENT', `countTokens is inconsistent: a ${tokens}-token piece was measured within ${maxTokens} before`);
+      chunk = text.slice(start, piece(m - 1).end);
+      tokens = count(chunk);
+    }
+    const page = pageOf(start);
+    chunks.push({ ord: chunks.length, text: chunk, start, end: piece(m - 1).end, ...(page !== undefined ? { page } : {}), tokens });
+    carry = m < pieces.length && overlapTokens > 0 ? overlapStart(text, pieces, i, m, overlapTokens, count, base) : undefined;
+    i = m;
+  }
+  return chunks;
+}
+
+/**
+ * Where to end a chunk holding pieces [i, k) when piece k does not fit: before the piece with the
+ * strongest boundary (the latest among equals), provided the chunk keeps at least `minTokens`.
+ */
+function chooseCut(pieces: readonly Piece[], cum: Float64Array, i: number, k: number, fixed: number, minTokens: number): number {
+  let best = k;
+  let bestLevel = pieces[k]!.level;
+  for (let m = k - 1; m > i; m--) {
+    if (fixed + cum[m]! - cum[i]! < minTokens) break;
+    const level = pieces[m]!.level;
+    if (level > bestLevel) {
+      best = m;
+      bestLevel = level;
+    }
+  }
+  return best;
+}
+
+/**
+ * The start of the next chunk's overlap within pieces [i, m): the earliest piece starting a
+ * sentence (else a line, else any piece) such that the pieces from it to m fit in `overlap` tokens;
+ * when even the last piece is too big, its trailing words that fit.
+ */
+function overlapStart(text: string, pieces: readonly Piece[], i: number, m: number, overlap: number, count: TokenCounter, base: number): { start: number; cost: number } | undefined {
+  let acc = 0;
+  let bySentence = -1;
+  let byLine = -1;
+  let any = -1;
+  const accAt = { sentence: 0, line: 0, any: 0 };
+  for (let j = m - 1; j >= i; j--) {
+    acc += pieces[j]!.cost;
+    if (acc > overlap) break;
+    const level = pieces[j]!.level;
+    any = j;
+    accAt.any = acc;
+    if (level >= SENTENCE) {
+      bySentence = j;
+      accAt.sentence = acc;
+    } else if (level >= LINE) {
+      byLine = j;
+      accAt.line = acc;
+    }
+  }
+  if (bySentence >= 0) return { start: pieces[bySentence]!.start, cost: accAt.sentence };
+  if (byLine >= 0) return { start: pieces[byLine]!.start, cost: accAt.line };
+  if (any >= 0) return { start: pieces[any]!.start, cost: accAt.any };
+  // The last piece alone is bigger than the overlap: take its trailing words.
+  const last = pieces[m - 1]!;
+  const words: number[] = [];
+  const re = /\S+/g;
+  const body = text.slice(last.start, last.end);
+  for (let w = re.exec(body); w; w = re.exec(body)) words.push(w.index);
+  let from = -1;
+  let wordsAcc = 0;
+  for (let w = words.length - 1; w >= 1; w--) {
+    const ws = words[w]!;
+    const we = w + 1 < words.length ? words[w + 1]! : body.length;
+    wordsAcc += Math.max(0, count(body.slice(ws, we).trimEnd()) - base);
+    if (wordsAcc > overlap) break;
+    from = ws;
+  }
+  if (from < 0) return undefined;
+  return { start: last.start + from, cost: Math.max(0, count(body.slice(from)) - base) };
+}
+
+function pageFinder(pages: readonly PageRange[] | undefined): (offset: number) => number | undefined {
+  if (!pages || pages.length === 0) return () => undefined;
+  const sorted = [...pages].sort((a, b) => a.start - b.start);
+  return (offset) => {
+    let lo = 0;
+    let hi = sorted.length - 1;
+    let found = sorted[0]!.page;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const p = sorted[mid]!;
+      if (p.start <= offset) {
+        found = p.page;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+}
+
+interface SegmentLimits {
+  maxTokens: number;
+  maxChars: number;
+  count: TokenCounter;
+  base: number;
+}
+
+/** Paragraph separator: a line break, blank line(s), and any whitespace around them. */
+const PARAGRAPH_BREAK = /[^\S\n]*\n[^\S\n]*\n\s*/g;
+/**
+ * A sentence end: terminal punctuation, optional closing quotes/brackets, then whitespace (or the
+ * end of the line); CJK full stops need no space after them.
+ */
+const SENTENCE_END = /[.!?…‼⁇⁈⁉]+["'”’»)\]]*(?=\s|$)|[。！？]+["'”’」』）)\]]*/g;
+/** Words that end in '.' without ending a sentence (lower case, without the dot). */
+const ABBREVIATIONS = new Set(
+  ('e.g i.e etc vs cf al approx ca fig figs eq eqs ref refs no nos vol pp p ed eds mr mrs ms dr prof sr jr st ' +
+    'inc ltd co corp dept univ jan feb mar apr jun jul aug sep sept oct nov dec mt ft resp viz esp incl')
+    .split(' '),
+);
+
+/** The text as pieces: sentences/lines, oversized ones split into words, oversized words into character runs. */
+function segment(text: string, lim: SegmentLimits): Piece[] {
+  const pieces: Piece[] = [];
+  let paraStart = 0;
+  PARAGRAPH_BREAK.lastIndex = 0;
+  for (;;) {
+    const m = PARAGRAPH_BREAK.exec(text);
+    const paraEnd = m ? m.index : text.length;
+    if (paraEnd > paraStart) segmentParagraph(text, paraStart, paraEnd, pieces, lim);
+    if (!m) break;
+    paraStart = m.index + m[0].length;
+  }
+  return pieces;
+}
+
+function segmentParagraph(text: string, from: number, to: number, out: Piece[], lim: SegmentLimits): void {
+  let level = PARAGRAPH;
+  let lineStart = from;
+  while (lineStart < to) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd === -1 || lineEnd > to) lineEnd = to;
+    const line = text.slice(lineStart, lineEnd);
+    let segStart = 0;
+    SENTENCE_END.lastIndex = 0;
+    for (let s = SENTENCE_END.exec(line); s; s = SENTENCE_END.exec(line)) {
+      const end = s.index + s[0].length;
+      if (!isSentenceEnd(line, s.index, s[0], end)) continue;
+      if (emit(text, lineStart + segStart, lineStart + end, level, out, lim)) level = SENTENCE;
+      segStart = end;
+    }
+    if (emit(text, lineStart + segStart, lineEnd, level, out, lim)) level = LINE;
+    lineStart = lineEnd + 1;
+  }
+}
+
+/** Whether the terminator at `at` ends a sentence: not an abbreviation, an initial or before a lower-case word. */
+function isSentenceEnd(line: string, at: number, match: string, end: number): boolean {
+  if (match.startsWith('.') && !match.startsWith('..')) {
+    let ws = at;
+    while (ws > 0 && !/\s/.test(line[ws - 1]!)) ws--;
+    const word = line.slice(ws, at).replace(/^["'“‘([]+/, '').toLowerCase();
+    if (ABBREVIATIONS.has(word) || /^\p{Lu}$/u.test(word) || /^(?:\p{L}\.)+\p{L}$/u.test(word)) return false;
+  }
+  const next = /\S/.exec(line.slice(end, end + 8));
+  if (next && /\p{Ll}/u.test(next[0]) && !/[。！？]/.test(match)) return false;
+  return true;
+}
+
+/** Adds the trimmed span [from, to) as one or more pieces; false when it is blank. */
+function emit(text: string, from: number, to: number, level: number, out: Piece[], lim: SegmentLimits): boolean {
+  while (from < to && isSpace(text.charCodeAt(from))) from++;
+  while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
+  if (from >= to) return false;
+  const tokens = to - from <= lim.maxChars ? lim.count(text.slice(from, to)) : Infinity;
+  if (tokens <= lim.maxTokens) {
+    out.push({ start: from, end: to, level, cost: Math.max(0, tokens - lim.base) });
+    return true;
+  }
+  const re = /\S+/g;
+  const span = text.slice(from, to);
+  let first = true;
+  for (let w = re.exec(span); w; w = re.exec(span)) {
+    emitWord(text, from + w.index, from + w.index + w[0].length, first ? level : WORD, out, lim);
+    first = false;
+  }
+  return true;
+}
+
+/** A word as one piece, or cut into the longest character runs that fit when it does not. */
+function emitWord(text: string, from: number, to: number, level: number, out: Piece[], lim: SegmentLimits): void {
+  const fitsRun = (a: number, b: number) => b - a <= lim.maxChars && lim.count(text.slice(a, b)) <= lim.maxTokens;
+  let pos = from;
+  let lvl = level;
+  while (pos < to) {
+    let end = to;
+    if (!fitsRun(pos, end)) {
+      let lo = pos + 1; // a single character (or surrogate pair) always goes
+      let hi = Math.min(to, pos + lim.maxChars);
+      if (fitsRun(pos, hi)) lo = hi;
+      else {
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >> 1;
+          if (fitsRun(pos, mid)) lo = mid;
+          else hi = mid;
+        }
+      }
+      end = lo;
+      // never split a surrogate pair: step back, or forward when the pair is the whole run
+      if (end < to && isHighSurrogate(text.charCodeAt(end - 1))) end += end - 1 > pos ? -1 : 1;
+    }
+    const tokens = lim.count(text.slice(pos, end));
+    out.push({ start: pos, end, level: lvl, cost: Math.max(0, tokens - lim.base) });
+    lvl = CHAR;
+    pos = end;
+  }
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x3000 || c === 0xfeff || (c >= 0x2000 && c <= 0x200b) || c === 0x2028 || c === 0x2029 || c === 0x1680 || c === 0x202f || c === 0x205f || c === 0x85;
+}
+
+/** A cheap counter for tests and previews: whitespace-separated words. */
+export function countWords(text: string): number {
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const space = isSpace(text.charCodeAt(i));
+    if (!space && !inWord) n++;
+    inWord = !space;
+  }
+  return n;
+}
