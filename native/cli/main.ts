@@ -4,6 +4,7 @@ import type { CliContext } from './cli-context.js';
 import { registerCollections } from './commands/collections-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerEmbed } from './commands/embed-command.js';
+import { registerJobs } from './commands/jobs-command.js';
 import { registerIndex } from './commands/index-command.js';
 import { registerModels } from './commands/models-command.js';
 
@@ -35,6 +36,7 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerEmbed(program, ctx);
   registerIndex(program, ctx);
   registerCollections(program, ctx);
+  registerJobs(program, ctx);
   return program;
 }
 
