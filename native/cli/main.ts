@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isTandemError, toWire } from '../engine/common/errors.js';
+import { JobRunners } from '../jobs/job-queue.js';
 import type { CliContext } from './cli-context.js';
 import { registerCollections } from './commands/collections-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
@@ -34,9 +35,10 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerDoctor(program, ctx);
   registerModels(program, ctx);
   registerEmbed(program, ctx);
-  registerIndex(program, ctx);
+  const runners = new JobRunners();
+  registerIndex(program, ctx, runners);
   registerCollections(program, ctx);
-  registerJobs(program, ctx);
+  registerJobs(program, ctx, runners);
   return program;
 }
 

@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
 import { EmbedClient } from '../../inference/embed-client.js';
-import { indexPath } from '../../library/indexer.js';
+import { JobQueue, JobRunners, type JobRunFn } from '../../jobs/job-queue.js';
+import { JobStore } from '../../jobs/job-store.js';
+import type { Job } from '../../jobs/job-types.js';
+import { indexPath, type IndexOptions, type IndexSummary } from '../../library/indexer.js';
 import type { Variant } from '../../models/catalog.js';
+import type { LibraryStore } from '../../store/library-store.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { openLibrary } from './collections-command.js';
+import path from 'node:path';
+import { TandemError, type JsonValue } from '../../engine/common/errors.js';
 
 interface IndexFlags {
   collection: string;
@@ -18,8 +24,44 @@ interface IndexFlags {
 }
 
 export const DEFAULT_INDEX_MODEL = 'minishlab/potion-base-2M';
+/** Per-file errors kept in the job record (the count is always exact). */
+const MAX_ERRORS_IN_RECORD = 200;
 
-export function registerIndex(program: Command, ctx: CliContext): void {
+/** The job runner for `index` jobs: used by `tandem index`, and by `tandem jobs retry` of an index job. */
+export function indexJobRunner(lib: LibraryStore, client: EmbedClient, ctx: CliContext, progress?: ProgressLine): JobRunFn {
+  return async (run) => {
+    const p = run.job.params as unknown as IndexOptions;
+    const s = await indexPath(lib, client, p, {
+      signal: run.signal,
+      onProgress: (pr) => {
+        if (pr.phase !== 'indexing') return;
+        run.progress(pr.filesDone, pr.filesTotal);
+        progress?.update(pr.filesDone, pr.filesTotal);
+      },
+    }, ctx.env);
+    run.setDevice(s.device.split(' ')[0] || 'cpu');
+    run.setTimings({ inferenceMs: s.embedMs });
+    return { ...s, errorCount: s.errors.length, errors: s.errors.slice(0, MAX_ERRORS_IN_RECORD) } as unknown as JsonValue;
+  };
+}
+
+function sameIndexJob(job: Job, p: IndexOptions): boolean {
+  const q = job.params as unknown as IndexOptions;
+  return job.kind === 'index' && q.collection === p.collection && q.root === p.root && q.model === p.model && (q.variant ?? null) === (p.variant ?? null);
+}
+
+export function registerIndex(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
+  // `tandem jobs retry ID` of an index job runs through this.
+  runners.register('index', async (run) => {
+    const lib = openLibrary(ctx);
+    const client = new EmbedClient(ctx.env);
+    try {
+      return await indexJobRunner(lib, client, ctx)(run);
+    } finally {
+      await client.close();
+      lib.db.close();
+    }
+  });
   program
     .command('index <path>')
     .description('add a folder or file to a collection (incremental; safe to re-run after a crash)')
@@ -33,33 +75,44 @@ export function registerIndex(program: Command, ctx: CliContext): void {
     .option('--quiet', 'no progress on stderr')
     .action(async (root: string, flags: IndexFlags) => {
       const lib = openLibrary(ctx);
+      const jobs = new JobStore(lib.db);
       const client = new EmbedClient(ctx.env);
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
       const progress = new ProgressLine('indexing files', process.stderr, flags.quiet);
+      const params: IndexOptions = {
+        root: path.resolve(root),
+        collection: flags.collection,
+        model: flags.model,
+        ...(flags.variant ? { variant: flags.variant } : {}),
+        ...(flags.columns ? { columns: flags.columns } : {}),
+        ...(flags.maxTokens ? { maxTokens: flags.maxTokens } : {}),
+        ...(flags.overlap ? { overlapTokens: flags.overlap } : {}),
+      };
+      const queue = new JobQueue(jobs, { runners: new JobRunners() });
+      const onSigint = () => handleId && queue.cancel(handleId, 'interrupted by Ctrl-C');
+      let handleId: string | undefined;
+      process.once('SIGINT', onSigint);
       try {
-        const s = await indexPath(
-          lib,
-          client,
-          {
-            root,
-            collection: flags.collection,
-            model: flags.model,
-            ...(flags.variant ? { variant: flags.variant } : {}),
-            ...(flags.columns ? { columns: flags.columns } : {}),
-            ...(flags.maxTokens ? { maxTokens: flags.maxTokens } : {}),
-            ...(flags.overlap ? { overlapTokens: flags.overlap } : {}),
-          },
-          { signal: abort.signal, onProgress: (p) => p.phase === 'indexing' && progress.update(p.filesDone, p.filesTotal) },
-          ctx.env,
-        );
+        // Jobs left running by a crashed or killed process become `interrupted`; the same index
+        // job is then resumed (its finished documents are skipped), not started afresh.
+        jobs.markInterrupted();
+        const prior = jobs.list({ status: 'interrupted', kind: 'index', limit: 20 }).find((j) => sameIndexJob(j, params));
+        if (prior) ctx.stderr.write(`tandem index: resuming interrupted job ${prior.id}\n`);
+        const run = indexJobRunner(lib, client, ctx, progress);
+        const handle = prior ? queue.schedule(prior.id, run) : queue.submit({ kind: 'index', backend: 'local', params: params as unknown as Record<string, JsonValue>, input: params as unknown as JsonValue }, run);
+        handleId = handle.id;
+        const job = await handle.done;
         progress.end();
+        if (job.status !== 'succeeded') {
+          const err = job.error ?? { code: 'INTERNAL', message: `job ended ${job.status}` };
+          throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : (err.code as TandemError['code']), `${err.message} (job ${job.id})`);
+        }
+        const s = job.result as unknown as IndexSummary & { errorCount: number };
         for (const e of s.errors) ctx.stderr.write(`tandem index: ${e.path}: ${e.message}\n`);
-        if (flags.json) ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+        if (s.errorCount > s.errors.length) ctx.stderr.write(`tandem index: ... and ${s.errorCount - s.errors.length} more errors (see \`tandem jobs show ${job.id}\`)\n`);
+        if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...s }, null, 2) + '\n');
         ctx.stderr.write(
-          `tandem index: ${s.collection}: ${s.filesSeen} files (${s.filesIndexed} indexed, ${s.filesUnchanged} unchanged, ${s.filesSkipped} skipped, ${s.errors.length} errors), ` +
-            `${s.documentsWritten} documents written, ${s.documentsDeleted} removed, ${s.chunksWritten} chunks, device ${s.device || 'n/a'}, ${(s.totalMs / 1000).toFixed(1)} s\n`,
+          `tandem index: ${s.collection}: ${s.filesSeen} files (${s.filesIndexed} indexed, ${s.filesUnchanged} unchanged, ${s.filesSkipped} skipped, ${s.errorCount} errors), ` +
+            `${s.documentsWritten} documents written, ${s.documentsDeleted} removed, ${s.chunksWritten} chunks, device ${s.device || 'n/a'}, ${(s.totalMs / 1000).toFixed(1)} s, job ${job.id}\n`,
         );
       } finally {
         process.off('SIGINT', onSigint);
