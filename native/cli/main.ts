@@ -8,6 +8,7 @@ import { registerEmbed } from './commands/embed-command.js';
 import { registerJobs } from './commands/jobs-command.js';
 import { registerIndex } from './commands/index-command.js';
 import { registerModels } from './commands/models-command.js';
+import { registerSearch } from './commands/search-command.js';
 
 /** Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 done with skipped items, 130 cancelled. */
 export function exitCodeFor(e: unknown): number {
@@ -37,6 +38,7 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerEmbed(program, ctx);
   const runners = new JobRunners();
   registerIndex(program, ctx, runners);
+  registerSearch(program, ctx);
   registerCollections(program, ctx);
   registerJobs(program, ctx, runners);
   return program;

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { TandemError } from '../../engine/common/errors.js';
+import { EmbedClient } from '../../inference/embed-client.js';
+import { Searcher, type SearchFilters, type SearchMode, type SearchQuery } from '../../library/searcher.js';
+import { trecLines } from '../../search/trec.js';
+import { choice, positiveInt, type CliContext } from '../cli-context.js';
+import { parseJsonlLine } from '../input.js';
+import { openLibrary } from './collections-command.js';
+
+interface SearchFlags {
+  collection: string;
+  k: number;
+  mode: SearchMode;
+  queries?: string;
+  format?: 'text' | 'json' | 'trec';
+  json?: boolean;
+  path?: string;
+  type?: string[];
+  modifiedAfter?: Date;
+  modifiedBefore?: Date;
+  precision?: 'float32' | 'int8';
+}
+
+function date(v: string): Date {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError(`expected a date like 2026-01-31, got "${v}"`);
+  return d;
+}
+
+/** Query file: JSONL lines {"_id", "text"} (BEIR queries); bad lines are errors naming the line. */
+function readQueries(file: string): SearchQuery[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new TandemError('NOT_FOUND', `queries file ${file} not found`, { cause: e });
+  }
+  const out: SearchQuery[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const r = parseJsonlLine(line, i + 1);
+    if (!('text' in r)) throw new TandemError('INVALID_INPUT', `${file} line ${r.line}: ${r.message}`);
+    out.push({ id: String(r.id), text: r.text });
+  });
+  return out;
+}
+
+export function registerSearch(program: Command, ctx: CliContext): void {
+  program
+    .command('search [query]')
+    .description('search a collection (vector, lexical or hybrid); batch mode with --queries')
+    .requiredOption('--collection <name>', 'collection to search')
+    .option('--k <n>', 'results per query (documents)', positiveInt, 10)
+    .option('--mode <m>', 'vector | lexical | hybrid', choice(['vector', 'lexical', 'hybrid']), 'hybrid')
+    .option('--queries <file>', 'JSONL lines {"_id", "text"}: run every query')
+    .option('--format <f>', 'text | json | trec (trec: "QID Q0 DOCID RANK SCORE tandem")', choice(['text', 'json', 'trec']))
+    .option('--json', 'same as --format json')
+    .option('--path <glob>', 'only documents whose path matches (absolute, or relative to the collection root)')
+    .option('--type <types...>', 'only these file types (txt md html pdf docx csv tsv jsonl code)')
+    .option('--modified-after <date>', 'only files modified on or after this date', date)
+    .option('--modified-before <date>', 'only files modified before this date', date)
+    .option('--precision <p>', 'vector scan: float32 | int8 (int8 rescored in float32)', choice(['float32', 'int8']))
+    .action(async (query: string | undefined, flags: SearchFlags) => {
+      if (!!query === !!flags.queries) throw new TandemError('INVALID_ARGUMENT', 'give either a QUERY or --queries FILE');
+      const format = flags.format ?? (flags.json ? 'json' : flags.queries ? 'trec' : 'text');
+      const queries = flags.queries ? readQueries(flags.queries) : [{ id: 'q1', text: query! }];
+      const filters: SearchFilters = {
+        ...(flags.path ? { pathGlob: flags.path } : {}),
+        ...(flags.type ? { fileTypes: flags.type.flatMap((t) => t.split(',')).filter(Boolean) } : {}),
+        ...(flags.modifiedAfter ? { modifiedAfter: flags.modifiedAfter } : {}),
+        ...(flags.modifiedBefore ? { modifiedBefore: flags.modifiedBefore } : {}),
+      };
+      const lib = openLibrary(ctx);
+      const client = new EmbedClient(ctx.env);
+      const searcher = new Searcher(lib, client, ctx.env);
+      try {
+        const t0 = performance.now();
+        const results = await searcher.searchMany(flags.collection, queries, { k: flags.k, mode: flags.mode, filters, ...(flags.precision ? { precision: flags.precision } : {}) });
+        const ms = performance.now() - t0;
+        if (format === 'trec') {
+          const lines = queries.flatMap((q) => trecLines(q.id, (results.get(q.id) ?? []).map((h) => ({ docId: h.docKey.replace(/\s/g, '_'), score: h.score })), { k: flags.k }));
+          ctx.stdout.write(lines.length ? lines.join('\n') + '\n' : '');
+        } else if (format === 'json') {
+          ctx.stdout.write(JSON.stringify(flags.queries ? Object.fromEntries(results) : results.get('q1'), null, 2) + '\n');
+        } else {
+          const hits = results.get('q1') ?? [];
+          if (hits.length === 0) ctx.stdout.write('no results\n');
+          hits.forEach((h, i) => {
+            const where = h.page ? `${h.path} (page ${h.page})` : `${h.path} [${h.start}-${h.end}]`;
+            ctx.stdout.write(`${String(i + 1).padStart(2)}. ${h.score.toFixed(4)}  ${where}${h.docKey !== h.path && !h.path.endsWith(h.docKey) ? `  #${h.docKey}` : ''}\n    ${h.snippet.replace(/\s+/g, ' ')}\n`);
+          });
+        }
+        ctx.stderr.write(`tandem search: ${queries.length} ${queries.length === 1 ? 'query' : 'queries'}, mode ${flags.mode}, ${ms.toFixed(0)} ms\n`);
+      } finally {
+        searcher.close();
+        await client.close();
+        lib.db.close();
+      }
+    });
+}

@@ -1,0 +1,216 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { TandemError } from '../engine/common/errors.js';
+import { tandemHome } from '../engine/node/paths.js';
+import type { EmbedClient } from '../inference/embed-client.js';
+import { findCatalogEntry, loadCatalog, type Variant } from '../models/catalog.js';
+import { AnnIndex, shouldUseAnn } from '../search/ann-index.js';
+import { fusionWeights, fuse } from '../search/fusion.js';
+import { highlight, lexicalSearch } from '../search/lexical.js';
+import { collapseToDocuments } from '../search/trec.js';
+import { ExactIndex, type SearchHit } from '../search/vector-index.js';
+import { LibraryStore, modelKey, type Collection } from '../store/library-store.js';
+
+export type SearchMode = 'vector' | 'lexical' | 'hybrid';
+export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'lexical', 'hybrid'];
+
+export interface SearchFilters {
+  /** Glob over the document path, absolute or relative to the collection root (e.g. `notes/**\/*.md`). */
+  pathGlob?: string;
+  fileTypes?: string[];
+  modifiedAfter?: Date;
+  modifiedBefore?: Date;
+}
+
+export interface SearchQuery {
+  id: string;
+  text: string;
+}
+
+export interface DocumentHit {
+  docKey: string;
+  path: string;
+  fileType: string;
+  title: string | null;
+  score: number;
+  /** The best chunk of the document: where it is and a snippet with matched terms in [ ]. */
+  chunkId: number;
+  start: number;
+  end: number;
+  page: number | null;
+  snippet: string;
+}
+
+export interface SearchOptions {
+  k: number;
+  mode: SearchMode;
+  filters?: SearchFilters;
+  /** Vector scan precision; default int8 for int8 collections, float32 otherwise. */
+  precision?: 'float32' | 'int8';
+}
+
+interface VectorState {
+  index: ExactIndex | AnnIndex;
+  kind: 'exact' | 'ann';
+  kernel: string;
+}
+
+/** Chunks fetched per wanted document before collapsing to documents (a document = its best chunk). */
+const CHUNKS_PER_DOC = 4;
+const MIN_CANDIDATES = 100;
+
+/**
+ * Search over one collection: exact cosine (SIMD/int8 kernels) or HNSW above a size threshold,
+ * BM25 over FTS5, and weighted reciprocal-rank fusion of both, at document level. Vector indexes
+ * are built once per process and reused; HNSW indexes are saved under TANDEM_HOME/indexes.
+ */
+export class Searcher {
+  private readonly vectorStates = new Map<string, VectorState>();
+
+  constructor(
+    private readonly lib: LibraryStore,
+    private readonly client: EmbedClient,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  private async vectorState(c: Collection): Promise<VectorState> {
+    const key = modelKey(c.model, c.variant);
+    const cached = this.vectorStates.get(`${c.id}|${key}|${this.lib.vectorFingerprint(c.id, key)}`);
+    if (cached) return cached;
+    const { chunkIds, vectors, dims } = this.lib.loadVectors(c.id, key);
+    let state: VectorState;
+    if (shouldUseAnn(chunkIds.length)) {
+      const dir = path.join(tandemHome(this.env), 'indexes');
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, `collection-${c.id}.hnsw`);
+      const loaded = AnnIndex.load(file, { dims, count: chunkIds.length, modelId: key, fingerprint: this.lib.vectorFingerprint(c.id, key) });
+      let index: AnnIndex;
+      if ('index' in loaded) index = loaded.index;
+      else {
+        index = await AnnIndex.build(chunkIds, vectors, dims, { modelId: key, fingerprint: this.lib.vectorFingerprint(c.id, key), path: file });
+      }
+      state = { index, kind: 'ann', kernel: 'hnsw' };
+    } else {
+      const index = ExactIndex.fromFloat32(chunkIds, vectors, Math.max(dims, 1), { int8: c.variant === 'int8' });
+      state = { index, kind: 'exact', kernel: index.kernel };
+    }
+    this.vectorStates.set(`${c.id}|${key}|${this.lib.vectorFingerprint(c.id, key)}`, state);
+    return state;
+  }
+
+  /** Chunk ids allowed by the filters (undefined = no filter). */
+  private allowedChunks(c: Collection, f: SearchFilters | undefined): Set<number> | undefined {
+    if (!f || (!f.pathGlob && !f.fileTypes?.length && !f.modifiedAfter && !f.modifiedBefore)) return undefined;
+    const where = ['d.collection_id = ?'];
+    const params: unknown[] = [c.id];
+    if (f.fileTypes?.length) {
+      where.push(`d.file_type IN (${f.fileTypes.map(() => '?').join(',')})`);
+      params.push(...f.fileTypes);
+    }
+    if (f.modifiedAfter) {
+      where.push('d.mtime_ms >= ?');
+      params.push(f.modifiedAfter.getTime());
+    }
+    if (f.modifiedBefore) {
+      where.push('d.mtime_ms < ?');
+      params.push(f.modifiedBefore.getTime());
+    }
+    const rows = this.lib.db.prepare(`SELECT c.id AS id, d.path AS path FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${where.join(' AND ')}`).all(...params) as Array<{ id: number; path: string }>;
+    let keep = rows;
+    if (f.pathGlob) {
+      const isMatch = picomatch(f.pathGlob, { dot: true });
+      const root = c.root && fs.existsSync(c.root) && fs.statSync(c.root).isDirectory() ? c.root : c.root ? path.dirname(c.root) : '';
+      keep = rows.filter((r) => isMatch(r.path) || (root !== '' && isMatch(path.relative(root, r.path).split(path.sep).join('/'))));
+    }
+    return new Set(keep.map((r) => r.id));
+  }
+
+  private lexicalChunks(c: Collection, text: string, n: number, allowed: Set<number> | undefined): Array<SearchHit & { snippet: string }> {
+    const hits = lexicalSearch(this.lib.db, text, { k: allowed ? Math.max(n * 4, 1000) : n, collectionId: c.id });
+    return hits.filter((h) => !allowed || allowed.has(h.chunkId)).slice(0, n).map((h) => ({ id: h.chunkId, score: h.score, snippet: h.snippet }));
+  }
+
+  /** Collapse chunk hits to documents (best chunk wins), keeping the winning chunk. */
+  private toDocs(hits: ReadonlyArray<SearchHit>): Array<{ docKey: string; chunkId: number; score: number }> {
+    const info = this.lib.chunkInfo(hits.map((h) => h.id));
+    const byDoc = new Map<string, { docKey: string; chunkId: number; score: number }>();
+    for (const h of hits) {
+      const i = info.get(h.id);
+      if (!i) continue;
+      const prev = byDoc.get(i.docKey);
+      if (!prev || h.score > prev.score) byDoc.set(i.docKey, { docKey: i.docKey, chunkId: h.id, score: h.score });
+    }
+    const order = collapseToDocuments([...byDoc.values()].map((d) => ({ docId: d.docKey, score: d.score })));
+    return order.map((o) => byDoc.get(o.docId)!);
+  }
+
+  /** Search many queries at once (batched query embedding and vector scans). */
+  async searchMany(collection: string, queries: SearchQuery[], opts: SearchOptions): Promise<Map<string, DocumentHit[]>> {
+    if (!Number.isInteger(opts.k) || opts.k < 1) throw new TandemError('INVALID_ARGUMENT', `k must be a positive integer, got ${opts.k}`);
+    if (!SEARCH_MODES.includes(opts.mode)) throw new TandemError('INVALID_ARGUMENT', `mode must be one of ${SEARCH_MODES.join(', ')}`);
+    const c = this.lib.requireCollection(collection);
+    const allowed = this.allowedChunks(c, opts.filters);
+    const n = Math.max(opts.k * CHUNKS_PER_DOC, MIN_CANDIDATES);
+    const out = new Map<string, DocumentHit[]>();
+    let vectorLists: SearchHit[][] | undefined;
+    if (opts.mode !== 'lexical' && queries.length > 0) {
+      const st = await this.vectorState(c);
+      if (st.index.size > 0) {
+        const r = await this.client.embed({ model: c.model, variant: c.variant as Variant, inputType: 'query', texts: queries.map((q) => q.text) });
+        const precision = opts.precision ?? (c.variant === 'int8' ? 'int8' : 'float32');
+        vectorLists = st.index instanceof ExactIndex
+          ? st.index.searchMany(r.vectors, queries.length, Math.min(n, st.index.size), { ...(allowed ? { allowed } : {}), precision })
+          : st.index.searchMany(r.vectors, queries.length, Math.min(n, st.index.size), allowed ? { filter: (id: number) => allowed.has(id) } : {});
+      } else vectorLists = queries.map(() => []);
+    }
+    const entry = findCatalogEntry(loadCatalog(), c.model);
+    const weights = fusionWeights(entry);
+    queries.forEach((q, qi) => {
+      const snippets = new Map<number, string>();
+      let docs: Array<{ docKey: string; chunkId: number; score: number }>;
+      if (opts.mode === 'vector') docs = this.toDocs(vectorLists![qi]!);
+      else {
+        const lex = this.lexicalChunks(c, q.text, n, allowed);
+        for (const h of lex) snippets.set(h.id, h.snippet);
+        const lexDocs = this.toDocs(lex);
+        if (opts.mode === 'lexical') docs = lexDocs;
+        else {
+          const vecDocs = this.toDocs(vectorLists![qi]!);
+          const best = new Map<string, number>();
+          for (const d of [...lexDocs, ...vecDocs]) if (!best.has(d.docKey)) best.set(d.docKey, d.chunkId);
+          const fused = fuse(
+            [
+              { hits: vecDocs.map((d) => ({ id: d.docKey, score: d.score })), weight: weights.vector },
+              { hits: lexDocs.map((d) => ({ id: d.docKey, score: d.score })), weight: weights.lexical },
+            ],
+            { limit: opts.k },
+          );
+          docs = fused.map((f) => ({ docKey: f.id, chunkId: best.get(f.id)!, score: f.score }));
+        }
+      }
+      docs = docs.slice(0, opts.k);
+      const info = this.lib.chunkInfo(docs.map((d) => d.chunkId));
+      out.set(
+        q.id,
+        docs.map((d) => {
+          const i = info.get(d.chunkId)!;
+          return {
+            docKey: d.docKey, path: i.path, fileType: i.fileType, title: i.title, score: d.score, chunkId: d.chunkId,
+            start: i.start, end: i.end, page: i.page, snippet: snippets.get(d.chunkId) ?? highlight(i.text, q.text).text,
+          };
+        }),
+      );
+    });
+    return out;
+  }
+
+  async search(collection: string, text: string, opts: SearchOptions): Promise<DocumentHit[]> {
+    return (await this.searchMany(collection, [{ id: 'q', text }], opts)).get('q') ?? [];
+  }
+
+  close(): void {
+    for (const s of this.vectorStates.values()) if (s.index instanceof ExactIndex) s.index.close();
+    this.vectorStates.clear();
+  }
+}
