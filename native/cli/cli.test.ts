@@ -74,3 +74,27 @@ test('an unknown model fails with MODEL_NOT_FOUND naming where it looked', () =>
   assert.equal(r.code, 1);
   assert.match(r.stderr, /MODEL_NOT_FOUND: model nobody\/nothing not found in/);
 });
+
+test('index a BEIR corpus, then batch search prints TREC lines: QID Q0 DOCID RANK SCORE tandem', { skip }, () => {
+  const dir = path.join(tmp, 'beir');
+  fs.mkdirSync(dir, { recursive: true });
+  const docs = ['A man is playing a guitar.', 'A woman is slicing an onion.', 'The cat sleeps on the sofa.', 'Stock markets fell sharply today.'];
+  fs.writeFileSync(path.join(dir, 'corpus.jsonl'), docs.map((t, i) => JSON.stringify({ _id: `d${i}`, title: '', text: t })).join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'queries.jsonl'), [JSON.stringify({ _id: 'q1', text: 'someone plays guitar' }), JSON.stringify({ _id: 'q2', text: 'cutting onions' })].join('\n') + '\n');
+  const home = { TANDEM_HOME: path.join(tmp, 'beir-home') };
+  const ix = tandem(['index', path.join(dir, 'corpus.jsonl'), '--collection', 'beir', '--model', 'minishlab/potion-base-2M', '--quiet'], home);
+  assert.equal(ix.code, 0, ix.stderr);
+  assert.match(ix.stderr, /4 documents written/);
+  for (const mode of ['vector', 'lexical', 'hybrid']) {
+    const r = tandem(['search', '--collection', 'beir', '--queries', path.join(dir, 'queries.jsonl'), '--format', 'trec', '--k', '3', '--mode', mode], home);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    for (const l of lines) assert.match(l, /^q[12] Q0 d\d [1-3] -?[\d.e+-]+ tandem$/, `${mode}: ${l}`);
+    assert.match(lines.find((l) => l.startsWith('q1 '))!, /^q1 Q0 d0 1 /, `${mode}: q1 should rank d0 first`);
+    assert.match(lines.find((l) => l.startsWith('q2 '))!, /^q2 Q0 d1 1 /, `${mode}: q2 should rank d1 first`);
+  }
+  const list = tandem(['collections', 'show', 'beir', '--json'], home);
+  assert.equal(list.code, 0, list.stderr);
+  const s = JSON.parse(list.stdout) as { documents: number; chunks: number; models: string[] };
+  assert.deepEqual([s.documents, s.chunks, s.models], [4, 4, ['minishlab/potion-base-2M@static']]);
+});

@@ -133,7 +133,7 @@ export class LibraryStore {
   }
 
   stats(c: Collection): CollectionStats {
-    const d = this.db.prepare('SELECT (SELECT COUNT(*) FROM documents WHERE collection_id = ?1) AS n, (SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT path, size FROM documents WHERE collection_id = ?1)) AS bytes').get(c.id) as { n: number; bytes: number };
+    const d = this.db.prepare('SELECT (SELECT COUNT(*) FROM documents WHERE collection_id = @cid) AS n, (SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT path, size FROM documents WHERE collection_id = @cid)) AS bytes').get({ cid: c.id }) as { n: number; bytes: number };
     const ch = this.db
       .prepare('SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(c.text)), 0) AS bytes FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ?')
       .get(c.id) as { n: number; bytes: number };
