@@ -47,7 +47,7 @@ before(() => {
     store.start(ok.id, { device: 'cpu' });
     store.progress(ok.id, 2, 2);
     store.succeed(ok.id, { result: { vectors: 2 }, loadMs: 120, inferenceMs: 30, costUsd: 0 });
-    const failed = store.createJob({ kind: 'index', backend: 'modal', params: { collection: 'papers' }, input: { root: '/papers' } });
+    const failed = store.createJob({ kind: 'boltz2', backend: 'cloud-run', params: { collection: 'papers' }, input: { root: '/papers' } });
     store.start(failed.id);
     store.fail(failed.id, new TandemError('BACKEND_ERROR', 'modal said "no", twice\nand again'), { costUsd: 0.02 });
     const queued = store.createJob({ kind: 'embed', backend: 'local', params: { model: 'x/y' }, input: 'q', priority: 2 });
@@ -154,14 +154,14 @@ test('jobs cancel: a queued job is cancelled; a finished one is a CONFLICT (exit
   assert.match(missing.stderr, /NOT_FOUND: no job with id nope/);
 });
 
-test('jobs retry: records a new queued job linked to the failed one and prints its id', T, () => {
+test('jobs retry: records a new queued job linked to the failed one and prints its id (a kind this host cannot run stays queued)', T, () => {
   const r = tandem(['retry', ids.failed]);
   assert.equal(r.code, 0, r.stderr);
   const newId = r.stdout.trim();
   assert.match(newId, /^[0-9A-Z]{26}$/);
   assert.match(r.stderr, /is queued/);
   const job = withStore((s) => s.get(newId));
-  assert.deepEqual([job.status, job.retryOf, job.kind, job.backend, job.params], ['queued', ids.failed, 'index', 'modal', { collection: 'papers' }]);
+  assert.deepEqual([job.status, job.retryOf, job.kind, job.backend, job.params], ['queued', ids.failed, 'boltz2', 'cloud-run', { collection: 'papers' }]);
   const j = tandem(['retry', ids.crashed, '--json']);
   assert.equal(j.code, 0, j.stderr);
   assert.equal((JSON.parse(j.stdout) as Job).retryOf, ids.crashed);

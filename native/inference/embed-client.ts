@@ -91,10 +91,21 @@ export class EmbedClient {
     return this.call({ type: 'preload', request }, opts);
   }
 
+  /**
+   * Stop the worker: running work finishes, sessions are released, the thread exits by itself
+   * (terminating a thread while onnxruntime runs in it aborts the whole process). Forced after 10 s.
+   */
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
+    if (!w) return;
+    for (const id of this.pending.keys()) w.postMessage({ type: 'cancel', jobId: id } satisfies EmbedHostMessage);
+    w.ref();
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.postMessage({ type: 'shutdown' } satisfies EmbedHostMessage);
+    const timer = setTimeout(() => void w.terminate(), 10_000);
+    await exited;
+    clearTimeout(timer);
     this.failAll(new TandemError('CANCELLED', 'embedding client closed'));
-    if (w) await w.terminate();
   }
 }

@@ -5,7 +5,9 @@ import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js
 export type EmbedHostMessage =
   | { type: 'embed'; jobId: number; request: EmbedRequest }
   | { type: 'preload'; jobId: number; request: Omit<EmbedRequest, 'texts'> }
-  | { type: 'cancel'; jobId: number };
+  | { type: 'cancel'; jobId: number }
+  /** Finish what runs, release every session, then exit (terminating a thread inside onnxruntime aborts the process). */
+  | { type: 'shutdown' };
 
 /** Messages from the embedding process back to its host. */
 export type EmbedWorkerMessage =

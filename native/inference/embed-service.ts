@@ -6,13 +6,20 @@ import type { EmbedHostMessage, PortLike } from './embed-protocol.js';
  * Serve an EmbedEngine over a port: one job at a time (a loaded session already uses every
  * core), FIFO, progress per batch, cancel for queued and running jobs. Results move by transfer.
  */
-export function serveEmbedEngine(port: PortLike, engine: EmbedEngine): void {
+export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown: () => void = () => {}): void {
   const cancelled = new Set<number>();
   let chain: Promise<void> = Promise.resolve();
 
   port.onMessage((msg: EmbedHostMessage) => {
     if (msg.type === 'cancel') {
       cancelled.add(msg.jobId);
+      return;
+    }
+    if (msg.type === 'shutdown') {
+      chain = chain.then(async () => {
+        await engine.dispose();
+        onShutdown();
+      });
       return;
     }
     chain = chain.then(async () => {

@@ -13,7 +13,7 @@ interface ElectronParentPort {
   postMessage(msg: unknown): void;
 }
 
-function adaptPort(): { port: PortLike; env: NodeJS.ProcessEnv } {
+function adaptPort(): { port: PortLike; env: NodeJS.ProcessEnv; close: () => void } {
   if (parentPort) {
     const p = parentPort;
     const data = (workerData ?? {}) as { env?: NodeJS.ProcessEnv };
@@ -23,6 +23,7 @@ function adaptPort(): { port: PortLike; env: NodeJS.ProcessEnv } {
         post: (msg, transfer) => p.postMessage(msg, transfer ?? []),
         onMessage: (cb) => p.on('message', (m: EmbedHostMessage) => cb(m)),
       },
+      close: () => p.close(),
     };
   }
   const ep = (process as unknown as { parentPort?: ElectronParentPort }).parentPort;
@@ -33,8 +34,9 @@ function adaptPort(): { port: PortLike; env: NodeJS.ProcessEnv } {
       post: (msg) => ep.postMessage(msg),
       onMessage: (cb) => ep.on('message', (e) => cb(e.data as EmbedHostMessage)),
     },
+    close: () => process.exit(0),
   };
 }
 
-const { port, env } = adaptPort();
-serveEmbedEngine(port, new EmbedEngine(env));
+const { port, env, close } = adaptPort();
+serveEmbedEngine(port, new EmbedEngine(env), close);

@@ -109,8 +109,18 @@ export class OnnxPoolEmbedder implements Embedder {
     });
   }
 
+  /** Release every session and let the runner threads exit on their own (forced after 10 s). */
   async dispose(): Promise<void> {
     this.failAll(new TandemError('CANCELLED', 'embedder disposed'));
-    await Promise.all(this.runners.map((r) => r.worker.terminate()));
+    await Promise.all(
+      this.runners.map(async (r) => {
+        r.worker.ref();
+        const exited = new Promise<void>((resolve) => r.worker.once('exit', () => resolve()));
+        r.worker.postMessage({ type: 'dispose' } satisfies RunnerRequest);
+        const timer = setTimeout(() => void r.worker.terminate(), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
   }
 }

@@ -1,14 +1,25 @@
 /**
- * A scan worker: waits on the shared control block, takes chunk tickets and scans them with the
- * same kernel as the calling thread (see scan-protocol.ts). Started by ScanPool; never exits on its
- * own (the pool terminates it).
+ * A scan worker: waits for jobs on the shared control block, takes chunk tickets and scans them
+ * with the same kernel as the calling thread (protocol: scan-protocol.ts). Started by ScanPool,
+ * stopped by it (STOP, then terminate).
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { selectKernel } from './kernel.js';
-import { CTRL, KIND_F32, type ScanBuffers, type ScanWorkerData } from './scan-protocol.js';
+import {
+  CHUNK_CLAIMED,
+  CHUNK_DONE,
+  CHUNK_FREE,
+  CTRL,
+  KIND_F32,
+  SLOT,
+  chunkRange,
+  slotWord,
+  type ScanBuffers,
+  type ScanWorkerData,
+} from './scan-protocol.js';
 
 const data = workerData as ScanWorkerData;
-const { ctrl, dims, rows, port } = data;
+const { ctrl, states, dims, rows, nChunks, chunkRows, port } = data;
 const kernel = selectKernel(data.kernel);
 let buf: ScanBuffers = data.buffers;
 
@@ -16,42 +27,58 @@ function syncBuffers(): void {
   while (buf.ver !== Atomics.load(ctrl, CTRL.BUFVER)) {
     const m = receiveMessageOnPort(port);
     if (m) buf = m.message as ScanBuffers;
-    else Atomics.wait(ctrl, CTRL.BUFVER, buf.ver, 1); // the message is on its way
+    else Atomics.wait(ctrl, CTRL.STOP, 0, 1); // posted before BUFVER was bumped: arriving
   }
 }
 
-function scanChunk(c: number): void {
-  const nq = Atomics.load(ctrl, CTRL.NQ);
-  const k = Atomics.load(ctrl, CTRL.K);
-  const chunkRows = Atomics.load(ctrl, CTRL.CHUNK_ROWS);
-  const mask = Atomics.load(ctrl, CTRL.MASK) === 1 ? buf.mask : null;
-  const start = c * chunkRows;
-  const end = Math.min(rows, start + chunkRows);
+function scanChunk(s: number, c: number): void {
+  const nq = Atomics.load(ctrl, slotWord(s, SLOT.NQ));
+  const k = Atomics.load(ctrl, slotWord(s, SLOT.K));
+  const sb = buf.slots[s as 0 | 1];
+  const mask = Atomics.load(ctrl, slotWord(s, SLOT.MASK)) === 1 ? sb.mask : null;
+  const [start, end] = chunkRange(c, chunkRows, rows);
   const off = c * nq * k;
-  const outRows = buf.outRows.subarray(off, off + nq * k);
-  const outScores = buf.outScores.subarray(off, off + nq * k);
-  if (Atomics.load(ctrl, CTRL.KIND) === KIND_F32) kernel.scanF32(buf.f32, dims, buf.qF32, nq, start, end, k, outRows, outScores, mask);
-  else kernel.scanI8(buf.i8!, buf.scales!, dims, buf.qI8, nq, start, end, k, outRows, outScores, mask);
+  const outRows = sb.outRows.subarray(off, off + nq * k);
+  const outScores = sb.outScores.subarray(off, off + nq * k);
+  if (Atomics.load(ctrl, slotWord(s, SLOT.KIND)) === KIND_F32) kernel.scanF32(buf.f32, dims, sb.qF32, nq, start, end, k, outRows, outScores, mask);
+  else kernel.scanI8(buf.i8!, buf.scales!, dims, sb.qI8, nq, start, end, k, outRows, outScores, mask);
+}
+
+function work(g: number): void {
+  const s = g & 1;
+  const busy = slotWord(s, SLOT.BUSY);
+  Atomics.add(ctrl, busy, 1);
+  try {
+    if (Atomics.load(ctrl, CTRL.JOB) !== g) return; // the caller moved on: slot s may be rewritten
+    syncBuffers();
+    for (;;) {
+      const c = Atomics.add(ctrl, slotWord(s, SLOT.NEXT), 1);
+      if (c >= nChunks) return;
+      const st = s * nChunks + c;
+      // FREE -> CLAIMED; fails only if the caller already took this chunk over (we were slow)
+      if (Atomics.compareExchange(states, st, CHUNK_FREE, CHUNK_CLAIMED) !== CHUNK_FREE) continue;
+      try {
+        scanChunk(s, c);
+        Atomics.compareExchange(states, st, CHUNK_CLAIMED, CHUNK_DONE); // fails if taken over: ignored
+      } catch {
+        Atomics.store(ctrl, CTRL.ERROR, 1); // left CLAIMED: the caller takes it over
+      }
+      Atomics.add(ctrl, slotWord(s, SLOT.DONE), 1);
+      Atomics.notify(ctrl, slotWord(s, SLOT.DONE));
+    }
+  } finally {
+    Atomics.sub(ctrl, busy, 1);
+    Atomics.notify(ctrl, busy);
+  }
 }
 
 Atomics.add(ctrl, CTRL.ONLINE, 1);
-let seen = Atomics.load(ctrl, CTRL.GEN);
+let last = Atomics.load(ctrl, CTRL.JOB);
+if (last > 0) work(last); // join a job already under way
 for (;;) {
-  // Join a job already under way too: tickets tell whether anything is left.
-  for (;;) {
-    const c = Atomics.add(ctrl, CTRL.NEXT, 1);
-    const n = Atomics.load(ctrl, CTRL.NCHUNKS);
-    if (c >= n) break;
-    try {
-      syncBuffers();
-      scanChunk(c);
-    } catch {
-      Atomics.store(ctrl, CTRL.ERROR, 1);
-    }
-    if (Atomics.add(ctrl, CTRL.DONE, 1) + 1 === n) Atomics.notify(ctrl, CTRL.DONE);
-  }
-  Atomics.wait(ctrl, CTRL.GEN, seen);
-  seen = Atomics.load(ctrl, CTRL.GEN);
+  Atomics.wait(ctrl, CTRL.JOB, last);
   if (Atomics.load(ctrl, CTRL.STOP) === 1) break;
+  last = Atomics.load(ctrl, CTRL.JOB);
+  work(last);
 }
 port.close();

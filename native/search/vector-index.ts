@@ -24,7 +24,7 @@ import os from 'node:os';
 import { TandemError } from '../engine/common/errors.js';
 import { TopK } from './js-kernel.js';
 import { selectKernel, type KernelName, type ScanKernel } from './kernel.js';
-import { ScanPool, sharedFloat32, sharedInt8 } from './scan-pool.js';
+import { ScanPool, sharedFloat32, sharedInt8, type ScanResult } from './scan-pool.js';
 import { KIND_F32, KIND_I8 } from './scan-protocol.js';
 
 export interface SearchHit {
@@ -92,6 +92,8 @@ export class ExactIndex {
   private readonly scan: ScanKernel;
   private readonly pool: ScanPool;
   private readonly qScales = new Float32Array(MAX_BATCH);
+  private readonly qI8: Int8Array;
+  private mask: Uint8Array | undefined;
   private rowOfId: Map<number, number> | undefined;
   private closed = false;
 
@@ -102,6 +104,7 @@ export class ExactIndex {
     this.size = ids.length;
     this.scan = selectKernel(opts.kernel ?? 'auto');
     this.kernel = this.scan.name;
+    this.qI8 = new Int8Array(MAX_BATCH * dims);
     const threads = this.size >= MIN_ROWS_FOR_WORKERS ? (opts.threads ?? defaultThreads()) : 1;
     this.pool = new ScanPool({ f32: vectors, dims, kernel: this.scan, threads, maxQueries: MAX_BATCH });
     registry.register(this, this.pool, this);
@@ -142,6 +145,11 @@ export class ExactIndex {
   /** Threads scanning right now (workers start in the background after construction). */
   get threads(): number {
     return this.pool.threads;
+  }
+
+  /** Kernel, scanning threads, and chunks the caller rescanned because a worker was preempted. */
+  stats(): { kernel: KernelName; threads: number; takeovers: number } {
+    return { kernel: this.kernel, threads: this.pool.threads, takeovers: this.pool.takeovers };
   }
 
   /** Resolves when the worker threads are running (searches work before that, on fewer threads). */
@@ -202,21 +210,24 @@ export class ExactIndex {
     for (let b = 0; b < nq; b += batch) {
       const bn = Math.min(batch, nq - b);
       const qs = queries.subarray(b * this.dims, (b + bn) * this.dims);
-      this.pool.queriesF32.set(qs);
-      if (precision === 'int8') this.scan.quantizeI8(this.pool.queriesF32, this.dims, 0, bn, this.pool.queriesI8, this.qScales);
-      this.pool.run({ kind: precision === 'int8' ? KIND_I8 : KIND_F32, nq: bn, k: slots, mask: masked });
-      for (let i = 0; i < bn; i++) out.push(this.collect(qs, i, bn, slots, want, k));
+      let q8: Int8Array | undefined;
+      if (precision === 'int8') {
+        q8 = this.qI8.subarray(0, bn * this.dims);
+        this.scan.quantizeI8(qs, this.dims, 0, bn, q8, this.qScales);
+      }
+      const res = this.pool.run({ kind: q8 ? KIND_I8 : KIND_F32, nq: bn, k: slots, queries: q8 ?? qs, mask: masked ? this.mask! : null });
+      for (let i = 0; i < bn; i++) out.push(this.collect(res, qs, i, slots, want, k));
     }
     return out;
   }
 
   /** Merge query i's per-chunk candidates, rescore the best `want` in float64, return the best k. */
-  private collect(qs: Float32Array, i: number, bn: number, slots: number, want: number, k: number): SearchHit[] {
+  private collect(res: ScanResult, qs: Float32Array, i: number, slots: number, want: number, k: number): SearchHit[] {
     const heap = new TopK(want);
-    const rows = this.pool.outRows;
-    const scores = this.pool.outScores;
     for (let c = 0; c < this.pool.nChunks; c++) {
-      const off = (c * bn + i) * slots;
+      const rows = res.rows(c);
+      const scores = res.scores(c);
+      const off = i * slots;
       for (let j = 0; j < slots; j++) {
         const r = rows[off + j]!;
         if (r < 0) break;
@@ -246,7 +257,8 @@ export class ExactIndex {
    * score directly, else null (the mask is then used by the scan).
    */
   private buildMask(opts: SearchOptions): Int32Array | null {
-    const mask = this.pool.mask;
+    this.mask ??= new Uint8Array(this.size);
+    const mask = this.mask;
     const ids = this.ids;
     const n = this.size;
     const { allowed, filter } = opts;

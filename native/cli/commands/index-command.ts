@@ -31,6 +31,9 @@ const MAX_ERRORS_IN_RECORD = 200;
 export function indexJobRunner(lib: LibraryStore, client: EmbedClient, ctx: CliContext, progress?: ProgressLine): JobRunFn {
   return async (run) => {
     const p = run.job.params as unknown as IndexOptions;
+    if (typeof p.root !== 'string' || typeof p.collection !== 'string' || typeof p.model !== 'string') {
+      throw new TandemError('INVALID_ARGUMENT', `index job ${run.job.id} lacks root, collection or model in its params; run \`tandem index PATH --collection NAME\` instead`);
+    }
     const s = await indexPath(lib, client, p, {
       signal: run.signal,
       onProgress: (pr) => {
