@@ -7,6 +7,8 @@ await build({
     cli: 'native/cli/bin.ts',
     'embed-worker': 'native/inference/embed-worker.ts',
     'onnx-runner': 'native/inference/onnx-runner.ts',
+    'scan-worker': 'native/search/scan-worker.ts',
+    'ann-worker': 'native/search/ann-worker.ts',
   },
   outdir: 'dist',
   bundle: true,
