@@ -1,6 +1,7 @@
 /**
  * npm run bench:search [-- --json] [-- --sizes 100000,1000000] [-- --queries 100] [-- --repeat 3]
  *                      [-- --skip ann,lexical,sqlite-vec,js] [-- --ef-construction 100]
+ *                      [-- --ef-search 64,128,200] [-- --ann-cache DIR]
  *
  * Synthetic clustered 384-d unit vectors (seeded; queries are fresh points from the same
  * distribution) and a Zipfian pseudo-word corpus of the same size. Per collection size:
@@ -8,7 +9,9 @@
  *   exact-f32-js the pure-JS fallback kernel (fewer queries: it is slow)
  *   exact-i8     int8 scan of k x 4 candidates + float32 rescore; recall@10 vs exact-f32
  *   *-batch      searchMany over all queries at once: amortised ms per query
- *   ann-hnsw     hnswlib-node HNSW (parallel shard build), recall@10 vs exact-f32
+ *   ann-hnsw     hnswlib-node HNSW (parallel shard build), recall@10 vs exact-f32, at several
+ *                efSearch values. --ann-cache DIR keeps the built index (keyed by size and
+ *                fingerprint) so later runs load it instead of rebuilding (1M: ~10 min on 2 cores).
  *   lexical-fts5 FTS5 BM25 over the store schema (chunks_fts), OR-query of 3 mid-frequency words
  *   sqlite-vec   vec0 brute force (the peer), cosine, in-memory database
  * Latencies are per single query (top-10), p50/p95 over queries x repeat passes after a warm-up.
@@ -19,12 +22,11 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
-import { AnnIndex, DEFAULT_ANN_PARAMS } from '../native/search/ann-index.js';
+import { AnnIndex, DEFAULT_ANN_PARAMS, vectorFingerprint } from '../native/search/ann-index.js';
 import { addonStatus } from '../native/search/kernel.js';
 import { lexicalSearch } from '../native/search/lexical.js';
-import { sharedFloat32 } from '../native/search/scan-pool.js';
 import { ClusteredVectors, rng, zipfTexts } from '../native/search/synthetic.js';
-import { ExactIndex, type SearchHit, type SearchOptions } from '../native/search/vector-index.js';
+import { allocateSharedVectors, ExactIndex, type SearchHit, type SearchOptions } from '../native/search/vector-index.js';
 import { openDatabase } from '../native/store/database.js';
 
 interface Row {
@@ -53,6 +55,8 @@ const nq = Number(arg('queries') ?? 100);
 const repeat = Number(arg('repeat') ?? 3);
 const skip = new Set((arg('skip') ?? '').split(',').filter(Boolean));
 const efConstruction = Number(arg('ef-construction') ?? DEFAULT_ANN_PARAMS.efConstruction);
+const efSearches = [...new Set([DEFAULT_ANN_PARAMS.efSearch, ...(arg('ef-search') ?? '64,200').split(',').map(Number)])].sort((a, b) => a - b);
+const annCache = arg('ann-cache');
 for (const n of sizes) if (!Number.isInteger(n) || n < 1000) throw new Error(`--sizes: ${n} is not an integer >= 1000`);
 
 const log = (msg: string): void => {
@@ -104,7 +108,7 @@ async function benchSize(n: number): Promise<Row[]> {
   log(`\n== ${n.toLocaleString('en')} vectors x ${DIMS} dims, ${nq} queries x ${repeat} passes ==`);
   let t = performance.now();
   const gen = new ClusteredVectors(DIMS, { seed: 1, expectedRows: n });
-  const vectors = sharedFloat32(n * DIMS);
+  const vectors = allocateSharedVectors(n, DIMS);
   for (let r0 = 0; r0 < n; r0 += 50_000) vectors.set(gen.points(Math.min(50_000, n - r0)), r0 * DIMS);
   const queries = gen.points(nq);
   const ids = Int32Array.from({ length: n }, (_, i) => i + 1);
@@ -112,10 +116,14 @@ async function benchSize(n: number): Promise<Row[]> {
   const q = (i: number): Float32Array => queries.subarray(i * DIMS, (i + 1) * DIMS);
 
   // ---------------------------------------------------------------- exact
+  // As the store hands them over: a plain (non-shared) array, so the build includes the copy into
+  // shared memory. The other systems get the shared array (no copy needed for HNSW's workers).
+  let plain: Float32Array | undefined = new Float32Array(vectors);
   t = performance.now();
-  const exact = ExactIndex.fromFloat32(ids, vectors, DIMS);
+  const exact = ExactIndex.fromFloat32(ids, plain, DIMS);
   await exact.ready();
   const exactBuild = performance.now() - t;
+  plain = undefined;
   const threads = exact.threads;
   const f32Mem = mib(exact.memoryBytes());
   const truth = exact.searchMany(queries, nq, K);
@@ -128,7 +136,7 @@ async function benchSize(n: number): Promise<Row[]> {
   );
   rows.push(
     row(
-      { size: n, system: 'exact-f32', threads, buildMs: exactBuild, memMiB: f32Mem, recallAt10: 1, queries: nq, note: `${exact.kernel}; build = shared copy + workers up` },
+      { size: n, system: 'exact-f32', threads, buildMs: exactBuild, memMiB: f32Mem, recallAt10: 1, queries: nq, note: `${exact.kernel}; build = copy to shared memory + workers up` },
       latencies(nq, repeat, (i) => exact.search(q(i), K)),
     ),
   );
@@ -176,44 +184,61 @@ async function benchSize(n: number): Promise<Row[]> {
 
   // ---------------------------------------------------------------- ANN
   if (!skip.has('ann')) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-hnsw-'));
+    const dir = annCache ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-hnsw-'));
+    const fingerprint = vectorFingerprint(ids, vectors, DIMS);
+    const file = path.join(dir, `ann-${n}-efc${efConstruction}-${fingerprint.slice(5, 17)}.json`);
     const r0 = rss();
     t = performance.now();
-    let lastLog = 0;
-    const ann = await AnnIndex.build(ids, vectors, DIMS, {
-      modelId: 'bench',
-      efConstruction,
-      path: path.join(dir, 'index.json'),
-      onProgress: (done, total) => {
-        if (performance.now() - lastLog > 30_000) {
-          lastLog = performance.now();
-          log(`  hnsw build ${done}/${total} (${((performance.now() - t) / 1000).toFixed(0)} s)`);
-        }
-      },
-    });
-    const annBuild = performance.now() - t;
-    const annMem = mib(rss() - r0);
-    const fileMiB = mib(ann.header.shards.reduce((a, s) => a + s.bytes, 0));
-    const annRecall = recall(truth, ann.searchMany(queries, nq, K));
-    rows.push(
-      row(
-        {
-          size: n,
-          system: 'ann-hnsw',
-          threads: 1,
-          buildMs: annBuild,
-          memMiB: annMem,
-          recallAt10: annRecall,
-          queries: nq,
-          note: `M ${ann.header.params.m}, efC ${ann.header.params.efConstruction}, ef ${ann.header.params.efSearch}, ${ann.header.shards.length} shards (${os.availableParallelism()} build threads), files ${fileMiB} MiB`,
+    let ann: AnnIndex;
+    let buildMs: number | null = null;
+    let how: string;
+    let annMem = 0;
+    const cached = annCache ? AnnIndex.load(file, { dims: DIMS, count: n, modelId: 'bench', fingerprint }) : { stale: 'no cache' };
+    if ('index' in cached) {
+      ann = cached.index;
+      how = `loaded from --ann-cache in ${((performance.now() - t) / 1000).toFixed(1)} s (build not re-measured)`;
+      annMem = mib(rss() - r0);
+    } else {
+      let lastLog = 0;
+      ann = await AnnIndex.build(ids, vectors, DIMS, {
+        modelId: 'bench',
+        fingerprint,
+        efConstruction,
+        path: file,
+        onProgress: (done, total) => {
+          if (performance.now() - lastLog > 30_000) {
+            lastLog = performance.now();
+            log(`  hnsw build ${done}/${total} (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+          }
         },
-        latencies(nq, repeat, (i) => ann.search(q(i), K)),
-      ),
-    );
-    t = performance.now();
-    const loaded = AnnIndex.load(path.join(dir, 'index.json'), { dims: DIMS, count: n, modelId: 'bench' });
-    log(`  hnsw load from file: ${(performance.now() - t).toFixed(0)} ms (${'index' in loaded ? 'ok' : loaded.stale})`);
-    fs.rmSync(dir, { recursive: true, force: true });
+      });
+      buildMs = performance.now() - t;
+      annMem = mib(rss() - r0);
+      t = performance.now();
+      const again = AnnIndex.load(file, { dims: DIMS, count: n, modelId: 'bench', fingerprint });
+      how = `reload from file ${((performance.now() - t) / 1000).toFixed(1)} s${'index' in again ? '' : ` FAILED: ${again.stale}`}`;
+    }
+    const p = ann.header.params;
+    const fileMiB = mib(ann.header.shards.reduce((a, s) => a + s.bytes, 0));
+    for (const ef of efSearches) {
+      const annRecall = recall(truth, ann.searchMany(queries, nq, K, { efSearch: ef }));
+      rows.push(
+        row(
+          {
+            size: n,
+            system: 'ann-hnsw',
+            threads: 1,
+            buildMs,
+            memMiB: annMem,
+            recallAt10: annRecall,
+            queries: nq,
+            note: `ef ${ef}${ef === p.efSearch ? ' (default)' : ''}; M ${p.m}, efC ${p.efConstruction}, ${ann.header.shards.length} shards built on ${ann.header.shards.length} threads; files ${fileMiB} MiB; ${how}`,
+          },
+          latencies(nq, repeat, (i) => ann.search(q(i), K, { efSearch: ef })),
+        ),
+      );
+    }
+    if (!annCache) fs.rmSync(dir, { recursive: true, force: true });
   }
 
   // ---------------------------------------------------------------- sqlite-vec (peer)

@@ -37,16 +37,19 @@ export interface AnnParams {
 }
 
 /**
- * Chosen from bench/search-bench.ts on clustered 384-d data (see the issue notes): M 16,
- * efConstruction 100 and efSearch 96 give recall@10 >= 0.95 at 100k and 1M with p50 well under 5 ms.
+ * Chosen from bench/search-bench.ts on clustered 384-d data, 2 shards (2 cores): M 16 and
+ * efConstruction 100 reach recall@10 0.99 at 200k and 0.97 at 1M with efSearch 96; efSearch 128
+ * leaves margin at 1M for < 1 ms p50. efConstruction 64 builds ~30% faster but needs efSearch ~200
+ * at 1M for the same recall.
  */
-export const DEFAULT_ANN_PARAMS: AnnParams = { m: 16, efConstruction: 100, efSearch: 96 };
+export const DEFAULT_ANN_PARAMS: AnnParams = { m: 16, efConstruction: 100, efSearch: 128 };
 
 /**
- * Exact search below this many vectors, ANN above. Measured on 2 cores (bench/search-bench.ts):
- * the exact int8 scan costs ~1.3 ms per 100k vectors, so at 1M it is still ~15 ms; HNSW answers in
- * < 1 ms but costs minutes of build per million vectors and ~1.7x the memory. Below 1M the exact
- * scan is fast enough to be worth its perfect recall and zero build time.
+ * Exact search below this many vectors, ANN above. Measured on 2 cores (bench/search-bench.ts,
+ * 1M x 384): the exact scan takes ~10 ms (int8 + rescore) or ~41 ms (float32) per query and needs
+ * no build; HNSW answers in ~0.8 ms at recall@10 0.975 but costs 4-10 minutes of build on 2 cores
+ * and +1.7 GB of memory (and disk). Below 1M the exact scan is fast enough to keep its perfect
+ * recall and zero build time; the scan grows linearly, so above it HNSW pays off.
  */
 export const ANN_THRESHOLD = 1_000_000;
 /** A filter keeping less than this fraction of vectors is searched exactly (HNSW would wander). */

@@ -68,12 +68,15 @@ export const jsKernel: ScanKernel = {
   quantizeI8: js.quantizeI8,
 };
 
-/** Where the addon may be: beside the sources (native/search -> native/addon) or the bundle (dist -> native/addon). */
+/**
+ * Where the addon may be, relative to this module: from sources (native/search -> native/addon),
+ * the CLI bundle (dist/ -> native/addon) and the Electron build (out/main/ -> native/addon).
+ */
 export function addonCandidates(): string[] {
-  const rel = ['../addon/build/Release/tandem_search.node', '../native/addon/build/Release/tandem_search.node'];
+  const rel = ['../addon/build/Release/tandem_search.node', '../native/addon/build/Release/tandem_search.node', '../../native/addon/build/Release/tandem_search.node'];
   const out = process.env.TANDEM_SEARCH_ADDON ? [process.env.TANDEM_SEARCH_ADDON] : [];
   for (const r of rel) out.push(fileURLToPath(new URL(r, import.meta.url)));
-  return out;
+  return [...new Set(out)];
 }
 
 let addonState: { addon: Addon; path: string } | { error: string } | undefined;

@@ -22,6 +22,8 @@ const data = workerData as ScanWorkerData;
 const { ctrl, states, dims, rows, nChunks, chunkRows, port } = data;
 const kernel = selectKernel(data.kernel);
 let buf: ScanBuffers = data.buffers;
+/** Tests only: stall every claimed chunk this long, as if the thread were preempted. */
+const testDelayMs = Number(process.env.TANDEM_SEARCH_TEST_WORKER_DELAY_MS ?? 0) || 0;
 
 function syncBuffers(): void {
   while (buf.ver !== Atomics.load(ctrl, CTRL.BUFVER)) {
@@ -58,6 +60,7 @@ function work(g: number): void {
       // FREE -> CLAIMED; fails only if the caller already took this chunk over (we were slow)
       if (Atomics.compareExchange(states, st, CHUNK_FREE, CHUNK_CLAIMED) !== CHUNK_FREE) continue;
       try {
+        if (testDelayMs > 0) Atomics.wait(ctrl, CTRL.STOP, 0, testDelayMs);
         scanChunk(s, c);
         Atomics.compareExchange(states, st, CHUNK_CLAIMED, CHUNK_DONE); // fails if taken over: ignored
       } catch {

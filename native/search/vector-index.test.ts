@@ -4,7 +4,7 @@ import { isTandemError } from '../engine/common/errors.js';
 import * as js from './js-kernel.js';
 import { addonStatus, jsKernel, selectKernel, type ScanKernel } from './kernel.js';
 import { clusteredDataset, gaussian, normalizeRows, rng } from './synthetic.js';
-import { ExactIndex, type SearchHit } from './vector-index.js';
+import { allocateSharedVectors, ExactIndex, type SearchHit } from './vector-index.js';
 
 function randomUnit(n: number, dims: number, seed: number): Float32Array {
   const g = gaussian(rng(seed));
@@ -119,6 +119,29 @@ describe('ExactIndex', () => {
     assert.deepEqual(two.search(q.subarray(0, dims), 10, { filter: keep }), naive(ids, v, dims, q.subarray(0, dims), 10, keep));
   });
 
+  it('a preempted worker does not hold the caller up: its chunks are taken over, results unchanged', async () => {
+    const dims = 32;
+    const n = 40_000;
+    const v = randomUnit(n, dims, 51);
+    const ids = Int32Array.from({ length: n }, (_, i) => i);
+    const one = track(ExactIndex.fromFloat32(ids, v, dims, { threads: 1 }));
+    process.env.TANDEM_SEARCH_TEST_WORKER_DELAY_MS = '40';
+    let slow: ExactIndex;
+    try {
+      slow = track(ExactIndex.fromFloat32(ids, v, dims, { threads: 2 }));
+      await slow.ready();
+    } finally {
+      delete process.env.TANDEM_SEARCH_TEST_WORKER_DELAY_MS;
+    }
+    const q = randomUnit(12, dims, 52);
+    for (let i = 0; i < 12; i++) {
+      const qi = q.subarray(i * dims, (i + 1) * dims);
+      const precision = i % 2 === 0 ? 'float32' : 'int8';
+      assert.deepEqual(slow.search(qi, 10, { precision }), one.search(qi, 10, { precision }), `query ${i}`);
+    }
+    assert.ok(slow.stats().takeovers > 0, `expected take-overs, stats ${JSON.stringify(slow.stats())}`);
+  });
+
   it('filters: predicate, Set (few and many ids), byte mask by id; all excluded gives []', () => {
     const dims = 16;
     const n = 5000;
@@ -138,6 +161,19 @@ describe('ExactIndex', () => {
       naive(ids, v, dims, q, 10, (id) => many.has(id) && id > 5000).map((h) => h.id),
     );
     assert.deepEqual(idx.search(q, 10, { filter: () => false }), []);
+  });
+
+  it('uses shared vectors in place (allocateSharedVectors) and copies plain ones', () => {
+    const shared = allocateSharedVectors(3, 2);
+    shared.set([1, 0, 0, 1, 0.6, 0.8]);
+    const idx = track(ExactIndex.fromFloat32([7, 8, 9], shared, 2));
+    assert.deepEqual(idx.search(new Float32Array([0, 1]), 1), [{ id: 8, score: 1 }]);
+    shared.set([0, 0], 2); // in place: the index sees the change (callers must not do this)
+    assert.equal(idx.search(new Float32Array([0, 1]), 1)[0]!.id, 9, 'the shared array is not copied');
+    const plain = new Float32Array([1, 0, 0, 1]);
+    const copied = track(ExactIndex.fromFloat32([1, 2], plain, 2));
+    plain.fill(0);
+    assert.deepEqual(copied.search(new Float32Array([0, 1]), 1), [{ id: 2, score: 1 }], 'a plain array is copied');
   });
 
   it('rejects bad input with INVALID_ARGUMENT / INVALID_INPUT', () => {
