@@ -1,6 +1,28 @@
-import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type * as PdfJs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { TandemError } from '../engine/common/errors.js';
 import type { ExtractResult, PageRange } from './extract-types.js';
+
+let pdfjs: Promise<typeof PdfJs> | undefined;
+
+/**
+ * pdf.js is loaded on the first PDF only, and its legacy build's core-js polyfills are not allowed
+ * to stay: on Node 20 it replaces the global JSON.stringify with a JavaScript one (no native
+ * JSON.rawJSON), which made every JSON.stringify in the process many times slower (measured:
+ * `tandem embed` output went from 0.5 s to 13 s of GC-bound formatting). The native one is put back.
+ */
+function loadPdfJs(): Promise<typeof PdfJs> {
+  pdfjs ??= (async () => {
+    const nativeStringify = JSON.stringify;
+    const nativeParse = JSON.parse;
+    try {
+      return await import('pdfjs-dist/legacy/build/pdf.mjs');
+    } finally {
+      JSON.stringify = nativeStringify;
+      JSON.parse = nativeParse;
+    }
+  })();
+  return pdfjs;
+}
 import { invalidFile, sha256 } from './source.js';
 
 /** The part of pdf.js's TextItem we use (marked-content items have no `str`). */
@@ -27,6 +49,7 @@ const PAGE_SEPARATOR = '\n\n';
  */
 export async function extractPdf(buf: Buffer, file: string, key: string, signal?: AbortSignal): Promise<ExtractResult> {
   const hash = sha256(buf);
+  const { getDocument, VerbosityLevel } = await loadPdfJs();
   const task = getDocument({
     data: new Uint8Array(buf), // a copy: pdf.js transfers (detaches) the buffer it is given
     disableFontFace: true,
