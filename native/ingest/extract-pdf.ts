@@ -11,17 +11,20 @@ let pdfjs: Promise<typeof PdfJs> | undefined;
  * `tandem embed` output went from 0.5 s to 13 s of GC-bound formatting). The native one is put back.
  */
 function loadPdfJs(): Promise<typeof PdfJs> {
-  pdfjs ??= (async () => {
-    const nativeStringify = JSON.stringify;
-    const nativeParse = JSON.parse;
-    try {
-      return await import('pdfjs-dist/legacy/build/pdf.mjs');
-    } finally {
-      JSON.stringify = nativeStringify;
-      JSON.parse = nativeParse;
-    }
-  })();
+  pdfjs ??= import('pdfjs-dist/legacy/build/pdf.mjs');
   return pdfjs;
+}
+
+const NATIVE_JSON = { stringify: JSON.stringify, parse: JSON.parse };
+
+/** Run pdf.js work, then put the native JSON functions back (its fake worker polyfills them again). */
+async function withNativeJson<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    JSON.stringify = NATIVE_JSON.stringify;
+    JSON.parse = NATIVE_JSON.parse;
+  }
 }
 import { invalidFile, sha256 } from './source.js';
 
@@ -47,7 +50,11 @@ const PAGE_SEPARATOR = '\n\n';
  * (scanned images) yields an empty document and a warning: there is no OCR. A file pdf.js cannot
  * open (corrupt, encrypted with a password) is INVALID_INPUT.
  */
-export async function extractPdf(buf: Buffer, file: string, key: string, signal?: AbortSignal): Promise<ExtractResult> {
+export function extractPdf(buf: Buffer, file: string, key: string, signal?: AbortSignal): Promise<ExtractResult> {
+  return withNativeJson(() => extractPdfText(buf, file, key, signal));
+}
+
+async function extractPdfText(buf: Buffer, file: string, key: string, signal?: AbortSignal): Promise<ExtractResult> {
   const hash = sha256(buf);
   const { getDocument, VerbosityLevel } = await loadPdfJs();
   const task = getDocument({
