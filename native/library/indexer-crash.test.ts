@@ -22,7 +22,7 @@ function makeCorpus(dir: string): void {
     const paras = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => Array.from({ length: 3 + Math.floor(rnd() * 6) }, sentence).join(' ')).join('\n\n');
     fs.writeFileSync(path.join(dir, i % 3 === 0 ? 'notes/deep' : 'notes', `note-${i}.md`), `# Note ${i}\n\n${paras}\n`);
   }
-  const lines = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ _id: `d${i}`, title: `doc ${i}`, text: sentence() + ' ' + sentence() }));
+  const lines = Array.from({ length: 40000 }, (_, i) => JSON.stringify({ _id: `d${i}`, title: `doc ${i}`, text: sentence() + ' ' + sentence() }));
   fs.writeFileSync(path.join(dir, 'corpus.jsonl'), lines.join('\n') + '\n');
 }
 
@@ -72,7 +72,7 @@ test('SIGKILL at random points while indexing, then re-run: same documents and c
   const r = spawnSync(process.execPath, indexArgs(corpus), { cwd: root, env: env(fresh), encoding: 'utf8', timeout: 240_000 });
   assert.equal(r.status, 0, r.stderr);
   const want = snapshot(fresh);
-  assert.ok(want.documents > 4000, `fresh index has ${want.documents} documents`);
+  assert.ok(want.documents > 40000, `fresh index has ${want.documents} documents`);
 
   const crashed = path.join(tmp, 'crashed');
   let seed = 42;
@@ -80,7 +80,7 @@ test('SIGKILL at random points while indexing, then re-run: same documents and c
   let killedMidway = 0;
   for (let round = 0; round < 5; round++) {
     const child = spawn(process.execPath, indexArgs(corpus), { cwd: root, env: env(crashed), stdio: 'ignore' });
-    const delay = 600 + Math.floor(rnd() * 2500);
+    const delay = 900 + Math.floor(rnd() * 2500);
     const exited = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
