@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { fromWire, TandemError } from '../engine/common/errors.js';
 import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
 import type { EmbedHostMessage, EmbedWorkerMessage } from './embed-protocol.js';
-import { spawnWorker } from './spawn-worker.js';
+import { spawnWorker } from '../engine/node/spawn-worker.js';
 
 export interface EmbedCallOptions {
   onProgress?: (p: EmbedProgress) => void;
@@ -31,7 +31,7 @@ export class EmbedClient {
     if (this.worker) return this.worker;
     const env: NodeJS.ProcessEnv = {};
     for (const k of ['TANDEM_HOME', 'TANDEM_MODELS_DIR']) if (this.env[k] !== undefined) env[k] = this.env[k];
-    const w = spawnWorker('embed-worker', import.meta.url, { env });
+    const w = spawnWorker('embed-worker', import.meta.url, { workerData: { env } });
     w.on('message', (m: EmbedWorkerMessage) => this.onMessage(m));
     w.on('error', (e) => this.failAll(new TandemError('INTERNAL', `embedding worker crashed: ${e.message}`, { cause: e })));
     w.on('exit', (code) => {

@@ -4,7 +4,7 @@ import type { DeviceReport } from './device.js';
 import type { Embedder } from './embedder.js';
 import type { OnnxEmbedderOptions } from './onnx-embedder.js';
 import type { RunnerReply, RunnerRequest } from './onnx-runner.js';
-import { spawnWorker } from './spawn-worker.js';
+import { spawnWorker } from '../engine/node/spawn-worker.js';
 
 interface Runner {
   worker: Worker;
@@ -46,7 +46,7 @@ export class OnnxPoolEmbedder implements Embedder {
   }
 
   private static async startRunner(opts: OnnxEmbedderOptions): Promise<{ runner: Runner; reply: Extract<RunnerReply, { type: 'loaded' }> }> {
-    const worker = spawnWorker('onnx-runner', import.meta.url, {});
+    const worker = spawnWorker('onnx-runner', import.meta.url);
     const reply = await new Promise<RunnerReply>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);

@@ -114,12 +114,13 @@ test('SIGKILL at random points while indexing, then re-run: same documents and c
   assert.equal(got.fts, want.fts, 'fts rows');
   assert.equal(got.orphanChunks + got.orphanEmbeddings + got.duplicateKeys, 0, 'orphans or duplicates');
   assert.deepEqual(got.perDoc, want.perDoc, 'per-document chunk layout');
-  // The job history tells the same story: one index job, interrupted and resumed, then succeeded.
+  // The job history tells the same story: killed jobs were resumed (a run that finished before
+  // its kill leaves a succeeded job, and the next run starts a new one); none is left running.
   const db = new Database(path.join(crashed, 'tandem.db'), { readonly: true });
   const jobs = db.prepare("SELECT id, status FROM jobs WHERE kind = 'index'").all() as Array<{ id: string; status: string }>;
   const resumed = (db.prepare("SELECT COUNT(*) AS n FROM job_events WHERE type = 'resumed'").get() as { n: number }).n;
   db.close();
-  assert.equal(jobs.length, 1, `index jobs: ${JSON.stringify(jobs)}`);
-  assert.equal(jobs[0]!.status, 'succeeded', 'the resumed job finished');
+  assert.ok(jobs.length >= 1 && jobs.length <= 6, `index jobs: ${JSON.stringify(jobs)}`);
+  assert.ok(jobs.every((j) => j.status === 'succeeded'), `every index job finished: ${JSON.stringify(jobs)}`);
   assert.ok(resumed >= 1, `resumed events: ${resumed}`);
 });

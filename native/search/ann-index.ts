@@ -25,7 +25,7 @@ import hnswlib, { type HierarchicalNSW } from 'hnswlib-node';
 import { TandemError } from '../engine/common/errors.js';
 import type { AnnShardJob } from './ann-worker.js';
 import { sha1File } from './file-hash.js';
-import { spawnSearchWorker } from './spawn.js';
+import { spawnWorker } from '../engine/node/spawn-worker.js';
 import type { SearchHit } from './vector-index.js';
 
 export interface AnnParams {
@@ -135,7 +135,7 @@ function fsync(file: string): void {
 
 function buildShardInWorker(job: AnnShardJob): Promise<string> {
   return new Promise((resolve, reject) => {
-    const w = spawnSearchWorker('ann-worker', { workerData: job });
+    const w = spawnWorker('ann-worker', import.meta.url, { workerData: job });
     let settled = false;
     w.on('message', (m: { ok: boolean; error?: string; sha1?: string }) => {
       settled = true;

@@ -24,7 +24,7 @@ import {
   type ScanWorkerData,
   type SlotBuffers,
 } from './scan-protocol.js';
-import { spawnSearchWorker } from './spawn.js';
+import { spawnWorker } from '../engine/node/spawn-worker.js';
 
 export interface ScanJob {
   kind: 0 | 1; // KIND_F32 | KIND_I8
@@ -129,7 +129,7 @@ export class ScanPool {
       };
       let worker: Worker;
       try {
-        worker = spawnSearchWorker('scan-worker', { workerData: data, transferList: [port2] });
+        worker = spawnWorker('scan-worker', import.meta.url, { workerData: data, transferList: [port2] });
       } catch {
         this.broken = true;
         return;
