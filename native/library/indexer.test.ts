@@ -91,3 +91,22 @@ test('a collection keeps its model: indexing with another model is a clear CONFL
   await assert.rejects(indexPath(lib, client, { root: dir, collection: 'c', model: 'minishlab/potion-base-2M', variant: 'fp32' }, {}, env), { code: 'CONFLICT', message: /indexed with minishlab\/potion-base-2M \(static\)/ });
   lib.db.close();
 });
+
+test('stored vectors equal embedding the chunk texts directly', { skip }, async () => {
+  for (const variant of ['fp32', 'static'] as const) {
+    const { dir, lib } = setup(`reuse-${variant}`);
+    fs.writeFileSync(path.join(dir, 'long.md'), Array.from({ length: 40 }, (_, i) => `Paragraph ${i} talks about enzymes, folding and assays in some detail. It has two sentences.`).join('\n\n'));
+    fs.writeFileSync(path.join(dir, 'short.txt'), 'A short note.');
+    await indexPath(lib, client, { root: dir, collection: 'c', model: 'minishlab/potion-base-2M', variant }, {}, env);
+    const rows = lib.db.prepare('SELECT c.text AS text, e.vector AS v FROM chunks c JOIN embeddings e ON e.chunk_id = c.id ORDER BY c.id').all() as Array<{ text: string; v: Buffer }>;
+    assert.ok(rows.length > 2, `chunks: ${rows.length}`);
+    const direct = await client.embed({ model: 'minishlab/potion-base-2M', variant, texts: rows.map((r) => r.text), inputType: 'passage' });
+    let worst = 0;
+    rows.forEach((r, i) => {
+      const stored = new Float32Array(r.v.buffer, r.v.byteOffset, direct.dims);
+      for (let d = 0; d < direct.dims; d++) worst = Math.max(worst, Math.abs(stored[d]! - direct.vectors[i * direct.dims + d]!));
+    });
+    assert.ok(worst <= 1e-5, `${variant}: max abs diff ${worst}`);
+    lib.db.close();
+  }
+});
