@@ -61,7 +61,7 @@ const shared = sharedDir();
 if (!shared) {
   console.log('bench:ingest skipped: ../shared (models and STS-B) is absent');
 } else {
-  const rows = [await measure(shared, 'fixtures/minilm-l6-arch-random', 'int8', 2), await measure(shared, 'minishlab/potion-base-2M', 'static', 10)];
+  const rows = [await measure(shared, 'fixtures/minilm-l6-arch-random', 'int8', 6), await measure(shared, 'minishlab/potion-base-2M', 'static', 10)];
   if (process.argv.includes('--json')) console.log(JSON.stringify({ cpus: os.availableParallelism(), rows }, null, 2));
   else {
     console.log(`bench:ingest  plain-text files from STS-B sentences, ${os.availableParallelism()} CPUs`);

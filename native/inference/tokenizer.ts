@@ -90,6 +90,11 @@ export class TextTokenizer {
     });
   }
 
+  /** Number of tokens of a text without special tokens (cheaper than encode: no ids, no mask). */
+  countTokens(text: string): number {
+    return this.tok.tokenize(text, { add_special_tokens: false }).length;
+  }
+
   /** Id of a token string (e.g. the unknown token), if the vocabulary has it. */
   idOf(token: string): number | undefined {
     return this.tok.token_to_id(token);

@@ -81,7 +81,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   const tokenizer = TextTokenizer.load(model.dir);
   const maxTokens = Math.min(opts.maxTokens ?? 256, model.maxLength - tokenizer.specialCount);
   const overlapTokens = Math.min(opts.overlapTokens ?? 32, Math.floor(maxTokens / 4));
-  const countTokens = (t: string) => tokenizer.encode(t, 1_000_000, false).ids.length;
+  const countTokens = (t: string) => tokenizer.countTokens(t);
 
   hooks.onProgress?.({ phase: 'scanning', filesDone: 0, filesTotal: 0, chunksEmbedded: 0 });
   const walk = await walkFiles(root, hooks.signal ? { signal: hooks.signal } : {});
