@@ -146,7 +146,6 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   for (const f of files) {
     if (hooks.signal?.aborted) break;
     const type = f.type;
-    const rel = path.relative(root, f.path) || path.basename(f.path);
     const priorKeys = byPath.get(f.path) ?? [];
     // A file holding many documents (BEIR .jsonl, CSV rows) may have been cut mid-way by a kill:
     // it is always re-read and compared document by document (cheap: no embedding when unchanged).
@@ -162,7 +161,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
       continue;
     }
     try {
-      const docs = await extractFile(f.path, type, { relPath: rel, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(opts.columns ? { columns: opts.columns.map((c) => (/^\d+$/.test(c) ? Number(c) : c)) } : {}) });
+      const docs = await extractFile(f.path, type, { relPath: f.relPath, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(opts.columns ? { columns: opts.columns.map((c) => (/^\d+$/.test(c) ? Number(c) : c)) } : {}) });
       for (const e of docs.errors) summary.errors.push({ path: f.path, code: 'INVALID_INPUT', message: `line ${e.line}: ${e.message}` });
       for (const d of docs.docs) {
         seenKeys.add(d.key);

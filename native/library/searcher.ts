@@ -76,7 +76,9 @@ export class Searcher {
 
   private async vectorState(c: Collection): Promise<VectorState> {
     const key = modelKey(c.model, c.variant);
-    const cached = this.vectorStates.get(`${c.id}|${key}|${this.lib.vectorFingerprint(c.id, key)}`);
+    const fingerprint = this.lib.vectorFingerprint(c.id, key);
+    const cacheKey = `${c.id}|${key}|${fingerprint}`;
+    const cached = this.vectorStates.get(cacheKey);
     if (cached) return cached;
     const { chunkIds, vectors, dims } = this.lib.loadVectors(c.id, key);
     let state: VectorState;
@@ -84,18 +86,18 @@ export class Searcher {
       const dir = path.join(tandemHome(this.env), 'indexes');
       fs.mkdirSync(dir, { recursive: true });
       const file = path.join(dir, `collection-${c.id}.hnsw`);
-      const loaded = AnnIndex.load(file, { dims, count: chunkIds.length, modelId: key, fingerprint: this.lib.vectorFingerprint(c.id, key) });
+      const loaded = AnnIndex.load(file, { dims, count: chunkIds.length, modelId: key, fingerprint });
       let index: AnnIndex;
       if ('index' in loaded) index = loaded.index;
       else {
-        index = await AnnIndex.build(chunkIds, vectors, dims, { modelId: key, fingerprint: this.lib.vectorFingerprint(c.id, key), path: file });
+        index = await AnnIndex.build(chunkIds, vectors, dims, { modelId: key, fingerprint, path: file });
       }
       state = { index, kind: 'ann', kernel: 'hnsw' };
     } else {
       const index = ExactIndex.fromFloat32(chunkIds, vectors, Math.max(dims, 1), { int8: c.variant === 'int8' });
       state = { index, kind: 'exact', kernel: index.kernel };
     }
-    this.vectorStates.set(`${c.id}|${key}|${this.lib.vectorFingerprint(c.id, key)}`, state);
+    this.vectorStates.set(cacheKey, state);
     return state;
   }
 

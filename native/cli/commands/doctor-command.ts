@@ -5,7 +5,8 @@ import ort from 'onnxruntime-node';
 import { modelSearchDirs, tandemHome } from '../../engine/node/paths.js';
 import { acceleratorPrecheck, physicalCores, platformAccelerator, probeGpu } from '../../inference/device.js';
 import type { CliContext } from '../cli-context.js';
-import { listInstalledModels } from '../../models/installed-models.js';
+import { loadCatalog } from '../../models/catalog.js';
+import { createModelManager } from '../../models/model-manager.js';
 
 export interface DoctorReport {
   node: string;
@@ -21,7 +22,7 @@ export interface DoctorReport {
   models: Array<{ id: string; dir: string; variants: string[] }>;
 }
 
-export function doctorReport(env: NodeJS.ProcessEnv): DoctorReport {
+export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport> {
   const req = createRequire(import.meta.url);
   const ortVersion = (req('onnxruntime-node/package.json') as { version: string }).version;
   const acc = platformAccelerator();
@@ -37,7 +38,7 @@ export function doctorReport(env: NodeJS.ProcessEnv): DoctorReport {
     gpu: probeGpu(),
     tandemHome: tandemHome(env),
     modelDirs: modelSearchDirs(env),
-    models: listInstalledModels(env).map((m) => ({ id: m.id, dir: m.dir, variants: m.variants })),
+    models: (await createModelManager({ env, catalog: loadCatalog() }).list()).filter((m) => m.installed).map((m) => ({ id: m.id, dir: m.dir ?? '', variants: m.variants })),
   };
 }
 
@@ -46,8 +47,8 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .command('doctor')
     .description('versions, execution providers, GPU/CUDA status and models on disk')
     .option('--json', 'machine-readable output')
-    .action((flags: { json?: boolean }) => {
-      const r = doctorReport(ctx.env);
+    .action(async (flags: { json?: boolean }) => {
+      const r = await doctorReport(ctx.env);
       if (flags.json) {
         ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
         return;

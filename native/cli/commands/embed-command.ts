@@ -11,7 +11,7 @@ import { ProgressLine } from '../progress.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 
 /** Items per request to the worker: bounds memory, keeps length-sorting effective, lets output stream. */
-const CHUNK = Number(process.env.TANDEM_EMBED_CHUNK ?? 4096);
+const CHUNK = 4096;
 
 interface EmbedFlags {
   model: string;
