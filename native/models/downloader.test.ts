@@ -2,89 +2,16 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
 import { isTandemError } from '../engine/common/errors.js';
 import { downloadFile, type DownloadProgress } from './downloader.js';
+import { serveFiles } from '../testing/range-server.js';
 
-interface RequestLog {
-  url: string;
-  range: string | undefined;
-  status: number;
-}
 
-interface Behaviour {
-  /** Send this many body bytes, then destroy the socket (the first `dropTimes` requests). */
-  dropAfter?: number;
-  dropTimes?: number;
-  /** Answer 200 with the whole file even when a Range is asked. */
-  ignoreRange?: boolean;
-  /** path -> Location of a 302 (the Hub redirects /resolve/ URLs to its CDN). */
-  redirects?: Record<string, string>;
-}
-
-/** A real HTTP server with `Range: bytes=N-` support and a request log. */
-async function serve(files: Record<string, Buffer>, behaviour: Behaviour = {}) {
-  const log: RequestLog[] = [];
-  const sockets = new Set<Socket>();
-  let drops = 0;
-  const server = http.createServer((req, res) => {
-    const url = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
-    const range = req.headers.range;
-    const location = behaviour.redirects?.[url];
-    if (location) {
-      log.push({ url, range, status: 302 });
-      res.writeHead(302, { location }).end();
-      return;
-    }
-    const body = files[url];
-    if (!body) {
-      log.push({ url, range, status: 404 });
-      res.writeHead(404).end('not found');
-      return;
-    }
-    let start = 0;
-    let status = 200;
-    const m = range && !behaviour.ignoreRange ? /^bytes=(\d+)-$/.exec(range) : null;
-    if (m) {
-      start = Number(m[1]);
-      if (start >= body.length) {
-        log.push({ url, range, status: 416 });
-        res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
-        return;
-      }
-      status = 206;
-    }
-    const slice = body.subarray(start);
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/octet-stream', 'content-length': slice.length, 'accept-ranges': 'bytes' };
-    if (status === 206) headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
-    log.push({ url, range, status });
-    res.writeHead(status, headers);
-    if (behaviour.dropAfter !== undefined && drops < (behaviour.dropTimes ?? 1)) {
-      drops += 1;
-      res.write(slice.subarray(0, behaviour.dropAfter), () => setTimeout(() => res.socket?.destroy(), 30));
-      return;
-    }
-    res.end(slice);
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    log,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** A port that nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -113,7 +40,7 @@ describe('downloadFile', { timeout: 20_000 }, () => {
   });
 
   test('downloads, verifies, reports progress and leaves no .partial', async () => {
-    const srv = await serve({ '/f.bin': payload });
+    const srv = await serveFiles({ '/f.bin': payload });
     try {
       const dest = path.join(tmp, 'plain', 'f.bin');
       const events: DownloadProgress[] = [];
@@ -141,7 +68,7 @@ describe('downloadFile', { timeout: 20_000 }, () => {
   });
 
   test('resumes with a Range request after the connection drops mid-body', async () => {
-    const srv = await serve({ '/f.bin': payload }, { dropAfter: 100_000 });
+    const srv = await serveFiles({ '/f.bin': payload }, { dropAfter: 100_000 });
     try {
       const dest = path.join(tmp, 'resume', 'f.bin');
       const r = await downloadFile({
@@ -167,7 +94,7 @@ describe('downloadFile', { timeout: 20_000 }, () => {
   });
 
   test('follows redirects and keeps the Range header across them when resuming', async () => {
-    const srv = await serve({ '/cdn/f.bin': payload }, { dropAfter: 70_000, redirects: { '/repo/resolve/main/f.bin': '/cdn/f.bin' } });
+    const srv = await serveFiles({ '/cdn/f.bin': payload }, { dropAfter: 70_000, redirects: { '/repo/resolve/main/f.bin': '/cdn/f.bin' } });
     try {
       const dest = path.join(tmp, 'redirect', 'f.bin');
       const r = await downloadFile({ url: `${srv.base}/repo/resolve/main/f.bin`, dest, expectedSha256: payloadSha, dispatcher: agent, retryDelayMs: 5 });
@@ -189,7 +116,7 @@ describe('downloadFile', { timeout: 20_000 }, () => {
   });
 
   test('rejects a sha256 mismatch, naming the file and both hashes, and deletes the partial', async () => {
-    const srv = await serve({ '/f.bin': payload });
+    const srv = await serveFiles({ '/f.bin': payload });
     try {
       const dest = path.join(tmp, 'bad', 'f.bin');
       const wrong = sha(Buffer.from('something else'));
@@ -211,7 +138,7 @@ describe('downloadFile', { timeout: 20_000 }, () => {
   });
 
   test('a 200 reply to a Range request restarts the file from byte 0', async () => {
-    const srv = await serve({ '/f.bin': payload }, { ignoreRange: true });
+    const srv = await serveFiles({ '/f.bin': payload }, { ignoreRange: true });
     try {
       const dest = path.join(tmp, 'restart', 'f.bin');
       fs.mkdirSync(path.dirname(dest), { recursive: true });
@@ -229,7 +156,7 @@ describe('downloadFile', { timeout: 20_000 }, () => {
   });
 
   test('a 416 for a partial that already holds the whole file completes without a body', async () => {
-    const srv = await serve({ '/f.bin': payload });
+    const srv = await serveFiles({ '/f.bin': payload });
     try {
       const dest = path.join(tmp, 'complete', 'f.bin');
       fs.mkdirSync(path.dirname(dest), { recursive: true });
@@ -245,7 +172,7 @@ describe('downloadFile', { timeout: 20_000 }, () => {
   });
 
   test('gives up after the retry budget, keeping the partial for a later resume', async () => {
-    const srv = await serve({ '/f.bin': payload }, { dropAfter: 10_000, dropTimes: 100 });
+    const srv = await serveFiles({ '/f.bin': payload }, { dropAfter: 10_000, dropTimes: 100 });
     try {
       const dest = path.join(tmp, 'giveup', 'f.bin');
       await assert.rejects(
@@ -277,7 +204,7 @@ describe('downloadFile', { timeout: 20_000 }, () => {
   });
 
   test('404 is NOT_FOUND and an aborted signal is CANCELLED', async () => {
-    const srv = await serve({});
+    const srv = await serveFiles({});
     try {
       const dest = path.join(tmp, 'missing', 'f.bin');
       await assert.rejects(downloadFile({ url: `${srv.base}/nope.bin`, dest, dispatcher: agent }), (e: unknown) => isTandemError(e, 'NOT_FOUND'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
@@ -12,63 +12,14 @@ import { modelCacheDir } from '../engine/node/paths.js';
 import { parseCatalog, type Catalog, type CatalogEntry } from './catalog.js';
 import { MANIFEST_FILE, STAGING_DIR, closeMatches, createModelManager, type ModelManagerOptions } from './model-manager.js';
 import { findModelDir, resolveModel } from './model-resolver.js';
+import { serveFiles } from '../testing/range-server.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: a fake Hub serving model folders under /<repo>/resolve/<rev>/<path>, with Range support.
 
-interface RequestLog {
-  url: string;
-  range: string | undefined;
-  status: number;
-}
-
-async function serveHub(files: Map<string, Buffer>, opts: { dropOnceAfter?: { url: string; bytes: number } } = {}) {
-  const log: RequestLog[] = [];
-  const sockets = new Set<Socket>();
-  let dropped = false;
-  const server = http.createServer((req, res) => {
-    const url = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
-    const range = req.headers.range;
-    const body = files.get(url);
-    if (!body) {
-      log.push({ url, range, status: 404 });
-      res.writeHead(404).end();
-      return;
-    }
-    const m = range ? /^bytes=(\d+)-$/.exec(range) : null;
-    const start = m ? Number(m[1]) : 0;
-    if (start >= body.length && m) {
-      log.push({ url, range, status: 416 });
-      res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
-      return;
-    }
-    const slice = body.subarray(start);
-    const status = m ? 206 : 200;
-    const headers: http.OutgoingHttpHeaders = { 'content-length': slice.length };
-    if (m) headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
-    log.push({ url, range, status });
-    res.writeHead(status, headers);
-    if (opts.dropOnceAfter && opts.dropOnceAfter.url === url && !dropped) {
-      dropped = true;
-      res.write(slice.subarray(0, opts.dropOnceAfter.bytes), () => setTimeout(() => res.socket?.destroy(), 30));
-      return;
-    }
-    res.end(slice);
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    log,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+function serveHub(files: Map<string, Buffer>, opts: { dropOnceAfter?: { url: string; bytes: number } } = {}) {
+  const d = opts.dropOnceAfter;
+  return serveFiles(files, d ? { dropAfter: d.bytes, dropTimes: 1, dropUrl: d.url } : {});
 }
 
 const sha = (b: Buffer): string => crypto.createHash('sha256').update(b).digest('hex');
