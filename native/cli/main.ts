@@ -29,6 +29,9 @@ Environment:
   TANDEM_HOME        where all app data lives (default: the OS per-user app-data folder)
   TANDEM_MODELS_DIR  extra model directories (path list), searched before $TANDEM_HOME/models
   TANDEM_HF_ENDPOINT model download server (default https://huggingface.co)
+  TANDEM_SEARCH_THREADS  vector scan threads (default: CPU count, at most 8)
+  TANDEM_SEARCH_KERNEL   native-avx2 | native-scalar | js (default: best available)
+  TANDEM_DEBUG       print stack traces on errors
 
 Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items were skipped, 130 cancelled.`,
     );
