@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['native/**/*.ts', 'cloud-adapters/**/*.ts', 'models/**/*.ts', 'bench/**/*.ts'],
+    files: ['native/**/*.ts', 'cloud-adapters/**/*.ts', 'cloud-emulator/**/*.ts', 'models/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', engineOnly] },
   },
   {
