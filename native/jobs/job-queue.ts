@@ -1,6 +1,6 @@
 import { isTandemError, TandemError, type JsonValue } from '../engine/common/errors.js';
 import type { CreateJobInput, JobStore, RunMetrics } from './job-store.js';
-import { BACKENDS, isFinished, type Backend, type Job } from './job-types.js';
+import { BACKENDS, isFinished, type Backend, type Job, type JsonObject } from './job-types.js';
 
 /** What a running job's code gets. */
 export interface JobRunContext {
@@ -18,6 +18,8 @@ export interface JobRunContext {
   setCostUsd(usd: number): void;
   /** The backend's own job id, written to the record at once (to resume polling later). */
   setRemoteId(remoteId: string): void;
+  /** Append a 'note' event (e.g. per-item progress of a batch, a routing decision, a budget warning). */
+  note(message: string, data?: JsonObject): void;
 }
 
 /**
@@ -297,6 +299,9 @@ export class JobQueue {
       },
       setRemoteId: (remoteId) => {
         if (live()) guard(() => this.store.annotate(e.id, { remoteId }));
+      },
+      note: (message, data) => {
+        if (live()) guard(() => this.store.annotate(e.id, { note: message, ...(data ? { data } : {}) }));
       },
     };
   }

@@ -401,10 +401,10 @@ export class JobStore {
   }
 
   /** Record what ran a job or its backend id while it is queued or running (event 'note'). */
-  annotate(id: string, info: { device?: string; remoteId?: string; note?: string }): Job {
+  annotate(id: string, info: { device?: string; remoteId?: string; note?: string; data?: JsonObject }): Job {
     return this.transition(id, 'annotate', ['queued', 'running'], (_job, at) => {
       this.db.prepare('UPDATE jobs SET device = COALESCE(?, device), remote_id = COALESCE(?, remote_id) WHERE id = ?').run(info.device ?? null, info.remoteId ?? null, id);
-      const data: JsonObject = {};
+      const data: JsonObject = { ...(info.data ?? {}) };
       if (info.device !== undefined) data.device = info.device;
       if (info.remoteId !== undefined) data.remoteId = info.remoteId;
       if (info.note !== undefined) data.note = info.note;

@@ -19,7 +19,8 @@ export const ERROR_CODES = [
   'BACKEND_ERROR',
   'RATE_LIMITED',
   'UNAUTHORIZED',
-  'BUDGET_EXCEEDED',
+  'BUDGET_EXCEEDED', // a cloud job would exceed the monthly budget (action: block)
+  'NOT_CONFIGURED', // a setting the operation needs is missing (the message names it)
   'STORE_CORRUPT',
   'STORE_ERROR',
   'CONFLICT',
