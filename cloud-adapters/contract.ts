@@ -221,7 +221,11 @@ export interface CloudAdapter {
   submit(req: CloudRequest, opts: CallOptions): Promise<SubmitOutcome>;
   poll(remoteId: string, opts?: CallOptions): Promise<PollOutcome>;
   cancel(remoteId: string, opts?: CallOptions): Promise<void>;
-  estimateCost(req: CloudRequest, prices: PriceTable): CostEstimate;
+  /**
+   * GPU-seconds x GPU count x rate. Includes the function's cold start unless `opts.warm` is true
+   * (added compatibly: callers without opts get the conservative, cold estimate).
+   */
+  estimateCost(req: CloudRequest, prices: PriceTable, opts?: { warm?: boolean }): CostEstimate;
 }
 
 /** How a registry builds an adapter: one module per backend exports one of these. */
