@@ -5,6 +5,7 @@ import type { CliContext } from './cli-context.js';
 import { registerCollections } from './commands/collections-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerEmbed } from './commands/embed-command.js';
+import { registerEmulate } from './commands/emulate-command.js';
 import { registerJobs } from './commands/jobs-command.js';
 import { registerIndex } from './commands/index-command.js';
 import { registerModels } from './commands/models-command.js';
@@ -44,6 +45,7 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerSearch(program, ctx);
   registerCollections(program, ctx);
   registerJobs(program, ctx, runners);
+  registerEmulate(program, ctx);
   return program;
 }
 
