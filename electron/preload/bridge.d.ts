@@ -1,6 +1,16 @@
-/** The renderer-visible API (grows with the typed engine contract in issue 5). */
+/**
+ * The renderer-visible bridge, `window.tandem`, exposed by the preload (contextBridge). It carries
+ * the typed API contract (native/engine/common/api-contract.ts) over IPC:
+ *
+ * - `invoke(method, input)` resolves to the same envelope the web host sends over HTTP:
+ *   `{ result: ApiOutput<method> }` or `{ error: WireError }` (errors never reject the promise,
+ *   because Electron's IPC keeps only an Error's message).
+ * - `on(event, cb)` subscribes to one contract event (`job.updated`, `job.event`,
+ *   `models.progress`) and returns the unsubscribe function.
+ */
 export interface TandemBridge {
-  version(): Promise<string>;
+  invoke(method: string, input: unknown): Promise<unknown>;
+  on(event: string, cb: (data: unknown) => void): () => void;
 }
 
 declare global {

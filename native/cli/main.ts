@@ -10,6 +10,7 @@ import { registerJobs } from './commands/jobs-command.js';
 import { registerIndex } from './commands/index-command.js';
 import { registerModels } from './commands/models-command.js';
 import { registerSearch } from './commands/search-command.js';
+import { registerServe } from './commands/serve-command.js';
 
 /** Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 done with skipped items, 130 cancelled. */
 export function exitCodeFor(e: unknown): number {
@@ -45,6 +46,7 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerSearch(program, ctx);
   registerCollections(program, ctx);
   registerJobs(program, ctx, runners);
+  registerServe(program, ctx);
   registerEmulate(program, ctx);
   return program;
 }

@@ -1,5 +1,20 @@
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { createApiClient } from './api/client';
+import { ApiProvider } from './api/hooks';
+import { pickTransport } from './api/transport';
 import { App } from './App';
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
 
+const client = createApiClient(pickTransport());
 const root = document.getElementById('root');
-if (root) createRoot(root).render(<App />);
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <ApiProvider client={client}>
+        <App />
+      </ApiProvider>
+    </StrictMode>,
+  );
+}

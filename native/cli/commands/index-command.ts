@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { EmbedClient } from '../../inference/embed-client.js';
 import { JobQueue, JobRunners, type JobRunFn } from '../../jobs/job-queue.js';
 import { JobStore } from '../../jobs/job-store.js';
-import type { Job } from '../../jobs/job-types.js';
-import { indexPath, type IndexOptions, type IndexSummary } from '../../library/indexer.js';
+import { DEFAULT_INDEX_MODEL, indexJobRunner as sharedIndexJobRunner, sameIndexJob } from '../../library/index-job.js';
+import type { IndexOptions, IndexSummary } from '../../library/indexer.js';
 import type { Variant } from '../../models/catalog.js';
 import type { LibraryStore } from '../../store/library-store.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
@@ -23,34 +23,13 @@ interface IndexFlags {
   quiet?: boolean;
 }
 
-export const DEFAULT_INDEX_MODEL = 'minishlab/potion-base-2M';
-/** Per-file errors kept in the job record (the count is always exact). */
-const MAX_ERRORS_IN_RECORD = 200;
+export { DEFAULT_INDEX_MODEL };
 
 /** The job runner for `index` jobs: used by `tandem index`, and by `tandem jobs retry` of an index job. */
 export function indexJobRunner(lib: LibraryStore, client: EmbedClient, ctx: CliContext, progress?: ProgressLine): JobRunFn {
-  return async (run) => {
-    const p = run.job.params as unknown as IndexOptions;
-    if (typeof p.root !== 'string' || typeof p.collection !== 'string' || typeof p.model !== 'string') {
-      throw new TandemError('INVALID_ARGUMENT', `index job ${run.job.id} lacks root, collection or model in its params; run \`tandem index PATH --collection NAME\` instead`);
-    }
-    const s = await indexPath(lib, client, p, {
-      signal: run.signal,
-      onProgress: (pr) => {
-        if (pr.phase !== 'indexing') return;
-        run.progress(pr.filesDone, pr.filesTotal);
-        progress?.update(pr.filesDone, pr.filesTotal);
-      },
-    }, ctx.env);
-    run.setDevice(s.device.split(' ')[0] || 'cpu');
-    run.setTimings({ inferenceMs: s.embedMs });
-    return { ...s, errorCount: s.errors.length, errors: s.errors.slice(0, MAX_ERRORS_IN_RECORD) } as unknown as JsonValue;
-  };
-}
-
-function sameIndexJob(job: Job, p: IndexOptions): boolean {
-  const q = job.params as unknown as IndexOptions;
-  return job.kind === 'index' && q.collection === p.collection && q.root === p.root && q.model === p.model && (q.variant ?? null) === (p.variant ?? null);
+  return sharedIndexJobRunner(lib, client, ctx.env, (pr) => {
+    if (pr.phase === 'indexing') progress?.update(pr.filesDone, pr.filesTotal);
+  });
 }
 
 export function registerIndex(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {

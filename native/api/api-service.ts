@@ -1,0 +1,457 @@
+/**
+ * The engine behind the typed API contract: every method of native/engine/common/api-contract.ts
+ * implemented over the library store, the job system, the indexer, the searcher and the model
+ * manager, with live events. Host-agnostic: the web host (native/host) serves it over HTTP + SSE;
+ * Electron will run the same service in its utilityProcess and forward it over IPC.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  API_METHODS,
+  isApiMethod,
+  parseSnippet,
+  type ApiDeviceInfo,
+  type ApiEvents,
+  type ApiMethod,
+  type ApiOutput,
+  type ApiParsedInput,
+  type TandemApi,
+} from '../engine/common/api-contract.js';
+import { TandemError, type JsonValue } from '../engine/common/errors.js';
+import { modelSearchDirs, tandemHome } from '../engine/node/paths.js';
+import { acceleratorPrecheck, platformAccelerator } from '../inference/device.js';
+import { EmbedClient } from '../inference/embed-client.js';
+import { JobQueue, JobRunners, type JobHandle, type JobRunContext, type JobRunFn } from '../jobs/job-queue.js';
+import { jobStats, runMs } from '../jobs/job-stats.js';
+import { JobStore } from '../jobs/job-store.js';
+import type { Job, JsonObject } from '../jobs/job-types.js';
+import { DEFAULT_INDEX_MODEL, indexJobRunner, sameIndexJob } from '../library/index-job.js';
+import type { IndexOptions } from '../library/indexer.js';
+import { Searcher, type SearchFilters } from '../library/searcher.js';
+import { findCatalogEntry, loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
+import { createModelManager, type ModelManager } from '../models/model-manager.js';
+import { resolveModel } from '../models/model-resolver.js';
+import { openDatabase, storePath, type Db } from '../store/database.js';
+import { LibraryStore } from '../store/library-store.js';
+import { ApiEventEmitter } from './api-events.js';
+
+export const APP_VERSION = '0.1.0';
+export const MODEL_PULL_KIND = 'model-pull';
+
+export interface ApiServiceDeps {
+  env: NodeJS.ProcessEnv;
+  /** Which host runs the service (reported by app.info). */
+  host: 'web' | 'electron' | 'test';
+  /** Opens a file with the OS opener (a desktop host); absent: files.open only returns the path. */
+  openFile?: (file: string) => Promise<void>;
+  catalog?: Catalog;
+  /** Model manager options (tests point downloads at a local server). */
+  modelManager?: { baseUrl?: string; download?: { maxRetries?: number; retryDelayMs?: number } };
+  /** Minimum time between two job.updated events of one running job. Default 200 ms. */
+  progressIntervalMs?: number;
+  /** Told about errors nobody awaits (a listener that threw, a job outcome that could not be recorded). */
+  onError?: (e: unknown) => void;
+}
+
+export interface ApiService {
+  /** The typed API (inputs are validated here too). */
+  readonly api: TandemApi;
+  readonly events: ApiEventEmitter;
+  /** Untyped entry for hosts: validates the method name and its input (INVALID_ARGUMENT naming the zod path). */
+  call(method: string, input: unknown): Promise<unknown>;
+  /**
+   * Stop: jobs running here are recorded as `interrupted` (resumable by the next host), the
+   * database and the embedding worker are closed. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** Validate a method's input against the contract. */
+export function parseApiInput<M extends ApiMethod>(method: M, input: unknown): ApiParsedInput<M> {
+  const r = (API_METHODS[method].input as z.ZodType).safeParse(input ?? {});
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`);
+    throw new TandemError('INVALID_ARGUMENT', `${method}: invalid input: ${issues.join('; ')}`);
+  }
+  return r.data as ApiParsedInput<M>;
+}
+
+/** What embeddings run on by default here, and why. */
+export function deviceInfo(): ApiDeviceInfo {
+  const acc = platformAccelerator();
+  const why = acc ? acceleratorPrecheck(acc) : 'no accelerator is offered on this platform';
+  if (acc && !why) return { used: acc, reason: `${acc} is available and is tried first (CPU is the fallback)`, accelerator: acc, acceleratorUsable: true };
+  return { used: 'cpu', reason: `CPU: ${why}`, accelerator: acc ?? null, acceleratorUsable: false };
+}
+
+/** Where a job's time went: queue wait, load, inference, transfer, the rest, run time, total. */
+export function timingBreakdown(j: Job): ApiOutput<'jobs.show'>['timings'] {
+  const t = j.timings;
+  const run = runMs(j);
+  const other = run === null ? null : Math.max(0, run - (t.loadMs ?? 0) - (t.inferenceMs ?? 0) - (t.transferMs ?? 0));
+  const total = t.finishedAt ? Date.parse(t.finishedAt) - Date.parse(t.queuedAt) : null;
+  return { queueMs: t.queueMs, loadMs: t.loadMs, inferenceMs: t.inferenceMs, transferMs: t.transferMs, otherMs: other, runMs: run, totalMs: total };
+}
+
+function jobText(j: Job): string {
+  return `${j.id} ${j.kind} ${j.backend} ${j.status} ${JSON.stringify(j.params)} ${j.error ? `${j.error.code} ${j.error.message}` : ''}`.toLowerCase();
+}
+
+/** Live state of a job running in this service (for events). */
+interface Live {
+  done: number;
+  total: number | null;
+  phase: string | null;
+  /** When this run started and how much was done then (a resumed job starts part-way). */
+  startedAt: number;
+  doneAtStart: number | null;
+  lastEmit: number;
+}
+
+type Handlers = { [M in ApiMethod]: (input: ApiParsedInput<M>) => Promise<ApiOutput<M>> | ApiOutput<M> };
+
+export function createApiService(deps: ApiServiceDeps): ApiService {
+  const env = deps.env;
+  const onError = deps.onError ?? (() => {});
+  const progressIntervalMs = deps.progressIntervalMs ?? 200;
+  const home = tandemHome(env);
+  const db: Db = openDatabase(storePath(home));
+  const lib = new LibraryStore(db);
+  const store = new JobStore(db);
+  // Jobs left running by a process that died become `interrupted` (resumable with jobs.resume).
+  store.markInterrupted();
+  const catalog = deps.catalog ?? loadCatalog();
+  const manager: ModelManager = createModelManager({ env, catalog, ...(deps.modelManager ?? {}) });
+  const client = new EmbedClient(env);
+  const searcher = new Searcher(lib, client, env);
+  const events = new ApiEventEmitter(onError);
+  const live = new Map<string, Live>();
+  let closed = false;
+
+  // --- live job events ---------------------------------------------------------------------
+
+  /** Per job: the last event id already sent as job.event (new jobs start at 0: all their events are news). */
+  const eventCursor = new Map<string, number>();
+  const lastEventId = (id: string): number => {
+    const evs = store.events(id);
+    return evs.length ? evs[evs.length - 1]!.id : 0;
+  };
+
+  const publish = (id: string, force = true): void => {
+    if (closed) return;
+    const l = live.get(id);
+    const now = Date.now();
+    if (!force && l && now - l.lastEmit < progressIntervalMs) return;
+    let job: Job;
+    try {
+      job = store.get(id);
+    } catch (e) {
+      return onError(e);
+    }
+    let etaMs: number | null = null;
+    if (l) {
+      l.lastEmit = now;
+      if (job.status === 'running') {
+        job = { ...job, progress: { done: l.done, total: l.total } };
+        const base = l.doneAtStart ?? 0;
+        const doneHere = l.done - base;
+        if (l.total !== null && doneHere > 0 && l.total >= l.done) etaMs = Math.round(((now - l.startedAt) / doneHere) * (l.total - l.done));
+      }
+    }
+    events.emit('job.updated', { job, etaMs, phase: l?.phase ?? null });
+    try {
+      const after = eventCursor.get(id) ?? 0;
+      const evs = store.events(id).filter((e) => e.id > after);
+      for (const e of evs) events.emit('job.event', e as ApiEvents['job.event']);
+      if (evs.length) eventCursor.set(id, evs[evs.length - 1]!.id);
+    } catch (e) {
+      onError(e);
+    }
+  };
+
+  /** Before acting on an existing job: only events from now on are news. */
+  const markSeen = (id: string): void => {
+    if (!eventCursor.has(id)) eventCursor.set(id, lastEventId(id));
+  };
+
+  /** Wrap a runner so its progress becomes events. */
+  const observed = (run: JobRunFn, extra?: (ctx: JobRunContext, l: Live) => JobRunFn): JobRunFn => {
+    return async (ctx) => {
+      const l: Live = { done: ctx.job.progress.done, total: ctx.job.progress.total, phase: null, startedAt: Date.now(), doneAtStart: null, lastEmit: 0 };
+      live.set(ctx.job.id, l);
+      publish(ctx.job.id);
+      const wrapped: JobRunContext = {
+        ...ctx,
+        job: ctx.job,
+        signal: ctx.signal,
+        progress: (done, total) => {
+          ctx.progress(done, total);
+          if (l.doneAtStart === null) {
+            l.doneAtStart = done;
+            l.startedAt = Date.now();
+          }
+          l.done = done;
+          l.total = total;
+          publish(ctx.job.id, false);
+        },
+      };
+      return (extra ? extra(wrapped, l) : run)(wrapped);
+    };
+  };
+
+  const track = (handle: JobHandle): void => {
+    handle.done.then(
+      (job) => {
+        publish(job.id);
+        live.delete(job.id);
+        eventCursor.delete(job.id);
+      },
+      (e) => {
+        live.delete(handle.id);
+        eventCursor.delete(handle.id);
+        if (!closed) onError(e);
+      },
+    );
+  };
+
+  // --- runners -----------------------------------------------------------------------------
+
+  const indexRunner: JobRunFn = observed(indexJobRunner(lib, client, env), (ctx, l) =>
+    indexJobRunner(lib, client, env, (p) => {
+      if (l.phase !== p.phase) {
+        l.phase = p.phase;
+        if (p.phase === 'scanning') publish(ctx.job.id);
+      }
+    }),
+  );
+
+  const pullRunner: JobRunFn = observed(async () => null, (ctx, l) => async (run) => {
+    const p = run.job.params as { id?: unknown; variant?: unknown };
+    if (typeof p.id !== 'string') throw new TandemError('INVALID_ARGUMENT', `model pull job ${run.job.id} lacks the model id in its params`);
+    const variant = typeof p.variant === 'string' && (VARIANTS as readonly string[]).includes(p.variant) ? (p.variant as Variant) : undefined;
+    const files = new Map<string, { bytes: number; total: number | null }>();
+    let lastProgressEmit = 0;
+    l.phase = 'downloading';
+    const t0 = performance.now();
+    const r = await manager.pull(p.id, {
+      ...(variant ? { variant } : {}),
+      signal: ctx.signal,
+      onProgress: (d) => {
+        files.set(d.file, { bytes: d.bytes, total: d.total });
+        let done = 0;
+        let total = 0;
+        for (const f of files.values()) {
+          done += f.bytes;
+          total += f.total ?? f.bytes;
+        }
+        run.progress(done, Math.max(total, done));
+        const now = Date.now();
+        if (now - lastProgressEmit >= progressIntervalMs || (d.total !== null && d.bytes >= d.total)) {
+          lastProgressEmit = now;
+          events.emit('models.progress', { jobId: run.job.id, id: p.id as string, file: d.file, bytes: d.bytes, total: d.total });
+        }
+      },
+    });
+    run.setTimings({ transferMs: Math.round(performance.now() - t0) });
+    return { id: r.id, dir: r.dir, variant: r.variant, downloaded: r.downloaded.map((f) => f.path), reused: r.reused, unpinned: r.unpinned } as unknown as JsonValue;
+  });
+
+  const runners = new JobRunners();
+  runners.register('index', indexRunner);
+  const queue = new JobQueue(store, { runners, onError: (_id, e) => onError(e) });
+  // Downloads get their own queue so a pull never waits behind an index job (and vice versa).
+  const pullRunners = new JobRunners();
+  pullRunners.register(MODEL_PULL_KIND, pullRunner);
+  const pulls = new JobQueue(store, { runners: pullRunners, onError: (_id, e) => onError(e) });
+  const queueFor = (kind: string): JobQueue | undefined => (kind === MODEL_PULL_KIND ? pulls : runners.get(kind) ? queue : undefined);
+
+  // --- handlers ----------------------------------------------------------------------------
+
+  const handlers: Handlers = {
+    'app.info': () => ({
+      version: APP_VERSION,
+      host: deps.host,
+      dataDir: home,
+      modelDirs: modelSearchDirs(env),
+      platform: `${process.platform}-${process.arch}`,
+      device: deviceInfo(),
+      opensFiles: deps.openFile !== undefined,
+    }),
+
+    'collections.list': () => ({ collections: lib.listCollections().map((c) => lib.stats(c)) }),
+    'collections.show': ({ name }) => lib.stats(lib.requireCollection(name)),
+    'collections.remove': ({ name }) => {
+      lib.removeCollection(name);
+      return { removed: name };
+    },
+
+    'library.index': ({ paths, collection, model, variant }) => {
+      const existing = lib.getCollection(collection);
+      const modelId = model ?? existing?.model ?? DEFAULT_INDEX_MODEL;
+      const v = (variant ?? (existing && !model ? (existing.variant as Variant) : undefined)) as Variant | undefined;
+      const resolved = resolveModel(modelId, { env, catalog }); // MODEL_NOT_FOUND at once, not as a failed job
+      const roots = paths.map((p) => {
+        if (!path.isAbsolute(p)) throw new TandemError('INVALID_ARGUMENT', `library.index: "${p}" is not an absolute path`);
+        const abs = path.resolve(p);
+        if (!fs.existsSync(abs)) throw new TandemError('NOT_FOUND', `library.index: ${abs} does not exist`);
+        return abs;
+      });
+      if (existing && (existing.model !== modelId || existing.variant !== (v ?? resolved.defaultVariant))) {
+        throw new TandemError('CONFLICT', `collection "${collection}" is indexed with ${existing.model} (${existing.variant}); index with that model, or use another collection name`);
+      }
+      const jobIds = roots.map((root) => {
+        const params: IndexOptions = { root, collection, model: modelId, ...(v ? { variant: v } : {}) };
+        const prior = store.list({ status: ['interrupted', 'queued', 'running'], kind: 'index', limit: 50 }).find((j) => sameIndexJob(j, params));
+        if (prior && prior.status === 'running') return prior.id;
+        if (prior) markSeen(prior.id);
+        const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: 'index', backend: 'local', params: params as unknown as JsonObject, input: params as unknown as JsonValue });
+        track(handle);
+        publish(handle.id);
+        return handle.id;
+      });
+      return { jobIds };
+    },
+
+    'search.query': async ({ query, collection, mode, k, filters }) => {
+      const f: SearchFilters = {
+        ...(filters?.pathGlob ? { pathGlob: filters.pathGlob } : {}),
+        ...(filters?.fileTypes ? { fileTypes: filters.fileTypes } : {}),
+        ...(filters?.modifiedAfter ? { modifiedAfter: new Date(filters.modifiedAfter) } : {}),
+        ...(filters?.modifiedBefore ? { modifiedBefore: new Date(filters.modifiedBefore) } : {}),
+      };
+      const t0 = performance.now();
+      const hits = await searcher.search(collection, query, { k, mode, filters: f });
+      return {
+        mode,
+        tookMs: Math.round((performance.now() - t0) * 10) / 10,
+        hits: hits.map((h) => {
+          const s = parseSnippet(h.snippet);
+          return { docKey: h.docKey, path: h.path, fileType: h.fileType, title: h.title, score: h.score, page: h.page, start: h.start, end: h.end, snippet: s.text, highlights: s.highlights };
+        }),
+      };
+    },
+
+    'files.open': async ({ path: p }) => {
+      if (!path.isAbsolute(p)) throw new TandemError('INVALID_ARGUMENT', `files.open: "${p}" is not an absolute path`);
+      const abs = path.resolve(p);
+      const known = db.prepare('SELECT 1 FROM documents WHERE path = ? LIMIT 1').get(abs);
+      if (!known) throw new TandemError('NOT_FOUND', `files.open: ${abs} is not a document in your library`);
+      if (!fs.existsSync(abs)) throw new TandemError('NOT_FOUND', `files.open: ${abs} no longer exists on disk`);
+      if (!deps.openFile) return { path: abs, opened: false };
+      await deps.openFile(abs);
+      return { path: abs, opened: true };
+    },
+
+    'jobs.list': ({ status, kind, backend, text, limit, cursor }) => {
+      const needle = text?.toLowerCase();
+      const out: Job[] = [];
+      let more = false;
+      for (const j of store.iterate({ ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(backend ? { backend } : {}), ...(cursor ? { before: cursor } : {}) })) {
+        if (needle && !jobText(j).includes(needle)) continue;
+        if (out.length === limit) {
+          more = true;
+          break;
+        }
+        const l = live.get(j.id);
+        out.push(l && j.status === 'running' ? { ...j, progress: { done: l.done, total: l.total } } : j);
+      }
+      return { jobs: out, nextCursor: more ? out[out.length - 1]!.id : null };
+    },
+    'jobs.show': ({ id }) => {
+      const job = store.get(id);
+      const l = live.get(id);
+      const shown = l && job.status === 'running' ? { ...job, progress: { done: l.done, total: l.total } } : job;
+      return { job: shown, timings: timingBreakdown(job), events: store.events(id) };
+    },
+    'jobs.stats': () => jobStats(db) as unknown as ApiOutput<'jobs.stats'>,
+    'jobs.cancel': ({ id }) => {
+      const job = store.get(id);
+      const q = queueFor(job.kind) ?? queue;
+      markSeen(id);
+      const after = q.cancel(id, 'cancelled from the UI');
+      publish(id);
+      return { job: after };
+    },
+    'jobs.retry': ({ id }) => {
+      const prior = store.get(id);
+      const q = queueFor(prior.kind) ?? queue;
+      const { job, handle } = q.retry(id);
+      if (handle) track(handle);
+      publish(job.id);
+      return { job, scheduled: handle !== null };
+    },
+    'jobs.resume': ({ id }) => {
+      const job = store.get(id);
+      const q = queueFor(job.kind);
+      if (!q) throw new TandemError('CONFLICT', `this host cannot run ${job.kind} jobs, so it cannot resume job ${id}`);
+      if (job.status !== 'interrupted' && job.status !== 'queued') throw new TandemError('CONFLICT', `job ${id} is ${job.status}: only interrupted or queued jobs can be resumed`);
+      markSeen(id);
+      const handle = q.schedule(id);
+      track(handle);
+      publish(id);
+      return { job: store.get(id) };
+    },
+
+    'models.list': async () => {
+      const list = await manager.list();
+      const models = list.map((m) => {
+        const entry = findCatalogEntry(catalog, m.id);
+        return {
+          id: m.id,
+          task: m.task ?? null,
+          dims: m.dims ?? null,
+          license: m.license ?? null,
+          inCatalog: m.inCatalog,
+          installed: m.installed,
+          dir: m.dir ?? null,
+          variants: m.variants,
+          catalogVariants: entry ? Object.keys(entry.variants) : [],
+          defaultVariant: m.defaultVariant ?? null,
+          sizeOnDisk: m.sizeOnDisk,
+          problem: m.problem ?? null,
+        };
+      });
+      return { models, device: deviceInfo(), modelDirs: modelSearchDirs(env) };
+    },
+    'models.pull': ({ id, variant }) => {
+      if (!findCatalogEntry(catalog, id)) throw new TandemError('MODEL_NOT_FOUND', `${id} is not in the model catalog; import a local folder instead`);
+      const handle = pulls.submit({ kind: MODEL_PULL_KIND, backend: 'local', params: { id, ...(variant ? { variant } : {}) }, input: { id, variant: variant ?? null } });
+      track(handle);
+      publish(handle.id);
+      return { jobId: handle.id };
+    },
+    'models.import': async ({ folder, id, force }) => {
+      if (!path.isAbsolute(folder)) throw new TandemError('INVALID_ARGUMENT', `models.import: "${folder}" is not an absolute path`);
+      return manager.import(folder, { id, ...(force ? { force } : {}) });
+    },
+    'models.verify': ({ id }) => manager.verify(id),
+  };
+
+  const call = async (method: string, input: unknown): Promise<unknown> => {
+    if (!isApiMethod(method)) throw new TandemError('NOT_FOUND', `no API method ${JSON.stringify(method)}`);
+    if (closed) throw new TandemError('CANCELLED', 'the engine is shutting down');
+    const parsed = parseApiInput(method, input);
+    return (handlers[method] as (i: unknown) => unknown)(parsed);
+  };
+
+  const api = Object.fromEntries(Object.keys(API_METHODS).map((m) => [m, (input: unknown) => call(m, input)])) as unknown as TandemApi;
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    try {
+      // Our running jobs become `interrupted` (this process counts as dead to itself), so the next
+      // host resumes them; the database closes before the jobs' code notices, so nothing records
+      // them as failed or cancelled meanwhile.
+      store.markInterrupted();
+    } catch (e) {
+      onError(e);
+    }
+    searcher.close();
+    db.close();
+    await client.close();
+  };
+
+  return { api, events, call, close };
+}

@@ -1,0 +1,330 @@
+/**
+ * The typed API between a UI and the engine, declared once. Every host (the web host over HTTP +
+ * server-sent events, Electron over IPC) carries exactly these methods and events; the engine-side
+ * service (native/api) implements them, the renderer calls them. Pure TypeScript + zod: no Node,
+ * no DOM. Errors cross as `WireError` (errors.ts), closed codes only.
+ *
+ * Adding a method: add an entry to `API_METHODS` (input and output schemas); the `TandemApi` type,
+ * the service's handler table, the HTTP routes and the renderer client follow from it.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
+
+// ------------------------------------------------------------------------------------------------
+// Shared shapes
+
+export const JOB_STATUS_VALUES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
+export const BACKEND_VALUES = ['local', 'modal', 'cloud-run'] as const;
+export const SEARCH_MODE_VALUES = ['vector', 'lexical', 'hybrid'] as const;
+export const VARIANT_VALUES = ['fp32', 'int8', 'fp16', 'static'] as const;
+
+const nonEmpty = z.string().trim().min(1);
+const empty = z.object({}).strict();
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'expected an ISO date like 2026-01-31' });
+
+export const jobStatusSchema = z.enum(JOB_STATUS_VALUES);
+export const backendSchema = z.enum(BACKEND_VALUES);
+export const errorCodeSchema = z.enum(ERROR_CODES);
+
+export const jobSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  backend: backendSchema,
+  device: z.string().nullable(),
+  params: z.record(z.string(), z.unknown()),
+  inputDigest: z.string(),
+  status: jobStatusSchema,
+  priority: z.number(),
+  progress: z.object({ done: z.number(), total: z.number().nullable() }),
+  timings: z.object({
+    queuedAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    loadMs: z.number().nullable(),
+    inferenceMs: z.number().nullable(),
+    queueMs: z.number().nullable(),
+    transferMs: z.number().nullable(),
+  }),
+  error: z.object({ code: errorCodeSchema, message: z.string() }).nullable(),
+  costUsd: z.number(),
+  result: z.unknown(),
+  retryOf: z.string().nullable(),
+  remoteId: z.string().nullable(),
+});
+export type ApiJob = z.infer<typeof jobSchema>;
+
+export const jobEventSchema = z.object({
+  id: z.number(),
+  jobId: z.string(),
+  at: z.string(),
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type ApiJobEvent = z.infer<typeof jobEventSchema>;
+
+/** Where a job's time went (milliseconds; null when not measured). */
+export const timingBreakdownSchema = z.object({
+  queueMs: z.number().nullable(),
+  loadMs: z.number().nullable(),
+  inferenceMs: z.number().nullable(),
+  transferMs: z.number().nullable(),
+  otherMs: z.number().nullable(),
+  runMs: z.number().nullable(),
+  totalMs: z.number().nullable(),
+});
+export type TimingBreakdown = z.infer<typeof timingBreakdownSchema>;
+
+export const collectionSchema = z.object({
+  id: z.number(),
+  name: z.string(),
+  model: z.string(),
+  variant: z.string(),
+  dims: z.number().nullable(),
+  root: z.string().nullable(),
+  createdAt: z.string(),
+  documents: z.number(),
+  chunks: z.number(),
+  models: z.array(z.string()),
+  sourceBytes: z.number(),
+  storedBytes: z.number(),
+});
+export type ApiCollection = z.infer<typeof collectionSchema>;
+
+export const searchHitSchema = z.object({
+  docKey: z.string(),
+  path: z.string(),
+  fileType: z.string(),
+  title: z.string().nullable(),
+  score: z.number(),
+  page: z.number().nullable(),
+  start: z.number(),
+  end: z.number(),
+  /** The snippet as plain text, and the [start, end) ranges of matched words in it. */
+  snippet: z.string(),
+  highlights: z.array(z.object({ start: z.number(), end: z.number() })),
+});
+export type ApiSearchHit = z.infer<typeof searchHitSchema>;
+
+export const deviceInfoSchema = z.object({
+  /** What embeddings run on by default: 'cuda', 'dml', 'coreml' or 'cpu'. */
+  used: z.string(),
+  /** Why (e.g. why the accelerator cannot be used). */
+  reason: z.string(),
+  accelerator: z.string().nullable(),
+  acceleratorUsable: z.boolean(),
+});
+export type ApiDeviceInfo = z.infer<typeof deviceInfoSchema>;
+
+export const modelSchema = z.object({
+  id: z.string(),
+  task: z.string().nullable(),
+  dims: z.number().nullable(),
+  license: z.string().nullable(),
+  inCatalog: z.boolean(),
+  installed: z.boolean(),
+  dir: z.string().nullable(),
+  variants: z.array(z.string()),
+  /** Variants the catalog offers (what `models.pull` can fetch). */
+  catalogVariants: z.array(z.string()),
+  defaultVariant: z.string().nullable(),
+  sizeOnDisk: z.number(),
+  problem: z.string().nullable(),
+});
+export type ApiModel = z.infer<typeof modelSchema>;
+
+const fileStatusSchema = z.object({ path: z.string(), sha256: z.string(), size: z.number(), pinned: z.boolean() });
+
+// ------------------------------------------------------------------------------------------------
+// Methods
+
+export const API_METHODS = {
+  'app.info': {
+    input: empty,
+    output: z.object({
+      version: z.string(),
+      host: z.enum(['web', 'electron', 'test']),
+      dataDir: z.string(),
+      modelDirs: z.array(z.string()),
+      platform: z.string(),
+      device: deviceInfoSchema,
+      /** Whether `files.open` opens files on this machine (a desktop host) or only returns the path. */
+      opensFiles: z.boolean(),
+    }),
+  },
+  'collections.list': {
+    input: empty,
+    output: z.object({ collections: z.array(collectionSchema) }),
+  },
+  'collections.show': {
+    input: z.object({ name: nonEmpty }).strict(),
+    output: collectionSchema,
+  },
+  'collections.remove': {
+    input: z.object({ name: nonEmpty }).strict(),
+    output: z.object({ removed: z.string() }),
+  },
+  'library.index': {
+    input: z
+      .object({
+        /** Absolute paths on the engine's machine: folders (recursive) or single files. One job each. */
+        paths: z.array(nonEmpty).min(1).max(100),
+        collection: nonEmpty,
+        /** Default: the collection's model, else minishlab/potion-base-2M. */
+        model: nonEmpty.optional(),
+        variant: z.enum(VARIANT_VALUES).optional(),
+      })
+      .strict(),
+    output: z.object({ jobIds: z.array(z.string()) }),
+  },
+  'search.query': {
+    input: z
+      .object({
+        query: nonEmpty,
+        collection: nonEmpty,
+        mode: z.enum(SEARCH_MODE_VALUES).default('hybrid'),
+        k: z.number().int().min(1).max(200).default(10),
+        filters: z
+          .object({
+            pathGlob: nonEmpty.optional(),
+            fileTypes: z.array(nonEmpty).optional(),
+            modifiedAfter: isoDate.optional(),
+            modifiedBefore: isoDate.optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    output: z.object({ hits: z.array(searchHitSchema), tookMs: z.number(), mode: z.enum(SEARCH_MODE_VALUES) }),
+  },
+  'files.open': {
+    input: z.object({ path: nonEmpty }).strict(),
+    /** `opened`: the host opened it with the OS opener; otherwise the UI shows `path`. */
+    output: z.object({ path: z.string(), opened: z.boolean() }),
+  },
+  'jobs.list': {
+    input: z
+      .object({
+        status: jobStatusSchema.optional(),
+        kind: nonEmpty.optional(),
+        backend: backendSchema.optional(),
+        /** Case-insensitive substring of the id, kind, params or error. */
+        text: nonEmpty.optional(),
+        limit: z.number().int().min(1).max(5000).default(200),
+        /** Cursor: the `nextCursor` of the previous page (jobs are newest first). */
+        cursor: z.string().min(1).optional(),
+      })
+      .strict(),
+    output: z.object({ jobs: z.array(jobSchema), nextCursor: z.string().nullable() }),
+  },
+  'jobs.show': {
+    input: z.object({ id: nonEmpty }).strict(),
+    output: z.object({ job: jobSchema, timings: timingBreakdownSchema, events: z.array(jobEventSchema) }),
+  },
+  'jobs.stats': {
+    input: empty,
+    output: z.object({
+      counts: z.record(z.string(), z.number()),
+      errorRate: z.object({ overall: z.object({ finished: z.number(), failed: z.number(), rate: z.number().nullable() }) }).loose(),
+      cost: z.object({ totalUsd: z.number() }).loose(),
+      durations: z.array(z.object({ kind: z.string(), backend: z.string(), count: z.number(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable() }).loose()),
+      throughput: z.object({ windowHours: z.number(), total: z.number(), perHourAvg: z.number() }).loose(),
+    }),
+  },
+  'jobs.cancel': {
+    input: z.object({ id: nonEmpty }).strict(),
+    output: z.object({ job: jobSchema }),
+  },
+  'jobs.retry': {
+    input: z.object({ id: nonEmpty }).strict(),
+    /** `scheduled`: this host runs the new job now; otherwise it waits for a host that runs its kind. */
+    output: z.object({ job: jobSchema, scheduled: z.boolean() }),
+  },
+  'jobs.resume': {
+    input: z.object({ id: nonEmpty }).strict(),
+    /** Resume an interrupted (or queued) job in this host: finished work is kept, the rest runs. */
+    output: z.object({ job: jobSchema }),
+  },
+  'models.list': {
+    input: empty,
+    output: z.object({ models: z.array(modelSchema), device: deviceInfoSchema, modelDirs: z.array(z.string()) }),
+  },
+  'models.pull': {
+    input: z.object({ id: nonEmpty, variant: z.enum(VARIANT_VALUES).optional() }).strict(),
+    output: z.object({ jobId: z.string() }),
+  },
+  'models.import': {
+    input: z.object({ folder: nonEmpty, id: nonEmpty, force: z.boolean().optional() }).strict(),
+    output: z.object({ id: z.string(), dir: z.string(), files: z.array(fileStatusSchema), unpinned: z.array(z.string()) }),
+  },
+  'models.verify': {
+    input: z.object({ id: nonEmpty }).strict(),
+    output: z.object({
+      id: z.string(),
+      dir: z.string(),
+      ok: z.boolean(),
+      files: z.array(
+        z.object({ path: z.string(), status: z.enum(['ok', 'mismatch', 'missing', 'unpinned']), expected: z.string().nullable(), actual: z.string().nullable(), source: z.enum(['catalog', 'manifest', 'none']) }),
+      ),
+    }),
+  },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+// ------------------------------------------------------------------------------------------------
+// Events (engine -> UI)
+
+export const API_EVENTS = {
+  /** A job's record changed (status, progress...). `etaMs`: estimated time left, when known. */
+  'job.updated': z.object({
+    job: jobSchema,
+    etaMs: z.number().nullable(),
+    /** What the job is doing now (e.g. 'scanning', 'indexing'), when its runner says. */
+    phase: z.string().nullable(),
+  }),
+  /** An event appended to a job's history. */
+  'job.event': jobEventSchema,
+  /** Download progress of a model pull. */
+  'models.progress': z.object({ jobId: z.string(), id: z.string(), file: z.string(), bytes: z.number(), total: z.number().nullable() }),
+} as const satisfies Record<string, z.ZodType>;
+
+// ------------------------------------------------------------------------------------------------
+// Derived types
+
+export type ApiMethod = keyof typeof API_METHODS;
+/** What a caller passes (defaults may be omitted). */
+export type ApiInput<M extends ApiMethod> = z.input<(typeof API_METHODS)[M]['input']>;
+/** What the implementation receives after validation (defaults filled in). */
+export type ApiParsedInput<M extends ApiMethod> = z.output<(typeof API_METHODS)[M]['input']>;
+export type ApiOutput<M extends ApiMethod> = z.output<(typeof API_METHODS)[M]['output']>;
+
+/** The whole API as an object of async functions. */
+export type TandemApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> };
+
+export type ApiEventName = keyof typeof API_EVENTS;
+export type ApiEvents = { [E in ApiEventName]: z.output<(typeof API_EVENTS)[E]> };
+
+export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];
+export const API_EVENT_NAMES = Object.keys(API_EVENTS) as ApiEventName[];
+
+export function isApiMethod(x: unknown): x is ApiMethod {
+  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(API_METHODS, x);
+}
+
+export function isApiEventName(x: unknown): x is ApiEventName {
+  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(API_EVENTS, x);
+}
+
+/** `[matched]` words in an engine snippet -> plain text plus highlight ranges. */
+export function parseSnippet(marked: string): { text: string; highlights: Array<{ start: number; end: number }> } {
+  let text = '';
+  const highlights: Array<{ start: number; end: number }> = [];
+  const re = /\[([^[\]]+)\]/g;
+  let last = 0;
+  for (const m of marked.matchAll(re)) {
+    text += marked.slice(last, m.index);
+    highlights.push({ start: text.length, end: text.length + m[1]!.length });
+    text += m[1];
+    last = m.index + m[0].length;
+  }
+  text += marked.slice(last);
+  return { text, highlights };
+}

@@ -1,0 +1,38 @@
+/**
+ * The pages in the left nav, in order. Hash routing: `#/<id>`. To add or fill a page, replace its
+ * `render` here (Cloud, Boltz-2, Generate and Map are placeholders for now).
+ */
+import type { ReactNode } from 'react';
+import { ComingSoon } from '../pages/ComingSoon';
+import { JobsPage } from '../pages/JobsPage';
+import { LibraryPage } from '../pages/LibraryPage';
+import { ModelsPage } from '../pages/ModelsPage';
+import { SearchPage } from '../pages/SearchPage';
+
+export interface RouteDef {
+  id: string;
+  label: string;
+  /** One letter shown as the nav icon. */
+  icon: string;
+  render: () => ReactNode;
+}
+
+export const ROUTES: readonly RouteDef[] = [
+  { id: 'library', label: 'Library', icon: 'L', render: () => <LibraryPage /> },
+  { id: 'search', label: 'Search', icon: 'S', render: () => <SearchPage /> },
+  { id: 'jobs', label: 'Jobs', icon: 'J', render: () => <JobsPage /> },
+  { id: 'models', label: 'Models', icon: 'M', render: () => <ModelsPage /> },
+  { id: 'cloud', label: 'Cloud', icon: 'C', render: () => <ComingSoon title="Cloud" what="Backends and profiles, health, warm-up with measured cold start, prices, the monthly projection and budget, alerts." /> },
+  { id: 'boltz', label: 'Boltz-2', icon: 'B', render: () => <ComingSoon title="Boltz-2" what="Protein sequences and ligands in, confidence/affinity scores and an interactive 3D structure out." /> },
+  { id: 'generate', label: 'Generate', icon: 'G', render: () => <ComingSoon title="Generate" what="A prompt plus a JSON Schema; the output validated and pretty-printed." /> },
+  { id: 'map', label: 'Map', icon: 'P', render: () => <ComingSoon title="Map" what="A 2D projection of a collection's chunks, coloured by folder or file type." /> },
+];
+
+export const DEFAULT_ROUTE = 'library';
+
+/** `#/jobs?id=X` -> { route: 'jobs', params: { id: 'X' } }. */
+export function parseHash(hash: string): { route: string; params: URLSearchParams } {
+  const h = hash.replace(/^#\/?/, '');
+  const [route = '', query = ''] = h.split('?', 2);
+  return { route: ROUTES.some((r) => r.id === route) ? route : DEFAULT_ROUTE, params: new URLSearchParams(query) };
+}

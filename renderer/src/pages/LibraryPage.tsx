@@ -1,0 +1,257 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import type { ApiCollection, ApiEvents, ApiJob } from '../../../native/engine/common/api-contract';
+import type { TandemError } from '../../../native/engine/common/errors';
+import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
+import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../components/ui';
+import { formatBytes, formatEta, formatWhen } from '../format';
+
+interface Tracked {
+  job: ApiJob;
+  etaMs: number | null;
+  phase: string | null;
+}
+
+interface IndexResult {
+  filesSeen?: number;
+  filesIndexed?: number;
+  filesUnchanged?: number;
+  filesSkipped?: number;
+  documentsWritten?: number;
+  chunksWritten?: number;
+  errorCount?: number;
+  errors?: Array<{ path: string; code: string; message: string }>;
+}
+
+const ACTIVE = new Set(['queued', 'running']);
+
+function CollectionsTable({ collections, onRemove }: { collections: ApiCollection[]; onRemove: (name: string) => void }) {
+  return (
+    <table className="table" aria-label="Collections">
+      <thead>
+        <tr>
+          <th scope="col">Collection</th>
+          <th scope="col" className="num">
+            Documents
+          </th>
+          <th scope="col" className="num">
+            Chunks
+          </th>
+          <th scope="col">Model</th>
+          <th scope="col" className="num">
+            Source
+          </th>
+          <th scope="col" className="num">
+            Stored
+          </th>
+          <th scope="col">Folder</th>
+          <th scope="col">
+            <span className="sr-only">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {collections.map((c) => (
+          <tr key={c.id} data-collection={c.name}>
+            <th scope="row">
+              <a href={`#/search?collection=${encodeURIComponent(c.name)}`}>{c.name}</a>
+            </th>
+            <td className="num" data-field="documents">
+              {c.documents}
+            </td>
+            <td className="num" data-field="chunks">
+              {c.chunks}
+            </td>
+            <td>
+              {c.model} <span className="muted">({c.variant}{c.dims ? `, ${c.dims} dims` : ''})</span>
+            </td>
+            <td className="num">{formatBytes(c.sourceBytes)}</td>
+            <td className="num">{formatBytes(c.storedBytes)}</td>
+            <td className="path" title={c.root ?? ''}>
+              {c.root ?? '–'}
+            </td>
+            <td>
+              <button type="button" className="btn btn-small btn-danger" onClick={() => onRemove(c.name)} aria-label={`Remove collection ${c.name}`}>
+                Remove
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function IngestionItem({ t }: { t: Tracked }) {
+  const j = t.job;
+  const r = (j.result ?? {}) as IndexResult;
+  const root = typeof j.params.root === 'string' ? j.params.root : '?';
+  const collection = typeof j.params.collection === 'string' ? j.params.collection : '?';
+  const errors = r.errors ?? [];
+  return (
+    <li className="ingest" data-job={j.id} data-status={j.status}>
+      <div className="ingest-head">
+        <StatusChip status={j.status} />
+        <span className="path" title={root}>
+          {root}
+        </span>
+        <span className="muted">→ {collection}</span>
+        <a className="ingest-link" href={`#/jobs?id=${j.id}`}>
+          job {j.id.slice(-8)}
+        </a>
+      </div>
+      {ACTIVE.has(j.status) || j.status === 'interrupted' ? (
+        <>
+          <ProgressBar done={j.progress.done} total={j.progress.total} label={`Indexing ${root}`} />
+          <p className="ingest-meta" aria-live="polite">
+            {j.status === 'queued'
+              ? 'waiting for the indexer…'
+              : j.status === 'interrupted'
+                ? 'interrupted: resume it from the Jobs page'
+                : t.phase === 'scanning' || j.progress.total === null
+                  ? 'scanning files…'
+                  : `${j.progress.done} of ${j.progress.total} files · ${formatEta(t.etaMs)}`}
+          </p>
+        </>
+      ) : (
+        <p className="ingest-meta">
+          {j.status === 'succeeded'
+            ? `${r.filesSeen ?? 0} files: ${r.filesIndexed ?? 0} indexed, ${r.filesUnchanged ?? 0} unchanged, ${r.filesSkipped ?? 0} skipped · ${r.chunksWritten ?? 0} chunks · ${formatWhen(j.timings.finishedAt)}`
+            : j.error
+              ? `${j.error.code}: ${j.error.message}`
+              : j.status}
+        </p>
+      )}
+      {errors.length > 0 ? (
+        <details className="file-errors" open={errors.length <= 5}>
+          <summary>
+            {r.errorCount ?? errors.length} file {(r.errorCount ?? errors.length) === 1 ? 'error' : 'errors'}
+          </summary>
+          <ul>
+            {errors.map((e, i) => (
+              <li key={i}>
+                <span className="path">{e.path}</span>: <span className="error-code">{e.code}</span> {e.message.replace(`${e.code}: `, '').replace(`${e.path}: `, '')}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </li>
+  );
+}
+
+export function LibraryPage() {
+  const api = useApi();
+  const cols = useQuery('collections.list', {});
+  const recent = useQuery('jobs.list', { kind: 'index', limit: 10 });
+  const [live, setLive] = useState<Map<string, Tracked>>(new Map());
+  const [collection, setCollection] = useState('');
+  const [paths, setPaths] = useState('');
+  const [submitError, setSubmitError] = useState<TandemError>();
+  const [busy, setBusy] = useState(false);
+
+  useApiEvent('job.updated', (e: ApiEvents['job.updated']) => {
+    if (e.job.kind !== 'index') return;
+    setLive((m) => new Map(m).set(e.job.id, { job: e.job, etaMs: e.etaMs, phase: e.phase }));
+    if (!ACTIVE.has(e.job.status)) cols.reload();
+  });
+
+  const tracked = useMemo(() => {
+    const all = new Map<string, Tracked>();
+    for (const j of recent.data?.jobs ?? []) all.set(j.id, { job: j, etaMs: null, phase: null });
+    for (const [id, t] of live) all.set(id, t);
+    return [...all.values()].sort((a, b) => (a.job.id < b.job.id ? 1 : -1)).slice(0, 10);
+  }, [recent.data, live]);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const list = paths
+      .split('\n')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    if (!collection.trim() || list.length === 0) {
+      setSubmitError(asTandemError(new Error('Give a collection name and at least one folder or file path.')));
+      return;
+    }
+    setBusy(true);
+    setSubmitError(undefined);
+    try {
+      await api.call('library.index', { collection: collection.trim(), paths: list });
+      setPaths('');
+      recent.reload();
+    } catch (err) {
+      setSubmitError(asTandemError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async (name: string) => {
+    if (!window.confirm(`Remove the collection "${name}" and its index? Your files stay where they are.`)) return;
+    try {
+      await api.call('collections.remove', { name });
+    } catch (err) {
+      setSubmitError(asTandemError(err));
+    }
+    cols.reload();
+  };
+
+  const collections = cols.data?.collections ?? [];
+  return (
+    <section aria-labelledby="page-title" className="page">
+      <PageHeader title="Library" />
+      <div className="card">
+        <h2>Add a folder or files</h2>
+        <form onSubmit={submit} className="form" aria-label="Add to library">
+          <label>
+            Collection
+            <input id="index-collection" list="collection-names" value={collection} onChange={(e) => setCollection(e.target.value)} placeholder="e.g. papers" required autoComplete="off" />
+            <datalist id="collection-names">
+              {collections.map((c) => (
+                <option key={c.id} value={c.name} />
+              ))}
+            </datalist>
+          </label>
+          <label className="grow">
+            Folders or files (absolute paths on the machine running Tandem, one per line)
+            <textarea id="index-paths" value={paths} onChange={(e) => setPaths(e.target.value)} rows={3} placeholder="/home/me/papers" spellCheck={false} />
+          </label>
+          <div className="form-actions">
+            <button type="submit" className="btn btn-primary" disabled={busy}>
+              {busy ? 'Starting…' : 'Add to library'}
+            </button>
+            <span className="muted">Folders are read recursively; .gitignore is honoured. New collections use minishlab/potion-base-2M.</span>
+          </div>
+        </form>
+        <ErrorBox error={submitError} title="Could not start indexing" />
+      </div>
+
+      <div className="card">
+        <h2>Ingestion</h2>
+        {recent.error ? <ErrorBox error={recent.error} title="Could not load recent ingestion jobs" /> : null}
+        {tracked.length === 0 ? (
+          <Empty title="Nothing indexed yet">
+            <p>Add a folder above: its progress shows here.</p>
+          </Empty>
+        ) : (
+          <ul className="ingest-list" aria-label="Ingestion jobs">
+            {tracked.map((t) => (
+              <IngestionItem key={t.job.id} t={t} />
+            ))}
+          </ul>
+        )}
+      </div>
+
+      <div className="card">
+        <h2>Collections</h2>
+        {cols.loading && !cols.data ? <Loading what="collections" /> : null}
+        <ErrorBox error={cols.error} title="Could not load collections" />
+        {cols.data && collections.length === 0 ? (
+          <Empty title="No collections yet">
+            <p>Add a folder above to create your first collection.</p>
+          </Empty>
+        ) : null}
+        {collections.length > 0 ? <CollectionsTable collections={collections} onRemove={(n) => void remove(n)} /> : null}
+      </div>
+    </section>
+  );
+}
