@@ -304,6 +304,21 @@ describe('callJson', () => {
     assert.match(e.message, /modal unreachable: ECONNREFUSED/, 'message');
   });
 
+  test('connection refused after an earlier answer in the same call is retried (then OFFLINE)', async () => {
+    let s: TestServer | null = null;
+    s = await startServer((_q, res) => {
+      res.on('finish', () => void s!.close());
+      sendJson(res, 503, { error: 'restarting', status: 503 });
+    });
+    const events: RetryEvent[] = [];
+    const e = await failure(callJson(opts(s.url, { retry: { ...FAST, maxAttempts: 3 }, onRetry: (x) => events.push(x) })));
+    assert.equal(e.code, 'OFFLINE', 'code once the retries are spent');
+    assert.equal(events.length, 2, 'two retries: after the 503, after the first refusal');
+    assert.equal(events[0]!.status, 503, 'the first answer was the 503');
+    assert.equal(events[1]!.code, 'OFFLINE', 'the refusal was retried');
+    assert.equal(s.seen.length, 1, 'only the first attempt reached the server');
+  });
+
   test('the token never appears in errors, even when the server echoes it', async () => {
     const echo: Handler = (q, res) => sendJson(res, 401, { error: `bad credentials: ${q.headers.authorization}`, status: 401 });
     const s = await serve(echo);
