@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { callApi, expect, openApp, snap, startHost, stopHost, test } from './fixtures';
+
+interface Job {
+  id: string;
+  status: string;
+  progress: { done: number; total: number | null };
+}
+
+/** A folder big enough that a kill lands mid-index. */
+function bigFolder(dir: string, n: number): string {
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const words = Array.from({ length: 120 }, (_, w) => `word${(i * 7 + w * 13) % 997}`).join(' ');
+    fs.writeFileSync(path.join(dir, `doc-${String(i).padStart(5, '0')}.txt`), `Document ${i}. ${words}\n\nParagraph two of document ${i} about topic ${i % 50}.`);
+  }
+  return dir;
+}
+
+test('kill the host mid-index and restart: the job shows interrupted, then resumes to success', async ({ page, tmp }, testInfo) => {
+  test.setTimeout(180_000);
+  const home = path.join(tmp, 'home');
+  const N = 6000;
+  const docs = bigFolder(path.join(tmp, 'big'), N);
+
+  const first = await startHost(home);
+  let id: string;
+  try {
+    id = (await callApi<{ jobIds: string[] }>(first, 'library.index', { paths: [docs], collection: 'big' })).jobIds[0]!;
+    // wait until it is really mid-way (some documents committed, not all files done), then kill -9
+    await expect
+      .poll(async () => {
+        const { job } = await callApi<{ job: Job }>(first, 'jobs.show', { id });
+        const written = await callApi<{ documents: number }>(first, 'collections.show', { name: 'big' }).then((c) => c.documents, () => 0);
+        return job.status === 'running' && written > 0 && job.progress.total !== null && job.progress.done < job.progress.total;
+      }, { message: 'the index job gets under way', timeout: 60_000, intervals: [50] })
+      .toBe(true);
+  } finally {
+    await stopHost(first, 'SIGKILL');
+  }
+
+  const second = await startHost(home);
+  try {
+    await openApp(page, second, `jobs?id=${id}`);
+    const row = page.locator(`[role="row"][data-job="${id}"]`);
+    await expect(row, 'after the kill the job shows interrupted').toHaveAttribute('data-status', 'interrupted');
+    const detail = page.locator(`aside[data-job="${id}"]`);
+    await expect(detail.getByRole('button', { name: 'Resume' }), 'an interrupted job offers Resume').toBeVisible();
+    await snap(page, testInfo, 'jobs-interrupted');
+    await detail.getByRole('button', { name: 'Resume' }).click();
+    await expect(row, 'the resumed job succeeds').toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
+    const { job } = await callApi<{ job: Job & { result: { filesUnchanged: number } } }>(second, 'jobs.show', { id });
+    expect(job.result.filesUnchanged, 'files finished before the kill were not redone').toBeGreaterThan(0);
+    const col = await callApi<{ documents: number }>(second, 'collections.show', { name: 'big' });
+    expect(col.documents, 'every document is indexed exactly once').toBe(N);
+    await snap(page, testInfo, 'jobs-resumed');
+  } finally {
+    await stopHost(second);
+  }
+});
