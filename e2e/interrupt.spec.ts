@@ -59,3 +59,32 @@ test('kill the host mid-index and restart: the job shows interrupted, then resum
     await stopHost(second);
   }
 });
+
+test('SIGTERM stops the host with exit 0 and leaves the running job interrupted; the next host resumes it', async ({ tmp }) => {
+  test.setTimeout(180_000);
+  const home = path.join(tmp, 'home');
+  const N = 4000;
+  const docs = bigFolder(path.join(tmp, 'big'), N);
+  const first = await startHost(home);
+  const id = (await callApi<{ jobIds: string[] }>(first, 'library.index', { paths: [docs], collection: 'term' })).jobIds[0]!;
+  await expect
+    .poll(async () => (await callApi<{ job: Job }>(first, 'jobs.show', { id })).job.status, { message: 'the job starts', timeout: 60_000, intervals: [50] })
+    .toBe('running');
+  const code = await stopHost(first, 'SIGTERM');
+  expect(code, 'SIGTERM exits 0').toBe(0);
+  expect(first.stderr(), 'and says the jobs are kept').toContain('interrupted');
+
+  const second = await startHost(home);
+  try {
+    const { job } = await callApi<{ job: Job }>(second, 'jobs.show', { id });
+    if (job.status === 'succeeded') return; // it finished before the signal landed: nothing to resume
+    expect(job.status, 'the job is interrupted, not failed or cancelled').toBe('interrupted');
+    await callApi(second, 'jobs.resume', { id });
+    await expect
+      .poll(async () => (await callApi<{ job: Job }>(second, 'jobs.show', { id })).job.status, { message: 'the resumed job succeeds', timeout: 120_000, intervals: [200] })
+      .toBe('succeeded');
+    expect((await callApi<{ documents: number }>(second, 'collections.show', { name: 'term' })).documents, 'every document once').toBe(N);
+  } finally {
+    await stopHost(second);
+  }
+});

@@ -175,8 +175,8 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
     if (!eventCursor.has(id)) eventCursor.set(id, lastEventId(id));
   };
 
-  /** Wrap a runner so its progress becomes events. */
-  const observed = (run: JobRunFn, extra?: (ctx: JobRunContext, l: Live) => JobRunFn): JobRunFn => {
+  /** A runner whose progress becomes events: `make` builds the job's code for its (wrapped) context and live state. */
+  const observed = (make: (ctx: JobRunContext, l: Live) => JobRunFn): JobRunFn => {
     return async (ctx) => {
       const l: Live = { done: ctx.job.progress.done, total: ctx.job.progress.total, phase: null, startedAt: Date.now(), doneAtStart: null, lastEmit: 0 };
       live.set(ctx.job.id, l);
@@ -196,7 +196,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
           publish(ctx.job.id, false);
         },
       };
-      return (extra ? extra(wrapped, l) : run)(wrapped);
+      return make(wrapped, l)(wrapped);
     };
   };
 
@@ -217,7 +217,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
   // --- runners -----------------------------------------------------------------------------
 
-  const indexRunner: JobRunFn = observed(indexJobRunner(lib, client, env), (ctx, l) =>
+  const indexRunner: JobRunFn = observed((ctx, l) =>
     indexJobRunner(lib, client, env, (p) => {
       if (l.phase !== p.phase) {
         l.phase = p.phase;
@@ -226,7 +226,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
     }),
   );
 
-  const pullRunner: JobRunFn = observed(async () => null, (ctx, l) => async (run) => {
+  const pullRunner: JobRunFn = observed((ctx, l) => async (run) => {
     const p = run.job.params as { id?: unknown; variant?: unknown };
     if (typeof p.id !== 'string') throw new TandemError('INVALID_ARGUMENT', `model pull job ${run.job.id} lacks the model id in its params`);
     const variant = typeof p.variant === 'string' && (VARIANTS as readonly string[]).includes(p.variant) ? (p.variant as Variant) : undefined;

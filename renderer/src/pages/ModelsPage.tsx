@@ -27,7 +27,9 @@ function ModelRow({ m, pull, verify, onPull, onVerify }: { m: ApiModel; pull: Pu
       <td>{m.task ?? '–'}</td>
       <td className="num">{m.dims ?? '–'}</td>
       <td data-field="installed">
-        {m.installed ? (
+        {m.installed && m.problem ? (
+          <span className="chip chip-failed">unusable</span>
+        ) : m.installed ? (
           <>
             <span className="chip chip-succeeded">installed</span> <span className="muted">{m.variants.join(', ')}</span>
           </>
