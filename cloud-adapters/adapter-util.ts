@@ -119,7 +119,7 @@ export function healthFrom(backend: BackendId, fn: string, call: CallJsonResult)
 
 /** ms left before `deadlineAt` (performance.now() based), or BACKEND_TIMEOUT when none is. */
 export function remainingMs(deadlineAt: number, now: number, what: string): number {
-  const left = deadlineAt - now;
+  const left = Math.floor(deadlineAt - now);
   if (left <= 0) throw new TandemError('BACKEND_TIMEOUT', `${what} ran out of its deadline`);
   return left;
 }

@@ -234,7 +234,7 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TandemError('INVALID_ARGUMENT', `${label}: not an http(s) URL: ${describeUrl(url)}`);
 
   const origin = url.origin;
-  const deadlineSignal = AbortSignal.timeout(o.deadlineMs);
+  const deadlineSignal = AbortSignal.timeout(Math.max(1, Math.floor(o.deadlineMs)));
   const signal = o.signal ? AbortSignal.any([o.signal, deadlineSignal]) : deadlineSignal;
   const ownAgent = o.dispatcher ? null : createDispatcher({ connectTimeoutMs: o.connectTimeoutMs });
   const dispatcher: Dispatcher = o.dispatcher ?? ownAgent!;

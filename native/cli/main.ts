@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { describeError, isTandemError, toWire } from '../engine/common/errors.js';
 import { JobRunners } from '../jobs/job-queue.js';
 import type { CliContext } from './cli-context.js';
+import { registerCloudRunners } from './cloud-host.js';
+import { registerCloud } from './commands/cloud-command.js';
 import { registerCollections } from './commands/collections-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerEmbed } from './commands/embed-command.js';
@@ -10,6 +12,7 @@ import { registerJobs } from './commands/jobs-command.js';
 import { registerIndex } from './commands/index-command.js';
 import { registerModels } from './commands/models-command.js';
 import { registerSearch } from './commands/search-command.js';
+import { registerSubmit } from './commands/submit-command.js';
 import { registerServe } from './commands/serve-command.js';
 
 /** Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 done with skipped items, 130 cancelled. */
@@ -33,6 +36,12 @@ Environment:
   TANDEM_HF_ENDPOINT model download server (default https://huggingface.co)
   TANDEM_SEARCH_THREADS  vector scan threads (default: CPU count, at most 8)
   TANDEM_SEARCH_KERNEL   native-avx2 | native-scalar | js (default: best available)
+  TANDEM_PROFILE     cloud profile: development | staging | production
+  TANDEM_MODAL_URL_TEMPLATE  Modal endpoints, e.g. https://ws--app-{function}.modal.run
+  TANDEM_MODAL_TOKEN         Modal proxy auth token (never stored or logged)
+  TANDEM_CLOUDRUN_URL        Cloud Run Boltz-2 service base URL
+  TANDEM_CLOUDRUN_TOKEN      Cloud Run ID token (never stored or logged)
+  TANDEM_CLOUD_POLL_MS       interval between polls of a remote batch (default 2000)
   TANDEM_DEBUG       print stack traces on errors
 
 Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items were skipped, 130 cancelled.`,
@@ -45,7 +54,10 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerIndex(program, ctx, runners);
   registerSearch(program, ctx);
   registerCollections(program, ctx);
+  registerCloudRunners(runners, ctx);
   registerJobs(program, ctx, runners);
+  registerCloud(program, ctx);
+  registerSubmit(program, ctx);
   registerServe(program, ctx);
   registerEmulate(program, ctx);
   return program;

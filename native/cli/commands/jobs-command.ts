@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { tandemHome } from '../../engine/node/paths.js';
 import { formatDuration, formatPercent, formatTable, formatUsd, formatWhen, oneLine } from '../../jobs/job-format.js';
 import { JobQueue, JobRunners } from '../../jobs/job-queue.js';
@@ -211,6 +211,30 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
           ctx.stderr.write(`tandem jobs: ${final.id} ${final.status}${final.error ? `: ${final.error.code}: ${final.error.message}` : ''}\n`);
           if (final.status === 'failed') ctx.setExitCode(1);
           if (final.status === 'cancelled') ctx.setExitCode(130);
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+      });
+    });
+
+  jobs
+    .command('resume [ids...]')
+    .description('run queued or interrupted jobs to the end here (a remote batch resumes polling its backend); --all for every one this command can run')
+    .option('--all', 'every queued or interrupted job')
+    .option('--json', 'print the final records as JSON')
+    .action(async (ids: string[], flags: { all?: boolean; json?: boolean }) => {
+      if (ids.length === 0 && !flags.all) throw new InvalidArgumentError('give job ids, or --all');
+      await withStore(ctx, async (store) => {
+        const queue = new JobQueue(store, { runners });
+        const handles = flags.all ? queue.adoptStored() : ids.map((id) => queue.schedule(id));
+        if (handles.length === 0) ctx.stderr.write('tandem jobs: nothing to resume\n');
+        const onSigint = () => handles.forEach((h) => queue.cancel(h.id, 'interrupted by Ctrl-C'));
+        process.once('SIGINT', onSigint);
+        try {
+          const finals = await Promise.all(handles.map((h) => h.done));
+          if (flags.json) json(ctx, finals);
+          for (const j of finals) ctx.stderr.write(`tandem jobs: ${j.id} ${j.kind} ${j.status}${j.error ? `: ${j.error.code}: ${j.error.message}` : ''}\n`);
+          if (finals.some((j) => j.status === 'failed')) ctx.setExitCode(1);
         } finally {
           process.off('SIGINT', onSigint);
         }

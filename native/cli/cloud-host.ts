@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CloudService, type LocalEmbedder } from '../cloud/cloud-service.js';
+import type { CloudFlags } from '../cloud/cloud-config.js';
+import { tandemHome } from '../engine/node/paths.js';
+import { EmbedClient } from '../inference/embed-client.js';
+import type { JobRunners } from '../jobs/job-queue.js';
+import { JobStore } from '../jobs/job-store.js';
+import { openDatabase, storePath, type Db } from '../store/database.js';
+import type { CliContext } from './cli-context.js';
+import { describeDevice } from './commands/embed-command.js';
+
+/** The cloud service as the CLI hosts it: its own store connection and a lazy local embedder. */
+export interface CliCloud {
+  svc: CloudService;
+  store: JobStore;
+  db: Db;
+  close(): Promise<void>;
+}
+
+function pollIntervalMs(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env.TANDEM_CLOUD_POLL_MS?.trim();
+  if (!v) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 10 ? n : undefined;
+}
+
+/** `adopt`: mark jobs of dead processes interrupted (not when a queue of this process already runs jobs). */
+export function openCloud(ctx: CliContext, flags: CloudFlags = {}, opts: { adopt?: boolean } = {}): CliCloud {
+  const db = openDatabase(storePath(tandemHome(ctx.env)));
+  const store = new JobStore(db);
+  if (opts.adopt !== false) store.markInterrupted();
+  let client: EmbedClient | undefined;
+  const localEmbed: LocalEmbedder = async (texts, o) => {
+    client ??= new EmbedClient(ctx.env);
+    const r = await client.embed({ model: o.model, texts, inputType: 'passage' }, { signal: o.signal, ...(o.onProgress ? { onProgress: (p) => o.onProgress!(p.done, p.total) } : {}) });
+    return { vectors: r.vectors, dims: r.dims, device: describeDevice(r.device), model: r.model, loadMs: r.timings.loadMs, inferenceMs: r.timings.inferenceMs };
+  };
+  const poll = pollIntervalMs(ctx.env);
+  const svc = new CloudService({ env: ctx.env, db, store, flags, localEmbed, ...(poll ? { pollIntervalMs: poll } : {}) });
+  return {
+    svc,
+    store,
+    db,
+    close: async () => {
+      await client?.close();
+      db.close();
+    },
+  };
+}
+
+/**
+ * Cloud runners for commands that re-run jobs by kind (`tandem jobs retry|resume`): the service is
+ * opened on first use and stays open for the life of the process.
+ */
+export function registerCloudRunners(runners: JobRunners, ctx: CliContext): void {
+  let cloud: CliCloud | undefined;
+  for (const kind of CloudService.KINDS) {
+    runners.register(kind, (run) => {
+      cloud ??= openCloud(ctx, {}, { adopt: false });
+      const inner = new (runners.constructor as new () => JobRunners)();
+      cloud.svc.registerRunners(inner);
+      return inner.get(kind)!(run);
+    });
+  }
+}
+
+/**
+ * Run a recorded job in a detached `tandem jobs resume ID` process, so `tandem submit` without
+ * --wait returns at once and the job still runs to the end. Its output goes to
+ * $TANDEM_HOME/logs/<job>.log. Returns false when this process was not started as the CLI.
+ */
+export function runInBackground(ctx: CliContext, jobId: string): string | null {
+  const entry = process.argv[1];
+  if (!entry || !/(tandem(\.js)?|cli\.js|bin\.ts)$/.test(entry)) return null;
+  const logs = path.join(tandemHome(ctx.env), 'logs');
+  fs.mkdirSync(logs, { recursive: true });
+  const log = path.join(logs, `${jobId}.log`);
+  const fd = fs.openSync(log, 'a');
+  try {
+    const child = spawn(process.execPath, [...process.execArgv, entry, 'jobs', 'resume', jobId], { detached: true, stdio: ['ignore', fd, fd], env: ctx.env });
+    child.unref();
+  } finally {
+    fs.closeSync(fd);
+  }
+  return log;
+}

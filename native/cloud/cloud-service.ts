@@ -1,0 +1,465 @@
+import type {
+  BackendEndpoint,
+  BackendId,
+  Boltz2LigandResult,
+  Boltz2Prediction,
+  CallTimings,
+  CloudAdapter,
+  CloudRequest,
+  CostEstimate,
+  EmbedRemoteResult,
+  FunctionCapability,
+  GenerateResult,
+  HealthResult,
+  WarmupResult,
+} from '../../cloud-adapters/contract.js';
+import { costUsd } from '../../cloud-adapters/prices.js';
+import { defaultRegistry, type AdapterRegistry } from '../../cloud-adapters/registry.js';
+import { validateEmbedRemote, validateJsonAgainstSchema } from '../../cloud-adapters/validate.js';
+import { isTandemError, TandemError, type JsonValue } from '../engine/common/errors.js';
+import type { JobHandle, JobQueue, JobRunContext, JobRunners, JobSpec } from '../jobs/job-queue.js';
+import type { JobStore } from '../jobs/job-store.js';
+import type { Backend, Job, JsonObject } from '../jobs/job-types.js';
+import type { Db } from '../store/database.js';
+import { BACKEND_FAILURE_CODES, CircuitBreakers } from './circuit-breaker.js';
+import { DEFAULT_REMOTE, endpointFor, envTokenSource, resolveCloudConfig, type CloudFlags, type Policy, type ResolvedCloudConfig, type RoutedKind, type TokenSource } from './cloud-config.js';
+import { checkBudget, type BudgetCheck } from './costs.js';
+import { FunctionLimiter } from './function-limiter.js';
+import { ResultFiles } from './result-files.js';
+
+/**
+ * Cloud jobs as ordinary jobs: routing (policy per kind, circuit breakers, local fallback for
+ * embeddings), budgets, per-function concurrency caps, dispatch through the adapters with the job
+ * id as Idempotency-Key, result files under $TANDEM_HOME/results/<job>/, measured timings and cost.
+ * Host-agnostic: the CLI, the web host and Electron's utility process all use this.
+ */
+
+/** Embeds texts on this machine (the CLI and hosts pass the engine's embedding worker). */
+export type LocalEmbedder = (
+  texts: string[],
+  opts: { model: string; signal: AbortSignal; onProgress?: (done: number, total: number) => void },
+) => Promise<{ vectors: Float32Array; dims: number; device: string; model: string; loadMs: number; inferenceMs: number }>;
+
+export interface CloudServiceDeps {
+  env: NodeJS.ProcessEnv;
+  db: Db;
+  store: JobStore;
+  flags?: CloudFlags;
+  tokens?: TokenSource;
+  registry?: AdapterRegistry;
+  /** Timeouts and retry policy for every endpoint (tests shrink them). */
+  tuning?: Partial<BackendEndpoint>;
+  /** Between polls of a remote batch (default 2000 ms). */
+  pollIntervalMs?: number;
+  breakers?: CircuitBreakers;
+  localEmbed?: LocalEmbedder;
+  now?: () => number;
+}
+
+export interface RoutePlan {
+  kind: RoutedKind;
+  policy: Policy;
+  backend: Backend;
+  reason: string;
+  /** The remote function, when remote. */
+  function: string | null;
+  estimate: CostEstimate | null;
+  budget: BudgetCheck | null;
+}
+
+const KIND_WORDS: Record<RoutedKind, string> = { 'embed-remote': 'embeddings', generate: 'generation', boltz2: 'Boltz-2', 'boltz2-batch': 'Boltz-2 batches' };
+
+/** The params stored with a cloud job (everything needed to run or resume it). */
+interface CloudParams {
+  request: CloudRequest;
+  route: { policy: Policy; reason: string; function: string | null; estimateUsd: number | null };
+}
+
+function paramsOf(job: Job): CloudParams {
+  const p = job.params as unknown as CloudParams;
+  if (!p || typeof p !== 'object' || !p.request || typeof p.request !== 'object' || !p.route) {
+    throw new TandemError('INVALID_ARGUMENT', `job ${job.id} has no cloud request in its params; submit it again with \`tandem submit\``);
+  }
+  return p;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class CloudService {
+  readonly breakers: CircuitBreakers;
+  readonly limiter: FunctionLimiter;
+  private readonly tokens: TokenSource;
+  private readonly registry: AdapterRegistry;
+  private readonly adapters = new Map<BackendId, CloudAdapter>();
+  private cfg: ResolvedCloudConfig | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: CloudServiceDeps) {
+    this.tokens = deps.tokens ?? envTokenSource(deps.env);
+    this.registry = deps.registry ?? defaultRegistry();
+    this.breakers = deps.breakers ?? new CircuitBreakers();
+    this.now = deps.now ?? Date.now;
+    this.limiter = new FunctionLimiter((key) => this.capFor(key));
+    this.seedBreakers();
+  }
+
+  /** The resolved configuration (settings file < env < flags), re-read after `reload()`. */
+  config(): ResolvedCloudConfig {
+    return (this.cfg ??= resolveCloudConfig(this.deps.env, this.deps.flags ?? {}, this.tokens));
+  }
+
+  reload(): void {
+    this.cfg = undefined;
+    this.adapters.clear();
+  }
+
+  /** The adapter of a backend under the active profile (NOT_CONFIGURED naming the setting when its URL is missing). */
+  adapter(backend: BackendId): CloudAdapter {
+    const cached = this.adapters.get(backend);
+    if (cached) return cached;
+    const a = this.registry.create(backend, endpointFor(this.config(), backend, this.tokens, this.deps.tuning ?? {}));
+    this.adapters.set(backend, a);
+    return a;
+  }
+
+  async health(backend: BackendId, fn?: string, signal?: AbortSignal): Promise<HealthResult> {
+    return this.adapter(backend).health({ ...(fn ? { function: fn } : {}), ...(signal ? { signal } : {}) });
+  }
+
+  /** Route, validate, estimate and check the budget of a request, without recording anything. */
+  plan(req: CloudRequest, policy?: Policy): RoutePlan {
+    const cfg = this.config();
+    const kind = req.kind;
+    const pol = policy ?? cfg.routing[kind];
+    const localCapable = kind === 'embed-remote' && this.deps.localEmbed !== undefined;
+    let backend: Backend;
+    let reason: string;
+    if (pol === 'local') {
+      if (!localCapable) throw new TandemError('INVALID_ARGUMENT', `${KIND_WORDS[kind]} cannot run on this machine: use --backend modal or cloud-run`);
+      [backend, reason] = ['local', 'policy local'];
+    } else if (pol === 'auto') {
+      if (localCapable) [backend, reason] = ['local', 'policy auto: this machine can do it'];
+      else [backend, reason] = [DEFAULT_REMOTE[kind], `policy auto: ${KIND_WORDS[kind]} need a remote GPU`];
+    } else {
+      [backend, reason] = [pol, `policy ${pol}`];
+    }
+    if (backend !== 'local') {
+      const b = this.breakers.status(backend);
+      if (b.state === 'open' && kind === 'embed-remote' && this.deps.localEmbed) {
+        [backend, reason] = ['local', `${backend} circuit open after ${b.consecutiveFailures} consecutive failures (last: ${b.lastError ?? 'unknown'}): fell back to local`];
+      }
+    }
+    if (backend === 'local') {
+      if (req.kind === 'embed-remote') validateEmbedRemote(req);
+      return { kind, policy: pol, backend, reason, function: null, estimate: null, budget: null };
+    }
+    const adapter = this.adapter(backend);
+    adapter.validate(req);
+    const fn = adapter.functionFor(req);
+    const estimate = adapter.estimateCost(req, cfg.prices);
+    const budget = checkBudget(this.deps.db, cfg.budget, estimate.usd, this.now());
+    return { kind, policy: pol, backend, reason, function: fn.name, estimate, budget };
+  }
+
+  /**
+   * The job to record for a request (the host records it with JobQueue.submit, or JobStore.createJob
+   * to run it elsewhere). A budget set to `block` that this job would exceed throws BUDGET_EXCEEDED
+   * here, before anything is recorded or sent.
+   */
+  prepare(req: CloudRequest, opts: { policy?: Policy; priority?: number } = {}): { spec: JobSpec; plan: RoutePlan } {
+    const plan = this.plan(req, opts.policy);
+    if (plan.budget && !plan.budget.ok && plan.budget.action === 'block') throw new TandemError('BUDGET_EXCEEDED', plan.budget.message, { data: { budgetUsd: plan.budget.budgetUsd, afterUsd: plan.budget.afterUsd } });
+    const params: CloudParams = { request: req, route: { policy: plan.policy, reason: plan.reason, function: plan.function, estimateUsd: plan.estimate?.usd ?? null } };
+    const spec: JobSpec = {
+      kind: req.kind,
+      backend: plan.backend,
+      params: params as unknown as JsonObject,
+      input: req as unknown as JsonValue,
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+    };
+    return { spec, plan };
+  }
+
+  /** prepare() + record and schedule on `queue`. */
+  submit(queue: JobQueue, req: CloudRequest, opts: { policy?: Policy; priority?: number } = {}): { handle: JobHandle; plan: RoutePlan } {
+    const { spec, plan } = this.prepare(req, opts);
+    return { handle: queue.submit(spec), plan };
+  }
+
+  /** Warm a function up; recorded as a `warmup` job (the cold start it paid is its cost). */
+  warmupJob(queue: JobQueue, backend: BackendId, fn?: string): JobHandle {
+    return queue.submit({ kind: 'warmup', backend, params: { backend, function: fn ?? null }, input: { backend, function: fn ?? null } });
+  }
+
+  /** The job kinds this service runs. */
+  static readonly KINDS = ['boltz2', 'boltz2-batch', 'generate', 'embed-remote', 'warmup'] as const;
+
+  /** Register the runners of every cloud job kind (so retry, resume and adopt work in any host). */
+  registerRunners(runners: JobRunners): void {
+    for (const kind of ['boltz2', 'generate', 'embed-remote'] as const) runners.register(kind, (run) => this.runSync(run));
+    runners.register('boltz2-batch', (run) => this.runBatch(run));
+    runners.register('warmup', (run) => this.runWarmup(run));
+  }
+
+  // --- runners ---
+
+  private async runSync(run: JobRunContext): Promise<JsonValue> {
+    const { request: req, route } = paramsOf(run.job);
+    if (run.job.backend === 'local') return this.runLocalEmbed(run, req);
+    const backend = run.job.backend as BackendId;
+    const { adapter, fn, release } = await this.enter(run, backend, req);
+    let out;
+    try {
+      out = await adapter.submit(req, { signal: run.signal, idempotencyKey: run.job.id, deadlineMs: fn.timeoutS * 1000 });
+    } catch (e) {
+      this.noteFailure(backend, e);
+      throw e;
+    } finally {
+      release();
+    }
+    this.breakers.recordSuccess(backend);
+    if (out.state !== 'done') throw new TandemError('BACKEND_ERROR', `${backend} ${fn.name} accepted a synchronous ${req.kind} job as async (remote id ${out.remoteId})`);
+    const t = out.timings;
+    this.recordRun(run, backend, fn, t);
+    const files = new ResultFiles(this.config().home, run.job.id);
+    const answered = { backend, function: out.function, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason: route.reason };
+    const timings = { totalMs: t.totalMs, ttfbMs: t.ttfbMs, coldStart: t.coldStart, modelLoadMs: t.modelLoadMs, inferenceMs: t.inferenceMs, transferMs: t.transferMs, attempts: t.attempts };
+    if (req.kind === 'boltz2') {
+      const r = out.result as Boltz2Prediction;
+      return { answeredBy: answered, timings, ...this.writePrediction(files, req.name, r), confidence: r.confidence, affinity: r.affinity } as JsonValue;
+    }
+    if (req.kind === 'generate') {
+      const r = out.result as GenerateResult;
+      const check = validateJsonAgainstSchema(req.schema, r.output);
+      if (!check.ok) {
+        files.writeJson('output.invalid.json', r.output);
+        throw new TandemError('BACKEND_ERROR', `${backend} returned output that does not match the request's JSON Schema: ${check.errors}`);
+      }
+      const output = files.writeJson('output.json', r.output);
+      return { answeredBy: { ...answered, model: req.model }, timings, files: { output }, output: r.output, usage: r.usage } as JsonValue;
+    }
+    const r = out.result as EmbedRemoteResult;
+    return { answeredBy: { ...answered, model: 'hkunlp/instructor-xl' }, timings, ...this.writeEmbeddings(files, r.embeddings.length, r.dim, flatten(r.embeddings, r.dim), 'hkunlp/instructor-xl') } as JsonValue;
+  }
+
+  private async runBatch(run: JobRunContext): Promise<JsonValue> {
+    const { request: req, route } = paramsOf(run.job);
+    if (req.kind !== 'boltz2-batch') throw new TandemError('INVALID_ARGUMENT', `job ${run.job.id} is not a boltz2-batch request`);
+    const backend = run.job.backend as BackendId;
+    const files = new ResultFiles(this.config().home, run.job.id);
+    const { adapter, fn, release } = await this.enter(run, backend, req);
+    let remoteId = run.job.remoteId;
+    try {
+      if (remoteId) {
+        run.note(`resuming polling of remote batch ${remoteId}`, { remoteId });
+      } else {
+        let out;
+        try {
+          out = await adapter.submit(req, { signal: run.signal, idempotencyKey: run.job.id, deadlineMs: fn.timeoutS * 1000 });
+        } catch (e) {
+          this.noteFailure(backend, e);
+          throw e;
+        }
+        if (out.state !== 'accepted') throw new TandemError('BACKEND_ERROR', `${backend} ${fn.name} answered a batch synchronously`);
+        remoteId = out.remoteId;
+        run.setRemoteId(remoteId);
+      }
+    } finally {
+      release();
+    }
+    const id = remoteId;
+    const onAbort = () => void adapter.cancel(id).catch(() => {});
+    run.signal.addEventListener('abort', onAbort, { once: true });
+    const written = new Map<string, LigandFiles>();
+    const interval = this.deps.pollIntervalMs ?? 2000;
+    let failures = 0;
+    try {
+      for (;;) {
+        let p;
+        try {
+          p = await adapter.poll(id, { signal: run.signal });
+          failures = 0;
+          this.breakers.recordSuccess(backend);
+        } catch (e) {
+          if (run.signal.aborted || !isTandemError(e) || !BACKEND_FAILURE_CODES.includes(e.code) || ++failures >= 10) {
+            this.noteFailure(backend, e);
+            throw e;
+          }
+          run.note(`poll of remote batch ${id} failed (${failures}/10), retrying: ${e.message}`);
+          await sleep(interval * failures, run.signal);
+          continue;
+        }
+        for (const r of p.results) {
+          if (written.has(r.ligandId)) continue;
+          const w = this.writeLigand(files, r);
+          written.set(r.ligandId, w);
+          run.note(`ligand ${r.ligandId} done (${written.size}/${p.total})`, { ligandId: r.ligandId, confidence: r.confidence, affinity: r.affinity, structure: w.structure });
+        }
+        run.progress(p.done, p.total);
+        if (p.status === 'succeeded') {
+          const started = Date.parse(run.job.timings.startedAt ?? new Date(this.now()).toISOString());
+          const gpuS = Math.max(0, (this.now() - started) / 1000);
+          run.setDevice(`${backend} ${fn.gpu.count}x ${fn.gpu.type}`);
+          run.setCostUsd(costUsd(fn.gpu, gpuS, this.config().prices, backend));
+          run.setTimings({ inferenceMs: gpuS * 1000 });
+          return { answeredBy: { backend, function: fn.name, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason: route.reason }, remoteId: id, total: p.total, ligands: [...written.values()] } as unknown as JsonValue;
+        }
+        if (p.status === 'failed') throw new TandemError('BACKEND_ERROR', `remote batch ${id} failed on ${backend}: ${p.error ?? 'no reason given'}`);
+        if (p.status === 'cancelled') throw new TandemError('CANCELLED', `remote batch ${id} was cancelled on ${backend}`);
+        await sleep(interval, run.signal);
+      }
+    } finally {
+      run.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async runWarmup(run: JobRunContext): Promise<JsonValue> {
+    const p = run.job.params as { backend?: unknown; function?: unknown };
+    const backend = run.job.backend as BackendId;
+    const adapter = this.adapter(backend);
+    const fnName = typeof p.function === 'string' ? p.function : undefined;
+    let w: WarmupResult;
+    try {
+      w = await adapter.warmup({ signal: run.signal, ...(fnName ? { function: fnName } : {}) });
+    } catch (e) {
+      this.noteFailure(backend, e);
+      throw e;
+    }
+    this.breakers.recordSuccess(backend);
+    const fn = warmedFunction(adapter, w.function);
+    run.setDevice(`${backend} ${fn.gpu.count}x ${fn.gpu.type}`);
+    run.setTimings({ loadMs: w.modelLoadMs, transferMs: Math.max(0, w.totalMs - w.modelLoadMs) });
+    run.setCostUsd(costUsd(fn.gpu, w.modelLoadMs / 1000, this.config().prices, backend));
+    return { ...w } as unknown as JsonValue;
+  }
+
+  private async runLocalEmbed(run: JobRunContext, req: CloudRequest): Promise<JsonValue> {
+    if (req.kind !== 'embed-remote') throw new TandemError('INVALID_ARGUMENT', `${req.kind} jobs cannot run locally`);
+    const embed = this.deps.localEmbed;
+    if (!embed) throw new TandemError('DEVICE_UNAVAILABLE', 'this host has no local embedding engine');
+    const model = this.config().localEmbedModel;
+    const texts = req.instruction ? req.texts.map((t) => `${req.instruction} ${t}`) : req.texts;
+    const r = await embed(texts, { model, signal: run.signal, onProgress: (d, t) => run.progress(d, t) });
+    run.setDevice(r.device);
+    run.setTimings({ loadMs: r.loadMs, inferenceMs: r.inferenceMs });
+    const { route } = paramsOf(run.job);
+    const files = new ResultFiles(this.config().home, run.job.id);
+    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason }, ...this.writeEmbeddings(files, texts.length, r.dims, r.vectors, r.model) } as JsonValue;
+  }
+
+  // --- helpers ---
+
+  /** Breaker check (a recorded failure when open), budget check, then a concurrency slot. */
+  private async enter(run: JobRunContext, backend: BackendId, req: CloudRequest): Promise<{ adapter: CloudAdapter; fn: FunctionCapability; release: () => void }> {
+    const adapter = this.adapter(backend);
+    adapter.validate(req);
+    const fn = adapter.functionFor(req);
+    if (!run.job.remoteId && !this.breakers.allow(backend)) {
+      const b = this.breakers.status(backend);
+      throw new TandemError('BACKEND_ERROR', `${backend} circuit open after ${b.consecutiveFailures} consecutive failures (last: ${b.lastError ?? 'unknown'}); next attempt allowed at ${new Date(b.retryAt ?? this.now()).toISOString()}`);
+    }
+    const cfg = this.config();
+    if (!run.job.remoteId) {
+      const budget = checkBudget(this.deps.db, cfg.budget, adapter.estimateCost(req, cfg.prices).usd, this.now());
+      if (budget && !budget.ok) {
+        if (budget.action === 'block') throw new TandemError('BUDGET_EXCEEDED', budget.message);
+        run.note(`budget warning: ${budget.message}`);
+      }
+    }
+    const release = await this.limiter.acquire(`${backend}:${fn.name}`, run.signal);
+    return { adapter, fn, release };
+  }
+
+  private recordRun(run: JobRunContext, backend: BackendId, fn: FunctionCapability, t: CallTimings): void {
+    run.setDevice(`${backend} ${fn.gpu.count}x ${fn.gpu.type}`);
+    run.setTimings({ loadMs: t.modelLoadMs, inferenceMs: t.inferenceMs, transferMs: t.transferMs });
+    // GPU time the job paid for: the server's load + inference when reported, else the wall time.
+    const gpuMs = t.modelLoadMs + t.inferenceMs > 0 ? t.modelLoadMs + t.inferenceMs : t.totalMs;
+    run.setCostUsd(costUsd(fn.gpu, gpuMs / 1000, this.config().prices, backend));
+  }
+
+  private noteFailure(backend: BackendId, e: unknown): void {
+    if (isTandemError(e) && BACKEND_FAILURE_CODES.includes(e.code)) this.breakers.recordFailure(backend, `${e.code}: ${e.message}`);
+  }
+
+  private writePrediction(files: ResultFiles, name: string, r: Boltz2Prediction): { files: { structure: string; confidence: string; affinity: string | null } } {
+    return {
+      files: {
+        structure: files.write(`${name}.cif`, r.structure),
+        confidence: files.writeJson(`${name}.confidence.json`, r.confidence),
+        affinity: r.affinity ? files.writeJson(`${name}.affinity.json`, r.affinity) : null,
+      },
+    };
+  }
+
+  private writeLigand(files: ResultFiles, r: Boltz2LigandResult): LigandFiles {
+    return { ligandId: r.ligandId, ...this.writePrediction(files, r.ligandId, r).files };
+  }
+
+  private writeEmbeddings(files: ResultFiles, count: number, dims: number, vectors: Float32Array, model: string): JsonObject {
+    const bytes = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
+    const data = files.write('embeddings.f32', bytes);
+    const meta = files.writeJson('embeddings.json', { model, count, dims, dtype: 'float32', byteOrder: 'little-endian', layout: 'row-major, row i = text i', file: 'embeddings.f32' });
+    return { model, count, dims, files: { embeddings: data, meta } };
+  }
+
+  private capFor(key: string): number {
+    const [backend, name] = key.split(':') as [BackendId, string];
+    let cap = Number.POSITIVE_INFINITY;
+    try {
+      const fn = this.adapter(backend).capabilities().functions.find((f) => f.name === name);
+      if (fn) cap = fn.maxConcurrency;
+    } catch {
+      // not configured: the call itself will fail with NOT_CONFIGURED
+    }
+    const user = this.config().concurrency[key];
+    if (user !== undefined) cap = Math.min(cap, user);
+    return Number.isFinite(cap) ? cap : 1;
+  }
+
+  /** Replay the last remote jobs' outcomes so a breaker opened by earlier runs stays open here. */
+  private seedBreakers(): void {
+    for (const backend of ['modal', 'cloud-run'] as const) {
+      const rows = this.deps.store.list({ backend, status: ['succeeded', 'failed'], limit: this.breakers.failureThreshold * 2 }).reverse();
+      this.breakers.seed(
+        backend,
+        rows
+          .filter((j) => j.status === 'succeeded' || (j.error && BACKEND_FAILURE_CODES.includes(j.error.code)))
+          .map((j) => ({ ok: j.status === 'succeeded', at: Date.parse(j.timings.finishedAt ?? j.timings.queuedAt), ...(j.error ? { error: `${j.error.code}: ${j.error.message}` } : {}) })),
+      );
+    }
+  }
+}
+
+function flatten(rows: number[][], dim: number): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => out.set(r, i * dim));
+  return out;
+}
+
+/** The function whose GPU a warmup paid for (warmup -> generate, qwen-80b-warmup -> qwen-80b-generate, embed-warmup -> embed). */
+function warmedFunction(adapter: CloudAdapter, warmupFn: string): FunctionCapability {
+  const fns = adapter.capabilities().functions;
+  const prefix = warmupFn.replace(/-?warmup$/, '');
+  return fns.find((f) => f.name === `${prefix ? prefix + '-' : ''}generate`) ?? fns.find((f) => f.name === prefix) ?? fns.find((f) => f.name === (prefix || 'generate')) ?? fns[0]!;
+}
+
+interface LigandFiles {
+  ligandId: string;
+  structure: string;
+  confidence: string;
+  affinity: string | null;
+}
