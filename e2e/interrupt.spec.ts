@@ -48,8 +48,11 @@ test('kill the host mid-index and restart: the job shows interrupted, then resum
     const detail = page.locator(`aside[data-job="${id}"]`);
     await expect(detail.getByRole('button', { name: 'Resume' }), 'an interrupted job offers Resume').toBeVisible();
     await snap(page, testInfo, 'jobs-interrupted');
+    await expect(page.locator('.conn'), 'live events are connected').toContainText('live');
     await detail.getByRole('button', { name: 'Resume' }).click();
+    await expect(row, 'the resumed job shows running with live progress').toHaveAttribute('data-status', 'running');
     await expect(row, 'the resumed job succeeds').toHaveAttribute('data-status', 'succeeded', { timeout: 120_000 });
+    await expect(page.locator('.conn'), 'the event stream stayed connected').toContainText('live');
     const { job } = await callApi<{ job: Job & { result: { filesUnchanged: number } } }>(second, 'jobs.show', { id });
     expect(job.result.filesUnchanged, 'files finished before the kill were not redone').toBeGreaterThan(0);
     const col = await callApi<{ documents: number }>(second, 'collections.show', { name: 'big' });

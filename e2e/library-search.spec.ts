@@ -12,6 +12,7 @@ test('add a folder, watch it index, search finds the known passage, open the fil
   });
 
   await openApp(page, host, 'library');
+  await expect(page.locator('.conn'), 'live events are connected').toContainText('live');
   await expect(page.getByText('No collections yet'), 'a fresh library says it is empty').toBeVisible();
   await page.locator('#index-collection').fill('notes');
   await page.locator('#index-paths').fill(docs);
