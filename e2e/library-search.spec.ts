@@ -57,4 +57,12 @@ test('unauthenticated visitors get no app, and the empty search page explains it
   await page.goto(`${host.origin}/#/cloud`);
   await expect(page.getByText('Coming soon'), 'placeholder pages say so').toBeVisible();
   await snap(page, testInfo, 'placeholder');
+  const toggle = page.getByRole('button', { name: /^Theme:/ });
+  await toggle.click();
+  await expect(page.locator('html'), 'the toggle picks the light theme').toHaveAttribute('data-theme', 'light');
+  await toggle.click();
+  await expect(page.locator('html'), 'then the dark theme').toHaveAttribute('data-theme', 'dark');
+  await page.goto(`${host.origin}/#/library`);
+  await expect(page.locator('html'), 'the choice is remembered').toHaveAttribute('data-theme', 'dark');
+  await snap(page, testInfo, 'library-dark');
 });

@@ -50,6 +50,11 @@ export interface ApiServiceDeps {
   modelManager?: { baseUrl?: string; download?: { maxRetries?: number; retryDelayMs?: number } };
   /** Minimum time between two job.updated events of one running job. Default 200 ms. */
   progressIntervalMs?: number;
+  /**
+   * Runners for more job kinds (e.g. cloud jobs), by kind: they run in the service's queue (per-backend
+   * limits), their progress becomes job.updated events, and jobs.retry/resume can re-run them.
+   */
+  runners?: ReadonlyMap<string, JobRunFn>;
   /** Told about errors nobody awaits (a listener that threw, a job outcome that could not be recorded). */
   onError?: (e: unknown) => void;
 }
@@ -259,6 +264,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
   const runners = new JobRunners();
   runners.register('index', indexRunner);
+  for (const [kind, run] of deps.runners ?? []) runners.register(kind, observed(() => run));
   const queue = new JobQueue(store, { runners, onError: (_id, e) => onError(e) });
   // Downloads get their own queue so a pull never waits behind an index job (and vice versa).
   const pullRunners = new JobRunners();
