@@ -8,25 +8,12 @@ import { describe, it } from 'node:test';
 import { startEmulator } from '../../cloud-emulator/index.js';
 import { openDatabase, storePath } from '../store/database.js';
 import { JobStore } from '../jobs/job-store.js';
+import { runTandem } from '../testing/cli-run.js';
 import { filesContaining, LIGANDS, PROTEIN, TEST_TOKEN } from '../testing/cloud-rig.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(root, 'native', 'cli', 'bin.ts');
-/** Async (the emulator lives in this process, so a blocking spawnSync would starve it). */
-function tandem(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; signal: string | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, ['--import', 'tsx', bin, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => c.kill('SIGKILL'), 60_000);
-    c.on('close', (status, signal) => {
-      clearTimeout(t);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
-}
+const tandem = runTandem;
 
 /**
  * Issue 4's restart test through the real CLI: a Boltz-2 batch in flight, the process killed with
