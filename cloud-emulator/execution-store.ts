@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { errorOutcome, isSuccess, type Outcome } from './http-util.js';
 import type { EmulatorStats } from './types.js';
 
@@ -21,15 +22,23 @@ class ResetError extends Error {}
 export class ExecutionStore {
   private byKey = new Map<string, Execution>();
   private calls = new Map<string, Execution>();
-  private epoch = new AbortController();
+  private epoch = ExecutionStore.controller();
 
   constructor(private readonly stats: () => EmulatorStats) {}
 
+  /** Every running execution listens on this signal: no listener limit. */
+  private static controller(): AbortController {
+    const c = new AbortController();
+    setMaxListeners(0, c.signal);
+    return c;
+  }
+
   /**
    * The execution for this request: the stored or running one for `key`, or a new run of `work`.
-   * A key reused on another route is a 422 outcome.
+   * A key reused on another route is a 422 outcome. `pollable` executions (Modal calls) get a
+   * call id that `call()` finds, for 303 polls.
    */
-  run(route: string, key: string | undefined, work: (signal: AbortSignal) => Promise<Outcome>): Execution | Outcome {
+  run(route: string, key: string | undefined, work: (signal: AbortSignal) => Promise<Outcome>, opts: { pollable?: boolean } = {}): Execution | Outcome {
     if (key !== undefined) {
       const known = this.byKey.get(key);
       if (known && known.route !== route) return errorOutcome(422, `Idempotency-Key was already used for ${known.route}`);
@@ -53,7 +62,7 @@ export class ExecutionStore {
       return outcome;
     })();
     if (key !== undefined) this.byKey.set(key, exec);
-    this.calls.set(exec.id, exec);
+    if (opts.pollable) this.calls.set(exec.id, exec);
     return exec;
   }
 
@@ -64,7 +73,7 @@ export class ExecutionStore {
   /** Forget everything; running work is aborted (its waiters get a 503). */
   reset(): void {
     this.epoch.abort(new ResetError('the emulator was reset'));
-    this.epoch = new AbortController();
+    this.epoch = ExecutionStore.controller();
     this.byKey.clear();
     this.calls.clear();
   }

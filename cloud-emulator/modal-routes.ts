@@ -62,7 +62,7 @@ async function awaitCall(core: EmulatorCore, exec: Execution): Promise<Outcome> 
 }
 
 function submit(core: EmulatorCore, route: string, req: ProtocolRequest, work: (signal: AbortSignal) => Promise<Outcome>): Promise<Outcome> {
-  const exec = core.store.run(route, req.method === 'POST' ? req.idempotencyKey : undefined, work);
+  const exec = core.store.run(route, req.method === 'POST' ? req.idempotencyKey : undefined, work, { pollable: true });
   return 'promise' in exec ? awaitCall(core, exec) : Promise.resolve(exec);
 }
 
