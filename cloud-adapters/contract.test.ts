@@ -161,9 +161,22 @@ describe('modal adapter against the emulator', () => {
       const e = await failure(a.submit(req, { idempotencyKey: 'v' }));
       assert.equal(e.code, 'INVALID_INPUT', `code for ${e.message}`);
     }
-    const e = await failure(a.submit(complex(), {}));
-    assert.equal(e.code, 'INVALID_ARGUMENT', 'boltz2 is not served by modal');
+    assert.equal((await failure(a.submit(complex({ proteins: [{ id: 'A', sequence: 'MKB' }] }), {}))).code, 'INVALID_INPUT', 'Boltz-2 on Modal is validated like on Cloud Run');
+    assert.equal((await failure(a.submit(batch(3), {}))).code, 'INVALID_ARGUMENT', 'a batch is sent ligand by ligand by the job layer, never as one Modal call');
     assert.equal(emu.stats().requests, before, 'no request reached the emulator');
+  });
+
+  test('boltz2 on Modal (the rollback target): same body and answer as Cloud Run /predict, on an A100-40GB', async () => {
+    const a = modal();
+    const out = await a.submit(complex({ affinity: true }), { idempotencyKey: 'modal-boltz-1' });
+    assert.equal(out.state, 'done', 'synchronous');
+    const r = (out as { result: { structure: string; confidence: Record<string, number>; affinity: unknown; gpu: string } }).result;
+    assert.match(r.structure, /^data_/m, 'mmCIF');
+    assert.equal(typeof r.confidence.confidence_score, 'number', 'confidence');
+    assert.ok(r.affinity, 'affinity when asked');
+    assert.match(r.gpu, /A100/, 'gpu');
+    assert.equal(emu.stats().executions['modal-boltz-1'], 1, 'one execution');
+    assert.equal(a.functionFor(batch(2)).batch, 'per-item', 'batches go per ligand on Modal');
   });
 
   for (const fault of FAULT_KINDS) {

@@ -35,6 +35,11 @@ export interface FunctionCapability {
   coldStartS: number;
   /** Typical warm GPU seconds per unit (request, ligand), for estimates. */
   typicalGpuS: number;
+  /**
+   * How this function serves a boltz2-batch: `remote` (submit once, then poll the backend's batch
+   * job) or `per-item` (the client sends one call per ligand, each with its own idempotency key).
+   */
+  batch?: 'remote' | 'per-item';
 }
 
 export interface Capabilities {

@@ -56,13 +56,13 @@ describe('capabilities, routing and estimates', () => {
     assert.deepEqual([big.name, big.gpu, big.maxConcurrency, big.timeoutS], ['qwen-480b-generate', { type: 'H100', count: 8 }, 3, 3600], '480b');
     const embed = modal.functionFor({ kind: 'embed-remote', texts: ['a'] });
     assert.deepEqual([embed.name, embed.gpu.type, embed.maxConcurrency], ['embed', 'A10G', 10], 'embed');
-    assert.equal(modal.capabilities().functions.length, 4, 'four functions');
+    assert.equal(modal.capabilities().functions.length, 5, 'three Qwen sizes, embed, and Boltz-2 (the rollback target)');
   });
 
-  test('each backend refuses the other one\'s kinds', () => {
+  test('Boltz-2 runs on both (Modal is the rollback target); generation only on Modal', () => {
     const boltz: CloudRequest = { kind: 'boltz2', name: 'c', proteins: [{ id: 'A', sequence: 'MK' }], ligands: [] };
-    assert.equal(code(() => modal.functionFor(boltz)), 'INVALID_ARGUMENT', 'modal boltz');
-    assert.equal(code(() => modal.validate(boltz)), 'INVALID_ARGUMENT', 'modal validate boltz');
+    assert.equal(modal.functionFor(boltz).name, 'boltz2', 'modal boltz2 function');
+    assert.equal(modal.functionFor(boltz).gpu.type, 'A100-40GB', 'on an A100-40GB (seed 000)');
     assert.equal(code(() => run.functionFor(gen('qwen-32b'))), 'INVALID_ARGUMENT', 'cloud run generate');
     assert.equal(run.functionFor(boltz).name, 'predict', 'predict');
   });

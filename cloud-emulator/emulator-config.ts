@@ -2,9 +2,9 @@ import { TandemError } from '../native/engine/common/errors.js';
 import { APP_NAMES, FAULT_KINDS, type AppName, type EmulatorOptions, type FaultConfig } from './types.js';
 
 /** Defaults before timeScale, from the seeds' measured cold starts and per-request GPU times. */
-const DEFAULT_COLD_START_MS: Record<AppName, number> = { 'qwen-32b': 360_000, 'qwen-80b': 420_000, 'qwen-480b': 600_000, embed: 12_000, boltz2: 45_000 };
-const DEFAULT_INFERENCE_MS: Record<AppName, number> = { 'qwen-32b': 6_000, 'qwen-80b': 9_000, 'qwen-480b': 20_000, embed: 300, boltz2: 90_000 };
-const DEFAULT_CONCURRENCY: Record<AppName, number> = { 'qwen-32b': 20, 'qwen-80b': 10, 'qwen-480b': 3, embed: 10, boltz2: 5 };
+const DEFAULT_COLD_START_MS: Record<AppName, number> = { 'qwen-32b': 360_000, 'qwen-80b': 420_000, 'qwen-480b': 600_000, embed: 12_000, boltz2: 45_000, 'modal-boltz2': 60_000 };
+const DEFAULT_INFERENCE_MS: Record<AppName, number> = { 'qwen-32b': 6_000, 'qwen-80b': 9_000, 'qwen-480b': 20_000, embed: 300, boltz2: 90_000, 'modal-boltz2': 120_000 };
+const DEFAULT_CONCURRENCY: Record<AppName, number> = { 'qwen-32b': 20, 'qwen-80b': 10, 'qwen-480b': 3, embed: 10, boltz2: 5, 'modal-boltz2': 10 };
 
 /** Every delay and limit the emulator uses, resolved once (ms). */
 export interface EmulatorConfig {

@@ -34,7 +34,7 @@ test('health answers at once for every app, names its model and GPU, and never s
     assert.equal(r.json.warm, false, `${fn} is cold before any work`);
     assert.equal(typeof r.json.torch_version, 'string', `${fn} torch_version`);
   }
-  assert.deepEqual(Object.values(e.stats().coldStarts), [0, 0, 0, 0, 0], 'health starts nothing');
+  assert.deepEqual(Object.values(e.stats().coldStarts), [0, 0, 0, 0, 0, 0], 'health starts nothing');
   assert.equal(e.modalTemplate, `${e.url}/modal/{function}`, 'modalTemplate');
 });
 

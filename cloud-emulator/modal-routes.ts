@@ -7,8 +7,9 @@ import { valueForSchema } from './schema-output.js';
 import { rngFor } from './seeded-random.js';
 import { sleep } from './sleep.js';
 import type { AppName } from './types.js';
+import { checkComplex, predictComplex, type Complex } from './boltz-output.js';
 
-type ModalKind = 'health' | 'warmup' | 'generate' | 'embed';
+type ModalKind = 'health' | 'warmup' | 'generate' | 'embed' | 'predict';
 
 interface ModalFunction {
   app: AppName;
@@ -21,6 +22,7 @@ interface AppInfo {
 }
 
 const APP_INFO: Record<Exclude<AppName, 'boltz2'>, AppInfo> = {
+  'modal-boltz2': { model: 'boltz-2', gpu: 'NVIDIA A100-SXM4-40GB' },
   'qwen-32b': { model: 'Qwen/Qwen2.5-Coder-32B-Instruct', gpu: 'NVIDIA A100-SXM4-80GB' },
   'qwen-80b': { model: 'Qwen/Qwen3-Next-80B-A3B-Instruct', gpu: 'NVIDIA H100 80GB HBM3' },
   'qwen-480b': { model: 'Qwen/Qwen3-Coder-480B-A35B-Instruct', gpu: 'NVIDIA H100 80GB HBM3' },
@@ -41,9 +43,12 @@ export const MODAL_FUNCTIONS: Readonly<Record<string, ModalFunction>> = {
   embed: { app: 'embed', kind: 'embed' },
   'embed-health': { app: 'embed', kind: 'health' },
   'embed-warmup': { app: 'embed', kind: 'warmup' },
+  boltz2: { app: 'modal-boltz2', kind: 'predict' },
+  'boltz2-health': { app: 'modal-boltz2', kind: 'health' },
+  'boltz2-warmup': { app: 'modal-boltz2', kind: 'warmup' },
 };
 
-const METHOD: Record<ModalKind, string> = { health: 'GET', warmup: 'GET', generate: 'POST', embed: 'POST' };
+const METHOD: Record<ModalKind, string> = { health: 'GET', warmup: 'GET', generate: 'POST', embed: 'POST', predict: 'POST' };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -158,6 +163,23 @@ function embed(core: EmulatorCore, input: { texts: string[]; single: boolean; in
   };
 }
 
+/** Boltz-2 on Modal: the Cloud Run /predict body and answer; input errors come back Modal-style (HTTP 200 + error). */
+function predictModal(core: EmulatorCore, c: Complex) {
+  return async (signal: AbortSignal): Promise<Outcome> => {
+    const end = core.pool.begin('modal-boltz2');
+    try {
+      const w = await core.pool.ensureWarm('modal-boltz2', signal);
+      const inferenceMs = core.config.inferenceMs['modal-boltz2'];
+      await sleep(inferenceMs, signal);
+      const fields = predictComplex(c);
+      core.stats().completed.predict++;
+      return { status: 200, body: { ...fields, model_load_ms: w.modelLoadMs, inference_ms: inferenceMs, gpu: APP_INFO['modal-boltz2'].gpu, cold_start: w.coldStart } };
+    } finally {
+      end();
+    }
+  };
+}
+
 /** Routes under /modal: `/modal/{function}` and the 303 poll URL `/modal/_calls/{id}`. */
 export function matchModal(core: EmulatorCore, method: string, path: string): RouteMatch | Outcome {
   const rest = path.slice('/modal/'.length);
@@ -185,6 +207,10 @@ export function matchModal(core: EmulatorCore, method: string, path: string): Ro
       if (fn.kind === 'warmup') return submit(core, name, req, warmup(core, fn.app));
       const parsed = parseJson(req.body);
       if (!parsed.ok) return parsed.outcome;
+      if (fn.kind === 'predict') {
+        const c = checkComplex(parsed.value, { batch: false });
+        return c.ok ? submit(core, name, req, predictModal(core, c.value)) : modalError(c.status, c.error);
+      }
       if (fn.kind === 'generate') {
         const input = checkGenerate(parsed.value);
         return 'status' in input ? input : submit(core, name, req, generate(core, fn.app, input.prompt, input.schema));

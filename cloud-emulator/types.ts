@@ -4,9 +4,10 @@ export type FaultKind = 'rate-limit' | 'server-error' | 'unavailable' | 'error-b
 
 export const FAULT_KINDS: readonly FaultKind[] = ['rate-limit', 'server-error', 'unavailable', 'error-body', 'reset', 'malformed-json', 'hang'];
 
-export type AppName = 'qwen-32b' | 'qwen-80b' | 'qwen-480b' | 'embed' | 'boltz2';
+/** `modal-boltz2`: Boltz-2 on Modal A100-40GB, the rollback target of the Cloud Run migration (seed 000). */
+export type AppName = 'qwen-32b' | 'qwen-80b' | 'qwen-480b' | 'embed' | 'boltz2' | 'modal-boltz2';
 
-export const APP_NAMES: readonly AppName[] = ['qwen-32b', 'qwen-80b', 'qwen-480b', 'embed', 'boltz2'];
+export const APP_NAMES: readonly AppName[] = ['qwen-32b', 'qwen-80b', 'qwen-480b', 'embed', 'boltz2', 'modal-boltz2'];
 
 export interface FaultConfig {
   /** Probability (0..1) that a protocol request gets a fault. */

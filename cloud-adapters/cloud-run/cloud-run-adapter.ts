@@ -5,7 +5,6 @@ import type {
   BackendEndpoint,
   Boltz2BatchRequest,
   Boltz2LigandResult,
-  Boltz2Prediction,
   Boltz2Request,
   CallOptions,
   Capabilities,
@@ -20,9 +19,10 @@ import type {
   SubmitOutcome,
   WarmupResult,
 } from '../contract.js';
+import { predictionProblem, prediction, wireComplex } from '../boltz-wire.js';
 import { createDispatcher } from '../http/http-client.js';
 import { estimateCost } from '../prices.js';
-import { normalizeProteins, validateRequest } from '../validate.js';
+import { validateRequest } from '../validate.js';
 
 /**
  * Cloud Run (Boltz-2 on L4): one service base URL with /health, /predict (synchronous, held up to
@@ -38,7 +38,7 @@ export const COLD_HEALTH_MS = 5_000;
 
 export const CLOUD_RUN_FUNCTIONS: readonly FunctionCapability[] = [
   { name: 'predict', kinds: ['boltz2'], gpu: { type: 'L4', count: 1 }, maxConcurrency: 5, timeoutS: 3600, coldStartS: 45, typicalGpuS: 90 },
-  { name: 'batch', kinds: ['boltz2-batch'], gpu: { type: 'L4', count: 1 }, maxConcurrency: 5, timeoutS: 3600, coldStartS: 45, typicalGpuS: 90 },
+  { name: 'batch', kinds: ['boltz2-batch'], gpu: { type: 'L4', count: 1 }, maxConcurrency: 5, timeoutS: 3600, coldStartS: 45, typicalGpuS: 90, batch: 'remote' },
 ];
 
 const STATUSES: readonly RemoteStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -58,24 +58,6 @@ export function checkBaseUrl(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-/** Problems with one /predict-shaped result, or null. */
-function predictionProblem(o: JsonValue | undefined, where: string): string | null {
-  if (!isObject(o)) return `${where}expected a JSON object`;
-  const s = o.structure;
-  if (!isObject(s) || typeof s.data !== 'string') return `${where}missing structure.data`;
-  if (!isObject(o.confidence)) return `${where}missing confidence`;
-  return null;
-}
-
-function prediction(o: JsonObject): Boltz2Prediction {
-  return {
-    structure: str(asObject(o.structure).data) ?? '',
-    confidence: asObject(o.confidence),
-    affinity: isObject(o.affinity) ? o.affinity : null,
-    gpu: str(o.gpu),
-  };
-}
-
 function pollCheck(body: JsonValue): string | null {
   if (!isObject(body)) return 'expected a JSON object';
   if (!STATUSES.includes(body.status as RemoteStatus)) return `status ${JSON.stringify(body.status ?? null)} is not one of ${STATUSES.join(', ')}`;
@@ -88,16 +70,6 @@ function pollCheck(body: JsonValue): string | null {
     }
   }
   return null;
-}
-
-function wireComplex(req: Boltz2Request | Boltz2BatchRequest): { [k: string]: JsonValue } {
-  const json: { [k: string]: JsonValue } = {
-    name: req.name,
-    proteins: normalizeProteins(req.proteins).map((p) => ({ id: p.id, sequence: p.sequence })),
-    ligands: (req.ligands ?? []).map((l): JsonObject => (l.smiles !== undefined ? { id: l.id, smiles: l.smiles } : { id: l.id, ccd: l.ccd ?? '' })),
-  };
-  if (req.affinity !== undefined) json.affinity = req.affinity;
-  return json;
 }
 
 class CloudRunAdapter implements CloudAdapter {

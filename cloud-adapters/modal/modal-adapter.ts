@@ -16,6 +16,7 @@ import {
   type CallContext,
 } from '../adapter-util.js';
 import type {
+  Boltz2Request,
   AdapterFactory,
   BackendEndpoint,
   CallOptions,
@@ -36,6 +37,7 @@ import type {
   SubmitOutcome,
   WarmupResult,
 } from '../contract.js';
+import { prediction, predictionProblem, wireComplex } from '../boltz-wire.js';
 import { createDispatcher } from '../http/http-client.js';
 import { estimateCost } from '../prices.js';
 import { validateRequest } from '../validate.js';
@@ -58,6 +60,9 @@ export const MODAL_FUNCTIONS: readonly FunctionCapability[] = [
   { name: 'qwen-80b-generate', kinds: ['generate'], gpu: { type: 'H100', count: 2 }, maxConcurrency: 10, timeoutS: 1800, coldStartS: 420, typicalGpuS: 12 },
   { name: 'qwen-480b-generate', kinds: ['generate'], gpu: { type: 'H100', count: 8 }, maxConcurrency: 3, timeoutS: 3600, coldStartS: 600, typicalGpuS: 25 },
   { name: 'embed', kinds: ['embed-remote'], gpu: { type: 'A10G', count: 1 }, maxConcurrency: 10, timeoutS: 600, coldStartS: 13, typicalGpuS: 0.5 },
+  // Boltz-2 on Modal A100-40GB (seed 000: where it ran before the Cloud Run migration; the rollback
+  // target). Same body and answer as Cloud Run's /predict; a batch is sent ligand by ligand.
+  { name: 'boltz2', kinds: ['boltz2', 'boltz2-batch'], gpu: { type: 'A100-40GB', count: 1 }, maxConcurrency: 10, timeoutS: 1800, coldStartS: 60, typicalGpuS: 200, batch: 'per-item' },
 ];
 
 /** The generate function serving each Qwen size. */
@@ -150,7 +155,7 @@ class ModalAdapter implements CloudAdapter {
         return fn('embed');
       case 'boltz2':
       case 'boltz2-batch':
-        throw new TandemError('INVALID_ARGUMENT', `modal does not serve ${req.kind} jobs (Boltz-2 runs on Cloud Run)`);
+        return fn('boltz2');
       default:
         throw new TandemError('INVALID_ARGUMENT', `modal: unknown job kind ${JSON.stringify((req as { kind?: unknown }).kind)}`);
     }
@@ -179,7 +184,23 @@ class ModalAdapter implements CloudAdapter {
     this.validate(req);
     if (req.kind === 'generate') return this.generate(req, opts);
     if (req.kind === 'embed-remote') return this.embed(req, opts);
-    throw new TandemError('INTERNAL', `modal: unhandled kind ${req.kind}`);
+    if (req.kind === 'boltz2') return this.boltz2(req, opts);
+    throw new TandemError('INVALID_ARGUMENT', `modal runs ${req.kind} jobs one ligand at a time: submit each ligand as a boltz2 request (the job layer does this)`);
+  }
+
+  private async boltz2(req: Boltz2Request, opts: CallOptions): Promise<SubmitOutcome> {
+    const f = fn('boltz2');
+    const r = await call(this.ctx, {
+      method: 'POST',
+      url: this.url(f.name),
+      fn: f.name,
+      json: wireComplex(req),
+      idempotencyKey: idempotencyKeyOf(opts),
+      deadlineMs: opts.deadlineMs ?? f.timeoutS * 1000,
+      signal: opts.signal,
+      check: (b) => predictionProblem(b, ''),
+    });
+    return { state: 'done', result: prediction(asObject(r.body)), timings: timingsOf(r, r.body), function: f.name };
   }
 
   private async generate(req: GenerateRequest, opts: CallOptions): Promise<SubmitOutcome> {
@@ -255,7 +276,8 @@ class ModalAdapter implements CloudAdapter {
 
   estimateCost(req: CloudRequest, prices: PriceTable, opts: { warm?: boolean } = {}): CostEstimate {
     const f = this.functionFor(req);
-    const units = req.kind === 'embed-remote' ? Math.max(1, Math.ceil((Array.isArray(req.texts) ? req.texts.length : 0) / EMBED_CHUNK)) : 1;
+    const units =
+      req.kind === 'embed-remote' ? Math.max(1, Math.ceil((Array.isArray(req.texts) ? req.texts.length : 0) / EMBED_CHUNK)) : req.kind === 'boltz2-batch' ? Math.max(1, Array.isArray(req.ligands) ? req.ligands.length : 0) : 1;
     return estimateCost(f, units, opts.warm !== true, prices, 'modal');
   }
 }

@@ -99,6 +99,26 @@ describe('cloud jobs against the emulator', () => {
     }
   });
 
+  it('the rollback switch: `route boltz2-batch modal` runs the batch on Modal, ligand by ligand, each with its own idempotency key', async () => {
+    rig = await cloudRig({ emulator: { inferenceMs: { 'modal-boltz2': 5 }, coldStartMs: { 'modal-boltz2': 20 } } });
+    writeSettings(rig.home, { routing: { 'boltz2-batch': 'modal', boltz2: 'modal' } });
+    rig.svc.reload();
+    const ligands = LIGANDS.slice(0, 4).map((smiles, i) => ({ id: `m${i}`, smiles }));
+    const { handle, plan } = rig.svc.submit(rig.queue, { kind: 'boltz2-batch', name: 'rollback', proteins: [{ id: 'A', sequence: PROTEIN }], ligands, affinity: true });
+    assert.equal(plan.backend, 'modal', 'routed to Modal');
+    assert.match(plan.estimate?.basis ?? '', /A100-40GB/, 'estimated at the A100 rate');
+    const job = await handle.done;
+    assert.equal(job.status, 'succeeded', `batch on modal: ${JSON.stringify(job.error)}`);
+    assert.equal(job.device, 'modal 1x A100-40GB', 'device');
+    assert.deepEqual(job.progress, { done: 4, total: 4 }, 'per-ligand progress');
+    const keys = Object.keys(rig.emu.stats().executions).filter((k) => k.startsWith(job.id)).sort();
+    assert.deepEqual(keys, ligands.map((l) => `${job.id}:${l.id}`).sort(), 'one idempotency key per ligand');
+    assert.ok(job.costUsd > 0, 'cost from the measured GPU time');
+    const single = await rig.svc.submit(rig.queue, { kind: 'boltz2', name: 'one', proteins: [{ id: 'A', sequence: PROTEIN }], ligands: [{ id: 'L', ccd: 'ATP' }] }).handle.done;
+    assert.equal(single.status, 'succeeded', `single on modal: ${JSON.stringify(single.error)}`);
+    assert.equal(single.backend, 'modal', 'single prediction on modal too');
+  });
+
   it('validation errors come before any request; a blocking budget refuses before recording; tokens never stored', async () => {
     rig = await cloudRig();
     const before = rig.emu.stats().requests;

@@ -1,8 +1,11 @@
+import fs from 'node:fs';
 import type {
   BackendEndpoint,
   BackendId,
+  Boltz2BatchRequest,
   Boltz2LigandResult,
   Boltz2Prediction,
+  Boltz2Request,
   CallTimings,
   CloudAdapter,
   CloudRequest,
@@ -25,7 +28,7 @@ import { BACKEND_FAILURE_CODES, CircuitBreakers } from './circuit-breaker.js';
 import { DEFAULT_REMOTE, endpointFor, envTokenSource, resolveCloudConfig, type CloudFlags, type Policy, type ResolvedCloudConfig, type RoutedKind, type TokenSource } from './cloud-config.js';
 import { checkBudget, type BudgetCheck } from './costs.js';
 import { FunctionLimiter } from './function-limiter.js';
-import { ResultFiles } from './result-files.js';
+import { ResultFiles, safeName } from './result-files.js';
 
 /**
  * Cloud jobs as ordinary jobs: routing (policy per kind, circuit breakers, local fallback for
@@ -261,6 +264,10 @@ export class CloudService {
     const backend = run.job.backend as BackendId;
     const files = new ResultFiles(this.config().home, run.job.id);
     const { adapter, fn, release } = await this.enter(run, backend, req);
+    if (fn.batch === 'per-item') {
+      release();
+      return this.runBatchPerLigand(run, adapter, fn, req, files, route.reason);
+    }
     let remoteId = run.job.remoteId;
     try {
       if (remoteId) {
@@ -324,6 +331,56 @@ export class CloudService {
     } finally {
       run.signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * A batch on a backend without a batch API (Modal's boltz2 function): one call per ligand, each
+   * with its own idempotency key (`<job>:<ligand>`), results written as they arrive. A resumed job
+   * skips the ligands whose files are already on disk, and counts the GPU time they paid for.
+   */
+  private async runBatchPerLigand(run: JobRunContext, adapter: CloudAdapter, fn: FunctionCapability, req: Boltz2BatchRequest, files: ResultFiles, reason: string): Promise<JsonValue> {
+    const backend = adapter.id;
+    const ligands: LigandFiles[] = [];
+    let gpuMs = 0;
+    let loadMs = 0;
+    let transferMs = 0;
+    const total = req.ligands.length;
+    for (const [i, lig] of req.ligands.entries()) {
+      const done = files.readJson(`${safeName(lig.id)}.run.json`) as { ligand: LigandFiles; gpuMs: number } | null;
+      if (done && fs.existsSync(done.ligand.structure)) {
+        ligands.push(done.ligand);
+        gpuMs += done.gpuMs;
+        run.progress(i + 1, total);
+        continue;
+      }
+      const one: Boltz2Request = { kind: 'boltz2', name: `${req.name}-${lig.id}`, proteins: req.proteins, ligands: [lig], ...(req.affinity !== undefined ? { affinity: req.affinity } : {}) };
+      const release = await this.limiter.acquire(`${backend}:${fn.name}`, run.signal);
+      let out;
+      try {
+        out = await adapter.submit(one, { signal: run.signal, idempotencyKey: `${run.job.id}:${lig.id}`, deadlineMs: fn.timeoutS * 1000 });
+      } catch (e) {
+        this.noteFailure(backend, e);
+        throw e;
+      } finally {
+        release();
+      }
+      this.breakers.recordSuccess(backend);
+      if (out.state !== 'done') throw new TandemError('BACKEND_ERROR', `${backend} ${fn.name} answered a single prediction asynchronously`);
+      const t = out.timings;
+      const ms = t.modelLoadMs + t.inferenceMs > 0 ? t.modelLoadMs + t.inferenceMs : t.totalMs;
+      const w = this.writeLigand(files, { ligandId: lig.id, ...(out.result as Boltz2Prediction) });
+      files.writeJson(`${safeName(lig.id)}.run.json`, { ligand: { ...w }, gpuMs: ms });
+      ligands.push(w);
+      gpuMs += ms;
+      loadMs += t.modelLoadMs;
+      transferMs += t.transferMs;
+      run.note(`ligand ${lig.id} done (${i + 1}/${total})`, { ligandId: lig.id, confidence: (out.result as Boltz2Prediction).confidence, affinity: (out.result as Boltz2Prediction).affinity, structure: w.structure });
+      run.progress(i + 1, total);
+    }
+    run.setDevice(`${backend} ${fn.gpu.count}x ${fn.gpu.type}`);
+    run.setTimings({ loadMs, inferenceMs: Math.max(0, gpuMs - loadMs), transferMs });
+    run.setCostUsd(costUsd(fn.gpu, gpuMs / 1000, this.config().prices, backend));
+    return { answeredBy: { backend, function: fn.name, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason }, total, ligands } as unknown as JsonValue;
   }
 
   private async runWarmup(run: JobRunContext): Promise<JsonValue> {

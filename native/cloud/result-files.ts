@@ -26,6 +26,15 @@ export class ResultFiles {
     return p;
   }
 
+  /** A JSON file written earlier, or null when absent or unreadable. */
+  readJson(name: string): JsonValue | null {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir, safeName(name)), 'utf8')) as JsonValue;
+    } catch {
+      return null;
+    }
+  }
+
   writeJson(name: string, value: JsonValue): string {
     return this.write(name, JSON.stringify(value, null, 2) + '\n');
   }
