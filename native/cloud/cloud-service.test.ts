@@ -99,6 +99,16 @@ describe('cloud jobs against the emulator', () => {
     }
   });
 
+  it('a slow cold start past Modal\'s 303 threshold: the call follows the redirects, the job records the cold start', async () => {
+    rig = await cloudRig({ emulator: { coldStartMs: { 'qwen-480b': 400 }, inferenceMs: { 'qwen-480b': 50 }, redirectAfterMs: 60 } });
+    const j = await rig.svc.submit(rig.queue, { kind: 'generate', model: 'qwen-480b', prompt: 'long one', schema: SCHEMA }).handle.done;
+    assert.equal(j.status, 'succeeded', `succeeded through 303s: ${JSON.stringify(j.error)}`);
+    assert.equal(j.timings.loadMs, 400, 'the cold start the server reported');
+    assert.equal(j.device, 'modal 8x H100', '480B on 8 x H100');
+    assert.ok((rig.emu.stats().byRoute['GET /modal/_calls/{id}'] ?? 0) >= 2, 'polled the 303 location');
+    assert.equal(rig.emu.stats().executions[j.id], 1, 'executed once');
+  });
+
   it('the rollback switch: `route boltz2-batch modal` runs the batch on Modal, ligand by ligand, each with its own idempotency key', async () => {
     rig = await cloudRig({ emulator: { inferenceMs: { 'modal-boltz2': 5 }, coldStartMs: { 'modal-boltz2': 20 } } });
     writeSettings(rig.home, { routing: { 'boltz2-batch': 'modal', boltz2: 'modal' } });
