@@ -43,6 +43,8 @@ const settingsSchema = z
     concurrency: z.record(z.string().regex(/^(modal|cloud-run):[\w-]+$/), z.number().int().positive()).optional(),
     /** Local model that answers embed-remote jobs routed (or fallen back) to local. */
     localEmbedModel: z.string().min(1).optional(),
+    /** Local model that answers generate jobs routed (or fallen back) to local. */
+    localGenerateModel: z.string().min(1).optional(),
   })
   .strict();
 
@@ -75,6 +77,7 @@ export interface ResolvedCloudConfig {
   budget: { monthlyUsd: number; action: 'warn' | 'block' } | null;
   concurrency: Record<string, number>;
   localEmbedModel: string;
+  localGenerateModel: string;
 }
 
 /**
@@ -85,6 +88,7 @@ export interface ResolvedCloudConfig {
 export const DEFAULT_ROUTING: Record<RoutedKind, Policy> = { 'embed-remote': 'modal', generate: 'auto', boltz2: 'auto', 'boltz2-batch': 'auto' };
 export const DEFAULT_REMOTE: Record<RoutedKind, BackendId> = { 'embed-remote': 'modal', generate: 'modal', boltz2: 'cloud-run', 'boltz2-batch': 'cloud-run' };
 export const DEFAULT_LOCAL_EMBED_MODEL = 'Xenova/all-MiniLM-L6-v2';
+export const DEFAULT_LOCAL_GENERATE_MODEL = 'onnx-community/Qwen2.5-0.5B-Instruct';
 
 export function settingsPath(home: string): string {
   return path.join(home, 'cloud.json');
@@ -191,6 +195,7 @@ export function resolveCloudConfig(env: NodeJS.ProcessEnv, flags: CloudFlags = {
     budget: s.budget ?? null,
     concurrency: s.concurrency ?? {},
     localEmbedModel: s.localEmbedModel ?? DEFAULT_LOCAL_EMBED_MODEL,
+    localGenerateModel: s.localGenerateModel ?? DEFAULT_LOCAL_GENERATE_MODEL,
   };
 }
 

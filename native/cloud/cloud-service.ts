@@ -12,14 +12,15 @@ import type {
   CostEstimate,
   EmbedRemoteResult,
   FunctionCapability,
+  GenerateRequest,
   GenerateResult,
   HealthResult,
   WarmupResult,
 } from '../../cloud-adapters/contract.js';
 import { costUsd } from '../../cloud-adapters/prices.js';
 import { defaultRegistry, type AdapterRegistry } from '../../cloud-adapters/registry.js';
-import { validateEmbedRemote, validateJsonAgainstSchema } from '../../cloud-adapters/validate.js';
-import { isTandemError, TandemError, type JsonValue } from '../engine/common/errors.js';
+import { validateEmbedRemote, validateGenerate, validateJsonAgainstSchema } from '../../cloud-adapters/validate.js';
+import { isTandemError, TandemError, toWire, type JsonValue } from '../engine/common/errors.js';
 import type { JobHandle, JobQueue, JobRunContext, JobRunners, JobSpec } from '../jobs/job-queue.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { Backend, Job, JsonObject } from '../jobs/job-types.js';
@@ -43,6 +44,12 @@ export type LocalEmbedder = (
   opts: { model: string; signal: AbortSignal; onProgress?: (done: number, total: number) => void },
 ) => Promise<{ vectors: Float32Array; dims: number; device: string; model: string; loadMs: number; inferenceMs: number }>;
 
+/** Generates on this machine (issue 6's local models): the offline fallback for Qwen jobs. */
+export type LocalGenerator = (
+  req: { model: string; prompt: string; schema?: object; maxTokens?: number; temperature?: number; topK?: number; topP?: number; seed?: number; stop?: string[] },
+  opts: { signal: AbortSignal; onToken?: (text: string) => void },
+) => Promise<{ text: string; output: unknown | null; usage: { promptTokens: number; completionTokens: number }; device: string; model: string; loadMs: number; inferenceMs: number }>;
+
 export interface CloudServiceDeps {
   env: NodeJS.ProcessEnv;
   db: Db;
@@ -56,6 +63,7 @@ export interface CloudServiceDeps {
   pollIntervalMs?: number;
   breakers?: CircuitBreakers;
   localEmbed?: LocalEmbedder;
+  localGenerate?: LocalGenerator;
   now?: () => number;
 }
 
@@ -108,6 +116,7 @@ export class CloudService {
   private readonly registry: AdapterRegistry;
   private readonly adapters = new Map<BackendId, CloudAdapter>();
   private cfg: ResolvedCloudConfig | undefined;
+  private readonly probes = new Map<string, { ok: boolean; error: string | null; at: number }>();
   private readonly now: () => number;
 
   constructor(private readonly deps: CloudServiceDeps) {
@@ -142,37 +151,76 @@ export class CloudService {
     return this.adapter(backend).health({ ...(fn ? { function: fn } : {}), ...(signal ? { signal } : {}) });
   }
 
+  /**
+   * Probe a backend's health (short deadline) and remember the answer for a minute: `plan` uses
+   * it to send generation to the local model when Modal is unreachable. Never throws.
+   */
+  async probe(backend: BackendId, fn?: string): Promise<{ ok: boolean; error: string | null }> {
+    const key = `${backend}:${fn ?? ''}`;
+    try {
+      const h = await this.adapter(backend).health({ deadlineMs: 5000, ...(fn ? { function: fn } : {}) });
+      const r = { ok: h.ok, error: h.ok ? null : `${backend} unhealthy: ${h.status}` };
+      this.probes.set(key, { ...r, at: this.now() });
+      return r;
+    } catch (e) {
+      const w = toWire(e);
+      const r = { ok: false, error: `${backend} unreachable: ${w.code === 'OFFLINE' || w.code === 'NETWORK_ERROR' ? w.message.replace(/^.*?:\s*(?=E[A-Z]+)/, '') : `${w.code}: ${w.message}`}` };
+      this.probes.set(key, { ...r, at: this.now() });
+      return r;
+    }
+  }
+
+  /** The health function that belongs to a request's function (generate -> health, qwen-80b-generate -> qwen-80b-health). */
+  static healthFunctionFor(fnName: string): string {
+    return fnName === 'generate' ? 'health' : fnName.endsWith('-generate') ? fnName.replace(/-generate$/, '-health') : `${fnName}-health`;
+  }
+
   /** Route, validate, estimate and check the budget of a request, without recording anything. */
   plan(req: CloudRequest, policy?: Policy): RoutePlan {
     const cfg = this.config();
     const kind = req.kind;
     const pol = policy ?? cfg.routing[kind];
-    const localCapable = kind === 'embed-remote' && this.deps.localEmbed !== undefined;
+    const canLocal = (kind === 'embed-remote' && this.deps.localEmbed !== undefined) || (kind === 'generate' && this.deps.localGenerate !== undefined);
     let backend: Backend;
     let reason: string;
     if (pol === 'local') {
-      if (!localCapable) throw new TandemError('INVALID_ARGUMENT', `${KIND_WORDS[kind]} cannot run on this machine: use --backend modal or cloud-run`);
+      if (!canLocal) throw new TandemError('INVALID_ARGUMENT', `${KIND_WORDS[kind]} cannot run on this machine: use --backend modal or cloud-run`);
       [backend, reason] = ['local', 'policy local'];
     } else if (pol === 'auto') {
-      if (localCapable) [backend, reason] = ['local', 'policy auto: this machine can do it'];
-      else [backend, reason] = [DEFAULT_REMOTE[kind], `policy auto: ${KIND_WORDS[kind]} need a remote GPU`];
+      if (canLocal && kind === 'embed-remote') [backend, reason] = ['local', 'policy auto: this machine can do it'];
+      else [backend, reason] = [DEFAULT_REMOTE[kind], `policy auto: ${KIND_WORDS[kind]} ${kind === 'generate' ? 'go to Modal when it is healthy and within budget' : 'need a remote GPU'}`];
     } else {
       [backend, reason] = [pol, `policy ${pol}`];
     }
-    if (backend !== 'local') {
+    // Fallbacks to this machine: embeddings whenever the backend's breaker is open; generation
+    // under `auto` when Modal is open-circuited, unreachable or over budget.
+    const mayFallBack = canLocal && (kind === 'embed-remote' || pol === 'auto');
+    let remoteEstimate: CostEstimate | null = null;
+    if (backend !== 'local' && mayFallBack) {
       const b = this.breakers.status(backend);
-      if (b.state === 'open' && kind === 'embed-remote' && this.deps.localEmbed) {
-        [backend, reason] = ['local', `${backend} circuit open after ${b.consecutiveFailures} consecutive failures (last: ${b.lastError ?? 'unknown'}): fell back to local`];
+      const remote = backend;
+      const localModel = kind === 'generate' ? cfg.localGenerateModel : cfg.localEmbedModel;
+      if (b.state === 'open') {
+        [backend, reason] = ['local', `${remote} circuit open after ${b.consecutiveFailures} consecutive failures (last: ${b.lastError ?? 'unknown'}): fell back to local ${localModel}`];
+      } else if (kind === 'generate') {
+        const adapter = this.adapter(remote);
+        const fnName = adapter.functionFor(req).name;
+        const probe = this.probes.get(`${remote}:${CloudService.healthFunctionFor(fnName)}`);
+        remoteEstimate = adapter.estimateCost(req, cfg.prices);
+        const budget = checkBudget(this.deps.db, cfg.budget, remoteEstimate.usd, this.now());
+        if (probe && !probe.ok && this.now() - probe.at < 60_000) [backend, reason] = ['local', `${probe.error}: fell back to local ${localModel}`];
+        else if (budget && !budget.ok) [backend, reason] = ['local', `${budget.message}: fell back to local ${localModel}`];
       }
     }
     if (backend === 'local') {
       if (req.kind === 'embed-remote') validateEmbedRemote(req);
+      if (req.kind === 'generate') validateGenerate(req);
       return { kind, policy: pol, backend, reason, function: null, estimate: null, budget: null };
     }
     const adapter = this.adapter(backend);
     adapter.validate(req);
     const fn = adapter.functionFor(req);
-    const estimate = adapter.estimateCost(req, cfg.prices);
+    const estimate = remoteEstimate ?? adapter.estimateCost(req, cfg.prices);
     const budget = checkBudget(this.deps.db, cfg.budget, estimate.usd, this.now());
     return { kind, policy: pol, backend, reason, function: fn.name, estimate, budget };
   }
@@ -221,7 +269,7 @@ export class CloudService {
 
   private async runSync(run: JobRunContext): Promise<JsonValue> {
     const { request: req, route } = paramsOf(run.job);
-    if (run.job.backend === 'local') return this.runLocalEmbed(run, req);
+    if (run.job.backend === 'local') return req.kind === 'generate' ? this.runLocalGenerate(run, req) : this.runLocalEmbed(run, req);
     const backend = run.job.backend as BackendId;
     const { adapter, fn, release } = await this.enter(run, backend, req);
     let out;
@@ -401,6 +449,28 @@ export class CloudService {
     run.setTimings({ loadMs: w.modelLoadMs, transferMs: Math.max(0, w.totalMs - w.modelLoadMs) });
     run.setCostUsd(costUsd(fn.gpu, w.modelLoadMs / 1000, this.config().prices, backend));
     return { ...w } as unknown as JsonValue;
+  }
+
+  private async runLocalGenerate(run: JobRunContext, req: GenerateRequest): Promise<JsonValue> {
+    const gen = this.deps.localGenerate;
+    if (!gen) throw new TandemError('DEVICE_UNAVAILABLE', 'this host has no local generation engine');
+    const model = this.config().localGenerateModel;
+    let streamed = 0;
+    const r = await gen(
+      { model, prompt: req.prompt, schema: req.schema, ...(req.maxTokens ? { maxTokens: req.maxTokens } : {}), ...(req.temperature !== undefined ? { temperature: req.temperature } : {}) },
+      { signal: run.signal, onToken: () => run.progress(++streamed, req.maxTokens ?? streamed) },
+    );
+    run.setDevice(r.device);
+    run.setTimings({ loadMs: r.loadMs, inferenceMs: r.inferenceMs });
+    const check = validateJsonAgainstSchema(req.schema, r.output);
+    const files = new ResultFiles(this.config().home, run.job.id);
+    if (!check.ok) {
+      files.write('output.invalid.txt', r.text);
+      throw new TandemError('INFERENCE_FAILED', `the local model's output does not match the request's JSON Schema: ${check.errors}`);
+    }
+    const output = files.writeJson('output.json', r.output as JsonValue);
+    const { route } = paramsOf(run.job);
+    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason }, files: { output }, output: r.output, text: r.text, usage: r.usage } as JsonValue;
   }
 
   private async runLocalEmbed(run: JobRunContext, req: CloudRequest): Promise<JsonValue> {
