@@ -21,6 +21,12 @@ export const catalogEntrySchema = z.object({
   repo: z.string().min(1),
   revision: z.string().min(1),
   task: z.enum(['embedding', 'rerank', 'generate']),
+  /**
+   * How the weights run: `generator` = a decoder-only LM in the onnx-community layout (input_ids,
+   * attention_mask, position_ids, past_key_values.N.key/value -> logits, present.N.key/value),
+   * run by native/generate. Absent for encoders (the embedding path).
+   */
+  kind: z.enum(['generator']).optional(),
   license: z.string().min(1),
   dims: z.number().int().positive().optional(),
   maxLength: z.number().int().positive(),
