@@ -109,6 +109,16 @@ describe('cloud jobs against the emulator', () => {
     assert.equal(rig.emu.stats().executions[j.id], 1, 'executed once');
   });
 
+  it('per-function caps: never more requests in flight to a function than its cap (a lower cap from the settings)', async () => {
+    rig = await cloudRig({ emulator: { inferenceMs: { 'qwen-32b': 30 }, coldStartMs: { 'qwen-32b': 0 } } });
+    writeSettings(rig.home, { concurrency: { 'modal:generate': 2 } });
+    rig.svc.reload();
+    const jobs = await Promise.all(Array.from({ length: 8 }, (_, i) => rig.svc.submit(rig.queue, { kind: 'generate', model: 'qwen-32b', prompt: `p${i}`, schema: SCHEMA }).handle.done));
+    assert.ok(jobs.every((j) => j.status === 'succeeded'), 'all succeeded');
+    assert.equal(rig.emu.stats().maxInFlight['qwen-32b'], 2, 'at most 2 in flight at the emulator');
+    assert.equal(rig.svc.limiter.snapshot()['modal:generate']?.peak, 2, 'the limiter peaked at its cap');
+  });
+
   it('the rollback switch: `route boltz2-batch modal` runs the batch on Modal, ligand by ligand, each with its own idempotency key', async () => {
     rig = await cloudRig({ emulator: { inferenceMs: { 'modal-boltz2': 5 }, coldStartMs: { 'modal-boltz2': 20 } } });
     writeSettings(rig.home, { routing: { 'boltz2-batch': 'modal', boltz2: 'modal' } });
