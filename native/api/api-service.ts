@@ -34,6 +34,7 @@ import { createModelManager, type ModelManager } from '../models/model-manager.j
 import { resolveModel } from '../models/model-resolver.js';
 import { openDatabase, storePath, type Db } from '../store/database.js';
 import { LibraryStore } from '../store/library-store.js';
+import { createCloudHandlers, openApiCloud, type ApiCloudOptions } from './api-cloud.js';
 import { ApiEventEmitter } from './api-events.js';
 
 export const APP_VERSION = '0.1.0';
@@ -57,6 +58,8 @@ export interface ApiServiceDeps {
   runners?: ReadonlyMap<string, JobRunFn>;
   /** Told about errors nobody awaits (a listener that threw, a job outcome that could not be recorded). */
   onError?: (e: unknown) => void;
+  /** Cloud service settings (tuning, poll interval, a token source); the service is built from `env` (api-cloud.ts). */
+  cloud?: ApiCloudOptions;
 }
 
 export interface ApiService {
@@ -129,6 +132,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   const catalog = deps.catalog ?? loadCatalog();
   const manager: ModelManager = createModelManager({ env, catalog, ...(deps.modelManager ?? {}) });
   const client = new EmbedClient(env);
+  const cloud = openApiCloud({ env, db, store, client, ...(deps.cloud ? { options: deps.cloud } : {}) });
   const searcher = new Searcher(lib, client, env);
   const events = new ApiEventEmitter(onError);
   const live = new Map<string, Live>();
@@ -264,6 +268,9 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
   const runners = new JobRunners();
   runners.register('index', indexRunner);
+  const cloudRunners = new JobRunners();
+  cloud.registerRunners(cloudRunners);
+  for (const kind of cloudRunners.kinds()) runners.register(kind, observed(() => cloudRunners.get(kind)!));
   for (const [kind, run] of deps.runners ?? []) runners.register(kind, observed(() => run));
   const queue = new JobQueue(store, { runners, onError: (_id, e) => onError(e) });
   // Downloads get their own queue so a pull never waits behind an index job (and vice versa).
@@ -275,6 +282,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   // --- handlers ----------------------------------------------------------------------------
 
   const handlers: Handlers = {
+    ...createCloudHandlers({ cloud, db, store, queue, started: (h) => (track(h), publish(h.id)) }),
     'app.info': () => ({
       version: APP_VERSION,
       host: deps.host,

@@ -8,6 +8,8 @@
  * the service's handler table, the HTTP routes and the renderer client follow from it.
  */
 import { z } from 'zod';
+import { CLOUD_API_METHODS } from './api-cloud-contract.js';
+import { MAP_API_EVENTS, MAP_API_METHODS } from './api-map-contract.js';
 import { ERROR_CODES } from './errors.js';
 
 // ------------------------------------------------------------------------------------------------
@@ -138,6 +140,10 @@ const fileStatusSchema = z.object({ path: z.string(), sha256: z.string(), size: 
 // Methods
 
 export const API_METHODS = {
+  /** cloud.* and results.read: see api-cloud-contract.ts. */
+  ...CLOUD_API_METHODS,
+  /** map.compute: see api-map-contract.ts. */
+  ...MAP_API_METHODS,
   'app.info': {
     input: empty,
     output: z.object({
@@ -273,6 +279,8 @@ export const API_METHODS = {
 // Events (engine -> UI)
 
 export const API_EVENTS = {
+  /** map.progress: see api-map-contract.ts. */
+  ...MAP_API_EVENTS,
   /** A job's record changed (status, progress...). `etaMs`: estimated time left, when known. */
   'job.updated': z.object({
     job: jobSchema,
