@@ -3,6 +3,7 @@ import { fromWire, TandemError } from '../engine/common/errors.js';
 import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
 import type { EmbedHostMessage, EmbedWorkerMessage } from './embed-protocol.js';
 import { spawnWorker } from '../engine/node/spawn-worker.js';
+import type { RerankRequest, RerankResult } from './rerank-engine.js';
 
 export interface EmbedCallOptions {
   onProgress?: (p: EmbedProgress) => void;
@@ -60,7 +61,7 @@ export class EmbedClient {
     if (this.pending.size === 0) this.worker?.unref();
   }
 
-  private call<T>(msg: Omit<Extract<EmbedHostMessage, { type: 'embed' | 'preload' }>, 'jobId'>, opts: EmbedCallOptions): Promise<T> {
+  private call<T>(msg: Omit<Extract<EmbedHostMessage, { type: 'embed' | 'preload' | 'rerank' }>, 'jobId'>, opts: EmbedCallOptions): Promise<T> {
     if (opts.signal?.aborted) return Promise.reject(new TandemError('CANCELLED', 'embedding job cancelled'));
     const w = this.ensureWorker();
     w.ref();
@@ -89,6 +90,11 @@ export class EmbedClient {
 
   preload(request: Omit<EmbedRequest, 'texts'>, opts: EmbedCallOptions = {}): Promise<{ device: EmbedResult['device']; dims: number; loadMs: number }> {
     return this.call({ type: 'preload', request }, opts);
+  }
+
+  /** Score (query, document) pairs with a cross-encoder, in the worker (batched, cancellable between batches). */
+  rerank(request: RerankRequest, opts: Omit<EmbedCallOptions, 'onProgress'> = {}): Promise<RerankResult> {
+    return this.call<RerankResult>({ type: 'rerank', request }, opts);
   }
 
   /**

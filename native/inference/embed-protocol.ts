@@ -1,10 +1,13 @@
 import type { WireError } from '../engine/common/errors.js';
 import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
+import type { RerankRequest, RerankResult } from './rerank-engine.js';
 
 /** Messages from a host to the embedding process (worker thread or Electron utilityProcess). */
 export type EmbedHostMessage =
   | { type: 'embed'; jobId: number; request: EmbedRequest }
   | { type: 'preload'; jobId: number; request: Omit<EmbedRequest, 'texts'> }
+  /** Score (query, document) pairs with a cross-encoder (RerankEngine, in the same process). */
+  | { type: 'rerank'; jobId: number; request: RerankRequest }
   | { type: 'cancel'; jobId: number }
   /** Finish what runs, release every session, then exit (terminating a thread inside onnxruntime aborts the process). */
   | { type: 'shutdown' };
@@ -14,6 +17,7 @@ export type EmbedWorkerMessage =
   | { type: 'progress'; jobId: number; progress: EmbedProgress }
   | { type: 'result'; jobId: number; result: EmbedResult }
   | { type: 'preloaded'; jobId: number; result: { device: EmbedResult['device']; dims: number; loadMs: number } }
+  | { type: 'reranked'; jobId: number; result: RerankResult }
   | { type: 'error'; jobId: number; error: WireError };
 
 /** The smallest port both worker_threads' parentPort and Electron's process.parentPort can be adapted to. */

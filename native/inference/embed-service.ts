@@ -1,12 +1,18 @@
 import { TandemError, toWire } from '../engine/common/errors.js';
 import { EmbedEngine } from './embed-engine.js';
 import type { EmbedHostMessage, PortLike } from './embed-protocol.js';
+import type { RerankEngine } from './rerank-engine.js';
+
+/** Engines served next to the embedding engine in the same process. */
+export interface SiblingEngines {
+  rerank?: RerankEngine;
+}
 
 /**
  * Serve an EmbedEngine over a port: one job at a time (a loaded session already uses every
  * core), FIFO, progress per batch, cancel for queued and running jobs. Results move by transfer.
  */
-export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown: () => void = () => {}): void {
+export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown: () => void = () => {}, siblings: SiblingEngines = {}): void {
   const cancelled = new Set<number>();
   let chain: Promise<void> = Promise.resolve();
 
@@ -18,6 +24,7 @@ export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown
     if (msg.type === 'shutdown') {
       chain = chain.then(async () => {
         await engine.dispose();
+        await siblings.rerank?.dispose();
         onShutdown();
       });
       return;
@@ -28,6 +35,12 @@ export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown
         if (cancelled.has(jobId)) throw new TandemError('CANCELLED', 'embedding job cancelled');
         if (msg.type === 'preload') {
           port.post({ type: 'preloaded', jobId, result: await engine.preload(msg.request) });
+          return;
+        }
+        if (msg.type === 'rerank') {
+          if (!siblings.rerank) throw new TandemError('INTERNAL', 'this embedding process hosts no reranker');
+          const result = await siblings.rerank.rerank(msg.request, { isCancelled: () => cancelled.has(jobId) });
+          port.post({ type: 'reranked', jobId, result });
           return;
         }
         const result = await engine.embed(msg.request, {

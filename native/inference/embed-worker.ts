@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EmbedEngine } from './embed-engine.js';
 import type { EmbedHostMessage, PortLike } from './embed-protocol.js';
 import { serveEmbedEngine } from './embed-service.js';
+import { RerankEngine } from './rerank-engine.js';
 
 interface ElectronParentPort {
   on(ev: 'message', cb: (e: { data: unknown }) => void): void;
@@ -39,4 +40,4 @@ function adaptPort(): { port: PortLike; env: NodeJS.ProcessEnv; close: () => voi
 }
 
 const { port, env, close } = adaptPort();
-serveEmbedEngine(port, new EmbedEngine(env), close);
+serveEmbedEngine(port, new EmbedEngine(env), close, { rerank: new RerankEngine(env) });

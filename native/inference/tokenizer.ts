@@ -9,6 +9,39 @@ export interface Encoded {
   truncated: boolean;
 }
 
+/** A text pair (query, document), tokenized for a cross-encoder. */
+export interface EncodedPair {
+  ids: number[];
+  /** Segment of each token: 0 for the first text and its specials, 1 for the second (per the post-processor). */
+  typeIds: number[];
+  truncated: boolean;
+}
+
+/** Texts longer than this (characters) are cut before tokenizing a pair. */
+export const MAX_PAIR_TEXT_CHARS = 1_000_000;
+
+/**
+ * Lengths (without special tokens) the two texts of a pair keep under Hugging Face's
+ * `longest_first` truncation to `budget` tokens, exactly as the Rust `tokenizers` crate computes
+ * them (what every fast tokenizer and sentence-transformers' CrossEncoder use): when only the
+ * longer text must shrink it is cut to what the shorter leaves; when both must, the first gets
+ * floor(budget / 2) and the second the rest, except that the longer one (if any) gets the larger half.
+ */
+export function longestFirstLengths(n1: number, n2: number, budget: number): [number, number] {
+  if (budget <= 0) return [0, 0];
+  if (n1 + n2 <= budget) return [n1, n2];
+  const swap = n1 > n2;
+  let short = swap ? n2 : n1;
+  let long: number;
+  if (short > budget) long = short;
+  else long = Math.max(short, budget - short);
+  if (short + long > budget) {
+    short = Math.floor(budget / 2);
+    long = short + (budget % 2);
+  }
+  return swap ? [long, short] : [short, long];
+}
+
 /** Safety margin (tokens) when tokenizing a character prefix of a very long text: a word yields at most ~100 pieces. */
 const PREFIX_MARGIN_TOKENS = 128;
 /** Characters tokenized per allowed token before falling back to the whole text. */
@@ -25,13 +58,19 @@ export class TextTokenizer {
   readonly unkId: number | undefined;
   /** Number of special tokens the post-processor adds around one sequence. */
   readonly specialCount: number;
+  /** Number of special tokens the post-processor adds around a pair ([CLS] a [SEP] b [SEP]: 3). */
+  readonly pairSpecialCount: number;
   private readonly tok: Tokenizer;
+  /** Added tokens (specials) by content: they map to their own ids before the vocabulary, as in HF's encode. */
+  private readonly addedIds = new Map<string, number>();
 
   private constructor(tok: Tokenizer, padId: number, unkId: number | undefined) {
     this.tok = tok;
     this.padId = padId;
     this.unkId = unkId;
     this.specialCount = tok.encode('', { add_special_tokens: true }).ids.length;
+    for (const [id, t] of tok.get_added_tokens_decoder()) this.addedIds.set(t.content, id);
+    this.pairSpecialCount = this.postProcessPair([], []).tokens.length;
   }
 
   static load(dir: string): TextTokenizer {
@@ -88,6 +127,37 @@ export class TextTokenizer {
       if (id === undefined) throw new TandemError('INTERNAL', `token ${JSON.stringify(t)} has no id`);
       return id;
     });
+  }
+
+  /** The post-processor's pair template over already-cut tokens: tokens and their segment ids. */
+  private postProcessPair(a: string[], b: string[]): { tokens: string[]; typeIds: number[] } {
+    const pp = this.tok.post_processor;
+    if (!pp) return { tokens: [...a, ...b], typeIds: [...a.map(() => 0), ...b.map(() => 1)] };
+    const out = pp(a, b, true) as { tokens: string[]; token_type_ids?: number[] };
+    return { tokens: out.tokens, typeIds: out.token_type_ids ?? out.tokens.map(() => 0) };
+  }
+
+  /**
+   * Encode a (first, second) text pair the way Hugging Face does for cross-encoders:
+   * `[CLS] first [SEP] second [SEP]` (or the model's own pair template), segment ids 0/1, and
+   * `longest_first` truncation to `maxLength` tokens in all (see {@link longestFirstLengths}).
+   */
+  encodePair(first: string, second: string, maxLength: number): EncodedPair {
+    const budget = maxLength - this.pairSpecialCount;
+    if (budget < 2) throw new TandemError('INVALID_ARGUMENT', `max length ${maxLength} leaves no room for a text pair`);
+    const a = this.tok.tokenize(first.length > MAX_PAIR_TEXT_CHARS ? first.slice(0, MAX_PAIR_TEXT_CHARS) : first, { add_special_tokens: false });
+    const b = this.tok.tokenize(second.length > MAX_PAIR_TEXT_CHARS ? second.slice(0, MAX_PAIR_TEXT_CHARS) : second, { add_special_tokens: false });
+    const [n1, n2] = longestFirstLengths(a.length, b.length, budget);
+    const truncated = n1 < a.length || n2 < b.length || first.length > MAX_PAIR_TEXT_CHARS || second.length > MAX_PAIR_TEXT_CHARS;
+    const { tokens, typeIds } = this.postProcessPair(n1 < a.length ? a.slice(0, n1) : a, n2 < b.length ? b.slice(0, n2) : b);
+    return { ids: tokens.map((t) => this.tokenId(t)), typeIds, truncated };
+  }
+
+  /** A token string's id the way HF's encode maps it: added tokens, then the vocabulary, then the unknown token. */
+  private tokenId(t: string): number {
+    const id = this.addedIds.get(t) ?? this.tok.token_to_id(t) ?? this.unkId;
+    if (id === undefined) throw new TandemError('INTERNAL', `token ${JSON.stringify(t)} has no id and the tokenizer has no unknown token`);
+    return id;
   }
 
   /** Number of tokens of a text without special tokens (cheaper than encode: no ids, no mask). */

@@ -4,6 +4,8 @@ import picomatch from 'picomatch';
 import { TandemError } from '../engine/common/errors.js';
 import { tandemHome } from '../engine/node/paths.js';
 import type { EmbedClient } from '../inference/embed-client.js';
+import type { DeviceRequest } from '../inference/device.js';
+import type { RerankActivation, RerankResult } from '../inference/rerank-engine.js';
 import { findCatalogEntry, loadCatalog, type Variant } from '../models/catalog.js';
 import { AnnIndex, shouldUseAnn } from '../search/ann-index.js';
 import { fusionWeights, fuse } from '../search/fusion.js';
@@ -40,7 +42,24 @@ export interface DocumentHit {
   end: number;
   page: number | null;
   snippet: string;
+  /** The cross-encoder's score of (query, best chunk) when the hit was reranked; `score` stays the first stage's. */
+  rerankScore?: number;
 }
+
+/** Second stage: a cross-encoder rescoring the first stage's top documents (their best chunks). */
+export interface RerankOptions {
+  /** Reranker model id (e.g. Xenova/ms-marco-MiniLM-L-6-v2). */
+  model: string;
+  /** How many of the first stage's top documents are rescored (default 50); the rest keep their order after them. */
+  top?: number;
+  variant?: Variant;
+  device?: DeviceRequest;
+  activation?: RerankActivation;
+  /** Told what the rerank run did (device, timings, pairs), once per searchMany call. */
+  onResult?: (r: RerankResult) => void;
+}
+
+export const DEFAULT_RERANK_TOP = 50;
 
 export interface SearchOptions {
   k: number;
@@ -48,6 +67,8 @@ export interface SearchOptions {
   filters?: SearchFilters;
   /** Vector scan precision; default int8 for int8 collections, float32 otherwise. */
   precision?: 'float32' | 'int8';
+  /** Rerank the top documents with a cross-encoder, whatever the mode. */
+  rerank?: RerankOptions;
 }
 
 interface VectorState {
@@ -151,9 +172,14 @@ export class Searcher {
   async searchMany(collection: string, queries: SearchQuery[], opts: SearchOptions): Promise<Map<string, DocumentHit[]>> {
     if (!Number.isInteger(opts.k) || opts.k < 1) throw new TandemError('INVALID_ARGUMENT', `k must be a positive integer, got ${opts.k}`);
     if (!SEARCH_MODES.includes(opts.mode)) throw new TandemError('INVALID_ARGUMENT', `mode must be one of ${SEARCH_MODES.join(', ')}`);
+    const rerankTop = opts.rerank ? (opts.rerank.top ?? DEFAULT_RERANK_TOP) : 0;
+    if (opts.rerank && !(Number.isInteger(rerankTop) && rerankTop >= 1)) throw new TandemError('INVALID_ARGUMENT', `rerank top must be a positive integer, got ${rerankTop}`);
+    if (opts.rerank && (typeof opts.rerank.model !== 'string' || !opts.rerank.model)) throw new TandemError('INVALID_ARGUMENT', 'rerank model is required');
+    /** Documents the first stage returns: k, or the rerank candidates when there are more. */
+    const want = Math.max(opts.k, rerankTop);
     const c = this.lib.requireCollection(collection);
     const allowed = this.allowedChunks(c, opts.filters);
-    const n = Math.max(opts.k * CHUNKS_PER_DOC, MIN_CANDIDATES);
+    const n = Math.max(want * CHUNKS_PER_DOC, MIN_CANDIDATES);
     const out = new Map<string, DocumentHit[]>();
     let vectorLists: SearchHit[][] | undefined;
     if (opts.mode !== 'lexical' && queries.length > 0) {
@@ -168,6 +194,7 @@ export class Searcher {
     }
     const entry = findCatalogEntry(loadCatalog(), c.model);
     const weights = fusionWeights(entry);
+    const chunkTexts = new Map<number, string>();
     queries.forEach((q, qi) => {
       const snippets = new Map<number, string>();
       let docs: Array<{ docKey: string; chunkId: number; score: number }>;
@@ -186,17 +213,18 @@ export class Searcher {
               { hits: vecDocs.map((d) => ({ id: d.docKey, score: d.score })), weight: weights.vector },
               { hits: lexDocs.map((d) => ({ id: d.docKey, score: d.score })), weight: weights.lexical },
             ],
-            { limit: opts.k },
+            { limit: want },
           );
           docs = fused.map((f) => ({ docKey: f.id, chunkId: best.get(f.id)!, score: f.score }));
         }
       }
-      docs = docs.slice(0, opts.k);
+      docs = docs.slice(0, want);
       const info = this.lib.chunkInfo(docs.map((d) => d.chunkId));
       out.set(
         q.id,
         docs.map((d) => {
           const i = info.get(d.chunkId)!;
+          if (opts.rerank) chunkTexts.set(d.chunkId, i.text);
           return {
             docKey: d.docKey, path: i.path, fileType: i.fileType, title: i.title, score: d.score, chunkId: d.chunkId,
             start: i.start, end: i.end, page: i.page, snippet: snippets.get(d.chunkId) ?? highlight(i.text, q.text).text,
@@ -204,7 +232,40 @@ export class Searcher {
         }),
       );
     });
+    if (opts.rerank) await this.rerankInPlace(queries, out, chunkTexts, opts.rerank, rerankTop);
+    if (want > opts.k) for (const [id, hits] of out) out.set(id, hits.slice(0, opts.k));
     return out;
+  }
+
+  /**
+   * Rescore the first `top` hits of every query with the cross-encoder (one batched run for all
+   * queries) and move them in front in the reranker's order; hits past `top` keep theirs.
+   */
+  private async rerankInPlace(queries: SearchQuery[], out: Map<string, DocumentHit[]>, texts: Map<number, string>, ro: RerankOptions, top: number): Promise<void> {
+    const pairs: Array<[string, string]> = [];
+    const slots: Array<{ qid: string; hit: DocumentHit }> = [];
+    for (const q of queries) {
+      for (const hit of (out.get(q.id) ?? []).slice(0, top)) {
+        pairs.push([q.text, texts.get(hit.chunkId) ?? hit.snippet]);
+        slots.push({ qid: q.id, hit });
+      }
+    }
+    if (pairs.length === 0) return;
+    const r = await this.client.rerank({
+      model: ro.model,
+      pairs,
+      ...(ro.variant ? { variant: ro.variant } : {}),
+      ...(ro.device ? { device: ro.device } : {}),
+      ...(ro.activation ? { activation: ro.activation } : {}),
+    });
+    slots.forEach((s, i) => (s.hit.rerankScore = r.scores[i]!));
+    for (const q of queries) {
+      const hits = out.get(q.id) ?? [];
+      const head = hits.slice(0, top).map((h, i) => ({ h, i }));
+      head.sort((a, b) => b.h.rerankScore! - a.h.rerankScore! || a.i - b.i);
+      out.set(q.id, [...head.map((x) => x.h), ...hits.slice(top)]);
+    }
+    ro.onResult?.(r);
   }
 
   async search(collection: string, text: string, opts: SearchOptions): Promise<DocumentHit[]> {

@@ -3,7 +3,10 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { TandemError } from '../../engine/common/errors.js';
 import { EmbedClient } from '../../inference/embed-client.js';
-import { Searcher, type SearchFilters, type SearchMode, type SearchQuery } from '../../library/searcher.js';
+import { DEVICE_REQUESTS, type DeviceRequest } from '../../inference/device.js';
+import { resolveReranker, type RerankResult } from '../../inference/rerank-engine.js';
+import { DEFAULT_RERANK_TOP, Searcher, type RerankOptions, type SearchFilters, type SearchMode, type SearchQuery } from '../../library/searcher.js';
+import { loadCatalog } from '../../models/catalog.js';
 import { trecLines } from '../../search/trec.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { parseJsonlLine } from '../input.js';
@@ -21,6 +24,10 @@ interface SearchFlags {
   modifiedAfter?: Date;
   modifiedBefore?: Date;
   precision?: 'float32' | 'int8';
+  rerank?: string;
+  rerankTop: number;
+  rerankScores: 'raw' | 'sigmoid';
+  rerankDevice?: DeviceRequest;
 }
 
 function date(v: string): Date {
@@ -62,6 +69,10 @@ export function registerSearch(program: Command, ctx: CliContext): void {
     .option('--modified-after <date>', 'only files modified on or after this date', date)
     .option('--modified-before <date>', 'only files modified before this date', date)
     .option('--precision <p>', 'vector scan: float32 | int8 (int8 rescored in float32)', choice(['float32', 'int8']))
+    .option('--rerank <model>', 'rescore the top documents with a cross-encoder (e.g. Xenova/ms-marco-MiniLM-L-6-v2)')
+    .option('--rerank-top <n>', 'how many top documents the reranker rescores', positiveInt, DEFAULT_RERANK_TOP)
+    .option('--rerank-scores <s>', 'raw (logits) | sigmoid', choice(['raw', 'sigmoid']), 'raw')
+    .option('--rerank-device <d>', 'auto | cpu | cuda | dml | coreml for the reranker', choice(DEVICE_REQUESTS))
     .action(async (query: string | undefined, flags: SearchFlags) => {
       if (!!query === !!flags.queries) throw new TandemError('INVALID_ARGUMENT', 'give either a QUERY or --queries FILE');
       const format = flags.format ?? (flags.json ? 'json' : flags.queries ? 'trec' : 'text');
@@ -72,15 +83,27 @@ export function registerSearch(program: Command, ctx: CliContext): void {
         ...(flags.modifiedAfter ? { modifiedAfter: flags.modifiedAfter } : {}),
         ...(flags.modifiedBefore ? { modifiedBefore: flags.modifiedBefore } : {}),
       };
+      // A wrong reranker id fails here, before any search work.
+      if (flags.rerank) resolveReranker(flags.rerank, ctx.env, loadCatalog());
+      let reranked: RerankResult | undefined;
+      const rerank: RerankOptions | undefined = flags.rerank
+        ? {
+            model: flags.rerank,
+            top: flags.rerankTop,
+            activation: flags.rerankScores === 'sigmoid' ? 'sigmoid' : 'none',
+            ...(flags.rerankDevice ? { device: flags.rerankDevice } : {}),
+            onResult: (r) => (reranked = r),
+          }
+        : undefined;
       const lib = openLibrary(ctx);
       const client = new EmbedClient(ctx.env);
       const searcher = new Searcher(lib, client, ctx.env);
       try {
         const t0 = performance.now();
-        const results = await searcher.searchMany(flags.collection, queries, { k: flags.k, mode: flags.mode, filters, ...(flags.precision ? { precision: flags.precision } : {}) });
+        const results = await searcher.searchMany(flags.collection, queries, { k: flags.k, mode: flags.mode, filters, ...(flags.precision ? { precision: flags.precision } : {}), ...(rerank ? { rerank } : {}) });
         const ms = performance.now() - t0;
         if (format === 'trec') {
-          const lines = queries.flatMap((q) => trecLines(q.id, (results.get(q.id) ?? []).map((h) => ({ docId: h.docKey.replace(/\s/g, '_'), score: h.score })), { k: flags.k }));
+          const lines = queries.flatMap((q) => trecLines(q.id, (results.get(q.id) ?? []).map((h) => ({ docId: h.docKey.replace(/\s/g, '_'), score: h.rerankScore ?? h.score })), { k: flags.k }));
           ctx.stdout.write(lines.length ? lines.join('\n') + '\n' : '');
         } else if (format === 'json') {
           ctx.stdout.write(JSON.stringify(flags.queries ? Object.fromEntries(results) : results.get('q1'), null, 2) + '\n');
@@ -89,10 +112,17 @@ export function registerSearch(program: Command, ctx: CliContext): void {
           if (hits.length === 0) ctx.stdout.write('no results\n');
           hits.forEach((h, i) => {
             const where = h.page ? `${h.path} (page ${h.page})` : `${h.path} [${h.start}-${h.end}]`;
-            ctx.stdout.write(`${String(i + 1).padStart(2)}. ${h.score.toFixed(4)}  ${where}${h.docKey !== h.path && !h.path.endsWith(h.docKey) ? `  #${h.docKey}` : ''}\n    ${h.snippet.replace(/\s+/g, ' ')}\n`);
+            const scores = h.rerankScore !== undefined ? `rerank ${h.rerankScore.toFixed(4)}  first ${h.score.toFixed(4)}` : h.score.toFixed(4);
+            ctx.stdout.write(`${String(i + 1).padStart(2)}. ${scores}  ${where}${h.docKey !== h.path && !h.path.endsWith(h.docKey) ? `  #${h.docKey}` : ''}\n    ${h.snippet.replace(/\s+/g, ' ')}\n`);
           });
         }
-        ctx.stderr.write(`tandem search: ${queries.length} ${queries.length === 1 ? 'query' : 'queries'}, mode ${flags.mode}, ${ms.toFixed(0)} ms\n`);
+        const rr = reranked as RerankResult | undefined;
+        const rerankNote = rr
+          ? `, reranked top ${flags.rerankTop} with ${rr.model} (${rr.variant}, ${rr.activation === 'sigmoid' ? 'sigmoid' : 'raw'} scores): ${rr.count} pairs, device ${rr.device.used}${rr.device.fallbackReason ? ` (${rr.device.fallbackReason})` : ''}, ${rr.timings.totalMs.toFixed(0)} ms`
+          : flags.rerank
+            ? ', nothing to rerank'
+            : '';
+        ctx.stderr.write(`tandem search: ${queries.length} ${queries.length === 1 ? 'query' : 'queries'}, mode ${flags.mode}${rerankNote}, ${ms.toFixed(0)} ms\n`);
       } finally {
         searcher.close();
         await client.close();
