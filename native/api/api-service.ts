@@ -34,6 +34,7 @@ import { createModelManager, type ModelManager } from '../models/model-manager.j
 import { resolveModel } from '../models/model-resolver.js';
 import { openDatabase, storePath, type Db } from '../store/database.js';
 import { LibraryStore } from '../store/library-store.js';
+import { createMapService } from '../map/map-service.js';
 import { createCloudHandlers, openApiCloud, type ApiCloudOptions } from './api-cloud.js';
 import { ApiEventEmitter } from './api-events.js';
 
@@ -135,6 +136,8 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   const cloud = openApiCloud({ env, db, store, client, ...(deps.cloud ? { options: deps.cloud } : {}) });
   const searcher = new Searcher(lib, client, env);
   const events = new ApiEventEmitter(onError);
+  // Maps are computed in worker threads (native/map) that read the store read-only.
+  const maps = createMapService({ dbFile: storePath(home), home, onProgress: (p) => events.emit('map.progress', p) });
   const live = new Map<string, Live>();
   let closed = false;
 
@@ -282,6 +285,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   // --- handlers ----------------------------------------------------------------------------
 
   const handlers: Handlers = {
+    'map.compute': (input) => maps.compute(input),
     ...createCloudHandlers({ cloud, db, store, queue, started: (h) => (track(h), publish(h.id)) }),
     'app.info': () => ({
       version: APP_VERSION,
@@ -462,6 +466,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
     } catch (e) {
       onError(e);
     }
+    await maps.close();
     searcher.close();
     db.close();
     await client.close();

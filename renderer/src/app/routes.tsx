@@ -6,6 +6,7 @@ import type { ReactNode } from 'react';
 import { ComingSoon } from '../pages/ComingSoon';
 import { JobsPage } from '../pages/JobsPage';
 import { LibraryPage } from '../pages/LibraryPage';
+import { MapPage } from '../pages/MapPage';
 import { ModelsPage } from '../pages/ModelsPage';
 import { SearchPage } from '../pages/SearchPage';
 
@@ -25,7 +26,7 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'cloud', label: 'Cloud', icon: 'C', render: () => <ComingSoon title="Cloud" what="Backends and profiles, health, warm-up with measured cold start, prices, the monthly projection and budget, alerts." /> },
   { id: 'boltz', label: 'Boltz-2', icon: 'B', render: () => <ComingSoon title="Boltz-2" what="Protein sequences and ligands in, confidence/affinity scores and an interactive 3D structure out." /> },
   { id: 'generate', label: 'Generate', icon: 'G', render: () => <ComingSoon title="Generate" what="A prompt plus a JSON Schema; the output validated and pretty-printed." /> },
-  { id: 'map', label: 'Map', icon: 'P', render: () => <ComingSoon title="Map" what="A 2D projection of a collection's chunks, coloured by folder or file type." /> },
+  { id: 'map', label: 'Map', icon: 'P', render: () => <MapPage /> },
 ];
 
 export const DEFAULT_ROUTE = 'library';
