@@ -47,14 +47,14 @@ before(() => {
     store.start(ok.id, { device: 'cpu' });
     store.progress(ok.id, 2, 2);
     store.succeed(ok.id, { result: { vectors: 2 }, loadMs: 120, inferenceMs: 30, costUsd: 0 });
-    const failed = store.createJob({ kind: 'boltz2', backend: 'cloud-run', params: { collection: 'papers' }, input: { root: '/papers' } });
+    const failed = store.createJob({ kind: 'figure-render', backend: 'cloud-run', params: { collection: 'papers' }, input: { root: '/papers' } });
     store.start(failed.id);
     store.fail(failed.id, new TandemError('BACKEND_ERROR', 'modal said "no", twice\nand again'), { costUsd: 0.02 });
     const queued = store.createJob({ kind: 'embed', backend: 'local', params: { model: 'x/y' }, input: 'q', priority: 2 });
     // a job whose process is gone, and one whose process (this test) is alive
-    const crashed = new JobStore(db, { owner: { pid: 2 ** 30, host: os.hostname() } }).createJob({ kind: 'boltz2', backend: 'modal', params: {}, input: 'MKT' });
+    const crashed = new JobStore(db, { owner: { pid: 2 ** 30, host: os.hostname() } }).createJob({ kind: 'figure-render', backend: 'modal', params: {}, input: 'MKT' });
     new JobStore(db, { owner: { pid: 2 ** 30, host: os.hostname() } }).start(crashed.id);
-    const live = store.createJob({ kind: 'boltz2', backend: 'modal', params: {}, input: 'MKV' });
+    const live = store.createJob({ kind: 'figure-render', backend: 'modal', params: {}, input: 'MKV' });
     store.start(live.id);
     Object.assign(ids, { ok: ok.id, failed: failed.id, queued: queued.id, crashed: crashed.id, live: live.id });
   } finally {
@@ -161,7 +161,7 @@ test('jobs retry: records a new queued job linked to the failed one and prints i
   assert.match(newId, /^[0-9A-Z]{26}$/);
   assert.match(r.stderr, /is queued/);
   const job = withStore((s) => s.get(newId));
-  assert.deepEqual([job.status, job.retryOf, job.kind, job.backend, job.params], ['queued', ids.failed, 'boltz2', 'cloud-run', { collection: 'papers' }]);
+  assert.deepEqual([job.status, job.retryOf, job.kind, job.backend, job.params], ['queued', ids.failed, 'figure-render', 'cloud-run', { collection: 'papers' }]);
   const j = tandem(['retry', ids.crashed, '--json']);
   assert.equal(j.code, 0, j.stderr);
   assert.equal((JSON.parse(j.stdout) as Job).retryOf, ids.crashed);
