@@ -1,0 +1,373 @@
+import type { ArrayNode, GrammarNode, LiteralNode, NumberNode, ObjectNode, StringNode } from './json-schema-compile.js';
+
+/**
+ * An incremental recognizer of compact JSON (no whitespace between tokens) valid under a compiled
+ * schema, one byte at a time. A configuration is an immutable stack of frames (a persistent list),
+ * so branching costs nothing: the walk over the token trie shares prefixes, and unions (anyOf,
+ * type lists, enums whose values share a prefix, a number that may end or go on) are followed as
+ * several configurations at once (an NFA). Strings are checked as UTF-8 (no overlong forms, no
+ * surrogates, no control characters) and `\u` escapes may not name surrogates, so every accepted
+ * text decodes to the characters it counts.
+ */
+
+export type ObjPhase = 'first' | 'next' | 'keystr' | 'colon' | 'value' | 'after';
+export type ArrPhase = 'first' | 'next' | 'value' | 'after';
+
+export type Frame =
+  /** Expecting the first byte of a value. */
+  | { k: 'V'; node: GrammarNode }
+  /** Inside one of a literal node's values (enum/const/true/false/null): candidates alive, bytes matched. */
+  | { k: 'L'; node: LiteralNode; cands: number[]; pos: number }
+  /** Inside a string (node null: a free object key). esc: 0 none, 1 after '\', 2..5 hex digits of \u read + 2. */
+  | { k: 'S'; node: StringNode | null; n: number; esc: number; need: number; lo: number; hi: number; hex: number }
+  /** Inside a number; ph: 0 after '-', 1 leading 0, 2 int digits, 3 after '.', 4 fraction, 5 after e, 6 exp sign, 7 exp digits. */
+  | { k: 'N'; node: NumberNode; ph: number; d: number }
+  | { k: 'O'; node: ObjectNode; ph: ObjPhase; last: number }
+  /** Matching `"key":` of a declared property; the frame below is the object. */
+  | { k: 'K'; node: ObjectNode; cands: number[]; pos: number }
+  | { k: 'A'; node: ArrayNode; ph: ArrPhase; count: number }
+  /** The value is complete; nothing may follow. */
+  | { k: 'D' };
+
+export interface Stack {
+  readonly f: Frame;
+  readonly up: Stack | null;
+}
+
+/** Digits allowed in the integer part, the fraction and the exponent (keeps numbers finite and doubles exact enough). */
+export const MAX_INT_DIGITS = 15;
+export const MAX_FRAC_DIGITS = 15;
+export const MAX_EXP_DIGITS = 2;
+
+const Q = 0x22; // "
+const BS = 0x5c; // \
+
+const DONE: Stack = { f: { k: 'D' }, up: null };
+
+function push(up: Stack | null, f: Frame): Stack {
+  return { f, up };
+}
+
+export function initialStack(root: GrammarNode): Stack {
+  return push(null, { k: 'V', node: root });
+}
+
+/** A value has just been completed under `up`. */
+function done(up: Stack | null): Stack {
+  if (up === null) return DONE;
+  const f = up.f;
+  if (f.k === 'O') return push(up.up, { ...f, ph: f.ph === 'keystr' ? 'colon' : 'after' });
+  if (f.k === 'A') {
+    const cap = Number.isFinite(f.node.maxItems) ? f.node.maxItems : f.node.minItems;
+    return push(up.up, { ...f, ph: 'after', count: Math.min(f.count + 1, cap) });
+  }
+  return DONE; // not reached: only objects and arrays hold values
+}
+
+/** Declared properties that may come after property `last` (no required one skipped). */
+export function nextProps(node: ObjectNode, last: number): number[] {
+  const out: number[] = [];
+  for (let j = last + 1; j < node.props.length; j++) {
+    out.push(j);
+    if (node.props[j]!.required) break;
+  }
+  return out;
+}
+
+function canClose(node: ObjectNode, last: number): boolean {
+  for (let j = last + 1; j < node.props.length; j++) if (node.props[j]!.required) return false;
+  return true;
+}
+
+function emitLiteral(node: LiteralNode, cands: number[], pos: number, up: Stack | null, out: Stack[]): void {
+  let longer = false;
+  for (const i of cands) if (node.values[i]!.length > pos) longer = true;
+  if (longer) out.push(push(up, { k: 'L', node, cands, pos }));
+  else out.push(done(up));
+}
+
+function isBounded(node: StringNode | null): node is StringNode {
+  return node !== null && (node.minLength > 0 || Number.isFinite(node.maxLength));
+}
+
+function strFrame(node: StringNode | null, n: number): Frame {
+  return { k: 'S', node, n, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };
+}
+
+function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]): void {
+  switch (node.t) {
+    case 'union':
+      for (const o of node.options) startValue(o, up, b, out);
+      return;
+    case 'literal': {
+      const cands: number[] = [];
+      node.values.forEach((v, i) => {
+        if (v[0] === b) cands.push(i);
+      });
+      if (cands.length) emitLiteral(node, cands, 1, up, out);
+      return;
+    }
+    case 'string':
+      if (b === Q) out.push(push(up, strFrame(node, 0)));
+      return;
+    case 'number':
+      if (b === 0x2d) out.push(push(up, { k: 'N', node, ph: 0, d: 0 }));
+      else if (b === 0x30) out.push(push(up, { k: 'N', node, ph: 1, d: 1 }));
+      else if (b >= 0x31 && b <= 0x39) out.push(push(up, { k: 'N', node, ph: 2, d: 1 }));
+      return;
+    case 'object':
+      if (b === 0x7b) out.push(push(up, { k: 'O', node, ph: 'first', last: -1 }));
+      return;
+    case 'array':
+      if (b === 0x5b) out.push(push(up, { k: 'A', node, ph: 'first', count: 0 }));
+      return;
+  }
+}
+
+function feedString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: Stack[]): void {
+  const up = st.up;
+  const max = f.node ? f.node.maxLength : Infinity;
+  const bounded = isBounded(f.node);
+  const count = (n: number): number => (bounded ? Math.min(n + 1, Math.max(f.node!.minLength, Number.isFinite(max) ? max : 0)) : 0);
+  if (f.need > 0) {
+    if (b < f.lo || b > f.hi) return;
+    const need = f.need - 1;
+    out.push(push(up, { ...f, need, lo: 0x80, hi: 0xbf, n: need === 0 ? count(f.n) : f.n }));
+    return;
+  }
+  if (f.esc === 1) {
+    if (b === Q || b === BS || b === 0x2f || b === 0x62 || b === 0x66 || b === 0x6e || b === 0x72 || b === 0x74) out.push(push(up, { ...f, esc: 0, n: count(f.n) }));
+    else if (b === 0x75) out.push(push(up, { ...f, esc: 2, hex: 0 }));
+    return;
+  }
+  if (f.esc >= 2) {
+    const d = b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x61 && b <= 0x66 ? b - 0x57 : b >= 0x41 && b <= 0x46 ? b - 0x37 : -1;
+    if (d < 0) return;
+    const hex = f.hex * 16 + d;
+    const read = f.esc - 1; // digits read including this one
+    if (read === 2 && hex >= 0xd8 && hex <= 0xdf) return; // a surrogate: never
+    if (read === 4) out.push(push(up, { ...f, esc: 0, hex: 0, n: count(f.n) }));
+    else out.push(push(up, { ...f, esc: f.esc + 1, hex }));
+    return;
+  }
+  if (b === Q) {
+    if (!f.node || f.n >= f.node.minLength) out.push(done(up));
+    return;
+  }
+  if (bounded && f.n >= max) return; // no room for another character
+  if (b === BS) {
+    out.push(push(up, { ...f, esc: 1 }));
+    return;
+  }
+  if (b < 0x20) return;
+  if (b < 0x80) {
+    out.push(bounded ? push(up, { ...f, n: count(f.n) }) : st);
+    return;
+  }
+  let need = 0;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) need = 1;
+  else if (b >= 0xe0 && b <= 0xef) {
+    need = 2;
+    if (b === 0xe0) lo = 0xa0;
+    if (b === 0xed) hi = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    need = 3;
+    if (b === 0xf0) lo = 0x90;
+    if (b === 0xf4) hi = 0x8f;
+  } else return;
+  out.push(push(up, { ...f, need, lo, hi }));
+}
+
+function feedNumber(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: Stack[]): void {
+  const up = st.up;
+  const digit = b >= 0x30 && b <= 0x39;
+  const int = f.node.integer;
+  let next: Frame | undefined;
+  switch (f.ph) {
+    case 0:
+      if (b === 0x30) next = { ...f, ph: 1, d: 1 };
+      else if (digit) next = { ...f, ph: 2, d: 1 };
+      break;
+    case 1:
+    case 2:
+      if (f.ph === 2 && digit && f.d < MAX_INT_DIGITS) next = { ...f, d: f.d + 1 };
+      else if (!int && b === 0x2e) next = { ...f, ph: 3, d: 0 };
+      else if (!int && (b === 0x65 || b === 0x45)) next = { ...f, ph: 5, d: 0 };
+      break;
+    case 3:
+      if (digit) next = { ...f, ph: 4, d: 1 };
+      break;
+    case 4:
+      if (digit && f.d < MAX_FRAC_DIGITS) next = { ...f, d: f.d + 1 };
+      else if (b === 0x65 || b === 0x45) next = { ...f, ph: 5, d: 0 };
+      break;
+    case 5:
+      if (b === 0x2b || b === 0x2d) next = { ...f, ph: 6, d: 0 };
+      else if (digit) next = { ...f, ph: 7, d: 1 };
+      break;
+    case 6:
+      if (digit) next = { ...f, ph: 7, d: 1 };
+      break;
+    case 7:
+      if (digit && f.d < MAX_EXP_DIGITS) next = { ...f, d: f.d + 1 };
+      break;
+  }
+  if (next) {
+    out.push(push(up, next));
+    return;
+  }
+  if (numberComplete(f)) feed(done(up), b, out);
+}
+
+function numberComplete(f: Extract<Frame, { k: 'N' }>): boolean {
+  return f.ph === 1 || f.ph === 2 || f.ph === 4 || f.ph === 7;
+}
+
+function literalComplete(f: Extract<Frame, { k: 'L' }>): boolean {
+  for (const i of f.cands) if (f.node.values[i]!.length === f.pos) return true;
+  return false;
+}
+
+/** Every configuration reachable from `st` by one more byte, appended to `out`. */
+export function feed(st: Stack, b: number, out: Stack[]): void {
+  const f = st.f;
+  const up = st.up;
+  switch (f.k) {
+    case 'D':
+      return;
+    case 'V':
+      startValue(f.node, up, b, out);
+      return;
+    case 'L': {
+      const next: number[] = [];
+      for (const i of f.cands) {
+        const v = f.node.values[i]!;
+        if (v.length > f.pos && v[f.pos] === b) next.push(i);
+      }
+      if (next.length) emitLiteral(f.node, next, f.pos + 1, up, out);
+      if (literalComplete(f)) feed(done(up), b, out);
+      return;
+    }
+    case 'S':
+      feedString(st, f, b, out);
+      return;
+    case 'N':
+      feedNumber(st, f, b, out);
+      return;
+    case 'O': {
+      const node = f.node;
+      if (f.ph === 'first' || f.ph === 'next') {
+        if (b === Q) {
+          if (node.props.length) {
+            const cands = nextProps(node, f.last);
+            if (cands.length) out.push(push(st, { k: 'K', node, cands, pos: 1 }));
+          } else if (node.additional) out.push(push(push(up, { ...f, ph: 'keystr' }), strFrame(null, 0)));
+        } else if (b === 0x7d && f.ph === 'first' && canClose(node, f.last)) out.push(done(up));
+      } else if (f.ph === 'after') {
+        if (b === 0x2c && (node.props.length ? nextProps(node, f.last).length > 0 : node.additional !== null)) out.push(push(up, { ...f, ph: 'next' }));
+        else if (b === 0x7d && canClose(node, f.last)) out.push(done(up));
+      } else if (f.ph === 'colon') {
+        if (b === 0x3a && node.additional) out.push(push(push(up, { ...f, ph: 'value' }), { k: 'V', node: node.additional }));
+      }
+      return;
+    }
+    case 'K': {
+      const obj = up!; // the object frame below the key
+      for (const j of f.cands) {
+        const kb = f.node.props[j]!.keyBytes;
+        if (kb[f.pos] !== b) continue;
+        if (kb.length === f.pos + 1) {
+          const o = obj.f as Extract<Frame, { k: 'O' }>;
+          out.push(push(push(obj.up, { ...o, ph: 'value', last: j }), { k: 'V', node: f.node.props[j]!.node }));
+        }
+      }
+      const rest = f.cands.filter((j) => {
+        const kb = f.node.props[j]!.keyBytes;
+        return kb.length > f.pos + 1 && kb[f.pos] === b;
+      });
+      if (rest.length) out.push(push(obj, { k: 'K', node: f.node, cands: rest, pos: f.pos + 1 }));
+      return;
+    }
+    case 'A': {
+      const node = f.node;
+      if (f.ph === 'first') {
+        if (b === 0x5d && node.minItems === 0) out.push(done(up));
+        else if (node.maxItems > 0) startValue(node.items, push(up, { ...f, ph: 'value' }), b, out);
+      } else if (f.ph === 'next') startValue(node.items, push(up, { ...f, ph: 'value' }), b, out);
+      else if (f.ph === 'after') {
+        if (b === 0x2c && f.count < node.maxItems) out.push(push(up, { ...f, ph: 'next' }));
+        else if (b === 0x5d && f.count >= node.minItems) out.push(done(up));
+      }
+      return;
+    }
+  }
+}
+
+/** Whether the text so far is a complete value (end of generation allowed here). */
+export function canEnd(st: Stack): boolean {
+  if (st.f.k === 'D') return true;
+  if (st.up !== null) return false;
+  if (st.f.k === 'N') return numberComplete(st.f);
+  if (st.f.k === 'L') return literalComplete(st.f);
+  return false;
+}
+
+export function isDone(st: Stack): boolean {
+  return st.f.k === 'D';
+}
+
+/** A string frame in its plain state: whole UTF-8 characters other than '"', '\' and controls just add to its length. */
+export function plainString(st: Stack): Extract<Frame, { k: 'S' }> | undefined {
+  const f = st.f;
+  return f.k === 'S' && f.esc === 0 && f.need === 0 ? f : undefined;
+}
+
+/** Characters a plain string frame may still take (Infinity when unbounded). */
+export function stringRoom(f: Extract<Frame, { k: 'S' }>): number {
+  return isBounded(f.node) ? f.node.maxLength - f.n : Infinity;
+}
+
+function frameKey(f: Frame): string {
+  switch (f.k) {
+    case 'D':
+      return 'D';
+    case 'V':
+      return `V${f.node.id}`;
+    case 'L':
+      return `L${f.node.id}:${f.cands.join(',')}:${f.pos}`;
+    case 'S':
+      return `S${f.node ? f.node.id : 'k'}:${f.n}:${f.esc}:${f.need}:${f.lo}:${f.hi}:${f.hex}`;
+    case 'N':
+      return `N${f.node.id}:${f.ph}:${f.d}`;
+    case 'O':
+      return `O${f.node.id}:${f.ph}:${f.last}`;
+    case 'K':
+      return `K${f.node.id}:${f.cands.join(',')}:${f.pos}`;
+    case 'A':
+      return `A${f.node.id}:${f.ph}:${f.count}`;
+  }
+}
+
+/** A canonical key of a configuration (equal keys accept exactly the same continuations). */
+export function stackKey(st: Stack): string {
+  const parts: string[] = [];
+  for (let s: Stack | null = st; s; s = s.up) parts.push(frameKey(s.f));
+  return parts.join('|');
+}
+
+/** Feed a whole byte string to a set of configurations; duplicates are merged. */
+export function feedBytes(configs: readonly Stack[], bytes: Uint8Array): Stack[] {
+  let cur: Stack[] = [...configs];
+  for (const b of bytes) {
+    const next: Stack[] = [];
+    for (const s of cur) feed(s, b, next);
+    if (next.length === 0) return [];
+    cur = next;
+  }
+  if (cur.length < 2) return cur;
+  const seen = new Map<string, Stack>();
+  for (const s of cur) seen.set(stackKey(s), s);
+  return [...seen.values()];
+}

@@ -1,0 +1,188 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { TandemError } from '../engine/common/errors.js';
+import { canEnd, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
+import { compileSchema, type GrammarNode } from './json-schema-compile.js';
+import { newMask, setBit, TokenTrie } from './token-trie.js';
+
+/**
+ * What constrained decoding needs to know about a vocabulary, computed once per loaded model:
+ * a trie over every text token, a second trie over the tokens that are not "plain string
+ * content", and the plain tokens sorted by their length in characters.
+ */
+export class TokenIndex {
+  readonly size: number;
+  readonly trie: TokenTrie;
+  /** Tokens with a '"', '\', a control byte or an incomplete UTF-8 character. */
+  readonly impureTrie: TokenTrie;
+  /** Plain tokens by ascending character count, and their counts. */
+  readonly plainIds: Int32Array;
+  readonly plainChars: Int32Array;
+  readonly buildMs: number;
+
+  constructor(bytes: ReadonlyArray<Uint8Array | null>) {
+    const t0 = performance.now();
+    this.size = bytes.length;
+    const chars = new Int32Array(bytes.length).fill(-1);
+    for (let id = 0; id < bytes.length; id++) {
+      const b = bytes[id];
+      if (b && b.length > 0) chars[id] = plainCharCount(b);
+    }
+    this.trie = new TokenTrie(bytes, () => true);
+    this.impureTrie = new TokenTrie(bytes, (id) => chars[id]! < 0);
+    const plain: number[] = [];
+    for (let id = 0; id < bytes.length; id++) if (chars[id]! >= 0) plain.push(id);
+    plain.sort((a, b) => chars[a]! - chars[b]! || a - b);
+    this.plainIds = Int32Array.from(plain);
+    this.plainChars = Int32Array.from(plain.map((id) => chars[id]!));
+    this.buildMs = performance.now() - t0;
+  }
+}
+
+/** Characters in a token made only of whole, valid UTF-8 characters other than '"', '\' and controls; -1 otherwise. */
+function plainCharCount(b: Uint8Array): number {
+  let n = 0;
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return -1;
+    let need = 0;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c < 0x80) need = 0;
+    else if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return -1;
+    for (let k = 1; k <= need; k++) {
+      const x = b[i + k];
+      if (x === undefined || x < lo || x > hi) return -1;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    i += need + 1;
+    n++;
+  }
+  return n;
+}
+
+/** Where decoding stands under a grammar: the live configurations. */
+export type GrammarState = readonly Stack[];
+
+const MASK_CACHE_ENTRIES = 1024;
+
+/** A JSON Schema compiled for constrained decoding over one vocabulary, with its per-state mask cache. */
+export class JsonGrammar {
+  readonly root: GrammarNode;
+  private readonly validate: ValidateFunction;
+  private readonly cache = new Map<string, Uint32Array>();
+  cacheHits = 0;
+  cacheMisses = 0;
+
+  constructor(
+    readonly schema: object,
+    private readonly index: TokenIndex,
+  ) {
+    this.root = compileSchema(schema);
+    try {
+      const opts = { strict: false, allErrors: false, validateFormats: false, logger: false as const };
+      const dialect = String((schema as { $schema?: unknown }).$schema ?? '');
+      const ajv = dialect.includes('2020-12') ? new Ajv2020(opts) : dialect.includes('2019-09') ? new Ajv2019(opts) : new Ajv(opts);
+      this.validate = ajv.compile(schema);
+    } catch (e) {
+      throw new TandemError('INVALID_ARGUMENT', `the schema does not compile: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  initial(): GrammarState {
+    return [initialStack(this.root)];
+  }
+
+  /** Token ids that keep the output a valid prefix (a bitset; shared, do not modify). */
+  mask(state: GrammarState): Uint32Array {
+    if (state.length === 1) return this.maskOf(state[0]!);
+    const out = newMask(this.index.size);
+    for (const s of state) {
+      const m = this.maskOf(s);
+      for (let i = 0; i < out.length; i++) out[i]! |= m[i]!;
+    }
+    return out;
+  }
+
+  advance(state: GrammarState, bytes: Uint8Array): GrammarState {
+    return feedBytes(state, bytes);
+  }
+
+  canEnd(state: GrammarState): boolean {
+    return state.some(canEnd);
+  }
+
+  /** Nothing can follow: the value is complete. */
+  isDone(state: GrammarState): boolean {
+    return state.length > 0 && state.every(isDone);
+  }
+
+  /** Parse and validate a finished output against the full schema. */
+  check(text: string): unknown {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new TandemError('INTERNAL', `constrained output does not parse (a grammar bug): ${(e as Error).message}`);
+    }
+    if (!this.validate(value)) {
+      const err = this.validate.errors?.[0];
+      throw new TandemError('INVALID_INPUT', `the output does not satisfy the schema: ${err ? `${err.instancePath || '(root)'} ${err.message ?? ''} (keyword ${err.keyword}, checked after decoding)` : 'invalid'}`, {
+        data: { reason: 'schema', keyword: err?.keyword ?? null },
+      });
+    }
+    return value;
+  }
+
+  private maskOf(st: Stack): Uint32Array {
+    const key = stackKey(st);
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cacheHits++;
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    this.cacheMisses++;
+    const mask = newMask(this.index.size);
+    const plain = plainString(st);
+    if (plain) {
+      const room = stringRoom(plain);
+      const { plainIds, plainChars } = this.index;
+      for (let i = 0; i < plainIds.length && plainChars[i]! <= room; i++) setBit(mask, plainIds[i]!);
+      walk(this.index.impureTrie, 0, [st], mask);
+    } else walk(this.index.trie, 0, [st], mask);
+    this.cache.set(key, mask);
+    if (this.cache.size > MASK_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    return mask;
+  }
+}
+
+/** Depth-first over the trie below `node`, carrying the configurations alive after each prefix. */
+function walk(trie: TokenTrie, node: number, configs: Stack[], mask: Uint32Array): void {
+  const { first, next, label, tokStart, tokCount, ids } = trie;
+  for (let c = first[node]!; c !== -1; c = next[c]!) {
+    const b = label[c]!;
+    const alive: Stack[] = [];
+    for (const s of configs) feed(s, b, alive);
+    if (alive.length === 0) continue;
+    const n = tokCount[c]!;
+    if (n > 0) {
+      const s0 = tokStart[c]!;
+      for (let k = 0; k < n; k++) setBit(mask, ids[s0 + k]!);
+    }
+    if (first[c] !== -1) walk(trie, c, alive, mask);
+  }
+}
