@@ -8,6 +8,7 @@ import { OnnxPoolEmbedder } from './onnx-pool.js';
 import { assertFinite } from './pooling.js';
 import { StaticEmbedder } from './static-embedder.js';
 import { TextTokenizer } from './tokenizer.js';
+import { readTokenizerJson, wordCachedIds } from './word-cache.js';
 
 export type InputType = 'query' | 'passage' | 'none';
 
@@ -63,6 +64,8 @@ interface Loaded {
   model: ResolvedModel;
   variant: Variant;
   tokenizer: TextTokenizer;
+  /** Word-cached ids without specials (static BERT-style models), or null. */
+  fastIds: ((text: string, maxTokens: number) => number[] | null) | null;
   embedder: Embedder;
 }
 
@@ -134,7 +137,10 @@ export class EmbedEngine {
         variant === 'static'
           ? StaticEmbedder.load(file, { device, normalize: model.normalize, skipIds: tokenizer.unkId !== undefined ? [tokenizer.unkId] : [] })
           : await OnnxPoolEmbedder.load({ file, device, allowFallback, pooling: model.pooling, normalize: model.normalize, padId: tokenizer.padId, threads: req.threads ?? physicalCores() });
-      return { model, variant, tokenizer, embedder };
+      // Static models tokenize without specials: ids of each distinct word are cached (exact for
+      // BERT-style tokenizers, inference/word-cache.ts), which makes their tokenization near free.
+      const fastIds = embedder.addSpecialTokens ? null : wordCachedIds((w) => tokenizer.rawEncode(w, false), readTokenizerJson(model.dir));
+      return { model, variant, tokenizer, embedder, fastIds };
     })();
     this.loaded.set(key, p);
     try {
@@ -150,7 +156,7 @@ export class EmbedEngine {
     validateEmbedRequest(req);
     const { loaded, cached } = await this.load(req);
     const tLoaded = performance.now();
-    const { model, tokenizer, embedder } = loaded;
+    const { model, tokenizer, embedder, fastIds } = loaded;
     const prefix = req.inputType === 'query' ? model.prefixes.query : req.inputType === 'none' ? '' : model.prefixes.passage;
     const n = req.texts.length;
     const seqs: number[][] = new Array(n);
@@ -159,7 +165,8 @@ export class EmbedEngine {
     for (let i = 0; i < n; i++) {
       let text = req.texts[i]!;
       if (text.length > MAX_TEXT_CHARS) text = text.slice(0, MAX_TEXT_CHARS);
-      const enc = tokenizer.encode(prefix + text, model.maxLength, embedder.addSpecialTokens);
+      const fast = fastIds ? fastIds(prefix + text, model.maxLength) : null;
+      const enc = fast ? { ids: fast, truncated: false } : tokenizer.encode(prefix + text, model.maxLength, embedder.addSpecialTokens);
       seqs[i] = enc.ids;
       tokens += enc.ids.length;
       if (enc.truncated) truncated.push(i);

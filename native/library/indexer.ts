@@ -2,6 +2,7 @@ import path from 'node:path';
 import { TandemError, describeError } from '../engine/common/errors.js';
 import type { EmbedClient } from '../inference/embed-client.js';
 import { chunkText } from '../ingest/chunk.js';
+import { readTokenizerJson, wordCachedCounter } from '../inference/word-cache.js';
 import { extractFile } from '../ingest/extract.js';
 import { walkFiles } from '../ingest/walk.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
@@ -81,7 +82,8 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   const tokenizer = TextTokenizer.load(model.dir);
   const maxTokens = Math.min(opts.maxTokens ?? 256, model.maxLength - tokenizer.specialCount);
   const overlapTokens = Math.min(opts.overlapTokens ?? 32, Math.floor(maxTokens / 4));
-  const countTokens = (t: string) => tokenizer.countTokens(t);
+  // Exact counts, each distinct word tokenized once for BERT-style tokenizers (inference/word-cache.ts).
+  const countTokens = wordCachedCounter((t: string) => tokenizer.countTokens(t), readTokenizerJson(model.dir));
 
   hooks.onProgress?.({ phase: 'scanning', filesDone: 0, filesTotal: 0, chunksEmbedded: 0 });
   const walk = await walkFiles(root, hooks.signal ? { signal: hooks.signal } : {});

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { TextTokenizer } from './tokenizer.js';
+import { readStsb, sharedOrSkip } from '../testing/shared.js';
+import { isWordAdditive, readTokenizerJson, wordCachedCounter, wordCachedIds } from './word-cache.js';
+
+const { shared, skip } = sharedOrSkip();
+
+test('the word-cached counter equals the tokenizer on every STS-B sentence and on awkward text', { skip }, () => {
+  const dir = path.join(shared, 'models', 'minishlab', 'potion-base-2M');
+  const tok = TextTokenizer.load(dir);
+  const json = readTokenizerJson(dir);
+  assert.equal(isWordAdditive(json), true, 'BERT WordPiece is additive over words');
+  const plain = (t: string) => tok.countTokens(t);
+  const fast = wordCachedCounter(plain, json);
+  const texts = readStsb(shared).flatMap(([a, b]) => [a, b, `${a}\n\n${b}`]);
+  texts.push(
+    'naïve café — “quoted” (parenthesised), e-mail: a.b@c.de; 3.14159!!',
+    'tab\tseparated\u00a0nbsp\u2003em-space\u3000ideographic\u2028line',
+    'zero\ufeffwidth joins, control\u0000char\u0007bell, vertical\u000btab, form\u000cfeed, next\u0085line',
+    '中文字符混合English词语和数字123',
+    'x'.repeat(150) + ' ' + 'supercalifragilisticexpialidocious'.repeat(3),
+    'emoji 🧬🔬 and combining e\u0301 accents',
+    '',
+    '   leading and trailing   ',
+  );
+  let mismatches = 0;
+  for (const t of texts) if (fast(t) !== plain(t)) mismatches++;
+  assert.equal(mismatches, 0, `${mismatches} of ${texts.length} texts counted differently`);
+  // a second pass is served from the cache and still agrees
+  for (const t of texts.slice(0, 100)) assert.equal(fast(t), plain(t), `cached count of ${JSON.stringify(t.slice(0, 40))}`);
+});
+
+test('non-additive tokenizers (byte-level BPE) keep the plain counter', { skip }, () => {
+  const json = readTokenizerJson(path.join(shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
+  assert.equal(isWordAdditive(json), false, 'Qwen BPE is not additive');
+  const plain = (t: string) => t.length;
+  assert.equal(wordCachedCounter(plain, json), plain, 'the same function back');
+  assert.equal(isWordAdditive(null), false, 'unreadable tokenizer.json: plain counter');
+});
+
+test('word-cached ids equal encoding the whole text (no specials), and give up past the limit', { skip }, () => {
+  const dir = path.join(shared, 'models', 'minishlab', 'potion-base-2M');
+  const tok = TextTokenizer.load(dir);
+  const ids = wordCachedIds((w) => tok.rawEncode(w, false), readTokenizerJson(dir))!;
+  assert.ok(ids, 'BERT-style: available');
+  const texts = readStsb(shared).flatMap(([a, b]) => [a, b]);
+  texts.push('naïve café — “quoted”, zero\ufeffwidth, tab\there, 中文English', 'emoji 🧬 e\u0301');
+  let bad = 0;
+  for (const t of texts) if (JSON.stringify(ids(t, 10_000)) !== JSON.stringify(tok.rawEncode(t, false))) bad++;
+  assert.equal(bad, 0, `${bad} of ${texts.length} texts encoded differently`);
+  assert.equal(ids('one two three four', 2), null, 'over the limit: null (the caller truncates)');
+});
