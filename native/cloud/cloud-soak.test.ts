@@ -12,7 +12,7 @@ import { cloudRig, LIGANDS, PROTEIN } from '../testing/cloud-rig.js';
  * nothing may be lost, and the history must agree with what the emulator counted.
  */
 describe('soak: 500 jobs, 20 % injected faults', () => {
-  it('every job terminal, each key executed at most once, the history matches the emulator', async () => {
+  it('every job terminal, each key executed at most once, the history matches the emulator', async (t) => {
     const rig = await cloudRig({
       emulator: { faults: { rate: 0.2, seed: 42 }, inferenceMs: { boltz2: 5, 'qwen-32b': 2, embed: 1 }, coldStartMs: { boltz2: 20, 'qwen-32b': 30, embed: 10 } },
       deps: { tuning: { connectTimeoutMs: 2000, firstByteTimeoutMs: 400, retry: { maxAttempts: 10, baseDelayMs: 2, maxDelayMs: 20 } }, pollIntervalMs: 5 },
@@ -58,6 +58,9 @@ describe('soak: 500 jobs, 20 % injected faults', () => {
       const costSum = jobs.reduce((a, j) => a + j.costUsd, 0);
       assert.ok(Math.abs(stats.cost.totalUsd - costSum) < 1e-9, 'stats: cost matches the records');
       assert.deepEqual(Object.entries(st.overConcurrency).filter(([, n]) => n > 0), [], 'never more requests in flight than a function accepts');
+      t.diagnostic(
+        `soak: ${jobs.length} jobs, ${jobs.length - failed.length} succeeded, ${failed.length} failed; ${st.requests} requests, ${injected} faults injected (${Object.entries(st.faultsInjected).map(([k, n]) => `${k} ${n}`).join(', ')}); max executions per key ${Math.max(...Object.values(st.executions))}`,
+      );
       assert.ok(failed.length <= 5, `nearly every job succeeds through retries (failed: ${failed.map((j) => `${j.kind} ${j.error?.code} ${j.error?.message}`).join('; ')})`);
     } finally {
       await rig.close();
