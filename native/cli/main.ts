@@ -12,6 +12,7 @@ import { registerJobs } from './commands/jobs-command.js';
 import { registerIndex } from './commands/index-command.js';
 import { registerModels } from './commands/models-command.js';
 import { registerSearch } from './commands/search-command.js';
+import { registerRunOnnx } from './commands/run-onnx-command.js';
 import { registerSubmit } from './commands/submit-command.js';
 import { registerServe } from './commands/serve-command.js';
 
@@ -52,6 +53,7 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerEmbed(program, ctx);
   const runners = new JobRunners();
   registerIndex(program, ctx, runners);
+  registerRunOnnx(program, ctx, runners);
   registerSearch(program, ctx);
   registerCollections(program, ctx);
   registerCloudRunners(runners, ctx);

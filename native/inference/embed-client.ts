@@ -4,6 +4,7 @@ import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js
 import type { EmbedHostMessage, EmbedWorkerMessage } from './embed-protocol.js';
 import { spawnWorker } from '../engine/node/spawn-worker.js';
 import type { RerankRequest, RerankResult } from './rerank-engine.js';
+import type { TensorRunRequest, TensorRunResult } from './tensor-run-engine.js';
 
 export interface EmbedCallOptions {
   onProgress?: (p: EmbedProgress) => void;
@@ -61,7 +62,7 @@ export class EmbedClient {
     if (this.pending.size === 0) this.worker?.unref();
   }
 
-  private call<T>(msg: Omit<Extract<EmbedHostMessage, { type: 'embed' | 'preload' | 'rerank' }>, 'jobId'>, opts: EmbedCallOptions): Promise<T> {
+  private call<T>(msg: Omit<Extract<EmbedHostMessage, { type: 'embed' | 'preload' | 'rerank' | 'run-onnx' }>, 'jobId'>, opts: EmbedCallOptions): Promise<T> {
     if (opts.signal?.aborted) return Promise.reject(new TandemError('CANCELLED', 'embedding job cancelled'));
     const w = this.ensureWorker();
     w.ref();
@@ -95,6 +96,11 @@ export class EmbedClient {
   /** Score (query, document) pairs with a cross-encoder, in the worker (batched, cancellable between batches). */
   rerank(request: RerankRequest, opts: Omit<EmbedCallOptions, 'onProgress'> = {}): Promise<RerankResult> {
     return this.call<RerankResult>({ type: 'rerank', request }, opts);
+  }
+
+  /** Run an ONNX file on named tensors in the worker (inputs are copied; the session stays open for the next run). */
+  runOnnx(request: TensorRunRequest, opts: Omit<EmbedCallOptions, 'onProgress'> = {}): Promise<TensorRunResult> {
+    return this.call<TensorRunResult>({ type: 'run-onnx', request }, opts);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { WireError } from '../engine/common/errors.js';
 import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
 import type { RerankRequest, RerankResult } from './rerank-engine.js';
+import type { TensorRunRequest, TensorRunResult } from './tensor-run-engine.js';
 
 /** Messages from a host to the embedding process (worker thread or Electron utilityProcess). */
 export type EmbedHostMessage =
@@ -8,6 +9,8 @@ export type EmbedHostMessage =
   | { type: 'preload'; jobId: number; request: Omit<EmbedRequest, 'texts'> }
   /** Score (query, document) pairs with a cross-encoder (RerankEngine, in the same process). */
   | { type: 'rerank'; jobId: number; request: RerankRequest }
+  /** Run an ONNX file on named tensors (TensorRunEngine, in the same process). */
+  | { type: 'run-onnx'; jobId: number; request: TensorRunRequest }
   | { type: 'cancel'; jobId: number }
   /** Finish what runs, release every session, then exit (terminating a thread inside onnxruntime aborts the process). */
   | { type: 'shutdown' };
@@ -18,6 +21,7 @@ export type EmbedWorkerMessage =
   | { type: 'result'; jobId: number; result: EmbedResult }
   | { type: 'preloaded'; jobId: number; result: { device: EmbedResult['device']; dims: number; loadMs: number } }
   | { type: 'reranked'; jobId: number; result: RerankResult }
+  | { type: 'ran'; jobId: number; result: TensorRunResult }
   | { type: 'error'; jobId: number; error: WireError };
 
 /** The smallest port both worker_threads' parentPort and Electron's process.parentPort can be adapted to. */

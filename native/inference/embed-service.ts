@@ -2,10 +2,12 @@ import { TandemError, toWire } from '../engine/common/errors.js';
 import { EmbedEngine } from './embed-engine.js';
 import type { EmbedHostMessage, PortLike } from './embed-protocol.js';
 import type { RerankEngine } from './rerank-engine.js';
+import type { TensorRunEngine } from './tensor-run-engine.js';
 
 /** Engines served next to the embedding engine in the same process. */
 export interface SiblingEngines {
   rerank?: RerankEngine;
+  tensors?: TensorRunEngine;
 }
 
 /**
@@ -25,6 +27,7 @@ export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown
       chain = chain.then(async () => {
         await engine.dispose();
         await siblings.rerank?.dispose();
+        await siblings.tensors?.dispose();
         onShutdown();
       });
       return;
@@ -41,6 +44,13 @@ export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown
           if (!siblings.rerank) throw new TandemError('INTERNAL', 'this embedding process hosts no reranker');
           const result = await siblings.rerank.rerank(msg.request, { isCancelled: () => cancelled.has(jobId) });
           port.post({ type: 'reranked', jobId, result });
+          return;
+        }
+        if (msg.type === 'run-onnx') {
+          if (!siblings.tensors) throw new TandemError('INTERNAL', 'this embedding process hosts no ONNX runner');
+          const result = await siblings.tensors.run(msg.request);
+          const transfer = Object.values(result.outputs).flatMap((t) => (Array.isArray(t.data) ? [] : [t.data.buffer as ArrayBuffer]));
+          port.post({ type: 'ran', jobId, result }, transfer);
           return;
         }
         const result = await engine.embed(msg.request, {

@@ -8,6 +8,7 @@ import { EmbedEngine } from './embed-engine.js';
 import type { EmbedHostMessage, PortLike } from './embed-protocol.js';
 import { serveEmbedEngine } from './embed-service.js';
 import { RerankEngine } from './rerank-engine.js';
+import { TensorRunEngine } from './tensor-run-engine.js';
 
 interface ElectronParentPort {
   on(ev: 'message', cb: (e: { data: unknown }) => void): void;
@@ -40,4 +41,4 @@ function adaptPort(): { port: PortLike; env: NodeJS.ProcessEnv; close: () => voi
 }
 
 const { port, env, close } = adaptPort();
-serveEmbedEngine(port, new EmbedEngine(env), close, { rerank: new RerankEngine(env) });
+serveEmbedEngine(port, new EmbedEngine(env), close, { rerank: new RerankEngine(env), tensors: new TensorRunEngine() });

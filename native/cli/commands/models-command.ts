@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { TandemError } from '../../engine/common/errors.js';
+import { resolveOnnxFile } from '../../inference/onnx-file.js';
+import { formatShape, inspectOnnx, type OnnxModelInfo, type OnnxValueInfo } from '../../inference/onnx-inspect.js';
 import { loadCatalog, type Variant } from '../../models/catalog.js';
 import { createModelManager, type ModelManager } from '../../models/model-manager.js';
 import { ProgressLine } from '../progress.js';
@@ -9,9 +11,43 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
+/** Human-readable `tandem models inspect` output. */
+export function formatInspect(i: OnnxModelInfo): string {
+  const w = Math.max(8, ...[...i.inputs, ...i.outputs].map((v) => v.name.length));
+  const rows = (list: OnnxValueInfo[]): string[] => {
+    return list.map((v) => `  ${v.name.padEnd(w)}  ${v.type.padEnd(8)}  ${v.isTensor ? formatShape(v.shape) : ''}`.trimEnd());
+  };
+  const ext = i.externalData.length ? `, plus external data ${i.externalData.map((e) => `${e.file} (${e.size === null ? 'missing' : mib(e.size)})`).join(', ')}` : '';
+  const ops = i.opTypes.slice(0, 8).map((o) => `${o.op} ${o.count}`).join(', ');
+  const p = i.initializers.parameters;
+  const params = p >= 1e9 ? `${(p / 1e9).toFixed(2)}B` : p >= 1e6 ? `${(p / 1e6).toFixed(2)}M` : p >= 1e3 ? `${(p / 1e3).toFixed(1)}K` : String(p);
+  return [
+    `${i.file}`,
+    `  size      ${mib(i.fileSize)} (${i.fileSize.toLocaleString('en-US')} bytes)${ext}`,
+    `  producer  ${[i.producerName || '(none)', i.producerVersion].filter(Boolean).join(' ')}; IR version ${i.irVersion}; opset ${i.opsets.map((o) => `${o.domain} ${o.version}`).join(', ')}`,
+    `  graph     ${i.graphName || '(unnamed)'}: ${i.nodes} nodes (${ops || 'none'}${i.opTypes.length > 8 ? ', ...' : ''}), ${i.initializers.count} initializers, ${params} parameters`,
+    ...(i.docString ? [`  doc       ${i.docString.split('\n')[0]}`] : []),
+    ...Object.entries(i.metadata).map(([k, v]) => `  meta      ${k} = ${v}`),
+    'inputs:',
+    ...rows(i.inputs),
+    ...(i.overridableInitializers.length ? [`  (${i.overridableInitializers.length} more graph inputs are initializers with defaults)`] : []),
+    'outputs:',
+    ...rows(i.outputs),
+  ].join('\n');
+}
+
 export function registerModels(program: Command, ctx: CliContext): void {
   const manager = (): ModelManager => createModelManager({ env: ctx.env, catalog: loadCatalog() });
-  const models = program.command('models').description('list | pull | import | verify models');
+  const models = program.command('models').description('list | pull | import | verify | inspect models');
+
+  models
+    .command('inspect <path>')
+    .description('an ONNX file\'s inputs and outputs (names, types, shapes with symbolic dims), opset, producer and size')
+    .option('--json', 'machine-readable output')
+    .action((spec: string, flags: { json?: boolean }) => {
+      const info = inspectOnnx(resolveOnnxFile(spec, ctx.env));
+      ctx.stdout.write((flags.json ? JSON.stringify(info, null, 2) : formatInspect(info)) + '\n');
+    });
 
   models
     .command('list')
