@@ -118,7 +118,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
         }
         const rr = reranked as RerankResult | undefined;
         const rerankNote = rr
-          ? `, reranked top ${flags.rerankTop} with ${rr.model} (${rr.variant}, ${rr.activation === 'sigmoid' ? 'sigmoid' : 'raw'} scores): ${rr.count} pairs, device ${rr.device.used}${rr.device.fallbackReason ? ` (${rr.device.fallbackReason})` : ''}, ${rr.timings.totalMs.toFixed(0)} ms`
+          ? `, rerank ${rr.model} (${rr.variant}, ${rr.activation === 'sigmoid' ? 'sigmoid' : 'raw'} scores) over the top ${flags.rerankTop}: ${rr.count} pairs, device ${rr.device.used}${rr.device.fallbackReason ? ` (${rr.device.fallbackReason})` : ''}, ${rr.timings.totalMs.toFixed(0)} ms`
           : flags.rerank
             ? ', nothing to rerank'
             : '';
