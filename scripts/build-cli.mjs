@@ -9,6 +9,7 @@ await build({
     'onnx-runner': 'native/inference/onnx-runner.ts',
     'scan-worker': 'native/search/scan-worker.ts',
     'ann-worker': 'native/search/ann-worker.ts',
+    'generate-worker': 'native/generate/generate-worker.ts',
     'map-worker': 'native/map/map-worker.ts',
   },
   outdir: 'dist',

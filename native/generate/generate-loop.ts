@@ -1,7 +1,7 @@
 import { TandemError } from '../engine/common/errors.js';
 import type { GrammarState, JsonGrammar } from './json-grammar.js';
 import type { CausalLm } from './lm.js';
-import { pickToken, Rng, type SamplingParams } from './sampling.js';
+import { Rng, Sampler, type SamplingParams } from './sampling.js';
 import { StopText, Utf8Stream } from './text-stream.js';
 import { newMask, setBit } from './token-trie.js';
 import type { TokenVocab } from './vocab.js';
@@ -92,6 +92,7 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
     grammar: opts.grammar?.initial(),
     finish: undefined,
   }));
+  const sampler = new Sampler();
   const t0 = performance.now();
   const batch = await lm.start(prompts, { useCache: opts.useCache ?? true });
   const prefillMs = performance.now() - t0;
@@ -116,7 +117,7 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
             for (const id of eos) setBit(mask, id);
           }
         }
-        const id = pickToken(logits, lm.vocabSize, mask, opts.sampling, row.rng);
+        const id = sampler.pick(logits, lm.vocabSize, mask, opts.sampling, row.rng);
         if (id < 0) {
           row.finish = 'grammar';
           row.error = new TandemError('INTERNAL', 'constrained decoding reached a state where no token is allowed');

@@ -75,75 +75,133 @@ export function allowed(mask: Uint32Array | null, id: number): boolean {
 }
 
 /**
- * Pick the next token from one row of logits, over the ids the mask allows (ids >= `limit` and
+ * Picks the next token from one row of logits, over the ids the mask allows (ids >= `limit` and
  * non-finite logits never). Greedy takes the highest logit (lowest id on ties). Sampling follows
  * Hugging Face's order: temperature, then top-k, then top-p, then a draw from the softmax.
- * Returns -1 when nothing is allowed.
+ * Holds its scratch buffers, so one generation reuses them at every step.
  */
-export function pickToken(logits: Float32Array, limit: number, mask: Uint32Array | null, params: SamplingParams, rng: Rng): number {
-  const n = Math.min(limit, logits.length);
-  const temperature = params.temperature ?? 0;
-  if (temperature === 0) {
-    let best = -1;
-    let bestV = -Infinity;
+export class Sampler {
+  private ids = new Int32Array(0);
+  private vals = new Float64Array(0);
+  private w = new Float64Array(0);
+
+  /** The chosen id, or -1 when nothing is allowed. */
+  pick(logits: Float32Array, limit: number, mask: Uint32Array | null, params: SamplingParams, rng: Rng): number {
+    const n = Math.min(limit, logits.length);
+    const temperature = params.temperature ?? 0;
+    if (temperature === 0) {
+      let best = -1;
+      let bestV = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const v = logits[i]!;
+        if (v > bestV && allowed(mask, i)) {
+          bestV = v;
+          best = i;
+        }
+      }
+      return best;
+    }
+    if (this.ids.length < n) {
+      this.ids = new Int32Array(n);
+      this.vals = new Float64Array(n);
+      this.w = new Float64Array(n);
+    }
+    const { ids, vals, w } = this;
+    // Candidates: allowed ids with finite logits, scaled by the temperature.
+    let m = 0;
+    let max = -Infinity;
     for (let i = 0; i < n; i++) {
       const v = logits[i]!;
-      if (v > bestV && allowed(mask, i)) {
-        bestV = v;
-        best = i;
+      if (v > -Infinity && v < Infinity && allowed(mask, i)) {
+        ids[m] = i;
+        const s = v / temperature;
+        vals[m++] = s;
+        if (s > max) max = s;
       }
     }
-    return best;
-  }
-  // Candidates: allowed ids with finite logits, scaled by the temperature.
-  const ids: number[] = [];
-  const vals: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = logits[i]!;
-    if (v > -Infinity && v < Infinity && allowed(mask, i)) {
-      ids.push(i);
-      vals.push(v / temperature);
-    }
-  }
-  if (ids.length === 0) return -1;
-  let keepAbove = -Infinity; // keep candidates with value >= keepAbove
-  const topK = params.topK ?? 0;
-  if (topK > 0 && topK < ids.length) keepAbove = kthLargest(vals, topK);
-  let max = -Infinity;
-  for (const v of vals) if (v > max) max = v;
-  const topP = params.topP ?? 1;
-  if (topP < 1) {
-    // Probabilities of the kept set, sorted descending; the cut is the value where the mass reaches p.
-    const kept = Float64Array.from(vals.filter((v) => v >= keepAbove));
-    kept.sort();
+    if (m === 0) return -1;
+    let keepAbove = -Infinity; // keep candidates with value >= keepAbove
+    const topK = params.topK ?? 0;
+    if (topK > 0 && topK < m) keepAbove = kthLargest(vals.subarray(0, m), topK);
+    const topP = params.topP ?? 1;
     let z = 0;
-    for (let i = 0; i < kept.length; i++) z += Math.exp(kept[i]! - max);
-    let mass = 0;
-    for (let i = kept.length - 1; i >= 0; i--) {
-      mass += Math.exp(kept[i]! - max) / z;
-      if (mass >= topP) {
-        keepAbove = Math.max(keepAbove, kept[i]!);
-        break;
+    for (let j = 0; j < m; j++) {
+      const v = vals[j]!;
+      const e = v >= keepAbove ? Math.exp(v - max) : 0;
+      w[j] = e;
+      z += e;
+    }
+    if (topP < 1) {
+      // The nucleus: the most likely candidates until their mass reaches p.
+      const kept = w.subarray(0, m);
+      const sorted = (keepAbove > -Infinity ? kept.filter((x) => x > 0) : kept.slice()).sort();
+      let mass = 0;
+      let cut = 0;
+      for (let i = sorted.length - 1; i >= 0; i--) {
+        mass += sorted[i]!;
+        if (mass >= topP * z) {
+          cut = sorted[i]!;
+          break;
+        }
+      }
+      z = 0;
+      for (let j = 0; j < m; j++) {
+        if (w[j]! < cut) w[j] = 0;
+        z += w[j]!;
       }
     }
+    let r = rng.next() * z;
+    let last = -1;
+    for (let j = 0; j < m; j++) {
+      const e = w[j]!;
+      if (e === 0) continue;
+      last = ids[j]!;
+      r -= e;
+      if (r < 0) return last;
+    }
+    return last;
   }
-  let z = 0;
-  for (const v of vals) if (v >= keepAbove) z += Math.exp(v - max);
-  let r = rng.next() * z;
-  let last = -1;
-  for (let j = 0; j < vals.length; j++) {
-    const v = vals[j]!;
-    if (v < keepAbove) continue;
-    last = ids[j]!;
-    r -= Math.exp(v - max);
-    if (r < 0) return last;
-  }
-  return last;
 }
 
-/** The k-th largest value (1-based) of a list. */
-function kthLargest(vals: readonly number[], k: number): number {
-  const sorted = Float64Array.from(vals);
-  sorted.sort();
-  return sorted[sorted.length - k]!;
+/** One pick with fresh buffers (tests, one-offs). */
+export function pickToken(logits: Float32Array, limit: number, mask: Uint32Array | null, params: SamplingParams, rng: Rng): number {
+  return new Sampler().pick(logits, limit, mask, params, rng);
+}
+
+/** The k-th largest value (1-based): a min-heap of the k largest seen. */
+function kthLargest(vals: Float64Array, k: number): number {
+  const heap = new Float64Array(k);
+  let size = 0;
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let s = i;
+      if (l < size && heap[l]! < heap[s]!) s = l;
+      if (r < size && heap[r]! < heap[s]!) s = r;
+      if (s === i) return;
+      const x = heap[i]!;
+      heap[i] = heap[s]!;
+      heap[s] = x;
+      i = s;
+    }
+  };
+  for (const v of vals) {
+    if (size < k) {
+      let i = size++;
+      heap[i] = v;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (heap[p]! <= heap[i]!) break;
+        const x = heap[i]!;
+        heap[i] = heap[p]!;
+        heap[p] = x;
+        i = p;
+      }
+    } else if (v > heap[0]!) {
+      heap[0] = v;
+      down(0);
+    }
+  }
+  return heap[0]!;
 }
