@@ -8,6 +8,7 @@ import { registerCollections } from './commands/collections-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerEmbed } from './commands/embed-command.js';
 import { registerEmulate } from './commands/emulate-command.js';
+import { registerGenerate } from './commands/generate-command.js';
 import { registerJobs } from './commands/jobs-command.js';
 import { registerIndex } from './commands/index-command.js';
 import { registerModels } from './commands/models-command.js';
@@ -54,6 +55,7 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   const runners = new JobRunners();
   registerIndex(program, ctx, runners);
   registerRunOnnx(program, ctx, runners);
+  registerGenerate(program, ctx, runners);
   registerSearch(program, ctx);
   registerCollections(program, ctx);
   registerCloudRunners(runners, ctx);
