@@ -1,17 +1,36 @@
+// electron-vite builds the app into out/ (electron.vite.config.ts); Forge packages it. Run
+// `npx electron-vite build && npx electron-forge make` (zip everywhere, deb on Linux).
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { ForgeConfig } from '@electron-forge/shared-types';
 
-// electron-vite builds (out/); Forge packages. Native addons and onnxruntime's shared libraries
-// cannot load from inside an asar archive, so they are unpacked next to it.
+/** The built main process: package.json has no "main" (the CLI is its primary face), so the packaged copy gets one. */
+const MAIN = 'out/main/index.js';
+
 const config: ForgeConfig = {
+  // Forge's default out/ is electron-vite's output, which is what gets packaged: put artifacts below it.
+  outDir: 'out/make',
   packagerConfig: {
     name: 'Tandem',
     executableName: 'tandem-desktop',
+    // Native addons (.node: better-sqlite3, onnxruntime-node, hnswlib-node) and the shared libraries
+    // they load (libonnxruntime.so.1 / .dylib, onnxruntime.dll + DirectML.dll, sqlite-vec's vec0)
+    // cannot be loaded from inside an asar archive: they are unpacked next to it.
     asar: { unpack: '{**/*.node,**/*.so,**/*.so.*,**/*.dll,**/*.dylib}' },
-    ignore: [/^\/(native|renderer|electron|e2e|bench|scripts|scratch|cloud-adapters)\//, /\.test\.ts$/],
+    // Sources, tests and tooling stay out: the app is out/ (main, preload, renderer), models/catalog.json
+    // and the production node_modules.
+    ignore: [/^\/(native|renderer|electron|e2e|bench|scripts|scratch|cloud-adapters|cloud-emulator|dist|bin|test-results|playwright-report)(\/|$)/, /^\/\./, /\.test\.ts$/, /^\/out\/make(\/|$)/],
+  },
+  hooks: {
+    packageAfterCopy: async (_config, buildPath) => {
+      const file = path.join(buildPath, 'package.json');
+      const pkg = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+      await fs.writeFile(file, JSON.stringify({ ...pkg, main: MAIN }, null, 2));
+    },
   },
   makers: [
     { name: '@electron-forge/maker-zip', platforms: ['darwin', 'linux', 'win32'], config: {} },
-    { name: '@electron-forge/maker-deb', platforms: ['linux'], config: { options: { maintainer: 'Tandem', homepage: 'https://example.invalid/tandem' } } },
+    { name: '@electron-forge/maker-deb', platforms: ['linux'], config: { options: { maintainer: 'Tandem', homepage: 'https://example.invalid/tandem', bin: 'tandem-desktop' } } },
   ],
 };
 

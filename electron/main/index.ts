@@ -1,67 +1,144 @@
 /**
- * Electron main process: window, lifecycle, secure defaults. Inference never runs here: the
- * embedding worker module runs in a utilityProcess. The renderer reaches the engine only
- * through the preload's typed `tandem` bridge.
+ * Electron main process: one instance, one window, the menu, the lifecycle, and the relay between
+ * the renderer and the engine. Nothing heavy runs here: the engine (store, jobs, search, cloud)
+ * runs in a utilityProcess (native/host/utility-entry.ts), inference and maps in its worker threads.
+ *
+ * renderer --ipc 'tandem:invoke'(method, input)--> main: validate (ipc-validate.ts) --MessagePort--> engine
+ * engine --events--> main --'tandem:event'(name, data)--> renderer
  */
 import path from 'node:path';
-import { app, BrowserWindow, session, shell, utilityProcess } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, safeStorage, session } from 'electron';
+import { tandemHome } from '../../native/engine/node/paths';
+import { collectionNameFor, cspFor } from './app-files';
+import { registerAppScheme, serveRenderer } from './app-protocol';
+import { startEngine, type EngineLink, type Envelope } from './engine-link';
+import { isAppUrl, isForwardedEvent, validateInvoke } from './ipc-validate';
+import { buildMenu } from './menu';
+import { TokenStore } from './token-store';
+import { createMainWindow } from './window';
 
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+const here = import.meta.dirname;
+const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const log = (line: string): void => console.log(`[tandem] ${line}`);
 
-function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 1280,
-    height: 820,
-    show: false,
-    title: 'Tandem',
-    webPreferences: {
-      preload: path.join(import.meta.dirname, '../preload/index.mjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
+let engine: EngineLink | undefined;
+let quitting = false;
+
+function mainWindow(): BrowserWindow | undefined {
+  return BrowserWindow.getAllWindows()[0];
+}
+
+function openWindow(): BrowserWindow {
+  return createMainWindow({ preload: path.join(here, '../preload/index.cjs'), ...(devUrl ? { devUrl } : {}) });
+}
+
+async function addFolder(): Promise<void> {
+  const win = mainWindow();
+  const opts = { title: 'Add a folder to the library', properties: ['openDirectory' as const, 'multiSelections' as const] };
+  const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+  if (r.canceled || r.filePaths.length === 0 || !engine) return;
+  const res = await engine.call('library.index', { paths: r.filePaths, collection: collectionNameFor(r.filePaths[0]!) });
+  if ('error' in res) dialog.showErrorBox('Could not add the folder', `${res.error.code}: ${res.error.message}`);
+  else await win?.webContents.executeJavaScript("location.hash = '#/library'");
+}
+
+function pasteToken(tokens: TokenStore, envVar: string, label: string): void {
+  const value = clipboard.readText().trim();
+  if (!value) {
+    void dialog.showMessageBox({ type: 'info', message: `Copy your ${label} token first, then choose this again.` });
+    return;
+  }
+  try {
+    engine?.setTokens(tokens.set(envVar, value));
+    clipboard.clear();
+    void dialog.showMessageBox({ type: 'info', message: `${label} token stored, encrypted with the OS keychain (${tokens.file}). The clipboard was cleared.` });
+  } catch (e) {
+    dialog.showErrorBox(`Could not store the ${label} token`, e instanceof Error ? e.message : String(e));
+  }
+}
+
+function about(home: string): void {
+  void dialog.showMessageBox({
+    type: 'info',
+    title: `About ${app.getName()}`,
+    message: `${app.getName()} ${app.getVersion()}`,
+    detail: `Local embeddings, semantic search and cloud offload for researchers.\nElectron ${process.versions.electron}, Node ${process.versions.node}\nData: ${home}`,
+  });
+}
+
+function start(): void {
+  const home = tandemHome(process.env);
+  const tokens = new TokenStore(home, safeStorage);
+  const csp = cspFor(devUrl);
+  session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
+    cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, cb) => cb(false));
+  serveRenderer(path.join(here, '../renderer'), csp);
+
+  engine = startEngine({
+    entry: path.join(here, 'engine-host.js'),
+    env: { ...process.env, TANDEM_HOME: home },
+    tokens: tokens.load((why) => log(why)),
+    log,
+    onEvent: (name, data) => {
+      if (!isForwardedEvent(name)) return;
+      for (const w of BrowserWindow.getAllWindows()) w.webContents.send('tandem:event', name, data);
     },
   });
-  win.once('ready-to-show', () => win.show());
-  // No navigation away from the app, no new windows; external links open in the browser.
-  win.webContents.on('will-navigate', (e) => e.preventDefault());
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
+
+  ipcMain.handle('tandem:invoke', async (e, method: unknown, input: unknown): Promise<Envelope> => {
+    if (!e.senderFrame || !isAppUrl(e.senderFrame.url, devUrl)) return { error: { code: 'UNAUTHORIZED', message: 'only the Tandem window may call the engine' } };
+    const v = validateInvoke(method, input);
+    if (!v.ok) return { error: v.error };
+    if (!engine) return { error: { code: 'INTERNAL', message: 'the engine is not running' } };
+    return engine.call(v.method, v.input);
   });
-  const devUrl = process.env.ELECTRON_RENDERER_URL;
-  if (devUrl) void win.loadURL(devUrl);
-  else void win.loadFile(path.join(import.meta.dirname, '../renderer/index.html'));
-  return win;
+
+  Menu.setApplicationMenu(
+    buildMenu({
+      dev: !app.isPackaged,
+      addFolder: () => void addFolder().catch((err: unknown) => dialog.showErrorBox('Could not add the folder', String(err))),
+      pasteToken: (envVar, label) => pasteToken(tokens, envVar, label),
+      forgetTokens: () => {
+        tokens.clear();
+        engine?.setTokens({});
+      },
+      about: () => about(home),
+    }),
+  );
+  openWindow();
 }
 
-function startEngineProcess(): Electron.UtilityProcess {
-  // The same module the CLI runs in a worker thread (native/inference/embed-worker.ts).
-  return utilityProcess.fork(path.join(import.meta.dirname, 'embed-worker.js'), [], { serviceName: 'tandem-engine' });
-}
-
+registerAppScheme();
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => {
-    const [win] = BrowserWindow.getAllWindows();
-    if (win) {
-      if (win.isMinimized()) win.restore();
-      win.focus();
-    }
+    const win = mainWindow();
+    if (!win) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  // No webview, no new windows, from any web contents.
+  app.on('web-contents-created', (_e, wc) => {
+    wc.on('will-attach-webview', (ev) => ev.preventDefault());
+    wc.setWindowOpenHandler(() => ({ action: 'deny' }));
   });
   void app.whenReady().then(() => {
-    session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
-      cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
-    });
-    session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
-    startEngineProcess();
-    createWindow();
+    start();
     app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) createWindow();
+      if (BrowserWindow.getAllWindows().length === 0) openWindow();
     });
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
+  });
+  // Close the engine gracefully first: running jobs become `interrupted` (resumable), the store closes.
+  app.on('before-quit', (e) => {
+    if (quitting || !engine) return;
+    e.preventDefault();
+    quitting = true;
+    void engine.close().finally(() => app.quit());
   });
 }
