@@ -97,6 +97,16 @@ test('the Map page plots a collection, colours it by folder, hover shows a previ
   // Back to PCA: the map is read from the cache.
   await page.getByRole('button', { name: 'PCA' }).click();
   await expect(page.getByTestId('map-summary'), 'a second PCA map comes from the cache').toContainText('from the cache');
+
+  // The dark theme repaints the canvas with the dark surface.
+  const corner = () =>
+    canvas.evaluate((el) => Array.from((el as unknown as Canvas2D).getContext('2d').getImageData(2, 2, 1, 1).data.slice(0, 3)).reduce((a, b) => a + b, 0));
+  const light = await corner();
+  const toggle = page.getByRole('button', { name: /^Theme:/ });
+  for (let i = 0; i < 3 && (await page.locator('html').getAttribute('data-theme')) !== 'dark'; i++) await toggle.click();
+  await expect(page.locator('html'), 'the dark theme is on').toHaveAttribute('data-theme', 'dark');
+  await expect.poll(corner, { message: 'the plot background follows the theme' }).toBeLessThan(light);
+  await snap(page, testInfo, 'map-dark');
 });
 
 test('the Map page explains an empty library', async ({ page, host }, testInfo) => {

@@ -5,8 +5,9 @@
  * - `invoke(method, input)` resolves to the same envelope the web host sends over HTTP:
  *   `{ result: ApiOutput<method> }` or `{ error: WireError }` (errors never reject the promise,
  *   because Electron's IPC keeps only an Error's message).
- * - `on(event, cb)` subscribes to one contract event (`job.updated`, `job.event`,
- *   `models.progress`) and returns the unsubscribe function.
+ * - `on(event, cb)` subscribes to one contract event (`API_EVENTS`: `job.updated`, `job.event`,
+ *   `models.progress`, `map.progress`, ...) and returns the unsubscribe function. Main validates
+ *   every `invoke` against the contract (electron/main/ipc-validate.ts) before the engine sees it.
  */
 export interface TandemBridge {
   invoke(method: string, input: unknown): Promise<unknown>;

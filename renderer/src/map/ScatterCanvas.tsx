@@ -26,6 +26,7 @@ export interface ScatterProps {
 
 const HIT_PX = 8;
 const DRAG_PX = 4;
+const ROUND_MAX = 5_000;
 
 function pointRadius(n: number, zoom: number): number {
   const base = n > 20_000 ? 1.2 : n > 5_000 ? 1.8 : n > 500 ? 2.6 : 4;
@@ -64,6 +65,20 @@ export function ScatterCanvas({ xs, ys, colorOf, colors, active, onActive, onOpe
     return () => ro.disconnect();
   }, []);
 
+  // The canvas paints with the theme's colours: repaint when the theme changes.
+  const [theme, setTheme] = useState(0);
+  useEffect(() => {
+    const bump = () => setTheme((t) => t + 1);
+    const mo = new MutationObserver(bump);
+    mo.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme', 'class', 'style'] });
+    const mq = window.matchMedia('(prefers-color-scheme: dark)');
+    mq.addEventListener('change', bump);
+    return () => {
+      mo.disconnect();
+      mq.removeEventListener('change', bump);
+    };
+  }, []);
+
   // Draw on the next frame after any change.
   useEffect(() => {
     const c = canvas.current;
@@ -79,15 +94,22 @@ export function ScatterCanvas({ xs, ys, colorOf, colors, active, onActive, onOpe
       ctx.fillStyle = css.getPropertyValue('--surface').trim() || '#ffffff';
       ctx.fillRect(0, 0, size.width, size.height);
       const r = pointRadius(n, view.scale / base.scale);
+      // Round dots while there are few; squares (one fillRect each, no path) when there are many.
+      const round = n <= ROUND_MAX;
       let count = 0;
       byColor.forEach((list, ci) => {
         ctx.fillStyle = colors[ci] ?? '#888888';
+        if (round) ctx.beginPath();
         for (const i of list) {
           const [sx, sy] = toScreen(view, size, xs[i]!, ys[i]!);
           if (sx < -r || sy < -r || sx > size.width + r || sy > size.height + r) continue;
-          ctx.fillRect(sx - r, sy - r, 2 * r, 2 * r);
+          if (round) {
+            ctx.moveTo(sx + r, sy);
+            ctx.arc(sx, sy, r, 0, Math.PI * 2);
+          } else ctx.fillRect(sx - r, sy - r, 2 * r, 2 * r);
           count++;
         }
+        if (round) ctx.fill();
       });
       if (active >= 0 && active < n) {
         const [sx, sy] = toScreen(view, size, xs[active]!, ys[active]!);
@@ -100,7 +122,7 @@ export function ScatterCanvas({ xs, ys, colorOf, colors, active, onActive, onOpe
       setDrawn(count);
     });
     return () => cancelAnimationFrame(frame);
-  }, [view, size, xs, ys, byColor, colors, active, n, base]);
+  }, [view, size, xs, ys, byColor, colors, active, n, base, theme]);
 
   // The wheel needs a non-passive listener to keep the page from scrolling.
   useEffect(() => {

@@ -141,7 +141,15 @@ export function MapPage() {
               </button>
             ))}
           </div>
-          <button type="button" className="btn btn-small" onClick={() => setTick((t) => t + 1)} disabled={busy || !collection}>
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => {
+              cols.reload();
+              setTick((t) => t + 1);
+            }}
+            disabled={busy || !collection}
+          >
             Refresh
           </button>
         </div>
