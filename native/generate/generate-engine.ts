@@ -35,6 +35,8 @@ export interface GenerateRequest {
   stop?: string[];
   /** false: no KV cache, the whole sequence is recomputed every step (benchmarks). */
   useCache?: boolean;
+  /** Never end at an EOS token: exactly max tokens (benchmarks). */
+  ignoreEos?: boolean;
 }
 
 export interface GenerateOutput {
@@ -142,7 +144,7 @@ export class GenerateEngine {
       maxTokens,
       sampling,
       seed,
-      eosIds: gen.eosIds,
+      eosIds: req.ignoreEos ? [] : gen.eosIds,
       ...(req.stop ? { stop: req.stop } : {}),
       ...(grammar ? { grammar } : {}),
       ...(ctl.signal ? { signal: ctl.signal } : {}),
