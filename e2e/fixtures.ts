@@ -22,11 +22,11 @@ export interface RunningHost {
   stderr: () => string;
 }
 
-/** Start `tandem serve --port 0` and wait for its printed URL. */
-export async function startHost(home: string): Promise<RunningHost> {
+/** Start `tandem serve --port 0` and wait for its printed URL. `env`: more variables (e.g. the cloud URLs). */
+export async function startHost(home: string, env: NodeJS.ProcessEnv = {}): Promise<RunningHost> {
   const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'tandem.js'), 'serve', '--port', '0'], {
     cwd: repoRoot,
-    env: { ...process.env, TANDEM_HOME: home, TANDEM_MODELS_DIR: sharedModels, TANDEM_HF_ENDPOINT: 'http://127.0.0.1:9' },
+    env: { ...process.env, TANDEM_HOME: home, TANDEM_MODELS_DIR: sharedModels, TANDEM_HF_ENDPOINT: 'http://127.0.0.1:9', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

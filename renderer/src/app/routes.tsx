@@ -1,9 +1,11 @@
 /**
  * The pages in the left nav, in order. Hash routing: `#/<id>`. To add or fill a page, replace its
- * `render` here (Cloud, Boltz-2, Generate and Map are placeholders for now).
+ * `render` here.
  */
 import type { ReactNode } from 'react';
-import { ComingSoon } from '../pages/ComingSoon';
+import { Boltz2Page } from '../pages/Boltz2Page';
+import { CloudPage } from '../pages/CloudPage';
+import { GeneratePage } from '../pages/GeneratePage';
 import { JobsPage } from '../pages/JobsPage';
 import { LibraryPage } from '../pages/LibraryPage';
 import { MapPage } from '../pages/MapPage';
@@ -23,9 +25,9 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'search', label: 'Search', icon: 'S', render: () => <SearchPage /> },
   { id: 'jobs', label: 'Jobs', icon: 'J', render: () => <JobsPage /> },
   { id: 'models', label: 'Models', icon: 'M', render: () => <ModelsPage /> },
-  { id: 'cloud', label: 'Cloud', icon: 'C', render: () => <ComingSoon title="Cloud" what="Backends and profiles, health, warm-up with measured cold start, prices, the monthly projection and budget, alerts." /> },
-  { id: 'boltz', label: 'Boltz-2', icon: 'B', render: () => <ComingSoon title="Boltz-2" what="Protein sequences and ligands in, confidence/affinity scores and an interactive 3D structure out." /> },
-  { id: 'generate', label: 'Generate', icon: 'G', render: () => <ComingSoon title="Generate" what="A prompt plus a JSON Schema; the output validated and pretty-printed." /> },
+  { id: 'cloud', label: 'Cloud', icon: 'C', render: () => <CloudPage /> },
+  { id: 'boltz', label: 'Boltz-2', icon: 'B', render: () => <Boltz2Page /> },
+  { id: 'generate', label: 'Generate', icon: 'G', render: () => <GeneratePage /> },
   { id: 'map', label: 'Map', icon: 'P', render: () => <MapPage /> },
 ];
 
