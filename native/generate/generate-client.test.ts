@@ -55,3 +55,22 @@ test('a schema-constrained call returns validated JSON; a truncated one fails wi
     'truncated',
   );
 });
+
+test('stream(): an async iterator of pieces whose return value is the result; breaking out cancels', { skip }, async () => {
+  const it = client.stream({ model: RNN, prompts: ['ROMEO:\n'], maxTokens: 30, threads: 1 });
+  let text = '';
+  let next = await it.next();
+  while (!next.done) {
+    text += next.value.text;
+    next = await it.next();
+  }
+  assert.equal(text, next.value.outputs[0]!.text, 'the pieces are the text of the result');
+  assert.equal(next.value.outputs[0]!.completionTokens, 30, 'the result comes as the return value');
+  let pieces = 0;
+  for await (const _piece of client.stream({ model: RNN, prompts: ['ROMEO:\n'], maxTokens: 100_000, threads: 1 })) {
+    if (++pieces === 3) break;
+  }
+  assert.equal(pieces, 3, 'left the loop early');
+  const ok = await client.generate({ model: RNN, prompts: ['ROMEO:\n'], maxTokens: 2, threads: 1 });
+  assert.equal(ok.outputs[0]!.completionTokens, 2, 'the worker was freed by the cancel and serves the next call');
+});

@@ -89,6 +89,43 @@ export class GenerateClient {
     return this.call<GenerateResult>({ type: 'generate', request, stream: opts.onText !== undefined }, opts);
   }
 
+  /**
+   * The same as `generate`, as an async iterator of streamed pieces; its return value is the result.
+   * Breaking out of the loop cancels the generation.
+   */
+  async *stream(request: GenerateRequest, opts: { signal?: AbortSignal } = {}): AsyncGenerator<{ row: number; text: string }, GenerateResult> {
+    const queue: Array<{ row: number; text: string }> = [];
+    let wake: (() => void) | undefined;
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted) ac.abort();
+    let settled = false;
+    const done = this.generate(request, {
+      signal: ac.signal,
+      onText: (row, text) => {
+        queue.push({ row, text });
+        wake?.();
+      },
+    }).finally(() => {
+      settled = true;
+      wake?.();
+    });
+    done.catch(() => {}); // surfaced by the `await done` below
+    try {
+      for (;;) {
+        while (queue.length) yield queue.shift()!;
+        if (settled) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+      return await done;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (!settled) ac.abort();
+    }
+  }
+
   /** Load a model ahead of the first request (the load is then not paid by a job). */
   preload(request: Omit<GenerateRequest, 'prompts'>, opts: GenerateCallOptions = {}): Promise<PreloadResult> {
     return this.call<PreloadResult>({ type: 'preload', request }, opts);
