@@ -55,8 +55,9 @@ test('unauthenticated visitors get no app, and the empty search page explains it
   await openApp(page, host, 'search');
   await expect(page.getByText('Nothing to search yet'), 'search without collections points to the library').toBeVisible();
   await page.goto(`${host.origin}/#/cloud`);
-  await expect(page.getByText('Coming soon'), 'placeholder pages say so').toBeVisible();
-  await snap(page, testInfo, 'placeholder');
+  await expect(page.locator('tr[data-backend="cloud-run"]'), 'the Cloud page names the missing setting').toContainText('not set (TANDEM_CLOUDRUN_URL)');
+  await expect(page.locator('tr[data-backend="cloud-run"] [data-health]'), 'and its health check explains it').toHaveAttribute('data-health', 'error');
+  await snap(page, testInfo, 'cloud-unconfigured');
   const toggle = page.getByRole('button', { name: /^Theme:/ });
   await toggle.click();
   await expect(page.locator('html'), 'the toggle picks the light theme').toHaveAttribute('data-theme', 'light');
