@@ -75,6 +75,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   BACKEND_ERROR: 502,
   BACKEND_TIMEOUT: 504,
   DEVICE_UNAVAILABLE: 503,
+  // a setting is missing (the message names it): the request was fine, this host cannot serve it yet
+  NOT_CONFIGURED: 503,
 };
 
 /** The HTTP status a wire error is sent with. */
