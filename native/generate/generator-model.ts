@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TandemError } from '../engine/common/errors.js';
 import { modelSearchDirs } from '../engine/node/paths.js';
-import type { DeviceRequest } from '../inference/device.js';
+import { physicalCores, type DeviceRequest } from '../inference/device.js';
 import { findCatalogEntry, loadCatalog, type Catalog, type Variant } from '../models/catalog.js';
 import { validateModelId } from '../models/model-resolver.js';
 import { RecurrentLm } from './charrnn.js';
@@ -76,6 +76,22 @@ function ids(v: unknown): number[] {
   return [];
 }
 
+/** Below this weight size a decode step is too small to gain from intra-op threads (their sync costs more). */
+export const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
+
+/** Default intra-op threads for a model file: one for small models, the physical cores otherwise. */
+export function defaultThreads(file: string): number {
+  let bytes = 0;
+  for (const f of [file, `${file}_data`, `${file}.data`]) {
+    try {
+      bytes += fs.statSync(f).size;
+    } catch {
+      // no such companion file
+    }
+  }
+  return bytes < SMALL_MODEL_BYTES ? 1 : physicalCores();
+}
+
 export interface LoadOptions {
   variant?: Variant;
   device?: DeviceRequest;
@@ -105,16 +121,17 @@ export class LoadedGenerator {
     }
     const device = opts.device ?? 'auto';
     const allowFallback = opts.allowFallback ?? true;
+    const threads = opts.threads ?? defaultThreads(file);
     if (found.kind === 'recurrent') {
       const vocabFile = ['vocab.fixed.json', 'vocab.json'].map((f) => path.join(found.dir, f)).find((f) => fs.existsSync(f))!;
       const vocab = CharVocab.load(vocabFile);
-      const lm = await RecurrentLm.load({ file, device, allowFallback, ...(opts.threads ? { threads: opts.threads } : {}) });
+      const lm = await RecurrentLm.load({ file, device, allowFallback, threads });
       return new LoadedGenerator(found.id, variant, lm, vocab, undefined, []);
     }
     const vocab = HfVocab.load(found.dir);
     const gen = readJson(path.join(found.dir, 'generation_config.json'));
     const eos = [...new Set([...ids(gen.eos_token_id), ...vocab.eosIds])];
-    const lm = await OnnxDecoder.load({ file, device, allowFallback, padId: vocab.padId, ...(opts.threads ? { threads: opts.threads } : {}) });
+    const lm = await OnnxDecoder.load({ file, device, allowFallback, padId: vocab.padId, threads });
     return new LoadedGenerator(found.id, variant, lm, vocab, ChatTemplate.fromConfig(vocab.config), eos);
   }
 

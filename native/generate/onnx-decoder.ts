@@ -216,6 +216,10 @@ class DecoderBatch implements LmBatch {
   private takeLast(t: ort.Tensor): void {
     const [rows, seq, vocab] = t.dims.map(Number) as [number, number, number];
     const data = t.type === 'float16' ? halfToFloat(t.data as Uint16Array) : (t.data as Float32Array);
+    if (seq === 1) {
+      this.logits = data; // already [rows, vocab]: no copy
+      return;
+    }
     if (this.logits.length !== rows * vocab) this.logits = new Float32Array(rows * vocab);
     for (let r = 0; r < rows; r++) this.logits.set(data.subarray((r * seq + seq - 1) * vocab, (r * seq + seq) * vocab), r * vocab);
   }

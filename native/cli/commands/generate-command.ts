@@ -132,7 +132,7 @@ export function registerGenerate(program: Command, ctx: CliContext, runners: Job
     .option('--variant <v>', 'fp32 | int8 | fp16 (default: the model\'s default)', choice(['fp32', 'int8', 'fp16']))
     .option('--device <d>', DEVICE_REQUESTS.join(' | '), choice(DEVICE_REQUESTS), 'auto')
     .option('--no-fallback', 'fail instead of falling back to CPU when the device cannot be used')
-    .option('--threads <n>', 'intra-op threads (default: physical cores)', positiveInt)
+    .option('--threads <n>', 'intra-op threads (default: 1 for models under 64 MiB, else the physical cores)', positiveInt)
     .option('--json', 'print the job result as JSON (text, output, usage, device, timings)')
     .action(async (flags: GenerateFlags) => {
       const schemaFile = flags.schema ? path.resolve(flags.schema) : undefined;
