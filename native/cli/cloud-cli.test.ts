@@ -6,6 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../cloud-emulator/index.js';
 import { runTandem } from '../testing/cli-run.js';
 import { filesContaining, PROTEIN, TEST_TOKEN } from '../testing/cloud-rig.js';
+import { sharedOrSkip } from '../testing/shared.js';
+
+const sh = sharedOrSkip();
 
 /** The documented CLI against the emulator on 127.0.0.1 (a real server, in this process). */
 describe('tandem cloud / submit against the emulator', () => {
@@ -113,6 +116,32 @@ describe('tandem cloud / submit against the emulator', () => {
     const bad = await runTandem(['cloud', 'route', 'boltz3', 'modal'], env);
     assert.match(bad.stderr, /unknown job kind "boltz3"/, 'bad kind named');
     assert.deepEqual(filesContaining(home, TEST_TOKEN), [], 'no token in the database, results or logs');
+  });
+
+  it('generate falls back to the local model when Modal is unreachable, saying why; --backend local forces it', { skip: sh.skip }, async () => {
+    const local = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-genfallback-'));
+    try {
+      fs.writeFileSync(path.join(local, 'cloud.json'), JSON.stringify({ localGenerateModel: 'fixtures/tiny-decoder-random' }));
+      // a bounded schema: a random-weight model must still finish the value within max tokens
+      const schema = path.join(local, 'bounded.json');
+      fs.writeFileSync(schema, JSON.stringify({ type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 8 } } }));
+      const e2 = { ...env, TANDEM_HOME: local, TANDEM_MODELS_DIR: path.join(sh.shared, 'models'), TANDEM_MODAL_URL_TEMPLATE: 'http://127.0.0.1:9/{function}' };
+      const r = await runTandem(['submit', 'generate', '--prompt', 'Name a protein', '--schema', schema, '--max-tokens', '60', '--wait', '--json'], e2);
+      assert.equal(r.status, 0, r.stderr);
+      const j = JSON.parse(r.stdout) as { backend: string; status: string; device: string; params: { route: { reason: string } }; result: { output: { name: string }; answeredBy: { backend: string; model: string; reason: string } } };
+      assert.equal(j.status, 'succeeded', 'answered');
+      assert.equal(j.backend, 'local', 'by this machine');
+      assert.match(j.params.route.reason, /^modal unreachable: ECONNREFUSED.*fell back to local fixtures\/tiny-decoder-random/, 'the record says why');
+      assert.equal(j.result.answeredBy.model, 'fixtures/tiny-decoder-random', 'which model answered');
+      assert.equal(typeof j.result.output.name, 'string', 'the output passes the same schema');
+      const forced = await runTandem(['submit', 'generate', '--prompt', 'x', '--schema', schema, '--max-tokens', '60', '--backend', 'local', '--wait', '--json'], { ...e2, TANDEM_MODAL_URL_TEMPLATE: emu.modalTemplate });
+      assert.equal(forced.status, 0, forced.stderr);
+      const fj = JSON.parse(forced.stdout) as { backend: string; params: { route: { reason: string } } };
+      assert.equal(fj.backend, 'local', '--backend local forces it');
+      assert.equal(fj.params.route.reason, 'policy local', 'and says so');
+    } finally {
+      fs.rmSync(local, { recursive: true, force: true });
+    }
   });
 
   function writeSchema(): string {

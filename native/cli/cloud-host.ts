@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CloudService, type LocalEmbedder } from '../cloud/cloud-service.js';
+import { CloudService, type LocalEmbedder, type LocalGenerator } from '../cloud/cloud-service.js';
+import { createLocalGenerator, GenerateClient } from '../generate/index.js';
 import type { CloudFlags } from '../cloud/cloud-config.js';
 import { tandemHome } from '../engine/node/paths.js';
 import { EmbedClient } from '../inference/embed-client.js';
@@ -27,7 +28,7 @@ function pollIntervalMs(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 /** `adopt`: mark jobs of dead processes interrupted (not when a queue of this process already runs jobs). */
-export function openCloud(ctx: CliContext, flags: CloudFlags = {}, opts: { adopt?: boolean } = {}): CliCloud {
+export function openCloud(ctx: CliContext, flags: CloudFlags = {}, opts: { adopt?: boolean; onStream?: (jobId: string, text: string) => void } = {}): CliCloud {
   const db = openDatabase(storePath(tandemHome(ctx.env)));
   const store = new JobStore(db);
   if (opts.adopt !== false) store.markInterrupted();
@@ -37,14 +38,20 @@ export function openCloud(ctx: CliContext, flags: CloudFlags = {}, opts: { adopt
     const r = await client.embed({ model: o.model, texts, inputType: 'passage' }, { signal: o.signal, ...(o.onProgress ? { onProgress: (p) => o.onProgress!(p.done, p.total) } : {}) });
     return { vectors: r.vectors, dims: r.dims, device: describeDevice(r.device), model: r.model, loadMs: r.timings.loadMs, inferenceMs: r.timings.inferenceMs };
   };
+  let generator: GenerateClient | undefined;
+  const localGenerate: LocalGenerator = (req, o) => {
+    generator ??= new GenerateClient(ctx.env);
+    return createLocalGenerator(generator)(req, o);
+  };
   const poll = pollIntervalMs(ctx.env);
-  const svc = new CloudService({ env: ctx.env, db, store, flags, localEmbed, ...(poll ? { pollIntervalMs: poll } : {}) });
+  const svc = new CloudService({ env: ctx.env, db, store, flags, localEmbed, localGenerate, ...(opts.onStream ? { onStream: opts.onStream } : {}), ...(poll ? { pollIntervalMs: poll } : {}) });
   return {
     svc,
     store,
     db,
     close: async () => {
       await client?.close();
+      await generator?.close();
       db.close();
     },
   };

@@ -64,6 +64,8 @@ export interface CloudServiceDeps {
   breakers?: CircuitBreakers;
   localEmbed?: LocalEmbedder;
   localGenerate?: LocalGenerator;
+  /** Text of a local generation as it streams, per job (hosts forward it to the UI or a terminal). */
+  onStream?: (jobId: string, text: string) => void;
   now?: () => number;
 }
 
@@ -170,6 +172,25 @@ export class CloudService {
     }
   }
 
+  /**
+   * Before routing a request whose `auto` policy depends on the backend's health (generation with a
+   * local fallback), probe that health now. Cheap no-op otherwise.
+   */
+  async checkRoute(req: CloudRequest, policy?: Policy): Promise<void> {
+    if (req.kind !== 'generate' || !this.deps.localGenerate) return;
+    if ((policy ?? this.config().routing.generate) !== 'auto') return;
+    const backend = DEFAULT_REMOTE.generate;
+    let fnName: string;
+    try {
+      fnName = this.adapter(backend).functionFor(req).name;
+    } catch (e) {
+      // not configured: the local model answers
+      this.probes.set(`${backend}:health`, { ok: false, error: `${backend} not configured: ${toWire(e).message}`, at: this.now() });
+      return;
+    }
+    await this.probe(backend, CloudService.healthFunctionFor(fnName));
+  }
+
   /** The health function that belongs to a request's function (generate -> health, qwen-80b-generate -> qwen-80b-health). */
   static healthFunctionFor(fnName: string): string {
     return fnName === 'generate' ? 'health' : fnName.endsWith('-generate') ? fnName.replace(/-generate$/, '-health') : `${fnName}-health`;
@@ -203,7 +224,14 @@ export class CloudService {
       if (b.state === 'open') {
         [backend, reason] = ['local', `${remote} circuit open after ${b.consecutiveFailures} consecutive failures (last: ${b.lastError ?? 'unknown'}): fell back to local ${localModel}`];
       } else if (kind === 'generate') {
-        const adapter = this.adapter(remote);
+        let adapter: CloudAdapter;
+        try {
+          adapter = this.adapter(remote);
+        } catch (e) {
+          if (!isTandemError(e, 'NOT_CONFIGURED')) throw e;
+          validateGenerate(req as GenerateRequest);
+          return { kind, policy: pol, backend: 'local', reason: `${remote} not configured (${e.message}): answered by local ${localModel}`, function: null, estimate: null, budget: null };
+        }
         const fnName = adapter.functionFor(req).name;
         const probe = this.probes.get(`${remote}:${CloudService.healthFunctionFor(fnName)}`);
         remoteEstimate = adapter.estimateCost(req, cfg.prices);
@@ -458,7 +486,13 @@ export class CloudService {
     let streamed = 0;
     const r = await gen(
       { model, prompt: req.prompt, schema: req.schema, ...(req.maxTokens ? { maxTokens: req.maxTokens } : {}), ...(req.temperature !== undefined ? { temperature: req.temperature } : {}) },
-      { signal: run.signal, onToken: () => run.progress(++streamed, req.maxTokens ?? streamed) },
+      {
+        signal: run.signal,
+        onToken: (text) => {
+          run.progress(++streamed, req.maxTokens ?? streamed);
+          this.deps.onStream?.(run.job.id, text);
+        },
+      },
     );
     run.setDevice(r.device);
     run.setTimings({ loadMs: r.loadMs, inferenceMs: r.inferenceMs });

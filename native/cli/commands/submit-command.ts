@@ -52,7 +52,7 @@ function flagsOf(f: CommonFlags): CloudFlags {
 }
 
 /** One line per notable moment of a running job: progress, per-ligand results, notes. */
-function watch(ctx: CliContext, store: { get(id: string): Job; events(id: string): { id: number; type: string; data: Record<string, JsonValue> }[] }, id: string, quiet: boolean): () => void {
+function watch(ctx: CliContext, store: { get(id: string): Job; events(id: string): { id: number; type: string; data: Record<string, JsonValue> }[] }, id: string, quiet: boolean, showProgress = true): () => void {
   if (quiet) return () => {};
   let lastEvent = 0;
   let lastProgress = '';
@@ -65,7 +65,7 @@ function watch(ctx: CliContext, store: { get(id: string): Job; events(id: string
       }
       const j = store.get(id);
       const p = j.progress.total ? `${j.progress.done}/${j.progress.total}` : '';
-      if (p && p !== lastProgress) {
+      if (showProgress && p && p !== lastProgress) {
         lastProgress = p;
         ctx.stderr.write(`  progress ${p}\n`);
       }
@@ -111,11 +111,15 @@ export function summary(job: Job): string {
 }
 
 async function submitAndReport(ctx: CliContext, req: CloudRequest, f: CommonFlags): Promise<void> {
-  const cloud = openCloud(ctx, flagsOf(f));
+  let streaming = false;
+  const onStream = f.wait && !f.quiet && !f.json ? (_id: string, text: string) => void ((streaming = true), ctx.stderr.write(text)) : undefined;
+  const cloud = openCloud(ctx, flagsOf(f), onStream ? { onStream } : {});
   try {
+    await cloud.svc.checkRoute(req, f.backend);
     const { spec, plan } = cloud.svc.prepare(req, { ...(f.backend ? { policy: f.backend } : {}), ...(f.priority !== undefined ? { priority: f.priority } : {}) });
     if (plan.budget && !plan.budget.ok) ctx.stderr.write(`tandem submit: budget warning: ${plan.budget.message}\n`);
     if (!f.quiet && plan.estimate) ctx.stderr.write(`tandem submit: ${plan.backend} ${plan.function}: estimated ${formatUsd(plan.estimate.usd)} (${plan.estimate.basis}); ${plan.reason}\n`);
+    if (!f.quiet && !plan.estimate) ctx.stderr.write(`tandem submit: ${plan.backend}: ${plan.reason}\n`);
     if (!f.wait) {
       const job = cloud.store.createJob(spec);
       const log = runInBackground(ctx, job.id);
@@ -131,13 +135,14 @@ async function submitAndReport(ctx: CliContext, req: CloudRequest, f: CommonFlag
     if (!f.json) ctx.stdout.write(`${handle.id}\n`);
     const onSigint = () => queue.cancel(handle.id, 'interrupted by Ctrl-C');
     process.once('SIGINT', onSigint);
-    const stop = watch(ctx, cloud.store, handle.id, f.quiet === true);
+    const stop = watch(ctx, cloud.store, handle.id, f.quiet === true, !(onStream && req.kind === 'generate'));
     let job: Job;
     try {
       job = await handle.done;
     } finally {
       stop();
       process.off('SIGINT', onSigint);
+      if (streaming) ctx.stderr.write('\n');
     }
     if (f.json) ctx.stdout.write(JSON.stringify(job, null, 2) + '\n');
     else ctx.stdout.write(summary(job));
