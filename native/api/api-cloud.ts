@@ -11,7 +11,7 @@ import type { BackendId, CloudRequest, FunctionCapability } from '../../cloud-ad
 import { MODAL_FUNCTIONS } from '../../cloud-adapters/modal/modal-adapter.js';
 import { compileSchema, validateJsonAgainstSchema } from '../../cloud-adapters/validate.js';
 import { readSettings, writeSettings, type Policy } from '../cloud/cloud-config.js';
-import { CloudService, type CloudServiceDeps, type LocalEmbedder, type RoutePlan } from '../cloud/cloud-service.js';
+import { CloudService, type CloudServiceDeps, type LocalEmbedder, type LocalGenerator, type RoutePlan } from '../cloud/cloud-service.js';
 import { computeAlerts, monthSpend } from '../cloud/costs.js';
 import type { CLOUD_API_METHODS } from '../engine/common/api-cloud-contract.js';
 import type { ApiOutput, ApiParsedInput } from '../engine/common/api-contract.js';
@@ -49,15 +49,36 @@ function pollIntervalMs(env: NodeJS.ProcessEnv): number | undefined {
   return Number.isFinite(n) && n >= 10 ? n : undefined;
 }
 
-/** The cloud service of an API host: the host's store and database, local embeddings through its embedding worker. */
-export function openApiCloud(deps: { env: NodeJS.ProcessEnv; db: Db; store: JobStore; client: EmbedClient; options?: ApiCloudOptions }): CloudService {
+/**
+ * The cloud service of an API host: the host's store and database, local embeddings through its
+ * embedding worker, and (when given) local generation as the fallback for generate jobs, whose
+ * streamed text goes to `onStream`.
+ */
+export function openApiCloud(deps: {
+  env: NodeJS.ProcessEnv;
+  db: Db;
+  store: JobStore;
+  client: EmbedClient;
+  localGenerate?: LocalGenerator;
+  onStream?: (jobId: string, text: string) => void;
+  options?: ApiCloudOptions;
+}): CloudService {
   const localEmbed: LocalEmbedder = async (texts, o) => {
     const r = await deps.client.embed({ model: o.model, texts, inputType: 'passage' }, { signal: o.signal, ...(o.onProgress ? { onProgress: (p) => o.onProgress!(p.done, p.total) } : {}) });
     const device = r.device.fallbackReason ? `${r.device.used} (${r.device.fallbackReason})` : r.device.used;
     return { vectors: r.vectors, dims: r.dims, device, model: r.model, loadMs: r.timings.loadMs, inferenceMs: r.timings.inferenceMs };
   };
   const poll = pollIntervalMs(deps.env);
-  return new CloudService({ env: deps.env, db: deps.db, store: deps.store, localEmbed, ...(poll ? { pollIntervalMs: poll } : {}), ...deps.options });
+  return new CloudService({
+    env: deps.env,
+    db: deps.db,
+    store: deps.store,
+    localEmbed,
+    ...(deps.localGenerate ? { localGenerate: deps.localGenerate } : {}),
+    ...(deps.onStream ? { onStream: deps.onStream } : {}),
+    ...(poll ? { pollIntervalMs: poll } : {}),
+    ...deps.options,
+  });
 }
 
 function functionRows(): ApiOutput<'cloud.config'>['functions'] {
@@ -244,9 +265,14 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
       return { ok: errors.length === 0, errors, output: out };
     },
 
-    'cloud.plan': ({ request, policy }) => ({ plan: planOut(cloud.plan(request as CloudRequest, policy as Policy | undefined)) }),
+    'cloud.plan': async ({ request, policy }) => {
+      // Generation under auto: probe Modal's health first, so the plan says whether the local model answers.
+      await cloud.checkRoute(request as CloudRequest, policy as Policy | undefined);
+      return { plan: planOut(cloud.plan(request as CloudRequest, policy as Policy | undefined)) };
+    },
 
-    'cloud.submit': ({ request, policy, priority }) => {
+    'cloud.submit': async ({ request, policy, priority }) => {
+      await cloud.checkRoute(request as CloudRequest, policy as Policy | undefined);
       const { handle, plan } = cloud.submit(queue, request as CloudRequest, { ...(policy ? { policy } : {}), ...(priority !== undefined ? { priority } : {}) });
       deps.started(handle);
       return { jobId: handle.id, plan: planOut(plan) };

@@ -22,6 +22,9 @@ import { TandemError, type JsonValue } from '../engine/common/errors.js';
 import { modelSearchDirs, tandemHome } from '../engine/node/paths.js';
 import { acceleratorPrecheck, platformAccelerator } from '../inference/device.js';
 import { EmbedClient } from '../inference/embed-client.js';
+import { resolveReranker, type RerankResult } from '../inference/rerank-engine.js';
+import type { LocalGenerator } from '../cloud/cloud-service.js';
+import { createLocalGenerator, GenerateClient } from '../generate/index.js';
 import { JobQueue, JobRunners, type JobHandle, type JobRunContext, type JobRunFn } from '../jobs/job-queue.js';
 import { jobStats, runMs } from '../jobs/job-stats.js';
 import { JobStore } from '../jobs/job-store.js';
@@ -36,6 +39,7 @@ import { openDatabase, storePath, type Db } from '../store/database.js';
 import { LibraryStore } from '../store/library-store.js';
 import { createMapService } from '../map/map-service.js';
 import { createCloudHandlers, openApiCloud, type ApiCloudOptions } from './api-cloud.js';
+import { inferModelTask } from './model-task.js';
 import { ApiEventEmitter } from './api-events.js';
 
 export const APP_VERSION = '0.1.0';
@@ -133,9 +137,19 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   const catalog = deps.catalog ?? loadCatalog();
   const manager: ModelManager = createModelManager({ env, catalog, ...(deps.modelManager ?? {}) });
   const client = new EmbedClient(env);
-  const cloud = openApiCloud({ env, db, store, client, ...(deps.cloud ? { options: deps.cloud } : {}) });
-  const searcher = new Searcher(lib, client, env);
   const events = new ApiEventEmitter(onError);
+  // Local generation (the fallback for generate jobs) in its own worker, started on first use.
+  let generator: GenerateClient | undefined;
+  const localGenerate: LocalGenerator = async (req, o) => {
+    if (closed) throw new TandemError('CANCELLED', 'the engine is shutting down');
+    generator ??= new GenerateClient(env);
+    return createLocalGenerator(generator)(req, o);
+  };
+  const onStream = (jobId: string, text: string): void => {
+    if (!closed) events.emit('generate.token', { jobId, text });
+  };
+  const cloud = openApiCloud({ env, db, store, client, localGenerate, onStream, ...(deps.cloud ? { options: deps.cloud } : {}) });
+  const searcher = new Searcher(lib, client, env);
   // Maps are computed in worker threads (native/map) that read the store read-only.
   const maps = createMapService({ dbFile: storePath(home), home, onProgress: (p) => events.emit('map.progress', p) });
   const live = new Map<string, Live>();
@@ -331,22 +345,36 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
       return { jobIds };
     },
 
-    'search.query': async ({ query, collection, mode, k, filters }) => {
+    'search.query': async ({ query, collection, mode, k, filters, rerank }) => {
       const f: SearchFilters = {
         ...(filters?.pathGlob ? { pathGlob: filters.pathGlob } : {}),
         ...(filters?.fileTypes ? { fileTypes: filters.fileTypes } : {}),
         ...(filters?.modifiedAfter ? { modifiedAfter: new Date(filters.modifiedAfter) } : {}),
         ...(filters?.modifiedBefore ? { modifiedBefore: new Date(filters.modifiedBefore) } : {}),
       };
+      // A wrong reranker id fails here, before any search work.
+      if (rerank) resolveReranker(rerank.model, env, catalog);
+      let reranked: RerankResult | undefined;
       const t0 = performance.now();
-      const hits = await searcher.search(collection, query, { k, mode, filters: f });
+      const hits = await searcher.search(collection, query, { k, mode, filters: f, ...(rerank ? { rerank: { model: rerank.model, top: rerank.top, onResult: (r) => (reranked = r) } } : {}) });
+      const rr = reranked as RerankResult | undefined;
       return {
         mode,
         tookMs: Math.round((performance.now() - t0) * 10) / 10,
         hits: hits.map((h) => {
           const s = parseSnippet(h.snippet);
-          return { docKey: h.docKey, path: h.path, fileType: h.fileType, title: h.title, score: h.score, page: h.page, start: h.start, end: h.end, snippet: s.text, highlights: s.highlights };
+          return {
+            docKey: h.docKey, path: h.path, fileType: h.fileType, title: h.title, score: h.score, page: h.page, start: h.start, end: h.end, snippet: s.text, highlights: s.highlights,
+            ...(h.rerankScore !== undefined ? { rerankScore: h.rerankScore } : {}),
+          };
         }),
+        ...(rerank
+          ? {
+              rerank: rr
+                ? { model: rr.model, variant: rr.variant, top: rerank.top, pairs: rr.count, device: rr.device.used, deviceReason: rr.device.fallbackReason ?? null, ms: Math.round(rr.timings.totalMs * 10) / 10 }
+                : null,
+            }
+          : {}),
       };
     },
 
@@ -417,7 +445,8 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
         const entry = findCatalogEntry(catalog, m.id);
         return {
           id: m.id,
-          task: m.task ?? null,
+          // Folders outside the catalog: the task their config.json declares (a reranker, a decoder).
+          task: m.task ?? (m.dir ? inferModelTask(m.dir) : null),
           dims: m.dims ?? null,
           license: m.license ?? null,
           inCatalog: m.inCatalog,
@@ -470,6 +499,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
     searcher.close();
     db.close();
     await client.close();
+    await generator?.close();
   };
 
   return { api, events, call, close };

@@ -104,6 +104,8 @@ export const searchHitSchema = z.object({
   /** The snippet as plain text, and the [start, end) ranges of matched words in it. */
   snippet: z.string(),
   highlights: z.array(z.object({ start: z.number(), end: z.number() })),
+  /** The cross-encoder's score when the hit was reranked (`score` stays the first stage's). */
+  rerankScore: z.number().optional(),
 });
 export type ApiSearchHit = z.infer<typeof searchHitSchema>;
 
@@ -198,9 +200,30 @@ export const API_METHODS = {
           })
           .strict()
           .optional(),
+        /** Rescore the first stage's top documents with a cross-encoder (a model with task rerank, or a folder id). */
+        rerank: z.object({ model: nonEmpty, top: z.number().int().min(1).max(200).default(50) }).strict().optional(),
       })
       .strict(),
-    output: z.object({ hits: z.array(searchHitSchema), tookMs: z.number(), mode: z.enum(SEARCH_MODE_VALUES) }),
+    output: z.object({
+      hits: z.array(searchHitSchema),
+      tookMs: z.number(),
+      mode: z.enum(SEARCH_MODE_VALUES),
+      /** What the rerank stage did (absent without rerank; null when there was nothing to rerank). */
+      rerank: z
+        .object({
+          model: z.string(),
+          variant: z.string(),
+          /** The top N asked for, and the (query, document) pairs actually scored. */
+          top: z.number(),
+          pairs: z.number(),
+          device: z.string(),
+          /** Why the device is not the one asked for (accelerator fallback), when it is not. */
+          deviceReason: z.string().nullable(),
+          ms: z.number(),
+        })
+        .nullable()
+        .optional(),
+    }),
   },
   'files.open': {
     input: z.object({ path: nonEmpty }).strict(),
@@ -292,6 +315,8 @@ export const API_EVENTS = {
   'job.event': jobEventSchema,
   /** Download progress of a model pull. */
   'models.progress': z.object({ jobId: z.string(), id: z.string(), file: z.string(), bytes: z.number(), total: z.number().nullable() }),
+  /** Text of a local generation as it streams (one event per decoded piece), for a generate job. */
+  'generate.token': z.object({ jobId: z.string(), text: z.string() }),
 } as const satisfies Record<string, z.ZodType>;
 
 // ------------------------------------------------------------------------------------------------
