@@ -7,7 +7,8 @@
  *  (b) tandem-recompute the same engine without the cache (the whole sequence every step)
  *  (c) transformers.js  @huggingface/transformers' text-generation pipeline on the same ONNX file (the peer)
  * Prompt processing (prefill) tokens/s, time to first token, decode tokens/s, cold load, peak RSS;
- * each system runs in its own child process. Default model: ../shared's fixtures/tiny-decoder-random.
+ * each system runs in its own child process, the systems interleaved over N rounds (default 3).
+ * Default model: ../shared's fixtures/tiny-decoder-random.
  * A decoder of Qwen2.5-0.5B's size: make it with ../shared/tools/make_tiny_decoder.py (see its usage
  * line) into DIR/local/qwen05b-size/onnx/model.onnx with the fixture's tokenizer and config beside
  * it, then `-- --models-dir DIR --model local/qwen05b-size`.
@@ -154,16 +155,47 @@ async function main(): Promise<void> {
   const models = args.flatMap((a, i) => (a === '--model' ? [args[i + 1]!] : []));
   if (models.length === 0) models.push('fixtures/tiny-decoder-random');
   const self = fileURLToPath(import.meta.url);
+  // Rounds interleave the systems (one child process per system per round, one run each), so a
+  // shared machine's drifting load hits every system alike; best and median are over the rounds.
+  const runs = new Map<string, Row[]>();
+  const failures = new Map<string, string>();
+  for (let round = 0; round < repeat; round++) {
+    for (const model of models) {
+      for (const system of SYSTEMS) {
+        const key = `${model}\t${system}`;
+        if (failures.has(key)) continue;
+        const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--one', system, model, '--models-dir', modelsDir, '--repeat', '1', '--prompt-tokens', String(promptTokens), '--new-tokens', String(newTokens)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 24,
+        });
+        const last = r.stdout.trim().split('\n').pop() ?? '';
+        if (r.status === 0 && last.startsWith('{')) runs.set(key, [...(runs.get(key) ?? []), JSON.parse(last) as Row]);
+        else failures.set(key, (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' '));
+      }
+    }
+  }
   const rows: Row[] = [];
   for (const model of models) {
     for (const system of SYSTEMS) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--one', system, model, '--models-dir', modelsDir, '--repeat', String(repeat), '--prompt-tokens', String(promptTokens), '--new-tokens', String(newTokens)], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 24,
+      const key = `${model}\t${system}`;
+      const rs = runs.get(key) ?? [];
+      if (rs.length === 0) {
+        rows.push({ model, system, promptTokens, newTokens, coldLoadMs: 0, prefillTokensPerSec: 0, ttftMs: 0, decodeTokensPerSec: 0, medianDecodeTokensPerSec: 0, peakRssMiB: 0, error: failures.get(key) ?? 'no run' });
+        continue;
+      }
+      const decode = rs.map((r) => r.decodeTokensPerSec);
+      rows.push({
+        model,
+        system,
+        promptTokens: rs[0]!.promptTokens,
+        newTokens,
+        coldLoadMs: Math.round(median(rs.map((r) => r.coldLoadMs))),
+        prefillTokensPerSec: Math.max(...rs.map((r) => r.prefillTokensPerSec)),
+        ttftMs: +median(rs.map((r) => r.ttftMs)).toFixed(1),
+        decodeTokensPerSec: Math.max(...decode),
+        medianDecodeTokensPerSec: +median(decode).toFixed(1),
+        peakRssMiB: Math.max(...rs.map((r) => r.peakRssMiB)),
       });
-      const last = r.stdout.trim().split('\n').pop() ?? '';
-      if (r.status === 0 && last.startsWith('{')) rows.push(JSON.parse(last) as Row);
-      else rows.push({ model, system, promptTokens, newTokens, coldLoadMs: 0, prefillTokensPerSec: 0, ttftMs: 0, decodeTokensPerSec: 0, medianDecodeTokensPerSec: 0, peakRssMiB: 0, error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ') });
     }
   }
   const summary = models.map((model) => {
@@ -182,7 +214,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ cpus: os.availableParallelism(), repeat, promptTokens, newTokens, rows, summary }, null, 2));
     return;
   }
-  console.log(`bench:generate  greedy, batch 1, ${promptTokens}-token prompt + ${newTokens} new tokens, best/median of ${repeat}, ${os.availableParallelism()} CPUs`);
+  console.log(`bench:generate  greedy, batch 1, ${promptTokens}-token prompt + ${newTokens} new tokens, best/median of ${repeat} interleaved rounds, ${os.availableParallelism()} CPUs`);
   console.log('model                          system             prefill tok/s  TTFT ms  decode tok/s best  median  cold load ms  peak RSS MiB');
   for (const r of rows) {
     if (r.error) {
