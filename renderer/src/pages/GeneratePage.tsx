@@ -1,10 +1,13 @@
 /**
  * Generate: a prompt plus a JSON Schema (edited as text, checked as you type: JSON syntax with the
- * line and column, the schema's shape, then the engine compiles it), a Qwen size, the route and
- * estimate, submit; then the output checked against the schema and pretty-printed, with who
- * answered (model, backend, device) and why, the timings and the cost.
+ * line and column, the schema's shape, then the engine compiles it), a Qwen size, a policy (auto:
+ * Modal when healthy and within budget, else the local model; modal; local), the route and
+ * estimate, submit. A local generation streams into the output area token by token
+ * (`generate.token` events); when the job ends, the output is checked against the schema and
+ * pretty-printed, with who answered (this machine or Modal, model, device) and why, the timings
+ * and the cost.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiCloudRequest, ApiRoutePlan, Policy } from '../../../native/engine/common/api-cloud-contract';
 import type { ApiJob } from '../../../native/engine/common/api-contract';
 import { generateFieldErrors, QWEN_MODEL_IDS } from '../../../native/engine/common/boltz-validate';
@@ -79,7 +82,23 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
-function GenerateResult({ jobId }: { jobId: string }) {
+/** Where a job ran, in words: "this machine" or the cloud backend's name. */
+export function backendLabel(backend: string | undefined): string {
+  if (backend === 'local') return 'this machine';
+  if (backend === 'modal') return 'Modal';
+  if (backend === 'cloud-run') return 'Cloud Run';
+  return backend ?? '–';
+}
+
+/** A job error in words a researcher can act on (truncated constrained output, an invalid output, a missing model). */
+export function errorHint(e: { code: string; message: string }): string | null {
+  if (/^truncated:/.test(e.message)) return 'The output was cut by Max tokens before the JSON value was complete: raise Max tokens, or make the schema smaller (maxLength, maxItems, fewer fields).';
+  if (e.code === 'MODEL_NOT_FOUND') return 'The local model is not on this machine: pull it on the Models page, or set localGenerateModel in cloud.json.';
+  if (/does not match the request's JSON Schema/.test(e.message)) return "The model's output broke the schema; its raw text is kept in the job's results folder.";
+  return null;
+}
+
+function GenerateResult({ jobId, streamed }: { jobId: string; streamed: { text: string; tokens: number } | undefined }) {
   const api = useApi();
   const { detail, error } = useJobDetail(jobId);
   const [check, setCheck] = useState<{ ok: boolean; errors: string | null } | 'checking' | null>(null);
@@ -114,19 +133,46 @@ function GenerateResult({ jobId }: { jobId: string }) {
   if (!detail || !job) return <Loading what="the job" />;
   const t = result?.timings;
   const a = result?.answeredBy;
+  const route = (job.params as { route?: { reason?: string } }).route;
+  const running = !FINISHED.includes(job.status);
+  const hint = job.error ? errorHint(job.error) : null;
+  const text = (result as { text?: unknown } | null)?.text;
   return (
-    <section className="card" aria-label="Generation result" data-job={job.id} data-status={job.status}>
+    <section className="card" aria-label="Generation result" data-job={job.id} data-status={job.status} data-backend={job.backend}>
       <div className="page-header">
         <h2>Output</h2>
         <StatusChip status={job.status} />
       </div>
-      {!FINISHED.includes(job.status) ? <p className="muted">Waiting for {request?.kind === 'generate' ? request.model : 'the model'}… (a cold start can take minutes)</p> : null}
+      {running && job.backend !== 'local' ? <p className="muted">Waiting for {request?.kind === 'generate' ? request.model : 'the model'} on {backendLabel(job.backend)}… (a cold start can take minutes)</p> : null}
+      {running && job.backend === 'local' ? (
+        <p className="muted" data-field="running-local">
+          Generating on this machine{route?.reason ? ` (${route.reason})` : ''}
+          {streamed ? ` · ${streamed.tokens} tokens so far` : ' · loading the local model…'}
+        </p>
+      ) : null}
+      {streamed && running ? (
+        <pre className="json-out stream-out" data-field="stream" data-tokens={streamed.tokens} aria-label="Output as it streams" style={{ whiteSpace: 'pre-wrap' }}>
+          {streamed.text}
+          <span className="muted" aria-hidden="true">
+            ▍
+          </span>
+        </pre>
+      ) : null}
       {job.error ? (
-        <div className="error-box" role="note">
+        <div className="error-box" role="note" data-field="job-error">
           <strong>The job {job.status}</strong>
           <span className="error-code">{job.error.code}</span>
           <p>{job.error.message}</p>
+          {hint ? <p data-field="error-hint">{hint}</p> : null}
         </div>
+      ) : null}
+      {job.error && streamed && !running ? (
+        <details>
+          <summary>Text streamed before it stopped ({streamed.tokens} tokens)</summary>
+          <pre className="json-out" data-field="stream" data-tokens={streamed.tokens} style={{ whiteSpace: 'pre-wrap' }}>
+            {streamed.text}
+          </pre>
+        </details>
       ) : null}
       {result ? (
         <>
@@ -139,23 +185,49 @@ function GenerateResult({ jobId }: { jobId: string }) {
               </span>
             ) : null}
           </p>
-          <pre className="json-out" data-field="output" aria-label="Output (pretty-printed JSON)">
-            {JSON.stringify(result.output, null, 2)}
-          </pre>
+          {result.output === undefined || result.output === null ? (
+            <p className="muted" data-field="output-empty">
+              The model returned no output.
+            </p>
+          ) : (
+            <pre className="json-out" data-field="output" aria-label="Output (pretty-printed JSON)">
+              {JSON.stringify(result.output, null, 2)}
+            </pre>
+          )}
+          {streamed ? (
+            <details>
+              <summary>
+                Streamed text ({streamed.tokens} tokens){typeof text === 'string' ? (text === streamed.text ? ' · same as the final text' : ' · differs from the final text') : ''}
+              </summary>
+              <pre className="json-out" data-field="stream" data-tokens={streamed.tokens} data-final={typeof text === 'string' ? String(text === streamed.text) : undefined} style={{ whiteSpace: 'pre-wrap' }}>
+                {streamed.text}
+              </pre>
+            </details>
+          ) : null}
           <dl className="kv" style={{ marginTop: 10 }}>
             <dt>Answered by</dt>
-            <dd data-field="answered-by">
-              {a?.model ?? '–'} on <b>{a?.backend ?? job.backend}</b>
-              {a?.function ? (
+            <dd data-field="answered-by" data-backend={a?.backend ?? job.backend}>
+              {(a?.backend ?? job.backend) === 'local' ? (
                 <>
-                  {' '}
-                  (<span className="mono">{a.function}</span>)
+                  <b>this machine</b> ({job.params && (job.params as { route?: { policy?: string } }).route?.policy === 'local' ? 'policy local' : 'local fallback'}): <span className="mono">{a?.model ?? '–'}</span>
+                  {' · '}
+                  {a?.device ?? job.device ?? '–'}
                 </>
-              ) : null}
-              {a?.gpu || a?.device || job.device ? ` · ${a?.gpu ?? a?.device ?? job.device}` : ''}
+              ) : (
+                <>
+                  {a?.model ?? '–'} on <b>{a?.backend ?? job.backend}</b> ({backendLabel(a?.backend ?? job.backend)}
+                  {a?.function ? (
+                    <>
+                      {' '}
+                      <span className="mono">{a.function}</span>
+                    </>
+                  ) : null}
+                  ){a?.gpu || a?.device || job.device ? ` · ${a?.gpu ?? a?.device ?? job.device}` : ''}
+                </>
+              )}
             </dd>
             <dt>Why</dt>
-            <dd data-field="why">{a?.reason ?? '–'}</dd>
+            <dd data-field="why">{a?.reason ?? route?.reason ?? '–'}</dd>
             <dt>Timings</dt>
             <dd data-field="timings">
               total {formatMs(t?.totalMs ?? detail.timings.runMs)} · first byte {formatMs(t?.ttfbMs)} · {t?.coldStart ? `cold start ${formatMs(t.modelLoadMs)}` : 'warm'} · inference {formatMs(t?.inferenceMs ?? detail.timings.inferenceMs)} · transfer{' '}
@@ -193,7 +265,10 @@ function RecentGenerations({ current, onOpen }: { current: string | null; onOpen
             <li key={j.id}>
               <button type="button" aria-current={current === j.id} onClick={() => onOpen(j.id)}>
                 <StatusChip status={j.status} />
-                <span>{req?.model}</span>
+                <span>
+                  {req?.model}
+                  {j.backend === 'local' ? ' → this machine' : ''}
+                </span>
                 <span className="muted" style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
                   {req?.prompt?.slice(0, 80)} · {formatWhen(j.timings.queuedAt)}
                 </span>
@@ -213,13 +288,29 @@ export function GeneratePage() {
   const [schemaText, setSchemaText] = useState(JSON.stringify(first.schema, null, 2));
   const [model, setModel] = useState<Model>('qwen-32b');
   const [maxTokens, setMaxTokens] = useState('');
-  const [policy, setPolicy] = useState<Policy | ''>('');
+  const [policy, setPolicy] = useState<Policy>('auto');
+  // Start from the routing switch of the Cloud page (until the policy is picked here).
+  const policyTouched = useRef(false);
+  const cloudConfig = useQuery('cloud.config', {});
+  const routed = cloudConfig.data?.routing.generate;
+  useEffect(() => {
+    if (routed && !policyTouched.current && (routed === 'auto' || routed === 'modal' || routed === 'local')) setPolicy(routed);
+  }, [routed]);
   const [serverSchemaError, setServerSchemaError] = useState<string | null>(null);
   const [plan, setPlan] = useState<ApiRoutePlan>();
   const [planError, setPlanError] = useState<TandemError>();
   const [submitError, setSubmitError] = useState<TandemError>();
   const [submitting, setSubmitting] = useState(false);
   const [jobId, setJobId] = useState<string | null>(null);
+  // Streamed text per job, kept from the first token on (it may arrive before cloud.submit returns).
+  const streams = useRef(new Map<string, { text: string; tokens: number }>());
+  const [streamTick, setStreamTick] = useState(0);
+  useApiEvent('generate.token', (e) => {
+    const s = streams.current.get(e.jobId) ?? { text: '', tokens: 0 };
+    streams.current.set(e.jobId, { text: s.text + e.text, tokens: s.tokens + 1 });
+    setStreamTick((n) => n + 1);
+  });
+  void streamTick;
 
   const parsed = useMemo(() => parseJsonText(schemaText), [schemaText]);
   const request = useMemo((): ApiCloudRequest | null => {
@@ -244,7 +335,7 @@ export function GeneratePage() {
       setPlanError(undefined);
       return;
     }
-    const [req, pol] = JSON.parse(key) as [ApiCloudRequest, Policy | ''];
+    const [req, pol] = JSON.parse(key) as [ApiCloudRequest, Policy];
     let live = true;
     void (async () => {
       try {
@@ -256,7 +347,7 @@ export function GeneratePage() {
           setPlan(undefined);
           return;
         }
-        const p = await api.call('cloud.plan', { request: req, ...(pol ? { policy: pol } : {}) });
+        const p = await api.call('cloud.plan', { request: req, policy: pol });
         if (live) {
           setPlan(p.plan);
           setPlanError(undefined);
@@ -280,7 +371,7 @@ export function GeneratePage() {
     setSubmitting(true);
     setSubmitError(undefined);
     try {
-      const r = await api.call('cloud.submit', { request, ...(policy ? { policy } : {}) });
+      const r = await api.call('cloud.submit', { request, policy });
       setJobId(r.jobId);
     } catch (e) {
       setSubmitError(asTandemError(e));
@@ -293,7 +384,8 @@ export function GeneratePage() {
     <section className="page" aria-labelledby="page-title">
       <PageHeader title="Generate" />
       <p className="muted" style={{ margin: 0 }}>
-        Structured output from Qwen: the answer is a JSON object that must be valid under your schema (checked by the engine before the job succeeds).
+        Structured output from Qwen on Modal, or from a small model on this machine when Modal is unreachable or over budget (policy auto) or when you ask for it (local): the answer is a JSON object that must be valid under your
+        schema (checked by the engine before the job succeeds). Local generation streams as it comes.
       </p>
       <div className="grid-2">
         <form
@@ -348,11 +440,15 @@ export function GeneratePage() {
               <input type="number" min={1} value={maxTokens} onChange={(e) => setMaxTokens(e.target.value)} className={tokensError ? 'invalid' : ''} style={{ width: '9em' }} />
             </label>
             <label>
-              Backend
-              <select id="gen-policy" value={policy} onChange={(e) => setPolicy(e.target.value as Policy | '')}>
-                <option value="">as routed</option>
+              Policy
+              <select id="gen-policy" value={policy} onChange={(e) => {
+                  policyTouched.current = true;
+                  setPolicy(e.target.value as Policy);
+                }}
+              >
+                <option value="auto">auto (Modal, else this machine)</option>
                 <option value="modal">modal</option>
-                <option value="local">local</option>
+                <option value="local">local (this machine)</option>
               </select>
             </label>
           </div>
@@ -369,7 +465,7 @@ export function GeneratePage() {
         </form>
         <div style={{ display: 'flex', flexDirection: 'column', gap: 16 }}>
           {jobId ? (
-            <GenerateResult jobId={jobId} />
+            <GenerateResult jobId={jobId} streamed={streams.current.get(jobId)} />
           ) : (
             <Empty title="No output yet">
               <p>Write a prompt and a schema, then Generate.</p>

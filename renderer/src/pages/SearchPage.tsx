@@ -1,11 +1,27 @@
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { SEARCH_MODE_VALUES, type ApiOutput, type ApiSearchHit } from '../../../native/engine/common/api-contract';
+import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { SEARCH_MODE_VALUES, type ApiModel, type ApiOutput, type ApiSearchHit } from '../../../native/engine/common/api-contract';
 import type { TandemError } from '../../../native/engine/common/errors';
 import { asTandemError, useApi, useQuery } from '../api/hooks';
 import { parseHash } from '../app/routes';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
 
 type Mode = (typeof SEARCH_MODE_VALUES)[number];
+
+/** The select's value for "type a model id by hand". */
+const OTHER = '__other__';
+export const DEFAULT_RERANK_TOP = 50;
+
+/** Rerank models for the select: the catalog's and those found on disk (task rerank), installed first. */
+export function rerankModels(models: readonly ApiModel[]): ApiModel[] {
+  return models.filter((m) => m.task === 'rerank').sort((a, b) => Number(b.installed) - Number(a.installed) || a.id.localeCompare(b.id));
+}
+
+/** "reranked top 50 with X on cpu in 12 ms" (or why nothing was reranked); why the device, if it fell back, goes in a tooltip. */
+export function rerankSummary(r: ApiOutput<'search.query'>['rerank']): string | null {
+  if (r === undefined) return null;
+  if (r === null) return 'nothing to rerank';
+  return `reranked top ${r.top} with ${r.model} on ${r.device} in ${Math.round(r.ms)} ms (${r.pairs} ${r.pairs === 1 ? 'pair' : 'pairs'})`;
+}
 
 /** The snippet with its highlight ranges as <mark>s. */
 export function Highlighted({ text, ranges }: { text: string; ranges: ApiSearchHit['highlights'] }) {
@@ -27,9 +43,15 @@ function Hit({ hit, rank, onOpen, opened }: { hit: ApiSearchHit; rank: number; o
       <div className="hit-head">
         <span className="hit-rank">{rank}.</span>
         <span className="hit-title">{hit.title || hit.path.split(/[\\/]/).pop()}</span>
-        <span className="hit-score" title="score">
-          {hit.score.toFixed(4)}
-        </span>
+        {hit.rerankScore !== undefined ? (
+          <span className="hit-score" title="the cross-encoder's score, then the first stage's">
+            <span data-field="rerank-score">rerank {hit.rerankScore.toFixed(4)}</span> · <span data-field="first-score">first {hit.score.toFixed(4)}</span>
+          </span>
+        ) : (
+          <span className="hit-score" title="score" data-field="first-score">
+            {hit.score.toFixed(4)}
+          </span>
+        )}
       </div>
       <p className="hit-snippet">
         <Highlighted text={hit.snippet} ranges={hit.highlights} />
@@ -64,7 +86,20 @@ export function SearchPage() {
   const [error, setError] = useState<TandemError>();
   const [busy, setBusy] = useState(false);
   const [opened, setOpened] = useState<Record<string, string>>({});
+  const [rerankOn, setRerankOn] = useState(false);
+  const [rerankChoice, setRerankChoice] = useState('');
+  const [rerankOther, setRerankOther] = useState('');
+  const [rerankTop, setRerankTop] = useState(String(DEFAULT_RERANK_TOP));
   const input = useRef<HTMLInputElement>(null);
+  const modelList = useQuery('models.list', {});
+  const rerankers = useMemo(() => rerankModels(modelList.data?.models ?? []), [modelList.data]);
+  useEffect(() => {
+    if (!rerankChoice && rerankers[0]) setRerankChoice(rerankers[0].id);
+  }, [rerankChoice, rerankers]);
+  const rerankModel = (rerankChoice === OTHER || (!rerankChoice && rerankers.length === 0) ? rerankOther : rerankChoice).trim();
+  const topN = Number(rerankTop);
+  const topError = rerankOn && !(Number.isInteger(topN) && topN >= 1 && topN <= 200) ? 'top N must be a whole number from 1 to 200' : null;
+  const modelError = rerankOn && !rerankModel ? 'choose a rerank model or type its id' : null;
 
   const collections = cols.data?.collections ?? [];
   useEffect(() => {
@@ -76,11 +111,11 @@ export function SearchPage() {
   }, [ready]);
 
   const run = async (m: Mode = mode) => {
-    if (!query.trim() || !collection) return;
+    if (!query.trim() || !collection || topError || modelError) return;
     setBusy(true);
     setError(undefined);
     try {
-      setResult(await api.call('search.query', { query: query.trim(), collection, mode: m, k: 10 }));
+      setResult(await api.call('search.query', { query: query.trim(), collection, mode: m, k: 10, ...(rerankOn ? { rerank: { model: rerankModel, top: topN } } : {}) }));
       setOpened({});
     } catch (e) {
       setError(asTandemError(e));
@@ -149,12 +184,48 @@ export function SearchPage() {
               </button>
             ))}
           </div>
-          <button type="submit" className="btn btn-primary" disabled={busy || !query.trim()}>
+          <button type="submit" className="btn btn-primary" disabled={busy || !query.trim() || topError !== null || modelError !== null}>
             {busy ? 'Searching…' : 'Search'}
           </button>
+          <fieldset className="rerank-controls" aria-label="Rerank" style={{ display: 'flex', gap: 8, flexWrap: 'wrap', alignItems: 'center', border: 'none', padding: 0, margin: 0, flexBasis: '100%' }}>
+            <label style={{ display: 'inline-flex', gap: 6, alignItems: 'center' }}>
+              <input id="rerank-toggle" type="checkbox" checked={rerankOn} onChange={(e) => setRerankOn(e.target.checked)} />
+              Rerank with a cross-encoder
+            </label>
+            {rerankOn ? (
+              <>
+                <label className="sr-only" htmlFor="rerank-model">
+                  Rerank model
+                </label>
+                <select id="rerank-model" value={rerankers.length === 0 && !rerankChoice ? OTHER : rerankChoice} onChange={(e) => setRerankChoice(e.target.value)}>
+                  {rerankers.map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {m.id}
+                      {m.installed ? '' : ' (not installed)'}
+                    </option>
+                  ))}
+                  <option value={OTHER}>other (type an id)…</option>
+                </select>
+                {rerankChoice === OTHER || rerankers.length === 0 ? (
+                  <input id="rerank-model-other" aria-label="Rerank model id" placeholder="e.g. Xenova/ms-marco-MiniLM-L-6-v2" value={rerankOther} onChange={(e) => setRerankOther(e.target.value)} />
+                ) : null}
+                <label style={{ display: 'inline-flex', gap: 6, alignItems: 'center' }}>
+                  top
+                  <input id="rerank-top" type="number" min={1} max={200} value={rerankTop} onChange={(e) => setRerankTop(e.target.value)} style={{ width: '5em' }} aria-invalid={topError !== null} />
+                </label>
+                {topError || modelError ? (
+                  <span className="field-error" role="alert">
+                    {topError ?? modelError}
+                  </span>
+                ) : (
+                  <span className="muted">rescores the top {topN} of the first stage</span>
+                )}
+              </>
+            ) : null}
+          </fieldset>
         </form>
       ) : null}
-      <ErrorBox error={error} title="Search failed" />
+      <ErrorBox error={error} title={error && rerankOn && /rerank|MODEL_/.test(`${error.code} ${error.message}`) ? `Rerank model ${rerankModel}: cannot use it` : 'Search failed'} />
       {result ? (
         result.hits.length === 0 ? (
           <Empty title="No results">
@@ -162,8 +233,12 @@ export function SearchPage() {
           </Empty>
         ) : (
           <>
-            <p className="muted" aria-live="polite">
+            <p className="muted" aria-live="polite" data-field="search-status">
               {result.hits.length} results · {result.mode} · {result.tookMs} ms
+              {result.rerank !== undefined ? <span data-field="rerank-status" title={result.rerank?.deviceReason ? `device: ${result.rerank.deviceReason}` : undefined}>
+                  {' · '}
+                  {rerankSummary(result.rerank)}
+                </span> : null}
             </p>
             <ol className="hits" aria-label="Results">
               {result.hits.map((h, i) => (
