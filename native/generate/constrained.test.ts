@@ -57,6 +57,9 @@ const SCHEMAS: Record<string, Record<string, unknown>> = {
 };
 
 const SEEDS = [1, 2, 3];
+/** The issue's five schema families, each over 200 seeds. */
+const ISSUE_SCHEMAS = ['nested', 'arrayOfEnums', 'requiredAndOptional', 'numbersAndIntegers', 'stringsWithEscapes'];
+const MANY_SEEDS = Array.from({ length: 200 }, (_, i) => 1000 + i);
 
 /** The enum and required rules, checked by hand (beyond the validator). */
 function checkRules(name: string, v: unknown): void {
@@ -116,5 +119,26 @@ describe('JSON-Schema-constrained decoding on the random tiny decoder', { skip }
       (e: unknown) => isTandemError(e, 'INVALID_ARGUMENT') && /"not" is not supported/.test(e.message),
       'unsupported keyword',
     );
+  });
+});
+
+describe('constrained decoding holds over 200 seeds (the issue\'s five schemas)', { skip }, () => {
+  test(`${ISSUE_SCHEMAS.length} schemas x ${MANY_SEEDS.length} seeds: every output parses and validates; enum and required rules hold`, async (t) => {
+    const ajv = new Ajv({ strict: false });
+    let n = 0;
+    for (const name of ISSUE_SCHEMAS) {
+      const schema = SCHEMAS[name]!;
+      const validate = ajv.compile(schema);
+      for (const seed of MANY_SEEDS) {
+        const r = await engine.generate({ model: TINY, prompts: [`Answer as JSON (${name})`], schema, maxTokens: 200, temperature: 1, seed, threads: 1 });
+        const o = r.outputs[0]!;
+        assert.equal(o.error, undefined, `${name} seed ${seed}: ${o.error?.message ?? ''}`);
+        const parsed: unknown = JSON.parse(o.text);
+        assert.ok(validate(parsed), `${name} seed ${seed}: ${o.text} validates (${JSON.stringify(validate.errors)})`);
+        checkRules(name, parsed);
+        n++;
+      }
+    }
+    t.diagnostic(`${n} constrained generations, all valid`);
   });
 });
