@@ -11,7 +11,7 @@ export type RerankActivation = 'none' | 'sigmoid';
 export const RERANK_ACTIVATIONS: readonly RerankActivation[] = ['none', 'sigmoid'];
 
 /** Padded tokens (rows x longest row) per cross-encoder batch. */
-export const DEFAULT_RERANK_BATCH_TOKENS = 2048;
+export const DEFAULT_RERANK_BATCH_TOKENS = 1024;
 
 export interface RerankRequest {
   model: string;
