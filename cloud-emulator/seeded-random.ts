@@ -1,7 +1,7 @@
 /** Deterministic randomness: every emulator output is a function of its input (or of a configured seed). */
+import { mulberry32, type Rng } from '../native/engine/common/mulberry32.js';
 
-/** A PRNG returning floats in [0, 1). */
-export type Rng = () => number;
+export type { Rng };
 
 /** 32-bit FNV-1a over the UTF-16 code units of `s`. */
 export function hashString(s: string): number {
@@ -14,16 +14,7 @@ export function hashString(s: string): number {
 }
 
 /** mulberry32: small, fast and good enough for test data. */
-export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const createRng: (seed: number) => Rng = mulberry32;
 
 export function rngFor(...parts: string[]): Rng {
   return createRng(hashString(parts.join('\u0000')));

@@ -3,18 +3,10 @@
  * centred data's Gram operator X^T X, applied as X^T (X v) so the d x d covariance is never formed.
  * O(n * d) per iteration; a few dozen iterations on 50k x 1024 take seconds, in a worker thread.
  */
+import { mulberry32 } from '../engine/common/mulberry32.js';
 
 /** A small seeded generator (mulberry32): the same seed gives the same map. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 export interface PcaOptions {
   /** Stop when both directions move less than this (1 - |cos|). Default 1e-7 (an angle of ~0.03 degrees). */

@@ -3,18 +3,10 @@
  * topics and sub-topics, so nearest neighbours are structured like real embeddings rather than
  * uniform noise) and a Zipfian pseudo-word text corpus.
  */
+import { mulberry32 } from '../engine/common/mulberry32.js';
 
-/** mulberry32: a small, fast, seeded 32-bit PRNG. Returns floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded floats in [0, 1) (mulberry32). */
+export const rng = mulberry32;
 
 /** Standard normal samples (Box-Muller, both outputs used). */
 export function gaussian(rand: () => number): () => number {
