@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { TandemError, type ErrorCode, type JsonValue } from '../../native/engine/common/errors.js';
+import { nestedErrorCodes, TandemError, type ErrorCode, type JsonValue } from '../../native/engine/common/errors.js';
 
 /**
  * The one HTTP call both adapters make (../../shared/cloud-protocol.md, "Common rules"): JSON in and
@@ -147,15 +147,6 @@ export function describeUrl(u: URL | string): string {
   }
 }
 
-/** `code`s from an error, its cause chain and an AggregateError's members. */
-function errorCodes(e: unknown, depth = 0): string[] {
-  if (!e || typeof e !== 'object' || depth > 4) return [];
-  const o = e as { code?: unknown; cause?: unknown; errors?: unknown };
-  const own = typeof o.code === 'string' ? [o.code] : [];
-  const nested = Array.isArray(o.errors) ? o.errors.flatMap((x) => errorCodes(x, depth + 1)) : [];
-  return [...own, ...errorCodes(o.cause, depth + 1), ...nested];
-}
-
 function isObject(v: JsonValue | undefined): v is { [k: string]: JsonValue } {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -276,7 +267,7 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
   };
 
   const networkFailure = (e: unknown, phase: 'request' | 'body'): Failure => {
-    const codes = errorCodes(e);
+    const codes = nestedErrorCodes(e);
     const where = `${label} (${method} ${describeUrl(url)})`;
     const offline = codes.find((c) => OFFLINE_CODES.has(c));
     if (offline && phase === 'request') {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
-import { TandemError } from '../engine/common/errors.js';
+import { nestedErrorCodes, TandemError } from '../engine/common/errors.js';
 
 /** One progress event: `bytes` of `total` of `file` are on disk (total is null when unknown). */
 export interface DownloadProgress {
@@ -71,15 +71,6 @@ const RETRYABLE_CODES = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
-
-/** Collect `code`s from an error, its cause chain and an AggregateError's members. */
-function errorCodes(e: unknown, depth = 0): string[] {
-  if (!e || typeof e !== 'object' || depth > 4) return [];
-  const o = e as { code?: unknown; cause?: unknown; errors?: unknown };
-  const own = typeof o.code === 'string' ? [o.code] : [];
-  const nested = Array.isArray(o.errors) ? o.errors.flatMap((x) => errorCodes(x, depth + 1)) : [];
-  return [...own, ...errorCodes(o.cause, depth + 1), ...nested];
-}
 
 function offlineError(url: URL, label: string, code: string, cause: unknown): TandemError {
   return new TandemError(
@@ -201,7 +192,7 @@ async function attempt(st: AttemptState, offset: number): Promise<AttemptOutcome
     res = await request(st.url, { method: 'GET', headers, dispatcher: st.dispatcher, signal: st.signal ?? null });
   } catch (e) {
     if (st.signal?.aborted) throw cancelled(st.label, e);
-    const codes = errorCodes(e);
+    const codes = nestedErrorCodes(e);
     const off = codes.find((c) => OFFLINE_CODES.has(c));
     if (off) throw offlineError(st.url, st.label, off, e);
     if (codes.some((c) => RETRYABLE_CODES.has(c))) throw new RetryableError(`request for ${st.label} failed: ${(e as Error).message}`, { cause: e });

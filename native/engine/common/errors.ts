@@ -81,3 +81,15 @@ export function describeError(e: unknown): string {
   const w = toWire(e);
   return `${w.code}: ${w.message}`;
 }
+
+/**
+ * The `code` strings of a thrown value (Node's ECONNRESET, undici's UND_ERR_*...), from the error
+ * itself, its `cause` chain and an AggregateError's members: network failures hide their code there.
+ */
+export function nestedErrorCodes(e: unknown, depth = 0): string[] {
+  if (!e || typeof e !== 'object' || depth > 4) return [];
+  const o = e as { code?: unknown; cause?: unknown; errors?: unknown };
+  const own = typeof o.code === 'string' ? [o.code] : [];
+  const nested = Array.isArray(o.errors) ? o.errors.flatMap((x) => nestedErrorCodes(x, depth + 1)) : [];
+  return [...own, ...nestedErrorCodes(o.cause, depth + 1), ...nested];
+}
