@@ -11,7 +11,7 @@ import type { BackendId, CloudRequest, FunctionCapability } from '../../cloud-ad
 import { MODAL_FUNCTIONS } from '../../cloud-adapters/modal/modal-adapter.js';
 import { compileSchema, validateJsonAgainstSchema } from '../../cloud-adapters/validate.js';
 import { readSettings, writeSettings, type Policy } from '../cloud/cloud-config.js';
-import { CloudService, type CloudServiceDeps, type LocalEmbedder, type LocalGenerator, type RoutePlan } from '../cloud/cloud-service.js';
+import { CloudService, type CloudServiceDeps, type LocalGenerator, type RoutePlan } from '../cloud/cloud-service.js';
 import { computeAlerts, monthSpend } from '../cloud/costs.js';
 import type { CLOUD_API_METHODS } from '../engine/common/api-cloud-contract.js';
 import type { ApiOutput, ApiParsedInput } from '../engine/common/api-contract.js';
@@ -21,6 +21,7 @@ import type { EmbedClient } from '../inference/embed-client.js';
 import type { JobHandle, JobQueue } from '../jobs/job-queue.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { Db } from '../store/database.js';
+import { localEmbedder } from '../cloud/local-engines.js';
 
 export type CloudMethod = keyof typeof CLOUD_API_METHODS;
 export type CloudHandlers = { [M in CloudMethod]: (input: ApiParsedInput<M>) => Promise<ApiOutput<M>> | ApiOutput<M> };
@@ -42,13 +43,6 @@ export const WARMUP_TARGETS: ReadonlyArray<{ backend: BackendId; function: strin
   { backend: 'cloud-run', function: 'health', label: 'Boltz-2 service (L4)' },
 ];
 
-function pollIntervalMs(env: NodeJS.ProcessEnv): number | undefined {
-  const v = env.TANDEM_CLOUD_POLL_MS?.trim();
-  if (!v) return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) && n >= 10 ? n : undefined;
-}
-
 /**
  * The cloud service of an API host: the host's store and database, local embeddings through its
  * embedding worker, and (when given) local generation as the fallback for generate jobs, whose
@@ -63,20 +57,13 @@ export function openApiCloud(deps: {
   onStream?: (jobId: string, text: string) => void;
   options?: ApiCloudOptions;
 }): CloudService {
-  const localEmbed: LocalEmbedder = async (texts, o) => {
-    const r = await deps.client.embed({ model: o.model, texts, inputType: 'passage' }, { signal: o.signal, ...(o.onProgress ? { onProgress: (p) => o.onProgress!(p.done, p.total) } : {}) });
-    const device = r.device.fallbackReason ? `${r.device.used} (${r.device.fallbackReason})` : r.device.used;
-    return { vectors: r.vectors, dims: r.dims, device, model: r.model, loadMs: r.timings.loadMs, inferenceMs: r.timings.inferenceMs };
-  };
-  const poll = pollIntervalMs(deps.env);
   return new CloudService({
     env: deps.env,
     db: deps.db,
     store: deps.store,
-    localEmbed,
+    localEmbed: localEmbedder(deps.client),
     ...(deps.localGenerate ? { localGenerate: deps.localGenerate } : {}),
     ...(deps.onStream ? { onStream: deps.onStream } : {}),
-    ...(poll ? { pollIntervalMs: poll } : {}),
     ...deps.options,
   });
 }

@@ -24,7 +24,7 @@ import { acceleratorPrecheck, platformAccelerator } from '../inference/device.js
 import { EmbedClient } from '../inference/embed-client.js';
 import { resolveReranker, type RerankResult } from '../inference/rerank-engine.js';
 import type { LocalGenerator } from '../cloud/cloud-service.js';
-import { createLocalGenerator, GenerateClient } from '../generate/index.js';
+import { lazyLocalGenerator } from '../cloud/local-engines.js';
 import { JobQueue, JobRunners, type JobHandle, type JobRunContext, type JobRunFn } from '../jobs/job-queue.js';
 import { jobStats, runMs } from '../jobs/job-stats.js';
 import { JobStore } from '../jobs/job-store.js';
@@ -139,11 +139,10 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   const client = new EmbedClient(env);
   const events = new ApiEventEmitter(onError);
   // Local generation (the fallback for generate jobs) in its own worker, started on first use.
-  let generator: GenerateClient | undefined;
+  const generator = lazyLocalGenerator(env);
   const localGenerate: LocalGenerator = async (req, o) => {
     if (closed) throw new TandemError('CANCELLED', 'the engine is shutting down');
-    generator ??= new GenerateClient(env);
-    return createLocalGenerator(generator)(req, o);
+    return generator.generate(req, o);
   };
   const onStream = (jobId: string, text: string): void => {
     if (!closed) events.emit('generate.token', { jobId, text });
@@ -499,7 +498,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
     searcher.close();
     db.close();
     await client.close();
-    await generator?.close();
+    await generator.close();
   };
 
   return { api, events, call, close };

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CloudService, type LocalEmbedder, type LocalGenerator } from '../cloud/cloud-service.js';
-import { createLocalGenerator, GenerateClient } from '../generate/index.js';
+import { CloudService } from '../cloud/cloud-service.js';
+import { lazyLocalGenerator, localEmbedder } from '../cloud/local-engines.js';
 import type { CloudFlags } from '../cloud/cloud-config.js';
 import { tandemHome } from '../engine/node/paths.js';
 import { EmbedClient } from '../inference/embed-client.js';
@@ -10,7 +10,6 @@ import type { JobRunners } from '../jobs/job-queue.js';
 import { JobStore } from '../jobs/job-store.js';
 import { openDatabase, storePath, type Db } from '../store/database.js';
 import type { CliContext } from './cli-context.js';
-import { describeDevice } from './commands/embed-command.js';
 
 /** The cloud service as the CLI hosts it: its own store connection and a lazy local embedder. */
 export interface CliCloud {
@@ -20,38 +19,22 @@ export interface CliCloud {
   close(): Promise<void>;
 }
 
-function pollIntervalMs(env: NodeJS.ProcessEnv): number | undefined {
-  const v = env.TANDEM_CLOUD_POLL_MS?.trim();
-  if (!v) return undefined;
-  const n = Number(v);
-  return Number.isFinite(n) && n >= 10 ? n : undefined;
-}
-
 /** `adopt`: mark jobs of dead processes interrupted (not when a queue of this process already runs jobs). */
 export function openCloud(ctx: CliContext, flags: CloudFlags = {}, opts: { adopt?: boolean; onStream?: (jobId: string, text: string) => void } = {}): CliCloud {
   const db = openDatabase(storePath(tandemHome(ctx.env)));
   const store = new JobStore(db);
   if (opts.adopt !== false) store.markInterrupted();
-  let client: EmbedClient | undefined;
-  const localEmbed: LocalEmbedder = async (texts, o) => {
-    client ??= new EmbedClient(ctx.env);
-    const r = await client.embed({ model: o.model, texts, inputType: 'passage' }, { signal: o.signal, ...(o.onProgress ? { onProgress: (p) => o.onProgress!(p.done, p.total) } : {}) });
-    return { vectors: r.vectors, dims: r.dims, device: describeDevice(r.device), model: r.model, loadMs: r.timings.loadMs, inferenceMs: r.timings.inferenceMs };
-  };
-  let generator: GenerateClient | undefined;
-  const localGenerate: LocalGenerator = (req, o) => {
-    generator ??= new GenerateClient(ctx.env);
-    return createLocalGenerator(generator)(req, o);
-  };
-  const poll = pollIntervalMs(ctx.env);
-  const svc = new CloudService({ env: ctx.env, db, store, flags, localEmbed, localGenerate, ...(opts.onStream ? { onStream: opts.onStream } : {}), ...(poll ? { pollIntervalMs: poll } : {}) });
+  // Neither worker starts until a job needs it.
+  const client = new EmbedClient(ctx.env);
+  const generator = lazyLocalGenerator(ctx.env);
+  const svc = new CloudService({ env: ctx.env, db, store, flags, localEmbed: localEmbedder(client), localGenerate: generator.generate, ...(opts.onStream ? { onStream: opts.onStream } : {}) });
   return {
     svc,
     store,
     db,
     close: async () => {
-      await client?.close();
-      await generator?.close();
+      await client.close();
+      await generator.close();
       db.close();
     },
   };

@@ -90,6 +90,14 @@ export const DEFAULT_REMOTE: Record<RoutedKind, BackendId> = { 'embed-remote': '
 export const DEFAULT_LOCAL_EMBED_MODEL = 'Xenova/all-MiniLM-L6-v2';
 export const DEFAULT_LOCAL_GENERATE_MODEL = 'onnx-community/Qwen2.5-0.5B-Instruct';
 
+/** `TANDEM_CLOUD_POLL_MS`: ms between polls of a remote batch (undefined when unset or below 10). */
+export function pollIntervalFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env.TANDEM_CLOUD_POLL_MS?.trim();
+  if (!v) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 10 ? n : undefined;
+}
+
 export function settingsPath(home: string): string {
   return path.join(home, 'cloud.json');
 }

@@ -26,7 +26,7 @@ import type { JobStore } from '../jobs/job-store.js';
 import type { Backend, Job, JsonObject } from '../jobs/job-types.js';
 import type { Db } from '../store/database.js';
 import { BACKEND_FAILURE_CODES, CircuitBreakers } from './circuit-breaker.js';
-import { DEFAULT_REMOTE, endpointFor, envTokenSource, resolveCloudConfig, type CloudFlags, type Policy, type ResolvedCloudConfig, type RoutedKind, type TokenSource } from './cloud-config.js';
+import { DEFAULT_REMOTE, endpointFor, envTokenSource, pollIntervalFromEnv, resolveCloudConfig, type CloudFlags, type Policy, type ResolvedCloudConfig, type RoutedKind, type TokenSource } from './cloud-config.js';
 import { checkBudget, type BudgetCheck } from './costs.js';
 import { FunctionLimiter } from './function-limiter.js';
 import { ResultFiles, safeName } from './result-files.js';
@@ -59,7 +59,7 @@ export interface CloudServiceDeps {
   registry?: AdapterRegistry;
   /** Timeouts and retry policy for every endpoint (tests shrink them). */
   tuning?: Partial<BackendEndpoint>;
-  /** Between polls of a remote batch (default 2000 ms). */
+  /** Between polls of a remote batch (default TANDEM_CLOUD_POLL_MS, else 2000 ms). */
   pollIntervalMs?: number;
   breakers?: CircuitBreakers;
   localEmbed?: LocalEmbedder;
@@ -367,7 +367,7 @@ export class CloudService {
     const onAbort = () => void adapter.cancel(id).catch(() => {});
     run.signal.addEventListener('abort', onAbort, { once: true });
     const written = new Map<string, LigandFiles>();
-    const interval = this.deps.pollIntervalMs ?? 2000;
+    const interval = this.deps.pollIntervalMs ?? pollIntervalFromEnv(this.deps.env) ?? 2000;
     let failures = 0;
     try {
       for (;;) {

@@ -17,6 +17,11 @@ export interface DeviceReport {
   threads: number;
 }
 
+/** A one-line device description: `cpu`, or `cpu (cuda: why not)`. */
+export function describeDevice(d: { used: string; fallbackReason?: string | undefined }): string {
+  return d.fallbackReason ? `${d.used} (${d.fallbackReason})` : d.used;
+}
+
 /** The accelerator this platform's onnxruntime-node offers, if any. */
 export function platformAccelerator(platform: NodeJS.Platform = process.platform, arch: string = process.arch): Accelerator | undefined {
   if (platform === 'linux' && arch === 'x64') return 'cuda';

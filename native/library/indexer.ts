@@ -9,6 +9,7 @@ import { TextTokenizer } from '../inference/tokenizer.js';
 import type { Variant } from '../models/catalog.js';
 import { resolveModel } from '../models/model-resolver.js';
 import { LibraryStore, modelKey, type NewChunk, type NewDocument } from '../store/library-store.js';
+import { describeDevice } from '../inference/device.js';
 
 export interface IndexOptions {
   root: string;
@@ -122,7 +123,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
       const r = await embedded;
       await prev;
       if (r) {
-        summary.device = r.device.fallbackReason ? `${r.device.used} (${r.device.fallbackReason})` : r.device.used;
+        summary.device = describeDevice(r.device);
         summary.embedMs += r.timings.inferenceMs;
         store.setDims(collection.id, r.dims);
       }

@@ -9,6 +9,7 @@ import type { Variant } from '../../models/catalog.js';
 import { itemsFromTexts, readInputFile, type InputItem, type ParsedInput } from '../input.js';
 import { ProgressLine } from '../progress.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
+import { describeDevice } from '../../inference/device.js';
 
 /** Items per request to the worker: bounds memory, keeps length-sorting effective, lets output stream. */
 const CHUNK = 4096;
@@ -27,9 +28,6 @@ interface EmbedFlags {
   quiet?: boolean;
 }
 
-export function describeDevice(d: EmbedResult['device']): string {
-  return d.fallbackReason ? `${d.used} (${d.fallbackReason})` : d.used;
-}
 
 async function writeAll(out: NodeJS.WritableStream, s: string): Promise<void> {
   if (!out.write(s)) await once(out, 'drain');

@@ -9,6 +9,7 @@ import { JobStore } from '../../jobs/job-store.js';
 import type { Variant } from '../../models/catalog.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { openLibrary } from './collections-command.js';
+import { describeDevice } from '../../inference/device.js';
 
 /** The params of a `generate-local` job: the request, enough to run it again (`tandem jobs retry`). */
 export type GenerateLocalParams = Omit<GenerateRequest, 'prompts' | 'useCache'> & { prompt: string; schemaFile?: string };
@@ -68,10 +69,6 @@ export function readSchemaFile(file: string): object {
   return json;
 }
 
-/** A one-line device description: `cpu`, or `cpu (cuda: why not)`. */
-function describeDevice(d: GenerateResult['device']): string {
-  return d.fallbackReason ? `${d.used} (${d.fallbackReason})` : d.used;
-}
 
 /**
  * The job runner for `generate-local` jobs: one prompt through the generation worker. Streamed

@@ -13,6 +13,7 @@ import { JobQueue, JobRunners, type JobRunFn } from '../../jobs/job-queue.js';
 import { JobStore } from '../../jobs/job-store.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { openLibrary } from './collections-command.js';
+import { describeDevice } from '../../inference/device.js';
 
 /** The params of a `run-onnx` job: enough to run it again (`tandem jobs retry`). */
 export interface RunOnnxParams {
@@ -154,7 +155,7 @@ export function registerRunOnnx(program: Command, ctx: CliContext, runners: JobR
         const res = job.result as unknown as { outputs: Record<string, { dtype: HostTensor['dtype']; dims: number[] }>; device: { used: string; fallbackReason?: string }; timings: TensorRunResult['timings'] };
         const outs = Object.entries(res.outputs).map(([name, o]) => describeTensor(name, { ...o, data: [] }));
         ctx.stderr.write(
-          `tandem run-onnx: ${path.basename(model)} on ${res.device.used}${res.device.fallbackReason ? ` (${res.device.fallbackReason})` : ''}: ${Object.keys(feeds).length} inputs -> ${outs.join(', ')}; ` +
+          `tandem run-onnx: ${path.basename(model)} on ${describeDevice(res.device)}: ${Object.keys(feeds).length} inputs -> ${outs.join(', ')}; ` +
             `load ${res.timings.loadMs.toFixed(0)} ms, run ${res.timings.inferenceMs.toFixed(1)} ms${params.output ? `, written to ${params.output}` : ''}; job ${job.id}\n`,
         );
       } finally {

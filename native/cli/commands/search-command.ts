@@ -11,6 +11,7 @@ import { trecLines } from '../../search/trec.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { parseJsonlLine } from '../input.js';
 import { openLibrary } from './collections-command.js';
+import { describeDevice } from '../../inference/device.js';
 
 interface SearchFlags {
   collection: string;
@@ -118,7 +119,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
         }
         const rr = reranked as RerankResult | undefined;
         const rerankNote = rr
-          ? `, rerank ${rr.model} (${rr.variant}, ${rr.activation === 'sigmoid' ? 'sigmoid' : 'raw'} scores) over the top ${flags.rerankTop}: ${rr.count} pairs, device ${rr.device.used}${rr.device.fallbackReason ? ` (${rr.device.fallbackReason})` : ''}, ${rr.timings.totalMs.toFixed(0)} ms`
+          ? `, rerank ${rr.model} (${rr.variant}, ${rr.activation === 'sigmoid' ? 'sigmoid' : 'raw'} scores) over the top ${flags.rerankTop}: ${rr.count} pairs, device ${describeDevice(rr.device)}, ${rr.timings.totalMs.toFixed(0)} ms`
           : flags.rerank
             ? ', nothing to rerank'
             : '';
