@@ -49,9 +49,7 @@ export function registerCloudRunners(runners: JobRunners, ctx: CliContext): void
   for (const kind of CloudService.KINDS) {
     runners.register(kind, (run) => {
       cloud ??= openCloud(ctx, {}, { adopt: false });
-      const inner = new (runners.constructor as new () => JobRunners)();
-      cloud.svc.registerRunners(inner);
-      return inner.get(kind)!(run);
+      return cloud.svc.run(kind, run);
     });
   }
 }

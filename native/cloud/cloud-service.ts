@@ -288,9 +288,14 @@ export class CloudService {
 
   /** Register the runners of every cloud job kind (so retry, resume and adopt work in any host). */
   registerRunners(runners: JobRunners): void {
-    for (const kind of ['boltz2', 'generate', 'embed-remote'] as const) runners.register(kind, (run) => this.runSync(run));
-    runners.register('boltz2-batch', (run) => this.runBatch(run));
-    runners.register('warmup', (run) => this.runWarmup(run));
+    for (const kind of CloudService.KINDS) runners.register(kind, (run) => this.run(kind, run));
+  }
+
+  /** Run one job of a cloud kind (what the registered runners call). */
+  run(kind: (typeof CloudService.KINDS)[number], run: JobRunContext): Promise<JsonValue> {
+    if (kind === 'boltz2-batch') return this.runBatch(run);
+    if (kind === 'warmup') return this.runWarmup(run);
+    return this.runSync(run);
   }
 
   // --- runners ---
@@ -300,15 +305,7 @@ export class CloudService {
     if (run.job.backend === 'local') return req.kind === 'generate' ? this.runLocalGenerate(run, req) : this.runLocalEmbed(run, req);
     const backend = run.job.backend as BackendId;
     const { adapter, fn, release } = await this.enter(run, backend, req);
-    let out;
-    try {
-      out = await adapter.submit(req, { signal: run.signal, idempotencyKey: run.job.id, deadlineMs: fn.timeoutS * 1000 });
-    } catch (e) {
-      this.noteFailure(backend, e);
-      throw e;
-    } finally {
-      release();
-    }
+    const out = await this.call(backend, () => adapter.submit(req, { signal: run.signal, idempotencyKey: run.job.id, deadlineMs: fn.timeoutS * 1000 }), release);
     this.breakers.recordSuccess(backend);
     if (out.state !== 'done') throw new TandemError('BACKEND_ERROR', `${backend} ${fn.name} accepted a synchronous ${req.kind} job as async (remote id ${out.remoteId})`);
     const t = out.timings;
@@ -349,13 +346,7 @@ export class CloudService {
       if (remoteId) {
         run.note(`resuming polling of remote batch ${remoteId}`, { remoteId });
       } else {
-        let out;
-        try {
-          out = await adapter.submit(req, { signal: run.signal, idempotencyKey: run.job.id, deadlineMs: fn.timeoutS * 1000 });
-        } catch (e) {
-          this.noteFailure(backend, e);
-          throw e;
-        }
+        const out = await this.call(backend, () => adapter.submit(req, { signal: run.signal, idempotencyKey: run.job.id, deadlineMs: fn.timeoutS * 1000 }));
         if (out.state !== 'accepted') throw new TandemError('BACKEND_ERROR', `${backend} ${fn.name} answered a batch synchronously`);
         remoteId = out.remoteId;
         run.setRemoteId(remoteId);
@@ -431,15 +422,7 @@ export class CloudService {
       }
       const one: Boltz2Request = { kind: 'boltz2', name: `${req.name}-${lig.id}`, proteins: req.proteins, ligands: [lig], ...(req.affinity !== undefined ? { affinity: req.affinity } : {}) };
       const release = await this.limiter.acquire(`${backend}:${fn.name}`, run.signal);
-      let out;
-      try {
-        out = await adapter.submit(one, { signal: run.signal, idempotencyKey: `${run.job.id}:${lig.id}`, deadlineMs: fn.timeoutS * 1000 });
-      } catch (e) {
-        this.noteFailure(backend, e);
-        throw e;
-      } finally {
-        release();
-      }
+      const out = await this.call(backend, () => adapter.submit(one, { signal: run.signal, idempotencyKey: `${run.job.id}:${lig.id}`, deadlineMs: fn.timeoutS * 1000 }), release);
       this.breakers.recordSuccess(backend);
       if (out.state !== 'done') throw new TandemError('BACKEND_ERROR', `${backend} ${fn.name} answered a single prediction asynchronously`);
       const t = out.timings;
@@ -464,13 +447,7 @@ export class CloudService {
     const backend = run.job.backend as BackendId;
     const adapter = this.adapter(backend);
     const fnName = typeof p.function === 'string' ? p.function : undefined;
-    let w: WarmupResult;
-    try {
-      w = await adapter.warmup({ signal: run.signal, ...(fnName ? { function: fnName } : {}) });
-    } catch (e) {
-      this.noteFailure(backend, e);
-      throw e;
-    }
+    const w: WarmupResult = await this.call(backend, () => adapter.warmup({ signal: run.signal, ...(fnName ? { function: fnName } : {}) }));
     this.breakers.recordSuccess(backend);
     const fn = warmedFunction(adapter, w.function);
     run.setDevice(`${backend} ${fn.gpu.count}x ${fn.gpu.type}`);
@@ -550,6 +527,18 @@ export class CloudService {
     // GPU time the job paid for: the server's load + inference when reported, else the wall time.
     const gpuMs = t.modelLoadMs + t.inferenceMs > 0 ? t.modelLoadMs + t.inferenceMs : t.totalMs;
     run.setCostUsd(costUsd(fn.gpu, gpuMs / 1000, this.config().prices, backend));
+  }
+
+  /** One call to a backend; a failure that says the backend is unwell counts against its breaker. `release` frees a concurrency slot either way. */
+  private async call<T>(backend: BackendId, f: () => Promise<T>, release?: () => void): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      this.noteFailure(backend, e);
+      throw e;
+    } finally {
+      release?.();
+    }
   }
 
   private noteFailure(backend: BackendId, e: unknown): void {
