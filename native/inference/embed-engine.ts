@@ -1,6 +1,6 @@
 import { TandemError } from '../engine/common/errors.js';
 import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
-import { resolveModel, type ResolvedModel } from '../models/model-resolver.js';
+import { resolveModel, variantFile, type ResolvedModel } from '../models/model-resolver.js';
 import { DEFAULT_BATCH, planBatches } from './batching.js';
 import { DEVICE_REQUESTS, physicalCores, type DeviceReport, type DeviceRequest } from './device.js';
 import type { Embedder } from './embedder.js';
@@ -9,6 +9,7 @@ import { assertFinite } from './pooling.js';
 import { StaticEmbedder } from './static-embedder.js';
 import { TextTokenizer } from './tokenizer.js';
 import { readTokenizerJson, wordCachedIds } from './word-cache.js';
+import { LoadCache } from './load-cache.js';
 
 export type InputType = 'query' | 'passage' | 'none';
 
@@ -103,7 +104,7 @@ export function validateEmbedRequest(req: EmbedRequest): void {
  * Plain Node: hosted in a worker thread or an Electron utilityProcess.
  */
 export class EmbedEngine {
-  private readonly loaded = new Map<string, Promise<Loaded>>();
+  private readonly loaded = new LoadCache<Loaded>();
   private catalog: Catalog | undefined;
 
   constructor(
@@ -121,17 +122,11 @@ export class EmbedEngine {
   private async load(req: EmbedRequest): Promise<{ loaded: Loaded; cached: boolean }> {
     const model = resolveModel(req.model, { env: this.env, catalog: this.getCatalog() });
     const variant = req.variant ?? model.defaultVariant;
-    const file = model.variants[variant];
-    if (!file) {
-      const have = Object.keys(model.variants).join(', ');
-      throw new TandemError('MODEL_NOT_FOUND', `model ${req.model} has no ${variant} weights on disk (has: ${have})${model.entry ? `; \`tandem models pull ${req.model} --variant ${variant}\` fetches them` : ''}`);
-    }
+    const file = variantFile(model, req.model, variant);
     const device = req.device ?? 'auto';
     const allowFallback = req.allowFallback ?? true;
     const key = [model.dir, variant, device, allowFallback, req.threads ?? ''].join('|');
-    const existing = this.loaded.get(key);
-    if (existing) return { loaded: await existing, cached: true };
-    const p = (async (): Promise<Loaded> => {
+    const { value, cached } = await this.loaded.get(key, async (): Promise<Loaded> => {
       const tokenizer = TextTokenizer.load(model.dir);
       const embedder: Embedder =
         variant === 'static'
@@ -141,14 +136,8 @@ export class EmbedEngine {
       // BERT-style tokenizers, inference/word-cache.ts), which makes their tokenization near free.
       const fastIds = embedder.addSpecialTokens ? null : wordCachedIds((w) => tokenizer.rawEncode(w, false), readTokenizerJson(model.dir));
       return { model, variant, tokenizer, embedder, fastIds };
-    })();
-    this.loaded.set(key, p);
-    try {
-      return { loaded: await p, cached: false };
-    } catch (e) {
-      this.loaded.delete(key);
-      throw e;
-    }
+    });
+    return { loaded: value, cached };
   }
 
   async embed(req: EmbedRequest, hooks: JobHooks = {}): Promise<EmbedResult> {
@@ -225,8 +214,6 @@ export class EmbedEngine {
   }
 
   async dispose(): Promise<void> {
-    const all = [...this.loaded.values()];
-    this.loaded.clear();
-    for (const p of all) await (await p.catch(() => undefined))?.embedder.dispose();
+    await this.loaded.clear((l) => l.embedder.dispose());
   }
 }

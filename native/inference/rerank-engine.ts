@@ -1,6 +1,7 @@
 import { TandemError } from '../engine/common/errors.js';
 import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
-import { resolveModel, type ResolvedModel } from '../models/model-resolver.js';
+import { resolveModel, variantFile, type ResolvedModel } from '../models/model-resolver.js';
+import { LoadCache } from './load-cache.js';
 import { planBatches } from './batching.js';
 import { CrossEncoder } from './cross-encoder.js';
 import { DEVICE_REQUESTS, physicalCores, type DeviceReport, type DeviceRequest } from './device.js';
@@ -89,7 +90,7 @@ const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.e
  * NaN/Inf, and returns one score per pair in input order. Hosted next to the EmbedEngine.
  */
 export class RerankEngine {
-  private readonly loaded = new Map<string, Promise<LoadedReranker>>();
+  private readonly loaded = new LoadCache<LoadedReranker>();
   private catalog: Catalog | undefined;
 
   constructor(
@@ -107,29 +108,17 @@ export class RerankEngine {
   private async load(req: RerankRequest): Promise<{ loaded: LoadedReranker; cached: boolean }> {
     const model = resolveReranker(req.model, this.env, this.getCatalog());
     const variant = req.variant ?? (model.defaultVariant === 'static' ? 'fp32' : model.defaultVariant);
-    const file = model.variants[variant];
-    if (!file) {
-      const have = Object.keys(model.variants).join(', ');
-      throw new TandemError('MODEL_NOT_FOUND', `reranker ${req.model} has no ${variant} weights on disk (has: ${have})${model.entry ? `; \`tandem models pull ${req.model} --variant ${variant}\` fetches them` : ''}`, { data: { id: req.model } });
-    }
+    const file = variantFile(model, req.model, variant, { noun: 'reranker', data: { id: req.model } });
     const device = req.device ?? 'auto';
     const allowFallback = req.allowFallback ?? true;
     const threads = req.threads ?? physicalCores();
     const key = [model.dir, variant, device, allowFallback, threads].join('|');
-    const existing = this.loaded.get(key);
-    if (existing) return { loaded: await existing, cached: true };
-    const p = (async (): Promise<LoadedReranker> => {
+    const { value, cached } = await this.loaded.get(key, async (): Promise<LoadedReranker> => {
       const tokenizer = TextTokenizer.load(model.dir);
       const encoder = await CrossEncoder.load({ file, device, allowFallback, padId: tokenizer.padId, threads });
       return { model, variant, tokenizer, encoder };
-    })();
-    this.loaded.set(key, p);
-    try {
-      return { loaded: await p, cached: false };
-    } catch (e) {
-      this.loaded.delete(key);
-      throw e;
-    }
+    });
+    return { loaded: value, cached };
   }
 
   async rerank(req: RerankRequest, hooks: RerankHooks = {}): Promise<RerankResult> {
@@ -188,8 +177,6 @@ export class RerankEngine {
   }
 
   async dispose(): Promise<void> {
-    const all = [...this.loaded.values()];
-    this.loaded.clear();
-    for (const p of all) await (await p.catch(() => undefined))?.encoder.dispose();
+    await this.loaded.clear((l) => l.encoder.dispose());
   }
 }

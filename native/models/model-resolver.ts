@@ -113,3 +113,15 @@ export function resolveModel(id: string, opts: { env?: NodeJS.ProcessEnv; catalo
   }
   return describeModelDir(id, dir, entry);
 }
+
+/**
+ * The weights file of one variant of a resolved model, or MODEL_NOT_FOUND saying which variants
+ * are on disk and, for catalog models, the command that fetches the missing one.
+ */
+export function variantFile(model: ResolvedModel, id: string, variant: string, opts: { noun?: string; data?: Record<string, string> } = {}): string {
+  const file = (model.variants as Record<string, string | undefined>)[variant];
+  if (file) return file;
+  const have = Object.keys(model.variants).join(', ');
+  throw new TandemError('MODEL_NOT_FOUND', `${opts.noun ?? 'model'} ${id} has no ${variant} weights on disk (has: ${have})${model.entry ? `; \`tandem models pull ${id} --variant ${variant}\` fetches them` : ''}`, opts.data ? { data: opts.data } : {});
+}
+
