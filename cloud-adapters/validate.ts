@@ -1,6 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ajvForSchema } from '../native/engine/node/ajv-for-schema.js';
 import { z } from 'zod';
 import { TandemError, type JsonValue } from '../native/engine/common/errors.js';
 import type { Boltz2BatchRequest, Boltz2Request, CloudRequest, GenerateRequest, LigandInput, ProteinInput, QwenModel } from './contract.js';
@@ -83,14 +82,6 @@ export function normalizeProteins(proteins: ProteinInput[]): ProteinInput[] {
 
 // --- JSON Schema (ajv 8) ---
 
-function ajvFor(schema: Record<string, unknown>): Ajv {
-  const opts = { strict: false, allErrors: true, logger: false as const };
-  const dialect = typeof schema.$schema === 'string' ? schema.$schema : '';
-  if (dialect.includes('2020-12')) return new Ajv2020(opts);
-  if (dialect.includes('2019-09')) return new Ajv2019(opts);
-  return new Ajv(opts);
-}
-
 function formatAjvErrors(errors: ErrorObject[] | null | undefined): string {
   if (!errors || errors.length === 0) return 'invalid';
   return errors
@@ -103,7 +94,7 @@ function formatAjvErrors(errors: ErrorObject[] | null | undefined): string {
 export function compileSchema(schema: unknown): { ok: true; validate: ValidateFunction } | { ok: false; errors: string } {
   if (!isRecord(schema)) return { ok: false, errors: `must be a JSON Schema object, got ${Array.isArray(schema) ? 'an array' : quote(schema)}` };
   try {
-    return { ok: true, validate: ajvFor(schema).compile(schema) };
+    return { ok: true, validate: ajvForSchema(schema, { strict: false, allErrors: true, logger: false }).compile(schema) };
   } catch (e) {
     return { ok: false, errors: `not a valid JSON Schema: ${(e as Error).message}` };
   }

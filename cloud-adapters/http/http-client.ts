@@ -1,7 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { lazyModule } from '../../native/engine/node/lazy-module.js';
 import { nestedErrorCodes, TandemError, type ErrorCode, type JsonValue } from '../../native/engine/common/errors.js';
+
+const undici = lazyModule<typeof Undici>('undici');
 
 /**
  * The one HTTP call both adapters make (../../shared/cloud-protocol.md, "Common rules"): JSON in and
@@ -112,7 +116,7 @@ const MAX_SERVER_TEXT = 500;
 
 /** An undici Agent with the given connect timeout (adapters keep one per endpoint; idle sockets do not hold the process open). */
 export function createDispatcher(opts: { connectTimeoutMs?: number } = {}): Agent {
-  return new Agent({ connect: { timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS }, keepAliveTimeout: 4_000 });
+  return new (undici().Agent)({ connect: { timeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS }, keepAliveTimeout: 4_000 });
 }
 
 /** Retry-After as ms from now: delta-seconds or an HTTP date (past dates give 0); null when absent or unparseable. */
@@ -302,7 +306,7 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
     }
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
+      res = await undici().request(url, {
         method,
         headers,
         body,

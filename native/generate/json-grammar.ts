@@ -1,6 +1,5 @@
-import { Ajv, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
+import { ajvForSchema } from '../engine/node/ajv-for-schema.js';
 import { TandemError } from '../engine/common/errors.js';
 import { canEnd, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
 import { compileSchema, type GrammarNode } from './json-schema-compile.js';
@@ -92,10 +91,7 @@ export class JsonGrammar {
   ) {
     this.root = compileSchema(schema);
     try {
-      const opts = { strict: false, allErrors: false, validateFormats: false, logger: false as const };
-      const dialect = String((schema as { $schema?: unknown }).$schema ?? '');
-      const ajv = dialect.includes('2020-12') ? new Ajv2020(opts) : dialect.includes('2019-09') ? new Ajv2019(opts) : new Ajv(opts);
-      this.validate = ajv.compile(schema);
+      this.validate = ajvForSchema(schema, { strict: false, allErrors: false, validateFormats: false, logger: false }).compile(schema);
     } catch (e) {
       throw new TandemError('INVALID_ARGUMENT', `the schema does not compile: ${(e as Error).message}`, { cause: e });
     }

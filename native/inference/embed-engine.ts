@@ -70,6 +70,26 @@ interface Loaded {
   embedder: Embedder;
 }
 
+/**
+ * Ids of each distinct word are cached (exact for BERT-style tokenizers, inference/word-cache.ts),
+ * which makes tokenization of natural text a split and a few map lookups. With special tokens the
+ * cached ids are wrapped in the post-processor's fixed ids ([CLS] ... [SEP]). Returns null for a
+ * text over the length limit (the caller truncates with the real tokenizer) and no encoder at all
+ * for tokenizers where this is not exact.
+ */
+export function fastEncoder(tokenizer: TextTokenizer, dir: string, special: boolean): Loaded['fastIds'] {
+  const wrap = special ? tokenizer.specialWrap : { before: [], after: [] };
+  if (!wrap) return null;
+  const ids = wordCachedIds((w) => tokenizer.rawEncode(w, false), readTokenizerJson(dir));
+  if (!ids) return null;
+  const extra = wrap.before.length + wrap.after.length;
+  if (extra === 0) return ids;
+  return (text, maxTokens) => {
+    const core = ids(text, maxTokens - extra);
+    return core ? [...wrap.before, ...core, ...wrap.after] : null;
+  };
+}
+
 /** Texts longer than this are cut before tokenizing (the tokenizer only needs a prefix anyway). */
 export const MAX_TEXT_CHARS = 1_000_000;
 
@@ -132,10 +152,7 @@ export class EmbedEngine {
         variant === 'static'
           ? StaticEmbedder.load(file, { device, normalize: model.normalize, skipIds: tokenizer.unkId !== undefined ? [tokenizer.unkId] : [] })
           : await OnnxPoolEmbedder.load({ file, device, allowFallback, pooling: model.pooling, normalize: model.normalize, padId: tokenizer.padId, threads: req.threads ?? physicalCores() });
-      // Static models tokenize without specials: ids of each distinct word are cached (exact for
-      // BERT-style tokenizers, inference/word-cache.ts), which makes their tokenization near free.
-      const fastIds = embedder.addSpecialTokens ? null : wordCachedIds((w) => tokenizer.rawEncode(w, false), readTokenizerJson(model.dir));
-      return { model, variant, tokenizer, embedder, fastIds };
+      return { model, variant, tokenizer, embedder, fastIds: fastEncoder(tokenizer, model.dir, embedder.addSpecialTokens) };
     });
     return { loaded: value, cached };
   }

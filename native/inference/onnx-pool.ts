@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { fromWire, TandemError } from '../engine/common/errors.js';
-import type { DeviceReport } from './device.js';
+import { acceleratorPrecheck, providerOrder, type DeviceReport } from './device.js';
 import type { Embedder } from './embedder.js';
 import type { OnnxEmbedderOptions } from './onnx-embedder.js';
 import type { RunnerReply, RunnerRequest } from './onnx-runner.js';
@@ -63,9 +63,21 @@ export class OnnxPoolEmbedder implements Embedder {
   /** `threads`: CPU threads in all (default physical cores); each CPU runner uses one. */
   static async load(opts: OnnxEmbedderOptions & { threads: number }): Promise<OnnxPoolEmbedder> {
     const t0 = performance.now();
-    const first = await OnnxPoolEmbedder.startRunner({ ...opts, threads: opts.device === 'cpu' || opts.threads > 1 ? 1 : opts.threads });
-    const runners = [first.runner];
-    if (first.reply.device.used === 'cpu' && opts.threads > 1) {
+    const one = { ...opts, threads: opts.device === 'cpu' || opts.threads > 1 ? 1 : opts.threads };
+    // When no accelerator can load (checked without loading anything) and a CPU fallback is
+    // allowed, every runner is a CPU runner: start them all at once instead of one after another.
+    const cpuCertain = opts.threads > 1 && (opts.device === 'cpu' || (opts.allowFallback && providerOrder(opts.device).every((p) => p === 'cpu' || acceleratorPrecheck(p) !== undefined)));
+    const started = cpuCertain ? Array.from({ length: opts.threads }, () => OnnxPoolEmbedder.startRunner(one)) : [OnnxPoolEmbedder.startRunner(one)];
+    const settled = await Promise.allSettled(started);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? OnnxPoolEmbedder.stopRunner(r.value.runner) : undefined)));
+      throw failed.reason;
+    }
+    const ok = settled.map((r) => (r as PromiseFulfilledResult<Awaited<(typeof started)[number]>>).value);
+    const first = ok[0]!;
+    const runners = ok.map((r) => r.runner);
+    if (!cpuCertain && first.reply.device.used === 'cpu' && opts.threads > 1) {
       const rest = await Promise.all(Array.from({ length: opts.threads - 1 }, () => OnnxPoolEmbedder.startRunner({ ...opts, device: 'cpu', threads: 1 })));
       runners.push(...rest.map((r) => r.runner));
     }
@@ -109,18 +121,19 @@ export class OnnxPoolEmbedder implements Embedder {
     });
   }
 
-  /** Release every session and let the runner threads exit on their own (forced after 10 s). */
+  /** Release a runner's session and let its thread exit on its own (forced after 10 s). */
+  private static async stopRunner(r: Runner): Promise<void> {
+    r.worker.ref();
+    const exited = new Promise<void>((resolve) => r.worker.once('exit', () => resolve()));
+    r.worker.postMessage({ type: 'dispose' } satisfies RunnerRequest);
+    const timer = setTimeout(() => void r.worker.terminate(), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Release every session and let the runner threads exit on their own. */
   async dispose(): Promise<void> {
     this.failAll(new TandemError('CANCELLED', 'embedder disposed'));
-    await Promise.all(
-      this.runners.map(async (r) => {
-        r.worker.ref();
-        const exited = new Promise<void>((resolve) => r.worker.once('exit', () => resolve()));
-        r.worker.postMessage({ type: 'dispose' } satisfies RunnerRequest);
-        const timer = setTimeout(() => void r.worker.terminate(), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }),
-    );
+    await Promise.all(this.runners.map((r) => OnnxPoolEmbedder.stopRunner(r)));
   }
 }

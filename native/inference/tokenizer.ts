@@ -52,6 +52,26 @@ const CHARS_PER_TOKEN_PREFIX = 24;
  * via the maintained @huggingface/tokenizers implementation, plus truncation the way Python's
  * `tokenizers` does it: the sequence is cut, the special tokens of the template are kept.
  */
+/** Find the fixed ids a post-processor adds around a single sequence (see TextTokenizer.specialWrap). */
+function probeWrap(tok: Tokenizer): { before: number[]; after: number[] } | undefined {
+  const empty = tok.encode('', { add_special_tokens: true }).ids as number[];
+  let found: { before: number[]; after: number[] } | undefined;
+  for (const probe of ['a', 'the end', '1 2 3']) {
+    const raw = tok.encode(probe, { add_special_tokens: false }).ids as number[];
+    const full = tok.encode(probe, { add_special_tokens: true }).ids as number[];
+    if (raw.length === 0 || full.length !== raw.length + empty.length) return undefined;
+    let match: { before: number[]; after: number[] } | undefined;
+    for (let i = 0; i <= empty.length && !match; i++) {
+      const before = full.slice(0, i);
+      const after = full.slice(i + raw.length);
+      if (raw.every((id, k) => full[i + k] === id) && [...before, ...after].every((id, k) => id === empty[k])) match = { before, after };
+    }
+    if (!match || (found && (found.before.join() !== match.before.join() || found.after.join() !== match.after.join()))) return undefined;
+    found = match;
+  }
+  return found;
+}
+
 export class TextTokenizer {
   readonly padId: number;
   /** The unknown token's id, when the tokenizer config names one. */
@@ -63,6 +83,11 @@ export class TextTokenizer {
   private readonly tok: Tokenizer;
   /** Added tokens (specials) by content: they map to their own ids before the vocabulary, as in HF's encode. */
   private readonly addedIds = new Map<string, number>();
+  /**
+   * The ids the post-processor puts around one sequence ([CLS] ... [SEP]), when it only adds fixed
+   * ids before and after the text's own ids; undefined otherwise.
+   */
+  readonly specialWrap: { before: number[]; after: number[] } | undefined;
 
   private constructor(tok: Tokenizer, padId: number, unkId: number | undefined) {
     this.tok = tok;
@@ -71,6 +96,7 @@ export class TextTokenizer {
     this.specialCount = tok.encode('', { add_special_tokens: true }).ids.length;
     for (const [id, t] of tok.get_added_tokens_decoder()) this.addedIds.set(t.content, id);
     this.pairSpecialCount = this.postProcessPair([], []).tokens.length;
+    this.specialWrap = probeWrap(tok);
   }
 
   static load(dir: string): TextTokenizer {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { TextTokenizer } from './tokenizer.js';
 import { readStsb, sharedOrSkip } from '../testing/shared.js';
+import { fastEncoder } from './embed-engine.js';
 import { isWordAdditive, readTokenizerJson, wordCachedCounter, wordCachedIds } from './word-cache.js';
 
 const { shared, skip } = sharedOrSkip();
@@ -51,4 +52,21 @@ test('word-cached ids equal encoding the whole text (no specials), and give up p
   for (const t of texts) if (JSON.stringify(ids(t, 10_000)) !== JSON.stringify(tok.rawEncode(t, false))) bad++;
   assert.equal(bad, 0, `${bad} of ${texts.length} texts encoded differently`);
   assert.equal(ids('one two three four', 2), null, 'over the limit: null (the caller truncates)');
+});
+
+test('the embedding engine\'s cached encoder with [CLS]/[SEP] equals TextTokenizer.encode (HF parity) on STS-B, and defers long texts', { skip }, () => {
+  const dir = path.join(shared, 'models', 'fixtures', 'minilm-l6-arch-random');
+  const tok = TextTokenizer.load(dir);
+  assert.deepEqual(tok.specialWrap, { before: [tok.rawEncode('', true)[0]], after: [tok.rawEncode('', true)[1]] }, 'BERT: [CLS] before, [SEP] after');
+  const enc = fastEncoder(tok, dir, true)!;
+  assert.ok(enc, 'available for a BERT tokenizer');
+  const texts = readStsb(shared).flatMap(([a, b]) => [a, b]);
+  texts.push('naïve café — “quoted”, zero\ufeffwidth, tab\there, 中文English', 'emoji 🧬 e\u0301', '\u0007');
+  let bad = 0;
+  for (const t of texts) if (JSON.stringify(enc(t, 128)) !== JSON.stringify(tok.encode(t, 128).ids)) bad++;
+  assert.equal(bad, 0, `${bad} of ${texts.length} texts encoded differently`);
+  assert.equal(enc('one two three four', 5), null, '5 tokens leave room for 3 words only: null, the caller truncates');
+  assert.deepEqual(enc('one two three', 5), tok.encode('one two three', 5).ids, 'exactly at the limit: kept');
+  const qwen = TextTokenizer.load(path.join(shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
+  assert.equal(fastEncoder(qwen, path.join(shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'), true), null, 'byte-level BPE: no cached encoder');
 });

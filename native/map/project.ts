@@ -2,7 +2,10 @@
  * 2D projections of embedding vectors: PCA (pca.ts) or UMAP (umap-js, seeded). Pure computation,
  * synchronous: it runs inside the map worker (map-worker.ts), never on a host's event loop.
  */
-import { UMAP } from 'umap-js';
+import type * as UmapJs from 'umap-js';
+import { lazyModule } from '../engine/node/lazy-module.js';
+
+const umapJs = lazyModule<typeof UmapJs>('umap-js');
 import { normaliseCoords, pca2, seededRandom } from './pca.js';
 
 export const MAP_METHODS = ['pca', 'umap'] as const;
@@ -22,7 +25,7 @@ export const UMAP_MIN_POINTS = 5;
 function umap2(vectors: Float32Array, n: number, dims: number, opts: ProjectOptions): Float32Array {
   const rows: number[][] = new Array<number[]>(n);
   for (let i = 0; i < n; i++) rows[i] = Array.from(vectors.subarray(i * dims, (i + 1) * dims));
-  const umap = new UMAP({ nComponents: 2, nNeighbors: Math.max(2, Math.min(opts.nNeighbors ?? 15, n - 1)), minDist: 0.1, random: seededRandom(opts.seed ?? 42) });
+  const umap = new (umapJs().UMAP)({ nComponents: 2, nNeighbors: Math.max(2, Math.min(opts.nNeighbors ?? 15, n - 1)), minDist: 0.1, random: seededRandom(opts.seed ?? 42) });
   const epochs = umap.initializeFit(rows);
   const every = Math.max(1, Math.floor(epochs / 50));
   for (let e = 0; e < epochs; e++) {

@@ -2,7 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
+import type * as Undici from 'undici';
+import type { Dispatcher } from 'undici';
+import { lazyModule } from '../engine/node/lazy-module.js';
+
+const undici = lazyModule<typeof Undici>('undici');
 import { nestedErrorCodes, TandemError } from '../engine/common/errors.js';
 
 /** One progress event: `bytes` of `total` of `file` are on disk (total is null when unknown). */
@@ -165,7 +169,7 @@ function headerNumber(value: string | string[] | undefined): number | undefined 
 }
 
 function redirectingDispatcher(base: Dispatcher | undefined): Dispatcher {
-  return (base ?? getGlobalDispatcher()).compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }));
+  return (base ?? undici().getGlobalDispatcher()).compose(undici().interceptors.redirect({ maxRedirections: MAX_REDIRECTIONS }));
 }
 
 type AttemptOutcome = { kind: 'complete' } | { kind: 'restart' };
@@ -189,7 +193,7 @@ async function attempt(st: AttemptState, offset: number): Promise<AttemptOutcome
   if (offset > 0) headers.range = `bytes=${offset}-`;
   let res: Dispatcher.ResponseData;
   try {
-    res = await request(st.url, { method: 'GET', headers, dispatcher: st.dispatcher, signal: st.signal ?? null });
+    res = await undici().request(st.url, { method: 'GET', headers, dispatcher: st.dispatcher, signal: st.signal ?? null });
   } catch (e) {
     if (st.signal?.aborted) throw cancelled(st.label, e);
     const codes = nestedErrorCodes(e);
