@@ -3,9 +3,14 @@
  *                        [-- --model ID ...] [-- --models-dir DIR]
  *
  * Greedy decoding of a P-token prompt plus N new tokens (EOS ignored) at batch 1, per model:
- *  (a) tandem-kv        Tandem's generation engine with the KV cache (prefill once, one position per step)
- *  (b) tandem-recompute the same engine without the cache (the whole sequence every step)
- *  (c) transformers.js  @huggingface/transformers' text-generation pipeline on the same ONNX file (the peer)
+ *  (a) tandem-kv          Tandem's generation engine as it runs by default: the KV cache (prefill once,
+ *                         then new positions only) and prompt-lookup drafts checked by the model
+ *                         (native/generate/prompt-lookup.ts: the same greedy tokens in fewer calls)
+ *  (b) tandem-kv-nolookup the same engine without the drafts: one model call per token
+ *  (c) tandem-recompute   the same engine without the cache (the whole sequence every step)
+ *  (d) transformers.js    @huggingface/transformers' text-generation pipeline on the same ONNX file (the peer)
+ * How many draft tokens the model kept is printed: the drafts' gain depends on how much the output
+ * repeats its context (random-weight models repeat a lot; extraction into JSON copies a lot).
  * Prompt processing (prefill) tokens/s, time to first token, decode tokens/s, cold load, peak RSS;
  * each system runs in its own child process, the systems interleaved over N rounds (default 3).
  * Default model: ../shared's fixtures/tiny-decoder-random.
@@ -22,8 +27,8 @@ import { GenerateEngine } from '../native/generate/generate-engine.js';
 import { HfVocab } from '../native/generate/vocab.js';
 import { sharedDir } from '../native/testing/shared.js';
 
-type System = 'tandem-kv' | 'tandem-recompute' | 'transformers.js';
-const SYSTEMS: System[] = ['tandem-kv', 'tandem-recompute', 'transformers.js'];
+type System = 'tandem-kv' | 'tandem-kv-nolookup' | 'tandem-recompute' | 'transformers.js';
+const SYSTEMS: System[] = ['tandem-kv', 'tandem-kv-nolookup', 'tandem-recompute', 'transformers.js'];
 
 interface Row {
   model: string;
@@ -39,6 +44,9 @@ interface Row {
   decodeTokensPerSec: number;
   medianDecodeTokensPerSec: number;
   peakRssMiB: number;
+  /** tandem-kv: draft tokens checked, and kept (summed over the repeats). */
+  drafted?: number;
+  draftKept?: number;
   error?: string;
 }
 
@@ -70,22 +78,27 @@ async function measure(system: System, model: string, modelsDir: string, promptT
   const ttft: number[] = [];
   const decode: number[] = [];
   let coldLoadMs = 0;
+  let drafted = 0;
+  let draftKept = 0;
   if (system !== 'transformers.js') {
     const engine = new GenerateEngine({ TANDEM_MODELS_DIR: modelsDir, TANDEM_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-')) });
     const t0 = performance.now();
     await engine.preload({ model, device: 'cpu' });
     coldLoadMs = performance.now() - t0;
-    const useCache = system === 'tandem-kv';
+    const useCache = system !== 'tandem-recompute';
+    const lookup = system === 'tandem-kv';
     await engine.generate({ model, device: 'cpu', prompts: [prompt], chat: false, maxTokens: 4, ignoreEos: true, useCache }); // warm-up
     for (let i = 0; i < repeat; i++) {
       let first = 0;
       const start = performance.now();
       const r = await engine.generate(
-        { model, device: 'cpu', prompts: [prompt], chat: false, maxTokens: newTokens, ignoreEos: true, useCache, seed: 0 },
+        { model, device: 'cpu', prompts: [prompt], chat: false, maxTokens: newTokens, ignoreEos: true, useCache, lookup, seed: 0 },
         { onText: () => (first ||= performance.now()) },
       );
       const end = performance.now();
       const n = r.outputs[0]!.completionTokens;
+      drafted += r.drafted;
+      draftKept += r.draftKept;
       prefill.push((actualPrompt / r.prefillMs) * 1000);
       ttft.push((first || end) - start);
       decode.push(((n - 1) / (end - (first || end))) * 1000);
@@ -132,6 +145,7 @@ async function measure(system: System, model: string, modelsDir: string, promptT
     decodeTokensPerSec: +Math.max(...decode).toFixed(1),
     medianDecodeTokensPerSec: +median(decode).toFixed(1),
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...(system === 'tandem-kv' ? { drafted, draftKept } : {}),
   };
 }
 
@@ -195,16 +209,19 @@ async function main(): Promise<void> {
         decodeTokensPerSec: Math.max(...decode),
         medianDecodeTokensPerSec: +median(decode).toFixed(1),
         peakRssMiB: Math.max(...rs.map((r) => r.peakRssMiB)),
+        ...(system === 'tandem-kv' ? { drafted: rs.reduce((a, r) => a + (r.drafted ?? 0), 0), draftKept: rs.reduce((a, r) => a + (r.draftKept ?? 0), 0) } : {}),
       });
     }
   }
   const summary = models.map((model) => {
     const get = (s: System) => rows.find((r) => r.model === model && r.system === s && !r.error);
     const kv = get('tandem-kv');
+    const plain = get('tandem-kv-nolookup');
     const re = get('tandem-recompute');
     const tf = get('transformers.js');
     return {
       model,
+      noLookupVsTransformersJs: plain && tf ? +(plain.decodeTokensPerSec / tf.decodeTokensPerSec).toFixed(2) : null,
       kvVsRecompute: kv && re ? +(kv.decodeTokensPerSec / re.decodeTokensPerSec).toFixed(2) : null,
       kvVsTransformersJs: kv && tf ? +(kv.decodeTokensPerSec / tf.decodeTokensPerSec).toFixed(2) : null,
       kvVsTransformersJsMedian: kv && tf ? +(kv.medianDecodeTokensPerSec / tf.medianDecodeTokensPerSec).toFixed(2) : null,
@@ -215,18 +232,20 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`bench:generate  greedy, batch 1, ${promptTokens}-token prompt + ${newTokens} new tokens, best/median of ${repeat} interleaved rounds, ${os.availableParallelism()} CPUs`);
-  console.log('model                          system             prefill tok/s  TTFT ms  decode tok/s best  median  cold load ms  peak RSS MiB');
+  console.log('model                          system             prefill tok/s  TTFT ms  decode tok/s best  median  cold load ms  peak RSS MiB  drafts kept');
   for (const r of rows) {
     if (r.error) {
       console.log(`${r.model.padEnd(30)} ${r.system.padEnd(18)} failed: ${r.error}`);
       continue;
     }
     console.log(
-      `${r.model.padEnd(30)} ${r.system.padEnd(18)} ${String(r.prefillTokensPerSec).padStart(13)} ${r.ttftMs.toFixed(1).padStart(8)} ${r.decodeTokensPerSec.toFixed(1).padStart(17)} ${r.medianDecodeTokensPerSec.toFixed(1).padStart(7)} ${String(r.coldLoadMs).padStart(13)} ${String(r.peakRssMiB).padStart(13)}`,
+      `${r.model.padEnd(30)} ${r.system.padEnd(18)} ${String(r.prefillTokensPerSec).padStart(13)} ${r.ttftMs.toFixed(1).padStart(8)} ${r.decodeTokensPerSec.toFixed(1).padStart(17)} ${r.medianDecodeTokensPerSec.toFixed(1).padStart(7)} ${String(r.coldLoadMs).padStart(13)} ${String(r.peakRssMiB).padStart(13)}${r.drafted !== undefined ? `  ${r.draftKept}/${r.drafted}` : ''}`,
     );
   }
   for (const s of summary) {
-    console.log(`${s.model}: KV cache = ${s.kvVsRecompute ?? 'n/a'}x recompute; decode ${s.kvVsTransformersJs ?? 'n/a'}x transformers.js best-to-best, ${s.kvVsTransformersJsMedian ?? 'n/a'}x median-to-median (target >= 1.3)`);
+    console.log(
+      `${s.model}: KV cache = ${s.kvVsRecompute ?? 'n/a'}x recompute; decode ${s.kvVsTransformersJs ?? 'n/a'}x transformers.js best-to-best, ${s.kvVsTransformersJsMedian ?? 'n/a'}x median-to-median (target >= 1.3); without the drafts ${s.noLookupVsTransformersJs ?? 'n/a'}x`,
+    );
   }
 }
 

@@ -37,6 +37,8 @@ export interface GenerateRequest {
   useCache?: boolean;
   /** Never end at an EOS token: exactly max tokens (benchmarks). */
   ignoreEos?: boolean;
+  /** false: no prompt-lookup drafts under greedy decoding (benchmarks; the output is the same). */
+  lookup?: boolean;
 }
 
 export interface GenerateOutput {
@@ -62,6 +64,9 @@ export interface GenerateResult {
   /** Model calls after the prefill, and positions fed per call (prefill first): the cache at work. */
   steps: number;
   fedPerCall: number[];
+  /** Greedy, one prompt: prompt-lookup draft tokens checked by the model, and how many it kept. */
+  drafted: number;
+  draftKept: number;
   outputs: GenerateOutput[];
 }
 
@@ -150,6 +155,7 @@ export class GenerateEngine {
       ...(ctl.signal ? { signal: ctl.signal } : {}),
       ...(ctl.onText ? { onText: ctl.onText } : {}),
       ...(req.useCache !== undefined ? { useCache: req.useCache } : {}),
+      ...(req.lookup !== undefined ? { lookup: req.lookup } : {}),
     });
     return {
       model: gen.id,
@@ -161,6 +167,8 @@ export class GenerateEngine {
       seed,
       steps: r.steps,
       fedPerCall: r.fedPerCall,
+      drafted: r.drafted,
+      draftKept: r.draftKept,
       outputs: r.rows.map((row) => {
         const o: GenerateOutput = { text: row.text, output: row.output ?? null, finishReason: row.finishReason, promptTokens: row.promptTokens, completionTokens: row.tokens.length };
         if (row.error) o.error = toWire(row.error);

@@ -4,6 +4,7 @@ import type { CausalLm } from './lm.js';
 import { Rng, Sampler, type SamplingParams } from './sampling.js';
 import { StopText, Utf8Stream } from './text-stream.js';
 import { newMask, setBit } from './token-trie.js';
+import { PromptLookup } from './prompt-lookup.js';
 import type { TokenVocab } from './vocab.js';
 
 export type FinishReason = 'eos' | 'stop' | 'length' | 'grammar';
@@ -23,6 +24,8 @@ export interface LoopOptions {
   onText?: (row: number, text: string) => void;
   /** false: recompute the whole sequence every step (benchmarks and tests only). */
   useCache?: boolean;
+  /** false: no prompt-lookup drafts under greedy decoding (benchmarks and tests only). */
+  lookup?: boolean;
 }
 
 export interface RowOutput {
@@ -44,6 +47,9 @@ export interface LoopResult {
   steps: number;
   /** Positions fed per model call, per row (the prefill first). */
   fedPerCall: number[];
+  /** Prompt-lookup draft tokens checked, and how many of them greedy decoding kept. */
+  drafted: number;
+  draftKept: number;
 }
 
 interface RowState {
@@ -71,7 +77,8 @@ export function truncatedError(maxTokens: number, generated: number): TandemErro
 
 /**
  * Generate continuations for a batch of tokenized prompts: one prefill, then one token per row per
- * step through the model's cache. Rows that finish keep a filler token until the batch ends.
+ * step through the model's cache (several per step when prompt-lookup drafts are kept). Rows that
+ * finish keep a filler token until the batch ends.
  */
 export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: readonly number[][], opts: LoopOptions): Promise<LoopResult> {
   if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 1) throw new TandemError('INVALID_ARGUMENT', `max tokens must be a positive integer, got ${opts.maxTokens}`);
@@ -93,12 +100,48 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
     finish: undefined,
   }));
   const sampler = new Sampler();
+  /** The row's next token from these logits under its mask (-1: nothing allowed). */
+  const choose = (row: RowState, logits: Float32Array): number => {
+    let mask = free;
+    if (opts.grammar && row.grammar) {
+      mask = opts.grammar.mask(row.grammar);
+      if (eos.length && opts.grammar.canEnd(row.grammar)) {
+        mask = mask.slice();
+        for (const id of eos) setBit(mask, id);
+      }
+    }
+    return sampler.pick(logits, lm.vocabSize, mask, opts.sampling, row.rng);
+  };
+  /** Take a chosen token: output, streamed text, stop strings, grammar state, end conditions. */
+  const accept = (r: number, id: number): void => {
+    const row = rows[r]!;
+    row.tokens.push(id);
+    if (eosSet.has(id)) {
+      row.finish = 'eos';
+      return;
+    }
+    const bytes = vocab.bytes[id];
+    if (!bytes) return;
+    const shown = row.text.append(row.utf8.push(bytes));
+    if (shown) opts.onText?.(r, shown);
+    if (row.text.stopped) row.finish = 'stop';
+    if (opts.grammar && row.grammar) {
+      row.grammar = opts.grammar.advance(row.grammar, bytes);
+      if (opts.grammar.isDone(row.grammar)) row.finish = 'grammar';
+    }
+  };
   const t0 = performance.now();
-  const batch = await lm.start(prompts, { useCache: opts.useCache ?? true });
+  const useCache = opts.useCache ?? true;
+  const batch = await lm.start(prompts, { useCache });
   const prefillMs = performance.now() - t0;
+  // Greedy decoding of one prompt checks prompt-lookup drafts (prompt-lookup.ts): same tokens, fewer calls.
+  const greedy = (opts.sampling.temperature ?? 0) === 0;
+  const lookup = greedy && useCache && prompts.length === 1 && opts.lookup !== false && batch.feedTokens && batch.rewind ? new PromptLookup() : undefined;
+  const context = lookup ? [...prompts[0]!] : [];
+  const width = lm.vocabSize;
   let steps = 0;
   try {
-    for (let generated = 0; ; generated++) {
+    for (let generated = 0; ; ) {
       if (opts.signal?.aborted) throw cancelled();
       const next: number[] = new Array<number>(rows.length).fill(vocab.padId);
       for (let r = 0; r < rows.length; r++) {
@@ -108,40 +151,40 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
           row.finish = 'length';
           continue;
         }
-        const logits = batch.logits.subarray(r * lm.vocabSize, (r + 1) * lm.vocabSize);
-        let mask = free;
-        if (opts.grammar && row.grammar) {
-          mask = opts.grammar.mask(row.grammar);
-          if (eos.length && opts.grammar.canEnd(row.grammar)) {
-            mask = mask.slice();
-            for (const id of eos) setBit(mask, id);
-          }
-        }
-        const id = sampler.pick(logits, lm.vocabSize, mask, opts.sampling, row.rng);
+        const id = choose(row, batch.logits.subarray(r * width, (r + 1) * width));
         if (id < 0) {
           row.finish = 'grammar';
           row.error = new TandemError('INTERNAL', 'constrained decoding reached a state where no token is allowed');
           continue;
         }
-        row.tokens.push(id);
         next[r] = id;
-        if (eosSet.has(id)) {
-          row.finish = 'eos';
-          continue;
-        }
-        const bytes = vocab.bytes[id];
-        if (!bytes) continue;
-        const shown = row.text.append(row.utf8.push(bytes));
-        if (shown) opts.onText?.(r, shown);
-        if (row.text.stopped) row.finish = 'stop';
-        if (opts.grammar && row.grammar) {
-          row.grammar = opts.grammar.advance(row.grammar, bytes);
-          if (opts.grammar.isDone(row.grammar)) row.finish = 'grammar';
-        }
+        accept(r, id);
       }
+      generated++;
+      // Out of tokens: no model call for logits nobody will read.
+      if (generated >= opts.maxTokens) for (const row of rows) row.finish ??= 'length';
       if (rows.every((row) => row.finish)) break;
       await breathe();
       if (opts.signal?.aborted) throw cancelled();
+      // The last token allowed is never fed: drafts stop one short of max tokens.
+      if (lookup) context.push(next[0]!);
+      const drafts = lookup ? lookup.draft(context, opts.maxTokens - generated - 1) : [];
+      if (lookup && drafts.length > 0) {
+        // One call for the chosen token and the draft; keep the draft while greedy agrees with it.
+        const out = await batch.feedTokens!([next[0]!, ...drafts]);
+        steps++;
+        const row = rows[0]!;
+        let kept = 0;
+        while (kept < drafts.length && !row.finish && choose(row, out.subarray(kept * width, (kept + 1) * width)) === drafts[kept]) {
+          accept(0, drafts[kept]!);
+          context.push(drafts[kept]!);
+          kept++;
+          generated++;
+        }
+        lookup.record(drafts.length, kept);
+        batch.rewind!(drafts.length - kept, out.subarray(kept * width, (kept + 1) * width));
+        continue;
+      }
       await batch.step(next);
       steps++;
     }
@@ -171,5 +214,5 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
     }
     return res;
   });
-  return { rows: out, prefillMs, decodeMs, steps, fedPerCall: [...batch.fedPerCall] };
+  return { rows: out, prefillMs, decodeMs, steps, fedPerCall: [...batch.fedPerCall], drafted: lookup?.drafted ?? 0, draftKept: lookup?.accepted ?? 0 };
 }

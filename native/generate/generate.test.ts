@@ -76,6 +76,63 @@ describe('the KV cache of the tiny decoder', { skip }, () => {
   });
 });
 
+describe('prompt-lookup drafts (greedy, one prompt)', { skip }, () => {
+  test('rewinding the cache after a multi-token feed gives the logits of feeding only the kept tokens (1e-4)', async () => {
+    const dir = path.join(shared, 'models', TINY);
+    const lm = await OnnxDecoder.load({ file: path.join(dir, 'onnx', 'model.onnx'), device: 'cpu', allowFallback: true, padId: 151643, threads: 1 });
+    try {
+      const prompt = [9707, 1879, 11, 1246, 525, 498, 30];
+      const a = await lm.start([prompt]);
+      const b = await lm.start([prompt]);
+      const out = await a.feedTokens!([100, 200, 300, 400]);
+      assert.equal(out.length, 4 * lm.vocabSize, 'one logits row per fed token');
+      a.rewind!(2, out.subarray(lm.vocabSize, 2 * lm.vocabSize)); // keep 100, 200
+      await b.step([100]);
+      await b.step([200]);
+      const diff = (x: Float32Array, y: Float32Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+      assert.ok(diff(a.logits, b.logits) <= 1e-4, `logits after the kept tokens match (max diff ${diff(a.logits, b.logits)})`);
+      await a.step([555]);
+      await b.step([555]);
+      assert.ok(diff(a.logits, b.logits) <= 1e-4, `the next step after a rewind matches too (max diff ${diff(a.logits, b.logits)}): no stale cache entry`);
+      assert.deepEqual(a.fedPerCall, [7, 4, 1], 'prefill, one call for four tokens, one step');
+      a.dispose();
+      b.dispose();
+    } finally {
+      await lm.dispose();
+    }
+  });
+
+  test('the drafts change the number of model calls, never the text (plain and under a JSON schema)', async () => {
+    const prompts = ['the protein binds a small ligand near the active site while researchers measure affinity and structure', 'Hi', 'a b c a b c a b c a b', '日本語 🧬 emoji'];
+    let saved = 0;
+    for (const p of prompts) {
+      const base: GenerateRequest = { model: TINY, prompts: [p], maxTokens: 48, seed: 0, chat: false, ignoreEos: true };
+      const plain = await tiny.generate({ ...base, lookup: false });
+      const drafted = await tiny.generate(base);
+      assert.equal(drafted.outputs[0]!.text, plain.outputs[0]!.text, `prompt ${JSON.stringify(p)}: the same greedy text`);
+      assert.equal(drafted.outputs[0]!.completionTokens, plain.outputs[0]!.completionTokens, 'the same token count');
+      assert.equal(plain.drafted, 0, 'lookup: false drafts nothing');
+      assert.ok(drafted.draftKept <= drafted.drafted, 'kept <= drafted');
+      assert.equal(drafted.fedPerCall.slice(1).reduce((x, y) => x + y, 0), plain.outputs[0]!.completionTokens - 1 + drafted.drafted - drafted.draftKept, 'positions fed after the prefill = tokens + rejected drafts');
+      saved += plain.steps - drafted.steps;
+    }
+    assert.ok(saved > 0, `the repetitive outputs of the random model were decoded in fewer calls (${saved} saved)`);
+    const schema = { type: 'object', properties: { tags: { type: 'array', items: { enum: ['alpha', 'beta', 'gamma'] }, maxItems: 6 }, n: { type: 'integer' } }, required: ['tags', 'n'] };
+    const req: GenerateRequest = { model: TINY, prompts: ['{"tags": ["alpha", "beta"], "n": 3} and again:'], maxTokens: 64, seed: 0, chat: false, schema };
+    const plain = await tiny.generate({ ...req, lookup: false });
+    const drafted = await tiny.generate(req);
+    assert.equal(drafted.outputs[0]!.text, plain.outputs[0]!.text, 'under a schema: the same JSON');
+    assert.deepEqual(drafted.outputs[0]!.output, plain.outputs[0]!.output, 'the same parsed output');
+  });
+
+  test('sampling and batches of prompts decode one token per call (drafts are for greedy, one prompt)', async () => {
+    const sampled = await tiny.generate({ model: TINY, prompts: ['a b c a b c a b'], maxTokens: 16, seed: 3, temperature: 0.8, chat: false, ignoreEos: true });
+    assert.equal(sampled.drafted, 0, 'sampling: no drafts');
+    const batch = await tiny.generate({ model: TINY, prompts: ['a b c a b c', 'Hi'], maxTokens: 16, seed: 0, chat: false, ignoreEos: true });
+    assert.equal(batch.drafted, 0, 'a batch: no drafts');
+  });
+});
+
 describe('the char-level LSTM (a real model) through the same loop', { skip }, () => {
   test('greedy output equals the numpy reference exactly (200 characters)', async () => {
     const ref = reference();

@@ -21,6 +21,14 @@ export interface LmBatch {
   readonly logits: Float32Array;
   /** Feed one token per row (finished rows get any filler id) and compute the next logits. */
   step(tokens: readonly number[]): Promise<void>;
+  /**
+   * Optional (a batch of one row, with a cache): feed several tokens in one call. Returns the
+   * next-token logits after each of them, row-major [tokens.length, vocabSize], valid until the
+   * next call; `logits` is not changed until {@link rewind} picks the row to continue from.
+   */
+  feedTokens?(tokens: readonly number[]): Promise<Float32Array>;
+  /** Forget the last `drop` positions fed (draft tokens that were not kept); `logits` becomes `next`. */
+  rewind?(drop: number, next: Float32Array): void;
   /** For tests and benchmarks: input positions per row fed to the model by each call (prefill first). */
   readonly fedPerCall: readonly number[];
   dispose(): void;

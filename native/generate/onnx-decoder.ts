@@ -259,6 +259,37 @@ class DecoderBatch implements LmBatch {
     this.takeLast(out.logits);
   }
 
+  async feedTokens(tokens: readonly number[]): Promise<Float32Array> {
+    if (this.rows !== 1 || !this.useCache) throw new TandemError('INTERNAL', 'feedTokens() needs a batch of one row with the cache');
+    if (tokens.length === 0) throw new TandemError('INTERNAL', 'feedTokens() needs at least one token');
+    this.seqs[0]!.push(...tokens);
+    const total = this.pastLen + tokens.length;
+    const out = await this.lm.run([[...tokens]], this.maskRows(total), this.positionRows(this.pastLen, total), this.past, this.pastLen);
+    this.fedPerCall.push(tokens.length);
+    this.past = out.present;
+    this.pastLen = total;
+    const t = out.logits;
+    return t.type === 'float16' ? halfToFloat(t.data as Uint16Array) : (t.data as Float32Array);
+  }
+
+  rewind(drop: number, next: Float32Array): void {
+    if (drop < 0 || drop > this.pastLen - this.pads[0]! - 1) throw new TandemError('INTERNAL', `cannot rewind ${drop} of ${this.pastLen} positions`);
+    this.logits = next;
+    if (drop === 0) return;
+    const keep = this.pastLen - drop;
+    const { kvHeads, headDim, kvType } = this.lm.layout;
+    const cut: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(this.past)) {
+      const src = t.data as Float32Array | Uint16Array;
+      const dst = kvType === 'float16' ? new Uint16Array(kvHeads * keep * headDim) : new Float32Array(kvHeads * keep * headDim);
+      for (let h = 0; h < kvHeads; h++) dst.set(src.subarray(h * this.pastLen * headDim, (h * this.pastLen + keep) * headDim), h * keep * headDim);
+      cut[name] = new ort.Tensor(kvType, dst, [1, kvHeads, keep, headDim]);
+    }
+    this.past = cut;
+    this.pastLen = keep;
+    this.seqs[0]!.length = keep;
+  }
+
   dispose(): void {
     this.past = {};
   }
