@@ -69,7 +69,9 @@ test('SIGKILL at random points while indexing, then re-run: same documents and c
   const corpus = path.join(tmp, 'corpus');
   makeCorpus(corpus);
   const fresh = path.join(tmp, 'fresh');
+  const t0 = performance.now();
   const r = spawnSync(process.execPath, indexArgs(corpus), { cwd: root, env: env(fresh), encoding: 'utf8', timeout: 240_000 });
+  const freshMs = performance.now() - t0;
   assert.equal(r.status, 0, r.stderr);
   const want = snapshot(fresh);
   assert.ok(want.documents > 40000, `fresh index has ${want.documents} documents`);
@@ -80,7 +82,8 @@ test('SIGKILL at random points while indexing, then re-run: same documents and c
   let killedMidway = 0;
   for (let round = 0; round < 5; round++) {
     const child = spawn(process.execPath, indexArgs(corpus), { cwd: root, env: env(crashed), stdio: 'ignore' });
-    const delay = 900 + Math.floor(rnd() * 2500);
+    // Kill points spread over the run, whatever this machine's speed: 30-90% of a fresh run's time.
+    const delay = Math.floor(freshMs * (0.3 + rnd() * 0.6));
     const exited = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');

@@ -65,7 +65,7 @@ interface PendingDoc {
 }
 
 /** Chunk texts embedded per request: large enough for good batching, small enough to stream. */
-const EMBED_GROUP = 256;
+const EMBED_GROUP = 1024;
 
 /**
  * `tandem index`: walk, extract, chunk, embed (in the worker), and write each group of documents
