@@ -62,10 +62,28 @@ export function registerEmbed(program: Command, ctx: CliContext): void {
     .option('--quiet', 'no progress on stderr')
     .action(async (flags: EmbedFlags) => {
       if (!!flags.text === !!flags.input) throw new TandemError('INVALID_ARGUMENT', 'give either --text T... or --input FILE');
-      const input: ParsedInput = flags.input ? readInputFile(flags.input) : itemsFromTexts(flags.text ?? []);
+      const base: Omit<EmbedRequest, 'texts'> = {
+        model: flags.model,
+        device: flags.device,
+        allowFallback: flags.fallback,
+        inputType: flags.as,
+        ...(flags.variant ? { variant: flags.variant } : {}),
+        ...(flags.batchTokens ? { batchTokens: flags.batchTokens } : {}),
+        ...(flags.threads ? { threads: flags.threads } : {}),
+      };
+      const client = new EmbedClient(ctx.env);
+      // The worker starts and loads the model while the input is read (its error, if any, is the
+      // first embed call's error too).
+      const preloaded = client.preload(base).catch(() => undefined);
+      let input: ParsedInput;
+      try {
+        input = flags.input ? readInputFile(flags.input) : itemsFromTexts(flags.text ?? []);
+      } catch (e) {
+        await client.close();
+        throw e;
+      }
       for (const p of input.problems) ctx.stderr.write(`tandem embed: ${flags.input ?? '--text'} line ${p.line}: ${p.message} (skipped)\n`);
       const out: NodeJS.WritableStream = flags.output ? fs.createWriteStream(flags.output) : ctx.stdout;
-      const client = new EmbedClient(ctx.env);
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
@@ -78,16 +96,8 @@ export function registerEmbed(program: Command, ctx: CliContext): void {
       let truncated = 0;
       let inferMs = 0;
       try {
-        const base: Omit<EmbedRequest, 'texts'> = {
-          model: flags.model,
-          device: flags.device,
-          allowFallback: flags.fallback,
-          inputType: flags.as,
-          ...(flags.variant ? { variant: flags.variant } : {}),
-          ...(flags.batchTokens ? { batchTokens: flags.batchTokens } : {}),
-          ...(flags.threads ? { threads: flags.threads } : {}),
-        };
         if (total === 0) await client.preload(base);
+        loadMs += (await preloaded)?.loadMs ?? 0;
         const submit = (start: number) => {
           const items = input.items.slice(start, start + CHUNK);
           const doneBefore = start;
