@@ -4,6 +4,7 @@ import type { EmbedClient } from '../inference/embed-client.js';
 import { chunkText } from '../ingest/chunk.js';
 import { readTokenizerJson, wordCachedCounter } from '../inference/word-cache.js';
 import { extractFile } from '../ingest/extract.js';
+import type { ExtractResult } from '../ingest/extract-types.js';
 import { walkFiles } from '../ingest/walk.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 import type { Variant } from '../models/catalog.js';
@@ -63,6 +64,9 @@ interface PendingDoc {
   doc: NewDocument;
   chunks: NewChunk[];
 }
+
+/** Files read ahead of the one being chunked. */
+const READ_AHEAD = 4;
 
 /** Chunk texts embedded per request: large enough for good batching, small enough to stream. */
 const EMBED_GROUP = 1024;
@@ -146,25 +150,44 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
     await prev;
   };
 
-  for (const f of files) {
-    if (hooks.signal?.aborted) break;
-    const type = f.type;
+  // A file holding many documents (BEIR .jsonl, CSV rows) may have been cut mid-way by a kill:
+  // it is always re-read and compared document by document (cheap: no embedding when unchanged).
+  const unchanged = files.map((f) => {
     const priorKeys = byPath.get(f.path) ?? [];
-    // A file holding many documents (BEIR .jsonl, CSV rows) may have been cut mid-way by a kill:
-    // it is always re-read and compared document by document (cheap: no embedding when unchanged).
-    const multiDoc = type === 'jsonl' || type === 'csv' || type === 'tsv';
-    const unchanged = !multiDoc && priorKeys.length > 0 && priorKeys.every((k) => {
+    const multiDoc = f.type === 'jsonl' || f.type === 'csv' || f.type === 'tsv';
+    return !multiDoc && priorKeys.length > 0 && priorKeys.every((k) => {
       const d = existing.get(k)!;
       return d.size === f.size && d.mtimeMs === Math.trunc(f.mtimeMs);
     });
-    if (unchanged) {
-      priorKeys.forEach((k) => seenKeys.add(k));
+  });
+  // Files are read a few ahead of the one being chunked, so the waits on the disk overlap.
+  const extracting = new Map<number, Promise<ExtractResult>>();
+  const extractAt = (i: number): Promise<ExtractResult> => {
+    let p = extracting.get(i);
+    if (!p) {
+      const f = files[i]!;
+      p = extractFile(f.path, f.type, { relPath: f.relPath, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(opts.columns ? { columns: opts.columns.map((c) => (/^\d+$/.test(c) ? Number(c) : c)) } : {}) });
+      p.catch(() => undefined); // observed when its turn comes
+      extracting.set(i, p);
+    }
+    return p;
+  };
+
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    if (hooks.signal?.aborted) break;
+    const type = f.type;
+    if (unchanged[i]) {
+      (byPath.get(f.path) ?? []).forEach((k) => seenKeys.add(k));
       summary.filesUnchanged++;
       filesDone++;
       continue;
     }
+    for (let j = i + 1; j < files.length && j <= i + READ_AHEAD; j++) if (!unchanged[j]) extractAt(j);
     try {
-      const docs = await extractFile(f.path, type, { relPath: f.relPath, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(opts.columns ? { columns: opts.columns.map((c) => (/^\d+$/.test(c) ? Number(c) : c)) } : {}) });
+      const pending = extractAt(i);
+      extracting.delete(i);
+      const docs = await pending;
       for (const e of docs.errors) summary.errors.push({ path: f.path, code: 'INVALID_INPUT', message: `line ${e.line}: ${e.message}` });
       for (const d of docs.docs) {
         seenKeys.add(d.key);
