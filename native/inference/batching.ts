@@ -1,3 +1,5 @@
+import type { TandemError } from '../engine/common/errors.js';
+
 /**
  * Length-bucketed dynamic batching: sort by token count, cut batches by a token budget
  * (rows x longest row, i.e. the padded tensor size), keep the map back to input order.
@@ -31,4 +33,39 @@ export function planBatches(lengths: ArrayLike<number>, opts: BatchOptions = DEF
   }
   if (cur.length > 0) batches.push(cur);
   return { batches };
+}
+
+/**
+ * Run every batch of a plan with up to `concurrency` in flight (one lane per runner), taking
+ * batches in plan order. `run` places its results itself; `progress` gets the rows done so far.
+ * Before each batch `cancelled()` may stop the job; the first failure stops the other lanes from
+ * taking more batches and is what this rejects with.
+ */
+export async function runBatches(
+  plan: BatchPlan,
+  concurrency: number,
+  run: (batch: number[]) => Promise<void>,
+  hooks: { cancelled?: () => TandemError | undefined; progress?: (done: number) => void } = {},
+): Promise<void> {
+  let done = 0;
+  let next = 0;
+  let failed = false;
+  const lane = async (): Promise<void> => {
+    while (next < plan.batches.length && !failed) {
+      const stop = hooks.cancelled?.();
+      if (stop) throw stop;
+      const batch = plan.batches[next++]!;
+      await run(batch);
+      done += batch.length;
+      hooks.progress?.(done);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, concurrency) }, () =>
+      lane().catch((e: unknown) => {
+        failed = true;
+        throw e;
+      }),
+    ),
+  );
 }

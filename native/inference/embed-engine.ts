@@ -1,7 +1,7 @@
 import { TandemError } from '../engine/common/errors.js';
 import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
 import { resolveModel, variantFile, type ResolvedModel } from '../models/model-resolver.js';
-import { DEFAULT_BATCH, planBatches } from './batching.js';
+import { DEFAULT_BATCH, planBatches, runBatches } from './batching.js';
 import { DEVICE_REQUESTS, physicalCores, type DeviceReport, type DeviceRequest } from './device.js';
 import type { Embedder } from './embedder.js';
 import { OnnxPoolEmbedder } from './onnx-pool.js';
@@ -184,25 +184,17 @@ export class EmbedEngine {
       seqs.map((s) => s.length),
       { tokenBudget: req.batchTokens ?? DEFAULT_BATCH.tokenBudget, maxRows: DEFAULT_BATCH.maxRows },
     );
-    let done = 0;
-    let next = 0;
-    let failed = false;
     // Keep every runner busy: up to `concurrency` batches in flight, results placed by index.
-    const lane = async (): Promise<void> => {
-      while (next < plan.batches.length && !failed) {
-        if (hooks.isCancelled?.()) throw new TandemError('CANCELLED', 'embedding job cancelled');
-        const batch = plan.batches[next++]!;
+    await runBatches(
+      plan,
+      embedder.concurrency ?? 1,
+      async (batch) => {
         const out = await embedder.embed(batch.map((i) => seqs[i]!));
         assertFinite(out, dims, (row) => `text ${batch[row]}`);
         for (let r = 0; r < batch.length; r++) vectors.set(out.subarray(r * dims, (r + 1) * dims), batch[r]! * dims);
-        done += batch.length;
-        hooks.onProgress?.({ done, total: n });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, embedder.concurrency ?? 1) }, () => lane().catch((e: unknown) => {
-      failed = true;
-      throw e;
-    })));
+      },
+      { cancelled: () => (hooks.isCancelled?.() ? new TandemError('CANCELLED', 'embedding job cancelled') : undefined), progress: (done) => hooks.onProgress?.({ done, total: n }) },
+    );
     const tEnd = performance.now();
     return {
       model: req.model,

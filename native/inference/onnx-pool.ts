@@ -147,10 +147,30 @@ export class OnnxRunnerPool {
   }
 }
 
+/** What a model over a runner pool reports, whichever face it has. */
+abstract class PooledModel {
+  protected constructor(protected readonly pool: OnnxRunnerPool) {}
+
+  get device(): DeviceReport {
+    return this.pool.device;
+  }
+
+  get loadMs(): number {
+    return this.pool.loadMs;
+  }
+
+  get concurrency(): number {
+    return this.pool.concurrency;
+  }
+
+  dispose(): Promise<void> {
+    return this.pool.dispose();
+  }
+}
+
 /** An embedding model over a runner pool. */
-export class OnnxPoolEmbedder implements Embedder {
+export class OnnxPoolEmbedder extends PooledModel implements Embedder {
   readonly addSpecialTokens = true;
-  private constructor(private readonly pool: OnnxRunnerPool) {}
 
   static async load(opts: OnnxEmbedderOptions & { threads: number }): Promise<OnnxPoolEmbedder> {
     return new OnnxPoolEmbedder(await OnnxRunnerPool.load({ kind: 'embedder', opts }));
@@ -160,52 +180,18 @@ export class OnnxPoolEmbedder implements Embedder {
     return this.pool.dims;
   }
 
-  get device(): DeviceReport {
-    return this.pool.device;
-  }
-
-  get loadMs(): number {
-    return this.pool.loadMs;
-  }
-
-  get concurrency(): number {
-    return this.pool.concurrency;
-  }
-
   embed(batch: number[][]): Promise<Float32Array> {
     return this.pool.run({ type: 'embed', batch });
-  }
-
-  dispose(): Promise<void> {
-    return this.pool.dispose();
   }
 }
 
 /** A cross-encoder over a runner pool: raw logits, one per pair, in batch order. */
-export class CrossEncoderPool {
-  private constructor(private readonly pool: OnnxRunnerPool) {}
-
+export class CrossEncoderPool extends PooledModel {
   static async load(opts: CrossEncoderOptions): Promise<CrossEncoderPool> {
     return new CrossEncoderPool(await OnnxRunnerPool.load({ kind: 'cross-encoder', opts }));
   }
 
-  get device(): DeviceReport {
-    return this.pool.device;
-  }
-
-  get loadMs(): number {
-    return this.pool.loadMs;
-  }
-
-  get concurrency(): number {
-    return this.pool.concurrency;
-  }
-
   score(pairs: EncodedPair[]): Promise<Float32Array> {
     return this.pool.run({ type: 'score', pairs });
-  }
-
-  dispose(): Promise<void> {
-    return this.pool.dispose();
   }
 }

@@ -2,7 +2,7 @@ import { TandemError } from '../engine/common/errors.js';
 import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
 import { resolveModel, variantFile, type ResolvedModel } from '../models/model-resolver.js';
 import { LoadCache } from './load-cache.js';
-import { planBatches } from './batching.js';
+import { planBatches, runBatches } from './batching.js';
 import { CrossEncoderPool } from './onnx-pool.js';
 import { DEVICE_REQUESTS, physicalCores, type DeviceReport, type DeviceRequest } from './device.js';
 import { TextTokenizer, type EncodedPair } from './tokenizer.js';
@@ -145,14 +145,11 @@ export class RerankEngine {
     );
     const activation = req.activation ?? 'none';
     const scores: number[] = new Array(n);
-    let done = 0;
-    let next = 0;
-    let failed = false;
     // Every runner busy: up to `concurrency` batches in flight, scores placed by index.
-    const lane = async (): Promise<void> => {
-      while (next < plan.batches.length && !failed) {
-        if (hooks.isCancelled?.()) throw new TandemError('CANCELLED', 'rerank job cancelled');
-        const batch = plan.batches[next++]!;
+    await runBatches(
+      plan,
+      encoder.concurrency,
+      async (batch) => {
         const logits = await encoder.score(batch.map((i) => encoded[i]!));
         for (let r = 0; r < batch.length; r++) {
           const x = logits[r]!;
@@ -161,17 +158,8 @@ export class RerankEngine {
           }
           scores[batch[r]!] = activation === 'sigmoid' ? sigmoid(x) : x;
         }
-        done += batch.length;
-        hooks.onProgress?.({ done, total: n });
-      }
-    };
-    await Promise.all(
-      Array.from({ length: encoder.concurrency }, () =>
-        lane().catch((e: unknown) => {
-          failed = true;
-          throw e;
-        }),
-      ),
+      },
+      { cancelled: () => (hooks.isCancelled?.() ? new TandemError('CANCELLED', 'rerank job cancelled') : undefined), progress: (done) => hooks.onProgress?.({ done, total: n }) },
     );
     const tEnd = performance.now();
     return {
