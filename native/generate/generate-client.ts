@@ -1,6 +1,5 @@
-import type { Worker } from 'node:worker_threads';
-import { fromWire, TandemError } from '../engine/common/errors.js';
-import { spawnWorker } from '../engine/node/spawn-worker.js';
+import { TandemError } from '../engine/common/errors.js';
+import { WorkerRpc, type JobMessage } from '../engine/node/worker-rpc.js';
 import type { GenerateRequest, GenerateResult } from './generate-engine.js';
 import type { GenerateHostMessage, GenerateWorkerMessage, PreloadResult } from './generate-protocol.js';
 
@@ -10,78 +9,27 @@ export interface GenerateCallOptions {
   onText?: (row: number, text: string) => void;
 }
 
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  onText: ((row: number, text: string) => void) | undefined;
-}
-
 /**
- * Host side of the generation worker: inference runs in a worker thread, which keeps the loaded
- * model (and its vocabulary index and compiled schemas) between calls. Started on first use,
- * restarted if it dies.
+ * Host side of the generation worker (engine/node/worker-rpc.ts): inference runs in a worker
+ * thread, which keeps the loaded model (and its vocabulary index and compiled schemas) between
+ * calls. Started on first use, restarted if it dies.
  */
 export class GenerateClient {
-  private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly rpc: WorkerRpc<GenerateHostMessage, GenerateWorkerMessage>;
 
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
-
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const env: NodeJS.ProcessEnv = {};
-    for (const k of ['TANDEM_HOME', 'TANDEM_MODELS_DIR']) if (this.env[k] !== undefined) env[k] = this.env[k];
-    const w = spawnWorker('generate-worker', import.meta.url, { workerData: { env } });
-    w.on('message', (m: GenerateWorkerMessage) => this.onMessage(m));
-    w.on('error', (e) => this.failAll(new TandemError('INTERNAL', `generation worker crashed: ${e.message}`, { cause: e })));
-    w.on('exit', (code) => {
-      if (this.worker === w) this.worker = undefined;
-      if (code !== 0) this.failAll(new TandemError('INTERNAL', `generation worker exited with code ${code}`));
-    });
-    this.worker = w;
-    return w;
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.rpc = new WorkerRpc(
+      { entry: 'generate-worker', from: import.meta.url, noun: 'generation', isEvent: (m) => m.type === 'text', cancelled: () => new TandemError('CANCELLED', 'generation cancelled') },
+      env,
+    );
   }
 
-  private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
-  }
-
-  private onMessage(m: GenerateWorkerMessage): void {
-    const p = this.pending.get(m.jobId);
-    if (!p) return;
-    if (m.type === 'text') {
-      p.onText?.(m.row, m.text);
-      return;
-    }
-    this.pending.delete(m.jobId);
-    if (m.type === 'error') p.reject(fromWire(m.error));
-    else p.resolve(m.result);
-    if (this.pending.size === 0) this.worker?.unref();
-  }
-
-  private call<T>(msg: { type: 'generate'; request: GenerateRequest; stream: boolean } | { type: 'preload'; request: Omit<GenerateRequest, 'prompts'> }, opts: GenerateCallOptions): Promise<T> {
-    if (opts.signal?.aborted) return Promise.reject(new TandemError('CANCELLED', 'generation cancelled'));
-    const w = this.ensureWorker();
-    w.ref();
-    const jobId = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => w.postMessage({ type: 'cancel', jobId } satisfies GenerateHostMessage);
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(jobId, {
-        resolve: (v) => {
-          opts.signal?.removeEventListener('abort', onAbort);
-          resolve(v as T);
-        },
-        reject: (e) => {
-          opts.signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-        onText: opts.onText,
-      });
-      w.postMessage({ ...msg, jobId } as GenerateHostMessage);
-    });
+  private call<T>(msg: JobMessage<GenerateHostMessage>, opts: GenerateCallOptions): Promise<T> {
+    const onText = opts.onText;
+    const onEvent = (m: GenerateWorkerMessage): void => {
+      if (m.type === 'text') onText?.(m.row, m.text);
+    };
+    return this.rpc.call<T>(msg, { ...(opts.signal ? { signal: opts.signal } : {}), onEvent });
   }
 
   /** Generate for one or more prompts; `onText` streams each prompt's text as it comes. */
@@ -135,17 +83,7 @@ export class GenerateClient {
    * Stop the worker: running work is cancelled, the session released, the thread exits by itself
    * (terminating a thread while onnxruntime runs in it aborts the whole process). Forced after 10 s.
    */
-  async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
-    if (!w) return;
-    for (const id of this.pending.keys()) w.postMessage({ type: 'cancel', jobId: id } satisfies GenerateHostMessage);
-    w.ref();
-    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
-    w.postMessage({ type: 'shutdown' } satisfies GenerateHostMessage);
-    const timer = setTimeout(() => void w.terminate(), 10_000);
-    await exited;
-    clearTimeout(timer);
-    this.failAll(new TandemError('CANCELLED', 'generation client closed'));
+  close(): Promise<void> {
+    return this.rpc.close();
   }
 }
