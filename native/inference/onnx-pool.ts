@@ -23,7 +23,8 @@ type Job = { type: 'embed'; batch: number[][] } | { type: 'score'; pairs: Encode
 /**
  * N onnx-runner threads holding the same model. On CPU: one session per physical core, one
  * intra-op thread each, batches run in parallel (measured faster than one session using every
- * core: int8 MiniLM on 2 cores, bench:embed, 3,193 vs 1,962 sentences/s). On an accelerator: a single runner owns the device.
+ * core: int8 MiniLM on 2 cores, bench:embed, 3,193 vs 1,962 sentences/s). On an accelerator: a
+ * single runner owns the device.
  */
 export class OnnxRunnerPool {
   private readonly idle: Runner[] = [];
