@@ -15,9 +15,7 @@
  * falls back to JS when the addon is missing); TANDEM_SEARCH_ADDON=/path/tandem_search.node
  * overrides where the addon is looked for.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { addonPaths, loadAddon, type AddonState } from '../engine/node/native-addon.js';
 import * as js from './js-kernel.js';
 
 export type KernelName = 'native-avx2' | 'native-scalar' | 'js';
@@ -68,38 +66,15 @@ export const jsKernel: ScanKernel = {
   quantizeI8: js.quantizeI8,
 };
 
-/**
- * Where the addon may be, relative to this module: from sources (native/search -> native/addon),
- * the CLI bundle (dist/ -> native/addon) and the Electron build (out/main/ -> native/addon).
- */
+/** Where the addon may be (TANDEM_SEARCH_ADDON first). */
 export function addonCandidates(): string[] {
-  const rel = ['../addon/build/Release/tandem_search.node', '../native/addon/build/Release/tandem_search.node', '../../native/addon/build/Release/tandem_search.node'];
-  const out = process.env.TANDEM_SEARCH_ADDON ? [process.env.TANDEM_SEARCH_ADDON] : [];
-  for (const r of rel) out.push(fileURLToPath(new URL(r, import.meta.url)));
-  return [...new Set(out)];
+  return addonPaths('tandem_search.node', process.env.TANDEM_SEARCH_ADDON);
 }
 
-let addonState: { addon: Addon; path: string } | { error: string } | undefined;
+let addonState: AddonState<Addon> | undefined;
 
-function loadAddon(): { addon: Addon; path: string } | { error: string } {
-  if (addonState) return addonState;
-  const require = createRequire(import.meta.url);
-  const tried: string[] = [];
-  for (const p of addonCandidates()) {
-    if (!fs.existsSync(p)) {
-      tried.push(`${p}: absent`);
-      continue;
-    }
-    try {
-      const addon = require(p) as Addon;
-      if (typeof addon.scanI8 !== 'function' || typeof addon.kernel !== 'function') throw new Error('not the tandem_search addon');
-      addonState = { addon, path: p };
-      return addonState;
-    } catch (e) {
-      tried.push(`${p}: ${(e as Error).message}`);
-    }
-  }
-  addonState = { error: tried.join('; ') };
+function loadSearchAddon(): AddonState<Addon> {
+  addonState ??= loadAddon(addonCandidates(), (m): m is Addon => typeof (m as Addon).scanI8 === 'function' && typeof (m as Addon).kernel === 'function', 'tandem_search');
   return addonState;
 }
 
@@ -114,7 +89,7 @@ function nativeKernel(addon: Addon, simd: boolean): ScanKernel {
 
 /** Why the addon is not in use ('' when it is). */
 export function addonStatus(): { loaded: boolean; path?: string; error?: string } {
-  const st = loadAddon();
+  const st = loadSearchAddon();
   return 'addon' in st ? { loaded: true, path: st.path } : { loaded: false, error: st.error };
 }
 
@@ -129,7 +104,7 @@ export function selectKernel(prefer: KernelName | 'auto' = 'auto'): ScanKernel {
     if (env === 'js' || env === 'native-scalar' || env === 'native-avx2') want = env;
   }
   if (want === 'js') return jsKernel;
-  const st = loadAddon();
+  const st = loadSearchAddon();
   if (!('addon' in st)) return jsKernel;
   return nativeKernel(st.addon, want !== 'native-scalar');
 }

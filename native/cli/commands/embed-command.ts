@@ -10,6 +10,7 @@ import { itemsFromTexts, readInputFile, type InputItem, type ParsedInput } from 
 import { ProgressLine } from '../progress.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { describeDevice } from '../../inference/device.js';
+import { f32RowsFormatter, type F32RowsFormatter } from '../../engine/node/f32-rows.js';
 
 /** Items per request to the worker: bounds memory, keeps length-sorting effective, lets output stream. */
 const CHUNK = 4096;
@@ -29,20 +30,16 @@ interface EmbedFlags {
 }
 
 
-async function writeAll(out: NodeJS.WritableStream, s: string): Promise<void> {
+async function writeAll(out: NodeJS.WritableStream, s: string | Buffer): Promise<void> {
   if (!out.write(s)) await once(out, 'drain');
 }
 
-function formatRows(items: InputItem[], r: EmbedResult): string {
+/** The JSONL lines of one result, in input order; values as the shortest text of each float32 (engine/node/f32-rows.ts). */
+function formatRows(format: F32RowsFormatter, items: InputItem[], r: EmbedResult): string | Buffer {
   const truncated = new Set(r.truncated);
-  const parts: string[] = new Array(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const v = Array.from(r.vectors.subarray(i * r.dims, (i + 1) * r.dims));
-    const rec: Record<string, unknown> = { id: items[i]!.id, embedding: v };
-    if (truncated.has(i)) rec.truncated = true;
-    parts[i] = JSON.stringify(rec);
-  }
-  return parts.join('\n') + '\n';
+  const heads = items.map((it) => `{"id":${JSON.stringify(it.id)},"embedding":[`);
+  const tails = items.map((_, i) => (truncated.has(i) ? '],"truncated":true}' : ']}'));
+  return format(r.vectors, r.dims, heads, tails);
 }
 
 export function registerEmbed(program: Command, ctx: CliContext): void {
@@ -72,6 +69,7 @@ export function registerEmbed(program: Command, ctx: CliContext): void {
         ...(flags.threads ? { threads: flags.threads } : {}),
       };
       const client = new EmbedClient(ctx.env);
+      const format = f32RowsFormatter().format;
       // The worker starts and loads the model while the input is read (its error, if any, is the
       // first embed call's error too).
       const preloaded = client.preload(base).catch(() => undefined);
@@ -119,7 +117,7 @@ export function registerEmbed(program: Command, ctx: CliContext): void {
           inferMs += r.timings.inferenceMs;
           truncated += r.truncated.length;
           for (const i of r.truncated) ctx.stderr.write(`tandem embed: id ${JSON.stringify(cur.items[i]!.id)} (line ${cur.items[i]!.line}) was truncated to ${r.maxLength} tokens\n`);
-          await writeAll(out, formatRows(cur.items, r));
+          await writeAll(out, formatRows(format, cur.items, r));
           done += cur.items.length;
         }
       } finally {
