@@ -196,3 +196,35 @@ test('10 MB of text is chunked with a bounded amount of token counting', { timeo
   assert.ok(calls < text.length / 40, `${calls} counter calls`);
   assert.ok(chunks.every((c) => c.tokens <= DEFAULT_MAX_TOKENS), 'a chunk exceeds the default max');
 });
+
+test('an additive counter (isSeparator) gives the very chunks of counting each chunk again, in about one pass of counting', () => {
+  let seed = 11;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  // Gaps the chunker trims but the counter does not split at (\u200b, \v, \ufeff), CJK stops without spaces, long words.
+  const vocab = ['the', 'cell.', 'Dr.', 'binds!', 'why?', '数据。', 'x'.repeat(90), '\u200b', 'a\u200b', '\v', '\ufeff', '\u3000', '\u00a0', '\n', '\n\n', 'end.'];
+  const wordCost = (w: string) => (w.length % 3) + 1;
+  const plain = (t: string) => t.split(/[\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/).filter(Boolean).reduce((s, w) => s + wordCost(w), 0);
+  let counted = 0;
+  const additive = Object.assign((t: string) => {
+    counted += t.length;
+    return plain(t);
+  }, { isSeparator: (c: number) => /[\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/.test(String.fromCharCode(c)) });
+  let total = 0;
+  for (let round = 0; round < 60; round++) {
+    const text = Array.from({ length: 50 + rand(400) }, () => vocab[rand(vocab.length)]).join(rand(4) ? ' ' : '');
+    const maxTokens = 12 + rand(80);
+    const overlapTokens = rand(Math.floor(maxTokens / 2));
+    const fast = chunkText(text, { maxTokens, overlapTokens, countTokens: additive });
+    fast.forEach((c) => assert.ok(c.tokens === plain(c.text) && c.tokens <= maxTokens, `round ${round}: chunk ${c.ord} says ${c.tokens} tokens, has ${plain(c.text)}`));
+    assert.deepEqual(fast, chunkText(text, { maxTokens, overlapTokens, countTokens: plain }), `round ${round}`);
+    total += text.length;
+  }
+  counted = 0;
+  const prose = Array.from({ length: 300 }, (_, i) => `Sentence ${i} says something about cells. It binds well!`).join(' ');
+  chunkText(prose, { maxTokens: 64, overlapTokens: 24, countTokens: additive });
+  assert.ok(counted < 1.2 * prose.length, `counted ${counted} chars of a ${prose.length}-char text`);
+  assert.ok(total > 0);
+});

@@ -1,8 +1,13 @@
 import { TandemError } from '../engine/common/errors.js';
 import type { PageRange } from './extract-types.js';
 
-/** Tokens in a text as the embedding model will see them (special tokens included or not: be consistent). */
-export type TokenCounter = (text: string) => number;
+/**
+ * Tokens in a text as the embedding model will see them (special tokens included or not: be
+ * consistent). A counter whose count of a text is exactly the sum of the counts of its words split
+ * at some characters says so with `isSeparator` (inference/word-cache.ts): chunks whose pieces are
+ * separated only by such characters are then measured by adding piece counts, not counted again.
+ */
+export type TokenCounter = ((text: string) => number) & { isSeparator?: (code: number) => boolean };
 
 export interface ChunkOptions {
   /** Upper bound on countTokens(chunk.text); default 256 (MiniLM/BGE-small sequence length incl. specials). */
@@ -86,23 +91,31 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
   const fits = (start: number, carryCost: number, i: number, end: number) =>
     base + carryCost + cum[end]! - cum[i]! <= maxTokens && piece(end - 1).end - start <= maxChars;
 
+  // glued[j]: boundaries among pieces 1..j whose gap is not made only of the counter's separators.
+  const sep = count.isSeparator;
+  const glued = sep ? gluedBoundaries(text, pieces, sep) : undefined;
+
   const chunks: Chunk[] = [];
   const pageOf = pageFinder(opts.pages);
-  let carry: { start: number; cost: number } | undefined;
+  let carry: Carry | undefined;
   let i = 0;
   while (i < pieces.length) {
     let start = carry?.start ?? piece(i).start;
     let carryCost = carry?.cost ?? 0;
+    let first = carry ? carry.piece : i;
     if (carry && !fits(start, carryCost, i, i + 1)) {
       start = piece(i).start;
       carryCost = 0;
+      first = i;
     }
     let k = i + 1;
     while (k < pieces.length && fits(start, carryCost, i, k + 1)) k++;
     let m = k < pieces.length ? chooseCut(pieces, cum, i, k, base + carryCost, maxTokens * MIN_FILL) : k;
 
     let chunk = text.slice(start, piece(m - 1).end);
-    let tokens = count(chunk);
+    // Additive counter, whole pieces, separator-only gaps: the sum is the count.
+    const summed = glued && first >= 0 && glued[m - 1]! === glued[first]! ? base + carryCost + cum[m]! - cum[i]! : -1;
+    let tokens = summed >= 0 ? summed : count(chunk);
     while (tokens > maxTokens) {
       // The estimate was low (tokens merged across a piece boundary): give back a piece, then the carry.
       if (m - 1 > i) m--;
@@ -117,6 +130,26 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
     i = m;
   }
   return chunks;
+}
+
+/** The next chunk's overlap: where it starts, its token cost, and its first piece (-1: it starts inside one). */
+interface Carry {
+  start: number;
+  cost: number;
+  piece: number;
+}
+
+/** Prefix counts of piece boundaries whose gap is empty or holds a non-separator character. */
+function gluedBoundaries(text: string, pieces: readonly Piece[], isSeparator: (code: number) => boolean): Int32Array {
+  const out = new Int32Array(pieces.length);
+  for (let j = 1; j < pieces.length; j++) {
+    const a = pieces[j - 1]!.end;
+    const b = pieces[j]!.start;
+    let clean = b > a;
+    for (let c = a; clean && c < b; c++) clean = isSeparator(text.charCodeAt(c));
+    out[j] = out[j - 1]! + (clean ? 0 : 1);
+  }
+  return out;
 }
 
 /**
@@ -142,7 +175,7 @@ function chooseCut(pieces: readonly Piece[], cum: Float64Array, i: number, k: nu
  * sentence (else a line, else any piece) such that the pieces from it to m fit in `overlap` tokens;
  * when even the last piece is too big, its trailing words that fit.
  */
-function overlapStart(text: string, pieces: readonly Piece[], i: number, m: number, overlap: number, count: TokenCounter, base: number): { start: number; cost: number } | undefined {
+function overlapStart(text: string, pieces: readonly Piece[], i: number, m: number, overlap: number, count: TokenCounter, base: number): Carry | undefined {
   let acc = 0;
   let bySentence = -1;
   let byLine = -1;
@@ -162,9 +195,9 @@ function overlapStart(text: string, pieces: readonly Piece[], i: number, m: numb
       accAt.line = acc;
     }
   }
-  if (bySentence >= 0) return { start: pieces[bySentence]!.start, cost: accAt.sentence };
-  if (byLine >= 0) return { start: pieces[byLine]!.start, cost: accAt.line };
-  if (any >= 0) return { start: pieces[any]!.start, cost: accAt.any };
+  if (bySentence >= 0) return { start: pieces[bySentence]!.start, cost: accAt.sentence, piece: bySentence };
+  if (byLine >= 0) return { start: pieces[byLine]!.start, cost: accAt.line, piece: byLine };
+  if (any >= 0) return { start: pieces[any]!.start, cost: accAt.any, piece: any };
   // The last piece alone is bigger than the overlap: take its trailing words.
   const last = pieces[m - 1]!;
   const words: number[] = [];
@@ -181,7 +214,7 @@ function overlapStart(text: string, pieces: readonly Piece[], i: number, m: numb
     from = ws;
   }
   if (from < 0) return undefined;
-  return { start: last.start + from, cost: Math.max(0, count(body.slice(from)) - base) };
+  return { start: last.start + from, cost: Math.max(0, count(body.slice(from)) - base), piece: -1 };
 }
 
 function pageFinder(pages: readonly PageRange[] | undefined): (offset: number) => number | undefined {

@@ -47,4 +47,6 @@ export interface ExtractOptions {
   /** CSV/TSV: one document per row, one for the whole file, or decided from the content (default 'auto'). */
   tableMode?: 'auto' | 'rows' | 'file';
   signal?: AbortSignal;
+  /** The file's size as the walk saw it: small files are read synchronously (ingest/source.ts). */
+  sizeHint?: number;
 }

@@ -29,7 +29,7 @@ export async function extractFile(file: string, type?: FileType, opts: ExtractOp
     await assertFile(file);
     return extractJsonl(file, opts.signal);
   }
-  const buf = await readSource(file);
+  const buf = await readSource(file, opts.sizeHint);
   switch (kind) {
     case 'txt':
     case 'md':

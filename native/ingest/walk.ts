@@ -53,8 +53,8 @@ export interface WalkResult {
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
 /** Bytes sniffed for binary content. */
 const SNIFF_BYTES = 8192;
-/** Files of one folder examined concurrently. */
-const STAT_CONCURRENCY = 32;
+/** Files of one folder examined between yields to the event loop. */
+const STAT_BATCH = 256;
 const IGNORE_FILES = ['.gitignore', '.tandemignore'] as const;
 const ALWAYS_SKIPPED_DIRS = new Set(['node_modules']);
 
@@ -180,9 +180,9 @@ async function walkDir(state: WalkState, dir: string, rel: string, parentLevels:
     }
   }
 
-  for (let i = 0; i < files.length; i += STAT_CONCURRENCY) {
+  for (let i = 0; i < files.length; i += STAT_BATCH) {
     checkCancelled(state.opts.signal);
-    await takeFiles(state, files.slice(i, i + STAT_CONCURRENCY));
+    await takeFiles(state, files.slice(i, i + STAT_BATCH));
   }
   for (const d of dirs) {
     const id = identity(d.st);
@@ -249,31 +249,30 @@ function escapeGlob(s: string): string {
   return s.replace(/[\\*?[\]!#]/g, (c) => `\\${c}`).replace(/ $/, '\\ ');
 }
 
-/** Stats a batch of files concurrently, drops links to files already taken (in name order, so runs agree), classifies the rest. */
+/**
+ * Stats a batch of files, drops links to files already taken (in name order, so runs agree),
+ * classifies the rest. Stats and binary sniffs are synchronous: each is a few microseconds on a
+ * local disk, where the thread-pool round trips of the async calls cost about 10x more (a folder
+ * of 2,760 small files: about 170 ms async); the walk yields to the event loop between batches.
+ */
 async function takeFiles(state: WalkState, batch: ReadonlyArray<{ abs: string; rel: string }>): Promise<void> {
-  const stats = await Promise.all(
-    batch.map(async (f) => {
-      try {
-        return await fs.promises.stat(f.abs);
-      } catch (e) {
-        state.skipped.push({ path: f.abs, relPath: f.rel, reason: 'unreadable', message: `${f.rel}: ${(e as Error).message}` });
-        return undefined;
-      }
-    }),
-  );
-  const fresh: Array<{ abs: string; rel: string; st: fs.Stats }> = [];
-  batch.forEach((f, i) => {
-    const st = stats[i];
-    if (!st) return;
+  await new Promise((resolve) => setImmediate(resolve));
+  for (const f of batch) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(f.abs);
+    } catch (e) {
+      state.skipped.push({ path: f.abs, relPath: f.rel, reason: 'unreadable', message: `${f.rel}: ${(e as Error).message}` });
+      continue;
+    }
     const id = identity(st);
     if (st.ino !== 0 && state.seen.has(id)) {
       state.skipped.push({ path: f.abs, relPath: f.rel, reason: 'duplicate', message: `${f.rel} is the same file as one already taken (a link)` });
-      return;
+      continue;
     }
     state.seen.add(id);
-    fresh.push({ ...f, st });
-  });
-  await Promise.all(fresh.map((f) => classifyFile(state, f.abs, f.rel, f.st)));
+    await classifyFile(state, f.abs, f.rel, st);
+  }
 }
 
 async function classifyFile(state: WalkState, abs: string, rel: string, st: fs.Stats): Promise<void> {
@@ -295,12 +294,12 @@ async function classifyFile(state: WalkState, abs: string, rel: string, st: fs.S
 }
 
 async function looksBinary(file: string): Promise<boolean> {
-  const fh = await fs.promises.open(file, 'r');
+  const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    const bytesRead = fs.readSync(fd, buf, 0, SNIFF_BYTES, 0);
     return bytesRead > 0 && (await isBinaryFile(buf.subarray(0, bytesRead), bytesRead));
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
   }
 }

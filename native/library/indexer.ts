@@ -166,7 +166,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
     let p = extracting.get(i);
     if (!p) {
       const f = files[i]!;
-      p = extractFile(f.path, f.type, { relPath: f.relPath, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(opts.columns ? { columns: opts.columns.map((c) => (/^\d+$/.test(c) ? Number(c) : c)) } : {}) });
+      p = extractFile(f.path, f.type, { relPath: f.relPath, sizeHint: f.size, ...(hooks.signal ? { signal: hooks.signal } : {}), ...(opts.columns ? { columns: opts.columns.map((c) => (/^\d+$/.test(c) ? Number(c) : c)) } : {}) });
       p.catch(() => undefined); // observed when its turn comes
       extracting.set(i, p);
     }
