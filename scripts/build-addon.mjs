@@ -1,5 +1,6 @@
-// Builds the search kernels addon (native/addon -> native/addon/build/Release/tandem_search.node)
-// with node-gyp. The search code falls back to pure-JS kernels when the addon is missing, so a
+// Builds the addons in native/addon (build/Release/tandem_search.node: search kernels;
+// tandem_io.node: float32-to-text output)
+// with node-gyp. Search and output fall back to JavaScript when the addons are missing, so a
 // failed build only warns (exit 0) unless --strict is given. Usage:
 //   node scripts/build-addon.mjs [--strict] [--debug]
 // Finds node-gyp in node_modules, else the copy bundled with npm. Node's headers are taken from
@@ -31,7 +32,7 @@ function findNodeGyp() {
 
 function fail(msg) {
   console.error(`build-addon: ${msg}`);
-  console.error('build-addon: search will use the pure-JS kernels (slower, same results).');
+  console.error('build-addon: search and embedding output will use JavaScript (slower, same values).');
   process.exit(strict ? 1 : 0);
 }
 
@@ -49,9 +50,13 @@ if (r.status !== 0) fail(`node-gyp failed (exit ${r.status ?? r.signal})`);
 
 const built = path.join(addonDir, 'build', debug ? 'Debug' : 'Release', 'tandem_search.node');
 if (!fs.existsSync(built)) fail(`node-gyp finished but ${built} is missing`);
+const io = path.join(path.dirname(built), 'tandem_io.node');
+if (!fs.existsSync(io)) fail(`node-gyp finished but ${io} is missing`);
 try {
   const addon = createRequire(import.meta.url)(built);
-  console.error(`build-addon: built ${path.relative(root, built)} in ${((Date.now() - t0) / 1000).toFixed(1)} s (kernel: ${addon.kernel()})`);
+  const ioAddon = createRequire(import.meta.url)(io);
+  if (typeof ioAddon.formatF32Rows !== 'function') throw new Error('tandem_io lacks formatF32Rows');
+  console.error(`build-addon: built ${path.relative(root, built)} and tandem_io.node in ${((Date.now() - t0) / 1000).toFixed(1)} s (kernel: ${addon.kernel()})`);
 } catch (e) {
-  fail(`built ${built} but it does not load: ${e.message}`);
+  fail(`built the addons but they do not load: ${e.message}`);
 }
