@@ -5,24 +5,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type RunningEmulator } from '../../cloud-emulator/index.js';
 import type { ApiEvents } from '../engine/common/api-contract.js';
-import { isTandemError } from '../engine/common/errors.js';
 import { FAST_TUNING, filesContaining, LIGANDS, PROTEIN, TEST_TOKEN } from '../testing/cloud-rig.js';
 import { readResultFile } from './api-cloud.js';
 import { createApiService, type ApiService } from './api-service.js';
+import { rejects } from '../testing/rejects.js';
 
 const SCHEMA = { type: 'object', required: ['title', 'n'], properties: { title: { type: 'string' }, n: { type: 'integer', minimum: 0 } } };
-
-async function rejects(p: Promise<unknown>, code: string, msg: string, match?: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isTandemError(e), `${msg}: a TandemError, got ${String(e)}`);
-    assert.equal(e.code, code, `${msg}: code (${e.message})`);
-    if (match) assert.match(e.message, match, `${msg}: message`);
-    return;
-  }
-  assert.fail(`${msg}: expected ${code}, but it succeeded`);
-}
 
 /** The final job.updated of `id`, and every job.event of it seen on the way. */
 function finished(svc: ApiService, id: string, events: ApiEvents['job.event'][] = []): Promise<ApiEvents['job.updated']['job']> {

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { ApiEvents } from '../engine/common/api-contract.js';
-import { isTandemError } from '../engine/common/errors.js';
 import { sharedOrSkip } from '../testing/shared.js';
 import { createApiService, parseApiInput, type ApiService } from './api-service.js';
+import { rejects } from '../testing/rejects.js';
 
 const { shared, skip } = sharedOrSkip();
 
@@ -26,18 +26,6 @@ function docs(dir: string, n = 3): string {
   fs.writeFileSync(path.join(dir, 'pasta.txt'), 'Boil salted water, add the spaghetti and stir.');
   for (let i = 2; i < n; i++) fs.writeFileSync(path.join(dir, `f${i}.txt`), `Filler document number ${i} about rivers and deltas. `.repeat(20));
   return dir;
-}
-
-async function rejects(p: Promise<unknown>, code: string, msg: string, match?: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isTandemError(e), `${msg}: a TandemError, got ${String(e)}`);
-    assert.equal(e.code, code, `${msg}: code (${e.message})`);
-    if (match) assert.match(e.message, match, `${msg}: message`);
-    return;
-  }
-  assert.fail(`${msg}: expected ${code}, but it succeeded`);
 }
 
 /** Resolves with the final job.updated event of `jobId`; `seen` gets every job's statuses as `id:status`. */

@@ -11,11 +11,11 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { startEmulator } from '../../cloud-emulator/index.js';
 import type { ApiEvents } from '../engine/common/api-contract.js';
-import { isTandemError } from '../engine/common/errors.js';
 import { FAST_TUNING, TEST_TOKEN } from '../testing/cloud-rig.js';
 import { sharedOrSkip } from '../testing/shared.js';
 import { createApiService, type ApiService } from './api-service.js';
 import { inferModelTask } from './model-task.js';
+import { rejects } from '../testing/rejects.js';
 
 const { shared, skip } = sharedOrSkip();
 const RERANKER = 'fixtures/reranker-tiny-random';
@@ -31,18 +31,6 @@ function tempDir(t: { after(fn: () => void): void }): string {
 
 function env(home: string, more: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { TANDEM_HOME: home, TANDEM_MODELS_DIR: path.join(shared, 'models'), TANDEM_HF_ENDPOINT: 'http://127.0.0.1:9', ...more };
-}
-
-async function rejects(p: Promise<unknown>, code: string, msg: string, match?: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isTandemError(e), `${msg}: a TandemError, got ${String(e)}`);
-    assert.equal(e.code, code, `${msg}: code (${e.message})`);
-    if (match) assert.match(e.message, match, `${msg}: message`);
-    return;
-  }
-  assert.fail(`${msg}: expected ${code}, but it succeeded`);
 }
 
 function finished(svc: ApiService, id: string): Promise<ApiEvents['job.updated']['job']> {

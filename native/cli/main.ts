@@ -38,6 +38,8 @@ Environment:
   TANDEM_HF_ENDPOINT model download server (default https://huggingface.co)
   TANDEM_SEARCH_THREADS  vector scan threads (default: CPU count, at most 8)
   TANDEM_SEARCH_KERNEL   native-avx2 | native-scalar | js (default: best available)
+  TANDEM_SEARCH_ADDON    path of a prebuilt tandem_search.node (scan kernels)
+  TANDEM_IO_ADDON        path of a prebuilt tandem_io.node (embed's float32 text output)
   TANDEM_PROFILE     cloud profile: development | staging | production
   TANDEM_MODAL_URL_TEMPLATE  Modal endpoints, e.g. https://ws--app-{function}.modal.run
   TANDEM_MODAL_TOKEN         Modal proxy auth token (never stored or logged)

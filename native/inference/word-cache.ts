@@ -29,6 +29,20 @@ export function isWordSeparator(c: number): boolean {
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
+/** `f` remembered per word, at most MAX_WORDS of them (the memory starts over when full). */
+function perWord<T>(f: (word: string) => T): (word: string) => T {
+  let cache = new Map<string, T>();
+  return (w) => {
+    let v = cache.get(w);
+    if (v === undefined) {
+      v = f(w);
+      if (cache.size >= MAX_WORDS) cache = new Map();
+      cache.set(w, v);
+    }
+    return v;
+  };
+}
+
 /** Calls `each` with every maximal run of non-separator characters (a character scan: about 25% faster than split(regex)). */
 function forEachWord(text: string, each: (word: string) => boolean | void): void {
   let start = -1;
@@ -53,16 +67,10 @@ export function isWordAdditive(tokenizerJson: unknown): boolean {
  */
 export function wordCachedCounter(count: Count, tokenizerJson: unknown): Count {
   if (!isWordAdditive(tokenizerJson)) return count;
-  let cache = new Map<string, number>();
+  const countWord = perWord(count);
   let n = 0;
   const add = (w: string) => {
-    let c = cache.get(w);
-    if (c === undefined) {
-      c = count(w);
-      if (cache.size >= MAX_WORDS) cache = new Map();
-      cache.set(w, c);
-    }
-    n += c;
+    n += countWord(w);
   };
   const counter = (text: string) => {
     n = 0;
@@ -79,17 +87,11 @@ export function wordCachedCounter(count: Count, tokenizerJson: unknown): Count {
  */
 export function wordCachedIds(encodeWord: (word: string) => number[], tokenizerJson: unknown): ((text: string, maxTokens: number) => number[] | null) | null {
   if (!isWordAdditive(tokenizerJson)) return null;
-  let cache = new Map<string, number[]>();
+  const idsOf = perWord(encodeWord);
   let ids: number[] = [];
   let max = 0;
   const add = (w: string) => {
-    let c = cache.get(w);
-    if (c === undefined) {
-      c = encodeWord(w);
-      if (cache.size >= MAX_WORDS) cache = new Map();
-      cache.set(w, c);
-    }
-    for (const id of c) ids.push(id);
+    for (const id of idsOf(w)) ids.push(id);
     return ids.length <= max;
   };
   return (text: string, maxTokens: number) => {

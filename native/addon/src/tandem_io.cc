@@ -4,7 +4,7 @@
 //
 // Row i becomes heads[i] + its dims values joined by ',' + tails[i] + '\n' (UTF-8). Each value is
 // the SHORTEST decimal that reads back as the same float32 (std::to_chars, round-trip exact), so
-// 0.0123456791 rather than the 0.012345679104328156 of printing the float32 as a double: the same
+// 0.012345679 rather than the 0.012345679104328156 of printing the float32 as a double: the same
 // numbers in about half the bytes and a fraction of the time of JSON.stringify. NaN and Infinity
 // have no JSON form and are refused (RangeError).
 #include <node_api.h>
