@@ -52,8 +52,14 @@ async function measure(shared: string, model: string, variant: 'static' | 'int8'
   const s = await indexPath(lib, client, { root: corpus, collection: 'bench', model, variant }, {}, env);
   const indexSecs = (performance.now() - t0) / 1000;
   const texts = (lib.db.prepare('SELECT c.text FROM chunks c JOIN documents d ON d.id = c.document_id JOIN collections k ON k.id = d.collection_id WHERE k.name = ? ORDER BY c.id').all('bench') as Array<{ text: string }>).map((r) => r.text);
+  // The engine at its steady state: a first pass over the same texts warms its word cache (the
+  // indexer hands the engine token ids, so indexing no longer warms it), the second is timed.
+  const embedAll = async () => {
+    for (let i = 0; i < texts.length; i += 2048) await client.embed({ model, variant, texts: texts.slice(i, i + 2048), inputType: 'passage' });
+  };
+  await embedAll();
   const t1 = performance.now();
-  for (let i = 0; i < texts.length; i += 2048) await client.embed({ model, variant, texts: texts.slice(i, i + 2048), inputType: 'passage' });
+  await embedAll();
   const engineSecs = (performance.now() - t1) / 1000;
   lib.db.close();
   await client.close();

@@ -1,6 +1,6 @@
 import { TandemError } from '../engine/common/errors.js';
 import { WorkerRpc, type JobMessage } from '../engine/node/worker-rpc.js';
-import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
+import type { EmbedProgress, EmbedRequest, EmbedResult, EmbedTokensRequest } from './embed-engine.js';
 import type { EmbedHostMessage, EmbedWorkerMessage } from './embed-protocol.js';
 import type { RerankRequest, RerankResult } from './rerank-engine.js';
 import type { TensorRunRequest, TensorRunResult } from './tensor-run-engine.js';
@@ -35,6 +35,11 @@ export class EmbedClient {
 
   embed(request: EmbedRequest, opts: EmbedCallOptions = {}): Promise<EmbedResult> {
     return this.call<EmbedResult>({ type: 'embed', request }, opts);
+  }
+
+  /** Embed rows already tokenized with the engine's own word-cached ids (see EmbedTokensRequest). */
+  embedTokens(request: EmbedTokensRequest, opts: EmbedCallOptions = {}): Promise<EmbedResult> {
+    return this.call<EmbedResult>({ type: 'embed-tokens', request }, opts);
   }
 
   preload(request: Omit<EmbedRequest, 'texts'>, opts: EmbedCallOptions = {}): Promise<{ device: EmbedResult['device']; dims: number; loadMs: number }> {

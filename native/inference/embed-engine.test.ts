@@ -8,6 +8,7 @@ import { readStsb, sharedOrSkip } from '../testing/shared.js';
 import { dot, maxAbsDiff, spearman } from '../testing/stats.js';
 import { EmbedEngine } from './embed-engine.js';
 import { TextTokenizer } from './tokenizer.js';
+import { readTokenizerJson, wordCachedTokens } from './word-cache.js';
 
 const { shared, skip } = sharedOrSkip();
 const env = (): NodeJS.ProcessEnv => ({ TANDEM_MODELS_DIR: path.join(shared, 'models'), TANDEM_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-home-')) });
@@ -196,4 +197,58 @@ test('per-model prefixes: --as query/passage prepend the catalog\'s strings, non
   assert.deepEqual(Array.from(q.vectors), Array.from(qManual.vectors));
   assert.ok(maxAbsDiff(q.vectors, p.vectors) > 1e-3, 'query and passage prefixes must differ');
   assert.ok(maxAbsDiff(q.vectors, n.vectors) > 1e-3, 'no prefix must differ from the query prefix');
+});
+
+/** Ids of each text the way the indexer's chunker hands them over: word-cached, no prefix, no specials. */
+function pretokenize(modelDir: string, texts: string[]): { ids: Int32Array; offsets: Int32Array } {
+  const tok = TextTokenizer.load(modelDir);
+  const words = wordCachedTokens((w) => tok.rawEncode(w, false), readTokenizerJson(modelDir))!;
+  const rows = texts.map((t) => words.ids(t));
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach((r, i) => (offsets[i + 1] = offsets[i]! + r.length));
+  const ids = new Int32Array(offsets[rows.length]!);
+  rows.forEach((r, i) => ids.set(r, offsets[i]!));
+  return { ids, offsets };
+}
+
+test('pre-tokenized rows (embedTokens) give the very vectors of their texts: static, and ONNX with [CLS]/[SEP]', { skip }, async () => {
+  const texts = readStsb(shared).slice(0, 80).flatMap(([a, b]) => [a, b]);
+  texts.push('naïve café — “quoted”, zero\ufeffwidth, tab\there, 中文English', 'emoji 🧬 e\u0301 accents');
+  for (const [model, variant] of [['minishlab/potion-base-2M', 'static'], ['fixtures/minilm-l6-arch-random', 'fp32']] as const) {
+    const pre = pretokenize(path.join(shared, 'models', model), texts);
+    const [a, b] = [await engine.embed({ model, variant, texts }), await engine.embedTokens({ model, variant, ...pre })];
+    assert.equal(b.count, texts.length);
+    assert.equal(b.tokens, a.tokens, `${model}: same number of tokens`);
+    assert.deepEqual(Array.from(b.vectors), Array.from(a.vectors), `${model} ${variant}: identical vectors`);
+  }
+});
+
+test('embedTokens adds the model\'s prefix, and refuses bad rows and prefixes that do not end a word', { skip }, async () => {
+  const src = path.join(shared, 'models', 'minishlab/potion-base-2M');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-pretok-'));
+  const dir = path.join(root, 'test', 'e5-like');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'model.safetensors']) fs.symlinkSync(path.join(src, f), path.join(dir, f));
+  const entry = {
+    id: 'test/e5-like', repo: 'test/e5-like', revision: 'main', task: 'embedding' as const, license: 'mit', dims: 64, maxLength: 16,
+    pooling: 'mean' as const, normalize: true, prefixes: { query: 'query:', passage: 'passage: ' },
+    files: [{ path: 'model.safetensors', sha256: null, size: null }], variants: { static: 'model.safetensors' }, defaultVariant: 'static' as const,
+  };
+  const e = new EmbedEngine({ TANDEM_MODELS_DIR: root, TANDEM_HOME: root }, { version: 1 as const, models: [entry] });
+  try {
+    const texts = ['how do plants make energy', 'cells divide'];
+    const pre = pretokenize(src, texts);
+    const [byText, byIds] = [await e.embed({ model: 'test/e5-like', texts, inputType: 'passage' }), await e.embedTokens({ model: 'test/e5-like', inputType: 'passage', ...pre })];
+    assert.deepEqual(Array.from(byIds.vectors), Array.from(byText.vectors), 'the passage prefix is put before the ids');
+    await assert.rejects(e.embedTokens({ model: 'test/e5-like', inputType: 'query', ...pre }), { code: 'INVALID_ARGUMENT', message: /takes texts, not token ids .*"query:" does not end a word/ });
+    const long = pretokenize(src, ['one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen']);
+    await assert.rejects(e.embedTokens({ model: 'test/e5-like', inputType: 'passage', ...long }), { code: 'INVALID_INPUT', message: /row 0 has \d+ tokens with the prefix and special tokens, over test\/e5-like's maximum of 16: send it as text/ });
+    const bad = (ids: number[], offsets: number[]) => e.embedTokens({ model: 'test/e5-like', ids: Int32Array.from(ids), offsets: Int32Array.from(offsets) });
+    await assert.rejects(bad([5, 6], [0, 1]), { code: 'INVALID_ARGUMENT', message: /offsets must start at 0 and end at ids.length \(2\)/ });
+    await assert.rejects(bad([5, 6], [0, 0, 2]), { code: 'INVALID_INPUT', message: /row 0 has no tokens/ });
+    await assert.rejects(bad([5, 1_000_000], [0, 2]), { code: 'INVALID_INPUT', message: /token id 1000000 at position 1 is outside the vocabulary \(0\.\.\d+\)/ });
+    await assert.rejects(e.embedTokens({ model: 'test/e5-like', ids: [1, 2] as unknown as Int32Array, offsets: Int32Array.from([0, 2]) }), { code: 'INVALID_ARGUMENT', message: /Int32Arrays/ });
+  } finally {
+    await e.dispose();
+  }
 });

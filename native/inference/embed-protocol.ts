@@ -1,11 +1,13 @@
 import type { WireError } from '../engine/common/errors.js';
-import type { EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
+import type { EmbedProgress, EmbedRequest, EmbedResult, EmbedTokensRequest } from './embed-engine.js';
 import type { RerankRequest, RerankResult } from './rerank-engine.js';
 import type { TensorRunRequest, TensorRunResult } from './tensor-run-engine.js';
 
 /** Messages from a host to the embedding process (worker thread or Electron utilityProcess). */
 export type EmbedHostMessage =
   | { type: 'embed'; jobId: number; request: EmbedRequest }
+  /** Rows the host already tokenized (the indexer): answered with a 'result' like 'embed'. */
+  | { type: 'embed-tokens'; jobId: number; request: EmbedTokensRequest }
   | { type: 'preload'; jobId: number; request: Omit<EmbedRequest, 'texts'> }
   /** Score (query, document) pairs with a cross-encoder (RerankEngine, in the same process). */
   | { type: 'rerank'; jobId: number; request: RerankRequest }

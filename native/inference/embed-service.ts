@@ -1,5 +1,5 @@
 import { TandemError, toWire } from '../engine/common/errors.js';
-import { EmbedEngine } from './embed-engine.js';
+import { EmbedEngine, type EmbedProgress } from './embed-engine.js';
 import type { EmbedHostMessage, PortLike } from './embed-protocol.js';
 import type { RerankEngine } from './rerank-engine.js';
 import type { TensorRunEngine } from './tensor-run-engine.js';
@@ -53,10 +53,11 @@ export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown
           port.post({ type: 'ran', jobId, result }, transfer);
           return;
         }
-        const result = await engine.embed(msg.request, {
+        const hooks = {
           isCancelled: () => cancelled.has(jobId),
-          onProgress: (progress) => port.post({ type: 'progress', jobId, progress }),
-        });
+          onProgress: (progress: EmbedProgress) => port.post({ type: 'progress', jobId, progress }),
+        };
+        const result = msg.type === 'embed-tokens' ? await engine.embedTokens(msg.request, hooks) : await engine.embed(msg.request, hooks);
         port.post({ type: 'result', jobId, result }, [result.vectors.buffer as ArrayBuffer]);
       } catch (e) {
         port.post({ type: 'error', jobId, error: toWire(e) });

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { TextTokenizer } from './tokenizer.js';
 import { readStsb, sharedOrSkip } from '../testing/shared.js';
 import { fastEncoder } from './embed-engine.js';
-import { isWordAdditive, readTokenizerJson, wordCachedCounter, wordCachedIds } from './word-cache.js';
+import { isWordAdditive, readTokenizerJson, wordCachedCounter, wordCachedIds, wordCachedTokens } from './word-cache.js';
 
 const { shared, skip } = sharedOrSkip();
 
@@ -52,6 +52,23 @@ test('word-cached ids equal encoding the whole text (no specials), and give up p
   for (const t of texts) if (JSON.stringify(ids(t, 10_000)) !== JSON.stringify(tok.rawEncode(t, false))) bad++;
   assert.equal(bad, 0, `${bad} of ${texts.length} texts encoded differently`);
   assert.equal(ids('one two three four', 2), null, 'over the limit: null (the caller truncates)');
+});
+
+test('word-cached tokens: ids and counts from one cache equal the tokenizer; none for byte-level BPE', { skip }, () => {
+  const dir = path.join(shared, 'models', 'minishlab', 'potion-base-2M');
+  const tok = TextTokenizer.load(dir);
+  const words = wordCachedTokens((w) => tok.rawEncode(w, false), readTokenizerJson(dir))!;
+  assert.ok(words, 'BERT-style: available');
+  assert.ok(words.count.isSeparator, 'the counter says it is additive');
+  const texts = readStsb(shared).flatMap(([a, b]) => [a, `${a}\n\n${b}`]);
+  texts.push('naïve café — “quoted”, zero\ufeffwidth, tab\there, 中文English', 'emoji 🧬 e\u0301', '', '  ');
+  let bad = 0;
+  for (const t of texts) {
+    const want = tok.rawEncode(t, false);
+    if (JSON.stringify(words.ids(t)) !== JSON.stringify(want) || words.count(t) !== want.length) bad++;
+  }
+  assert.equal(bad, 0, `${bad} of ${texts.length} texts tokenized differently`);
+  assert.equal(wordCachedTokens((w) => [w.length], readTokenizerJson(path.join(shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'))), null);
 });
 
 test('the embedding engine\'s cached encoder with [CLS]/[SEP] equals TextTokenizer.encode (HF parity) on STS-B, and defers long texts', { skip }, () => {

@@ -80,6 +80,43 @@ export function wordCachedCounter(count: Count, tokenizerJson: unknown): Count {
   return Object.assign(counter, { isSeparator: isWordSeparator });
 }
 
+/** A text's token ids without special tokens, and their count, from one per-word cache. */
+export interface WordTokens {
+  /** Marked additive (`isSeparator`), like wordCachedCounter's. */
+  count: Count;
+  /** Exactly the ids of encoding the whole text without special tokens. */
+  ids: (text: string) => number[];
+}
+
+/**
+ * Counting and ids from one cache of each distinct word's ids (BERT-style tokenizers only, null
+ * otherwise): the indexer counts tokens to chunk and then hands the very same ids to the engine,
+ * so a text is tokenized once. `encodeWord` must give the ids without special tokens.
+ */
+export function wordCachedTokens(encodeWord: (word: string) => number[], tokenizerJson: unknown): WordTokens | null {
+  if (!isWordAdditive(tokenizerJson)) return null;
+  const idsOf = perWord(encodeWord);
+  let n = 0;
+  let out: number[] = [];
+  const addCount = (w: string) => {
+    n += idsOf(w).length;
+  };
+  const addIds = (w: string) => {
+    for (const id of idsOf(w)) out.push(id);
+  };
+  const count = (text: string) => {
+    n = 0;
+    forEachWord(text, addCount);
+    return n;
+  };
+  const ids = (text: string) => {
+    out = [];
+    forEachWord(text, addIds);
+    return out;
+  };
+  return { count: Object.assign(count, { isSeparator: isWordSeparator }), ids };
+}
+
 /**
  * Token ids without special tokens, each distinct word encoded once (BERT-style tokenizers only):
  * exactly the ids of encoding the whole text, as the concatenation over whitespace-separated words.

@@ -220,6 +220,17 @@ test('an additive counter (isSeparator) gives the very chunks of counting each c
     fast.forEach((c) => assert.ok(c.tokens === plain(c.text) && c.tokens <= maxTokens, `round ${round}: chunk ${c.ord} says ${c.tokens} tokens, has ${plain(c.text)}`));
     assert.deepEqual(fast, chunkText(text, { maxTokens, overlapTokens, countTokens: plain }), `round ${round}`);
   }
+  // With tokenIds, each chunk carries exactly the ids of its own text (assembled from its pieces').
+  const words = (t: string) => t.split(/[\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/).filter(Boolean);
+  const tokenIds = (t: string) => words(t).flatMap((w) => Array.from({ length: wordCost(w) }, (_, k) => w.charCodeAt(0) * 8 + k));
+  for (let round = 0; round < 60; round++) {
+    const text = Array.from({ length: 50 + rand(400) }, () => vocab[rand(vocab.length)]).join(rand(4) ? ' ' : '');
+    const maxTokens = 12 + rand(80);
+    const overlapTokens = rand(Math.floor(maxTokens / 2));
+    const withIds = chunkText(text, { maxTokens, overlapTokens, countTokens: additive, tokenIds });
+    withIds.forEach((c) => assert.deepEqual(c.ids, tokenIds(c.text), `round ${round}: chunk ${c.ord} ids`));
+    assert.deepEqual(withIds.map(({ ids: _, ...c }) => c), chunkText(text, { maxTokens, overlapTokens, countTokens: plain }), `round ${round}: same chunks with ids`);
+  }
   counted = 0;
   const prose = Array.from({ length: 300 }, (_, i) => `Sentence ${i} says something about cells. It binds well!`).join(' ');
   chunkText(prose, { maxTokens: 64, overlapTokens: 24, countTokens: additive });

@@ -15,6 +15,12 @@ export interface ChunkOptions {
   /** Tokens repeated from the end of a chunk at the start of the next; default 32. Must be < maxTokens / 2. */
   overlapTokens?: number;
   countTokens: TokenCounter;
+  /**
+   * The tokens themselves (ids without special tokens), when the caller wants them with each chunk:
+   * `tokenIds(t).length + countTokens('')` must equal `countTokens(t)`. With an additive counter a
+   * chunk's ids are its pieces' ids put together, so the text is tokenized once for both.
+   */
+  tokenIds?: (text: string) => number[];
   /** Page ranges of the text (PDFs): each chunk gets the page its start falls on. */
   pages?: readonly PageRange[];
   /**
@@ -35,6 +41,8 @@ export interface Chunk {
   page?: number;
   /** countTokens(text), always <= maxTokens. */
   tokens: number;
+  /** tokenIds(text), when ChunkOptions.tokenIds was given. */
+  ids?: number[];
 }
 
 export const DEFAULT_MAX_TOKENS = 256;
@@ -58,6 +66,8 @@ interface Piece {
   level: number;
   /** countTokens(piece) minus the counter's fixed cost (countTokens('')). */
   cost: number;
+  /** tokenIds(piece), when asked for. */
+  ids?: number[];
 }
 
 /**
@@ -82,7 +92,8 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
   const base = count('');
   if (base >= maxTokens) throw new TandemError('INVALID_ARGUMENT', `countTokens('') is ${base}: maxTokens ${maxTokens} leaves no room for text`);
 
-  const pieces = segment(text, { maxTokens, maxChars, count, base });
+  const tokenIds = opts.tokenIds;
+  const pieces = segment(text, { maxTokens, maxChars, count, base, ...(tokenIds ? { ids: tokenIds } : {}) });
   if (pieces.length === 0) return [];
   const cum = new Float64Array(pieces.length + 1);
   for (let i = 0; i < pieces.length; i++) cum[i + 1] = cum[i]! + pieces[i]!.cost;
@@ -116,6 +127,7 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
     // Additive counter, whole pieces, separator-only gaps: the sum is the count.
     const summed = glued && first >= 0 && glued[m - 1]! === glued[first]! ? base + carryCost + cum[m]! - cum[i]! : -1;
     let tokens = summed >= 0 ? summed : count(chunk);
+    let ids = tokenIds ? (summed >= 0 ? joinIds(pieces, first, m) : tokenIds(chunk)) : undefined;
     while (tokens > maxTokens) {
       // The estimate was low (tokens merged across a piece boundary): give back a piece, then the carry.
       if (m - 1 > i) m--;
@@ -123,9 +135,10 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
       else throw new TandemError('INVALID_ARGUMENT', `countTokens is inconsistent: a ${tokens}-token piece was measured within ${maxTokens} before`);
       chunk = text.slice(start, piece(m - 1).end);
       tokens = count(chunk);
+      ids = tokenIds?.(chunk);
     }
     const page = pageOf(start);
-    chunks.push({ ord: chunks.length, text: chunk, start, end: piece(m - 1).end, ...(page !== undefined ? { page } : {}), tokens });
+    chunks.push({ ord: chunks.length, text: chunk, start, end: piece(m - 1).end, ...(page !== undefined ? { page } : {}), tokens, ...(ids ? { ids } : {}) });
     carry = m < pieces.length && overlapTokens > 0 ? overlapStart(text, pieces, i, m, overlapTokens, count, base) : undefined;
     i = m;
   }
@@ -137,6 +150,13 @@ interface Carry {
   start: number;
   cost: number;
   piece: number;
+}
+
+/** The ids of pieces [from, to), one after the other. */
+function joinIds(pieces: readonly Piece[], from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let j = from; j < to; j++) for (const id of pieces[j]!.ids!) out.push(id);
+  return out;
 }
 
 /** Prefix counts of piece boundaries whose gap is empty or holds a non-separator character. */
@@ -241,6 +261,7 @@ interface SegmentLimits {
   maxChars: number;
   count: TokenCounter;
   base: number;
+  ids?: (text: string) => number[];
 }
 
 /** Paragraph separator: a line break, blank line(s), and any whitespace around them. */
@@ -310,9 +331,10 @@ function emit(text: string, from: number, to: number, level: number, out: Piece[
   while (from < to && isSpace(text.charCodeAt(from))) from++;
   while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
   if (from >= to) return false;
-  const tokens = to - from <= lim.maxChars ? lim.count(text.slice(from, to)) : Infinity;
+  const ids = to - from <= lim.maxChars && lim.ids ? lim.ids(text.slice(from, to)) : undefined;
+  const tokens = ids ? lim.base + ids.length : to - from <= lim.maxChars ? lim.count(text.slice(from, to)) : Infinity;
   if (tokens <= lim.maxTokens) {
-    out.push({ start: from, end: to, level, cost: Math.max(0, tokens - lim.base) });
+    out.push({ start: from, end: to, level, cost: Math.max(0, tokens - lim.base), ...(ids ? { ids } : {}) });
     return true;
   }
   const re = /\S+/g;
@@ -347,8 +369,9 @@ function emitWord(text: string, from: number, to: number, level: number, out: Pi
       // never split a surrogate pair: step back, or forward when the pair is the whole run
       if (end < to && isHighSurrogate(text.charCodeAt(end - 1))) end += end - 1 > pos ? -1 : 1;
     }
-    const tokens = lim.count(text.slice(pos, end));
-    out.push({ start: pos, end, level: lvl, cost: Math.max(0, tokens - lim.base) });
+    const ids = lim.ids?.(text.slice(pos, end));
+    const tokens = ids ? lim.base + ids.length : lim.count(text.slice(pos, end));
+    out.push({ start: pos, end, level: lvl, cost: Math.max(0, tokens - lim.base), ...(ids ? { ids } : {}) });
     lvl = CHAR;
     pos = end;
   }

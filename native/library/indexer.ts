@@ -2,7 +2,8 @@ import path from 'node:path';
 import { TandemError, describeError } from '../engine/common/errors.js';
 import type { EmbedClient } from '../inference/embed-client.js';
 import { chunkText } from '../ingest/chunk.js';
-import { readTokenizerJson, wordCachedCounter } from '../inference/word-cache.js';
+import { readTokenizerJson, wordCachedCounter, wordCachedTokens } from '../inference/word-cache.js';
+import { inputPrefix, prefixJoinsAtWord } from '../inference/embed-engine.js';
 import { extractFile } from '../ingest/extract.js';
 import type { ExtractResult } from '../ingest/extract-types.js';
 import { walkFiles } from '../ingest/walk.js';
@@ -63,6 +64,8 @@ export interface IndexHooks {
 interface PendingDoc {
   doc: NewDocument;
   chunks: NewChunk[];
+  /** The chunks' token ids, when the engine takes them (see `tokenized` in indexPath). */
+  ids?: number[][];
 }
 
 /** Files read ahead of the one being chunked. */
@@ -88,7 +91,13 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   const maxTokens = Math.min(opts.maxTokens ?? 256, model.maxLength - tokenizer.specialCount);
   const overlapTokens = Math.min(opts.overlapTokens ?? 32, Math.floor(maxTokens / 4));
   // Exact counts, each distinct word tokenized once for BERT-style tokenizers (inference/word-cache.ts).
-  const countTokens = wordCachedCounter((t: string) => tokenizer.countTokens(t), readTokenizerJson(model.dir));
+  // Where ids add up over words (and the passage prefix ends a word), the chunker's ids go to the
+  // engine as they are: each text is tokenized once, here, and the worker only runs the model.
+  const tokenizerJson = readTokenizerJson(model.dir);
+  const words = prefixJoinsAtWord(inputPrefix(model, 'passage')) && tokenizer.specialWrap ? wordCachedTokens((w) => tokenizer.rawEncode(w, false), tokenizerJson) : null;
+  const prefixTokens = words ? words.count(inputPrefix(model, 'passage')) : 0;
+  const tokenized = words && maxTokens + prefixTokens + tokenizer.specialCount <= model.maxLength ? words : null;
+  const countTokens = words?.count ?? wordCachedCounter((t: string) => tokenizer.countTokens(t), tokenizerJson);
 
   hooks.onProgress?.({ phase: 'scanning', filesDone: 0, filesTotal: 0, chunksEmbedded: 0 });
   const walk = await walkFiles(root, hooks.signal ? { signal: hooks.signal } : {});
@@ -118,9 +127,12 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
     group = [];
     groupChunks = 0;
     const texts = docs.flatMap((d) => d.chunks.map((c) => c.text));
-    const embedded = texts.length
-      ? client.embed({ model: opts.model, variant, texts, inputType: 'passage' }, hooks.signal ? { signal: hooks.signal } : {})
-      : Promise.resolve(undefined);
+    const call = hooks.signal ? { signal: hooks.signal } : {};
+    const embedded = !texts.length
+      ? Promise.resolve(undefined)
+      : tokenized
+        ? client.embedTokens({ model: opts.model, variant, inputType: 'passage', ...packIds(docs.flatMap((d) => d.ids!)) }, call)
+        : client.embed({ model: opts.model, variant, texts, inputType: 'passage' }, call);
     // Keep one request in flight: extraction of the next group overlaps with this one's inference.
     const prev = inFlight;
     inFlight = (async () => {
@@ -197,10 +209,11 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
           if (prior.mtimeMs !== Math.trunc(f.mtimeMs) || prior.size !== f.size) store.updateFileStat(collection.id, d.key, f.size, Math.trunc(f.mtimeMs));
           continue;
         }
-        const chunks = d.text.trim() ? chunkText(d.text, { maxTokens, overlapTokens, countTokens, ...(d.pages ? { pages: d.pages } : {}) }) : [];
+        const chunks = d.text.trim() ? chunkText(d.text, { maxTokens, overlapTokens, countTokens, ...(tokenized ? { tokenIds: tokenized.ids } : {}), ...(d.pages ? { pages: d.pages } : {}) }) : [];
         group.push({
           doc: { key: d.key, path: f.path, fileType: type, title: d.title, size: f.size, mtimeMs: Math.trunc(f.mtimeMs), sha256: d.sha256 },
           chunks: chunks.map((c) => ({ ord: c.ord, text: c.text, start: c.start, end: c.end, page: c.page, tokens: c.tokens })),
+          ...(tokenized ? { ids: chunks.map((c) => c.ids!) } : {}),
         });
         groupChunks += chunks.length;
         if (groupChunks >= EMBED_GROUP) await flush();
@@ -224,4 +237,13 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   summary.totalMs = performance.now() - t0;
   hooks.onProgress?.({ phase: 'done', filesDone, filesTotal: files.length, chunksEmbedded });
   return summary;
+}
+
+/** Rows of ids as one array and row offsets (EmbedTokensRequest). */
+function packIds(rows: number[][]): { ids: Int32Array; offsets: Int32Array } {
+  const offsets = new Int32Array(rows.length + 1);
+  for (let i = 0; i < rows.length; i++) offsets[i + 1] = offsets[i]! + rows[i]!.length;
+  const ids = new Int32Array(offsets[rows.length]!);
+  for (let i = 0; i < rows.length; i++) ids.set(rows[i]!, offsets[i]!);
+  return { ids, offsets };
 }
