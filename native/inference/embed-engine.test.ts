@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { readStsb, sharedOrSkip } from '../testing/shared.js';
 import { dot, maxAbsDiff, spearman } from '../testing/stats.js';
-import { EmbedEngine } from './embed-engine.js';
+import { EmbedEngine, packTokenRows } from './embed-engine.js';
 import { TextTokenizer } from './tokenizer.js';
 import { readTokenizerJson, wordCachedTokens } from './word-cache.js';
 
@@ -203,12 +203,7 @@ test('per-model prefixes: --as query/passage prepend the catalog\'s strings, non
 function pretokenize(modelDir: string, texts: string[]): { ids: Int32Array; offsets: Int32Array } {
   const tok = TextTokenizer.load(modelDir);
   const words = wordCachedTokens((w) => tok.rawEncode(w, false), readTokenizerJson(modelDir))!;
-  const rows = texts.map((t) => words.ids(t));
-  const offsets = new Int32Array(rows.length + 1);
-  rows.forEach((r, i) => (offsets[i + 1] = offsets[i]! + r.length));
-  const ids = new Int32Array(offsets[rows.length]!);
-  rows.forEach((r, i) => ids.set(r, offsets[i]!));
-  return { ids, offsets };
+  return packTokenRows(texts.map((t) => words.ids(t)));
 }
 
 test('pre-tokenized rows (embedTokens) give the very vectors of their texts: static, and ONNX with [CLS]/[SEP]', { skip }, async () => {

@@ -37,6 +37,15 @@ export interface EmbedTokensRequest extends Omit<EmbedRequest, 'texts'> {
   offsets: Int32Array;
 }
 
+/** Rows of ids as one array and row offsets (EmbedTokensRequest). */
+export function packTokenRows(rows: readonly (readonly number[])[]): Pick<EmbedTokensRequest, 'ids' | 'offsets'> {
+  const offsets = new Int32Array(rows.length + 1);
+  for (let i = 0; i < rows.length; i++) offsets[i + 1] = offsets[i]! + rows[i]!.length;
+  const ids = new Int32Array(offsets[rows.length]!);
+  for (let i = 0; i < rows.length; i++) ids.set(rows[i]!, offsets[i]!);
+  return { ids, offsets };
+}
+
 export interface EmbedTimings {
   loadMs: number;
   tokenizeMs: number;

@@ -96,25 +96,17 @@ export interface WordTokens {
 export function wordCachedTokens(encodeWord: (word: string) => number[], tokenizerJson: unknown): WordTokens | null {
   if (!isWordAdditive(tokenizerJson)) return null;
   const idsOf = perWord(encodeWord);
+  const join = joinedIds(idsOf);
   let n = 0;
-  let out: number[] = [];
   const addCount = (w: string) => {
     n += idsOf(w).length;
-  };
-  const addIds = (w: string) => {
-    for (const id of idsOf(w)) out.push(id);
   };
   const count = (text: string) => {
     n = 0;
     forEachWord(text, addCount);
     return n;
   };
-  const ids = (text: string) => {
-    out = [];
-    forEachWord(text, addIds);
-    return out;
-  };
-  return { count: Object.assign(count, { isSeparator: isWordSeparator }), ids };
+  return { count: Object.assign(count, { isSeparator: isWordSeparator }), ids: (text) => join(text, Infinity)! };
 }
 
 /**
@@ -123,15 +115,18 @@ export function wordCachedTokens(encodeWord: (word: string) => number[], tokeniz
  * Returns null for texts over `maxTokens` (the caller truncates with the real tokenizer).
  */
 export function wordCachedIds(encodeWord: (word: string) => number[], tokenizerJson: unknown): ((text: string, maxTokens: number) => number[] | null) | null {
-  if (!isWordAdditive(tokenizerJson)) return null;
-  const idsOf = perWord(encodeWord);
+  return isWordAdditive(tokenizerJson) ? joinedIds(perWord(encodeWord)) : null;
+}
+
+/** A text's ids as its words' ids one after the other; null once they pass `maxTokens`. */
+function joinedIds(idsOf: (word: string) => number[]): (text: string, maxTokens: number) => number[] | null {
   let ids: number[] = [];
   let max = 0;
   const add = (w: string) => {
     for (const id of idsOf(w)) ids.push(id);
     return ids.length <= max;
   };
-  return (text: string, maxTokens: number) => {
+  return (text, maxTokens) => {
     ids = [];
     max = maxTokens;
     forEachWord(text, add);

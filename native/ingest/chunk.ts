@@ -331,10 +331,9 @@ function emit(text: string, from: number, to: number, level: number, out: Piece[
   while (from < to && isSpace(text.charCodeAt(from))) from++;
   while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
   if (from >= to) return false;
-  const ids = to - from <= lim.maxChars && lim.ids ? lim.ids(text.slice(from, to)) : undefined;
-  const tokens = ids ? lim.base + ids.length : to - from <= lim.maxChars ? lim.count(text.slice(from, to)) : Infinity;
-  if (tokens <= lim.maxTokens) {
-    out.push({ start: from, end: to, level, cost: Math.max(0, tokens - lim.base), ...(ids ? { ids } : {}) });
+  const m = to - from <= lim.maxChars ? measure(text.slice(from, to), lim) : undefined;
+  if (m && m.tokens <= lim.maxTokens) {
+    out.push({ start: from, end: to, level, cost: Math.max(0, m.tokens - lim.base), ...(m.ids ? { ids: m.ids } : {}) });
     return true;
   }
   const re = /\S+/g;
@@ -345,6 +344,13 @@ function emit(text: string, from: number, to: number, level: number, out: Piece[
     first = false;
   }
   return true;
+}
+
+/** A piece's tokens, and its ids when they were asked for (their count is then the token count). */
+function measure(piece: string, lim: SegmentLimits): { tokens: number; ids?: number[] } {
+  if (!lim.ids) return { tokens: lim.count(piece) };
+  const ids = lim.ids(piece);
+  return { tokens: lim.base + ids.length, ids };
 }
 
 /** A word as one piece, or cut into the longest character runs that fit when it does not. */
@@ -369,9 +375,8 @@ function emitWord(text: string, from: number, to: number, level: number, out: Pi
       // never split a surrogate pair: step back, or forward when the pair is the whole run
       if (end < to && isHighSurrogate(text.charCodeAt(end - 1))) end += end - 1 > pos ? -1 : 1;
     }
-    const ids = lim.ids?.(text.slice(pos, end));
-    const tokens = ids ? lim.base + ids.length : lim.count(text.slice(pos, end));
-    out.push({ start: pos, end, level: lvl, cost: Math.max(0, tokens - lim.base), ...(ids ? { ids } : {}) });
+    const m = measure(text.slice(pos, end), lim);
+    out.push({ start: pos, end, level: lvl, cost: Math.max(0, m.tokens - lim.base), ...(m.ids ? { ids: m.ids } : {}) });
     lvl = CHAR;
     pos = end;
   }

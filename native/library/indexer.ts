@@ -3,7 +3,7 @@ import { TandemError, describeError } from '../engine/common/errors.js';
 import type { EmbedClient } from '../inference/embed-client.js';
 import { chunkText } from '../ingest/chunk.js';
 import { readTokenizerJson, wordCachedCounter, wordCachedTokens } from '../inference/word-cache.js';
-import { inputPrefix, prefixJoinsAtWord } from '../inference/embed-engine.js';
+import { inputPrefix, packTokenRows, prefixJoinsAtWord } from '../inference/embed-engine.js';
 import { extractFile } from '../ingest/extract.js';
 import type { ExtractResult } from '../ingest/extract-types.js';
 import { walkFiles } from '../ingest/walk.js';
@@ -94,9 +94,9 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   // Where ids add up over words (and the passage prefix ends a word), the chunker's ids go to the
   // engine as they are: each text is tokenized once, here, and the worker only runs the model.
   const tokenizerJson = readTokenizerJson(model.dir);
-  const words = prefixJoinsAtWord(inputPrefix(model, 'passage')) && tokenizer.specialWrap ? wordCachedTokens((w) => tokenizer.rawEncode(w, false), tokenizerJson) : null;
-  const prefixTokens = words ? words.count(inputPrefix(model, 'passage')) : 0;
-  const tokenized = words && maxTokens + prefixTokens + tokenizer.specialCount <= model.maxLength ? words : null;
+  const prefix = inputPrefix(model, 'passage');
+  const words = prefixJoinsAtWord(prefix) && tokenizer.specialWrap ? wordCachedTokens((w) => tokenizer.rawEncode(w, false), tokenizerJson) : null;
+  const tokenized = words && maxTokens + words.count(prefix) + tokenizer.specialCount <= model.maxLength ? words : null;
   const countTokens = words?.count ?? wordCachedCounter((t: string) => tokenizer.countTokens(t), tokenizerJson);
 
   hooks.onProgress?.({ phase: 'scanning', filesDone: 0, filesTotal: 0, chunksEmbedded: 0 });
@@ -131,7 +131,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
     const embedded = !texts.length
       ? Promise.resolve(undefined)
       : tokenized
-        ? client.embedTokens({ model: opts.model, variant, inputType: 'passage', ...packIds(docs.flatMap((d) => d.ids!)) }, call)
+        ? client.embedTokens({ model: opts.model, variant, inputType: 'passage', ...packTokenRows(docs.flatMap((d) => d.ids!)) }, call)
         : client.embed({ model: opts.model, variant, texts, inputType: 'passage' }, call);
     // Keep one request in flight: extraction of the next group overlaps with this one's inference.
     const prev = inFlight;
@@ -237,13 +237,4 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   summary.totalMs = performance.now() - t0;
   hooks.onProgress?.({ phase: 'done', filesDone, filesTotal: files.length, chunksEmbedded });
   return summary;
-}
-
-/** Rows of ids as one array and row offsets (EmbedTokensRequest). */
-function packIds(rows: number[][]): { ids: Int32Array; offsets: Int32Array } {
-  const offsets = new Int32Array(rows.length + 1);
-  for (let i = 0; i < rows.length; i++) offsets[i + 1] = offsets[i]! + rows[i]!.length;
-  const ids = new Int32Array(offsets[rows.length]!);
-  for (let i = 0; i < rows.length; i++) ids.set(rows[i]!, offsets[i]!);
-  return { ids, offsets };
 }
