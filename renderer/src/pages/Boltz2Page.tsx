@@ -18,6 +18,7 @@ import { PlanSummary } from '../cloud/PlanSummary';
 import { useJobDetail } from '../cloud/useJobDetail';
 import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../components/ui';
 import { formatMs, formatUsd, formatWhen } from '../format';
+import { useDebounced } from '../app/debounce';
 
 interface Chain {
   key: number;
@@ -36,15 +37,6 @@ const CHAIN_IDS = 'ABCDEFGHIJKL';
 
 let nextKey = 1;
 const newKey = () => nextKey++;
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
 
 function fmtScore(v: number | null): string {
   return v === null ? '–' : v.toFixed(3);

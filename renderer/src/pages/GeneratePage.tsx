@@ -19,6 +19,7 @@ import { PlanSummary } from '../cloud/PlanSummary';
 import { FINISHED, useJobDetail } from '../cloud/useJobDetail';
 import { Empty, ErrorBox, Loading, PageHeader, StatusChip } from '../components/ui';
 import { formatMs, formatUsd, formatWhen } from '../format';
+import { useDebounced } from '../app/debounce';
 
 type Model = (typeof QWEN_MODEL_IDS)[number];
 
@@ -72,15 +73,6 @@ export const EXAMPLE_SCHEMAS: Record<string, { prompt: string; schema: object }>
     },
   },
 };
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
 
 /** Where a job ran, in words: "this machine" or the cloud backend's name. */
 export function backendLabel(backend: string | undefined): string {

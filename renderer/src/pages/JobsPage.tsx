@@ -7,6 +7,7 @@ import { parseHash } from '../app/routes';
 import { TimeChart, type Series } from '../components/TimeChart';
 import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../components/ui';
 import { formatEta, formatMs, formatUsd, formatWhen } from '../format';
+import { useDebounced } from '../app/debounce';
 
 interface Filters {
   status: string;
@@ -34,15 +35,6 @@ function matches(j: ApiJob, f: Filters): boolean {
     if (!hay.includes(f.text.toLowerCase())) return false;
   }
   return true;
-}
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
 }
 
 function JobsTable({ jobs, selected, onSelect, eta }: { jobs: ApiJob[]; selected: string | null; onSelect: (id: string) => void; eta: Map<string, number | null> }) {
