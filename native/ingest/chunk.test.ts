@@ -52,6 +52,11 @@ test('sentences are not split at abbreviations, initials or decimals; lines and 
     const cut = checked(s, { maxTokens: 10, overlapTokens: 0, countTokens: countWords });
     assert.equal(cut[0]!.tokens, 10, `"${fake}" must not end a sentence: ${JSON.stringify(cut.map((c) => c.text))}`);
   }
+  // An initial before a capitalised word (a name) is not a sentence end either; a longer capitalised word is.
+  const initial = checked('one two three four five six J. Seven eight nine ten eleven twelve thirteen.', { maxTokens: 10, overlapTokens: 0, countTokens: countWords });
+  assert.equal(initial[0]!.tokens, 10, JSON.stringify(initial.map((c) => c.text)));
+  const word = checked('one two three four five six Jo. Seven eight nine ten eleven twelve thirteen.', { maxTokens: 10, overlapTokens: 0, countTokens: countWords });
+  assert.equal(word[0]!.text, 'one two three four five six Jo.');
   const real = checked('one two three four five six end. Seven eight nine ten eleven twelve thirteen.', { maxTokens: 10, overlapTokens: 0, countTokens: countWords });
   assert.equal(real[0]!.text, 'one two three four five six end.');
   const lines = 'alpha beta gamma delta\nepsilon zeta eta theta\niota kappa lambda mu';

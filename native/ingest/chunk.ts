@@ -264,32 +264,56 @@ interface SegmentLimits {
   ids?: (text: string) => number[];
 }
 
-/** Paragraph separator: a line break, blank line(s), and any whitespace around them. */
-const PARAGRAPH_BREAK = /[^\S\n]*\n[^\S\n]*\n\s*/g;
-/**
- * A sentence end: terminal punctuation, optional closing quotes/brackets, then whitespace (or the
- * end of the line); CJK full stops need no space after them.
- */
-const SENTENCE_END = /[.!?…‼⁇⁈⁉]+["'”’»)\]]*(?=\s|$)|[。！？]+["'”’」』）)\]]*/g;
+/** Character classes for the segmentation scan (a table lookup per character, BMP only). */
+const JS_SPACE = 1; // what a regular expression's \s matches
+const TERMINATOR = 2; // . ! ? … ‼ ⁇ ⁈ ⁉: a sentence end when whitespace or the line's end follows (after closers)
+const CLOSER = 4; // " ' ” ’ » ) ]
+const CJK_TERMINATOR = 8; // 。！？: a sentence end with no space after it
+const CJK_CLOSER = 16; // " ' ” ’ 」 』 ） ) ]
+const OPENER = 32; // " ' “ ‘ ( [ : stripped from the word before a '.'
+const CHAR_CLASS = (() => {
+  const t = new Uint8Array(0x10000);
+  const mark = (flag: number, chars: string) => {
+    for (const ch of chars) t[ch.charCodeAt(0)]! |= flag;
+  };
+  mark(JS_SPACE, ' \t\n\v\f\r\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff');
+  mark(TERMINATOR, '.!?\u2026\u203c\u2047\u2048\u2049');
+  mark(CLOSER, '"\'\u201d\u2019\u00bb)]');
+  mark(CJK_TERMINATOR, '\u3002\uff01\uff1f');
+  mark(CJK_CLOSER, '"\'\u201d\u2019\u300d\u300f\uff09)]');
+  mark(OPENER, '"\'\u201c\u2018([');
+  return t;
+})();
 /** Words that end in '.' without ending a sentence (lower case, without the dot). */
 const ABBREVIATIONS = new Set(
   ('e.g i.e etc vs cf al approx ca fig figs eq eqs ref refs no nos vol pp p ed eds mr mrs ms dr prof sr jr st ' +
     'inc ltd co corp dept univ jan feb mar apr jun jul aug sep sept oct nov dec mt ft resp viz esp incl')
     .split(' '),
 );
+const LONGEST_ABBREVIATION = Math.max(...[...ABBREVIATIONS].map((a) => a.length));
 
-/** The text as pieces: sentences/lines, oversized ones split into words, oversized words into character runs. */
+/**
+ * The text as pieces: sentences/lines, oversized ones split into words, oversized words into
+ * character runs. Paragraphs end at a run of whitespace holding two or more line breaks. A
+ * character scan, not regular expressions: segmentation runs on every indexed character.
+ */
 function segment(text: string, lim: SegmentLimits): Piece[] {
   const pieces: Piece[] = [];
   let paraStart = 0;
-  PARAGRAPH_BREAK.lastIndex = 0;
-  for (;;) {
-    const m = PARAGRAPH_BREAK.exec(text);
-    const paraEnd = m ? m.index : text.length;
-    if (paraEnd > paraStart) segmentParagraph(text, paraStart, paraEnd, pieces, lim);
-    if (!m) break;
-    paraStart = m.index + m[0].length;
+  let pos = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', pos)) {
+    let a = nl;
+    while (a > paraStart && isJsSpace(text.charCodeAt(a - 1))) a--;
+    let b = nl + 1;
+    let breaks = 1;
+    for (let c: number; b < text.length && isJsSpace((c = text.charCodeAt(b))); b++) if (c === 10) breaks++;
+    if (breaks >= 2) {
+      if (a > paraStart) segmentParagraph(text, paraStart, a, pieces, lim);
+      paraStart = b;
+    }
+    pos = b;
   }
+  if (text.length > paraStart) segmentParagraph(text, paraStart, text.length, pieces, lim);
   return pieces;
 }
 
@@ -299,31 +323,70 @@ function segmentParagraph(text: string, from: number, to: number, out: Piece[], 
   while (lineStart < to) {
     let lineEnd = text.indexOf('\n', lineStart);
     if (lineEnd === -1 || lineEnd > to) lineEnd = to;
-    const line = text.slice(lineStart, lineEnd);
-    let segStart = 0;
-    SENTENCE_END.lastIndex = 0;
-    for (let s = SENTENCE_END.exec(line); s; s = SENTENCE_END.exec(line)) {
-      const end = s.index + s[0].length;
-      if (!isSentenceEnd(line, s.index, s[0], end)) continue;
-      if (emit(text, lineStart + segStart, lineStart + end, level, out, lim)) level = SENTENCE;
-      segStart = end;
+    let segStart = lineStart;
+    let p = lineStart;
+    while (p < lineEnd) {
+      const end = sentenceEndAt(text, p, lineEnd);
+      if (end < 0) {
+        p = -end;
+        continue;
+      }
+      if (isSentenceEnd(text, lineStart, p, end, lineEnd)) {
+        if (emit(text, segStart, end, level, out, lim)) level = SENTENCE;
+        segStart = end;
+      }
+      p = end;
     }
-    if (emit(text, lineStart + segStart, lineEnd, level, out, lim)) level = LINE;
+    if (emit(text, segStart, lineEnd, level, out, lim)) level = LINE;
     lineStart = lineEnd + 1;
   }
 }
 
-/** Whether the terminator at `at` ends a sentence: not an abbreviation, an initial or before a lower-case word. */
-function isSentenceEnd(line: string, at: number, match: string, end: number): boolean {
-  if (match.startsWith('.') && !match.startsWith('..')) {
+/**
+ * A terminator run starting at `p` (with its closers) that ends a sentence candidate: its end; or
+ * minus where to look next when there is none at `p`. Latin terminators need whitespace or the
+ * line's end after them; CJK full stops do not.
+ */
+function sentenceEndAt(text: string, p: number, lineEnd: number): number {
+  const cls = CHAR_CLASS[text.charCodeAt(p)]!;
+  if ((cls & (TERMINATOR | CJK_TERMINATOR)) === 0) return -(p + 1);
+  const cjk = (cls & CJK_TERMINATOR) !== 0;
+  const term = cjk ? CJK_TERMINATOR : TERMINATOR;
+  const closer = cjk ? CJK_CLOSER : CLOSER;
+  let q = p + 1;
+  while (q < lineEnd && (CHAR_CLASS[text.charCodeAt(q)]! & term) !== 0) q++;
+  while (q < lineEnd && (CHAR_CLASS[text.charCodeAt(q)]! & closer) !== 0) q++;
+  if (cjk || q === lineEnd || isJsSpace(text.charCodeAt(q))) return q;
+  return -q;
+}
+
+/**
+ * Whether the terminator run [at, end) of the line starting at `lineStart` ends a sentence: not
+ * after an abbreviation, an initial (`J.`) or in a dotted word (`U.S.`), and not before a
+ * lower-case word (unless it is a CJK full stop).
+ */
+function isSentenceEnd(text: string, lineStart: number, at: number, end: number, lineEnd: number): boolean {
+  if (text.charCodeAt(at) === 0x2e && text.charCodeAt(at + 1) !== 0x2e) {
     let ws = at;
-    while (ws > 0 && !/\s/.test(line[ws - 1]!)) ws--;
-    const word = line.slice(ws, at).replace(/^["'“‘([]+/, '').toLowerCase();
-    if (ABBREVIATIONS.has(word) || /^\p{Lu}$/u.test(word) || /^(?:\p{L}\.)+\p{L}$/u.test(word)) return false;
+    while (ws > lineStart && !isJsSpace(text.charCodeAt(ws - 1))) ws--;
+    while (ws < at && (CHAR_CLASS[text.charCodeAt(ws)]! & OPENER) !== 0) ws++;
+    const n = at - ws;
+    if (n > 0 && n <= LONGEST_ABBREVIATION && ABBREVIATIONS.has(text.slice(ws, at).toLowerCase())) return false;
+    if (n > 0 && n <= 2 && /^\p{Lu}$/u.test(text.slice(ws, at))) return false;
+    if (n >= 3 && text.lastIndexOf('.', at - 1) >= ws && /^(?:\p{L}\.)+\p{L}$/u.test(text.slice(ws, at))) return false;
   }
-  const next = /\S/.exec(line.slice(end, end + 8));
-  if (next && /\p{Ll}/u.test(next[0]) && !/[。！？]/.test(match)) return false;
+  for (let k = end, stop = Math.min(end + 8, lineEnd); k < stop; k++) {
+    const c = text.charCodeAt(k);
+    if (isJsSpace(c)) continue;
+    const lower = c < 128 ? c >= 0x61 && c <= 0x7a : /\p{Ll}/u.test(text[k]!);
+    return !lower || (CHAR_CLASS[text.charCodeAt(at)]! & CJK_TERMINATOR) !== 0;
+  }
   return true;
+}
+
+/** JavaScript's `\s`: exactly the characters a regular expression's \s matches. */
+function isJsSpace(c: number): boolean {
+  return (CHAR_CLASS[c]! & JS_SPACE) !== 0;
 }
 
 /** Adds the trimmed span [from, to) as one or more pieces; false when it is blank. */
