@@ -1,6 +1,6 @@
 import { TandemError } from '../engine/common/errors.js';
 import { WorkerRpc, type JobMessage } from '../engine/node/worker-rpc.js';
-import type { EmbedProgress, EmbedRequest, EmbedResult, EmbedTokensRequest } from './embed-engine.js';
+import type { EmbedDocumentsRequest, EmbedDocumentsResult, EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
 import type { EmbedHostMessage, EmbedWorkerMessage } from './embed-protocol.js';
 import type { RerankRequest, RerankResult } from './rerank-engine.js';
 import type { TensorRunRequest, TensorRunResult } from './tensor-run-engine.js';
@@ -37,9 +37,9 @@ export class EmbedClient {
     return this.call<EmbedResult>({ type: 'embed', request }, opts);
   }
 
-  /** Embed rows already tokenized with the engine's own word-cached ids (see EmbedTokensRequest). */
-  embedTokens(request: EmbedTokensRequest, opts: EmbedCallOptions = {}): Promise<EmbedResult> {
-    return this.call<EmbedResult>({ type: 'embed-tokens', request }, opts);
+  /** Chunk documents with the model's tokenizer and embed the chunks, in the worker (see EmbedDocumentsRequest). */
+  embedDocuments(request: EmbedDocumentsRequest, opts: EmbedCallOptions = {}): Promise<EmbedDocumentsResult> {
+    return this.call<EmbedDocumentsResult>({ type: 'embed-documents', request }, opts);
   }
 
   preload(request: Omit<EmbedRequest, 'texts'>, opts: EmbedCallOptions = {}): Promise<{ device: EmbedResult['device']; dims: number; loadMs: number }> {

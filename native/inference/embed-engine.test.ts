@@ -6,9 +6,8 @@ import { after, test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { readStsb, sharedOrSkip } from '../testing/shared.js';
 import { dot, maxAbsDiff, spearman } from '../testing/stats.js';
-import { EmbedEngine, packTokenRows } from './embed-engine.js';
+import { EmbedEngine, type EmbedDocumentsResult } from './embed-engine.js';
 import { TextTokenizer } from './tokenizer.js';
-import { readTokenizerJson, wordCachedTokens } from './word-cache.js';
 
 const { shared, skip } = sharedOrSkip();
 const env = (): NodeJS.ProcessEnv => ({ TANDEM_MODELS_DIR: path.join(shared, 'models'), TANDEM_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-home-')) });
@@ -199,28 +198,47 @@ test('per-model prefixes: --as query/passage prepend the catalog\'s strings, non
   assert.ok(maxAbsDiff(q.vectors, n.vectors) > 1e-3, 'no prefix must differ from the query prefix');
 });
 
-/** Ids of each text the way the indexer's chunker hands them over: word-cached, no prefix, no specials. */
-function pretokenize(modelDir: string, texts: string[]): { ids: Int32Array; offsets: Int32Array } {
-  const tok = TextTokenizer.load(modelDir);
-  const words = wordCachedTokens((w) => tok.rawEncode(w, false), readTokenizerJson(modelDir))!;
-  return packTokenRows(texts.map((t) => words.ids(t)));
+/** The chunk texts of an embedDocuments result, in order. */
+function chunkTexts(docs: Array<{ text: string }>, r: EmbedDocumentsResult): string[] {
+  return Array.from(r.chunks.doc, (d, i) => docs[d]!.text.slice(r.chunks.start[i], r.chunks.end[i]));
 }
 
-test('pre-tokenized rows (embedTokens) give the very vectors of their texts: static, and ONNX with [CLS]/[SEP]', { skip }, async () => {
-  const texts = readStsb(shared).slice(0, 80).flatMap(([a, b]) => [a, b]);
-  texts.push('naïve café — “quoted”, zero\ufeffwidth, tab\there, 中文English', 'emoji 🧬 e\u0301 accents');
+test('embedDocuments chunks with the model\'s tokenizer and gives the very vectors of the chunk texts: static, and ONNX with [CLS]/[SEP]', { skip }, async () => {
+  const pairs = readStsb(shared).slice(0, 120);
+  const documents: Array<{ text: string; pages?: Array<{ page: number; start: number; end: number }> }> = [];
+  for (let i = 0; i < pairs.length; i += 12) documents.push({ text: pairs.slice(i, i + 12).map(([a, b]) => `${a} ${b}`).join(i % 24 ? '\n\n' : ' ') });
+  documents.push({ text: '' }, { text: '   \n ' });
+  documents.push({ text: 'naïve café — “quoted”, zero\ufeffwidth, tab\there, 中文English. ' + 'emoji 🧬 e\u0301 accents. '.repeat(12) });
+  const paged = 'The first page talks about cells and membranes. '.repeat(6) + 'The second page is about energy in plants. '.repeat(6);
+  const cut = paged.indexOf('The second');
+  documents.push({ text: paged, pages: [{ page: 1, start: 0, end: cut }, { page: 2, start: cut, end: paged.length }] });
   for (const [model, variant] of [['minishlab/potion-base-2M', 'static'], ['fixtures/minilm-l6-arch-random', 'fp32']] as const) {
-    const pre = pretokenize(path.join(shared, 'models', model), texts);
-    const [a, b] = [await engine.embed({ model, variant, texts }), await engine.embedTokens({ model, variant, ...pre })];
-    assert.equal(b.count, texts.length);
-    assert.equal(b.tokens, a.tokens, `${model}: same number of tokens`);
-    assert.deepEqual(Array.from(b.vectors), Array.from(a.vectors), `${model} ${variant}: identical vectors`);
+    const tok = TextTokenizer.load(path.join(shared, 'models', model));
+    const r = await engine.embedDocuments({ model, variant, documents, maxTokens: 40, overlapTokens: 8 });
+    assert.equal(r.maxTokens, 40);
+    assert.equal(r.overlapTokens, 8);
+    const texts = chunkTexts(documents, r);
+    assert.ok(texts.length > documents.length, `${model}: several chunks per document (${texts.length})`);
+    assert.equal(r.count, texts.length);
+    assert.ok(!Array.from(r.chunks.doc).some((d) => d === 10 || d === 11), 'blank documents have no chunks');
+    texts.forEach((t, i) => {
+      assert.equal(r.chunks.tokens[i], tok.rawEncode(t, false).length, `${model} chunk ${i}: its token count is the tokenizer's`);
+      assert.ok(r.chunks.tokens[i]! <= 40, `${model} chunk ${i} within maxTokens`);
+      assert.equal(t, t.trim(), 'chunks start and end on text');
+    });
+    const pagedIdx = documents.length - 1;
+    const pages = Array.from(r.chunks.doc).flatMap((d, i) => (d === pagedIdx ? [[r.chunks.start[i]!, r.chunks.page[i]!]] : []));
+    assert.ok(pages.length >= 2 && pages.every(([start, page]) => page === (start! < cut ? 1 : 2)), `pages follow the chunk starts: ${JSON.stringify(pages)}`);
+    assert.ok(Array.from(r.chunks.doc).every((d, i) => d === pagedIdx || r.chunks.page[i] === 0), 'no page without page ranges');
+    const byText = await engine.embed({ model, variant, texts });
+    assert.equal(r.tokens, byText.tokens, `${model}: same number of tokens`);
+    assert.deepEqual(Array.from(r.vectors), Array.from(byText.vectors), `${model} ${variant}: identical vectors`);
   }
 });
 
-test('embedTokens adds the model\'s prefix, and refuses bad rows and prefixes that do not end a word', { skip }, async () => {
+test('embedDocuments puts the model\'s prefix before the chunks (as ids when it ends a word, as text otherwise), and refuses malformed requests', { skip }, async () => {
   const src = path.join(shared, 'models', 'minishlab/potion-base-2M');
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-pretok-'));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-docs-'));
   const dir = path.join(root, 'test', 'e5-like');
   fs.mkdirSync(dir, { recursive: true });
   for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'model.safetensors']) fs.symlinkSync(path.join(src, f), path.join(dir, f));
@@ -231,18 +249,22 @@ test('embedTokens adds the model\'s prefix, and refuses bad rows and prefixes th
   };
   const e = new EmbedEngine({ TANDEM_MODELS_DIR: root, TANDEM_HOME: root }, { version: 1 as const, models: [entry] });
   try {
-    const texts = ['how do plants make energy', 'cells divide'];
-    const pre = pretokenize(src, texts);
-    const [byText, byIds] = [await e.embed({ model: 'test/e5-like', texts, inputType: 'passage' }), await e.embedTokens({ model: 'test/e5-like', inputType: 'passage', ...pre })];
-    assert.deepEqual(Array.from(byIds.vectors), Array.from(byText.vectors), 'the passage prefix is put before the ids');
-    await assert.rejects(e.embedTokens({ model: 'test/e5-like', inputType: 'query', ...pre }), { code: 'INVALID_ARGUMENT', message: /takes texts, not token ids .*"query:" does not end a word/ });
-    const long = pretokenize(src, ['one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen']);
-    await assert.rejects(e.embedTokens({ model: 'test/e5-like', inputType: 'passage', ...long }), { code: 'INVALID_INPUT', message: /row 0 has \d+ tokens with the prefix and special tokens, over test\/e5-like's maximum of 16: send it as text/ });
-    const bad = (ids: number[], offsets: number[]) => e.embedTokens({ model: 'test/e5-like', ids: Int32Array.from(ids), offsets: Int32Array.from(offsets) });
-    await assert.rejects(bad([5, 6], [0, 1]), { code: 'INVALID_ARGUMENT', message: /offsets must start at 0 and end at ids.length \(2\)/ });
-    await assert.rejects(bad([5, 6], [0, 0, 2]), { code: 'INVALID_INPUT', message: /row 0 has no tokens/ });
-    await assert.rejects(bad([5, 1_000_000], [0, 2]), { code: 'INVALID_INPUT', message: /token id 1000000 at position 1 is outside the vocabulary \(0\.\.\d+\)/ });
-    await assert.rejects(e.embedTokens({ model: 'test/e5-like', ids: [1, 2] as unknown as Int32Array, offsets: Int32Array.from([0, 2]) }), { code: 'INVALID_ARGUMENT', message: /Int32Arrays/ });
+    const documents = [{ text: 'how do plants make energy from light. cells divide and grow into tissues over many days and nights in the lab' }];
+    for (const inputType of ['passage', 'query'] as const) {
+      const r = await e.embedDocuments({ model: 'test/e5-like', inputType, documents });
+      assert.ok(r.maxTokens <= 16, `maxTokens capped by the model's length: ${r.maxTokens}`);
+      const texts = chunkTexts(documents, r);
+      assert.ok(texts.length >= 2, `${inputType}: the document is cut (${texts.length} chunks)`);
+      const byText = await e.embed({ model: 'test/e5-like', texts, inputType });
+      assert.deepEqual(Array.from(r.vectors), Array.from(byText.vectors), `${inputType}: the prefix is put before each chunk`);
+      assert.deepEqual(r.truncated, byText.truncated, `${inputType}: the same rows cut to the model's length`);
+    }
+    const bad = (req: object) => e.embedDocuments({ model: 'test/e5-like', documents, ...req } as Parameters<EmbedEngine['embedDocuments']>[0]);
+    await assert.rejects(bad({ documents: 'text' }), { code: 'INVALID_ARGUMENT', message: /documents must be an array/ });
+    await assert.rejects(bad({ documents: [{ text: 'ok' }, { text: 3 }] }), { code: 'INVALID_INPUT', message: /document 1 has no text/ });
+    await assert.rejects(bad({ documents: [{ text: 'ok', pages: [{ page: 1, start: 0 }] }] }), { code: 'INVALID_INPUT', message: /document 0: pages must be an array of \{ page, start, end \} integers/ });
+    await assert.rejects(bad({ maxTokens: 0 }), { code: 'INVALID_ARGUMENT', message: /maxTokens must be an integer >= 1, got 0/ });
+    await assert.rejects(bad({ overlapTokens: 1.5 }), { code: 'INVALID_ARGUMENT', message: /overlapTokens must be an integer >= 0, got 1.5/ });
   } finally {
     await e.dispose();
   }

@@ -8,7 +8,9 @@ import { OnnxPoolEmbedder } from './onnx-pool.js';
 import { assertFinite } from './pooling.js';
 import { StaticEmbedder } from './static-embedder.js';
 import { TextTokenizer } from './tokenizer.js';
-import { isWordSeparator, readTokenizerJson, wordCachedIds } from './word-cache.js';
+import { isWordSeparator, readTokenizerJson, wordCachedTokens, type Count, type WordTokens } from './word-cache.js';
+import { chunkText, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS } from '../ingest/chunk.js';
+import type { PageRange } from '../ingest/extract-types.js';
 import { LoadCache } from './load-cache.js';
 
 export type InputType = 'query' | 'passage' | 'none';
@@ -28,22 +30,35 @@ export interface EmbedRequest {
 }
 
 /**
- * Texts already tokenized by the caller (the indexer's chunker, with the engine's own word-cached
- * ids): row i is ids[offsets[i] .. offsets[i + 1]), without the model's prefix and special tokens,
- * which the engine adds. Only for BERT-style tokenizers whose ids add up over words.
+ * Documents to chunk and embed in one request (the indexer): each text is cut by `chunkText` with
+ * the model's own tokenizer (token-aware, paragraph and sentence boundaries, overlap), and every
+ * chunk is embedded. Chunking runs next to the model, so each chunk is tokenized once: the ids
+ * that measured it are the ids the model gets, wherever the tokenizer allows it.
  */
-export interface EmbedTokensRequest extends Omit<EmbedRequest, 'texts'> {
-  ids: Int32Array;
-  offsets: Int32Array;
+export interface EmbedDocumentsRequest extends Omit<EmbedRequest, 'texts'> {
+  documents: Array<{ text: string; pages?: PageRange[] }>;
+  /** Tokens per chunk, default 256, at most what the model takes with its special tokens. */
+  maxTokens?: number;
+  /** Tokens shared by consecutive chunks, default 32, at most a quarter of maxTokens. */
+  overlapTokens?: number;
 }
 
-/** Rows of ids as one array and row offsets (EmbedTokensRequest). */
-export function packTokenRows(rows: readonly (readonly number[])[]): Pick<EmbedTokensRequest, 'ids' | 'offsets'> {
-  const offsets = new Int32Array(rows.length + 1);
-  for (let i = 0; i < rows.length; i++) offsets[i + 1] = offsets[i]! + rows[i]!.length;
-  const ids = new Int32Array(offsets[rows.length]!);
-  for (let i = 0; i < rows.length; i++) ids.set(rows[i]!, offsets[i]!);
-  return { ids, offsets };
+/** The chunks of an EmbedDocumentsRequest, in document order: chunk i is documents[doc[i]].text.slice(start[i], end[i]). */
+export interface ChunkSpans {
+  doc: Int32Array;
+  start: Int32Array;
+  end: Int32Array;
+  /** The chunk's tokens as the chunker counted them (at most maxTokens). */
+  tokens: Int32Array;
+  /** 1-based page holding the chunk's start; 0 when the document has no pages. */
+  page: Int32Array;
+}
+
+/** Vectors row i = chunk i of `chunks`. */
+export interface EmbedDocumentsResult extends EmbedResult {
+  chunks: ChunkSpans;
+  maxTokens: number;
+  overlapTokens: number;
 }
 
 export interface EmbedTimings {
@@ -84,7 +99,9 @@ interface Loaded {
   model: ResolvedModel;
   variant: Variant;
   tokenizer: TextTokenizer;
-  /** Word-cached ids without specials (static BERT-style models), or null. */
+  /** Word-cached counts and ids without specials (BERT-style tokenizers), or null. */
+  words: WordTokens | null;
+  /** Word-cached ids of a whole input, specials included, or null. */
   fastIds: ((text: string, maxTokens: number) => number[] | null) | null;
   embedder: Embedder;
 }
@@ -101,11 +118,10 @@ export function prefixJoinsAtWord(prefix: string): boolean {
  * text over the length limit (the caller truncates with the real tokenizer) and no encoder at all
  * for tokenizers where this is not exact.
  */
-export function fastEncoder(tokenizer: TextTokenizer, dir: string, special: boolean): Loaded['fastIds'] {
+export function fastEncoder(tokenizer: TextTokenizer, words: WordTokens | null, special: boolean): Loaded['fastIds'] {
   const wrap = special ? tokenizer.specialWrap : { before: [], after: [] };
-  if (!wrap) return null;
-  const ids = wordCachedIds((w) => tokenizer.rawEncode(w, false), readTokenizerJson(dir));
-  if (!ids) return null;
+  if (!wrap || !words) return null;
+  const ids = words.idsUpTo;
   const extra = wrap.before.length + wrap.after.length;
   if (extra === 0) return ids;
   return (text, maxTokens) => {
@@ -121,6 +137,24 @@ export function inputPrefix(model: ResolvedModel, inputType: InputType | undefin
 
 /** Texts longer than this are cut before tokenizing (the tokenizer only needs a prefix anyway). */
 export const MAX_TEXT_CHARS = 1_000_000;
+
+/** A text's ids as the model takes them (prefix, special tokens, cut to the model's length). */
+function encodeText(loaded: Loaded, prefix: string, text: string): { ids: number[]; truncated: boolean } {
+  const { model, tokenizer, embedder, fastIds } = loaded;
+  const input = prefix + (text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text);
+  const fast = fastIds ? fastIds(input, model.maxLength) : null;
+  return fast ? { ids: fast, truncated: false } : tokenizer.encode(input, model.maxLength, embedder.addSpecialTokens);
+}
+
+/** head, then ids, then tail, as one sequence (`ids` itself when there is nothing to add). */
+function tokenSeq(head: readonly number[], ids: number[], tail: readonly number[]): number[] {
+  if (head.length === 0 && tail.length === 0) return ids;
+  const seq: number[] = [];
+  for (const id of head) seq.push(id);
+  for (const id of ids) seq.push(id);
+  for (const id of tail) seq.push(id);
+  return seq;
+}
 
 /** Validate the options every embedding request shares. */
 function validateEmbedOptions(req: Omit<EmbedRequest, 'texts'>): void {
@@ -152,20 +186,19 @@ export function validateEmbedRequest(req: EmbedRequest): void {
   });
 }
 
-/** Validate a pre-tokenized request: well-formed offsets, ids within the vocabulary. */
-export function validateEmbedTokensRequest(req: EmbedTokensRequest, vocabSize: number): void {
+/** Validate a documents request: texts, page ranges and chunk sizes. */
+export function validateEmbedDocumentsRequest(req: EmbedDocumentsRequest): void {
   validateEmbedOptions(req);
-  const { ids, offsets } = req;
-  if (!(ids instanceof Int32Array) || !(offsets instanceof Int32Array)) throw new TandemError('INVALID_ARGUMENT', 'ids and offsets must be Int32Arrays');
-  if (offsets.length < 1 || offsets[0] !== 0 || offsets[offsets.length - 1] !== ids.length) {
-    throw new TandemError('INVALID_ARGUMENT', `offsets must start at 0 and end at ids.length (${ids.length})`);
-  }
-  for (let i = 1; i < offsets.length; i++) {
-    if (offsets[i]! <= offsets[i - 1]!) throw new TandemError('INVALID_INPUT', `row ${i - 1} has no tokens (offsets must increase)`, { data: { index: i - 1 } });
-  }
-  for (let j = 0; j < ids.length; j++) {
-    const id = ids[j]!;
-    if (id < 0 || id >= vocabSize) throw new TandemError('INVALID_INPUT', `token id ${id} at position ${j} is outside the vocabulary (0..${vocabSize - 1})`);
+  if (!Array.isArray(req.documents)) throw new TandemError('INVALID_ARGUMENT', 'documents must be an array of { text, pages? }');
+  req.documents.forEach((d, i) => {
+    if (typeof d?.text !== 'string') throw new TandemError('INVALID_INPUT', `document ${i} has no text (expected a string)`, { data: { index: i } });
+    if (d.pages !== undefined && !(Array.isArray(d.pages) && d.pages.every((p) => Number.isInteger(p?.page) && Number.isInteger(p.start) && Number.isInteger(p.end)))) {
+      throw new TandemError('INVALID_INPUT', `document ${i}: pages must be an array of { page, start, end } integers`, { data: { index: i } });
+    }
+  });
+  for (const k of ['maxTokens', 'overlapTokens'] as const) {
+    const v = req[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= (k === 'maxTokens' ? 1 : 0))) throw new TandemError('INVALID_ARGUMENT', `${k} must be an integer >= ${k === 'maxTokens' ? 1 : 0}, got ${v}`);
   }
 }
 
@@ -203,7 +236,8 @@ export class EmbedEngine {
         variant === 'static'
           ? StaticEmbedder.load(file, { device, normalize: model.normalize, skipIds: tokenizer.unkId !== undefined ? [tokenizer.unkId] : [] })
           : await OnnxPoolEmbedder.load({ file, device, allowFallback, pooling: model.pooling, normalize: model.normalize, padId: tokenizer.padId, threads: req.threads ?? physicalCores() });
-      return { model, variant, tokenizer, embedder, fastIds: fastEncoder(tokenizer, model.dir, embedder.addSpecialTokens) };
+      const words = wordCachedTokens((w) => tokenizer.rawEncode(w, false), readTokenizerJson(model.dir));
+      return { model, variant, tokenizer, embedder, words, fastIds: fastEncoder(tokenizer, words, embedder.addSpecialTokens) };
     });
     return { loaded: value, cached };
   }
@@ -213,16 +247,12 @@ export class EmbedEngine {
     validateEmbedRequest(req);
     const { loaded, cached } = await this.load(req);
     const tLoaded = performance.now();
-    const { model, tokenizer, embedder, fastIds } = loaded;
-    const prefix = inputPrefix(model, req.inputType);
+    const prefix = inputPrefix(loaded.model, req.inputType);
     const n = req.texts.length;
     const seqs: number[][] = new Array(n);
     const truncated: number[] = [];
     for (let i = 0; i < n; i++) {
-      let text = req.texts[i]!;
-      if (text.length > MAX_TEXT_CHARS) text = text.slice(0, MAX_TEXT_CHARS);
-      const fast = fastIds ? fastIds(prefix + text, model.maxLength) : null;
-      const enc = fast ? { ids: fast, truncated: false } : tokenizer.encode(prefix + text, model.maxLength, embedder.addSpecialTokens);
+      const enc = encodeText(loaded, prefix, req.texts[i]!);
       seqs[i] = enc.ids;
       if (enc.truncated) truncated.push(i);
     }
@@ -230,38 +260,50 @@ export class EmbedEngine {
   }
 
   /**
-   * Embed rows the caller already tokenized (EmbedTokensRequest): the result is the one `embed`
-   * gives for the texts those ids came from. A row that would need truncation is refused.
+   * Chunk documents with the model's tokenizer and embed every chunk (EmbedDocumentsRequest): the
+   * vectors are the ones `embed` gives for the chunk texts. Where ids add up over words and the
+   * prefix ends a word, each chunk's ids are the ones the chunker measured it with (tokenized
+   * once); otherwise chunks are measured by count and tokenized as texts.
    */
-  async embedTokens(req: EmbedTokensRequest, hooks: JobHooks = {}): Promise<EmbedResult> {
+  async embedDocuments(req: EmbedDocumentsRequest, hooks: JobHooks = {}): Promise<EmbedDocumentsResult> {
     const t0 = performance.now();
+    validateEmbedDocumentsRequest(req);
     const { loaded, cached } = await this.load({ ...req, texts: [] });
     const tLoaded = performance.now();
-    const { model, tokenizer, embedder } = loaded;
-    validateEmbedTokensRequest(req, tokenizer.vocabSize);
+    const { model, tokenizer, embedder, words } = loaded;
     const prefix = inputPrefix(model, req.inputType);
+    const maxTokens = Math.min(req.maxTokens ?? DEFAULT_MAX_TOKENS, model.maxLength - tokenizer.specialCount);
+    const overlapTokens = Math.min(req.overlapTokens ?? DEFAULT_OVERLAP_TOKENS, Math.floor(maxTokens / 4));
     const wrap = embedder.addSpecialTokens ? tokenizer.specialWrap : { before: [], after: [] };
-    if (!wrap || !loaded.fastIds || !prefixJoinsAtWord(prefix)) {
-      throw new TandemError('INVALID_ARGUMENT', `${req.model} takes texts, not token ids (its tokenizer's ids do not add up over words, or its prefix ${JSON.stringify(prefix)} does not end a word)`);
-    }
-    const head = [...wrap.before, ...(prefix ? tokenizer.rawEncode(prefix, false) : [])];
-    const n = req.offsets.length - 1;
-    const seqs: number[][] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const from = req.offsets[i]!;
-      const to = req.offsets[i + 1]!;
-      const len = head.length + (to - from) + wrap.after.length;
-      if (len > model.maxLength) {
-        throw new TandemError('INVALID_INPUT', `row ${i} has ${len} tokens with the prefix and special tokens, over ${req.model}'s maximum of ${model.maxLength}: send it as text to have it truncated`, { data: { index: i } });
+    // The chunker's ids go to the model as they are when the prefix and the wrap just add ids around them.
+    const head = wrap && words && prefixJoinsAtWord(prefix) ? [...wrap.before, ...(prefix ? tokenizer.rawEncode(prefix, false) : [])] : null;
+    const tokenized = head && wrap && head.length + maxTokens + wrap.after.length <= model.maxLength ? words : null;
+    const countTokens: Count = words?.count ?? ((t: string) => tokenizer.countTokens(t));
+    const spans: Array<[doc: number, start: number, end: number, tokens: number, page: number]> = [];
+    const seqs: number[][] = [];
+    const truncated: number[] = [];
+    req.documents.forEach((d, doc) => {
+      if (!d.text.trim()) return;
+      for (const c of chunkText(d.text, { maxTokens, overlapTokens, countTokens, ...(tokenized ? { tokenIds: tokenized.ids } : {}), ...(d.pages ? { pages: d.pages } : {}) })) {
+        if (tokenized) seqs.push(tokenSeq(head!, c.ids!, wrap!.after));
+        else {
+          const enc = encodeText(loaded, prefix, c.text);
+          if (enc.truncated) truncated.push(seqs.length);
+          seqs.push(enc.ids);
+        }
+        spans.push([doc, c.start, c.end, c.tokens, c.page ?? 0]);
       }
-      const seq = new Array<number>(len);
-      let k = 0;
-      for (const id of head) seq[k++] = id;
-      for (let j = from; j < to; j++) seq[k++] = req.ids[j]!;
-      for (const id of wrap.after) seq[k++] = id;
-      seqs[i] = seq;
-    }
-    return this.run(req, loaded, cached, seqs, [], { t0, tLoaded, tTok: performance.now() }, hooks);
+    });
+    const chunks: ChunkSpans = { doc: new Int32Array(spans.length), start: new Int32Array(spans.length), end: new Int32Array(spans.length), tokens: new Int32Array(spans.length), page: new Int32Array(spans.length) };
+    spans.forEach(([doc, start, end, tokens, page], i) => {
+      chunks.doc[i] = doc;
+      chunks.start[i] = start;
+      chunks.end[i] = end;
+      chunks.tokens[i] = tokens;
+      chunks.page[i] = page;
+    });
+    const result = await this.run(req, loaded, cached, seqs, truncated, { t0, tLoaded, tTok: performance.now() }, hooks);
+    return { ...result, chunks, maxTokens, overlapTokens };
   }
 
   /** Batch by length, run, check for NaN/Inf, and place the rows in input order. */

@@ -1,13 +1,13 @@
 import type { WireError } from '../engine/common/errors.js';
-import type { EmbedProgress, EmbedRequest, EmbedResult, EmbedTokensRequest } from './embed-engine.js';
+import type { EmbedDocumentsRequest, EmbedDocumentsResult, EmbedProgress, EmbedRequest, EmbedResult } from './embed-engine.js';
 import type { RerankRequest, RerankResult } from './rerank-engine.js';
 import type { TensorRunRequest, TensorRunResult } from './tensor-run-engine.js';
 
 /** Messages from a host to the embedding process (worker thread or Electron utilityProcess). */
 export type EmbedHostMessage =
   | { type: 'embed'; jobId: number; request: EmbedRequest }
-  /** Rows the host already tokenized (the indexer): answered with a 'result' like 'embed'. */
-  | { type: 'embed-tokens'; jobId: number; request: EmbedTokensRequest }
+  /** Documents to chunk with the model's tokenizer, then embed (the indexer): answered with 'chunked'. */
+  | { type: 'embed-documents'; jobId: number; request: EmbedDocumentsRequest }
   | { type: 'preload'; jobId: number; request: Omit<EmbedRequest, 'texts'> }
   /** Score (query, document) pairs with a cross-encoder (RerankEngine, in the same process). */
   | { type: 'rerank'; jobId: number; request: RerankRequest }
@@ -21,6 +21,7 @@ export type EmbedHostMessage =
 export type EmbedWorkerMessage =
   | { type: 'progress'; jobId: number; progress: EmbedProgress }
   | { type: 'result'; jobId: number; result: EmbedResult }
+  | { type: 'chunked'; jobId: number; result: EmbedDocumentsResult }
   | { type: 'preloaded'; jobId: number; result: { device: EmbedResult['device']; dims: number; loadMs: number } }
   | { type: 'reranked'; jobId: number; result: RerankResult }
   | { type: 'ran'; jobId: number; result: TensorRunResult }

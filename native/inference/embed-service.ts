@@ -57,7 +57,13 @@ export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown
           isCancelled: () => cancelled.has(jobId),
           onProgress: (progress: EmbedProgress) => port.post({ type: 'progress', jobId, progress }),
         };
-        const result = msg.type === 'embed-tokens' ? await engine.embedTokens(msg.request, hooks) : await engine.embed(msg.request, hooks);
+        if (msg.type === 'embed-documents') {
+          const result = await engine.embedDocuments(msg.request, hooks);
+          const { doc, start, end, tokens, page } = result.chunks;
+          port.post({ type: 'chunked', jobId, result }, [result.vectors.buffer, doc.buffer, start.buffer, end.buffer, tokens.buffer, page.buffer] as ArrayBuffer[]);
+          return;
+        }
+        const result = await engine.embed(msg.request, hooks);
         port.post({ type: 'result', jobId, result }, [result.vectors.buffer as ArrayBuffer]);
       } catch (e) {
         port.post({ type: 'error', jobId, error: toWire(e) });

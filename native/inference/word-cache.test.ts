@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { TextTokenizer } from './tokenizer.js';
 import { readStsb, sharedOrSkip } from '../testing/shared.js';
 import { fastEncoder } from './embed-engine.js';
-import { isWordAdditive, readTokenizerJson, wordCachedCounter, wordCachedIds, wordCachedTokens } from './word-cache.js';
+import { isWordAdditive, readTokenizerJson, wordCachedCounter, wordCachedTokens } from './word-cache.js';
 
 const { shared, skip } = sharedOrSkip();
 
@@ -44,8 +44,7 @@ test('non-additive tokenizers (byte-level BPE) keep the plain counter', { skip }
 test('word-cached ids equal encoding the whole text (no specials), and give up past the limit', { skip }, () => {
   const dir = path.join(shared, 'models', 'minishlab', 'potion-base-2M');
   const tok = TextTokenizer.load(dir);
-  const ids = wordCachedIds((w) => tok.rawEncode(w, false), readTokenizerJson(dir))!;
-  assert.ok(ids, 'BERT-style: available');
+  const ids = wordCachedTokens((w) => tok.rawEncode(w, false), readTokenizerJson(dir))!.idsUpTo;
   const texts = readStsb(shared).flatMap(([a, b]) => [a, b]);
   texts.push('naïve café — “quoted”, zero\ufeffwidth, tab\there, 中文English', 'emoji 🧬 e\u0301');
   let bad = 0;
@@ -75,7 +74,7 @@ test('the embedding engine\'s cached encoder with [CLS]/[SEP] equals TextTokeniz
   const dir = path.join(shared, 'models', 'fixtures', 'minilm-l6-arch-random');
   const tok = TextTokenizer.load(dir);
   assert.deepEqual(tok.specialWrap, { before: [tok.rawEncode('', true)[0]], after: [tok.rawEncode('', true)[1]] }, 'BERT: [CLS] before, [SEP] after');
-  const enc = fastEncoder(tok, dir, true)!;
+  const enc = fastEncoder(tok, wordCachedTokens((w) => tok.rawEncode(w, false), readTokenizerJson(dir)), true)!;
   assert.ok(enc, 'available for a BERT tokenizer');
   const texts = readStsb(shared).flatMap(([a, b]) => [a, b]);
   texts.push('naïve café — “quoted”, zero\ufeffwidth, tab\there, 中文English', 'emoji 🧬 e\u0301', '\u0007');
@@ -85,5 +84,5 @@ test('the embedding engine\'s cached encoder with [CLS]/[SEP] equals TextTokeniz
   assert.equal(enc('one two three four', 5), null, '5 tokens leave room for 3 words only: null, the caller truncates');
   assert.deepEqual(enc('one two three', 5), tok.encode('one two three', 5).ids, 'exactly at the limit: kept');
   const qwen = TextTokenizer.load(path.join(shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
-  assert.equal(fastEncoder(qwen, path.join(shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'), true), null, 'byte-level BPE: no cached encoder');
+  assert.equal(fastEncoder(qwen, wordCachedTokens((w) => qwen.rawEncode(w, false), readTokenizerJson(path.join(shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'))), true), null, 'byte-level BPE: no cached encoder');
 });

@@ -86,12 +86,14 @@ export interface WordTokens {
   count: Count;
   /** Exactly the ids of encoding the whole text without special tokens. */
   ids: (text: string) => number[];
+  /** The same ids, or null once there are more than `maxTokens` (the caller then truncates with the real tokenizer). */
+  idsUpTo: (text: string, maxTokens: number) => number[] | null;
 }
 
 /**
  * Counting and ids from one cache of each distinct word's ids (BERT-style tokenizers only, null
- * otherwise): the indexer counts tokens to chunk and then hands the very same ids to the engine,
- * so a text is tokenized once. `encodeWord` must give the ids without special tokens.
+ * otherwise): the engine chunks with the counts and embeds the very same ids, and its text path
+ * looks words up in the same cache. `encodeWord` must give the ids without special tokens.
  */
 export function wordCachedTokens(encodeWord: (word: string) => number[], tokenizerJson: unknown): WordTokens | null {
   if (!isWordAdditive(tokenizerJson)) return null;
@@ -106,16 +108,7 @@ export function wordCachedTokens(encodeWord: (word: string) => number[], tokeniz
     forEachWord(text, addCount);
     return n;
   };
-  return { count: Object.assign(count, { isSeparator: isWordSeparator }), ids: (text) => join(text, Infinity)! };
-}
-
-/**
- * Token ids without special tokens, each distinct word encoded once (BERT-style tokenizers only):
- * exactly the ids of encoding the whole text, as the concatenation over whitespace-separated words.
- * Returns null for texts over `maxTokens` (the caller truncates with the real tokenizer).
- */
-export function wordCachedIds(encodeWord: (word: string) => number[], tokenizerJson: unknown): ((text: string, maxTokens: number) => number[] | null) | null {
-  return isWordAdditive(tokenizerJson) ? joinedIds(perWord(encodeWord)) : null;
+  return { count: Object.assign(count, { isSeparator: isWordSeparator }), ids: (text) => join(text, Infinity)!, idsUpTo: join };
 }
 
 /** A text's ids as its words' ids one after the other; null once they pass `maxTokens`. */
