@@ -15,6 +15,9 @@ import { openDatabase } from '../native/store/database.js';
 import { LibraryStore } from '../native/store/library-store.js';
 import { readStsb, sharedDir } from '../native/testing/shared.js';
 
+/** Timed rounds per model. */
+const REPS = 3;
+
 interface Row {
   model: string;
   variant: string;
@@ -73,9 +76,6 @@ async function measure(shared: string, model: string, variant: 'static' | 'int8'
   const engineRate = median(engineRates);
   return { model, variant, files, chunks, indexChunksPerSec: Math.round(indexRate), engineChunksPerSec: Math.round(engineRate), ratio: +(indexRate / engineRate).toFixed(3) };
 }
-
-/** Timed rounds per model. */
-const REPS = 3;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -169,23 +169,26 @@ test('a NaN in a vector fails the job with NUMERIC_ERROR naming the text', { ski
   assert.equal(ok.count, 1);
 });
 
-test('per-model prefixes: --as query/passage prepend the catalog\'s strings, none adds nothing', { skip }, async () => {
+/**
+ * An engine whose catalog holds `test/e5-like`: potion-base-2M's files under an e5-style entry with
+ * query/passage prefixes and the given maximum length.
+ */
+function e5LikeEngine(tmpPrefix: string, opts: { maxLength: number; queryPrefix: string }): EmbedEngine {
   const src = path.join(shared, 'models', 'minishlab/potion-base-2M');
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-prefix-'));
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
   const dir = path.join(root, 'test', 'e5-like');
   fs.mkdirSync(dir, { recursive: true });
   for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'model.safetensors']) fs.symlinkSync(path.join(src, f), path.join(dir, f));
-  const catalog = {
-    version: 1 as const,
-    models: [
-      {
-        id: 'test/e5-like', repo: 'test/e5-like', revision: 'main', task: 'embedding' as const, license: 'mit', dims: 64, maxLength: 512,
-        pooling: 'mean' as const, normalize: true, prefixes: { query: 'query: ', passage: 'passage: ' },
-        files: [{ path: 'model.safetensors', sha256: null, size: null }], variants: { static: 'model.safetensors' }, defaultVariant: 'static' as const,
-      },
-    ],
+  const entry = {
+    id: 'test/e5-like', repo: 'test/e5-like', revision: 'main', task: 'embedding' as const, license: 'mit', dims: 64, maxLength: opts.maxLength,
+    pooling: 'mean' as const, normalize: true, prefixes: { query: opts.queryPrefix, passage: 'passage: ' },
+    files: [{ path: 'model.safetensors', sha256: null, size: null }], variants: { static: 'model.safetensors' }, defaultVariant: 'static' as const,
   };
-  const e = new EmbedEngine({ TANDEM_MODELS_DIR: root, TANDEM_HOME: root }, catalog);
+  return new EmbedEngine({ TANDEM_MODELS_DIR: root, TANDEM_HOME: root }, { version: 1 as const, models: [entry] });
+}
+
+test('per-model prefixes: --as query/passage prepend the catalog\'s strings, none adds nothing', { skip }, async () => {
+  const e = e5LikeEngine('tandem-prefix-', { maxLength: 512, queryPrefix: 'query: ' });
   const text = 'how do plants make energy';
   const [q, p, n, qManual] = await Promise.all([
     e.embed({ model: 'test/e5-like', texts: [text], inputType: 'query' }),
@@ -237,17 +240,7 @@ test('embedDocuments chunks with the model\'s tokenizer and gives the very vecto
 });
 
 test('embedDocuments puts the model\'s prefix before the chunks (as ids when it ends a word, as text otherwise), and refuses malformed requests', { skip }, async () => {
-  const src = path.join(shared, 'models', 'minishlab/potion-base-2M');
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-docs-'));
-  const dir = path.join(root, 'test', 'e5-like');
-  fs.mkdirSync(dir, { recursive: true });
-  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'model.safetensors']) fs.symlinkSync(path.join(src, f), path.join(dir, f));
-  const entry = {
-    id: 'test/e5-like', repo: 'test/e5-like', revision: 'main', task: 'embedding' as const, license: 'mit', dims: 64, maxLength: 16,
-    pooling: 'mean' as const, normalize: true, prefixes: { query: 'query:', passage: 'passage: ' },
-    files: [{ path: 'model.safetensors', sha256: null, size: null }], variants: { static: 'model.safetensors' }, defaultVariant: 'static' as const,
-  };
-  const e = new EmbedEngine({ TANDEM_MODELS_DIR: root, TANDEM_HOME: root }, { version: 1 as const, models: [entry] });
+  const e = e5LikeEngine('tandem-docs-', { maxLength: 16, queryPrefix: 'query:' });
   try {
     const documents = [{ text: 'how do plants make energy from light. cells divide and grow into tissues over many days and nights in the lab' }];
     for (const inputType of ['passage', 'query'] as const) {

@@ -126,7 +126,7 @@ export function fastEncoder(tokenizer: TextTokenizer, words: WordTokens | null, 
   if (extra === 0) return ids;
   return (text, maxTokens) => {
     const core = ids(text, maxTokens - extra);
-    return core ? [...wrap.before, ...core, ...wrap.after] : null;
+    return core ? tokenSeq(wrap.before, core, wrap.after) : null;
   };
 }
 
@@ -275,17 +275,18 @@ export class EmbedEngine {
     const maxTokens = Math.min(req.maxTokens ?? DEFAULT_MAX_TOKENS, model.maxLength - tokenizer.specialCount);
     const overlapTokens = Math.min(req.overlapTokens ?? DEFAULT_OVERLAP_TOKENS, Math.floor(maxTokens / 4));
     const wrap = embedder.addSpecialTokens ? tokenizer.specialWrap : { before: [], after: [] };
-    // The chunker's ids go to the model as they are when the prefix and the wrap just add ids around them.
-    const head = wrap && words && prefixJoinsAtWord(prefix) ? [...wrap.before, ...(prefix ? tokenizer.rawEncode(prefix, false) : [])] : null;
-    const tokenized = head && wrap && head.length + maxTokens + wrap.after.length <= model.maxLength ? words : null;
+    // The chunker's ids go to the model as they are when the prefix and the wrap just add ids
+    // around them, and a full chunk with them fits the model.
+    const direct = wrap && words && prefixJoinsAtWord(prefix) ? { words, head: [...wrap.before, ...(prefix ? tokenizer.rawEncode(prefix, false) : [])], tail: wrap.after } : null;
+    const tokenized = direct && direct.head.length + maxTokens + direct.tail.length <= model.maxLength ? direct : null;
     const countTokens: Count = words?.count ?? ((t: string) => tokenizer.countTokens(t));
     const spans: Array<[doc: number, start: number, end: number, tokens: number, page: number]> = [];
     const seqs: number[][] = [];
     const truncated: number[] = [];
     req.documents.forEach((d, doc) => {
       if (!d.text.trim()) return;
-      for (const c of chunkText(d.text, { maxTokens, overlapTokens, countTokens, ...(tokenized ? { tokenIds: tokenized.ids } : {}), ...(d.pages ? { pages: d.pages } : {}) })) {
-        if (tokenized) seqs.push(tokenSeq(head!, c.ids!, wrap!.after));
+      for (const c of chunkText(d.text, { maxTokens, overlapTokens, countTokens, ...(tokenized ? { tokenIds: tokenized.words.ids } : {}), ...(d.pages ? { pages: d.pages } : {}) })) {
+        if (tokenized) seqs.push(tokenSeq(tokenized.head, c.ids!, tokenized.tail));
         else {
           const enc = encodeText(loaded, prefix, c.text);
           if (enc.truncated) truncated.push(seqs.length);

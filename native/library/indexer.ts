@@ -2,7 +2,8 @@ import path from 'node:path';
 import { TandemError, describeError } from '../engine/common/errors.js';
 import type { EmbedClient } from '../inference/embed-client.js';
 import { extractFile } from '../ingest/extract.js';
-import type { ExtractResult, PageRange } from '../ingest/extract-types.js';
+import type { ExtractResult } from '../ingest/extract-types.js';
+import type { EmbedDocumentsRequest } from '../inference/embed-engine.js';
 import { walkFiles } from '../ingest/walk.js';
 import type { Variant } from '../models/catalog.js';
 import { resolveModel } from '../models/model-resolver.js';
@@ -59,8 +60,8 @@ export interface IndexHooks {
 
 interface PendingDoc {
   doc: NewDocument;
-  text: string;
-  pages?: PageRange[];
+  /** What the worker chunks and embeds. */
+  source: EmbedDocumentsRequest['documents'][number];
 }
 
 /** Files read ahead of the one being chunked. */
@@ -114,7 +115,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
     // Chunking and embedding run in the worker, next to the model (each chunk tokenized once);
     // this thread reads the next files and writes the previous group meanwhile.
     const embedded = client.embedDocuments(
-      { model: opts.model, variant, inputType: 'passage', documents: docs.map((d) => (d.pages ? { text: d.text, pages: d.pages } : { text: d.text })), ...chunking },
+      { model: opts.model, variant, inputType: 'passage', documents: docs.map((d) => d.source), ...chunking },
       call,
     );
     // Keep one request in flight: extraction of the next group overlaps with this one's inference.
@@ -132,7 +133,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
       for (let i = 0; i < r.count; i++) {
         const d = doc[i]!;
         const c = perDoc[d]!;
-        c.push({ ord: c.length, text: docs[d]!.text.slice(start[i]!, end[i]!), start: start[i]!, end: end[i]!, page: page[i]! || undefined, tokens: tokens[i]! });
+        c.push({ ord: c.length, text: docs[d]!.source.text.slice(start[i]!, end[i]!), start: start[i]!, end: end[i]!, page: page[i]! || undefined, tokens: tokens[i]! });
       }
       let offset = 0;
       const items = docs.map((d, k) => {
@@ -201,8 +202,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
         }
         group.push({
           doc: { key: d.key, path: f.path, fileType: type, title: d.title, size: f.size, mtimeMs: Math.trunc(f.mtimeMs), sha256: d.sha256 },
-          text: d.text,
-          ...(d.pages ? { pages: d.pages } : {}),
+          source: d.pages ? { text: d.text, pages: d.pages } : { text: d.text },
         });
         groupChars += d.text.length;
         if (groupChars >= GROUP_CHARS) await flush();
