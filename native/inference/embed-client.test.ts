@@ -34,6 +34,18 @@ test('a 10,000-sentence job runs in the worker: the host event loop keeps turnin
   assert.ok(maxMs < 500, `event loop stalled ${maxMs.toFixed(1)} ms`);
 });
 
+test('a fast model reports progress sparsely (one message per 50 ms at most, the last one done = total)', { skip }, async () => {
+  const texts = corpus(20_000);
+  const events: Array<{ done: number; total: number }> = [];
+  const t0 = performance.now();
+  const r = await client.embed({ model: 'minishlab/potion-base-2M', variant: 'static', texts }, { onProgress: (p) => events.push(p) });
+  const elapsed = performance.now() - t0;
+  assert.equal(r.count, 20_000);
+  assert.deepEqual(events.at(-1), { done: 20_000, total: 20_000 });
+  assert.ok(events.length <= Math.floor(elapsed / 50) + 2, `${events.length} progress events in ${elapsed.toFixed(0)} ms`);
+  for (let i = 1; i < events.length; i++) assert.ok(events[i]!.done > events[i - 1]!.done, 'progress only moves forward');
+});
+
 test('a running job can be cancelled; the worker then serves the next job', { skip }, async () => {
   const ac = new AbortController();
   let seen = 0;
