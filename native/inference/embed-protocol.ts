@@ -29,6 +29,7 @@ export type EmbedWorkerMessage =
 
 /** The smallest port both worker_threads' parentPort and Electron's process.parentPort can be adapted to. */
 export interface PortLike {
-  post(msg: EmbedWorkerMessage, transfer?: ArrayBuffer[]): void;
+  /** Copies, never transfers (see HostPort). */
+  post(msg: EmbedWorkerMessage): void;
   onMessage(cb: (msg: EmbedHostMessage) => void): void;
 }

@@ -26,7 +26,8 @@ export interface SiblingEngines {
 
 /**
  * Serve an EmbedEngine over a port: one job at a time (a loaded session already uses every
- * core), FIFO, progress per batch, cancel for queued and running jobs. Results move by transfer.
+ * core), FIFO, throttled progress, cancel for queued and running jobs. Results are copied, not
+ * transferred (see HostPort: a detached buffer slows every typed-array loop in the worker).
  */
 export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown: () => void = () => {}, siblings: SiblingEngines = {}): void {
   const cancelled = new Set<number>();
@@ -63,8 +64,7 @@ export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown
         if (msg.type === 'run-onnx') {
           if (!siblings.tensors) throw new TandemError('INTERNAL', 'this embedding process hosts no ONNX runner');
           const result = await siblings.tensors.run(msg.request);
-          const transfer = Object.values(result.outputs).flatMap((t) => (Array.isArray(t.data) ? [] : [t.data.buffer as ArrayBuffer]));
-          port.post({ type: 'ran', jobId, result }, transfer);
+          port.post({ type: 'ran', jobId, result });
           return;
         }
         const hooks = {
@@ -72,13 +72,11 @@ export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown
           onProgress: progressPoster((progress) => port.post({ type: 'progress', jobId, progress })),
         };
         if (msg.type === 'embed-documents') {
-          const result = await engine.embedDocuments(msg.request, hooks);
-          const { doc, start, end, tokens, page } = result.chunks;
-          port.post({ type: 'chunked', jobId, result }, [result.vectors.buffer, doc.buffer, start.buffer, end.buffer, tokens.buffer, page.buffer] as ArrayBuffer[]);
+          port.post({ type: 'chunked', jobId, result: await engine.embedDocuments(msg.request, hooks) });
           return;
         }
         const result = await engine.embed(msg.request, hooks);
-        port.post({ type: 'result', jobId, result }, [result.vectors.buffer as ArrayBuffer]);
+        port.post({ type: 'result', jobId, result });
       } catch (e) {
         port.post({ type: 'error', jobId, error: toWire(e) });
       } finally {

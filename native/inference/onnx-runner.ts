@@ -61,7 +61,8 @@ port.on('message', (msg: RunnerRequest) => {
     } else {
       try {
         const data = await handle(msg);
-        port.postMessage({ type: 'done', id: msg.id, data } satisfies RunnerReply, [data.buffer as ArrayBuffer]);
+        // Copied, not transferred: a detached buffer slows every typed-array loop here (HostPort).
+        port.postMessage({ type: 'done', id: msg.id, data } satisfies RunnerReply);
       } catch (e) {
         port.postMessage({ type: 'error', id: msg.id, error: toWire(e) } satisfies RunnerReply);
       }

@@ -47,7 +47,7 @@ function fromOrt(name: string, t: ort.Tensor): HostTensor {
   if (!isTensorDtype(t.type)) throw new TandemError('INFERENCE_FAILED', `output "${name}" has type ${t.type}, which tensor files cannot hold`);
   const dims = t.dims.map(Number);
   const data = t.data;
-  // Copy out of onnxruntime's buffer so it can be released and the result transferred.
+  // Copy out of onnxruntime's buffer so it can be released.
   const copy = Array.isArray(data) ? [...(data as string[])] : (data as Exclude<HostTensor['data'], string[]>).slice();
   return { dtype: t.type, dims, data: copy };
 }
