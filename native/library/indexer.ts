@@ -66,8 +66,8 @@ interface PendingDoc {
 
 /**
  * Groups sent to the worker and not yet written. Two keep both threads busy when their loads are
- * close (static models: 7,640 chunks ~14k -> ~16k chunks/s in scratch runs vs one; three gave no
- * more). A kill loses at most these uncommitted groups, which the next run redoes.
+ * close (static model, bench:ingest: 13.0k -> 14.9k chunks/s vs one; three gave no more in scratch
+ * runs). A kill loses at most these uncommitted groups, which the next run redoes.
  */
 const GROUPS_IN_FLIGHT = 2;
 
