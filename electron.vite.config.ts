@@ -18,6 +18,7 @@ export default defineConfig({
           'embed-worker': resolve(__dirname, 'native/inference/embed-worker.ts'),
           'onnx-runner': resolve(__dirname, 'native/inference/onnx-runner.ts'),
           'scan-worker': resolve(__dirname, 'native/search/scan-worker.ts'),
+          'pdf-worker': resolve(__dirname, 'native/ingest/pdf-worker.ts'),
           'ann-worker': resolve(__dirname, 'native/search/ann-worker.ts'),
           'map-worker': resolve(__dirname, 'native/map/map-worker.ts'),
         },

@@ -8,6 +8,7 @@ await build({
     'embed-worker': 'native/inference/embed-worker.ts',
     'onnx-runner': 'native/inference/onnx-runner.ts',
     'scan-worker': 'native/search/scan-worker.ts',
+    'pdf-worker': 'native/ingest/pdf-worker.ts',
     'ann-worker': 'native/search/ann-worker.ts',
     'generate-worker': 'native/generate/generate-worker.ts',
     'map-worker': 'native/map/map-worker.ts',
