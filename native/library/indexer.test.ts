@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { TandemError } from '../engine/common/errors.js';
 import { EmbedClient } from '../inference/embed-client.js';
 import { openDatabase } from '../store/database.js';
 import { LibraryStore } from '../store/library-store.js';
@@ -113,4 +114,29 @@ test('stored vectors equal embedding the chunk texts directly', { skip }, async 
     else assert.ok(worst <= 1e-5, `${variant}: max abs diff ${worst}`);
     lib.db.close();
   }
+});
+
+test('a failed embedding ends the run at once with its own error; the groups written before it stay, and the next run completes', { skip }, async () => {
+  const { dir, lib, keys } = setup('fail-fast');
+  // 40 files of ~100k characters: about 16 groups.
+  const para = 'Protein folding and ligand binding in cell assays. '.repeat(40);
+  for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(dir, `f${String(i).padStart(2, '0')}.txt`), Array.from({ length: 50 }, () => para).join('\n\n'));
+  // The real client, with the third embedding call failing as a crashed worker would.
+  let calls = 0;
+  const failing = {
+    embedDocuments: (req: Parameters<EmbedClient['embedDocuments']>[0], opts: Parameters<EmbedClient['embedDocuments']>[1]) => {
+      calls++;
+      if (calls === 3) return Promise.reject(new TandemError('INTERNAL', 'embedding worker exited with code 1'));
+      return client.embedDocuments(req, opts);
+    },
+  } as unknown as EmbedClient;
+  await assert.rejects(indexPath(lib, failing, { root: dir, collection: 'c', model: 'minishlab/potion-base-2M' }, {}, env), /embedding worker exited with code 1/);
+  assert.ok(calls <= 3 + 2, `the run went on after the failure: ${calls} embedding calls`);
+  const written = keys().length;
+  assert.ok(written > 0 && written < 40, `${written} documents kept from the groups before the failure`);
+  const second = await indexPath(lib, client, { root: dir, collection: 'c', model: 'minishlab/potion-base-2M' }, {}, env);
+  assert.equal(second.errors.length, 0);
+  assert.equal(keys().length, 40);
+  assert.equal(second.filesUnchanged, written, 'what was committed is not redone');
+  lib.db.close();
 });

@@ -206,10 +206,18 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
       continue;
     }
     for (let j = i + 1; j < files.length && j <= i + READ_AHEAD; j++) if (!unchanged[j]) extractAt(j);
+    // A file that cannot be read is a per-file error; a failed embedding or write (earlier groups
+    // included) ends the run at once, with what was committed kept for the next run.
+    let docs: ExtractResult | undefined;
     try {
       const pending = extractAt(i);
       extracting.delete(i);
-      const docs = await pending;
+      docs = await pending;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'CANCELLED') throw e;
+      summary.errors.push({ path: f.path, code: (e as TandemError).code ?? 'INTERNAL', message: describeError(e) });
+    }
+    if (docs) {
       for (const e of docs.errors) summary.errors.push({ path: f.path, code: 'INVALID_INPUT', message: `line ${e.line}: ${e.message}` });
       for (const d of docs.docs) {
         seenKeys.add(d.key);
@@ -227,9 +235,6 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
         if (groupChars >= GROUP_CHARS) await flush();
       }
       summary.filesIndexed++;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'CANCELLED') throw e;
-      summary.errors.push({ path: f.path, code: (e as TandemError).code ?? 'INTERNAL', message: describeError(e) });
     }
     filesDone++;
     hooks.onProgress?.({ phase: 'indexing', filesDone, filesTotal: files.length, chunksEmbedded });
