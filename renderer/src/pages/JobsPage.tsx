@@ -8,6 +8,7 @@ import { TimeChart, type Series } from '../components/TimeChart';
 import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../components/ui';
 import { formatEta, formatMs, formatUsd, formatWhen } from '../format';
 import { useDebounced } from '../app/debounce';
+import { mergeJobList } from '../jobs/job-list';
 
 interface Filters {
   status: string;
@@ -299,8 +300,11 @@ export function JobsPage() {
   const [selected, setSelected] = useState<string | null>(() => parseHash(window.location.hash).params.get('id'));
   const [version, setVersion] = useState(0);
 
+  /** The latest state of each job seen in a `job.updated` event on this page. */
+  const seen = useRef(new Map<string, ApiJob>());
   useEffect(() => {
-    if (list.data) setJobs(list.data.jobs);
+    if (list.data) setJobs(mergeJobList(list.data.jobs, seen.current, (j) => matches(j, { ...filters, text })));
+    // filters and text are the ones list.data was fetched with (its query key)
   }, [list.data]);
   useEffect(() => {
     const on = () => setSelected(parseHash(window.location.hash).params.get('id'));
@@ -309,6 +313,7 @@ export function JobsPage() {
   }, []);
 
   useApiEvent('job.updated', (e) => {
+    seen.current.set(e.job.id, e.job);
     const f = { ...filters, text };
     setJobs((prev) => {
       const i = prev.findIndex((j) => j.id === e.job.id);
