@@ -186,19 +186,6 @@ export class TextTokenizer {
     return id;
   }
 
-  private vocabSizeMemo: number | undefined;
-
-  /** One more than the largest token id (vocabulary and added tokens): valid ids are below it. */
-  get vocabSize(): number {
-    if (this.vocabSizeMemo === undefined) {
-      let max = -1;
-      for (const id of this.tok.get_vocab(true).values()) if (id > max) max = id;
-      for (const id of this.addedIds.values()) if (id > max) max = id;
-      this.vocabSizeMemo = max + 1;
-    }
-    return this.vocabSizeMemo;
-  }
-
   /** Number of tokens of a text without special tokens (cheaper than encode: no ids, no mask). */
   countTokens(text: string): number {
     return this.tok.tokenize(text, { add_special_tokens: false }).length;
