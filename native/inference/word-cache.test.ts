@@ -4,17 +4,17 @@ import { test } from 'node:test';
 import { TextTokenizer } from './tokenizer.js';
 import { readStsb, sharedOrSkip } from '../testing/shared.js';
 import { fastEncoder } from './embed-engine.js';
-import { isWordAdditive, readTokenizerJson, wordCachedCounter, wordCachedTokens } from './word-cache.js';
+import { isWordAdditive, readTokenizerJson, wordCachedTokens } from './word-cache.js';
 
 const { shared, skip } = sharedOrSkip();
 
-test('the word-cached counter equals the tokenizer on every STS-B sentence and on awkward text', { skip }, () => {
+test('the word-cached count equals the tokenizer on every STS-B sentence and on awkward text', { skip }, () => {
   const dir = path.join(shared, 'models', 'minishlab', 'potion-base-2M');
   const tok = TextTokenizer.load(dir);
   const json = readTokenizerJson(dir);
   assert.equal(isWordAdditive(json), true, 'BERT WordPiece is additive over words');
   const plain = (t: string) => tok.countTokens(t);
-  const fast = wordCachedCounter(plain, json);
+  const fast = wordCachedTokens((w) => tok.rawEncode(w, false), json)!.count;
   const texts = readStsb(shared).flatMap(([a, b]) => [a, b, `${a}\n\n${b}`]);
   texts.push(
     'naïve café — “quoted” (parenthesised), e-mail: a.b@c.de; 3.14159!!',
@@ -33,12 +33,11 @@ test('the word-cached counter equals the tokenizer on every STS-B sentence and o
   for (const t of texts.slice(0, 100)) assert.equal(fast(t), plain(t), `cached count of ${JSON.stringify(t.slice(0, 40))}`);
 });
 
-test('non-additive tokenizers (byte-level BPE) keep the plain counter', { skip }, () => {
+test('non-additive tokenizers (byte-level BPE) get no word cache', { skip }, () => {
   const json = readTokenizerJson(path.join(shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
   assert.equal(isWordAdditive(json), false, 'Qwen BPE is not additive');
-  const plain = (t: string) => t.length;
-  assert.equal(wordCachedCounter(plain, json), plain, 'the same function back');
-  assert.equal(isWordAdditive(null), false, 'unreadable tokenizer.json: plain counter');
+  assert.equal(wordCachedTokens((w) => [w.length], json), null, 'no cached tokens: the engine uses the tokenizer itself');
+  assert.equal(isWordAdditive(null), false, 'unreadable tokenizer.json: not additive');
 });
 
 test('word-cached ids equal encoding the whole text (no specials), and give up past the limit', { skip }, () => {

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * Fast token counting for chunking. For BERT-style tokenizers (BertNormalizer with clean_text +
- * BertPreTokenizer: WordPiece over words split at whitespace and punctuation), the token count of
+ * Fast token counting and ids for chunking and embedding. For BERT-style tokenizers (BertNormalizer
+ * with clean_text + BertPreTokenizer: WordPiece over words split at whitespace and punctuation), the token count of
  * a text is exactly the sum of the counts of its whitespace-separated words, so each distinct word
  * is tokenized once and remembered. Natural text repeats its words (Zipf), so counting becomes a
  * split and a few map lookups; exact by construction (the real tokenizer counts each word).
@@ -11,7 +11,7 @@ import path from 'node:path';
  * "Whitespace" here is exactly what the tokenizer treats as a separator after clean_text: JS `\s`
  * without the characters clean_text deletes (U+FEFF and other format/control characters, which
  * join their neighbours instead). Other tokenizers (byte-level BPE, Metaspace...) are not additive
- * across words and get the plain counter.
+ * across words: wordCachedTokens gives null and the engine uses the tokenizer itself.
  */
 
 /** A token counter; `isSeparator` is set when counts add up over words split at those characters. */
@@ -61,28 +61,9 @@ export function isWordAdditive(tokenizerJson: unknown): boolean {
   return t?.pre_tokenizer?.type === 'BertPreTokenizer' && t?.normalizer?.type === 'BertNormalizer' && t.normalizer.clean_text === true && t?.model?.type === 'WordPiece';
 }
 
-/**
- * `count` made fast for BERT-style tokenizers (marked with `isSeparator`, so the chunker can add
- * piece counts instead of counting a chunk again); `count` itself otherwise. `count('')` must be 0.
- */
-export function wordCachedCounter(count: Count, tokenizerJson: unknown): Count {
-  if (!isWordAdditive(tokenizerJson)) return count;
-  const countWord = perWord(count);
-  let n = 0;
-  const add = (w: string) => {
-    n += countWord(w);
-  };
-  const counter = (text: string) => {
-    n = 0;
-    forEachWord(text, add);
-    return n;
-  };
-  return Object.assign(counter, { isSeparator: isWordSeparator });
-}
-
 /** A text's token ids without special tokens, and their count, from one per-word cache. */
 export interface WordTokens {
-  /** Marked additive (`isSeparator`), like wordCachedCounter's. */
+  /** Marked additive (`isSeparator`): the chunker can add piece counts instead of counting a chunk again. */
   count: Count;
   /** Exactly the ids of encoding the whole text without special tokens. */
   ids: (text: string) => number[];
