@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { WORKER_ENTRIES } from './native/engine/node/worker-entries.mjs';
 
 export default defineConfig({
   main: {
@@ -14,13 +15,9 @@ export default defineConfig({
           index: resolve(__dirname, 'electron/main/index.ts'),
           // The engine (API service) in Electron's utilityProcess (electron/main/engine-link.ts forks it).
           'engine-host': resolve(__dirname, 'native/host/utility-entry.ts'),
-          // Worker threads, spawned by name next to the code that starts them (native/engine/node/spawn-worker.ts).
-          'embed-worker': resolve(__dirname, 'native/inference/embed-worker.ts'),
-          'onnx-runner': resolve(__dirname, 'native/inference/onnx-runner.ts'),
-          'scan-worker': resolve(__dirname, 'native/search/scan-worker.ts'),
-          'pdf-worker': resolve(__dirname, 'native/ingest/pdf-worker.ts'),
-          'ann-worker': resolve(__dirname, 'native/search/ann-worker.ts'),
-          'map-worker': resolve(__dirname, 'native/map/map-worker.ts'),
+          // Worker threads, spawned by name next to the code that starts them (native/engine/node/spawn-worker.ts):
+          // the one registry every build reads.
+          ...Object.fromEntries(Object.entries(WORKER_ENTRIES).map(([name, src]) => [name, resolve(__dirname, src)])),
         },
         external: ['onnxruntime-node', 'better-sqlite3', 'hnswlib-node'],
         // Shared chunks sit beside the entries (not in chunks/), so `new URL('./<worker>.js', import.meta.url)` finds the workers from any chunk.
