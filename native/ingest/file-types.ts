@@ -61,6 +61,27 @@ const NAMED_FILES: Readonly<Record<string, FileType>> = {
   vagrantfile: 'code',
 };
 
+/**
+ * Formats no extractor reads whose files are binary: refused as `unsupported type .xyz` without
+ * reading them. Other unknown extensions are sniffed, and taken as plain text when they are text.
+ */
+const KNOWN_BINARY_EXTENSIONS = new Set(
+  (
+    'png jpg jpeg gif bmp tif tiff webp ico icns heic psd svgz ' +
+    'zip gz tgz bz2 xz zst 7z rar tar jar war whl egg deb rpm dmg iso apk msi ' +
+    'exe dll so dylib o a lib obj class pyc pyo wasm bin ' +
+    'mp3 mp4 m4a wav flac ogg opus aac mov avi mkv webm wmv ' +
+    'doc xls xlsx ppt pptx odt ods odp rtf epub mobi ' +
+    'sqlite sqlite3 db mdb npy npz pkl pickle pt pth ckpt onnx safetensors h5 hdf5 parquet feather arrow ' +
+    'woff woff2 ttf otf eot'
+  ).split(' '),
+);
+
+/** Whether an extension (`.png`, lower case, with the dot) is a binary format no extractor reads. */
+export function isKnownBinaryExtension(ext: string): boolean {
+  return KNOWN_BINARY_EXTENSIONS.has(ext.startsWith('.') ? ext.slice(1) : ext);
+}
+
 /** Machine-generated files that have a supported extension but are noise for search (lower case). */
 const GENERATED_NAMES = new Set(['package-lock.json', 'npm-shrinkwrap.json', 'pnpm-lock.yaml', 'yarn.lock', 'composer.lock']);
 const GENERATED_SUFFIXES = ['.min.js', '.min.css', '.min.mjs'];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { isBinaryFile } from 'isbinaryfile';
 import { TandemError } from '../engine/common/errors.js';
-import { BINARY_FILE_TYPES, type FileType, fileType, isGeneratedFile } from './file-types.js';
+import { BINARY_FILE_TYPES, type FileType, fileType, isGeneratedFile, isKnownBinaryExtension } from './file-types.js';
 
 export { type FileType, fileType } from './file-types.js';
 
@@ -17,21 +17,39 @@ export interface WalkedFile {
 }
 
 export type SkipReason =
-  | 'unsupported' // extension not handled by any extractor
+  | 'hidden' // a dot-name inside the folder (not entered)
+  | 'ignored' // excluded by .gitignore/.tandemignore, a pattern, or a built-in rule (node_modules)
   | 'generated' // lock file or minified bundle
-  | 'binary' // a text type whose first bytes look binary
+  | 'unsupported' // a type no extractor handles (a known binary format, or binary content under an unknown extension)
+  | 'binary' // binary content where text was expected (a text type, or a file without extension)
+  | 'not-utf8' // text-looking bytes that are neither valid UTF-8 nor UTF-16 with a byte-order mark
   | 'too-large' // bigger than maxFileBytes
   | 'symlink-loop' // a symlinked directory that points at one of its own ancestors
   | 'duplicate' // the same file or directory reached again through a link
   | 'broken-symlink'
   | 'unreadable'; // permission denied, vanished while walking...
 
-/** A file (or folder) seen but not ingested; the caller counts these. Ignored and hidden paths are not reported. */
+/** A file (or folder) seen but not taken, with why. */
 export interface SkippedFile {
   path: string;
   relPath: string;
   reason: SkipReason;
+  /**
+   * The reason as shown to the user: `hidden`, `ignored by .gitignore`, `binary`,
+   * `unsupported type .png`, `too large: ...`, `unreadable: ...`. The part before the first ':'
+   * is its category (what summaries count by).
+   */
+  label: string;
   message: string;
+}
+
+/**
+ * Skips that are the folder's own choice (dot-names, ignore rules, lock files) or lose nothing (a
+ * second link to a file or folder walked under another path): everything else is input that was
+ * asked for and not indexed.
+ */
+export function isExpectedSkip(reason: SkipReason): boolean {
+  return reason === 'hidden' || reason === 'ignored' || reason === 'generated' || reason === 'duplicate' || reason === 'symlink-loop';
 }
 
 export interface WalkOptions {
@@ -62,6 +80,8 @@ const ALWAYS_SKIPPED_DIRS = new Set(['node_modules']);
 interface IgnoreLevel {
   base: string;
   ig: Ignore;
+  /** Each ignore file's own rules, in reading order, to say which one excluded a path. */
+  sources: ReadonlyArray<{ file: string; ig: Ignore }>;
 }
 
 interface WalkState {
@@ -104,7 +124,8 @@ export async function walkFiles(root: string, opts: WalkOptions = {}): Promise<W
     seen: new Set(),
   };
   if (st.isFile()) {
-    await classifyFile(state, absRoot, path.basename(absRoot), st);
+    // A file named explicitly is taken or refused with a reason; ignore rules and the generated-file rule do not apply to it.
+    await classifyFile(state, absRoot, path.basename(absRoot), st, true);
   } else if (st.isDirectory()) {
     state.seen.add(identity(st));
     await walkDir(state, absRoot, '', [], new Set([identity(st)]));
@@ -131,30 +152,33 @@ async function walkDir(state: WalkState, dir: string, rel: string, parentLevels:
   try {
     entries = await fs.promises.readdir(dir, { withFileTypes: true });
   } catch (e) {
-    if (rel !== '') state.skipped.push({ path: dir, relPath: rel, reason: 'unreadable', message: `cannot list ${dir}: ${(e as Error).message}` });
+    if (rel !== '') state.skipped.push({ path: dir, relPath: rel, reason: 'unreadable', label: `unreadable: ${(e as Error).message}`, message: `cannot list ${dir}: ${(e as Error).message}` });
     else throw new TandemError('INVALID_ARGUMENT', `cannot list ${dir}: ${(e as Error).message}`, { cause: e });
     return;
   }
   const levels = [...parentLevels];
   const own = await readIgnoreFiles(state, dir, entries);
-  if (own) levels.push({ base: rel, ig: own });
+  if (own) levels.push({ base: rel, ...own });
 
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const files: Array<{ abs: string; rel: string }> = [];
   const dirs: Array<{ abs: string; rel: string; st: fs.Stats }> = [];
   for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
     const abs = path.join(dir, entry.name);
     const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    const skip = (reason: SkipReason, label: string, message: string) => state.skipped.push({ path: abs, relPath: childRel, reason, label, message });
+    if (entry.name.startsWith('.')) {
+      // The ignore files themselves are read, not skipped.
+      if (!(IGNORE_FILES as readonly string[]).includes(entry.name)) skip('hidden', 'hidden', `${childRel}: hidden (a dot-name) and not entered`);
+      continue;
+    }
     let isDir = entry.isDirectory();
     let linkStat: fs.Stats | undefined;
     if (entry.isSymbolicLink()) {
       try {
         linkStat = await fs.promises.stat(abs);
       } catch (e) {
-        if (!isIgnored(state, levels, childRel, false)) {
-          state.skipped.push({ path: abs, relPath: childRel, reason: 'broken-symlink', message: `${childRel}: ${(e as Error).message}` });
-        }
+        if (!ignoredBy(state, levels, childRel, false)) skip('broken-symlink', `unreadable: broken link (${(e as NodeJS.ErrnoException).code ?? 'error'})`, `${childRel}: ${(e as Error).message}`);
         continue;
       }
       isDir = linkStat.isDirectory();
@@ -162,15 +186,22 @@ async function walkDir(state: WalkState, dir: string, rel: string, parentLevels:
     } else if (!isDir && !entry.isFile()) {
       continue; // sockets, fifos, devices
     }
-    if (isDir && ALWAYS_SKIPPED_DIRS.has(entry.name)) continue;
-    if (isIgnored(state, levels, childRel, isDir)) continue;
+    if (isDir && ALWAYS_SKIPPED_DIRS.has(entry.name)) {
+      skip('ignored', `ignored by built-in rule: ${entry.name}`, `${childRel}: ${entry.name} folders are never entered`);
+      continue;
+    }
+    const by = ignoredBy(state, levels, childRel, isDir);
+    if (by) {
+      skip('ignored', `ignored by ${by.file}`, `${childRel}: excluded by ${by.where}`);
+      continue;
+    }
     if (isDir) {
       let st = linkStat;
       if (!st) {
         try {
           st = await fs.promises.stat(abs);
         } catch (e) {
-          state.skipped.push({ path: abs, relPath: childRel, reason: 'unreadable', message: `${childRel}: ${(e as Error).message}` });
+          skip('unreadable', `unreadable: ${(e as Error).message}`, `${childRel}: ${(e as Error).message}`);
           continue;
         }
       }
@@ -187,11 +218,11 @@ async function walkDir(state: WalkState, dir: string, rel: string, parentLevels:
   for (const d of dirs) {
     const id = identity(d.st);
     if (ancestors.has(id)) {
-      state.skipped.push({ path: d.abs, relPath: d.rel, reason: 'symlink-loop', message: `${d.rel} links back to one of its own parent folders` });
+      state.skipped.push({ path: d.abs, relPath: d.rel, reason: 'symlink-loop', label: 'symlink loop', message: `${d.rel} links back to one of its own parent folders` });
       continue;
     }
     if (state.seen.has(id)) {
-      state.skipped.push({ path: d.abs, relPath: d.rel, reason: 'duplicate', message: `${d.rel} is a folder already walked under another path` });
+      state.skipped.push({ path: d.abs, relPath: d.rel, reason: 'duplicate', label: 'duplicate: a folder walked under another path', message: `${d.rel} is a folder already walked under another path` });
       continue;
     }
     state.seen.add(id);
@@ -199,32 +230,46 @@ async function walkDir(state: WalkState, dir: string, rel: string, parentLevels:
   }
 }
 
-/** The combined `.gitignore` + `.tandemignore` rules of one folder, if it has any. */
-async function readIgnoreFiles(state: WalkState, dir: string, entries: readonly fs.Dirent[]): Promise<Ignore | undefined> {
+/** The combined `.gitignore` + `.tandemignore` rules of one folder (and each file's own), if it has any. */
+async function readIgnoreFiles(state: WalkState, dir: string, entries: readonly fs.Dirent[]): Promise<Omit<IgnoreLevel, 'base'> | undefined> {
   const names = IGNORE_FILES.filter((n) => (n !== '.gitignore' || state.opts.gitignore) && entries.some((e) => e.name === n && !e.isDirectory()));
   if (names.length === 0) return undefined;
   const ig = ignore();
+  const sources: Array<{ file: string; ig: Ignore }> = [];
   for (const name of names) {
     try {
-      ig.add(await fs.promises.readFile(path.join(dir, name), 'utf8'));
+      const text = await fs.promises.readFile(path.join(dir, name), 'utf8');
+      ig.add(text);
+      sources.push({ file: name, ig: ignore().add(text) });
     } catch {
       // an unreadable ignore file is treated as empty, like git does
     }
   }
-  return ig;
+  return { ig, sources };
 }
 
-/** Whether a root-relative path is excluded: deeper levels override shallower ones; user patterns override all. */
-function isIgnored(state: WalkState, levels: readonly IgnoreLevel[], rel: string, isDir: boolean): boolean {
+/**
+ * What excludes a root-relative path (`.gitignore`, `.tandemignore`, `an ignore pattern`; `where`: `sub/.gitignore`), or
+ * undefined when it is not excluded: deeper levels override shallower ones; user patterns override all.
+ */
+function ignoredBy(state: WalkState, levels: readonly IgnoreLevel[], rel: string, isDir: boolean): { file: string; where: string } | undefined {
   const suffix = isDir ? '/' : '';
-  let ignored = false;
+  let by: { file: string; where: string } | undefined;
   for (const level of levels) {
-    const r = level.ig.test(relativeTo(level.base, rel) + suffix);
-    if (r.ignored) ignored = true;
-    else if (r.unignored) ignored = false;
+    const sub = relativeTo(level.base, rel) + suffix;
+    const r = level.ig.test(sub);
+    if (r.ignored) {
+      // Within a level the last file with a verdict decided (.tandemignore is read after .gitignore).
+      const decider = [...level.sources].reverse().find((s) => {
+        const t = s.ig.test(sub);
+        return t.ignored || t.unignored;
+      });
+      const file = decider?.file ?? level.sources[0]?.file ?? '.gitignore';
+      by = { file, where: level.base === '' ? file : `${level.base}/${file}` };
+    } else if (r.unignored) by = undefined;
   }
-  if (state.userIgnore?.ignores(rel + suffix)) ignored = true;
-  return ignored;
+  if (state.userIgnore?.ignores(rel + suffix)) by = { file: 'an ignore pattern', where: 'an ignore pattern given to the walk' };
+  return by;
 }
 
 function relativeTo(base: string, rel: string): string {
@@ -241,7 +286,7 @@ function reincluded(levels: readonly IgnoreLevel[], rel: string): IgnoreLevel[] 
   return levels.map((level) => {
     const sub = relativeTo(level.base, rel);
     if (!level.ig.test(sub + '/').ignored) return level;
-    return { base: level.base, ig: ignore().add(level.ig).add(`!/${escapeGlob(sub)}/`) };
+    return { ...level, ig: ignore().add(level.ig).add(`!/${escapeGlob(sub)}/`) };
   });
 }
 
@@ -262,12 +307,12 @@ async function takeFiles(state: WalkState, batch: ReadonlyArray<{ abs: string; r
     try {
       st = fs.statSync(f.abs);
     } catch (e) {
-      state.skipped.push({ path: f.abs, relPath: f.rel, reason: 'unreadable', message: `${f.rel}: ${(e as Error).message}` });
+      state.skipped.push({ path: f.abs, relPath: f.rel, reason: 'unreadable', label: `unreadable: ${(e as Error).message}`, message: `${f.rel}: ${(e as Error).message}` });
       continue;
     }
     const id = identity(st);
     if (st.ino !== 0 && state.seen.has(id)) {
-      state.skipped.push({ path: f.abs, relPath: f.rel, reason: 'duplicate', message: `${f.rel} is the same file as one already taken (a link)` });
+      state.skipped.push({ path: f.abs, relPath: f.rel, reason: 'duplicate', label: 'duplicate: a link to a file taken under another path', message: `${f.rel} is the same file as one already taken (a link)` });
       continue;
     }
     state.seen.add(id);
@@ -275,31 +320,74 @@ async function takeFiles(state: WalkState, batch: ReadonlyArray<{ abs: string; r
   }
 }
 
-async function classifyFile(state: WalkState, abs: string, rel: string, st: fs.Stats): Promise<void> {
-  const type = fileType(abs);
-  const skip = (reason: SkipReason, message: string) => state.skipped.push({ path: abs, relPath: rel, reason, message });
-  if (!type) return void skip('unsupported', `${rel}: unsupported file type${path.extname(abs) ? ` (${path.extname(abs)})` : ''}`);
-  if (isGeneratedFile(abs)) return void skip('generated', `${rel}: generated file (lock file or minified bundle)`);
+/**
+ * Takes a file or records why not. Files of a known type are taken unless their content is binary
+ * (for text types); files of an unknown type are sniffed: UTF-8 text (or UTF-16 with a
+ * byte-order mark) that is not binary is taken as plain text (`README`, `GPL-3`, `copyright`,
+ * `notes.log`), anything else is refused as `binary` (no extension) or `unsupported type .xyz`.
+ */
+async function classifyFile(state: WalkState, abs: string, rel: string, st: fs.Stats, explicit = false): Promise<void> {
+  const known = fileType(abs);
+  const ext = typedExtension(abs);
+  const skip = (reason: SkipReason, label: string, message: string) => void state.skipped.push({ path: abs, relPath: rel, reason, label, message });
+  if (!known && ext && isKnownBinaryExtension(ext)) return skip('unsupported', `unsupported type ${ext}`, `${rel}: unsupported file type (${ext})`);
+  if (known && !explicit && isGeneratedFile(abs)) return skip('generated', 'ignored by built-in rule: generated file', `${rel}: generated file (lock file or minified bundle)`);
   if (st.size > state.opts.maxFileBytes) {
-    return void skip('too-large', `${rel}: ${st.size} bytes is over the ${state.opts.maxFileBytes}-byte limit`);
+    return skip('too-large', `too large: ${st.size} bytes, over the ${state.opts.maxFileBytes}-byte limit`, `${rel}: ${st.size} bytes is over the ${state.opts.maxFileBytes}-byte limit`);
   }
-  if (!BINARY_FILE_TYPES.has(type) && st.size > 0) {
-    try {
-      if (await looksBinary(abs)) return void skip('binary', `${rel}: binary content in a .${path.extname(abs).slice(1) || type} file`);
-    } catch (e) {
-      return void skip('unreadable', `${rel}: ${(e as Error).message}`);
-    }
+  const take = (type: FileType) => void state.files.push({ path: abs, relPath: rel, size: st.size, mtimeMs: st.mtimeMs, type });
+  if (known && BINARY_FILE_TYPES.has(known)) return take(known);
+  if (st.size === 0) return take(known ?? 'txt');
+  let sniffed: Sniffed;
+  try {
+    sniffed = await sniffText(abs, !known);
+  } catch (e) {
+    return skip('unreadable', `unreadable: ${(e as Error).message}`, `${rel}: ${(e as Error).message}`);
   }
-  state.files.push({ path: abs, relPath: rel, size: st.size, mtimeMs: st.mtimeMs, type });
+  if (sniffed === 'text') return take(known ?? 'txt');
+  if (sniffed === 'not-utf8') return skip('not-utf8', 'not UTF-8 text', `${rel}: neither valid UTF-8 nor UTF-16 with a byte-order mark`);
+  if (!known && ext) return skip('unsupported', `unsupported type ${ext}`, `${rel}: binary content in a ${ext} file, a type no extractor reads`);
+  return skip('binary', 'binary', `${rel}: binary content${known ? ` in a ${ext || known} file` : ''}`);
 }
 
-async function looksBinary(file: string): Promise<boolean> {
+type Sniffed = 'text' | 'binary' | 'not-utf8';
+
+/**
+ * Looks at the first 8 KiB: UTF-16 with a byte-order mark is text when it decodes and holds no NUL;
+ * otherwise `isbinaryfile` decides, and with `requireUtf8` the bytes must also be valid UTF-8 (a
+ * sequence cut at the 8 KiB boundary is fine). Synchronous: see takeFiles.
+ */
+async function sniffText(file: string, requireUtf8: boolean): Promise<Sniffed> {
   const fd = fs.openSync(file, 'r');
+  let head: Buffer;
   try {
     const buf = Buffer.alloc(SNIFF_BYTES);
-    const bytesRead = fs.readSync(fd, buf, 0, SNIFF_BYTES, 0);
-    return bytesRead > 0 && (await isBinaryFile(buf.subarray(0, bytesRead), bytesRead));
+    head = buf.subarray(0, fs.readSync(fd, buf, 0, SNIFF_BYTES, 0));
   } finally {
     fs.closeSync(fd);
   }
+  if (head.length === 0) return 'text';
+  const partial = head.length === SNIFF_BYTES;
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+    try {
+      const text = new TextDecoder(head[0] === 0xff ? 'utf-16le' : 'utf-16be', { fatal: true }).decode(head.subarray(0, head.length & ~1), { stream: partial });
+      return text.includes('\0') ? 'binary' : 'text';
+    } catch {
+      return 'binary';
+    }
+  }
+  if (await isBinaryFile(head, head.length)) return 'binary';
+  if (!requireUtf8) return 'text';
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: partial });
+    return 'text';
+  } catch {
+    return 'not-utf8';
+  }
+}
+
+/** `.png` for `photo.PNG`; '' for no extension or a version-like one (`GPL-2.0`, `LGPL-2.1`). */
+function typedExtension(file: string): string {
+  const ext = path.extname(file).toLowerCase();
+  return /^\.[a-z][a-z0-9_+-]*$/.test(ext) ? ext : '';
 }
