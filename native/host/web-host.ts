@@ -77,6 +77,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   DEVICE_UNAVAILABLE: 503,
   // a setting is missing (the message names it): the request was fine, this host cannot serve it yet
   NOT_CONFIGURED: 503,
+  // the request was fine; the disk under TANDEM_HOME is full or read-only (the message says what to do)
+  DISK_FULL: 507,
+  READ_ONLY: 503,
 };
 
 /** The HTTP status a wire error is sent with. */

@@ -322,7 +322,7 @@ export class JobQueue {
         else this.store.fail(e.id, outcome.error, m);
       } catch (err) {
         // e.g. a result that is not JSON, or metrics out of range: that is the job's failure
-        if (isTandemError(err, 'STORE_ERROR')) throw err;
+        if (isTandemError(err, 'STORE_ERROR') || isTandemError(err, 'DISK_FULL') || isTandemError(err, 'READ_ONLY')) throw err;
         this.store.fail(e.id, err);
       }
     } catch (err) {

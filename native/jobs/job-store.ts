@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Statement } from 'better-sqlite3';
-import { isErrorCode, TandemError, toWire, type JsonValue } from '../engine/common/errors.js';
+import { isErrorCode, storageError, TandemError, toWire, type JsonValue } from '../engine/common/errors.js';
 import type { Db } from '../store/database.js';
 import { assertJson, inputDigest as digestOf } from './canonical-json.js';
 import { JobIdGenerator } from './job-id.js';
@@ -185,7 +185,7 @@ function asStoreError(e: unknown): TandemError {
   if (e instanceof TandemError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   if (/job record is final/.test(msg)) return new TandemError('CONFLICT', `a finished job record cannot change (${msg})`, { cause: e });
-  return new TandemError('STORE_ERROR', `job store: ${msg}`, { cause: e });
+  return storageError(e) ?? new TandemError('STORE_ERROR', `job store: ${msg}`, { cause: e });
 }
 
 interface Statements {

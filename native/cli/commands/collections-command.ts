@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { tandemHome } from '../../engine/node/paths.js';
-import { openDatabase, storePath } from '../../store/database.js';
+import { openDatabase, openStoreForReading, storePath } from '../../store/database.js';
 import { LibraryStore } from '../../store/library-store.js';
 import type { CliContext } from '../cli-context.js';
 
@@ -12,13 +12,18 @@ export function openLibrary(ctx: CliContext): LibraryStore {
   return new LibraryStore(openDatabase(storePath(tandemHome(ctx.env))));
 }
 
+/** The library opened read-only (search, list, show): works on a read-only TANDEM_HOME. */
+export function openLibraryForReading(ctx: CliContext): LibraryStore {
+  return new LibraryStore(openStoreForReading(tandemHome(ctx.env)));
+}
+
 export function registerCollections(program: Command, ctx: CliContext): void {
   const cmd = program.command('collections').description('list | show NAME | remove NAME');
   cmd
     .command('list')
     .option('--json', 'machine-readable output')
     .action((flags: { json?: boolean }) => {
-      const lib = openLibrary(ctx);
+      const lib = openLibraryForReading(ctx);
       const rows = lib.listCollections().map((c) => lib.stats(c));
       lib.db.close();
       if (flags.json) return void ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
@@ -29,7 +34,7 @@ export function registerCollections(program: Command, ctx: CliContext): void {
     .command('show <name>')
     .option('--json', 'machine-readable output')
     .action((name: string, flags: { json?: boolean }) => {
-      const lib = openLibrary(ctx);
+      const lib = openLibraryForReading(ctx);
       try {
         const s = lib.stats(lib.requireCollection(name));
         if (flags.json) return void ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { isTandemError } from '../../engine/common/errors.js';
 import { tandemHome } from '../../engine/node/paths.js';
 import { formatDuration, formatPercent, formatTable, formatUsd, formatWhen, oneLine } from '../../jobs/job-format.js';
 import { JobQueue, JobRunners } from '../../jobs/job-queue.js';
 import { jobsCsvLines, jobStats, jobsToJson, runMs, type JobStats } from '../../jobs/job-stats.js';
 import { JobStore } from '../../jobs/job-store.js';
 import { BACKENDS, JOB_STATUSES, type Backend, type Job, type JobEvent, type JobStatus } from '../../jobs/job-types.js';
-import { openDatabase, storePath } from '../../store/database.js';
+import { openDatabase, openStoreForReading, storePath } from '../../store/database.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 
 interface FilterFlags {
@@ -22,6 +23,32 @@ async function withStore<T>(ctx: CliContext, fn: (store: JobStore) => T | Promis
     const store = new JobStore(db);
     store.markInterrupted();
     return await fn(store);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * For commands that only read (list, show, stats, export): the store opened read-only, so they
+ * work on a read-only TANDEM_HOME. Only when some job is still 'running' is the store opened for
+ * writing to mark jobs of dead processes interrupted; a read-only disk skips that and lists as is.
+ */
+async function withReadStore<T>(ctx: CliContext, fn: (store: JobStore) => T | Promise<T>): Promise<T> {
+  const home = tandemHome(ctx.env);
+  let db = openStoreForReading(home);
+  const running = db.prepare("SELECT 1 FROM jobs WHERE status = 'running' LIMIT 1").get() !== undefined;
+  if (running && !db.memory) {
+    try {
+      const rw = openDatabase(storePath(home));
+      db.close();
+      db = rw;
+      new JobStore(db).markInterrupted();
+    } catch (e) {
+      if (!isTandemError(e, 'READ_ONLY')) throw e;
+    }
+  }
+  try {
+    return await fn(new JobStore(db));
   } finally {
     db.close();
   }
@@ -150,7 +177,7 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .option('--limit <n>', 'at most N jobs', positiveInt, 20)
     .option('--json', 'a JSON array of job records')
     .action(async (flags: FilterFlags & { limit: number; json?: boolean }) => {
-      const list = await withStore(ctx, (store) => store.list({ ...filterOf(flags), limit: flags.limit }));
+      const list = await withReadStore(ctx, (store) => store.list({ ...filterOf(flags), limit: flags.limit }));
       if (flags.json) return json(ctx, list);
       if (list.length === 0) ctx.stdout.write('no jobs\n');
       else ctx.stdout.write(listTable(list));
@@ -161,7 +188,7 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .description('one job: its record, where its time went, and its events')
     .option('--json', '{"job", "timings", "events"} as JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
-      const { job, events } = await withStore(ctx, (store) => ({ job: store.get(id), events: store.events(id) }));
+      const { job, events } = await withReadStore(ctx, (store) => ({ job: store.get(id), events: store.events(id) }));
       if (flags.json) return json(ctx, { job, timings: timingBreakdown(job), events });
       ctx.stdout.write(showText(job, events));
     });
@@ -171,7 +198,7 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .description('counts by status, p50/p95 run time, error rate, throughput over 24 h, cost')
     .option('--json', 'as JSON')
     .action(async (flags: { json?: boolean }) => {
-      const s = await withStore(ctx, (store) => jobStats(store.db));
+      const s = await withReadStore(ctx, (store) => jobStats(store.db));
       if (flags.json) return json(ctx, s);
       ctx.stdout.write(statsText(s));
     });
@@ -245,7 +272,7 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .requiredOption('--format <f>', 'csv | json', choice(['csv', 'json'] as const))
     .option('--output <file>', 'write here instead of stdout')
     .action(async (flags: FilterFlags & { format: 'csv' | 'json'; output?: string }) => {
-      const text = await withStore(ctx, (store) => {
+      const text = await withReadStore(ctx, (store) => {
         const all = store.iterate(filterOf(flags));
         return flags.format === 'csv' ? [...jobsCsvLines(all)].join('') : jobsToJson(all);
       });

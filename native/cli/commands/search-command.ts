@@ -10,7 +10,7 @@ import { loadCatalog } from '../../models/catalog.js';
 import { trecLines } from '../../search/trec.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { parseJsonlLine } from '../input.js';
-import { openLibrary } from './collections-command.js';
+import { openLibraryForReading } from './collections-command.js';
 import { describeDevice } from '../../inference/device.js';
 
 interface SearchFlags {
@@ -96,7 +96,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
             onResult: (r) => (reranked = r),
           }
         : undefined;
-      const lib = openLibrary(ctx);
+      const lib = openLibraryForReading(ctx);
       const client = new EmbedClient(ctx.env);
       const searcher = new Searcher(lib, client, ctx.env);
       try {

@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'NOT_CONFIGURED', // a setting the operation needs is missing (the message names it)
   'STORE_CORRUPT',
   'STORE_ERROR',
+  'DISK_FULL', // the disk holding TANDEM_HOME (or an output) has no space left (SQLITE_FULL, ENOSPC)
+  'READ_ONLY', // a write was refused: read-only file system or no write permission (SQLITE_READONLY, EROFS)
   'CONFLICT',
   'INTERNAL',
 ] as const;
@@ -57,8 +59,63 @@ export function isErrorCode(x: unknown): x is ErrorCode {
   return typeof x === 'string' && (ERROR_CODES as readonly string[]).includes(x);
 }
 
+/** Node's fs calls that write: EACCES/EPERM from these means "cannot write here". */
+const WRITING_SYSCALLS = new Set(['mkdir', 'write', 'rename', 'unlink', 'rmdir', 'rm', 'copyfile', 'symlink', 'link', 'utime', 'futime', 'chmod', 'fchmod', 'ftruncate', 'mkdtemp']);
+
+/** The path a Node fs error names, from the error or its cause chain. */
+function errorPath(e: unknown, depth = 0): string | undefined {
+  if (!e || typeof e !== 'object' || depth > 4) return undefined;
+  const o = e as { path?: unknown; cause?: unknown };
+  return typeof o.path === 'string' ? o.path : errorPath(o.cause, depth + 1);
+}
+
+function writeDenied(e: unknown, depth = 0): boolean {
+  if (!e || typeof e !== 'object' || depth > 4) return false;
+  const o = e as { code?: unknown; syscall?: unknown; cause?: unknown };
+  if ((o.code === 'EACCES' || o.code === 'EPERM') && typeof o.syscall === 'string' && WRITING_SYSCALLS.has(o.syscall)) return true;
+  return writeDenied(o.cause, depth + 1);
+}
+
+/** DISK_FULL with what to do; `where` is the file or folder being written, when known. */
+export function diskFullError(detail: string, where?: string, cause?: unknown): TandemError {
+  return new TandemError(
+    'DISK_FULL',
+    `the disk is full${where ? ` (${where})` : ''}: ${detail}. The last write was rolled back and nothing already saved was lost. Free some space (\`tandem models list\` shows model sizes; old results live in TANDEM_HOME/results) or set TANDEM_HOME to a folder on a larger disk, then run the same command again.`,
+    { cause, ...(where ? { data: { path: where } } : {}) },
+  );
+}
+
+/** READ_ONLY with what to do; `where` is the file or folder that could not be written, when known. */
+export function readOnlyError(detail: string, where?: string, cause?: unknown): TandemError {
+  return new TandemError(
+    'READ_ONLY',
+    `cannot write${where ? ` ${where}` : ''}: ${detail}. The file system is read-only or this user may not write there. Searching and listing still work; to index, pull models or run jobs, remount it read-write, fix the folder's permissions, or set TANDEM_HOME to a writable folder.`,
+    { cause, ...(where ? { data: { path: where } } : {}) },
+  );
+}
+
+/**
+ * A full or read-only disk, recognised from SQLite's and Node's codes anywhere in the cause chain
+ * (SQLITE_FULL / ENOSPC / EDQUOT -> DISK_FULL; SQLITE_READONLY* / EROFS / EACCES on a write ->
+ * READ_ONLY), as a TandemError whose message says what to do; undefined for anything else.
+ */
+export function storageError(e: unknown): TandemError | undefined {
+  if (isTandemError(e, 'DISK_FULL') || isTandemError(e, 'READ_ONLY')) return e;
+  const codes = nestedErrorCodes(e);
+  const where = errorPath(e);
+  const detail = e instanceof Error ? e.message : String(e);
+  if (codes.some((c) => c === 'SQLITE_FULL' || c === 'ENOSPC' || c === 'EDQUOT')) return diskFullError(detail, where, e);
+  if (codes.some((c) => c.startsWith('SQLITE_READONLY') || c === 'EROFS') || writeDenied(e)) return readOnlyError(detail, where, e);
+  return undefined;
+}
+
 /** The only serializer: any thrown value -> a JSON-safe wire error. */
 export function toWire(e: unknown): WireError {
+  // A full or read-only disk wrapped as INTERNAL/STORE_ERROR (or thrown raw) says so.
+  if (!(e instanceof TandemError) || e.code === 'INTERNAL' || e.code === 'STORE_ERROR') {
+    const s = storageError(e);
+    if (s) e = s;
+  }
   if (e instanceof TandemError) {
     return e.data === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, data: e.data };
   }

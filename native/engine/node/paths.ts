@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -30,4 +31,49 @@ export function modelSearchDirs(env: NodeJS.ProcessEnv = process.env): string[] 
 /** The writable model cache (downloads and imports go here). */
 export function modelCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(tandemHome(env), 'models');
+}
+
+/** Owner-only permission bits: TANDEM_HOME and the store hold the full text of every indexed document. */
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+function chmodQuietly(p: string, mode: number): void {
+  try {
+    fs.chmodSync(p, mode);
+  } catch (e) {
+    // Missing, not ours (EPERM) or a read-only disk: leave it; reads still work, writes say why.
+    if (!['ENOENT', 'EPERM', 'EROFS', 'EACCES'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  }
+}
+
+/**
+ * Create `dir` (and missing parents) and make it owner-only (0700) whatever the umask; an existing
+ * folder with group or other bits is tightened. No-op on Windows (ACLs, not modes).
+ */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  if (process.platform === 'win32') return;
+  const st = fs.statSync(dir);
+  if ((st.mode & 0o777) !== PRIVATE_DIR_MODE) chmodQuietly(dir, PRIVATE_DIR_MODE);
+}
+
+/** TANDEM_HOME, created owner-only (0700) or tightened to it. */
+export function ensureTandemHome(env: NodeJS.ProcessEnv = process.env): string {
+  const home = tandemHome(env);
+  ensurePrivateDir(home);
+  return home;
+}
+
+/** Make existing files owner-only (0600); missing ones are skipped. */
+export function makePrivateFiles(...files: string[]): void {
+  if (process.platform === 'win32') return;
+  for (const f of files) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(f);
+    } catch {
+      continue;
+    }
+    if ((st.mode & 0o777) !== PRIVATE_FILE_MODE) chmodQuietly(f, PRIVATE_FILE_MODE);
+  }
 }
