@@ -38,6 +38,9 @@ test('the Models page shows the catalog, what is installed, the device and why, 
   await expect(device, 'and why').toContainText(/CPU:|available/);
   const potion = page.locator('tr[data-model="minishlab/potion-base-2M"]');
   await expect(potion.locator('[data-field="installed"]'), 'the shared static model is installed').toContainText('installed');
+  await expect(potion.locator('[data-builtin="true"]'), 'potion-base-2M ships with Tandem and says so').toHaveText('built in');
+  await expect(page.locator('tr[data-model="Xenova/bge-small-en-v1.5"] [data-builtin]'), 'catalog models are not built in').toHaveCount(0);
+  await expect(page.locator('[data-field="default-model"]'), 'the model a new collection gets is named').toContainText('minishlab/potion-base-2M');
   await expect(page.locator('tr[data-model="Xenova/bge-small-en-v1.5"] [data-field="installed"]'), 'catalog models not on disk say so').toContainText('not installed');
   await potion.getByRole('button', { name: 'Verify minishlab/potion-base-2M' }).click();
   await expect(potion.locator('.verify'), 'its files match the catalog hashes').toHaveAttribute('data-verify', 'ok');

@@ -45,7 +45,15 @@ test('models.pull runs as a job with download progress events; the model is then
   });
 
   const before = await svc.api['models.list']({});
-  assert.deepEqual(before.models.map((m) => [m.id, m.installed, m.catalogVariants]), [['acme/tiny-embed', false, ['fp32']]], 'the catalog model is listed, not installed');
+  assert.deepEqual(
+    before.models.map((m) => [m.id, m.installed, m.builtin, m.catalogVariants]),
+    [
+      ['acme/tiny-embed', false, false, ['fp32']],
+      ['minishlab/potion-base-2M', true, true, []],
+    ],
+    'the catalog model is listed, not installed; the built-in model is always there',
+  );
+  assert.deepEqual(before.defaultEmbeddingModel, { id: 'minishlab/potion-base-2M', builtin: true, reason: before.defaultEmbeddingModel.reason }, 'nothing better installed: new collections get the built-in model');
 
   const progress: Array<ApiEvents['models.progress']> = [];
   svc.events.on('models.progress', (e) => void progress.push(e));

@@ -29,7 +29,8 @@ import { JobQueue, JobRunners, type JobHandle, type JobRunContext, type JobRunFn
 import { jobStats, runMs } from '../jobs/job-stats.js';
 import { JobStore } from '../jobs/job-store.js';
 import type { Job, JsonObject } from '../jobs/job-types.js';
-import { DEFAULT_INDEX_MODEL, indexJobRunner, sameIndexJob } from '../library/index-job.js';
+import { indexJobRunner, sameIndexJob } from '../library/index-job.js';
+import { chooseDefaultEmbeddingModel } from '../models/default-model.js';
 import type { IndexOptions } from '../library/indexer.js';
 import { Searcher, type SearchFilters } from '../library/searcher.js';
 import { findCatalogEntry, loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
@@ -319,7 +320,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
     'library.index': ({ paths, collection, model, variant }) => {
       const existing = lib.getCollection(collection);
-      const modelId = model ?? existing?.model ?? DEFAULT_INDEX_MODEL;
+      const modelId = model ?? existing?.model ?? chooseDefaultEmbeddingModel(catalog, env).id;
       const v = (variant ?? (existing && !model ? (existing.variant as Variant) : undefined)) as Variant | undefined;
       const resolved = resolveModel(modelId, { env, catalog }); // MODEL_NOT_FOUND at once, not as a failed job
       const roots = paths.map((p) => {
@@ -341,7 +342,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
         publish(handle.id);
         return handle.id;
       });
-      return { jobIds };
+      return { jobIds, model: modelId };
     },
 
     'search.query': async ({ query, collection, mode, k, filters, rerank }) => {
@@ -450,6 +451,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
           license: m.license ?? null,
           inCatalog: m.inCatalog,
           installed: m.installed,
+          builtin: m.builtin,
           dir: m.dir ?? null,
           variants: m.variants,
           catalogVariants: entry ? Object.keys(entry.variants) : [],
@@ -458,7 +460,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
           problem: m.problem ?? null,
         };
       });
-      return { models, device: deviceInfo(), modelDirs: modelSearchDirs(env) };
+      return { models, device: deviceInfo(), modelDirs: modelSearchDirs(env), defaultEmbeddingModel: chooseDefaultEmbeddingModel(catalog, env) };
     },
     'models.pull': ({ id, variant }) => {
       if (!findCatalogEntry(catalog, id)) throw new TandemError('MODEL_NOT_FOUND', `${id} is not in the model catalog; import a local folder instead`);

@@ -16,7 +16,11 @@ interface HeaderEntry {
 
 const MAX_HEADER = 100 * 1024 * 1024;
 
-/** Read one 2-D tensor from a .safetensors file as float32 (F32, F16 and BF16 supported). */
+/**
+ * Read one 2-D tensor from a .safetensors file as float32 (F32, F16 and BF16 supported; I8 with a
+ * float32 scale per row in the tensor `<name>_scale`, as Tandem's built-in model is stored:
+ * value = int8 * scale of its row).
+ */
 export function readSafetensor(file: string, name: string): Tensor2D {
   let buf: Buffer;
   try {
@@ -34,23 +38,42 @@ export function readSafetensor(file: string, name: string): Tensor2D {
   } catch {
     throw bad('header is not JSON');
   }
+  const base = 8 + headerLen;
+  /** The bytes of tensor `n` (copied: the source offset may not be aligned), checked against its shape. */
+  const tensorBytes = (n: string, entry: HeaderEntry, width: number): Buffer => {
+    const [start, end] = entry.data_offsets;
+    if (end > buf.length - base || start > end) throw bad(`tensor "${n}" data runs past the end of the file`);
+    const bytes = buf.subarray(base + start, base + end);
+    const count = entry.shape.reduce((a, b) => a * b, 1);
+    if (bytes.length !== count * width) throw bad(`tensor "${n}" holds ${bytes.length} bytes, its shape needs ${count * width}`);
+    return Buffer.from(bytes);
+  };
   const entry = header[name];
   if (!entry) throw bad(`no tensor "${name}" (has ${Object.keys(header).filter((k) => k !== '__metadata__').join(', ')})`);
   if (entry.shape.length !== 2) throw bad(`tensor "${name}" has shape [${entry.shape.join(', ')}], expected 2-D`);
   const [rows, cols] = entry.shape as [number, number];
-  const [start, end] = entry.data_offsets;
-  const base = 8 + headerLen;
-  if (end > buf.length - base || start > end) throw bad(`tensor "${name}" data runs past the end of the file`);
-  const bytes = buf.subarray(base + start, base + end);
   const count = rows * cols;
-  const width = entry.dtype === 'F32' ? 4 : entry.dtype === 'F16' || entry.dtype === 'BF16' ? 2 : 0;
-  if (width === 0) throw bad(`tensor "${name}" has dtype ${entry.dtype}; F32, F16 and BF16 are supported`);
-  if (bytes.length !== count * width) throw bad(`tensor "${name}" holds ${bytes.length} bytes, its shape needs ${count * width}`);
-  const aligned = Buffer.from(bytes); // copy: the source offset may not be aligned
+  const width = entry.dtype === 'F32' ? 4 : entry.dtype === 'F16' || entry.dtype === 'BF16' ? 2 : entry.dtype === 'I8' ? 1 : 0;
+  if (width === 0) throw bad(`tensor "${name}" has dtype ${entry.dtype}; F32, F16, BF16 and I8 (with per-row scales) are supported`);
+  const aligned = tensorBytes(name, entry, width);
   let data: Float32Array;
   if (entry.dtype === 'F32') data = new Float32Array(aligned.buffer, aligned.byteOffset, count);
   else if (entry.dtype === 'F16') data = halfToFloat(new Uint16Array(aligned.buffer, aligned.byteOffset, count));
-  else {
+  else if (entry.dtype === 'I8') {
+    const scaleName = `${name}_scale`;
+    const se = header[scaleName];
+    if (!se) throw bad(`int8 tensor "${name}" has no "${scaleName}" (a float32 scale per row)`);
+    if (se.dtype !== 'F32' || se.shape.reduce((a, b) => a * b, 1) !== rows) throw bad(`"${scaleName}" must be F32 with ${rows} values (one per row), got ${se.dtype} [${se.shape.join(', ')}]`);
+    const sb = tensorBytes(scaleName, se, 4);
+    const scales = new Float32Array(sb.buffer, sb.byteOffset, rows);
+    const q = new Int8Array(aligned.buffer, aligned.byteOffset, count);
+    data = new Float32Array(count);
+    for (let r = 0; r < rows; r++) {
+      const s = scales[r]!;
+      const o = r * cols;
+      for (let d = 0; d < cols; d++) data[o + d] = q[o + d]! * s;
+    }
+  } else {
     const src = new Uint16Array(aligned.buffer, aligned.byteOffset, count);
     const u = new Uint32Array(count);
     for (let i = 0; i < count; i++) u[i] = src[i]! << 16;

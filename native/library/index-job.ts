@@ -2,11 +2,15 @@ import { TandemError, type JsonValue } from '../engine/common/errors.js';
 import type { EmbedClient } from '../inference/embed-client.js';
 import type { JobRunFn } from '../jobs/job-queue.js';
 import type { Job } from '../jobs/job-types.js';
+import { BUILTIN_EMBEDDING_MODEL } from '../models/default-model.js';
 import type { LibraryStore } from '../store/library-store.js';
 import { indexPath, type IndexOptions, type IndexProgress } from './indexer.js';
 
-/** The default embedding model of new collections (static, fast). */
-export const DEFAULT_INDEX_MODEL = 'minishlab/potion-base-2M';
+/**
+ * The fallback embedding model of new collections: the built-in one (static, fast, offline). Hosts
+ * pick with `chooseDefaultEmbeddingModel` (the best installed embedding model, else this one).
+ */
+export const DEFAULT_INDEX_MODEL = BUILTIN_EMBEDDING_MODEL;
 /** Per-file errors kept in the job record (the count is always exact). */
 export const MAX_ERRORS_IN_RECORD = 200;
 

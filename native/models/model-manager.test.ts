@@ -306,7 +306,9 @@ describe('model manager', { timeout: 30_000 }, () => {
     writeFolder(path.join(tmp, 'extra', 'lab', 'broken'), { 'tokenizer.json': Buffer.from('{}') });
     const rows = await manager().list();
     const byId = new Map(rows.map((r) => [r.id, r]));
-    assert.deepEqual(rows.map((r) => r.id), ['acme/tiny-embed', 'acme/loose-embed', 'lab/broken', 'lab/handmade']);
+    // The built-in model is always on disk (outside this test catalog, so listed as a local folder).
+    assert.deepEqual(rows.map((r) => r.id), ['acme/tiny-embed', 'acme/loose-embed', 'lab/broken', 'lab/handmade', 'minishlab/potion-base-2M']);
+    assert.deepEqual(rows.map((r) => r.builtin), [false, false, false, false, true]);
     const tinyRow = byId.get('acme/tiny-embed')!;
     assert.equal(tinyRow.installed, true);
     assert.equal(tinyRow.inCatalog, true);

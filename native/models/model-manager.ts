@@ -7,7 +7,7 @@ import { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { TandemError, isTandemError } from '../engine/common/errors.js';
-import { modelCacheDir, modelSearchDirs } from '../engine/node/paths.js';
+import { builtinModelsDir, modelCacheDir, modelSearchDirs } from '../engine/node/paths.js';
 import { VARIANTS, findCatalogEntry, type Catalog, type CatalogEntry, type CatalogFile, type Variant } from './catalog.js';
 import { downloadFile, fsyncDir, hashFile, type DownloadProgress } from './downloader.js';
 import { VARIANT_FILES, describeModelDir, findModelDir, validateModelId } from './model-resolver.js';
@@ -36,6 +36,8 @@ export interface ModelListing {
   license: string | undefined;
   inCatalog: boolean;
   installed: boolean;
+  /** Ships inside Tandem (models/builtin): always available, offline, nothing to download. */
+  builtin: boolean;
   /** Folder the resolver would use (first hit in the search path). */
   dir: string | undefined;
   /** Variants whose weights are on disk there. */
@@ -117,7 +119,8 @@ export interface ModelManager {
 const manifestSchema = z.object({
   version: z.literal(1),
   id: z.string(),
-  source: z.enum(['pull', 'import']),
+  /** builtin: written by scripts/build-builtin-model.mjs for a model that ships in models/builtin. */
+  source: z.enum(['pull', 'import', 'builtin']),
   origin: z.string(),
   repo: z.string().optional(),
   revision: z.string().optional(),
@@ -323,6 +326,9 @@ export function createModelManager(opts: ModelManagerOptions): ModelManager {
     );
   }
 
+  const builtinRoot = builtinModelsDir(env);
+  const isBuiltin = (id: string): boolean => fs.existsSync(path.join(builtinRoot, id, 'tokenizer.json'));
+
   async function list(): Promise<ModelListing[]> {
     // id -> first folder in search order, exactly as findModelDir resolves it.
     const found = new Map<string, string>();
@@ -350,6 +356,7 @@ export function createModelManager(opts: ModelManagerOptions): ModelManager {
         license: entry?.license,
         inCatalog: entry !== undefined,
         installed: dir !== undefined,
+        builtin: isBuiltin(id),
         dir,
         variants: [],
         defaultVariant: entry?.defaultVariant,
@@ -563,8 +570,9 @@ export function createModelManager(opts: ModelManagerOptions): ModelManager {
     if (!dir) {
       throw new TandemError('MODEL_NOT_FOUND', `model ${id} is not installed in ${modelSearchDirs(env).join(', ')}`, { data: { id } });
     }
-    const entry = findCatalogEntry(catalog, id);
     const manifest = readManifest(dir);
+    // A built-in copy is Tandem's own build (int8 table), checked against the hashes its build recorded.
+    const entry = manifest?.source === 'builtin' ? undefined : findCatalogEntry(catalog, id);
     // What should be there: what the install recorded, plus every catalog file that is present.
     const paths = new Set<string>(manifest ? manifest.files.map((f) => f.path) : []);
     for (const f of entry?.files ?? []) if (fs.existsSync(path.join(dir, f.path))) paths.add(f.path);

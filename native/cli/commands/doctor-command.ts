@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import type { Command } from 'commander';
 import ort from 'onnxruntime-node';
-import { modelSearchDirs, tandemHome } from '../../engine/node/paths.js';
+import { builtinModelsDir, modelSearchDirs, tandemHome } from '../../engine/node/paths.js';
 import { acceleratorPrecheck, physicalCores, platformAccelerator, probeGpu } from '../../inference/device.js';
 import type { CliContext } from '../cli-context.js';
 import { loadCatalog } from '../../models/catalog.js';
@@ -19,7 +19,9 @@ export interface DoctorReport {
   gpu: ReturnType<typeof probeGpu>;
   tandemHome: string;
   modelDirs: string[];
-  models: Array<{ id: string; dir: string; variants: string[] }>;
+  /** Where the built-in models are (always searched last). */
+  builtinDir: string;
+  models: Array<{ id: string; dir: string; variants: string[]; builtin: boolean }>;
 }
 
 export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport> {
@@ -38,7 +40,8 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
     gpu: probeGpu(),
     tandemHome: tandemHome(env),
     modelDirs: modelSearchDirs(env),
-    models: (await createModelManager({ env, catalog: loadCatalog() }).list()).filter((m) => m.installed).map((m) => ({ id: m.id, dir: m.dir ?? '', variants: m.variants })),
+    builtinDir: builtinModelsDir(env),
+    models: (await createModelManager({ env, catalog: loadCatalog() }).list()).filter((m) => m.installed).map((m) => ({ id: m.id, dir: m.dir ?? '', variants: m.variants, builtin: m.builtin })),
   };
 }
 
@@ -64,7 +67,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
         `TANDEM_HOME     ${r.tandemHome}`,
         `model dirs      ${r.modelDirs.join(', ')}`,
         `models on disk  ${r.models.length ? '' : 'none (tandem models pull ID, or tandem models import FOLDER)'}`,
-        ...r.models.map((m) => `                ${m.id} [${m.variants.join(', ')}] ${m.dir}`),
+        ...r.models.map((m) => `                ${m.id} [${m.variants.join(', ')}]${m.builtin ? ' (built in: works offline)' : ''} ${m.dir}`),
       ];
       ctx.stdout.write(lines.join('\n') + '\n');
     });

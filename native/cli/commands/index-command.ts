@@ -4,7 +4,8 @@ import { JobQueue, JobRunners, type JobRunFn } from '../../jobs/job-queue.js';
 import { JobStore } from '../../jobs/job-store.js';
 import { DEFAULT_INDEX_MODEL, indexJobRunner as sharedIndexJobRunner, sameIndexJob } from '../../library/index-job.js';
 import type { IndexOptions, IndexSummary } from '../../library/indexer.js';
-import type { Variant } from '../../models/catalog.js';
+import { loadCatalog, type Variant } from '../../models/catalog.js';
+import { chooseDefaultEmbeddingModel } from '../../models/default-model.js';
 import type { LibraryStore } from '../../store/library-store.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
@@ -14,7 +15,7 @@ import { TandemError, type JsonValue } from '../../engine/common/errors.js';
 
 interface IndexFlags {
   collection: string;
-  model: string;
+  model?: string;
   variant?: Variant;
   columns?: string[];
   maxTokens?: number;
@@ -48,7 +49,7 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
     .command('index <path>')
     .description('add a folder or file to a collection (incremental; safe to re-run after a crash)')
     .requiredOption('--collection <name>', 'collection to add to (created on first use)')
-    .option('--model <id>', 'embedding model', DEFAULT_INDEX_MODEL)
+    .option('--model <id>', `embedding model (default: the collection's model; for a new collection the best installed embedding model, else the built-in ${DEFAULT_INDEX_MODEL})`)
     .option('--variant <v>', 'fp32 | int8 | fp16 | static', choice(['fp32', 'int8', 'fp16', 'static']))
     .option('--columns <cols...>', 'CSV/TSV columns that form the text (names or 0-based indices)')
     .option('--max-tokens <n>', 'chunk size in tokens (default 256, capped by the model)', positiveInt)
@@ -60,11 +61,20 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
       const jobs = new JobStore(lib.db);
       const client = new EmbedClient(ctx.env);
       const progress = new ProgressLine('indexing files', process.stderr, flags.quiet);
+      const existing = flags.model ? undefined : lib.getCollection(flags.collection);
+      // No --model: the collection's own model, or for a new collection the best installed one.
+      let model = flags.model ?? existing?.model;
+      if (!model) {
+        const choice = chooseDefaultEmbeddingModel(loadCatalog(), ctx.env);
+        model = choice.id;
+        if (!flags.quiet) ctx.stderr.write(`tandem index: model ${choice.id}: ${choice.reason}\n`);
+      }
+      const variant = flags.variant;
       const params: IndexOptions = {
         root: path.resolve(root),
         collection: flags.collection,
-        model: flags.model,
-        ...(flags.variant ? { variant: flags.variant } : {}),
+        model,
+        ...(variant ? { variant } : {}),
         ...(flags.columns ? { columns: flags.columns } : {}),
         ...(flags.maxTokens ? { maxTokens: flags.maxTokens } : {}),
         ...(flags.overlap ? { overlapTokens: flags.overlap } : {}),

@@ -61,7 +61,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
       }
       const lines = rows.map((m) => {
         const where = m.installed ? `installed [${m.variants.join(', ')}] ${mib(m.sizeOnDisk)} ${m.dir}` : 'not installed';
-        const meta = [m.task ?? '?', m.dims ? `${m.dims}-d` : '', m.license ?? '', m.inCatalog ? 'catalog' : 'local'].filter(Boolean).join(', ');
+        const meta = [m.task ?? '?', m.dims ? `${m.dims}-d` : '', m.license ?? '', m.builtin ? 'built in' : m.inCatalog ? 'catalog' : 'local'].filter(Boolean).join(', ');
         return `${m.id.padEnd(40)} ${meta.padEnd(36)} ${where}${m.problem ? ` (problem: ${m.problem})` : ''}`;
       });
       ctx.stdout.write(lines.join('\n') + '\n');

@@ -126,6 +126,8 @@ export const modelSchema = z.object({
   license: z.string().nullable(),
   inCatalog: z.boolean(),
   installed: z.boolean(),
+  /** Ships inside Tandem (models/builtin): always available, offline. */
+  builtin: z.boolean(),
   dir: z.string().nullable(),
   variants: z.array(z.string()),
   /** Variants the catalog offers (what `models.pull` can fetch). */
@@ -177,12 +179,13 @@ export const API_METHODS = {
         /** Absolute paths on the engine's machine: folders (recursive) or single files. One job each. */
         paths: z.array(nonEmpty).min(1).max(100),
         collection: nonEmpty,
-        /** Default: the collection's model, else minishlab/potion-base-2M. */
+        /** Default: the collection's model, else the best installed embedding model, else the built-in minishlab/potion-base-2M. */
         model: nonEmpty.optional(),
         variant: z.enum(VARIANT_VALUES).optional(),
       })
       .strict(),
-    output: z.object({ jobIds: z.array(z.string()) }),
+    /** model: the model the jobs index with (the one chosen when none was named). */
+    output: z.object({ jobIds: z.array(z.string()), model: z.string() }),
   },
   'search.query': {
     input: z
@@ -275,7 +278,13 @@ export const API_METHODS = {
   },
   'models.list': {
     input: empty,
-    output: z.object({ models: z.array(modelSchema), device: deviceInfoSchema, modelDirs: z.array(z.string()) }),
+    output: z.object({
+      models: z.array(modelSchema),
+      device: deviceInfoSchema,
+      modelDirs: z.array(z.string()),
+      /** What a new collection gets when no model is named: the best installed embedding model, else the built-in one. */
+      defaultEmbeddingModel: z.object({ id: z.string(), reason: z.string(), builtin: z.boolean() }),
+    }),
   },
   'models.pull': {
     input: z.object({ id: nonEmpty, variant: z.enum(VARIANT_VALUES).optional() }).strict(),

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Where all app data lives. `TANDEM_HOME` wins; otherwise the OS's per-user app-data folder.
@@ -16,8 +17,22 @@ export function tandemHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJ
 }
 
 /**
+ * The models that ship inside Tandem (`models/builtin/` at the package root: potion-base-2M, see
+ * its PROVENANCE.md), found relative to this code wherever it runs: the sources
+ * (native/engine/node/), the CLI bundle (dist/) or the desktop bundle (out/main/, packaged with the
+ * app). `TANDEM_BUILTIN_MODELS_DIR` overrides it (packagings that keep models elsewhere).
+ */
+export function builtinModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const explicit = env.TANDEM_BUILTIN_MODELS_DIR?.trim();
+  if (explicit) return path.resolve(explicit);
+  const candidates = ['../../../models/builtin/', '../models/builtin/', '../../models/builtin/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+  return path.resolve(candidates.find((c) => fs.existsSync(c)) ?? candidates[0]!);
+}
+
+/**
  * Directories searched for models, in order: every entry of `TANDEM_MODELS_DIR`
- * (a path list, `:` or `;` separated like PATH) then `$TANDEM_HOME/models`.
+ * (a path list, `:` or `;` separated like PATH), `$TANDEM_HOME/models`, then the built-in models
+ * (always there, offline: a model there is found even with nothing installed).
  */
 export function modelSearchDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const list = (env.TANDEM_MODELS_DIR ?? '')
@@ -25,7 +40,7 @@ export function modelSearchDirs(env: NodeJS.ProcessEnv = process.env): string[] 
     .map((s) => s.trim())
     .filter(Boolean)
     .map((p) => path.resolve(p));
-  return [...list, path.join(tandemHome(env), 'models')];
+  return [...list, path.join(tandemHome(env), 'models'), builtinModelsDir(env)];
 }
 
 /** The writable model cache (downloads and imports go here). */

@@ -36,6 +36,14 @@ function ModelRow({ m, pull, verify, onPull, onVerify }: { m: ApiModel; pull: Pu
         ) : (
           <span className="chip chip-queued">not installed</span>
         )}
+        {m.builtin ? (
+          <>
+            {' '}
+            <span className="chip chip-builtin" data-builtin="true" title="Ships with Tandem: always available, offline, nothing to download">
+              built in
+            </span>
+          </>
+        ) : null}
         {m.dir ? (
           <div className="path muted" title={m.dir}>
             {m.dir}
@@ -172,6 +180,9 @@ export function ModelsPage() {
             <span>{d.device.reason}</span>
           </div>
           <p className="muted">Static (Model2Vec) models run natively on the CPU as a table lookup whatever the device. Model folders: {d.modelDirs.join(', ')}</p>
+          <p data-field="default-model">
+            New collections use <span className="mono">{d.defaultEmbeddingModel.id}</span>: {d.defaultEmbeddingModel.reason}.
+          </p>
         </div>
       ) : null}
       <ErrorBox error={error} />
