@@ -16,9 +16,11 @@ const config: ForgeConfig = {
     // Native addons (.node: better-sqlite3, onnxruntime-node, hnswlib-node) and the shared libraries
     // they load (libonnxruntime.so.1 / .dylib, onnxruntime.dll + DirectML.dll, sqlite-vec's vec0)
     // cannot be loaded from inside an asar archive: they are unpacked next to it.
-    asar: { unpack: '{**/*.node,**/*.so,**/*.so.*,**/*.dll,**/*.dylib}' },
-    // Sources, tests and tooling stay out: the app is out/ (main, preload, renderer), models/catalog.json
-    // and the production node_modules.
+    // The built-in model (models/builtin, found relative to out/main by native/engine/node/paths.ts)
+    // is unpacked too, so its files stay plain files on disk.
+    asar: { unpack: '{**/*.node,**/*.so,**/*.so.*,**/*.dll,**/*.dylib,**/models/builtin/**}' },
+    // Sources, tests and tooling stay out: the app is out/ (main, preload, renderer), models/catalog.json,
+    // models/builtin/ and the production node_modules.
     ignore: [/^\/(native|renderer|electron|e2e|bench|scripts|scratch|cloud-adapters|cloud-emulator|dist|bin|test-results|playwright-report)(\/|$)/, /^\/\./, /\.test\.ts$/, /^\/out\/make(\/|$)/],
   },
   hooks: {

@@ -34,7 +34,7 @@ import { chooseDefaultEmbeddingModel } from '../models/default-model.js';
 import type { IndexOptions } from '../library/indexer.js';
 import { Searcher, type SearchFilters } from '../library/searcher.js';
 import { findCatalogEntry, loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
-import { createModelManager, type ModelManager } from '../models/model-manager.js';
+import { createModelManager, requirePinned, type ModelManager } from '../models/model-manager.js';
 import { resolveModel } from '../models/model-resolver.js';
 import { openDatabase, storePath, type Db } from '../store/database.js';
 import { LibraryStore } from '../store/library-store.js';
@@ -253,7 +253,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   );
 
   const pullRunner: JobRunFn = observed((ctx, l) => async (run) => {
-    const p = run.job.params as { id?: unknown; variant?: unknown };
+    const p = run.job.params as { id?: unknown; variant?: unknown; allowUnpinned?: unknown };
     if (typeof p.id !== 'string') throw new TandemError('INVALID_ARGUMENT', `model pull job ${run.job.id} lacks the model id in its params`);
     const variant = typeof p.variant === 'string' && (VARIANTS as readonly string[]).includes(p.variant) ? (p.variant as Variant) : undefined;
     const files = new Map<string, { bytes: number; total: number | null }>();
@@ -262,6 +262,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
     const t0 = performance.now();
     const r = await manager.pull(p.id, {
       ...(variant ? { variant } : {}),
+      ...(p.allowUnpinned === true ? { allowUnpinned: true } : {}),
       signal: ctx.signal,
       onProgress: (d) => {
         files.set(d.file, { bytes: d.bytes, total: d.total });
@@ -462,9 +463,12 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
       });
       return { models, device: deviceInfo(), modelDirs: modelSearchDirs(env), defaultEmbeddingModel: chooseDefaultEmbeddingModel(catalog, env) };
     },
-    'models.pull': ({ id, variant }) => {
-      if (!findCatalogEntry(catalog, id)) throw new TandemError('MODEL_NOT_FOUND', `${id} is not in the model catalog; import a local folder instead`);
-      const handle = pulls.submit({ kind: MODEL_PULL_KIND, backend: 'local', params: { id, ...(variant ? { variant } : {}) }, input: { id, variant: variant ?? null } });
+    'models.pull': ({ id, variant, allowUnpinned }) => {
+      const entry = findCatalogEntry(catalog, id);
+      if (!entry) throw new TandemError('MODEL_NOT_FOUND', `${id} is not in the model catalog; import a local folder instead`);
+      // The same check as the CLI's, before a job is recorded (the job's pull checks again).
+      requirePinned(entry, variant, allowUnpinned);
+      const handle = pulls.submit({ kind: MODEL_PULL_KIND, backend: 'local', params: { id, ...(variant ? { variant } : {}), ...(allowUnpinned ? { allowUnpinned: true } : {}) }, input: { id, variant: variant ?? null } });
       track(handle);
       publish(handle.id);
       return { jobId: handle.id };

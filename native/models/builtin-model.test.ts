@@ -141,3 +141,18 @@ test('built-in vs shared f32 on STS-B: every vector at cosine >= 0.9999, and Spe
   assert.ok(Math.abs(f32 - 72.8) <= 0.1, `shared f32 Spearman ${f32.toFixed(3)}`);
   console.log(`# STS-B Spearman: built-in ${builtin.toFixed(3)}, shared f32 ${f32.toFixed(3)}; worst vector cosine ${worst.toFixed(7)}`);
 });
+
+test('both bundles find the built-in model: the CLI bundle (dist/) and the packaged desktop app (Forge keeps models/builtin)', async (t) => {
+  const root = path.resolve(builtinModelsDir({}), '..', '..');
+  const forge = (await import(path.join(root, 'forge.config.ts'))) as { default: { packagerConfig: { ignore: RegExp[]; asar: { unpack: string } } } };
+  const rel = `/models/builtin/${ID}/model.safetensors`;
+  assert.ok(!forge.default.packagerConfig.ignore.some((re) => re.test(rel)), 'Forge packages models/builtin');
+  assert.match(forge.default.packagerConfig.asar.unpack, /models\/builtin/, 'and unpacks it beside app.asar');
+  const bundle = path.join(root, 'dist', 'cli.js');
+  if (!fs.existsSync(bundle)) return t.skip('dist/cli.js is not built (npm run build)');
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [bundle, 'models', 'list', '--json'], { env: { PATH: process.env.PATH, ...bare() }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const potion = (JSON.parse(r.stdout) as Array<{ id: string; dir: string; builtin: boolean }>).find((m) => m.id === ID);
+  assert.deepEqual([potion?.dir, potion?.builtin], [builtinDir, true]);
+});

@@ -7,7 +7,7 @@ import { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { TandemError, isTandemError } from '../engine/common/errors.js';
-import { builtinModelsDir, modelCacheDir, modelSearchDirs } from '../engine/node/paths.js';
+import { builtinModelsDir, ensureTandemHome, modelCacheDir, modelSearchDirs } from '../engine/node/paths.js';
 import { VARIANTS, findCatalogEntry, type Catalog, type CatalogEntry, type CatalogFile, type Variant } from './catalog.js';
 import { downloadFile, fsyncDir, hashFile, type DownloadProgress } from './downloader.js';
 import { VARIANT_FILES, describeModelDir, findModelDir, validateModelId } from './model-resolver.js';
@@ -52,6 +52,11 @@ export interface PullOptions {
   variant?: Variant;
   onProgress?: (p: DownloadProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Pull even though the catalog pins no sha256 for some files or names a branch (e.g. `main`)
+   * instead of a commit: those bytes are trusted on first use. Without it such a pull is refused.
+   */
+  allowUnpinned?: boolean;
 }
 
 export interface InstalledFile {
@@ -250,6 +255,38 @@ async function acquireLock(lockFile: string, what: string): Promise<() => Promis
   throw new TandemError('CONFLICT', `could not take the lock ${lockFile} for ${what}`);
 }
 
+/** A revision that names a commit (40 hex digits); anything else (`main`, a tag) can move. */
+export function isPinnedRevision(revision: string): boolean {
+  return /^[0-9a-f]{40}$/.test(revision);
+}
+
+/** What a pull of `variant` would trust on first use: files without a sha256, and a moving revision. */
+export function unpinnedParts(entry: CatalogEntry, variant: Variant = entry.defaultVariant): { files: string[]; revision: string | null } {
+  const weights = weightPaths(entry);
+  const weightFile = entry.variants[variant];
+  const files = entry.files.filter((f) => (!weights.has(f.path) || f.path === weightFile) && f.sha256 === null).map((f) => f.path);
+  return { files, revision: isPinnedRevision(entry.revision) ? null : entry.revision };
+}
+
+/**
+ * Refuse (INVALID_ARGUMENT, naming the files and the flag) a pull whose bytes the catalog does not
+ * pin, unless the caller allowed it. The CLI, the API and the UI all pull through this check.
+ */
+export function requirePinned(entry: CatalogEntry, variant: Variant | undefined, allowUnpinned: boolean | undefined): void {
+  if (allowUnpinned) return;
+  const u = unpinnedParts(entry, variant ?? entry.defaultVariant);
+  if (u.files.length === 0 && u.revision === null) return;
+  const what = [
+    ...(u.files.length ? [`the catalog pins no sha256 for ${u.files.join(', ')}`] : []),
+    ...(u.revision !== null ? [`its revision "${u.revision}" is a branch or tag, not a commit, so the files can change under it`] : []),
+  ].join(', and ');
+  throw new TandemError(
+    'INVALID_ARGUMENT',
+    `model ${entry.id} is not fully pinned: ${what}. Its bytes would be trusted on first use. Pull it anyway with --allow-unpinned (API: allowUnpinned: true; in the app, confirm the download), or import a copy you checked with \`tandem models import FOLDER --id ${entry.id}\`.`,
+    { data: { id: entry.id, unpinned: u.files, revision: u.revision, flag: '--allow-unpinned' } },
+  );
+}
+
 function flatId(id: string): string {
   return id.replaceAll('/', '__');
 }
@@ -408,6 +445,7 @@ export function createModelManager(opts: ModelManagerOptions): ModelManager {
     if (!wanted.some((f) => f.path === 'tokenizer.json')) {
       throw new TandemError('MODEL_INVALID', `catalog entry ${id} lists no tokenizer.json; it cannot be pulled`);
     }
+    requirePinned(entry, variant, popts.allowUnpinned);
 
     const target = path.join(cacheDir, id);
     const targetExists = await exists(target);
@@ -421,6 +459,7 @@ export function createModelManager(opts: ModelManagerOptions): ModelManager {
     }
 
     const staging = path.join(stagingRoot, `${flatId(id)}@${entry.revision.replaceAll('/', '_')}`);
+    ensureTandemHome(env);
     await fsp.mkdir(stagingRoot, { recursive: true });
     const release = await acquireLock(`${staging}.lock`, `a pull of ${id}`);
     try {
@@ -516,6 +555,7 @@ export function createModelManager(opts: ModelManagerOptions): ModelManager {
     }
 
     const files = await walkFiles(src);
+    ensureTandemHome(env);
     await fsp.mkdir(stagingRoot, { recursive: true });
     const staging = await fsp.mkdtemp(path.join(stagingRoot, `import-${flatId(id)}-`));
     try {
@@ -591,7 +631,10 @@ export function createModelManager(opts: ModelManagerOptions): ModelManager {
         continue;
       }
       const { sha256 } = await hashFile(abs);
-      const status: VerifyStatus = expected === null ? 'unpinned' : sha256 === expected ? 'ok' : 'mismatch';
+      // No catalog pin: at best it matches the hash recorded when it was installed (trust on first
+      // use), which is "unpinned", not "ok". Tandem's own built-in copies count as pinned.
+      const trustedOnFirstUse = pinned === null && (!manifest || manifest.source === 'pull' || manifest.source === 'import');
+      const status: VerifyStatus = expected !== null && sha256 !== expected ? 'mismatch' : expected === null || trustedOnFirstUse ? 'unpinned' : 'ok';
       files.push({ path: rel, status, expected, actual: sha256, source });
     }
     return { id, dir, ok: files.every((f) => f.status === 'ok' || f.status === 'unpinned'), files };

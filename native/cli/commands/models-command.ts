@@ -71,14 +71,15 @@ export function registerModels(program: Command, ctx: CliContext): void {
     .command('pull <id>')
     .description('download a catalog model (resumable, sha256-verified, atomic)')
     .option('--variant <v>', 'fp32 | int8 | fp16 | static (default: the catalog default)', choice(['fp32', 'int8', 'fp16', 'static']))
+    .option('--allow-unpinned', 'pull even if the catalog pins no sha256 for some files or names a branch (trust on first use)')
     .option('--json', 'machine-readable output')
-    .action(async (id: string, flags: { variant?: Variant; json?: boolean }) => {
+    .action(async (id: string, flags: { variant?: Variant; json?: boolean; allowUnpinned?: boolean }) => {
       const progress = new ProgressLine(`pulling ${id}`, process.stderr, flags.json);
       const abort = new AbortController();
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
       try {
-        const r = await manager().pull(id, { ...(flags.variant ? { variant: flags.variant } : {}), signal: abort.signal, onProgress: (p) => progress.update(p.bytes, p.total ?? p.bytes) });
+        const r = await manager().pull(id, { ...(flags.variant ? { variant: flags.variant } : {}), ...(flags.allowUnpinned ? { allowUnpinned: true } : {}), signal: abort.signal, onProgress: (p) => progress.update(p.bytes, p.total ?? p.bytes) });
         progress.end();
         if (flags.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else {
@@ -116,8 +117,14 @@ export function registerModels(program: Command, ctx: CliContext): void {
       const r = await manager().verify(id);
       if (flags.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {
-        for (const f of r.files) ctx.stdout.write(`${f.status.padEnd(9)} ${f.path}${f.status === 'mismatch' ? ` (expected ${f.expected}, got ${f.actual})` : ''}\n`);
-        ctx.stdout.write(`${r.id}: ${r.ok ? 'ok' : 'FAILED'} (${r.dir})\n`);
+        const note = (f: (typeof r.files)[number]): string => {
+          if (f.status === 'mismatch') return ` (expected ${f.expected}, got ${f.actual})`;
+          if (f.status === 'unpinned') return f.expected ? ' (no sha256 in the catalog: matches the hash recorded when it was installed, trust on first use)' : ' (no sha256 in the catalog and none recorded: nothing to check it against)';
+          return '';
+        };
+        for (const f of r.files) ctx.stdout.write(`${f.status.padEnd(9)} ${f.path}${note(f)}\n`);
+        const unpinned = r.files.filter((f) => f.status === 'unpinned').length;
+        ctx.stdout.write(`${r.id}: ${r.ok ? 'ok' : 'FAILED'}${unpinned ? `, ${unpinned} unpinned` : ''} (${r.dir})\n`);
       }
       if (!r.ok) ctx.setExitCode(1);
     });

@@ -287,7 +287,8 @@ export const API_METHODS = {
     }),
   },
   'models.pull': {
-    input: z.object({ id: nonEmpty, variant: z.enum(VARIANT_VALUES).optional() }).strict(),
+    /** allowUnpinned: pull files the catalog pins no sha256 for, or a branch revision (trust on first use); refused without it. */
+    input: z.object({ id: nonEmpty, variant: z.enum(VARIANT_VALUES).optional(), allowUnpinned: z.boolean().optional() }).strict(),
     output: z.object({ jobId: z.string() }),
   },
   'models.import': {

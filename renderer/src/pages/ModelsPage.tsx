@@ -95,7 +95,10 @@ function ModelRow({ m, pull, verify, onPull, onVerify }: { m: ApiModel; pull: Pu
           <div className="verify" role="status" data-verify={'ok' in verify ? (verify.ok ? 'ok' : 'bad') : 'error'}>
             {'ok' in verify ? (
               verify.ok ? (
-                <span className="chip chip-succeeded">verified: {verify.files.filter((f) => f.status === 'ok').length} files match</span>
+                <span className="chip chip-succeeded">
+                  verified: {verify.files.filter((f) => f.status === 'ok').length} files match
+                  {verify.files.some((f) => f.status === 'unpinned') ? `, ${verify.files.filter((f) => f.status === 'unpinned').length} unpinned (no sha256 in the catalog: trusted on first use)` : ''}
+                </span>
               ) : (
                 <span className="chip chip-failed">
                   {verify.files.filter((f) => f.status === 'mismatch' || f.status === 'missing').map((f) => `${f.path}: ${f.status}`).join('; ')}
@@ -135,13 +138,16 @@ export function ModelsPage() {
     setPulls((p) => (p[e.id] ? { ...p, [e.id]: { ...p[e.id]!, file: e.file } } : p));
   });
 
-  const pull = async (id: string, variant: string | undefined) => {
+  const pull = async (id: string, variant: string | undefined, allowUnpinned = false) => {
     setError(undefined);
     try {
-      const r = await api.call('models.pull', { id, ...(variant ? { variant: variant as 'fp32' } : {}) });
+      const r = await api.call('models.pull', { id, ...(variant ? { variant: variant as 'fp32' } : {}), ...(allowUnpinned ? { allowUnpinned } : {}) });
       setPulls((p) => ({ ...p, [id]: { jobId: r.jobId, status: 'queued', done: 0, total: null, etaMs: null, file: null, error: null } }));
     } catch (e) {
-      setError(asTandemError(e));
+      const err = asTandemError(e);
+      // A model the catalog does not pin: the engine refuses until the user says so, once per click.
+      if (!allowUnpinned && err.code === 'INVALID_ARGUMENT' && err.data?.flag === '--allow-unpinned' && window.confirm(`${err.message}\n\nDownload it anyway?`)) return pull(id, variant, true);
+      setError(err);
     }
   };
   const verify = async (id: string) => {
