@@ -20,7 +20,7 @@ const files: Record<string, Buffer> = {
 const entry: CatalogEntry = {
   id: 'acme/tiny-embed',
   repo: 'acme/tiny-embed',
-  revision: 'rev1',
+  revision: '1111111111111111111111111111111111111111',
   task: 'embedding',
   license: 'mit',
   dims: 8,

@@ -78,8 +78,9 @@ function writeFolder(dir: string, files: Record<string, Buffer>): void {
 describe('model manager', { timeout: 30_000 }, () => {
   const tiny = fakeModel('tiny');
   const loose = fakeModel('loose');
-  const tinyEntry = entryFor('acme/tiny-embed', 'rev-abc123', tiny);
-  const looseEntry = entryFor('acme/loose-embed', 'rev-loose', loose, ['config.json', 'onnx/model_quantized.onnx']);
+  const TINY_REV = 'abc1230000000000000000000000000000000001'; // a commit: pinned revisions only
+  const tinyEntry = entryFor('acme/tiny-embed', TINY_REV, tiny);
+  const looseEntry = entryFor('acme/loose-embed', 'fee1000000000000000000000000000000000002', loose, ['config.json', 'onnx/model_quantized.onnx']);
   const catalog: Catalog = parseCatalog({ version: 1, models: [tinyEntry, looseEntry] }, 'test catalog');
 
   let tmp: string;
@@ -115,7 +116,7 @@ describe('model manager', { timeout: 30_000 }, () => {
     assert.equal(r.dir, path.join(modelCacheDir(env), 'acme/tiny-embed'));
     assert.deepEqual(
       srv.log.map((l) => l.url).sort(),
-      ['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json'].map((p) => `/acme/tiny-embed/resolve/rev-abc123/${p}`).sort(),
+      ['config.json', 'onnx/model_quantized.onnx', 'tokenizer.json'].map((p) => `/acme/tiny-embed/resolve/${TINY_REV}/${p}`).sort(),
     );
     assert.deepEqual(r.unpinned, []);
     const resolved = resolveModel('acme/tiny-embed', { env, catalog });
@@ -124,7 +125,7 @@ describe('model manager', { timeout: 30_000 }, () => {
     assert.deepEqual(fs.readFileSync(path.join(r.dir, 'onnx/model_quantized.onnx')), tiny['onnx/model_quantized.onnx']);
     const manifest = JSON.parse(fs.readFileSync(path.join(r.dir, MANIFEST_FILE), 'utf8'));
     assert.equal(manifest.source, 'pull');
-    assert.equal(manifest.revision, 'rev-abc123');
+    assert.equal(manifest.revision, TINY_REV);
     assert.ok(manifest.files.every((f: { pinned: boolean }) => f.pinned), 'every pulled file is pinned');
     // Nothing left behind in staging.
     assert.deepEqual(allPaths(path.join(modelCacheDir(env), STAGING_DIR)), []);
@@ -136,7 +137,7 @@ describe('model manager', { timeout: 30_000 }, () => {
     await mm.pull('acme/tiny-embed');
     srv.log.length = 0;
     const r = await mm.pull('acme/tiny-embed', { variant: 'fp32' });
-    assert.deepEqual(srv.log.map((l) => l.url), ['/acme/tiny-embed/resolve/rev-abc123/onnx/model.onnx']);
+    assert.deepEqual(srv.log.map((l) => l.url), [`/acme/tiny-embed/resolve/${TINY_REV}/onnx/model.onnx`]);
     assert.deepEqual(r.reused.sort(), ['config.json', 'tokenizer.json']);
     assert.deepEqual(Object.keys(resolveModel('acme/tiny-embed', { env, catalog }).variants).sort(), ['fp32', 'int8']);
     const manifest = JSON.parse(fs.readFileSync(path.join(r.dir, MANIFEST_FILE), 'utf8'));
@@ -144,7 +145,7 @@ describe('model manager', { timeout: 30_000 }, () => {
   });
 
   test('pull resumes a weight file after a dropped connection', async () => {
-    const weightUrl = '/acme/tiny-embed/resolve/rev-abc123/onnx/model_quantized.onnx';
+    const weightUrl = `/acme/tiny-embed/resolve/${TINY_REV}/onnx/model_quantized.onnx`;
     const srv = await hub(hubFiles(tinyEntry, tiny), { dropOnceAfter: { url: weightUrl, bytes: 64_000 } });
     const r = await manager({ baseUrl: srv.base }).pull('acme/tiny-embed');
     const weightRequests = srv.log.filter((l) => l.url === weightUrl);
@@ -153,9 +154,14 @@ describe('model manager', { timeout: 30_000 }, () => {
     assert.deepEqual(fs.readFileSync(path.join(r.dir, 'onnx/model_quantized.onnx')), tiny['onnx/model_quantized.onnx']);
   });
 
-  test('unpinned files are accepted, reported and their observed hash recorded', async () => {
+  test('unpinned files are refused without allowUnpinned; with it they are accepted, reported, their observed hash recorded, and verify says unpinned', async () => {
     const srv = await hub(hubFiles(looseEntry, loose));
-    const r = await manager({ baseUrl: srv.base }).pull('acme/loose-embed');
+    await assert.rejects(
+      manager({ baseUrl: srv.base }).pull('acme/loose-embed'),
+      (e: unknown) => isTandemError(e, 'INVALID_ARGUMENT') && /pins no sha256 for config\.json, onnx\/model_quantized\.onnx.*--allow-unpinned/.test(e.message),
+    );
+    assert.equal(srv.log.length, 0, 'refused before any request');
+    const r = await manager({ baseUrl: srv.base }).pull('acme/loose-embed', { allowUnpinned: true });
     assert.deepEqual(r.unpinned.sort(), ['config.json', 'onnx/model_quantized.onnx']);
     const manifest = JSON.parse(fs.readFileSync(path.join(r.dir, MANIFEST_FILE), 'utf8'));
     const rec = manifest.files.find((f: { path: string }) => f.path === 'onnx/model_quantized.onnx');
@@ -165,6 +171,7 @@ describe('model manager', { timeout: 30_000 }, () => {
     const v = await manager().verify('acme/loose-embed');
     assert.equal(v.ok, true);
     assert.equal(v.files.find((f) => f.path === 'onnx/model_quantized.onnx')?.source, 'manifest');
+    assert.deepEqual(v.files.map((f) => [f.path, f.status]), [['config.json', 'unpinned'], ['onnx/model_quantized.onnx', 'unpinned'], ['tokenizer.json', 'ok']], 'a hash seen on first use is not a pin');
   });
 
   test('a sha256 mismatch is rejected and leaves nothing visible in the cache', async () => {
