@@ -10,7 +10,7 @@ import { CLOUD_RUN_FUNCTIONS } from '../../cloud-adapters/cloud-run/cloud-run-ad
 import type { BackendId, CloudRequest, FunctionCapability } from '../../cloud-adapters/contract.js';
 import { MODAL_FUNCTIONS } from '../../cloud-adapters/modal/modal-adapter.js';
 import { compileSchema, validateJsonAgainstSchema } from '../../cloud-adapters/validate.js';
-import { readSettings, writeSettings, type Policy } from '../cloud/cloud-config.js';
+import { readSettings, redactedConfig, writeSettings, type Policy } from '../cloud/cloud-config.js';
 import { CloudService, type CloudServiceDeps, type LocalGenerator, type RoutePlan } from '../cloud/cloud-service.js';
 import { computeAlerts, monthSpend } from '../cloud/costs.js';
 import type { CLOUD_API_METHODS } from '../engine/common/api-cloud-contract.js';
@@ -166,7 +166,7 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
 
   return {
     'cloud.config': () => {
-      const c = cloud.config();
+      const c = redactedConfig(cloud.config());
       return {
         profile: c.profile,
         settingsPath: c.settingsPath,

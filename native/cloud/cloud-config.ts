@@ -102,6 +102,34 @@ export function settingsPath(home: string): string {
   return path.join(home, 'cloud.json');
 }
 
+/**
+ * A URL fit to print: user-info becomes `***@` and every query (and fragment) value `***`, since
+ * a backend URL may carry a password or a signed token (`?token=...`, `?sig=...`). Plain string
+ * work, so templates such as `https://ws--app-{function}.modal.run` survive unchanged.
+ */
+export function redactUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(url);
+  if (!m) return url;
+  const [, scheme, authority = '', rest = '', query, fragment] = m;
+  const at = authority.lastIndexOf('@');
+  const host = at >= 0 ? `***@${authority.slice(at + 1)}` : authority;
+  const values = (s: string): string =>
+    s
+      .split('&')
+      .map((kv) => (kv.includes('=') ? `${kv.slice(0, kv.indexOf('='))}=***` : kv ? '***' : kv))
+      .join('&');
+  return `${scheme}${host}${rest}${query !== undefined ? `?${values(query.slice(1))}` : ''}${fragment !== undefined ? `#${values(fragment.slice(1))}` : ''}`;
+}
+
+/** The config with its backend URLs redacted (redactUrl), for `tandem cloud config` and the Cloud page. */
+export function redactedConfig<T extends Pick<ResolvedCloudConfig, 'modal' | 'cloudRun'>>(cfg: T): T {
+  return {
+    ...cfg,
+    modal: { ...cfg.modal, urlTemplate: cfg.modal.urlTemplate === null ? null : redactUrl(cfg.modal.urlTemplate) },
+    cloudRun: { ...cfg.cloudRun, url: cfg.cloudRun.url === null ? null : redactUrl(cfg.cloudRun.url) },
+  };
+}
+
 /** The settings file, validated; {} when absent. A malformed file is an error naming the file and field. */
 export function readSettings(home: string): CloudSettings {
   const p = settingsPath(home);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { BackendId } from '../../../cloud-adapters/contract.js';
-import { POLICIES, readSettings, ROUTED_KINDS, writeSettings, type CloudFlags, type Policy, type RoutedKind } from '../../cloud/cloud-config.js';
+import { POLICIES, readSettings, redactedConfig, ROUTED_KINDS, writeSettings, type CloudFlags, type Policy, type RoutedKind } from '../../cloud/cloud-config.js';
 import { computeAlerts, monthSpend } from '../../cloud/costs.js';
 import { describeError, toWire, TandemError } from '../../engine/common/errors.js';
 import { tandemHome } from '../../engine/node/paths.js';
@@ -39,7 +39,8 @@ export function registerCloud(program: Command, ctx: CliContext): void {
   withCloudFlags(cloud.command('config').description('the active profile, backend URLs, token presence (never the token), routing and budget')).action(async (f: Flags) => {
     const c = openCloud(ctx, flagsOf(f));
     try {
-      const cfg = c.svc.config();
+      // URLs may hold a password or a signed query: printed redacted, text and JSON alike.
+      const cfg = redactedConfig(c.svc.config());
       out(ctx, f, cfg, () =>
         [
           `profile        ${cfg.profile} (from ${cfg.sources.profile})`,
