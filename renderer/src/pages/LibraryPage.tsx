@@ -4,6 +4,7 @@ import type { TandemError } from '../../../native/engine/common/errors';
 import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
 import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../components/ui';
 import { formatBytes, formatEta, formatWhen } from '../format';
+import { FirstRunBanner } from './FirstRunBanner';
 
 interface Tracked {
   job: ApiJob;
@@ -199,6 +200,7 @@ export function LibraryPage() {
   return (
     <section aria-labelledby="page-title" className="page">
       <PageHeader title="Library" />
+      {cols.data && collections.length === 0 ? <FirstRunBanner onStarted={() => recent.reload()} /> : null}
       <div className="card">
         <h2>Add a folder or files</h2>
         <form onSubmit={submit} className="form" aria-label="Add to library">
@@ -219,7 +221,7 @@ export function LibraryPage() {
             <button type="submit" className="btn btn-primary" disabled={busy}>
               {busy ? 'Starting…' : 'Add to library'}
             </button>
-            <span className="muted">Folders are read recursively; .gitignore is honoured. New collections use minishlab/potion-base-2M.</span>
+            <span className="muted">Folders are read recursively; .gitignore is honoured. New collections use the best installed embedding model, else the built-in minishlab/potion-base-2M.</span>
           </div>
         </form>
         <ErrorBox error={submitError} title="Could not start indexing" />
