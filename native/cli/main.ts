@@ -8,6 +8,7 @@ import { registerCollections } from './commands/collections-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerEmbed } from './commands/embed-command.js';
 import { registerEmulate } from './commands/emulate-command.js';
+import { registerEval } from './commands/eval-command.js';
 import { registerGenerate } from './commands/generate-command.js';
 import { registerJobs } from './commands/jobs-command.js';
 import { registerIndex } from './commands/index-command.js';
@@ -59,6 +60,7 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerRunOnnx(program, ctx, runners);
   registerGenerate(program, ctx, runners);
   registerSearch(program, ctx);
+  registerEval(program, ctx, runners);
   registerCollections(program, ctx);
   registerCloudRunners(runners, ctx);
   registerJobs(program, ctx, runners);
