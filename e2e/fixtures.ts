@@ -15,9 +15,11 @@ export const sharedModels = path.resolve(repoRoot, '..', 'shared', 'models');
 export const FAST_MODEL = 'minishlab/potion-base-2M';
 
 export interface RunningHost {
+  /** The printed URL (its one-time code is already spent: startHost exchanged it for `session`). */
   url: string;
   origin: string;
-  token: string;
+  /** A session of the test itself (the X-Tandem-Session header), for callApi and minting codes. */
+  session: string;
   proc: ChildProcess;
   stderr: () => string;
 }
@@ -36,7 +38,7 @@ export async function startHost(home: string, env: NodeJS.ProcessEnv = {}): Prom
     const timer = setTimeout(() => reject(new Error(`tandem serve printed no URL within 30 s; stderr:\n${err}`)), 30_000);
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /Tandem is running at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(out);
+      const m = /Tandem is running at (http:\/\/127\.0\.0\.1:\d+\/#code=[0-9a-f]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -48,7 +50,21 @@ export async function startHost(home: string, env: NodeJS.ProcessEnv = {}): Prom
     });
   });
   const u = new URL(url);
-  return { url, origin: u.origin, token: u.searchParams.get('token')!, proc, stderr: () => err };
+  const session = await authPost<{ session: string }>(u.origin, '/auth/session', { code: u.hash.slice('#code='.length) });
+  return { url, origin: u.origin, session: session.session, proc, stderr: () => err };
+}
+
+async function authPost<T>(origin: string, p: string, input: unknown, session?: string): Promise<T> {
+  const res = await fetch(`${origin}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(session ? { 'x-tandem-session': session } : {}) }, body: JSON.stringify(input) });
+  const body = (await res.json()) as { result?: T; error?: { code: string; message: string } };
+  if (body.error) throw new Error(`${p}: ${body.error.code}: ${body.error.message}`);
+  return body.result as T;
+}
+
+/** A fresh one-time sign-in URL for a browser (`/#code=...`), minted with the test's session. */
+export async function signInUrl(h: RunningHost): Promise<string> {
+  const { code } = await authPost<{ code: string }>(h.origin, '/auth/code', {}, h.session);
+  return `${h.origin}/#code=${code}`;
 }
 
 export async function stopHost(h: RunningHost, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
@@ -58,12 +74,9 @@ export async function stopHost(h: RunningHost, signal: NodeJS.Signals = 'SIGTERM
   return exited;
 }
 
-/** Call the API directly (Bearer token), as the UI does through its transport. */
+/** Call the API directly (the test's session header), as the UI does through its transport. */
 export async function callApi<T = unknown>(h: RunningHost, method: string, input: unknown = {}): Promise<T> {
-  const res = await fetch(`${h.origin}/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${h.token}` }, body: JSON.stringify(input) });
-  const body = (await res.json()) as { result?: T; error?: { code: string; message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.code}: ${body.error.message}`);
-  return body.result as T;
+  return authPost<T>(h.origin, `/api/${method}`, input, h.session);
 }
 
 /** A screenshot of the page, attached to the report and kept under test-results/. */
@@ -118,10 +131,10 @@ test.skip(why !== undefined, why);
 
 export { expect };
 
-/** Open the printed URL (sets the session cookie) and land on a page. */
+/** Open a one-time sign-in URL (the page exchanges its code for a tab session) and land on a page. */
 export async function openApp(page: Page, h: RunningHost, route = 'library'): Promise<void> {
-  await page.goto(h.url);
-  await expect(page, 'the token is taken out of the URL').toHaveURL(`${h.origin}/`);
+  await page.goto(await signInUrl(h));
+  await expect(page, 'the code is exchanged and taken out of the URL').toHaveURL(`${h.origin}/`);
   await page.goto(`${h.origin}/#/${route}`);
   await expect(page.locator('nav[aria-label="Pages"]'), 'the app shell renders').toBeVisible();
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createApiService } from '../api/api-service.js';
 import { sharedOrSkip } from '../testing/shared.js';
-import { CSP, SESSION_COOKIE, startWebHost, type WebHost } from './web-host.js';
+import { CSP, MINTED_CODE_TTL_MS, SESSION_HEADER, startWebHost, type WebHost } from './web-host.js';
 
 const { shared, skip } = sharedOrSkip();
 
@@ -30,7 +30,7 @@ function request(port: number, opts: { method?: string; path: string; headers?: 
   });
 }
 
-async function setup(t: TestContext, withUi = true): Promise<{ host: WebHost; dir: string; svc: ReturnType<typeof createApiService> }> {
+async function setup(t: TestContext, withUi = true): Promise<{ host: WebHost; dir: string; svc: ReturnType<typeof createApiService>; session: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-host-'));
   const ui = path.join(dir, 'ui');
   fs.mkdirSync(path.join(ui, 'assets'), { recursive: true });
@@ -45,57 +45,112 @@ async function setup(t: TestContext, withUi = true): Promise<{ host: WebHost; di
     await svc.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  return { host, dir, svc };
+  // a second code for the tests' own session: host.code stays unused for the tests that need it
+  const session = await exchange(host, host.newCode().code);
+  return { host, dir, svc, session };
 }
 
-function api(host: WebHost, method: string, input: unknown, headers: Record<string, string> = { authorization: `Bearer ${host.token}` }): Promise<Reply> {
-  return request(host.port, { method: 'POST', path: `/api/${method}`, headers: { host: `127.0.0.1:${host.port}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(input) });
+function post(host: WebHost, p: string, body: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return request(host.port, { method: 'POST', path: p, headers: { host: `127.0.0.1:${host.port}`, 'content-type': 'application/json', ...headers }, body });
 }
 
-test('the token is required: 401 without it, the printed URL sets an HttpOnly SameSite=Strict cookie and redirects to /', async (t) => {
-  const { host } = await setup(t);
-  assert.match(host.url, new RegExp(`^http://127\\.0\\.0\\.1:${host.port}/\\?token=[0-9a-f]{64}$`), 'the URL carries a 32-byte hex token');
+async function exchange(host: WebHost, code: string): Promise<string> {
+  const r = await post(host, '/auth/session', JSON.stringify({ code }));
+  assert.equal(r.status, 200, `the code is exchanged: ${r.body}`);
+  return (JSON.parse(r.body) as { result: { session: string } }).result.session;
+}
+
+function api(host: WebHost, session: string | Record<string, string>, method: string, input: unknown): Promise<Reply> {
+  return post(host, `/api/${method}`, JSON.stringify(input), typeof session === 'string' ? { [SESSION_HEADER]: session } : session);
+}
+
+test('the printed URL carries a one-time code in its fragment; its exchange gives a session that only the header carries', async (t) => {
+  const { host, session: other } = await setup(t);
+  assert.match(host.url, new RegExp(`^http://127\\.0\\.0\\.1:${host.port}/#code=[0-9a-f]{64}$`), 'the code rides in the fragment (never sent to a server)');
+  assert.equal(host.url.split('#code=')[1], host.code);
   const h = { host: `127.0.0.1:${host.port}` };
 
-  const noToken = await api(host, 'app.info', {}, {});
-  assert.equal(noToken.status, 401, 'API without a token');
-  assert.equal(JSON.parse(noToken.body).error.code, 'UNAUTHORIZED', 'a WireError with UNAUTHORIZED');
-  assert.ok(!noToken.body.includes(host.token), 'the token never appears in an error');
-  assert.equal((await api(host, 'app.info', {}, { authorization: 'Bearer wrong' })).status, 401, 'API with a wrong token');
-  assert.equal((await request(host.port, { path: '/', headers: h })).status, 401, 'the page without a token');
-  assert.equal((await request(host.port, { path: '/?token=nope', headers: h })).status, 401, 'the page with a wrong token');
+  const noSession = await api(host, {}, 'app.info', {});
+  assert.equal(noSession.status, 401, 'API without a session');
+  assert.equal(JSON.parse(noSession.body).error.code, 'UNAUTHORIZED', 'a WireError with UNAUTHORIZED');
+  assert.equal((await api(host, 'wrong', 'app.info', {})).status, 401, 'API with a wrong session');
+  assert.equal((await api(host, host.code, 'app.info', {})).status, 401, 'the code itself is not a session');
 
-  const login = await request(host.port, { path: `/?token=${host.token}`, headers: h });
-  assert.equal(login.status, 302, 'the token link redirects');
-  assert.equal(login.headers.location, '/', 'to / (the token leaves the URL)');
-  const cookie = String(login.headers['set-cookie']?.[0] ?? '');
-  assert.match(cookie, new RegExp(`^${SESSION_COOKIE}=${host.token};`), 'a session cookie');
-  assert.match(cookie, /HttpOnly/, 'HttpOnly');
-  assert.match(cookie, /SameSite=Strict/, 'SameSite=Strict');
+  const session = await exchange(host, host.code);
+  assert.match(session, /^[0-9a-f]{64}$/, 'a 32-byte session token');
+  assert.notEqual(session, other, 'each exchange gives its own session');
+  const again = await post(host, '/auth/session', JSON.stringify({ code: host.code }));
+  assert.equal(again.status, 401, 'the code works once');
+  assert.equal(JSON.parse(again.body).error.code, 'UNAUTHORIZED');
+  assert.ok(!again.body.includes(host.code), 'the code never appears in an error');
+  assert.equal((await post(host, '/auth/session', JSON.stringify({ code: 'nope' }))).status, 401, 'a made-up code');
+  assert.equal((await post(host, '/auth/session', '{}')).status, 401, 'no code');
 
-  const page = await request(host.port, { path: '/', headers: { ...h, cookie: `${SESSION_COOKIE}=${host.token}` } });
-  assert.equal(page.status, 200, 'the cookie opens the app');
+  const info = await api(host, session, 'app.info', {});
+  assert.equal(info.status, 200, 'the header opens the API');
+  assert.equal(JSON.parse(info.body).result.host, 'web');
+  assert.equal((await api(host, { cookie: `tandem_session=${session}` }, 'app.info', {})).status, 401, 'a cookie opens nothing');
+  assert.equal((await api(host, { authorization: `Bearer ${session}` }, 'app.info', {})).status, 401, 'nor does a bearer token');
+
+  const minted = await post(host, '/auth/code', '{}', { [SESSION_HEADER]: session });
+  assert.equal(minted.status, 200, 'a session mints another one-time code');
+  assert.equal(JSON.parse(minted.body).result.expiresInMs, MINTED_CODE_TTL_MS);
+  const third = await exchange(host, JSON.parse(minted.body).result.code as string);
+  assert.equal((await api(host, third, 'app.info', {})).status, 200, 'which opens a session too');
+  assert.equal((await post(host, '/auth/code', '{}')).status, 401, 'minting needs a session');
+  const expired = host.newCode(-1);
+  assert.equal((await post(host, '/auth/session', JSON.stringify({ code: expired.code }))).status, 401, 'an expired code is refused');
+
+  const page = await request(host.port, { path: '/', headers: h });
+  assert.equal(page.status, 200, 'the app itself is public (it holds no secret)');
+  assert.equal(page.headers['set-cookie'], undefined, 'and sets no cookie');
   assert.equal(page.headers['content-security-policy'], CSP, 'the HTML carries the strict CSP');
   assert.match(String(page.headers['content-security-policy']), /default-src 'self'/, "CSP default-src 'self'");
   assert.doesNotMatch(String(page.headers['content-security-policy']), /script-src[^;]*unsafe-inline/, 'no inline scripts');
   assert.equal(page.headers['x-content-type-options'], 'nosniff', 'nosniff');
-  const asset = await request(host.port, { path: '/assets/app.js', headers: { ...h, cookie: `${SESSION_COOKIE}=${host.token}` } });
+  const asset = await request(host.port, { path: '/assets/app.js', headers: h });
   assert.equal(asset.status, 200, 'assets are served');
   assert.match(String(asset.headers['content-type']), /javascript/, 'with their type');
-  const traversal = await request(host.port, { path: '/%2e%2e/%2e%2e/etc/passwd', headers: { ...h, cookie: `${SESSION_COOKIE}=${host.token}` } });
+  const traversal = await request(host.port, { path: '/%2e%2e/%2e%2e/etc/passwd', headers: h });
   assert.ok(!traversal.body.includes('root:'), 'dot segments cannot leave the UI folder');
-  const encoded = await request(host.port, { path: '/..%2f..%2f..%2fetc%2fpasswd', headers: { ...h, cookie: `${SESSION_COOKIE}=${host.token}` } });
+  const encoded = await request(host.port, { path: '/..%2f..%2f..%2fetc%2fpasswd', headers: h });
   assert.equal(encoded.status, 404, 'nor can encoded slashes');
   assert.ok(!encoded.body.includes('root:'), 'nothing outside is served');
-  const info = await api(host, 'app.info', {}, { cookie: `${SESSION_COOKIE}=${host.token}` });
-  assert.equal(JSON.parse(info.body).result.host, 'web', 'the cookie authenticates API calls too');
+});
+
+test('state-changing calls from another origin are refused; only application/json is taken', async (t) => {
+  const { host, session } = await setup(t);
+  const ok = await api(host, { [SESSION_HEADER]: session, origin: `http://127.0.0.1:${host.port}`, 'sec-fetch-site': 'same-origin' }, 'app.info', {});
+  assert.equal(ok.status, 200, 'the page itself (same origin) is served');
+  assert.equal((await api(host, { [SESSION_HEADER]: session, origin: `http://localhost:${host.port}` }, 'app.info', {})).status, 200, 'localhost:PORT is the same app');
+  for (const [what, headers] of [
+    ['another local port', { origin: `http://127.0.0.1:${host.port + 1}` }],
+    ['another site', { origin: 'https://evil.example' }],
+    ['an opaque origin', { origin: 'null' }],
+    ['Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }],
+    ['Sec-Fetch-Site same-site', { 'sec-fetch-site': 'same-site' }],
+  ] as const) {
+    const r = await api(host, { [SESSION_HEADER]: session, ...headers }, 'app.info', {});
+    assert.equal(r.status, 403, `${what}: refused even with the session`);
+    assert.equal(JSON.parse(r.body).error.code, 'UNAUTHORIZED');
+    const ex = await post(host, '/auth/session', JSON.stringify({ code: host.newCode().code }), headers);
+    assert.equal(ex.status, 403, `${what}: no code exchange either`);
+  }
+  for (const type of ['application/json-patch+json', 'application/jsonx', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; foo=bar', '']) {
+    const r = await api(host, { [SESSION_HEADER]: session, 'content-type': type }, 'app.info', {});
+    assert.equal(r.status, 415, `content type "${type}" is refused`);
+    assert.equal((await post(host, '/auth/session', JSON.stringify({ code: host.newCode().code }), { 'content-type': type })).status, 415, `and for the exchange ("${type}")`);
+  }
+  for (const type of ['application/json', 'Application/JSON', 'application/json; charset=utf-8', 'application/json;charset="UTF-8"']) {
+    assert.equal((await api(host, { [SESSION_HEADER]: session, 'content-type': type }, 'app.info', {})).status, 200, `content type "${type}" is taken`);
+  }
 });
 
 test('the Host header must be 127.0.0.1:PORT or localhost:PORT (DNS rebinding)', async (t) => {
-  const { host } = await setup(t);
-  const auth = { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' };
+  const { host, session } = await setup(t);
+  const auth = { [SESSION_HEADER]: session, 'content-type': 'application/json' };
   const evil = await request(host.port, { method: 'POST', path: '/api/app.info', headers: { ...auth, host: `evil.example:${host.port}` }, body: '{}' });
-  assert.equal(evil.status, 421, 'a foreign Host is refused even with the token');
+  assert.equal(evil.status, 421, 'a foreign Host is refused even with the session');
   const wrongPort = await request(host.port, { method: 'POST', path: '/api/app.info', headers: { ...auth, host: `127.0.0.1:${host.port + 1}` }, body: '{}' });
   assert.equal(wrongPort.status, 421, 'another port is refused');
   const local = await request(host.port, { method: 'POST', path: '/api/app.info', headers: { ...auth, host: `localhost:${host.port}` }, body: '{}' });
@@ -103,32 +158,32 @@ test('the Host header must be 127.0.0.1:PORT or localhost:PORT (DNS rebinding)',
 });
 
 test('bad input comes back as a WireError with INVALID_ARGUMENT and HTTP 400; other errors map to statuses', async (t) => {
-  const { host } = await setup(t);
-  const bad = await api(host, 'search.query', { query: 'x', collection: 'c', mode: 'sideways' });
+  const { host, session } = await setup(t);
+  const bad = await api(host, session, 'search.query', { query: 'x', collection: 'c', mode: 'sideways' });
   assert.equal(bad.status, 400, 'HTTP 400');
   const err = JSON.parse(bad.body).error;
   assert.equal(err.code, 'INVALID_ARGUMENT', 'INVALID_ARGUMENT');
   assert.match(err.message, /mode/, 'naming the field');
-  const missing = await api(host, 'collections.show', { name: 'nope' });
+  const missing = await api(host, session, 'collections.show', { name: 'nope' });
   assert.equal(missing.status, 404, 'NOT_FOUND is 404');
   assert.equal(JSON.parse(missing.body).error.code, 'NOT_FOUND', 'as a WireError');
-  const unknown = await api(host, 'no.such.method', {});
+  const unknown = await api(host, session, 'no.such.method', {});
   assert.equal(unknown.status, 404, 'an unknown method is 404');
-  const notJson = await request(host.port, { method: 'POST', path: '/api/app.info', headers: { host: `127.0.0.1:${host.port}`, authorization: `Bearer ${host.token}`, 'content-type': 'application/json' }, body: '{oops' });
+  const notJson = await request(host.port, { method: 'POST', path: '/api/app.info', headers: { host: `127.0.0.1:${host.port}`, [SESSION_HEADER]: session, 'content-type': 'application/json' }, body: '{oops' });
   assert.equal(JSON.parse(notJson.body).error.code, 'INVALID_ARGUMENT', 'a body that is not JSON');
-  const form = await request(host.port, { method: 'POST', path: '/api/app.info', headers: { host: `127.0.0.1:${host.port}`, authorization: `Bearer ${host.token}`, 'content-type': 'text/plain' }, body: '{}' });
+  const form = await request(host.port, { method: 'POST', path: '/api/app.info', headers: { host: `127.0.0.1:${host.port}`, [SESSION_HEADER]: session, 'content-type': 'text/plain' }, body: '{}' });
   assert.equal(form.status, 415, 'only application/json is accepted');
 });
 
 test('without a built UI the page is a clear 503 saying to run npm run build', async (t) => {
   const { host } = await setup(t, false);
-  const r = await request(host.port, { path: '/', headers: { host: `127.0.0.1:${host.port}`, cookie: `${SESSION_COOKIE}=${host.token}` } });
+  const r = await request(host.port, { path: '/', headers: { host: `127.0.0.1:${host.port}` } });
   assert.equal(r.status, 503, '503');
   assert.match(r.body, /npm run build/, 'says what to run');
 });
 
 test('server-sent events deliver job events (and heartbeats) to an authenticated client', { skip }, async (t) => {
-  const { host, dir } = await setup(t);
+  const { host, dir, session } = await setup(t);
   const docs = path.join(dir, 'docs');
   fs.mkdirSync(docs);
   fs.writeFileSync(path.join(docs, 'a.md'), 'Archibald the zebra.');
@@ -138,11 +193,11 @@ test('server-sent events deliver job events (and heartbeats) to an authenticated
       resolve(res.statusCode ?? 0);
     });
   });
-  assert.equal(unauth, 401, 'the event stream needs the token too');
+  assert.equal(unauth, 401, 'the event stream needs the session too');
 
   let text = '';
   const res = await new Promise<http.IncomingMessage>((resolve) => {
-    http.get({ host: '127.0.0.1', port: host.port, path: '/api/events', headers: { host: `127.0.0.1:${host.port}`, cookie: `${SESSION_COOKIE}=${host.token}` } }, resolve);
+    http.get({ host: '127.0.0.1', port: host.port, path: '/api/events', headers: { host: `127.0.0.1:${host.port}`, [SESSION_HEADER]: session } }, resolve);
   });
   assert.match(String(res.headers['content-type']), /^text\/event-stream/, 'an event stream');
   res.setEncoding('utf8');
@@ -152,7 +207,7 @@ test('server-sent events deliver job events (and heartbeats) to an authenticated
       if (/event: job\.updated\ndata: \{[^\n]*"status":"succeeded"/.test(text) && /: ping/.test(text)) resolve();
     });
   });
-  const r = await api(host, 'library.index', { paths: [docs], collection: 'sse' });
+  const r = await api(host, session, 'library.index', { paths: [docs], collection: 'sse' });
   const jobId = JSON.parse(r.body).result.jobIds[0] as string;
   await succeeded;
   res.destroy();

@@ -1,14 +1,21 @@
 /**
  * The headless web host: the built renderer and the typed API over HTTP + server-sent events, on
- * 127.0.0.1 only, behind a random session token.
+ * 127.0.0.1 only, behind a per-tab session.
  *
- * - `GET /?token=T` (the printed URL) sets an HttpOnly SameSite=Strict cookie and redirects to `/`,
- *   so the token leaves the address bar and the history.
- * - Every other request needs the cookie or `Authorization: Bearer T`; the Host header must be
- *   127.0.0.1:PORT or localhost:PORT (DNS-rebinding defence).
+ * - The printed URL carries a one-time code in its fragment (`/#code=C`: never sent to a server, so
+ *   never in a log). The page exchanges it once (`POST /auth/session {"code": C}`) for a session
+ *   token it keeps in sessionStorage (scoped to the origin, port included) and sends as the
+ *   `X-Tandem-Session` header. No secret ever travels in a cookie: cookies are not port-scoped, so
+ *   the browser would send one to every other server on 127.0.0.1.
+ * - `/api/*` needs the header (401 otherwise); a session mints more one-time codes with
+ *   `POST /auth/code` (another tab, a test). State-changing calls from another origin (`Origin`,
+ *   `Sec-Fetch-Site`) are refused (403), and request bodies must be exactly `application/json`.
+ * - The Host header must be 127.0.0.1:PORT or localhost:PORT (DNS-rebinding defence).
  * - `POST /api/<method>`: JSON in, `{"result": ...}` or `{"error": WireError}` out.
- * - `GET /api/events`: server-sent events (`event: <name>` + JSON data), heartbeat comments.
- * - Everything else: static files of the built renderer (a 503 page when it was not built).
+ * - `GET /api/events`: server-sent events (`event: <name>` + JSON data), heartbeat comments; the
+ *   page reads them with fetch (EventSource cannot send a header).
+ * - Everything else: static files of the built renderer, public (no secret in them; a 503 page when
+ *   it was not built).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,7 +26,12 @@ import { API_EVENT_NAMES } from '../engine/common/api-contract.js';
 import { TandemError, toWire, type ErrorCode, type WireError } from '../engine/common/errors.js';
 import type { ApiService } from '../api/api-service.js';
 
-export const SESSION_COOKIE = 'tandem_session';
+/** The request header carrying the session token. */
+export const SESSION_HEADER = 'X-Tandem-Session';
+/** Exactly `application/json`, optionally with a charset (not `application/json-patch+json`, not `application/jsonx`). */
+export const JSON_CONTENT_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?[\w.:-]+"?\s*)?$/i;
+/** How long a one-time code minted by a session (or for `--open`) stays valid. */
+export const MINTED_CODE_TTL_MS = 120_000;
 /** Request bodies above this are refused (the API takes small JSON inputs). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -43,17 +55,18 @@ export interface WebHostOptions {
   port?: number;
   /** The built renderer (index.html and assets). */
   staticDir: string;
-  /** Default: 32 random bytes, hex. */
-  token?: string;
   /** Time between SSE heartbeat comments. Default 15 s. */
   heartbeatMs?: number;
 }
 
 export interface WebHost {
   readonly port: number;
-  readonly token: string;
-  /** The URL to open once (carries the token). */
+  /** The one-time code of `url`. */
+  readonly code: string;
+  /** The URL to open once: `http://127.0.0.1:PORT/#code=CODE` (the code works for one exchange). */
   readonly url: string;
+  /** Another one-time code (valid for `ttlMs`, default: until used) and its URL. */
+  newCode(ttlMs?: number): { code: string; url: string };
   /** Stop accepting, end event streams and open connections. */
   close(): Promise<void>;
 }
@@ -103,26 +116,16 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 function baseHeaders(): Record<string, string> {
-  return { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store', 'Cross-Origin-Opener-Policy': 'same-origin' };
+  return { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-store', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Resource-Policy': 'same-origin' };
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
+/** Secrets are kept (and looked up) by their SHA-256 only. */
+function digest(secret: string): string {
+  return crypto.createHash('sha256').update(secret).digest('hex');
 }
 
-function cookieToken(req: http.IncomingMessage): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === SESSION_COOKIE) return part.slice(i + 1).trim();
-  }
-  return undefined;
-}
-
-function bearerToken(req: http.IncomingMessage): string | undefined {
-  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  return m?.[1];
+function randomSecret(): string {
+  return crypto.randomBytes(32).toString('hex');
 }
 
 function page(title: string, body: string): string {
@@ -158,15 +161,33 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
 
 /** Start the host on 127.0.0.1. */
 export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
-  const token = opts.token ?? crypto.randomBytes(32).toString('hex');
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
   const staticRoot = path.resolve(opts.staticDir);
   const streams = new Set<http.ServerResponse>();
+  /** digest(code) -> expiry (ms since epoch; Infinity: until used). */
+  const codes = new Map<string, number>();
+  /** digest(session token). */
+  const sessions = new Set<string>();
   let port = 0;
 
+  const newCode = (ttlMs?: number): { code: string; url: string } => {
+    const code = randomSecret();
+    codes.set(digest(code), ttlMs === undefined ? Infinity : Date.now() + ttlMs);
+    return { code, url: `http://127.0.0.1:${port}/#code=${code}` };
+  };
+
+  /** A code is good for one exchange: taken out whether or not it expired. */
+  const takeCode = (code: string): boolean => {
+    const key = digest(code);
+    const expires = codes.get(key);
+    if (expires === undefined) return false;
+    codes.delete(key);
+    return expires > Date.now();
+  };
+
   const authorized = (req: http.IncomingMessage): boolean => {
-    const t = cookieToken(req) ?? bearerToken(req);
-    return t !== undefined && safeEqual(t, token);
+    const t = req.headers[SESSION_HEADER.toLowerCase()];
+    return typeof t === 'string' && t.length > 0 && sessions.has(digest(t));
   };
 
   const hostAllowed = (req: http.IncomingMessage): boolean => {
@@ -174,25 +195,67 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     return h === `127.0.0.1:${port}` || h === `localhost:${port}`;
   };
 
+  /** A browser says where a request comes from; anything but this origin (or a typed URL) is refused. */
+  const sameOrigin = (req: http.IncomingMessage): boolean => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) return false;
+    const site = req.headers['sec-fetch-site'];
+    return site === undefined || site === 'same-origin' || site === 'none';
+  };
+
+  const unauthorized = (res: http.ServerResponse): void =>
+    sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: `missing or unknown session (${SESSION_HEADER}): open the URL that \`tandem serve\` printed (each works once; press Enter in its terminal for a new one)` } satisfies WireError });
+
+  /** Parse a JSON request body (the caller checked for `application/json`: a cross-site form cannot send it without a CORS preflight). */
+  const jsonBody = async (req: http.IncomingMessage, what: string): Promise<unknown> => {
+    const text = await readBody(req);
+    if (!text.trim()) return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new TandemError('INVALID_ARGUMENT', `${what}: the body is not valid JSON`);
+    }
+  };
+
+  const serveAuth = async (req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<void> => {
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: `use POST for ${pathname}` } satisfies WireError });
+    }
+    if (!JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '')) return sendJson(res, 415, { error: { code: 'INVALID_ARGUMENT', message: 'send the input as application/json' } satisfies WireError });
+    if (pathname === '/auth/session') {
+      let input: unknown;
+      try {
+        input = await jsonBody(req, pathname);
+      } catch (e) {
+        return sendError(res, e);
+      }
+      const code = (input as { code?: unknown } | null)?.code;
+      if (typeof code !== 'string' || !takeCode(code)) {
+        return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'this sign-in code was already used or has expired: open the URL that `tandem serve` printed, or press Enter in its terminal for a new one' } satisfies WireError });
+      }
+      const session = randomSecret();
+      sessions.add(digest(session));
+      return sendJson(res, 200, { result: { session } });
+    }
+    if (pathname === '/auth/code') {
+      if (!authorized(req)) return unauthorized(res);
+      const { code } = newCode(MINTED_CODE_TTL_MS);
+      return sendJson(res, 200, { result: { code, expiresInMs: MINTED_CODE_TTL_MS } });
+    }
+    return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint: ${pathname}` } satisfies WireError });
+  };
+
   const serveApi = async (req: http.IncomingMessage, res: http.ServerResponse, method: string): Promise<void> => {
     if (req.method !== 'POST') {
       res.setHeader('Allow', 'POST');
       return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: `use POST for /api/${method}` } satisfies WireError });
     }
-    // JSON only: a cross-site form cannot send this content type without a CORS preflight.
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+    if (!JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '')) {
       return sendJson(res, 415, { error: { code: 'INVALID_ARGUMENT', message: 'send the input as application/json' } satisfies WireError });
     }
     try {
-      const text = await readBody(req);
-      let input: unknown = {};
-      if (text.trim()) {
-        try {
-          input = JSON.parse(text);
-        } catch {
-          throw new TandemError('INVALID_ARGUMENT', `/api/${method}: the body is not valid JSON`);
-        }
-      }
+      const input = await jsonBody(req, `/api/${method}`);
       const result = await opts.service.call(method, input);
       sendJson(res, 200, { result: result ?? null });
     } catch (e) {
@@ -251,15 +314,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const server = http.createServer((req, res) => {
     if (!hostAllowed(req)) return sendHtml(res, 421, page('Wrong host', '<p>This server answers only to 127.0.0.1 and localhost.</p>'));
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    const given = url.searchParams.get('token');
-    if (given !== null && req.method === 'GET' && url.pathname === '/') {
-      if (!safeEqual(given, token)) return sendHtml(res, 401, page('Wrong token', '<p>This link is out of date: open the URL that <code>tandem serve</code> printed.</p>'));
-      return void (res.writeHead(302, { ...baseHeaders(), Location: '/', 'Set-Cookie': `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` }), res.end());
+    const isApi = url.pathname.startsWith('/api/') || url.pathname.startsWith('/auth/');
+    if (isApi && !sameOrigin(req)) {
+      return sendJson(res, 403, { error: { code: 'UNAUTHORIZED', message: 'cross-site request refused: the Tandem API answers only its own page' } satisfies WireError });
     }
-    if (!authorized(req)) {
-      if (url.pathname.startsWith('/api/')) return sendJson(res, 401, { error: { code: 'UNAUTHORIZED', message: 'missing or wrong session token: open the URL that `tandem serve` printed' } satisfies WireError });
-      return sendHtml(res, 401, page('Tandem: sign-in needed', '<p>Open the URL that <code>tandem serve</code> printed (it carries a session token).</p>'));
-    }
+    if (url.pathname.startsWith('/auth/')) return void serveAuth(req, res, url.pathname);
+    if (url.pathname.startsWith('/api/') && !authorized(req)) return unauthorized(res);
     if (url.pathname === '/api/events') {
       if (req.method !== 'GET') return sendJson(res, 405, { error: { code: 'INVALID_ARGUMENT', message: 'use GET for /api/events' } satisfies WireError });
       return serveEvents(req, res);
@@ -285,5 +345,6 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     return closing;
   };
 
-  return { port, token, url: `http://127.0.0.1:${port}/?token=${token}`, close };
+  const first = newCode();
+  return { port, code: first.code, url: first.url, newCode, close };
 }
