@@ -3,6 +3,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ForgeConfig } from '@electron-forge/shared-types';
+import { FusesPlugin } from '@electron-forge/plugin-fuses';
+import { FuseV1Options, FuseVersion } from '@electron/fuses';
 
 /** The built main process: package.json has no "main" (the CLI is its primary face), so the packaged copy gets one. */
 const MAIN = 'out/main/index.js';
@@ -30,6 +32,21 @@ const config: ForgeConfig = {
       await fs.writeFile(file, JSON.stringify({ ...pkg, main: MAIN }, null, 2));
     },
   },
+  plugins: [
+    // Electron fuses, flipped in the packaged binary (not by settings an attacker could change):
+    // the app cannot be turned into a plain Node (ELECTRON_RUN_AS_NODE), NODE_OPTIONS and
+    // --inspect/--inspect-brk are ignored (no code injection or debugger through the command
+    // line), cookies are encrypted on disk, and only the app's own, integrity-checked app.asar loads.
+    new FusesPlugin({
+      version: FuseVersion.V1,
+      [FuseV1Options.RunAsNode]: false,
+      [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
+      [FuseV1Options.EnableNodeCliInspectArguments]: false,
+      [FuseV1Options.EnableCookieEncryption]: true,
+      [FuseV1Options.OnlyLoadAppFromAsar]: true,
+      [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
+    }),
+  ],
   makers: [
     { name: '@electron-forge/maker-zip', platforms: ['darwin', 'linux', 'win32'], config: {} },
     { name: '@electron-forge/maker-deb', platforms: ['linux'], config: { options: { maintainer: 'Tandem', homepage: 'https://example.invalid/tandem', bin: 'tandem-desktop' } } },

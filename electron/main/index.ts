@@ -51,7 +51,7 @@ function pasteToken(tokens: TokenStore, envVar: string, label: string): void {
   try {
     engine?.setTokens(tokens.set(envVar, value));
     clipboard.clear();
-    void dialog.showMessageBox({ type: 'info', message: `${label} token stored, encrypted with the OS keychain (${tokens.file}). The clipboard was cleared.` });
+    void dialog.showMessageBox({ type: 'info', message: `${label} token stored, ${tokens.protection()} (${tokens.file}). The clipboard was cleared.` });
   } catch (e) {
     dialog.showErrorBox(`Could not store the ${label} token`, e instanceof Error ? e.message : String(e));
   }
