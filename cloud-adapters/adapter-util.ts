@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { TandemError, type JsonValue } from '../native/engine/common/errors.js';
 import type { BackendEndpoint, CallOptions, CallTimings, HealthResult, BackendId } from './contract.js';
-import { callJson, type CallJsonOptions, type CallJsonResult } from './http/http-client.js';
+import { callJson, DEFAULT_MAX_RESPONSE_BYTES, type CallJsonOptions, type CallJsonResult } from './http/http-client.js';
 
 /** Helpers shared by the adapters: reading JSON fields, timings, deadlines, the common call. */
 
@@ -73,21 +73,47 @@ export interface CallContext {
   dispatcher: Dispatcher;
   /** Default first-byte timeout when the endpoint sets none (null: the call's deadline). */
   defaultFirstByteTimeoutMs: number | null;
+  /** Built-in response caps of this backend's functions (by capability name); others get DEFAULT_MAX_RESPONSE_BYTES. */
+  defaultResponseCaps: Readonly<Record<string, number>>;
 }
 
-/** callJson with the endpoint's token, timeouts and retry policy. */
+/** Boltz-2 answers carry mmCIF structures (a batch poll, many of them): their built-in response cap. */
+export const STRUCTURE_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The response cap of one function: the endpoint's setting for it, else the backend's built-in cap
+ * for it, else the endpoint's `default`, else 64 MiB.
+ */
+export function responseCap(ctx: CallContext, capKey: string): number {
+  const set = ctx.endpoint.maxResponseBytes ?? {};
+  return set[capKey] ?? ctx.defaultResponseCaps[capKey] ?? set.default ?? DEFAULT_MAX_RESPONSE_BYTES;
+}
+
+/** callJson with the endpoint's token, timeouts, retry and poll policies and the function's response cap. */
 export function call(
   ctx: CallContext,
-  o: Pick<CallJsonOptions, 'method' | 'url' | 'json' | 'fn' | 'check' | 'idempotencyKey'> & { deadlineMs: number; signal?: AbortSignal },
+  o: Pick<CallJsonOptions, 'method' | 'url' | 'json' | 'fn' | 'check' | 'idempotencyKey'> & {
+    deadlineMs: number;
+    signal?: AbortSignal;
+    /** The function's name in capabilities() for its response cap (default `fn`). */
+    capKey?: string;
+  },
 ): Promise<CallJsonResult> {
-  const firstByte = ctx.endpoint.firstByteTimeoutMs ?? ctx.defaultFirstByteTimeoutMs ?? o.deadlineMs;
+  const { capKey, ...rest } = o;
+  const e = ctx.endpoint;
+  const firstByte = e.firstByteTimeoutMs ?? ctx.defaultFirstByteTimeoutMs ?? o.deadlineMs;
   return callJson({
-    ...o,
+    ...rest,
     backend: ctx.backend,
-    token: ctx.endpoint.token,
+    token: e.token,
     dispatcher: ctx.dispatcher,
     firstByteTimeoutMs: Math.min(firstByte, o.deadlineMs),
-    retry: ctx.endpoint.retry,
+    retry: e.retry,
+    maxResponseBytes: responseCap(ctx, capKey ?? o.fn),
+    ...(e.poll ? { poll: e.poll } : {}),
+    ...(e.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: e.bodyDeadlineMs } : {}),
+    ...(e.minBodyBytesPerSec !== undefined ? { minBodyBytesPerSec: e.minBodyBytesPerSec } : {}),
+    ...(e.bodyGraceMs !== undefined ? { bodyGraceMs: e.bodyGraceMs } : {}),
   });
 }
 

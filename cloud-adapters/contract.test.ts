@@ -16,6 +16,8 @@ import type {
   PollOutcome,
   QwenModel,
 } from './contract.js';
+import { STRUCTURE_MAX_RESPONSE_BYTES } from './adapter-util.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './http/http-client.js';
 import { closedPort } from './http/test-server.js';
 import { defaultRegistry } from './registry.js';
 import { validateJsonAgainstSchema } from './validate.js';
@@ -47,7 +49,7 @@ after(async () => {
 beforeEach(() => emu.reset());
 
 function endpoint(url: string, over: Partial<BackendEndpoint> = {}): BackendEndpoint {
-  return { url, token: TOKEN, firstByteTimeoutMs: 400, retry: FAST_RETRY, ...over };
+  return { url, token: TOKEN, firstByteTimeoutMs: 400, retry: FAST_RETRY, poll: { minIntervalMs: 5 }, ...over };
 }
 const modal = (over: Partial<BackendEndpoint> = {}): CloudAdapter => registry.create('modal', endpoint(emu.modalTemplate, over));
 const cloudRun = (over: Partial<BackendEndpoint> = {}): CloudAdapter => registry.create('cloud-run', endpoint(emu.cloudRunUrl, over));
@@ -378,5 +380,22 @@ describe('cloud-run adapter against the emulator', () => {
     const e = await failure(cloudRun({ token: 'nope-nope-nope' }).submit(complex(), { idempotencyKey: 'x' }));
     assert.equal(e.code, 'UNAUTHORIZED', 'code');
     assert.equal(emu.stats().requests, 1, 'not retried');
+  });
+});
+
+describe('response caps per function (issue 17)', () => {
+  test('the endpoint caps one function by its capability name; the others keep their built-in cap', async () => {
+    assert.equal(DEFAULT_MAX_RESPONSE_BYTES, 64 * 1024 * 1024, 'generate / embed: 64 MiB');
+    assert.equal(STRUCTURE_MAX_RESPONSE_BYTES, 256 * 1024 * 1024, 'Boltz-2: 256 MiB');
+    const m = modal({ maxResponseBytes: { generate: 20 } });
+    const e = await failure(m.submit(generate(), { idempotencyKey: 'cap-g' }));
+    assert.equal(e.code, 'BACKEND_ERROR', e.message);
+    assert.match(e.message, /over the 20 bytes limit for generate responses/, 'names the cap and the function');
+    const out = await m.submit({ kind: 'embed-remote', texts: ['a', 'b'] }, { idempotencyKey: 'cap-e' });
+    assert.equal(done<EmbedRemoteResult>(out).embeddings.length, 2, 'embed is not capped by the generate setting');
+    const c = await failure(cloudRun({ maxResponseBytes: { predict: 300 } }).submit(complex(), { idempotencyKey: 'cap-p' }));
+    assert.match(c.message, /limit for \/predict responses/, 'Cloud Run /predict capped by its capability name');
+    const d = await failure(modal({ maxResponseBytes: { default: 100 } }).health());
+    assert.match(d.message, /over the 100 bytes limit for health responses/, '`default` caps the functions without a cap of their own');
   });
 });

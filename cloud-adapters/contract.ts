@@ -212,6 +212,19 @@ export interface BackendEndpoint {
   firstByteTimeoutMs?: number;
   /** Retry policy overrides (tests shrink these). */
   retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Largest response body read per function, bytes, keyed by the function's name in `capabilities()`
+   * (`generate`, `embed`, `boltz2`, `predict`, `batch`, ...) or `default` for the others. Built-in:
+   * 256 MiB for Boltz-2 answers (they carry structures), 64 MiB for everything else.
+   */
+  maxResponseBytes?: Record<string, number>;
+  /** 303 polling: least spacing between polls (default 1000 ms, growing x1.5 to 15 s), poll count limit (default from the deadline). */
+  poll?: { minIntervalMs?: number; factor?: number; maxIntervalMs?: number; maxPolls?: number };
+  /** Per-attempt total time to read a response body, ms (default 300 000). */
+  bodyDeadlineMs?: number;
+  /** Least average body rate after `bodyGraceMs` (default 8 KiB/s after 20 s; 0 turns it off). */
+  minBodyBytesPerSec?: number;
+  bodyGraceMs?: number;
 }
 
 export interface CloudAdapter {

@@ -1,5 +1,5 @@
 import { TandemError, type JsonValue } from '../../native/engine/common/errors.js';
-import { asObject, call, healthFrom, idempotencyKeyOf, isObject, num, requireFields, str, timingsOf, type CallContext, type JsonObject } from '../adapter-util.js';
+import { asObject, call, healthFrom, idempotencyKeyOf, isObject, num, requireFields, STRUCTURE_MAX_RESPONSE_BYTES, str, timingsOf, type CallContext, type JsonObject } from '../adapter-util.js';
 import type {
   AdapterFactory,
   BackendEndpoint,
@@ -79,7 +79,7 @@ class CloudRunAdapter implements CloudAdapter {
 
   constructor(endpoint: BackendEndpoint) {
     this.base = checkBaseUrl(endpoint.url);
-    this.ctx = { backend: 'cloud-run', endpoint, dispatcher: createDispatcher({ connectTimeoutMs: endpoint.connectTimeoutMs }), defaultFirstByteTimeoutMs: null };
+    this.ctx = { backend: 'cloud-run', endpoint, dispatcher: createDispatcher({ connectTimeoutMs: endpoint.connectTimeoutMs }), defaultFirstByteTimeoutMs: null, defaultResponseCaps: { predict: STRUCTURE_MAX_RESPONSE_BYTES, batch: STRUCTURE_MAX_RESPONSE_BYTES } };
   }
 
   private batchUrl(remoteId: string): string {
@@ -145,6 +145,7 @@ class CloudRunAdapter implements CloudAdapter {
       method: 'POST',
       url: `${this.base}/predict`,
       fn: '/predict',
+      capKey: f.name,
       json,
       idempotencyKey: idempotencyKeyOf(opts),
       deadlineMs: opts.deadlineMs ?? f.timeoutS * 1000,
@@ -162,6 +163,7 @@ class CloudRunAdapter implements CloudAdapter {
       method: 'POST',
       url: `${this.base}/batch`,
       fn: '/batch',
+      capKey: f.name,
       json,
       idempotencyKey: idempotencyKeyOf(opts),
       deadlineMs: opts.deadlineMs ?? SHORT_CALL_DEADLINE_MS * 5,
@@ -172,7 +174,7 @@ class CloudRunAdapter implements CloudAdapter {
   }
 
   async poll(remoteId: string, opts: CallOptions = {}): Promise<PollOutcome> {
-    const r = await call(this.ctx, { method: 'GET', url: this.batchUrl(remoteId), fn: '/batch/{id}', deadlineMs: opts.deadlineMs ?? SHORT_CALL_DEADLINE_MS, signal: opts.signal, check: pollCheck });
+    const r = await call(this.ctx, { method: 'GET', url: this.batchUrl(remoteId), fn: '/batch/{id}', capKey: 'batch', deadlineMs: opts.deadlineMs ?? SHORT_CALL_DEADLINE_MS, signal: opts.signal, check: pollCheck });
     const o = asObject(r.body);
     const results: Boltz2LigandResult[] = (Array.isArray(o.results) ? o.results : []).map((x) => {
       const item = asObject(x);
@@ -190,7 +192,7 @@ class CloudRunAdapter implements CloudAdapter {
   }
 
   async cancel(remoteId: string, opts: CallOptions = {}): Promise<void> {
-    await call(this.ctx, { method: 'DELETE', url: this.batchUrl(remoteId), fn: '/batch/{id}', deadlineMs: opts.deadlineMs ?? SHORT_CALL_DEADLINE_MS, signal: opts.signal });
+    await call(this.ctx, { method: 'DELETE', url: this.batchUrl(remoteId), fn: '/batch/{id}', capKey: 'batch', deadlineMs: opts.deadlineMs ?? SHORT_CALL_DEADLINE_MS, signal: opts.signal });
   }
 
   estimateCost(req: CloudRequest, prices: PriceTable, opts: { warm?: boolean } = {}): CostEstimate {

@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type * as Undici from 'undici';
@@ -12,6 +13,12 @@ const undici = lazyModule<typeof Undici>('undici');
  * out, bearer auth, Idempotency-Key, per-attempt first-byte and body timeouts, an overall deadline,
  * retries with exponential backoff + full jitter honouring Retry-After, and Modal's 303 polling.
  * Every failure is a TandemError whose message names the backend, function and status, never a token.
+ *
+ * Bounded against a hostile or broken server: a response body is counted while it streams and cut
+ * past `maxResponseBytes` (refused up front when Content-Length is over it); a body must arrive
+ * within `bodyDeadlineMs` of the headers and at `minBodyBytesPerSec` on average after a grace
+ * period, so a trickle cannot hold an attempt open; 303 polls are spaced (PollPolicy) and counted,
+ * and a 303 to another origin (or from https to http) is refused.
  */
 
 export interface RetryPolicy {
@@ -26,6 +33,41 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = { maxAttempts: 8, baseDelayMs: 500, maxDelayMs: 30_000 };
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_BODY_TIMEOUT_MS = 60_000;
+
+const MiB = 1024 * 1024;
+/** Largest response body read when the caller sets no cap (generate, embed, health). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * MiB;
+/**
+ * The most a cap may be: V8's longest string (a body is decoded into one string before JSON.parse,
+ * and a longer one fails with ERR_STRING_TOO_LONG or crashes the process).
+ */
+export const MAX_RESPONSE_BYTES_LIMIT: number = bufferConstants.MAX_STRING_LENGTH;
+/** Total time to read one attempt's response body after its headers (not only idle time). */
+export const DEFAULT_BODY_DEADLINE_MS = 300_000;
+/** Average body rate required once `DEFAULT_BODY_GRACE_MS` has passed (a 1 byte/s trickle is cut). */
+export const DEFAULT_MIN_BODY_BYTES_PER_SEC = 8 * 1024;
+export const DEFAULT_BODY_GRACE_MS = 20_000;
+/** A 303's own body is discarded; at most this much of it is read. */
+const REDIRECT_BODY_LIMIT = 64 * 1024;
+
+/** How 303 polls are spaced and counted. */
+export interface PollPolicy {
+  /** Least time between the starts of two requests of a 303 chain. Default 1000 ms. */
+  minIntervalMs: number;
+  /** The spacing grows by this factor per poll (backoff). Default 1.5. */
+  factor: number;
+  /** Largest spacing the growth reaches (a longer Retry-After is still honoured). Default 15 000 ms. */
+  maxIntervalMs: number;
+  /** Polls allowed in one call. Default: derived from the deadline, ceil(deadline / minIntervalMs) + 1. */
+  maxPolls?: number;
+}
+
+export const DEFAULT_POLL_POLICY: Readonly<PollPolicy> = { minIntervalMs: 1000, factor: 1.5, maxIntervalMs: 15_000 };
+
+/** The spacing before poll number `poll` (1-based): minIntervalMs x factor^(poll-1), capped at maxIntervalMs. */
+export function pollInterval(poll: number, p: PollPolicy): number {
+  return Math.min(Math.max(p.maxIntervalMs, p.minIntervalMs), p.minIntervalMs * p.factor ** Math.max(0, poll - 1));
+}
 
 /** HTTP statuses retried per the protocol. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -65,6 +107,16 @@ export interface CallJsonOptions {
   firstByteTimeoutMs?: number;
   /** Per-attempt idle time between body chunks, ms. Default 60 000. */
   bodyTimeoutMs?: number;
+  /** Per-attempt total time to read the response body after its headers, ms. Default 300 000. */
+  bodyDeadlineMs?: number;
+  /** Least average body rate (bytes/s since the headers) once `bodyGraceMs` has passed; 0 turns the check off. Default 8 KiB/s. */
+  minBodyBytesPerSec?: number;
+  /** Time after the headers before the rate is checked, ms. Default 20 000. */
+  bodyGraceMs?: number;
+  /** Largest response body read, bytes (any status); past it the call fails BACKEND_ERROR. Default 64 MiB. */
+  maxResponseBytes?: number;
+  /** Spacing and count of 303 polls. */
+  poll?: Partial<PollPolicy>;
   /** Used when no dispatcher is given (a per-call Agent is made and destroyed). Default 10 000. */
   connectTimeoutMs?: number;
   dispatcher?: Dispatcher;
@@ -187,6 +239,80 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Why a body read was stopped by the client (a network error is thrown instead). */
+type BodyCut = 'cap' | 'deadline' | 'slow';
+
+interface BodyLimits {
+  maxBytes: number;
+  deadlineMs: number;
+  minBytesPerSec: number;
+  graceMs: number;
+}
+
+/**
+ * Read a response body counting bytes as they arrive: never holds more than `maxBytes`, and stops
+ * the stream (closing the connection) when it passes the cap, the total deadline or falls below the
+ * least average rate after the grace period. Network errors and aborts are thrown.
+ */
+async function readBounded(body: Readable, lim: BodyLimits): Promise<{ buf: Buffer; bytes: number; cut: BodyCut | null; ms: number }> {
+  const t0 = performance.now();
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let cut: BodyCut | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  const deadlineAt = t0 + lim.deadlineMs;
+  const arm = (): void => {
+    clearTimeout(timer);
+    // With no further byte, the average rate drops below the minimum at t0 + max(grace, bytes / rate).
+    const slowAt = lim.minBytesPerSec > 0 ? t0 + Math.max(lim.graceMs, (bytes / lim.minBytesPerSec) * 1000) : Number.POSITIVE_INFINITY;
+    const at = Math.min(deadlineAt, slowAt);
+    timer = setTimeout(
+      () => {
+        cut = performance.now() >= deadlineAt - 1 ? 'deadline' : 'slow';
+        body.destroy();
+      },
+      Math.max(0, at - performance.now()),
+    );
+  };
+  arm();
+  try {
+    for await (const chunk of body) {
+      const b = chunk as Buffer;
+      bytes += b.length;
+      if (bytes > lim.maxBytes) {
+        cut = 'cap';
+        break;
+      }
+      chunks.push(b);
+      arm();
+    }
+  } catch (e) {
+    if (cut === null) throw e;
+  } finally {
+    clearTimeout(timer);
+    if (cut !== null) {
+      body.on('error', () => undefined); // destroying an unread undici body emits an AbortError
+      body.destroy();
+    }
+  }
+  const ms = performance.now() - t0;
+  if (cut !== null) return { buf: Buffer.alloc(0), bytes, cut, ms };
+  return { buf: Buffer.concat(chunks, bytes), bytes, cut, ms };
+}
+
+/** 1536 -> "1.5 KiB", 67108864 -> "64 MiB". */
+export function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  if (i === 0) return `${n} bytes`;
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
+}
+
 /** One failed attempt: what to throw if the call gives up, and whether to try again. */
 interface Failure {
   code: ErrorCode;
@@ -198,7 +324,7 @@ interface Failure {
 
 type AttemptResult =
   | { kind: 'ok'; status: number; body: JsonValue; headers: Record<string, string>; ttfbMs: number; transferMs: number }
-  | { kind: 'redirect'; location: URL }
+  | { kind: 'redirect'; location: URL; retryAfterMs: number | null }
   | { kind: 'failed'; failure: Failure };
 
 function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
@@ -227,6 +353,25 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
     throw new TandemError('INVALID_ARGUMENT', `${label}: not a URL: ${JSON.stringify(redact(o.url, o.token))}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TandemError('INVALID_ARGUMENT', `${label}: not an http(s) URL: ${describeUrl(url)}`);
+  const maxBytes = o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_RESPONSE_BYTES_LIMIT) {
+    throw new TandemError('INVALID_ARGUMENT', `${label}: maxResponseBytes must be an integer from 1 to ${MAX_RESPONSE_BYTES_LIMIT} (${formatBytes(MAX_RESPONSE_BYTES_LIMIT)}), got ${maxBytes}`);
+  }
+  const bodyLimits: BodyLimits = {
+    maxBytes,
+    deadlineMs: o.bodyDeadlineMs ?? DEFAULT_BODY_DEADLINE_MS,
+    minBytesPerSec: o.minBodyBytesPerSec ?? DEFAULT_MIN_BODY_BYTES_PER_SEC,
+    graceMs: o.bodyGraceMs ?? DEFAULT_BODY_GRACE_MS,
+  };
+  if (!(bodyLimits.deadlineMs > 0) || !(bodyLimits.minBytesPerSec >= 0) || !(bodyLimits.graceMs >= 0)) {
+    throw new TandemError('INVALID_ARGUMENT', `${label}: bodyDeadlineMs must be > 0, minBodyBytesPerSec and bodyGraceMs >= 0`);
+  }
+  const pollPolicy: PollPolicy = { ...DEFAULT_POLL_POLICY, ...definedOnly(o.poll ?? {}) };
+  if (!(pollPolicy.minIntervalMs >= 1) || !(pollPolicy.factor >= 1) || !(pollPolicy.maxIntervalMs >= 1)) {
+    throw new TandemError('INVALID_ARGUMENT', `${label}: poll.minIntervalMs and poll.maxIntervalMs must be >= 1 ms and poll.factor >= 1`);
+  }
+  const maxPolls = pollPolicy.maxPolls ?? Math.ceil(o.deadlineMs / pollPolicy.minIntervalMs) + 1;
+  if (!Number.isInteger(maxPolls) || maxPolls < 0) throw new TandemError('INVALID_ARGUMENT', `${label}: poll.maxPolls must be an integer >= 0, got ${maxPolls}`);
 
   const origin = url.origin;
   const deadlineSignal = AbortSignal.timeout(Math.max(1, Math.floor(o.deadlineMs)));
@@ -241,6 +386,7 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
   let payload: Buffer | null = o.json === undefined ? null : Buffer.from(JSON.stringify(o.json), 'utf8');
   let attempts = 0;
   let failures = 0;
+  let polls = 0;
   let connected = false;
 
   const abortError = (cause: unknown): TandemError => {
@@ -323,20 +469,67 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
     connected = true;
     const status = res.statusCode;
     const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+    const where = `${label} (${method} ${describeUrl(url)})`;
     if (status === 303) {
-      await res.body.dump().catch(() => undefined);
+      // The 303's own body is never used: read a little of it (so the connection can be reused), else drop it.
+      await readBounded(res.body, { ...bodyLimits, maxBytes: REDIRECT_BODY_LIMIT }).catch(() => undefined);
       const loc = res.headers.location;
       const location = Array.isArray(loc) ? loc[0] : loc;
-      if (!location) return { kind: 'failed', failure: { code: 'BACKEND_ERROR', message: `${label} (${method} ${describeUrl(url)}): 303 without a Location header`, status, retryable: false, retryAfterMs: null } };
+      if (!location) return { kind: 'failed', failure: { code: 'BACKEND_ERROR', message: `${where}: 303 without a Location header`, status, retryable: false, retryAfterMs: null } };
+      let next: URL;
       try {
-        return { kind: 'redirect', location: new URL(location, url) };
+        next = new URL(location, url);
       } catch {
         return { kind: 'failed', failure: { code: 'BACKEND_ERROR', message: `${label}: 303 with an invalid Location`, status, retryable: false, retryAfterMs: null } };
       }
+      if (next.origin !== origin) {
+        // Polls carry the token and their answers become results and error messages: same origin only.
+        const downgrade = url.protocol === 'https:' && next.protocol === 'http:' ? ' (from https to http)' : '';
+        return {
+          kind: 'failed',
+          failure: { code: 'BACKEND_ERROR', message: `${where}: redirect to another origin refused${downgrade}: a 303 to ${next.protocol}//${next.host}, the call is to ${origin}`, status, retryable: false, retryAfterMs: null },
+        };
+      }
+      return { kind: 'redirect', location: next, retryAfterMs };
+    }
+    const declared = Number(Array.isArray(res.headers['content-length']) ? res.headers['content-length'][0] : res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.body.on('error', () => undefined); // destroying an unread undici body emits an AbortError
+      res.body.destroy();
+      return {
+        kind: 'failed',
+        failure: {
+          code: 'BACKEND_ERROR',
+          message: `${where}: HTTP ${status} answer of ${formatBytes(declared)} (Content-Length ${declared}) is over the ${formatBytes(maxBytes)} limit for ${o.fn} responses; refused without reading it`,
+          status,
+          retryable: false,
+          retryAfterMs: null,
+        },
+      };
     }
     let text: string;
     try {
-      text = await res.body.text();
+      const read = await readBounded(res.body, bodyLimits);
+      if (read.cut === 'cap') {
+        return {
+          kind: 'failed',
+          failure: {
+            code: 'BACKEND_ERROR',
+            message: `${where}: HTTP ${status} answer passed the ${formatBytes(maxBytes)} limit for ${o.fn} responses (cut after ${formatBytes(read.bytes)}${Number.isFinite(declared) ? '' : ', no Content-Length'})`,
+            status,
+            retryable: false,
+            retryAfterMs: null,
+          },
+        };
+      }
+      if (read.cut !== null) {
+        const why =
+          read.cut === 'deadline'
+            ? `the response body did not arrive within the ${formatMs(bodyLimits.deadlineMs)} body deadline`
+            : `the response body arrived too slowly (below ${formatBytes(bodyLimits.minBytesPerSec)}/s after ${formatMs(bodyLimits.graceMs)})`;
+        return { kind: 'failed', failure: { code: 'BACKEND_TIMEOUT', message: `${where}: ${why}: ${formatBytes(read.bytes)} in ${formatMs(read.ms)}`, status: null, retryable: true, retryAfterMs: null } };
+      }
+      text = new TextDecoder().decode(read.buf);
     } catch (e) {
       if (signal.aborted) throw e;
       return { kind: 'failed', failure: networkFailure(e, 'body') };
@@ -366,6 +559,7 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
     for (;;) {
       if (signal.aborted) throw abortError(signal.reason);
       attempts++;
+      const requestAt = performance.now();
       const r = await attempt();
       if (r.kind === 'ok') {
         const totalMs = performance.now() - t0;
@@ -379,10 +573,28 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
         };
       }
       if (r.kind === 'redirect') {
+        polls++;
+        const where = `${label} (${method} ${describeUrl(url)})`;
+        if (polls > maxPolls) {
+          throw new TandemError('BACKEND_ERROR', msg(`${where}: still answering 303 after ${maxPolls} poll${maxPolls === 1 ? '' : 's'}, the most allowed in a ${formatMs(o.deadlineMs)} deadline; gave up`), {
+            data: { function: o.fn, url: msg(describeUrl(url)), attempts, polls: maxPolls, status: 303 },
+          });
+        }
+        // Polls are spaced from the start of the previous request (a server that holds each poll, as Modal does, adds no wait).
+        const gap = Math.max(pollInterval(polls, pollPolicy), r.retryAfterMs ?? 0);
+        const waitMs = Math.max(0, Math.ceil(requestAt + gap - performance.now()));
+        if (performance.now() + waitMs >= deadlineAt) {
+          throw new TandemError(
+            'BACKEND_TIMEOUT',
+            msg(`${where}: still running after ${polls} poll${polls === 1 ? '' : 's'}; the next poll in ${formatMs(waitMs)}${r.retryAfterMs !== null && r.retryAfterMs >= gap ? ' (Retry-After)' : ''} would pass the ${formatMs(o.deadlineMs)} deadline`),
+            { data: { function: o.fn, url: msg(describeUrl(url)), deadlineMs: o.deadlineMs, attempts, polls } },
+          );
+        }
         url = r.location;
         method = 'GET';
         payload = null;
         failures = 0;
+        if (waitMs > 0) await sleep(waitMs, signal);
         continue;
       }
       const f = r.failure;

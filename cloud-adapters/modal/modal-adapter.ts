@@ -10,6 +10,7 @@ import {
   num,
   remainingMs,
   requireFields,
+  STRUCTURE_MAX_RESPONSE_BYTES,
   str,
   sumTimings,
   timingsOf,
@@ -133,6 +134,7 @@ class ModalAdapter implements CloudAdapter {
       endpoint,
       dispatcher: createDispatcher({ connectTimeoutMs: endpoint.connectTimeoutMs }),
       defaultFirstByteTimeoutMs: MODAL_FIRST_BYTE_TIMEOUT_MS,
+      defaultResponseCaps: { boltz2: STRUCTURE_MAX_RESPONSE_BYTES },
     };
   }
 

@@ -46,7 +46,7 @@ Environment:
   TANDEM_MODAL_TOKEN         Modal proxy auth token (never stored or logged)
   TANDEM_CLOUDRUN_URL        Cloud Run Boltz-2 service base URL
   TANDEM_CLOUDRUN_TOKEN      Cloud Run ID token (never stored or logged)
-  TANDEM_CLOUD_POLL_MS       interval between polls of a remote batch (default 2000)
+  TANDEM_CLOUD_POLL_MS       interval between polls of a remote batch (default 2000); when set, also the least between 303 polls (default 1000)
   TANDEM_DEBUG       print stack traces on errors
 
 Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items were skipped, 130 cancelled.`,

@@ -41,6 +41,8 @@ const settingsSchema = z
     budget: z.object({ monthlyUsd: z.number().nonnegative(), action: z.enum(['warn', 'block']) }).strict().optional(),
     /** Max requests in flight per function, below the backend's own limit (e.g. {"modal:generate": 4}). */
     concurrency: z.record(z.string().regex(/^(modal|cloud-run):[\w-]+$/), z.number().int().positive()).optional(),
+    /** Largest response body per function, MiB (e.g. {"cloud-run:predict": 512, "modal:default": 32}); built-in 64, Boltz-2 256. */
+    maxResponseMiB: z.record(z.string().regex(/^(modal|cloud-run):[\w-]+$/), z.number().positive().max(511)).optional(),
     /** Local model that answers embed-remote jobs routed (or fallen back) to local. */
     localEmbedModel: z.string().min(1).optional(),
     /** Local model that answers generate jobs routed (or fallen back) to local. */
@@ -76,6 +78,8 @@ export interface ResolvedCloudConfig {
   prices: PriceTable;
   budget: { monthlyUsd: number; action: 'warn' | 'block' } | null;
   concurrency: Record<string, number>;
+  /** Response caps from the settings, MiB, keyed `backend:function` (or `backend:default`). */
+  maxResponseMiB: Record<string, number>;
   localEmbedModel: string;
   localGenerateModel: string;
 }
@@ -90,7 +94,7 @@ export const DEFAULT_REMOTE: Record<RoutedKind, BackendId> = { 'embed-remote': '
 export const DEFAULT_LOCAL_EMBED_MODEL = 'Xenova/all-MiniLM-L6-v2';
 export const DEFAULT_LOCAL_GENERATE_MODEL = 'onnx-community/Qwen2.5-0.5B-Instruct';
 
-/** `TANDEM_CLOUD_POLL_MS`: ms between polls of a remote batch (undefined when unset or below 10). */
+/** `TANDEM_CLOUD_POLL_MS`: ms between polls of a remote batch, and the least between 303 polls (undefined when unset or below 10). */
 export function pollIntervalFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   const v = env.TANDEM_CLOUD_POLL_MS?.trim();
   if (!v) return undefined;
@@ -230,6 +234,7 @@ export function resolveCloudConfig(env: NodeJS.ProcessEnv, flags: CloudFlags = {
     prices,
     budget: s.budget ?? null,
     concurrency: s.concurrency ?? {},
+    maxResponseMiB: s.maxResponseMiB ?? {},
     localEmbedModel: s.localEmbedModel ?? DEFAULT_LOCAL_EMBED_MODEL,
     localGenerateModel: s.localGenerateModel ?? DEFAULT_LOCAL_GENERATE_MODEL,
   };
@@ -245,11 +250,22 @@ export function endpointFor(cfg: ResolvedCloudConfig, backend: BackendId, tokens
       throw new TandemError('NOT_CONFIGURED', `no Modal URL for profile "${cfg.profile}": set TANDEM_MODAL_URL_TEMPLATE (e.g. https://ws--app-{function}.modal.run), pass --modal-url, or set profiles.${cfg.profile}.modal.urlTemplate in ${cfg.settingsPath}`, { data: { setting: 'TANDEM_MODAL_URL_TEMPLATE', profile: cfg.profile } });
     }
     const token = tokens('modal', cfg.profile, cfg.modal.tokenEnv);
-    return { ...tuning, url: cfg.modal.urlTemplate, ...(token ? { token } : {}) };
+    return { ...withCaps(cfg, 'modal', tuning), url: cfg.modal.urlTemplate, ...(token ? { token } : {}) };
   }
   if (!cfg.cloudRun.url) {
     throw new TandemError('NOT_CONFIGURED', `no Cloud Run URL for profile "${cfg.profile}": set TANDEM_CLOUDRUN_URL (the Boltz-2 service base URL), pass --cloudrun-url, or set profiles.${cfg.profile}.cloudRun.url in ${cfg.settingsPath}`, { data: { setting: 'TANDEM_CLOUDRUN_URL', profile: cfg.profile } });
   }
   const token = tokens('cloud-run', cfg.profile, cfg.cloudRun.tokenEnv);
-  return { ...tuning, url: cfg.cloudRun.url, ...(token ? { token } : {}) };
+  return { ...withCaps(cfg, 'cloud-run', tuning), url: cfg.cloudRun.url, ...(token ? { token } : {}) };
+}
+
+/** The settings' response caps of one backend (MiB -> bytes) under the tuning's own. */
+function withCaps(cfg: ResolvedCloudConfig, backend: BackendId, tuning: Partial<BackendEndpoint>): Partial<BackendEndpoint> {
+  const caps: Record<string, number> = {};
+  for (const [key, mib] of Object.entries(cfg.maxResponseMiB ?? {})) {
+    const [b, fn] = key.split(':') as [string, string];
+    if (b === backend) caps[fn] = Math.floor(mib * 1024 * 1024);
+  }
+  if (Object.keys(caps).length === 0) return tuning;
+  return { ...tuning, maxResponseBytes: { ...caps, ...(tuning.maxResponseBytes ?? {}) } };
 }

@@ -59,7 +59,7 @@ export interface CloudServiceDeps {
   registry?: AdapterRegistry;
   /** Timeouts and retry policy for every endpoint (tests shrink them). */
   tuning?: Partial<BackendEndpoint>;
-  /** Between polls of a remote batch (default TANDEM_CLOUD_POLL_MS, else 2000 ms). */
+  /** Between polls of a remote batch (default TANDEM_CLOUD_POLL_MS, else 2000 ms); when set, also the least time between 303 polls (default 1000 ms). */
   pollIntervalMs?: number;
   breakers?: CircuitBreakers;
   localEmbed?: LocalEmbedder;
@@ -144,9 +144,16 @@ export class CloudService {
   adapter(backend: BackendId): CloudAdapter {
     const cached = this.adapters.get(backend);
     if (cached) return cached;
-    const a = this.registry.create(backend, endpointFor(this.config(), backend, this.tokens, this.deps.tuning ?? {}));
+    const a = this.registry.create(backend, endpointFor(this.config(), backend, this.tokens, this.tuning()));
     this.adapters.set(backend, a);
     return a;
+  }
+
+  /** The endpoints' tuning: the host's, with TANDEM_CLOUD_POLL_MS (or pollIntervalMs) as the least spacing of 303 polls when set. */
+  private tuning(): Partial<BackendEndpoint> {
+    const t = this.deps.tuning ?? {};
+    const minIntervalMs = t.poll?.minIntervalMs ?? this.deps.pollIntervalMs ?? pollIntervalFromEnv(this.deps.env);
+    return minIntervalMs === undefined ? t : { ...t, poll: { ...t.poll, minIntervalMs } };
   }
 
   async health(backend: BackendId, fn?: string, signal?: AbortSignal): Promise<HealthResult> {
