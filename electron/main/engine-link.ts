@@ -5,6 +5,7 @@
  * Events from the engine go to `onEvent`. `close()` asks the engine to stop (running jobs become
  * interrupted, the store closes) and kills it if it does not within the grace period.
  */
+import path from 'node:path';
 import { MessageChannelMain, utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
 import type { WireError } from '../../native/engine/common/errors';
 import type { EngineConnect, EngineReply, EngineRequest } from '../../native/host/engine-port';
@@ -17,6 +18,8 @@ export interface EngineLinkOptions {
   env: NodeJS.ProcessEnv;
   tokens: Record<string, string>;
   onEvent: (name: string, data: unknown) => void;
+  /** files.open (the engine checked the path is a library document): Electron's shell.openPath; '' when opened, else the error. */
+  openFile: (file: string) => Promise<string>;
   /** The engine's stdout/stderr lines and exits (it never prints a token). */
   log: (line: string) => void;
 }
@@ -55,6 +58,15 @@ export function startEngine(opts: EngineLinkOptions): EngineLink {
       pending.delete(m.id);
       resolve?.(m.type === 'result' ? { result: m.result } : { error: m.error });
     } else if (m.type === 'event') opts.onEvent(m.name, m.data);
+    else if (m.type === 'open-file') {
+      const id = m.id;
+      if (typeof m.path !== 'string' || !path.isAbsolute(m.path)) send({ type: 'opened', id, error: 'not an absolute path' });
+      else
+        opts.openFile(m.path).then(
+          (error) => send({ type: 'opened', id, ...(error ? { error } : {}) }),
+          (e: unknown) => send({ type: 'opened', id, error: e instanceof Error ? e.message : String(e) }),
+        );
+    }
     else if (m.type === 'closed') onClosed?.();
   });
   port1.start();

@@ -7,7 +7,7 @@
  * engine --events--> main --'tandem:event'(name, data)--> renderer
  */
 import path from 'node:path';
-import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, safeStorage, session } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, safeStorage, session, shell } from 'electron';
 import { tandemHome } from '../../native/engine/node/paths';
 import { collectionNameFor, cspFor } from './app-files';
 import { registerAppScheme, serveRenderer } from './app-protocol';
@@ -81,6 +81,8 @@ function start(): void {
     env: { ...process.env, TANDEM_HOME: home },
     tokens: tokens.load((why) => log(why)),
     log,
+    // files.open: opened here with the OS's default application, never through a shell command line
+    openFile: (file) => shell.openPath(file),
     onEvent: (name, data) => {
       if (!isForwardedEvent(name)) return;
       for (const w of BrowserWindow.getAllWindows()) w.webContents.send('tandem:event', name, data);

@@ -32,12 +32,14 @@ import type { Job, JsonObject } from '../jobs/job-types.js';
 import { indexJobRunner, sameIndexJob } from '../library/index-job.js';
 import { chooseDefaultEmbeddingModel } from '../models/default-model.js';
 import type { IndexOptions } from '../library/indexer.js';
+import { checkEvalModes, EVAL_KIND, evalJobRunner, type EvalParams, type EvalReport } from '../library/eval-job.js';
 import { Searcher, type SearchFilters } from '../library/searcher.js';
 import { findCatalogEntry, loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
 import { createModelManager, requirePinned, type ModelManager } from '../models/model-manager.js';
 import { resolveModel } from '../models/model-resolver.js';
 import { openDatabase, storePath, type Db } from '../store/database.js';
 import { LibraryStore } from '../store/library-store.js';
+import { parseQrels, parseQueries } from '../search/retrieval-metrics.js';
 import { createMapService } from '../map/map-service.js';
 import { createCloudHandlers, openApiCloud, type ApiCloudOptions } from './api-cloud.js';
 import { inferModelTask } from './model-task.js';
@@ -295,7 +297,9 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   const pullRunners = new JobRunners();
   pullRunners.register(MODEL_PULL_KIND, pullRunner);
   const pulls = new JobQueue(store, { runners: pullRunners, onError: (_id, e) => onError(e) });
-  const queueFor = (kind: string): JobQueue | undefined => (kind === MODEL_PULL_KIND ? pulls : runners.get(kind) ? queue : undefined);
+  // Evaluations too: an eval never waits behind an index job. Their texts are not kept, so they are not retried.
+  const evals = new JobQueue(store, { onError: (_id, e) => onError(e) });
+  const queueFor = (kind: string): JobQueue | undefined => (kind === MODEL_PULL_KIND ? pulls : kind === EVAL_KIND ? evals : runners.get(kind) ? queue : undefined);
 
   // --- handlers ----------------------------------------------------------------------------
 
@@ -377,6 +381,23 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
             }
           : {}),
       };
+    },
+
+    'search.eval': async ({ collection, queries, qrels, modes, k, rerank }) => {
+      // Bad texts, modes, a wrong reranker or collection fail here, before a job is recorded.
+      const input = { queries: parseQueries(queries, 'queries'), qrels: parseQrels(qrels, 'qrels') };
+      const params: EvalParams = { collection, modes: checkEvalModes(modes), k, ...(rerank ? { rerank } : {}) };
+      if (rerank) resolveReranker(rerank.model, env, catalog);
+      lib.requireCollection(collection);
+      const handle = evals.submit({ kind: EVAL_KIND, backend: 'local', params: params as unknown as JsonObject, input: { queries, qrels } }, observed(() => evalJobRunner(searcher, () => input)));
+      track(handle);
+      publish(handle.id);
+      const job = await handle.done;
+      if (job.status !== 'succeeded') {
+        const err = job.error ?? { code: 'INTERNAL' as const, message: `the eval job ended ${job.status}` };
+        throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : err.code, `${err.message} (job ${job.id})`);
+      }
+      return { jobId: job.id, ...(job.result as unknown as EvalReport) };
     },
 
     'files.open': async ({ path: p }) => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { createApiService } from '../api/api-service.js';
-import { parseTokens, serveEngine, type EngineReply, type EngineRequest } from './engine-port.js';
+import { mainOpener, parseTokens, serveEngine, type EngineReply, type EngineRequest } from './engine-port.js';
 
 /** The main-process side of the protocol over a real MessagePort. */
 function client(port: MessagePort) {
@@ -70,4 +70,37 @@ test('parseTokens keeps only string values under env-variable names', () => {
   assert.deepEqual(parseTokens({ A_B: 'x', a: 'y', B: 3, C: '' }), { A_B: 'x' }, 'filtered');
   assert.deepEqual(parseTokens(null), {}, 'nothing from null');
   assert.deepEqual(parseTokens(['A']), {}, 'nothing from an array');
+});
+
+test('files.open in the desktop app: the engine asks main (open-file) with the exact path and waits for its answer', async (t) => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-engine-open-'));
+  t.after(() => fs.rmSync(home, { recursive: true, force: true }));
+  const service = createApiService({ env: { ...process.env, TANDEM_HOME: home, TANDEM_MODELS_DIR: '' }, host: 'electron' });
+  t.after(() => service.close());
+  const { port1, port2 } = new MessageChannel();
+  t.after(() => {
+    port1.close();
+    port2.close();
+  });
+  const post = (m: EngineReply) => port2.postMessage(m);
+  const opener = mainOpener(post);
+  serveEngine(service, { post, onMessage: (cb) => port2.on('message', cb) }, { onOpened: opener.settle });
+  const c = client(port1);
+
+  const hostile = 'C:\\Users\\r\\papers\\a&calc&.pdf';
+  const opened = opener.open(hostile);
+  const ask = await c.until((r): r is Extract<EngineReply, { type: 'open-file' }> => r.type === 'open-file');
+  assert.equal(ask.path, hostile, 'main gets the path as data, byte for byte');
+  let settled = false;
+  void opened.then(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(settled, false, 'files.open waits for main');
+  c.send({ type: 'opened', id: ask.id });
+  await opened;
+
+  const failing = opener.open('/no/such/file.pdf');
+  const ask2 = await c.until((r): r is Extract<EngineReply, { type: 'open-file' }> => r.type === 'open-file' && r.id !== ask.id);
+  c.send({ type: 'opened', id: ask2.id, error: 'Failed to open path' });
+  await assert.rejects(failing, (e: Error & { code?: string }) => e.code === 'NOT_FOUND' && /could not open \/no\/such\/file\.pdf: Failed to open path/.test(e.message), 'shell.openPath errors come back as NOT_FOUND naming the file');
+  c.send({ type: 'opened', id: 999 });
 });

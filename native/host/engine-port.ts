@@ -5,22 +5,28 @@
  * in tests), adapted to `EnginePort`.
  *
  * main -> engine: `call` (a method of the contract, already validated by main; validated again by
- * the service), `tokens` (new cloud tokens from the keychain), `close`.
- * engine -> main: `result` / `error` (a WireError) per call id, `event` (every contract event), `closed`.
+ * the service), `tokens` (new cloud tokens from the keychain), `opened` (the answer to `open-file`),
+ * `close`.
+ * engine -> main: `result` / `error` (a WireError) per call id, `event` (every contract event),
+ * `open-file` (files.open checked the path is a library document; main opens it with Electron's
+ * shell.openPath, no command line involved), `closed`.
  */
 import type { ApiEventName } from '../engine/common/api-contract.js';
-import { toWire, type WireError } from '../engine/common/errors.js';
+import { TandemError, toWire, type WireError } from '../engine/common/errors.js';
 import type { ApiService } from '../api/api-service.js';
 
 export type EngineRequest =
   | { type: 'call'; id: number; method: string; input: unknown }
   | { type: 'tokens'; tokens: Record<string, string> }
+  /** `error`: shell.openPath's error text (absent: opened). */
+  | { type: 'opened'; id: number; error?: string }
   | { type: 'close' };
 
 export type EngineReply =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: WireError }
   | { type: 'event'; name: ApiEventName; data: unknown }
+  | { type: 'open-file'; id: number; path: string }
   | { type: 'closed' };
 
 /** The first message on the utility process's parentPort: carries the MessagePort and the tokens. */
@@ -39,6 +45,32 @@ export interface ServeEngineOptions {
   onTokens?: (tokens: Record<string, string>) => void;
   /** After `close`: the service is closed and `closed` was posted. */
   onClosed?: () => void;
+  /** Main answered an `open-file` (see mainOpener). */
+  onOpened?: (id: number, error: string | undefined) => void;
+}
+
+/**
+ * files.open in the desktop app: the engine (a utilityProcess) has no Electron, so it asks main to
+ * open the file (`open-file`); main answers `opened`. `open` is the API service's openFile.
+ */
+export function mainOpener(post: (m: EngineReply) => void): { open: (file: string) => Promise<void>; settle: (id: number, error: string | undefined) => void } {
+  const pending = new Map<number, { file: string; resolve: () => void; reject: (e: Error) => void }>();
+  let next = 1;
+  return {
+    open: (file) =>
+      new Promise<void>((resolve, reject) => {
+        const id = next++;
+        pending.set(id, { file, resolve, reject });
+        post({ type: 'open-file', id, path: file });
+      }),
+    settle: (id, error) => {
+      const p = pending.get(id);
+      if (!p) return;
+      pending.delete(id);
+      if (error) p.reject(new TandemError('NOT_FOUND', `the desktop could not open ${p.file}: ${error}`));
+      else p.resolve();
+    },
+  };
 }
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -65,6 +97,8 @@ export function serveEngine(service: Pick<ApiService, 'call' | 'events' | 'close
       );
     } else if (msg.type === 'tokens') {
       opts.onTokens?.(parseTokens(msg.tokens));
+    } else if (msg.type === 'opened' && typeof msg.id === 'number') {
+      opts.onOpened?.(msg.id, typeof msg.error === 'string' && msg.error ? msg.error : undefined);
     } else if (msg.type === 'close' && !closing) {
       closing = true;
       offEvents();

@@ -7,8 +7,7 @@
  */
 import { createApiService } from '../api/api-service.js';
 import { describeError } from '../engine/common/errors.js';
-import { osOpen } from './os-open.js';
-import { parseTokens, serveEngine, type EngineReply } from './engine-port.js';
+import { mainOpener, parseTokens, serveEngine, type EngineReply } from './engine-port.js';
 
 /** What this module uses of Electron's MessagePortMain (typed here: the engine never imports electron). */
 interface PortMain {
@@ -34,10 +33,13 @@ parentPort.on('message', (e) => {
   if (started || msg?.type !== 'connect' || !port) return;
   started = true;
   let tokens = parseTokens(msg.tokens);
+  const post = (m: EngineReply) => port.postMessage(m);
+  // files.open: main opens the file with shell.openPath (never a shell command line)
+  const opener = mainOpener(post);
   const service = createApiService({
     env: process.env,
     host: 'electron',
-    openFile: (f) => osOpen(f),
+    openFile: opener.open,
     // Keychain tokens first, then the environment (the profile names the variable).
     cloud: { tokens: (_backend, _profile, envVar) => tokens[envVar] ?? process.env[envVar] },
     onError: (err) => {
@@ -46,9 +48,10 @@ parentPort.on('message', (e) => {
   });
   serveEngine(
     service,
-    { post: (m: EngineReply) => port.postMessage(m), onMessage: (cb) => port.on('message', (ev) => cb(ev.data)) },
+    { post, onMessage: (cb) => port.on('message', (ev) => cb(ev.data)) },
     {
       onTokens: (t) => (tokens = t),
+      onOpened: opener.settle,
       // Worker threads of an interrupted job must not keep the process alive.
       onClosed: () => setImmediate(() => process.exit(0)),
     },

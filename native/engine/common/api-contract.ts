@@ -138,6 +138,13 @@ export const modelSchema = z.object({
 });
 export type ApiModel = z.infer<typeof modelSchema>;
 
+/** Modes `search.eval` measures (`default`: the searcher's recommended mode). */
+export const EVAL_MODE_VALUES = ['lexical', 'vector', 'hybrid', 'default'] as const;
+
+/** One query's (or a mean's) retrieval metrics, as trec_eval/BEIR compute them (native/search/retrieval-metrics.ts). */
+export const retrievalMetricsSchema = z.object({ 'ndcg@10': z.number(), 'recall@100': z.number(), 'mrr@10': z.number() });
+export type ApiRetrievalMetrics = z.infer<typeof retrievalMetricsSchema>;
+
 const fileStatusSchema = z.object({ path: z.string(), sha256: z.string(), size: z.number(), pinned: z.boolean() });
 
 // ------------------------------------------------------------------------------------------------
@@ -226,6 +233,43 @@ export const API_METHODS = {
         })
         .nullable()
         .optional(),
+    }),
+  },
+  /**
+   * Retrieval evaluation on labelled queries, recorded as an `eval` job: BEIR queries (JSONL lines
+   * {"_id","text"}) and qrels (TSV `query-id corpus-id score`, header optional, CRLF fine) as
+   * text, searched in each mode (k documents per query); nDCG@10, Recall@100 and MRR@10 per mode
+   * and per query. Resolves when the job ends; `job.updated` events carry its progress meanwhile.
+   */
+  'search.eval': {
+    input: z
+      .object({
+        collection: nonEmpty,
+        queries: nonEmpty,
+        qrels: nonEmpty,
+        modes: z.array(z.enum(EVAL_MODE_VALUES)).min(1).default(['lexical', 'vector', 'hybrid', 'default']),
+        k: z.number().int().min(1).max(1000).default(100),
+        rerank: z.object({ model: nonEmpty, top: z.number().int().min(1).max(200).default(50) }).strict().optional(),
+      })
+      .strict(),
+    output: z.object({
+      jobId: z.string(),
+      collection: z.string(),
+      k: z.number(),
+      rerank: z.string().nullable(),
+      /** Mean metrics per mode, in the order asked for. */
+      modes: z.record(z.string(), retrievalMetricsSchema),
+      /** The searcher mode each ran as. */
+      ranAs: z.record(z.string(), z.string()),
+      /** Queries evaluated: every qrels query with a relevant document (one without a query line scores 0). */
+      queries: z.number(),
+      /** qid -> mode -> metrics. */
+      perQuery: z.record(z.string(), z.record(z.string(), retrievalMetricsSchema)),
+      /** Qrels queries with no relevant document (left out), evaluated queries without a query line, queries without qrels (ignored). */
+      noRelevant: z.number(),
+      missingText: z.number(),
+      unjudged: z.number(),
+      ms: z.record(z.string(), z.number()),
     }),
   },
   'files.open': {
