@@ -1,6 +1,6 @@
 /** Progress with rate and ETA on stderr: a live line on a terminal, a line every few seconds otherwise. */
 export class ProgressLine {
-  private readonly t0 = performance.now();
+  private t0 = performance.now();
   private lastPrint = 0;
   private printed = false;
 
@@ -10,7 +10,17 @@ export class ProgressLine {
     private readonly quiet = false,
   ) {}
 
-  update(done: number, total: number): void {
+  /** Measure the rate (and ETA) from now on: when the work counted starts after a set-up phase (walk, model load). */
+  start(): void {
+    this.t0 = performance.now();
+  }
+
+  /**
+   * `done` of `total` units, the rate and the ETA from it; `opts.unit` names the units
+   * (`1200/5400 chunks`), `opts.extra` is shown beside them (`12/40 files read`). The percentage
+   * never shows 100 before done reaches total.
+   */
+  update(done: number, total: number, opts: { unit?: string; extra?: string } = {}): void {
     if (this.quiet) return;
     const now = performance.now();
     const tty = this.stream.isTTY === true;
@@ -18,9 +28,11 @@ export class ProgressLine {
     this.lastPrint = now;
     const secs = (now - this.t0) / 1000;
     const rate = secs > 0 ? done / secs : 0;
-    const eta = rate > 0 ? (total - done) / rate : 0;
-    const pct = total ? ((100 * done) / total).toFixed(1) : '100.0';
-    const line = `${this.label}: ${done}/${total} (${pct}%) ${rate.toFixed(0)}/s, ETA ${formatSecs(eta)}`;
+    // No rate measured yet: the ETA is unknown, not 0.
+    const eta = rate > 0 ? (total - done) / rate : done < total ? Infinity : 0;
+    const pct = total ? (done < total ? Math.min(99.9, Math.floor((1000 * done) / total) / 10) : 100).toFixed(1) : '100.0';
+    const unit = opts.unit ? ` ${opts.unit}` : '';
+    const line = `${this.label}: ${done}/${total}${unit} (${pct}%) ${rate.toFixed(0)}${unit}/s, ETA ${formatSecs(eta)}${opts.extra ? ` · ${opts.extra}` : ''}`;
     if (tty) {
       this.stream.write(`\r\x1b[K${line}`);
       this.printed = true;
