@@ -49,7 +49,8 @@ function requireWritable(p: string): void {
 
 /**
  * A read-only connection to a WAL database in a folder where the -shm file is missing and cannot
- * be created (read-only mount or permissions; SQLite then answers SQLITE_CANTOPEN): the file is read
+ * be created (SQLite answers SQLITE_CANTOPEN on a read-only mount, SQLITE_READONLY_CANTINIT in a
+ * folder this user may not write): the file is read
  * into memory and opened from there, its header switched from WAL to rollback so no -shm is needed.
  * Only reached when a normal read-only open fails; a clean close leaves no -wal, so nothing is missed.
  */
@@ -112,7 +113,8 @@ export function openDatabase(file: string, opts: { migrations?: readonly Migrati
     prepare(db, readonly, opts.migrations, file);
   } catch (e) {
     db.close();
-    if (!(readonly && (e as { code?: string }).code === 'SQLITE_CANTOPEN')) throw openError(file, 'prepare', e);
+    const code = (e as { code?: string }).code ?? '';
+    if (!(readonly && (code === 'SQLITE_CANTOPEN' || code.startsWith('SQLITE_READONLY')))) throw openError(file, 'prepare', e);
     // Read-only WAL store whose -shm cannot be created here: read it from memory instead.
     try {
       db = openInMemoryCopy(file);

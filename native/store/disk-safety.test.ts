@@ -18,8 +18,10 @@ import { LibraryStore } from './library-store.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-disk-'));
 const mounts: string[] = [];
+const restores: Array<() => void> = [];
 after(() => {
   for (const m of mounts.reverse()) spawnQuiet('umount', [m]);
+  for (const r of restores) r();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -149,6 +151,7 @@ function readOnlyView(src: string): { dir: string } | { skip: string } {
   if (process.platform === 'win32') return { skip: 'POSIX permissions only' };
   for (const f of fs.readdirSync(src)) fs.chmodSync(path.join(src, f), 0o444);
   fs.chmodSync(src, 0o555);
+  restores.push(() => fs.chmodSync(src, 0o700));
   return { dir: src };
 }
 
