@@ -8,14 +8,27 @@ import type { DeviceRequest } from '../inference/device.js';
 import type { RerankActivation, RerankResult } from '../inference/rerank-engine.js';
 import { findCatalogEntry, loadCatalog, type Variant } from '../models/catalog.js';
 import { AnnIndex, shouldUseAnn } from '../search/ann-index.js';
-import { fusionWeights, fuse } from '../search/fusion.js';
+import { FUSION_METHODS, fuse, fusionWeights, rrfWeights, scoreFuse, type FusionMethod, type FusionWeights } from '../search/fusion.js';
 import { highlight, lexicalSearch } from '../search/lexical.js';
 import { collapseToDocuments } from '../search/trec.js';
 import { ExactIndex, type SearchHit } from '../search/vector-index.js';
-import { LibraryStore, modelKey, type Collection } from '../store/library-store.js';
+import { LibraryStore, isLiveCollection, modelKey, type Collection, type LiveCollection } from '../store/library-store.js';
+import { searchModeFor, type ModeUsed } from './search-mode.js';
 
-export type SearchMode = 'vector' | 'lexical' | 'hybrid';
-export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'lexical', 'hybrid'];
+/** `default` is the recommended mode: today hybrid with score fusion. */
+export type SearchMode = 'vector' | 'lexical' | 'hybrid' | 'default';
+export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'lexical', 'hybrid', 'default'];
+export const DEFAULT_SEARCH_MODE: SearchMode = 'default';
+/** The mode `default` stands for. */
+export function resolveMode(mode: SearchMode): Exclude<SearchMode, 'default'> {
+  return mode === 'default' ? 'hybrid' : mode;
+}
+
+/**
+ * What a hit's `score` is: BM25 (higher is better, unbounded), cosine similarity (-1..1), the fused
+ * score (0..1, see native/search/fusion.ts), reciprocal-rank fusion, or the cross-encoder's score.
+ */
+export type ScoreKind = 'bm25' | 'cosine' | 'fused' | 'rrf' | 'rerank';
 
 export interface SearchFilters {
   /** Glob over the document path, absolute or relative to the collection root (e.g. `notes/**\/*.md`). */
@@ -36,6 +49,11 @@ export interface DocumentHit {
   fileType: string;
   title: string | null;
   score: number;
+  /** What `score` is (a reranked hit keeps its first-stage score here, `rerankScore` beside it). */
+  scoreKind: ScoreKind;
+  /** Hybrid hits: the raw scores that went into the fusion, where the document was in that list. */
+  bm25?: number;
+  cosine?: number;
   /** The best chunk of the document: where it is and a snippet with matched terms in [ ]. */
   chunkId: number;
   start: number;
@@ -64,11 +82,15 @@ export const DEFAULT_RERANK_TOP = 50;
 export interface SearchOptions {
   k: number;
   mode: SearchMode;
+  /** Hybrid only: score fusion (default) or reciprocal rank fusion. */
+  fusion?: FusionMethod;
   filters?: SearchFilters;
   /** Vector scan precision; default int8 for int8 collections, float32 otherwise. */
   precision?: 'float32' | 'int8';
   /** Rerank the top documents with a cross-encoder, whatever the mode. */
   rerank?: RerankOptions;
+  /** Told which mode answered (a collection without live vectors answers every mode lexically) and why. */
+  onModeUsed?: (m: ModeUsed) => void;
 }
 
 interface VectorState {
@@ -95,7 +117,7 @@ export class Searcher {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  private async vectorState(c: Collection): Promise<VectorState> {
+  private async vectorState(c: LiveCollection): Promise<VectorState> {
     const key = modelKey(c.model, c.variant);
     const fingerprint = this.lib.vectorFingerprint(c.id, key);
     const cacheKey = `${c.id}|${key}|${fingerprint}`;
@@ -172,17 +194,25 @@ export class Searcher {
   async searchMany(collection: string, queries: SearchQuery[], opts: SearchOptions): Promise<Map<string, DocumentHit[]>> {
     if (!Number.isInteger(opts.k) || opts.k < 1) throw new TandemError('INVALID_ARGUMENT', `k must be a positive integer, got ${opts.k}`);
     if (!SEARCH_MODES.includes(opts.mode)) throw new TandemError('INVALID_ARGUMENT', `mode must be one of ${SEARCH_MODES.join(', ')}`);
+    const fusion = opts.fusion ?? 'score';
+    if (!FUSION_METHODS.includes(fusion)) throw new TandemError('INVALID_ARGUMENT', `fusion must be one of ${FUSION_METHODS.join(', ')}`);
+    let mode = resolveMode(opts.mode);
     const rerankTop = opts.rerank ? (opts.rerank.top ?? DEFAULT_RERANK_TOP) : 0;
     if (opts.rerank && !(Number.isInteger(rerankTop) && rerankTop >= 1)) throw new TandemError('INVALID_ARGUMENT', `rerank top must be a positive integer, got ${rerankTop}`);
     if (opts.rerank && (typeof opts.rerank.model !== 'string' || !opts.rerank.model)) throw new TandemError('INVALID_ARGUMENT', 'rerank model is required');
     /** Documents the first stage returns: k, or the rerank candidates when there are more. */
     const want = Math.max(opts.k, rerankTop);
-    const c = this.lib.requireCollection(collection);
+    const found = this.lib.requireCollection(collection);
+    // No live vectors (a lexical-only collection): vector and hybrid answer lexically, saying so.
+    const used = searchModeFor(this.lib, found, mode);
+    opts.onModeUsed?.(used);
+    mode = used.used;
+    const c = found as LiveCollection; // the model is read only by the vector modes, which have one here
     const allowed = this.allowedChunks(c, opts.filters);
     const n = Math.max(want * CHUNKS_PER_DOC, MIN_CANDIDATES);
     const out = new Map<string, DocumentHit[]>();
     let vectorLists: SearchHit[][] | undefined;
-    if (opts.mode !== 'lexical' && queries.length > 0) {
+    if (mode !== 'lexical' && queries.length > 0) {
       const st = await this.vectorState(c);
       if (st.index.size > 0) {
         const r = await this.client.embed({ model: c.model, variant: c.variant as Variant, inputType: 'query', texts: queries.map((q) => q.text) });
@@ -192,30 +222,34 @@ export class Searcher {
           : st.index.searchMany(r.vectors, queries.length, Math.min(n, st.index.size), allowed ? { filter: (id: number) => allowed.has(id) } : {});
       } else vectorLists = queries.map(() => []);
     }
-    const entry = findCatalogEntry(loadCatalog(), c.model);
-    const weights = fusionWeights(entry);
+    const weights = mode === 'hybrid' ? this.weightsFor(c.model) : undefined;
+    const kind: ScoreKind = mode === 'vector' ? 'cosine' : mode === 'lexical' ? 'bm25' : fusion === 'rrf' ? 'rrf' : 'fused';
     const chunkTexts = new Map<number, string>();
     queries.forEach((q, qi) => {
       const snippets = new Map<number, string>();
-      let docs: Array<{ docKey: string; chunkId: number; score: number }>;
-      if (opts.mode === 'vector') docs = this.toDocs(vectorLists![qi]!);
+      let docs: Array<{ docKey: string; chunkId: number; score: number; bm25?: number; cosine?: number }>;
+      if (mode === 'vector') docs = this.toDocs(vectorLists![qi]!);
       else {
         const lex = this.lexicalChunks(c, q.text, n, allowed);
         for (const h of lex) snippets.set(h.id, h.snippet);
         const lexDocs = this.toDocs(lex);
-        if (opts.mode === 'lexical') docs = lexDocs;
+        if (mode === 'lexical') docs = lexDocs;
         else {
           const vecDocs = this.toDocs(vectorLists![qi]!);
           const best = new Map<string, number>();
           for (const d of [...lexDocs, ...vecDocs]) if (!best.has(d.docKey)) best.set(d.docKey, d.chunkId);
-          const fused = fuse(
-            [
-              { hits: vecDocs.map((d) => ({ id: d.docKey, score: d.score })), weight: weights.vector },
-              { hits: lexDocs.map((d) => ({ id: d.docKey, score: d.score })), weight: weights.lexical },
-            ],
-            { limit: want },
-          );
-          docs = fused.map((f) => ({ docKey: f.id, chunkId: best.get(f.id)!, score: f.score }));
+          const vecHits = vecDocs.map((d) => ({ id: d.docKey, score: d.score }));
+          const lexHits = lexDocs.map((d) => ({ id: d.docKey, score: d.score }));
+          if (fusion === 'rrf') {
+            const w = rrfWeights(weights!.source === 'published' ? findCatalogEntry(loadCatalog(), c.model) : undefined);
+            const fused = fuse([{ hits: vecHits, weight: w.vector }, { hits: lexHits, weight: w.lexical }], { limit: want });
+            docs = fused.map((f) => ({ docKey: f.id, chunkId: best.get(f.id)!, score: f.score }));
+          } else {
+            docs = scoreFuse(vecHits, lexHits, weights!.vector, { limit: want }).map((f) => ({
+              docKey: f.id, chunkId: best.get(f.id)!, score: f.score,
+              ...(f.bm25 !== undefined ? { bm25: f.bm25 } : {}), ...(f.cosine !== undefined ? { cosine: f.cosine } : {}),
+            }));
+          }
         }
       }
       docs = docs.slice(0, want);
@@ -226,7 +260,8 @@ export class Searcher {
           const i = info.get(d.chunkId)!;
           if (opts.rerank) chunkTexts.set(d.chunkId, i.text);
           return {
-            docKey: d.docKey, path: i.path, fileType: i.fileType, title: i.title, score: d.score, chunkId: d.chunkId,
+            docKey: d.docKey, path: i.path, fileType: i.fileType, title: i.title, score: d.score, scoreKind: kind, chunkId: d.chunkId,
+            ...(d.bm25 !== undefined ? { bm25: d.bm25 } : {}), ...(d.cosine !== undefined ? { cosine: d.cosine } : {}),
             start: i.start, end: i.end, page: i.page, snippet: snippets.get(d.chunkId) ?? highlight(i.text, q.text).text,
           };
         }),
@@ -266,6 +301,17 @@ export class Searcher {
       out.set(q.id, [...head.map((x) => x.h), ...hits.slice(top)]);
     }
     ro.onResult?.(r);
+  }
+
+  /** The model of a collection's live vectors, or null (lexical-only, or no such collection). */
+  collectionModel(collection: string): string | null {
+    const c = this.lib.getCollection(collection);
+    return c && isLiveCollection(c) ? c.model : null;
+  }
+
+  /** The fusion weights for a collection's model, from the catalog's published nDCG@10. */
+  weightsFor(model: string): FusionWeights {
+    return fusionWeights(findCatalogEntry(loadCatalog(), model));
   }
 
   async search(collection: string, text: string, opts: SearchOptions): Promise<DocumentHit[]> {

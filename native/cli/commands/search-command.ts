@@ -5,18 +5,21 @@ import { TandemError } from '../../engine/common/errors.js';
 import { EmbedClient } from '../../inference/embed-client.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../../inference/device.js';
 import { resolveReranker, type RerankResult } from '../../inference/rerank-engine.js';
-import { DEFAULT_RERANK_TOP, Searcher, type RerankOptions, type SearchFilters, type SearchMode, type SearchQuery } from '../../library/searcher.js';
+import { DEFAULT_RERANK_TOP, DEFAULT_SEARCH_MODE, SEARCH_MODES, Searcher, resolveMode, type DocumentHit, type RerankOptions, type SearchFilters, type SearchMode, type SearchQuery } from '../../library/searcher.js';
+import { FUSION_METHODS, type FusionMethod } from '../../search/fusion.js';
 import { loadCatalog } from '../../models/catalog.js';
 import { trecLines } from '../../search/trec.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { parseJsonlLine } from '../input.js';
 import { openLibraryForReading } from './collections-command.js';
+import type { ModeUsed } from '../../library/search-mode.js';
 import { describeDevice } from '../../inference/device.js';
 
 interface SearchFlags {
   collection: string;
   k: number;
   mode: SearchMode;
+  fusion: FusionMethod;
   queries?: string;
   format?: 'text' | 'json' | 'trec';
   json?: boolean;
@@ -55,13 +58,32 @@ function readQueries(file: string): SearchQuery[] {
   return out;
 }
 
+/** A hit's score with what it is: `bm25 28.8`, `cosine 0.553`, `fused 0.831` (0-1), `rrf 0.0162`. */
+export function formatScore(h: Pick<DocumentHit, 'score' | 'scoreKind'>): string {
+  const digits = h.scoreKind === 'bm25' ? 1 : h.scoreKind === 'rrf' ? 4 : 3;
+  return `${h.scoreKind} ${h.score.toFixed(digits)}`;
+}
+
+function describeMode(flags: SearchFlags, searcher: Searcher): string {
+  const mode = resolveMode(flags.mode);
+  const name = flags.mode === 'default' ? `default (${mode})` : mode;
+  if (mode !== 'hybrid') return name;
+  if (flags.fusion === 'rrf') return `${name}, reciprocal rank fusion`;
+  const c = searcher.collectionModel(flags.collection);
+  if (!c) return `${name}, score fusion`;
+  const w = searcher.weightsFor(c);
+  const why = w.source === 'published' ? `from ${c}'s published retrieval nDCG@10 vs BM25's` : `${c} has no published retrieval score`;
+  return `${name}, score fusion: vector weight ${w.vector.toFixed(2)} (${why})`;
+}
+
 export function registerSearch(program: Command, ctx: CliContext): void {
   program
     .command('search [query]')
     .description('search a collection (vector, lexical or hybrid); batch mode with --queries')
     .requiredOption('--collection <name>', 'collection to search')
     .option('--k <n>', 'results per query (documents)', positiveInt, 10)
-    .option('--mode <m>', 'vector | lexical | hybrid', choice(['vector', 'lexical', 'hybrid']), 'hybrid')
+    .option('--mode <m>', 'default | hybrid | lexical | vector (default: hybrid with score fusion, see README)', choice(SEARCH_MODES), DEFAULT_SEARCH_MODE)
+    .option('--fusion <f>', 'hybrid: score (normalised BM25 + cosine, weighted by the model\'s published quality) | rrf (reciprocal rank fusion)', choice(FUSION_METHODS), 'score')
     .option('--queries <file>', 'JSONL lines {"_id", "text"}: run every query')
     .option('--format <f>', 'text | json | trec (trec: "QID Q0 DOCID RANK SCORE tandem")', choice(['text', 'json', 'trec']))
     .option('--json', 'same as --format json')
@@ -101,7 +123,11 @@ export function registerSearch(program: Command, ctx: CliContext): void {
       const searcher = new Searcher(lib, client, ctx.env);
       try {
         const t0 = performance.now();
-        const results = await searcher.searchMany(flags.collection, queries, { k: flags.k, mode: flags.mode, filters, ...(flags.precision ? { precision: flags.precision } : {}), ...(rerank ? { rerank } : {}) });
+        let used: ModeUsed | undefined;
+        const found = await searcher.searchMany(flags.collection, queries, { k: flags.k, mode: flags.mode, fusion: flags.fusion, filters, onModeUsed: (m) => (used = m), ...(flags.precision ? { precision: flags.precision } : {}), ...(rerank ? { rerank } : {}) });
+        // A collection without live vectors answered lexically: JSON hits say so (modeUsed, modeReason).
+        const mu = used as ModeUsed | undefined;
+        const results = mu?.reason ? new Map([...found].map(([id, hits]) => [id, hits.map((h) => ({ ...h, modeUsed: mu.used, modeReason: mu.reason }))])) : found;
         const ms = performance.now() - t0;
         if (format === 'trec') {
           const lines = queries.flatMap((q) => trecLines(q.id, (results.get(q.id) ?? []).map((h) => ({ docId: h.docKey.replace(/\s/g, '_'), score: h.rerankScore ?? h.score })), { k: flags.k }));
@@ -113,7 +139,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
           if (hits.length === 0) ctx.stdout.write('no results\n');
           hits.forEach((h, i) => {
             const where = h.page ? `${h.path} (page ${h.page})` : `${h.path} [${h.start}-${h.end}]`;
-            const scores = h.rerankScore !== undefined ? `rerank ${h.rerankScore.toFixed(4)}  first ${h.score.toFixed(4)}` : h.score.toFixed(4);
+            const scores = h.rerankScore !== undefined ? `rerank ${h.rerankScore.toFixed(2)}  (first stage ${formatScore(h)})` : formatScore(h);
             ctx.stdout.write(`${String(i + 1).padStart(2)}. ${scores}  ${where}${h.docKey !== h.path && !h.path.endsWith(h.docKey) ? `  #${h.docKey}` : ''}\n    ${h.snippet.replace(/\s+/g, ' ')}\n`);
           });
         }
@@ -123,7 +149,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
           : flags.rerank
             ? ', nothing to rerank'
             : '';
-        ctx.stderr.write(`tandem search: ${queries.length} ${queries.length === 1 ? 'query' : 'queries'}, mode ${flags.mode}${rerankNote}, ${ms.toFixed(0)} ms\n`);
+        ctx.stderr.write(`tandem search: ${queries.length} ${queries.length === 1 ? 'query' : 'queries'}, mode ${mu?.reason ? `${mu.used} (${mu.reason})` : describeMode(flags, searcher)}${rerankNote}, ${ms.toFixed(0)} ms\n`);
       } finally {
         searcher.close();
         await client.close();
