@@ -34,6 +34,8 @@ import { chooseDefaultEmbeddingModel } from '../models/default-model.js';
 import type { IndexOptions } from '../library/indexer.js';
 import { checkEvalModes, EVAL_KIND, evalJobRunner, type EvalParams, type EvalReport } from '../library/eval-job.js';
 import { Searcher, type SearchFilters } from '../library/searcher.js';
+import type { ModeUsed } from '../library/search-mode.js';
+import { sameUpgradeJob, UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeOptions } from '../library/upgrade.js';
 import { findCatalogEntry, loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
 import { createModelManager, requirePinned, type ModelManager } from '../models/model-manager.js';
 import { resolveModel } from '../models/model-resolver.js';
@@ -292,6 +294,10 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   cloud.registerRunners(cloudRunners);
   for (const kind of cloudRunners.kinds()) runners.register(kind, observed(() => cloudRunners.get(kind)!));
   for (const [kind, run] of deps.runners ?? []) runners.register(kind, observed(() => run));
+  runners.register(UPGRADE_JOB_KIND, observed((ctx, l) => {
+    l.phase = 'embedding';
+    return upgradeJobRunner(lib, client, env);
+  }));
   const queue = new JobQueue(store, { runners, onError: (_id, e) => onError(e) });
   // Downloads get their own queue so a pull never waits behind an index job (and vice versa).
   const pullRunners = new JobRunners();
@@ -322,23 +328,39 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
       lib.removeCollection(name);
       return { removed: name };
     },
+    'collections.upgrade': ({ name, model, variant }) => {
+      lib.requireCollection(name);
+      resolveModel(model, { env, catalog }); // MODEL_NOT_FOUND at once, not as a failed job
+      const params: UpgradeOptions = { collection: name, model, ...(variant ? { variant } : {}) };
+      const prior = store.list({ status: ['interrupted', 'queued', 'running'], kind: UPGRADE_JOB_KIND, limit: 50 }).find((j) => sameUpgradeJob(j, params));
+      if (prior && prior.status === 'running') return { jobId: prior.id };
+      if (prior) markSeen(prior.id);
+      const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: UPGRADE_JOB_KIND, backend: 'local', params: params as unknown as JsonObject, input: params as unknown as JsonValue });
+      track(handle);
+      publish(handle.id);
+      return { jobId: handle.id };
+    },
 
-    'library.index': ({ paths, collection, model, variant }) => {
+    'library.index': ({ paths, collection, model, variant, lexicalOnly }) => {
       const existing = lib.getCollection(collection);
       const modelId = model ?? existing?.model ?? chooseDefaultEmbeddingModel(catalog, env).id;
-      const v = (variant ?? (existing && !model ? (existing.variant as Variant) : undefined)) as Variant | undefined;
-      const resolved = resolveModel(modelId, { env, catalog }); // MODEL_NOT_FOUND at once, not as a failed job
+      const v = (variant ?? (existing && !model && existing.variant !== null ? (existing.variant as Variant) : undefined)) as Variant | undefined;
+      // MODEL_NOT_FOUND at once, not as a failed job (a default model that cannot load makes a lexical-only collection instead)
+      const resolved = lexical || (!model && !existing) ? undefined : resolveModel(modelId, { env, catalog });
       const roots = paths.map((p) => {
+      // Lexical-only when asked, or when adding to a lexical-only collection without naming a model.
+      const lexical = lexicalOnly === true || (existing !== undefined && existing.model === null && !model);
+      if (lexicalOnly && existing && existing.model !== null) throw new TandemError('CONFLICT', `collection "${collection}" has vectors of ${existing.model} (${existing.variant}); index it without lexicalOnly, or use another collection name`);
         if (!path.isAbsolute(p)) throw new TandemError('INVALID_ARGUMENT', `library.index: "${p}" is not an absolute path`);
         const abs = path.resolve(p);
         if (!fs.existsSync(abs)) throw new TandemError('NOT_FOUND', `library.index: ${abs} does not exist`);
         return abs;
       });
-      if (existing && (existing.model !== modelId || existing.variant !== (v ?? resolved.defaultVariant))) {
+      if (existing && resolved && (existing.model !== modelId || existing.variant !== (v ?? resolved.defaultVariant))) {
         throw new TandemError('CONFLICT', `collection "${collection}" is indexed with ${existing.model} (${existing.variant}); index with that model, or use another collection name`);
       }
       const jobIds = roots.map((root) => {
-        const params: IndexOptions = { root, collection, model: modelId, ...(v ? { variant: v } : {}) };
+        const params: IndexOptions = { root, collection, model: modelId, ...(v ? { variant: v } : {}), ...(lexical ? { lexicalOnly: true } : {}), ...(!model ? { lexicalFallback: true } : {}) };
         const prior = store.list({ status: ['interrupted', 'queued', 'running'], kind: 'index', limit: 50 }).find((j) => sameIndexJob(j, params));
         if (prior && prior.status === 'running') return prior.id;
         if (prior) markSeen(prior.id);
@@ -361,7 +383,9 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
       if (rerank) resolveReranker(rerank.model, env, catalog);
       let reranked: RerankResult | undefined;
       const t0 = performance.now();
-      const hits = await searcher.search(collection, query, { k, mode, filters: f, ...(rerank ? { rerank: { model: rerank.model, top: rerank.top, onResult: (r) => (reranked = r) } } : {}) });
+      let used: ModeUsed | undefined;
+      const hits = await searcher.search(collection, query, { k, mode, fusion, filters: f, onModeUsed: (m) => (used = m), ...(rerank ? { rerank: { model: rerank.model, top: rerank.top, onResult: (r) => (reranked = r) } } : {}) });
+      const mu = used as ModeUsed | undefined;
       const rr = reranked as RerankResult | undefined;
       return {
         mode,
@@ -369,6 +393,8 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
         hits: hits.map((h) => {
           const s = parseSnippet(h.snippet);
           return {
+        modeUsed: mu?.used ?? mode,
+        modeReason: mu?.reason ?? null,
             docKey: h.docKey, path: h.path, fileType: h.fileType, title: h.title, score: h.score, page: h.page, start: h.start, end: h.end, snippet: s.text, highlights: s.highlights,
             ...(h.rerankScore !== undefined ? { rerankScore: h.rerankScore } : {}),
           };

@@ -61,7 +61,7 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerGenerate(program, ctx, runners);
   registerSearch(program, ctx);
   registerEval(program, ctx, runners);
-  registerCollections(program, ctx);
+  registerCollections(program, ctx, runners);
   registerCloudRunners(runners, ctx);
   registerJobs(program, ctx, runners);
   registerCloud(program, ctx);

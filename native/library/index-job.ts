@@ -37,8 +37,8 @@ export function indexJobRunner(lib: LibraryStore, client: EmbedClient, env: Node
   };
 }
 
-/** Whether `job` indexes the same thing as `p` (same collection, root, model and variant): resume it rather than start anew. */
+/** Whether `job` indexes the same thing as `p` (same collection, root, model, variant and lexical-only or not): resume it rather than start anew. */
 export function sameIndexJob(job: Job, p: IndexOptions): boolean {
   const q = job.params as unknown as IndexOptions;
-  return job.kind === 'index' && q.collection === p.collection && q.root === p.root && q.model === p.model && (q.variant ?? null) === (p.variant ?? null);
+  return job.kind === 'index' && q.collection === p.collection && q.root === p.root && q.model === p.model && (q.variant ?? null) === (p.variant ?? null) && !!q.lexicalOnly === !!p.lexicalOnly;
 }

@@ -82,7 +82,10 @@ export function mapCacheFile(home: string, collection: string, model: string, me
 }
 
 /** The embeddings key to map: the collection's own model by default. */
-function resolveModel(db: Db, collection: { id: number; name: string; model: string; variant: string }, model: string | undefined): string {
+function resolveModel(db: Db, collection: { id: number; name: string; model: string | null; variant: string | null }, model: string | undefined): string {
+  if (collection.model === null || collection.variant === null) {
+    throw new TandemError('NOT_FOUND', `collection "${collection.name}" is lexical-only: it has no vectors to map; \`tandem collections upgrade "${collection.name}" --model ID\` adds them`);
+  }
   if (!model || model === collection.model) return modelKey(collection.model, collection.variant);
   if (model.includes('@')) return model;
   const row = db

@@ -5,18 +5,37 @@ import type { Db } from './database.js';
 export interface Collection {
   id: number;
   name: string;
-  model: string;
-  variant: string;
+  /** The model of the live vectors (what search uses); null: a lexical-only collection (no vectors). */
+  model: string | null;
+  variant: string | null;
   dims: number | null;
   root: string | null;
   options: Record<string, unknown>;
   createdAt: string;
+  /** The model an upgrade in progress is embedding the collection with (null: none). */
+  upgrade: { model: string; variant: string } | null;
+}
+
+/** A collection whose search has a live model. */
+export interface LiveCollection extends Collection {
+  model: string;
+  variant: string;
+}
+
+export function isLiveCollection(c: Collection): c is LiveCollection {
+  return c.model !== null && c.variant !== null;
 }
 
 export interface CollectionStats extends Collection {
   documents: number;
   chunks: number;
+  /** Model keys of the vectors stored (the live ones, and an upgrade's while it runs). */
   models: string[];
+  /** Model key of the live vectors; null for a lexical-only collection. */
+  liveVectors: string | null;
+  lexicalOnly: boolean;
+  /** An upgrade in progress (or paused: run the same upgrade again): chunks having its vector so far. */
+  upgradeProgress: { model: string; variant: string; done: number; total: number } | null;
   /** Bytes of source files indexed, and of stored text + vectors. */
   sourceBytes: number;
   storedBytes: number;
@@ -66,7 +85,8 @@ export interface ChunkHitInfo {
 interface ChunkRow {
   docId: number;
   chunk: NewChunk;
-  vector: Float32Array;
+  /** Absent in a lexical-only collection. */
+  vector: Float32Array | undefined;
 }
 
 /** Chunk rows per INSERT statement (7 parameters each, well under SQLite's 32,766). */
@@ -82,17 +102,29 @@ export function modelKey(model: string, variant: string): string {
 interface CollectionRow {
   id: number;
   name: string;
-  model: string;
-  variant: string;
+  model: string | null;
+  variant: string | null;
   dims: number | null;
   root: string | null;
   options: string;
   created_at: string;
+  upgrade_model: string | null;
+  upgrade_variant: string | null;
 }
 
 function toCollection(r: CollectionRow): Collection {
-  return { id: r.id, name: r.name, model: r.model, variant: r.variant, dims: r.dims, root: r.root, options: JSON.parse(r.options) as Record<string, unknown>, createdAt: r.created_at };
+  return {
+    id: r.id, name: r.name, model: r.model, variant: r.variant, dims: r.dims, root: r.root, options: JSON.parse(r.options) as Record<string, unknown>, createdAt: r.created_at,
+    upgrade: r.upgrade_model !== null && r.upgrade_variant !== null ? { model: r.upgrade_model, variant: r.upgrade_variant } : null,
+  };
 }
+
+function describeModel(model: string | null, variant: string | null): string {
+  return model === null ? 'no model (lexical-only)' : `${model} (${variant})`;
+}
+
+/** SQL: the chunks of collection @cid. */
+const COLLECTION_CHUNKS = 'SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection_id = @cid';
 
 /**
  * Collections, documents, chunks and their vectors. Every write of a document (its chunks, FTS
@@ -119,13 +151,16 @@ export class LibraryStore {
     return c;
   }
 
-  /** Create the collection, or check that an existing one uses the same model. */
-  ensureCollection(spec: { name: string; model: string; variant: string; root: string; options?: Record<string, unknown> }): Collection {
+  /** Create the collection, or check that an existing one uses the same model (null: lexical-only). */
+  ensureCollection(spec: { name: string; model: string | null; variant: string | null; root: string; options?: Record<string, unknown> }): Collection {
     if (!NAME_RE.test(spec.name)) throw new TandemError('INVALID_ARGUMENT', `collection name "${spec.name}" must be 1-64 letters, digits, spaces, . _ or -`);
     const existing = this.getCollection(spec.name);
     if (existing) {
       if (existing.model !== spec.model || existing.variant !== spec.variant) {
-        throw new TandemError('CONFLICT', `collection "${spec.name}" is indexed with ${existing.model} (${existing.variant}); index with --model ${existing.model} --variant ${existing.variant}, or use another collection name`);
+        const how = existing.model === null
+          ? `index without --model to add documents for keyword search, or add vectors with \`tandem collections upgrade "${spec.name}" --model ${spec.model ?? 'ID'}\``
+          : `index with --model ${existing.model} --variant ${existing.variant}`;
+        throw new TandemError('CONFLICT', `collection "${spec.name}" is indexed with ${describeModel(existing.model, existing.variant)}, not ${describeModel(spec.model, spec.variant)}; ${how}, or use another collection name`);
       }
       this.db.prepare('UPDATE collections SET root = ? WHERE id = ?').run(spec.root, existing.id);
       return { ...existing, root: spec.root };
@@ -134,7 +169,7 @@ export class LibraryStore {
     const info = this.db
       .prepare('INSERT INTO collections (name, model, variant, root, options, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(spec.name, spec.model, spec.variant, spec.root, JSON.stringify(spec.options ?? {}), now);
-    return this.getCollection(spec.name) ?? { id: Number(info.lastInsertRowid), name: spec.name, model: spec.model, variant: spec.variant, dims: null, root: spec.root, options: spec.options ?? {}, createdAt: now };
+    return this.getCollection(spec.name) ?? { id: Number(info.lastInsertRowid), name: spec.name, model: spec.model, variant: spec.variant, dims: null, root: spec.root, options: spec.options ?? {}, createdAt: now, upgrade: null };
   }
 
   setDims(collectionId: number, dims: number): void {
@@ -153,7 +188,79 @@ export class LibraryStore {
     const em = this.db
       .prepare('SELECT e.model AS model, COALESCE(SUM(LENGTH(e.vector)), 0) AS bytes FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? GROUP BY e.model')
       .all(c.id) as Array<{ model: string; bytes: number }>;
-    return { ...c, documents: d.n, chunks: ch.n, models: em.map((m) => m.model), sourceBytes: d.bytes, storedBytes: ch.bytes + em.reduce((s, m) => s + m.bytes, 0) };
+    const liveVectors = isLiveCollection(c) ? modelKey(c.model, c.variant) : null;
+    const upgradeProgress = c.upgrade ? { ...c.upgrade, done: this.vectorCount(c.id, modelKey(c.upgrade.model, c.upgrade.variant)), total: ch.n } : null;
+    return { ...c, documents: d.n, chunks: ch.n, models: em.map((m) => m.model), liveVectors, lexicalOnly: liveVectors === null, upgradeProgress, sourceBytes: d.bytes, storedBytes: ch.bytes + em.reduce((s, m) => s + m.bytes, 0) };
+  }
+
+  chunkCount(collectionId: number): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM (${COLLECTION_CHUNKS})`).get({ cid: collectionId }) as { n: number }).n;
+  }
+
+  /** Vectors of one model key in a collection. */
+  vectorCount(collectionId: number, key: string): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM embeddings WHERE model = @key AND chunk_id IN (${COLLECTION_CHUNKS})`).get({ cid: collectionId, key }) as { n: number }).n;
+  }
+
+  // --- upgrades: re-embedding a collection with another model while search uses the live one ---
+
+  /**
+   * Record `model`/`variant` as the collection's upgrade target (idempotent: a re-run keeps the
+   * vectors already made). Vectors of any other key than the live one and the target (an earlier
+   * upgrade to another model, abandoned) are dropped in the same transaction.
+   */
+  beginUpgrade(name: string, model: string, variant: string): Collection {
+    return this.db.transaction(() => {
+      const c = this.requireCollection(name);
+      const keep = [modelKey(model, variant), ...(isLiveCollection(c) ? [modelKey(c.model, c.variant)] : [])];
+      this.db.prepare(`DELETE FROM embeddings WHERE chunk_id IN (${COLLECTION_CHUNKS}) AND model NOT IN (${keep.map(() => '?').join(', ')})`).run({ cid: c.id }, ...keep);
+      this.db.prepare('UPDATE collections SET upgrade_model = ?, upgrade_variant = ? WHERE id = ?').run(model, variant, c.id);
+      return { ...c, upgrade: { model, variant } };
+    }).immediate();
+  }
+
+  /** Up to `limit` chunks of the collection without a vector of `key`, by id from `afterId` on. */
+  chunksWithoutVector(collectionId: number, key: string, limit: number, afterId = 0): Array<{ id: number; text: string }> {
+    return this.db
+      .prepare('SELECT c.id AS id, c.text AS text FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND c.id > ? AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id AND e.model = ?) ORDER BY c.id LIMIT ?')
+      .all(collectionId, afterId, key, limit) as Array<{ id: number; text: string }>;
+  }
+
+  /**
+   * Store vectors of `key` for chunks (row i of `vectors` = ids[i]) in one transaction. Chunks
+   * deleted meanwhile (a re-index) are left out; a vector already there (another process doing
+   * the same upgrade) is kept: never a duplicate.
+   */
+  addVectors(key: string, ids: readonly number[], vectors: Float32Array, dims: number): number {
+    return this.db.transaction(() => {
+      const exists = this.db.prepare('SELECT 1 FROM chunks WHERE id = ?').pluck();
+      const ins = this.db.prepare("INSERT OR IGNORE INTO embeddings (chunk_id, model, dtype, scale, vector) VALUES (?, ?, 'f32', NULL, ?)");
+      let n = 0;
+      ids.forEach((id, i) => {
+        if (!exists.get(id)) return;
+        const v = vectors.subarray(i * dims, (i + 1) * dims);
+        n += ins.run(id, key, Buffer.from(v.buffer, v.byteOffset, v.byteLength)).changes;
+      });
+      return n;
+    })();
+  }
+
+  /**
+   * The switch: when every chunk of the collection has a vector of the upgrade's model, make that
+   * model live and drop every other vector, in ONE transaction. Returns false (nothing changed)
+   * while chunks still lack one (documents indexed meanwhile): embed those, then call again.
+   */
+  finishUpgrade(name: string, dims: number): boolean {
+    return this.db.transaction(() => {
+      const c = this.requireCollection(name);
+      if (!c.upgrade) return isLiveCollection(c);
+      const key = modelKey(c.upgrade.model, c.upgrade.variant);
+      const missing = (this.db.prepare(`SELECT COUNT(*) AS n FROM (${COLLECTION_CHUNKS}) x WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.chunk_id = x.id AND e.model = @key)`).get({ cid: c.id, key }) as { n: number }).n;
+      if (missing > 0) return false;
+      this.db.prepare('UPDATE collections SET model = ?, variant = ?, dims = ?, upgrade_model = NULL, upgrade_variant = NULL WHERE id = ?').run(c.upgrade.model, c.upgrade.variant, dims, c.id);
+      this.db.prepare(`DELETE FROM embeddings WHERE chunk_id IN (${COLLECTION_CHUNKS}) AND model <> @key`).run({ cid: c.id, key });
+      return true;
+    }).immediate();
   }
 
   removeCollection(name: string): void {
@@ -171,8 +278,8 @@ export class LibraryStore {
     return new Map(rows.map((r) => [r.key, r]));
   }
 
-  /** Replace (or add) documents with their chunks and vectors: one transaction for the group. */
-  writeDocuments(collectionId: number, model: string, items: Array<{ doc: NewDocument; chunks: NewChunk[]; vectors: Float32Array; dims: number }>): void {
+  /** Replace (or add) documents with their chunks and vectors (none: model null, lexical-only): one transaction for the group. */
+  writeDocuments(collectionId: number, model: string | null, items: Array<{ doc: NewDocument; chunks: NewChunk[]; vectors?: Float32Array | undefined; dims: number }>): void {
     const del = this.db.prepare('DELETE FROM documents WHERE collection_id = ? AND doc_key = ?');
     const delChunks = this.db.prepare('DELETE FROM chunks WHERE document_id = (SELECT id FROM documents WHERE collection_id = ? AND doc_key = ?)');
     const insDoc = this.db.prepare(
@@ -185,12 +292,14 @@ export class LibraryStore {
         delChunks.run(collectionId, doc.key);
         del.run(collectionId, doc.key);
         const docId = Number(insDoc.run(collectionId, doc.key, doc.path, doc.fileType, doc.title ?? null, doc.size, doc.mtimeMs, doc.sha256, chunks.length, now).lastInsertRowid);
-        chunks.forEach((c, i) => rows.push({ docId, chunk: c, vector: vectors.subarray(i * dims, (i + 1) * dims) }));
+        chunks.forEach((c, i) => rows.push({ docId, chunk: c, vector: vectors?.subarray(i * dims, (i + 1) * dims) }));
       }
       for (let i = 0; i < rows.length; i += CHUNK_ROWS_PER_INSERT) {
         const part = rows.slice(i, i + CHUNK_ROWS_PER_INSERT);
         const byDocOrd = new Map(part.map((r) => [`${r.docId}:${r.chunk.ord}`, r.vector]));
-        const vectors = this.insertChunks(part).map(({ id, documentId, ord }) => ({ id, vector: byDocOrd.get(`${documentId}:${ord}`)! }));
+        const inserted = this.insertChunks(part);
+        if (model === null) continue;
+        const vectors = inserted.map(({ id, documentId, ord }) => ({ id, vector: byDocOrd.get(`${documentId}:${ord}`)! }));
         this.insertVectors(model, vectors);
       }
     })();

@@ -1,15 +1,24 @@
 import type Database from 'better-sqlite3';
 import { TandemError } from '../engine/common/errors.js';
 import { SCHEMA_V1 } from './schema-v1.js';
+import { SCHEMA_V2 } from './schema-v2.js';
 
 export interface Migration {
   version: number;
   description: string;
   up: (db: Database.Database) => void;
+  /**
+   * Rebuilds a table others reference (SQLite's 12-step ALTER): run with foreign keys off, so
+   * dropping the old table cascades nothing; `PRAGMA foreign_key_check` must be clean before commit.
+   */
+  foreignKeysOff?: boolean;
 }
 
 /** Every schema change, in order. `PRAGMA user_version` records the last one applied. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: 'collections, documents, chunks, embeddings, FTS5, jobs, events, settings', up: (db) => db.exec(SCHEMA_V1) }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'collections, documents, chunks, embeddings, FTS5, jobs, events, settings', up: (db) => db.exec(SCHEMA_V1) },
+  { version: 2, description: 'lexical-only collections (nullable model) and model upgrades in progress', up: (db) => db.exec(SCHEMA_V2), foreignKeysOff: true },
+];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
@@ -24,16 +33,27 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
   }
   const pending = migrations.filter((m) => m.version > from && m.version <= target);
   if (pending.length === 0) return { from, to: from };
+  // PRAGMA foreign_keys is a no-op inside a transaction: switched off around it when a table is rebuilt.
+  const fkOff = pending.some((m) => m.foreignKeysOff) && (db.pragma('foreign_keys', { simple: true }) as number) === 1;
   const run = db.transaction(() => {
     for (const m of pending) {
       try {
         m.up(db);
+        if (m.foreignKeysOff) {
+          const bad = db.pragma('foreign_key_check') as unknown[];
+          if (bad.length) throw new Error(`${bad.length} rows break foreign keys after it: ${JSON.stringify(bad.slice(0, 3))}`);
+        }
       } catch (e) {
         throw new TandemError('STORE_ERROR', `migration ${m.version} (${m.description}) failed: ${(e as Error).message}; the database was left at version ${from}`, { cause: e });
       }
       db.pragma(`user_version = ${m.version}`);
     }
   });
-  run();
+  if (fkOff) db.pragma('foreign_keys = OFF');
+  try {
+    run();
+  } finally {
+    if (fkOff) db.pragma('foreign_keys = ON');
+  }
   return { from, to: target };
 }

@@ -1,8 +1,16 @@
 import type { Command } from 'commander';
+import { TandemError, type JsonValue } from '../../engine/common/errors.js';
 import { tandemHome } from '../../engine/node/paths.js';
+import { EmbedClient } from '../../inference/embed-client.js';
+import { JobQueue, JobRunners } from '../../jobs/job-queue.js';
+import { JobStore } from '../../jobs/job-store.js';
+import { sameUpgradeJob, UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeOptions, type UpgradeSummary } from '../../library/upgrade.js';
+import { VARIANTS, type Variant } from '../../models/catalog.js';
+import { resolveModel } from '../../models/model-resolver.js';
 import { openDatabase, openStoreForReading, storePath } from '../../store/database.js';
-import { LibraryStore } from '../../store/library-store.js';
-import type { CliContext } from '../cli-context.js';
+import { LibraryStore, type CollectionStats } from '../../store/library-store.js';
+import { choice, type CliContext } from '../cli-context.js';
+import { ProgressLine } from '../progress.js';
 
 function mib(b: number): string {
   return `${(b / 1024 ** 2).toFixed(1)} MiB`;
@@ -17,8 +25,23 @@ export function openLibraryForReading(ctx: CliContext): LibraryStore {
   return new LibraryStore(openStoreForReading(tandemHome(ctx.env)));
 }
 
-export function registerCollections(program: Command, ctx: CliContext): void {
-  const cmd = program.command('collections').description('list | show NAME | remove NAME');
+function describeLive(s: CollectionStats): string {
+  return s.model === null ? 'none: lexical-only (keyword search)' : `${s.model} (${s.variant}), ${s.dims ?? '?'} dims`;
+}
+
+export function registerCollections(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
+  // `tandem jobs retry|resume ID` of an upgrade job runs through this.
+  runners.register(UPGRADE_JOB_KIND, async (run) => {
+    const lib = openLibrary(ctx);
+    const client = new EmbedClient(ctx.env);
+    try {
+      return await upgradeJobRunner(lib, client, ctx.env)(run);
+    } finally {
+      await client.close();
+      lib.db.close();
+    }
+  });
+  const cmd = program.command('collections').description('list | show NAME | upgrade NAME --model ID | remove NAME');
   cmd
     .command('list')
     .option('--json', 'machine-readable output')
@@ -28,7 +51,10 @@ export function registerCollections(program: Command, ctx: CliContext): void {
       lib.db.close();
       if (flags.json) return void ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       if (rows.length === 0) return void ctx.stdout.write('no collections yet: `tandem index PATH --collection NAME` creates one\n');
-      for (const r of rows) ctx.stdout.write(`${r.name.padEnd(24)} ${String(r.documents).padStart(8)} docs ${String(r.chunks).padStart(9)} chunks  ${r.model} (${r.variant})  ${mib(r.storedBytes)}\n`);
+      for (const r of rows) {
+        const up = r.upgradeProgress ? `  upgrading to ${r.upgradeProgress.model}: ${r.upgradeProgress.done}/${r.upgradeProgress.total}` : '';
+        ctx.stdout.write(`${r.name.padEnd(24)} ${String(r.documents).padStart(8)} docs ${String(r.chunks).padStart(9)} chunks  ${r.model === null ? 'lexical-only' : `${r.model} (${r.variant})`}  ${mib(r.storedBytes)}${up}\n`);
+      }
     });
   cmd
     .command('show <name>')
@@ -41,7 +67,10 @@ export function registerCollections(program: Command, ctx: CliContext): void {
         ctx.stdout.write(
           [
             `collection  ${s.name}`,
-            `model       ${s.model} (${s.variant}), ${s.dims ?? '?'} dims`,
+            `model       ${describeLive(s)}`,
+            ...(s.upgradeProgress
+              ? [`upgrade     to ${s.upgradeProgress.model} (${s.upgradeProgress.variant}): ${s.upgradeProgress.done}/${s.upgradeProgress.total} chunks embedded (search uses the live model until it ends; \`tandem collections upgrade ${JSON.stringify(s.name)} --model ${s.upgradeProgress.model}\` continues it)`]
+              : []),
             `root        ${s.root ?? '-'}`,
             `documents   ${s.documents}`,
             `chunks      ${s.chunks}`,
@@ -51,6 +80,53 @@ export function registerCollections(program: Command, ctx: CliContext): void {
           ].join('\n') + '\n',
         );
       } finally {
+        lib.db.close();
+      }
+    });
+  cmd
+    .command('upgrade <name>')
+    .description('re-embed a collection with another model; search keeps using the current vectors (or keyword search) until every chunk has a new one. Resumable: after a kill or Ctrl-C, run it again')
+    .requiredOption('--model <id>', 'the new embedding model')
+    .option('--variant <v>', 'fp32 | int8 | fp16 | static', choice(VARIANTS))
+    .option('--json', 'print the summary as JSON')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (name: string, flags: { model: string; variant?: Variant; json?: boolean; quiet?: boolean }) => {
+      const lib = openLibrary(ctx);
+      const jobs = new JobStore(lib.db);
+      const client = new EmbedClient(ctx.env);
+      const progress = new ProgressLine(`upgrading ${name} to ${flags.model}: chunks`, process.stderr, flags.quiet);
+      const params: UpgradeOptions = { collection: name, model: flags.model, ...(flags.variant ? { variant: flags.variant } : {}) };
+      const queue = new JobQueue(jobs, { runners: new JobRunners() });
+      let handleId: string | undefined;
+      const onSigint = () => handleId && queue.cancel(handleId, 'interrupted by Ctrl-C');
+      process.once('SIGINT', onSigint);
+      try {
+        lib.requireCollection(name);
+        resolveModel(flags.model, { env: ctx.env }); // MODEL_NOT_FOUND before a job is recorded
+        // An upgrade job left running by a killed process is resumed (chunks with a new vector are kept).
+        jobs.markInterrupted();
+        const prior = jobs.list({ status: 'interrupted', kind: UPGRADE_JOB_KIND, limit: 20 }).find((j) => sameUpgradeJob(j, params));
+        if (prior && !flags.quiet) ctx.stderr.write(`tandem collections upgrade: resuming interrupted job ${prior.id}\n`);
+        const run = upgradeJobRunner(lib, client, ctx.env, (p) => progress.update(p.done, p.total));
+        const handle = prior ? queue.schedule(prior.id, run) : queue.submit({ kind: UPGRADE_JOB_KIND, backend: 'local', params: params as unknown as Record<string, JsonValue>, input: params as unknown as JsonValue }, run);
+        handleId = handle.id;
+        const job = await handle.done;
+        progress.end();
+        if (job.status !== 'succeeded') {
+          const err = job.error ?? { code: 'INTERNAL', message: `job ended ${job.status}` };
+          throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : (err.code as TandemError['code']), `${err.message} (job ${job.id})`);
+        }
+        const s = job.result as unknown as UpgradeSummary;
+        if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...s }, null, 2) + '\n');
+        const before = s.from ? `${s.from.model} (${s.from.variant})` : 'lexical-only';
+        ctx.stderr.write(
+          s.alreadyLive
+            ? `tandem collections upgrade: ${s.collection} already searches with ${s.to.model} (${s.to.variant}), ${s.chunks} chunks; job ${job.id}\n`
+            : `tandem collections upgrade: ${s.collection}: ${before} -> ${s.to.model} (${s.to.variant}), ${s.chunks} chunks (${s.embedded} embedded by this run${s.truncated ? `, ${s.truncated} cut to the model's max length` : ''}), ${s.dims} dims, device ${s.device || 'n/a'}, ${(s.totalMs / 1000).toFixed(1)} s, job ${job.id}\n`,
+        );
+      } finally {
+        process.off('SIGINT', onSigint);
+        await client.close();
         lib.db.close();
       }
     });

@@ -79,8 +79,12 @@ export type TimingBreakdown = z.infer<typeof timingBreakdownSchema>;
 export const collectionSchema = z.object({
   id: z.number(),
   name: z.string(),
-  model: z.string(),
-  variant: z.string(),
+  /** The model of the live vectors (what search uses); null: lexical-only (keyword search, no vectors). */
+  model: z.string().nullable(),
+  variant: z.string().nullable(),
+  lexicalOnly: z.boolean(),
+  /** An upgrade to another model in progress (or paused): chunks with its vector so far, of all chunks. */
+  upgradeProgress: z.object({ model: z.string(), variant: z.string(), done: z.number(), total: z.number() }).nullable(),
   dims: z.number().nullable(),
   root: z.string().nullable(),
   createdAt: z.string(),
@@ -184,6 +188,14 @@ export const API_METHODS = {
     input: z
       .object({
         /** Absolute paths on the engine's machine: folders (recursive) or single files. One job each. */
+  /**
+   * Re-embed a collection with another model as an `upgrade` job (resumable, cancellable): search
+   * keeps using the live vectors until every chunk has a new one, then the switch is one transaction.
+   */
+  'collections.upgrade': {
+    input: z.object({ name: nonEmpty, model: nonEmpty, variant: z.enum(VARIANT_VALUES).optional() }).strict(),
+    output: z.object({ jobId: z.string() }),
+  },
         paths: z.array(nonEmpty).min(1).max(100),
         collection: nonEmpty,
         /** Default: the collection's model, else the best installed embedding model, else the built-in minishlab/potion-base-2M. */
@@ -197,6 +209,8 @@ export const API_METHODS = {
   'search.query': {
     input: z
       .object({
+        /** Keyword (BM25) search only: chunks, no vectors; `collections.upgrade` adds vectors later. */
+        lexicalOnly: z.boolean().optional(),
         query: nonEmpty,
         collection: nonEmpty,
         mode: z.enum(SEARCH_MODE_VALUES).default('hybrid'),
@@ -227,6 +241,9 @@ export const API_METHODS = {
           top: z.number(),
           pairs: z.number(),
           device: z.string(),
+      /** The mode that answered: a collection without live vectors answers vector/hybrid lexically (modeReason says so). */
+      modeUsed: z.enum(SEARCH_MODE_VALUES),
+      modeReason: z.string().nullable(),
           /** Why the device is not the one asked for (accelerator fallback), when it is not. */
           deviceReason: z.string().nullable(),
           ms: z.number(),
