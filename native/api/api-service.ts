@@ -121,6 +121,8 @@ interface Live {
   done: number;
   total: number | null;
   phase: string | null;
+  /** Index jobs: files read of the files to read. */
+  files?: { done: number; total: number };
   /** When this run started and how much was done then (a resumed job starts part-way). */
   startedAt: number;
   doneAtStart: number | null;
@@ -189,7 +191,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
         if (l.total !== null && doneHere > 0 && l.total >= l.done) etaMs = Math.round(((now - l.startedAt) / doneHere) * (l.total - l.done));
       }
     }
-    events.emit('job.updated', { job, etaMs, phase: l?.phase ?? null });
+    events.emit('job.updated', { job, etaMs, phase: l?.phase ?? null, files: l?.files ?? null });
     try {
       const after = eventCursor.get(id) ?? 0;
       const evs = store.events(id).filter((e) => e.id > after);
@@ -249,6 +251,8 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
   const indexRunner: JobRunFn = observed((ctx, l) =>
     indexJobRunner(lib, client, env, (p) => {
+      // The job's progress counts chunks (so its ETA is the measured chunk rate); files read go beside it.
+      l.files = { done: p.filesDone, total: p.filesTotal };
       if (l.phase !== p.phase) {
         l.phase = p.phase;
         if (p.phase === 'scanning') publish(ctx.job.id);

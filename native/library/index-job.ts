@@ -4,7 +4,8 @@ import type { JobRunFn } from '../jobs/job-queue.js';
 import type { Job } from '../jobs/job-types.js';
 import { BUILTIN_EMBEDDING_MODEL } from '../models/default-model.js';
 import type { LibraryStore } from '../store/library-store.js';
-import { indexPath, type IndexOptions, type IndexProgress } from './indexer.js';
+import { indexPath, type IndexOptions, type IndexProgress, type IndexSummary } from './indexer.js';
+import { isExpectedReason } from './index-report.js';
 
 /**
  * The fallback embedding model of new collections: the built-in one (static, fast, offline). Hosts
@@ -13,12 +14,16 @@ import { indexPath, type IndexOptions, type IndexProgress } from './indexer.js';
 export const DEFAULT_INDEX_MODEL = BUILTIN_EMBEDDING_MODEL;
 /** Per-file errors kept in the job record (the count is always exact). */
 export const MAX_ERRORS_IN_RECORD = 200;
+/** Skipped paths kept in the job record, refused ones first (`filesSkipped` and `byReason` are always exact). */
+export const MAX_SKIPPED_IN_RECORD = 1000;
 
 /**
  * The job runner for `index` jobs, shared by every host (`tandem index`, `tandem jobs retry`, the
- * API service). The job's params are the IndexOptions; its result the summary with `errorCount`.
+ * API service). The job's params are the IndexOptions; its result the summary with `errorCount`
+ * (errors and skipped paths capped; `onSummary` gets the whole summary). The job's progress is in
+ * chunks embedded and written, of a total estimated from bytes (below done until the end).
  */
-export function indexJobRunner(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, onProgress?: (p: IndexProgress) => void): JobRunFn {
+export function indexJobRunner(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, onProgress?: (p: IndexProgress) => void, onSummary?: (s: IndexSummary) => void): JobRunFn {
   return async (run) => {
     const p = run.job.params as unknown as IndexOptions;
     if (typeof p.root !== 'string' || typeof p.collection !== 'string' || typeof p.model !== 'string') {
@@ -27,13 +32,15 @@ export function indexJobRunner(lib: LibraryStore, client: EmbedClient, env: Node
     const s = await indexPath(lib, client, p, {
       signal: run.signal,
       onProgress: (pr) => {
-        if (pr.phase === 'indexing') run.progress(pr.filesDone, pr.filesTotal);
+        if (pr.phase !== 'scanning') run.progress(pr.chunksEmbedded, pr.chunksTotal);
         onProgress?.(pr);
       },
     }, env);
     run.setDevice(s.device.split(' ')[0] || 'cpu');
     run.setTimings({ inferenceMs: s.embedMs });
-    return { ...s, errorCount: s.errors.length, errors: s.errors.slice(0, MAX_ERRORS_IN_RECORD) } as unknown as JsonValue;
+    onSummary?.(s);
+    const skipped = [...s.skipped.filter((k) => !isExpectedReason(k.reason)), ...s.skipped.filter((k) => isExpectedReason(k.reason))].slice(0, MAX_SKIPPED_IN_RECORD);
+    return { ...s, errorCount: s.errors.length, errors: s.errors.slice(0, MAX_ERRORS_IN_RECORD), skipped } as unknown as JsonValue;
   };
 }
 

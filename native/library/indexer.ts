@@ -4,7 +4,8 @@ import type { EmbedClient } from '../inference/embed-client.js';
 import { extractFile } from '../ingest/extract.js';
 import type { ExtractResult } from '../ingest/extract-types.js';
 import type { EmbedDocumentsRequest } from '../inference/embed-engine.js';
-import { walkFiles } from '../ingest/walk.js';
+import { isExpectedSkip, walkFiles } from '../ingest/walk.js';
+import { ChunkEstimate, countByReason, failureReason, type NotIndexed } from './index-report.js';
 import type { Variant } from '../models/catalog.js';
 import { resolveModel } from '../models/model-resolver.js';
 import { LibraryStore, modelKey, type NewChunk, type NewDocument } from '../store/library-store.js';
@@ -21,17 +22,29 @@ export interface IndexOptions {
   overlapTokens?: number;
 }
 
+/**
+ * How far a run is. Its unit is the chunk (embedded and written): `fraction` is chunksEmbedded /
+ * chunksTotal, never 1 before the last chunk is written; files read are shown beside it.
+ */
 export interface IndexProgress {
   phase: 'scanning' | 'indexing' | 'done';
+  /** Files read (extracted, or found unchanged) of the files the walk took. */
   filesDone: number;
   filesTotal: number;
+  /** Chunks embedded and written by this run. */
   chunksEmbedded: number;
+  /** Estimated chunks of this run (ChunkEstimate: from bytes), above chunksEmbedded until done; 0 while scanning. */
+  chunksTotal: number;
+  /** chunksEmbedded / chunksTotal, at most 0.99 until done, then 1. */
+  fraction: number;
 }
 
 export interface FileError {
   path: string;
   code: string;
   message: string;
+  /** As shown to the user: `corrupt PDF: ...`, `unreadable: ...`, `binary`, `bad record: line 3: ...`. */
+  reason: string;
 }
 
 export interface IndexSummary {
@@ -41,7 +54,18 @@ export interface IndexSummary {
   filesSeen: number;
   filesUnchanged: number;
   filesIndexed: number;
+  /** Files (and folders) the walk did not take, for any reason. */
   filesSkipped: number;
+  /** Each of them with its reason (see SkippedFile.label): `hidden`, `ignored by .gitignore`, `binary`... */
+  skipped: NotIndexed[];
+  /** Skipped and failed files by reason category (`unsupported type .png`, `corrupt PDF`...), largest first. */
+  byReason: Record<string, number>;
+  /**
+   * Files skipped for a reason other than hidden, ignored (or a second link to the same file), plus
+   * files that failed or lost records: input that was asked for and is not (all) in the index. The
+   * CLI exits 3 when this is not 0.
+   */
+  filesNotIndexed: number;
   documentsWritten: number;
   documentsDeleted: number;
   chunksWritten: number;
@@ -62,6 +86,8 @@ interface PendingDoc {
   doc: NewDocument;
   /** What the worker chunks and embeds. */
   source: EmbedDocumentsRequest['documents'][number];
+  /** Source bytes it stands for (its share of its file), for the chunk estimate. */
+  bytes: number;
 }
 
 /**
@@ -91,7 +117,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   const key = modelKey(opts.model, variant);
   const collection = store.ensureCollection({ name: opts.collection, model: opts.model, variant, root, options: { columns: opts.columns ?? null } });
   const chunking = { ...(opts.maxTokens !== undefined ? { maxTokens: opts.maxTokens } : {}), ...(opts.overlapTokens !== undefined ? { overlapTokens: opts.overlapTokens } : {}) };
-  hooks.onProgress?.({ phase: 'scanning', filesDone: 0, filesTotal: 0, chunksEmbedded: 0 });
+  hooks.onProgress?.({ phase: 'scanning', filesDone: 0, filesTotal: 0, chunksEmbedded: 0, chunksTotal: 0, fraction: 0 });
   const walk = await walkFiles(root, hooks.signal ? { signal: hooks.signal } : {});
   const files = walk.files;
   const existing = store.documents(collection.id);
@@ -104,7 +130,8 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
 
   const summary: IndexSummary = {
     collection: opts.collection, model: opts.model, variant, filesSeen: files.length, filesUnchanged: 0, filesIndexed: 0,
-    filesSkipped: walk.skipped.length, documentsWritten: 0, documentsDeleted: 0, chunksWritten: 0, errors: [], device: '', embedMs: 0, totalMs: 0,
+    filesSkipped: walk.skipped.length, skipped: walk.skipped.map((k) => ({ path: k.path, reason: k.label })), byReason: {},
+    filesNotIndexed: walk.skipped.filter((k) => !isExpectedSkip(k.reason)).length, documentsWritten: 0, documentsDeleted: 0, chunksWritten: 0, errors: [], device: '', embedMs: 0, totalMs: 0,
   };
   const seenKeys = new Set<string>();
   let group: PendingDoc[] = [];
@@ -162,8 +189,9 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
       summary.documentsWritten += items.length;
       summary.chunksWritten += r.count;
       chunksEmbedded += r.count;
+      estimate.commit(docs.reduce((n, d) => n + d.bytes, 0), r.count);
       hooks.onCommitted?.(items.map((i) => i.doc.key));
-      hooks.onProgress?.({ phase: 'indexing', filesDone, filesTotal: files.length, chunksEmbedded });
+      report('indexing');
     })();
     // Backpressure on extraction: at most GROUPS_IN_FLIGHT groups sent and not yet written. A
     // failed write is seen when its turn comes (marked handled meanwhile, not an unhandled rejection).
@@ -182,6 +210,11 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
       return d.size === f.size && d.mtimeMs === Math.trunc(f.mtimeMs);
     });
   });
+  // Progress counts chunks; their total is estimated from the bytes of the files to read.
+  const estimate = new ChunkEstimate(files.reduce((n, f, i) => (unchanged[i] ? n : n + f.size), 0));
+  const report = (phase: IndexProgress['phase']): void =>
+    hooks.onProgress?.({ phase, filesDone, filesTotal: files.length, chunksEmbedded, chunksTotal: estimate.total, fraction: estimate.fraction });
+  report('indexing');
   // Files are read a few ahead of the one being chunked, so the waits on the disk overlap.
   const extracting = new Map<number, Promise<ExtractResult>>();
   const extractAt = (i: number): Promise<ExtractResult> => {
@@ -215,14 +248,20 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
       docs = await pending;
     } catch (e) {
       if ((e as { code?: string }).code === 'CANCELLED') throw e;
-      summary.errors.push({ path: f.path, code: (e as TandemError).code ?? 'INTERNAL', message: describeError(e) });
+      summary.errors.push({ path: f.path, code: (e as TandemError).code ?? 'INTERNAL', message: describeError(e), reason: failureReason(f.path, type, e) });
+      estimate.drop(f.size);
     }
     if (docs) {
-      for (const e of docs.errors) summary.errors.push({ path: f.path, code: 'INVALID_INPUT', message: `line ${e.line}: ${e.message}` });
+      for (const e of docs.errors) summary.errors.push({ path: f.path, code: 'INVALID_INPUT', message: `line ${e.line}: ${e.message}`, reason: `bad record: line ${e.line}: ${e.message}` });
+      // Each document stands for its share of the file's bytes (by text length).
+      const textChars = docs.docs.reduce((n, d) => n + d.text.length, 0);
+      const bytesOf = (d: { text: string }): number => (textChars > 0 ? (f.size * d.text.length) / textChars : f.size / Math.max(1, docs!.docs.length));
+      if (docs.docs.length === 0) estimate.drop(f.size);
       for (const d of docs.docs) {
         seenKeys.add(d.key);
         const prior = existing.get(d.key);
         if (prior && prior.sha256 === d.sha256 && prior.path === f.path) {
+          estimate.drop(bytesOf(d));
           // Same content (a touched file, or an unchanged record of a multi-document file): no re-embedding.
           if (prior.mtimeMs !== Math.trunc(f.mtimeMs) || prior.size !== f.size) store.updateFileStat(collection.id, d.key, f.size, Math.trunc(f.mtimeMs));
           continue;
@@ -230,6 +269,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
         group.push({
           doc: { key: d.key, path: f.path, fileType: type, title: d.title, size: f.size, mtimeMs: Math.trunc(f.mtimeMs), sha256: d.sha256 },
           source: d.pages ? { text: d.text, pages: d.pages } : { text: d.text },
+          bytes: bytesOf(d),
         });
         groupChars += d.text.length;
         if (groupChars >= GROUP_CHARS) await flush();
@@ -237,7 +277,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
       summary.filesIndexed++;
     }
     filesDone++;
-    hooks.onProgress?.({ phase: 'indexing', filesDone, filesTotal: files.length, chunksEmbedded });
+    report('indexing');
   }
   await flush();
   await inFlight;
@@ -248,6 +288,11 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   if (gone.length) store.deleteDocuments(collection.id, gone.map((d) => d.key));
   summary.documentsDeleted = gone.length;
   summary.totalMs = performance.now() - t0;
-  hooks.onProgress?.({ phase: 'done', filesDone, filesTotal: files.length, chunksEmbedded });
+  // Files with bad records were indexed in part: they count as not (all) indexed too.
+  const failed = new Set(summary.errors.map((e) => e.path));
+  summary.filesNotIndexed += failed.size;
+  summary.byReason = countByReason([...summary.skipped, ...summary.errors]);
+  estimate.finish();
+  report('done');
   return summary;
 }

@@ -9,6 +9,7 @@ import { chooseDefaultEmbeddingModel } from '../../models/default-model.js';
 import type { LibraryStore } from '../../store/library-store.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
+import { isExpectedReason, type NotIndexed } from '../../library/index-report.js';
 import { openLibrary } from './collections-command.js';
 import path from 'node:path';
 import { TandemError, type JsonValue } from '../../engine/common/errors.js';
@@ -22,16 +23,50 @@ interface IndexFlags {
   overlap?: number;
   json?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 export { DEFAULT_INDEX_MODEL };
 
-/** The job runner for `index` jobs: used by `tandem index`, and by `tandem jobs retry` of an index job. */
-export function indexJobRunner(lib: LibraryStore, client: EmbedClient, ctx: CliContext, progress?: ProgressLine): JobRunFn {
+/**
+ * The job runner for `index` jobs: used by `tandem index`, and by `tandem jobs retry` of an index job.
+ * Progress counts chunks embedded and written (files read beside them); the rate and ETA are measured
+ * from the end of the walk.
+ */
+export function indexJobRunner(lib: LibraryStore, client: EmbedClient, ctx: CliContext, progress?: ProgressLine, onSummary?: (s: IndexSummary) => void): JobRunFn {
+  let started = false;
   return sharedIndexJobRunner(lib, client, ctx.env, (pr) => {
-    if (pr.phase === 'indexing') progress?.update(pr.filesDone, pr.filesTotal);
-  });
+    if (pr.phase === 'scanning') return;
+    if (!started) {
+      started = true;
+      progress?.start();
+    }
+    progress?.update(pr.chunksEmbedded, pr.chunksTotal, { unit: 'chunks', extra: `${pr.filesDone}/${pr.filesTotal} files read` });
+  }, onSummary);
 }
+
+/** Paths listed with --verbose. */
+const VERBOSE_PATHS = 20;
+
+/** The lines about files not indexed: counts by reason, then (verbose) the first paths, refused and failed ones first. */
+function notIndexedReport(s: IndexSummary, verbose: boolean, jobId: string): string[] {
+  const lines: string[] = [];
+  const refused = Object.entries(s.byReason).filter(([r]) => !isExpectedReason(r));
+  const expected = Object.entries(s.byReason).filter(([r]) => isExpectedReason(r));
+  const list = (e: Array<[string, number]>) => e.map(([r, n]) => `${n} ${r}`).join(', ');
+  if (refused.length) lines.push(`tandem index: not indexed: ${list(refused)}`);
+  if (expected.length) lines.push(`tandem index: skipped as asked: ${list(expected)}`);
+  const all: NotIndexed[] = [...s.errors, ...s.skipped.filter((k) => !isExpectedReason(k.reason)), ...s.skipped.filter((k) => isExpectedReason(k.reason))];
+  if (verbose) {
+    for (const k of all.slice(0, VERBOSE_PATHS)) lines.push(`  ${k.path}: ${k.reason}`);
+    if (all.length > VERBOSE_PATHS) lines.push(`  ... and ${all.length - VERBOSE_PATHS} more (every path with its reason: --json, or \`tandem jobs show ${jobId}\`)`);
+  } else if (all.length) {
+    for (const e of s.errors.slice(0, VERBOSE_PATHS)) lines.push(`tandem index: ${e.path}: ${e.reason}`);
+    lines.push(`tandem index: --verbose lists the paths, --json every path with its reason`);
+  }
+  return lines;
+}
+
 
 export function registerIndex(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
   // `tandem jobs retry ID` of an index job runs through this.
@@ -56,11 +91,12 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
     .option('--overlap <n>', 'chunk overlap in tokens (default 32)', positiveInt)
     .option('--json', 'print the summary as JSON')
     .option('--quiet', 'no progress on stderr')
+    .option('--verbose', 'list the first 20 files not indexed, with their reasons')
     .action(async (root: string, flags: IndexFlags) => {
       const lib = openLibrary(ctx);
       const jobs = new JobStore(lib.db);
       const client = new EmbedClient(ctx.env);
-      const progress = new ProgressLine('indexing files', process.stderr, flags.quiet);
+      const progress = new ProgressLine('indexing', process.stderr, flags.quiet);
       const existing = flags.model ? undefined : lib.getCollection(flags.collection);
       // No --model: the collection's own model, or for a new collection the best installed one.
       let model = flags.model ?? existing?.model;
@@ -89,7 +125,8 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
         jobs.markInterrupted();
         const prior = jobs.list({ status: 'interrupted', kind: 'index', limit: 20 }).find((j) => sameIndexJob(j, params));
         if (prior) ctx.stderr.write(`tandem index: resuming interrupted job ${prior.id}\n`);
-        const run = indexJobRunner(lib, client, ctx, progress);
+        let full: IndexSummary | undefined;
+        const run = indexJobRunner(lib, client, ctx, progress, (s) => (full = s));
         const handle = prior ? queue.schedule(prior.id, run) : queue.submit({ kind: 'index', backend: 'local', params: params as unknown as Record<string, JsonValue>, input: params as unknown as JsonValue }, run);
         handleId = handle.id;
         const job = await handle.done;
@@ -98,10 +135,12 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
           const err = job.error ?? { code: 'INTERNAL', message: `job ended ${job.status}` };
           throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : (err.code as TandemError['code']), `${err.message} (job ${job.id})`);
         }
-        const s = job.result as unknown as IndexSummary & { errorCount: number };
-        for (const e of s.errors) ctx.stderr.write(`tandem index: ${e.path}: ${e.message}\n`);
-        if (s.errorCount > s.errors.length) ctx.stderr.write(`tandem index: ... and ${s.errorCount - s.errors.length} more errors (see \`tandem jobs show ${job.id}\`)\n`);
+        // The whole summary (every path not indexed, with its reason); the record keeps a capped copy.
+        const s = full ? { ...full, errorCount: full.errors.length } : (job.result as unknown as IndexSummary & { errorCount: number });
         if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...s }, null, 2) + '\n');
+        for (const line of notIndexedReport(s, flags.verbose === true, job.id)) ctx.stderr.write(`${line}\n`);
+        // Input asked for and not (all) indexed: exit 3 (hidden and ignored files do not count).
+        if (s.filesNotIndexed > 0) ctx.setExitCode(3);
         ctx.stderr.write(
           `tandem index: ${s.collection}: ${s.filesSeen} files (${s.filesIndexed} indexed, ${s.filesUnchanged} unchanged, ${s.filesSkipped} skipped, ${s.errorCount} errors), ` +
             `${s.documentsWritten} documents written, ${s.documentsDeleted} removed, ${s.chunksWritten} chunks, device ${s.device || 'n/a'}, ${(s.totalMs / 1000).toFixed(1)} s, job ${job.id}\n`,

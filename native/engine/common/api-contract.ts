@@ -381,6 +381,8 @@ export const API_EVENTS = {
     etaMs: z.number().nullable(),
     /** What the job is doing now (e.g. 'scanning', 'indexing'), when its runner says. */
     phase: z.string().nullable(),
+    /** Index jobs: files read of the files to read, shown beside the progress (which counts chunks). */
+    files: z.object({ done: z.number(), total: z.number() }).nullable().optional(),
   }),
   /** An event appended to a job's history. */
   'job.event': jobEventSchema,

@@ -10,6 +10,8 @@ interface Tracked {
   job: ApiJob;
   etaMs: number | null;
   phase: string | null;
+  /** Files read of the files to read (index jobs; the progress itself counts chunks). */
+  files?: { done: number; total: number } | null;
 }
 
 interface IndexResult {
@@ -20,7 +22,67 @@ interface IndexResult {
   documentsWritten?: number;
   chunksWritten?: number;
   errorCount?: number;
-  errors?: Array<{ path: string; code: string; message: string }>;
+  errors?: Array<{ path: string; code: string; message: string; reason?: string }>;
+  /** Files not taken by the walk, each with its reason (the record keeps the first 1,000, refused ones first). */
+  skipped?: Array<{ path: string; reason: string }>;
+  /** Skipped and failed files by reason (`binary`, `unsupported type .png`, `corrupt PDF`, `hidden`...). */
+  byReason?: Record<string, number>;
+  /** Files asked for and not (all) indexed: skipped for a reason other than hidden/ignored, or failed. */
+  filesNotIndexed?: number;
+}
+
+/** Reasons that are the folder's own choice (hidden, ignore rules) or lose nothing (a second link). */
+function isExpectedReason(reason: string): boolean {
+  const c = reason.split(':')[0]!;
+  return c === 'hidden' || c.startsWith('ignored by') || c === 'duplicate' || c === 'symlink loop';
+}
+
+/** The files an index job did not index, with their reasons: failed and refused ones first (open), then the expected skips. */
+function NotIndexedList({ r }: { r: IndexResult }) {
+  const errors = r.errors ?? [];
+  const skipped = r.skipped ?? [];
+  const refused = skipped.filter((k) => !isExpectedReason(k.reason));
+  const expected = skipped.filter((k) => isExpectedReason(k.reason));
+  const counts = Object.entries(r.byReason ?? {});
+  const refusedCounts = counts.filter(([c]) => !isExpectedReason(c));
+  const expectedCounts = counts.filter(([c]) => isExpectedReason(c));
+  const problems = errors.length + refused.length;
+  const total = Math.max(r.filesNotIndexed ?? 0, problems);
+  const row = (path: string, reason: string, code?: string) => (
+    <>
+      <span className="path">{path}</span>: {code ? <span className="error-code">{code}</span> : null} <span className="reason">{reason}</span>
+    </>
+  );
+  return (
+    <>
+      {problems > 0 ? (
+        <details className="file-errors" data-kind="not-indexed" open={problems <= 5}>
+          <summary>
+            {total} {total === 1 ? 'file' : 'files'} not indexed
+            {refusedCounts.length ? `: ${refusedCounts.map(([c, n]) => `${n} ${c}`).join(', ')}` : ''}
+          </summary>
+          <ul>
+            {errors.map((e, i) => (
+              <li key={`e${i}`}>{row(e.path, e.reason ?? e.message.replace(`${e.code}: `, '').replace(`${e.path}: `, ''), e.code)}</li>
+            ))}
+            {refused.map((k, i) => (
+              <li key={`s${i}`}>{row(k.path, k.reason)}</li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+      {expected.length > 0 ? (
+        <details className="file-skips" data-kind="skipped">
+          <summary>skipped as asked: {expectedCounts.map(([c, n]) => `${n} ${c}`).join(', ')}</summary>
+          <ul>
+            {expected.map((k, i) => (
+              <li key={i}>{row(k.path, k.reason)}</li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </>
+  );
 }
 
 const ACTIVE = new Set(['queued', 'running']);
@@ -87,7 +149,6 @@ function IngestionItem({ t }: { t: Tracked }) {
   const r = (j.result ?? {}) as IndexResult;
   const root = typeof j.params.root === 'string' ? j.params.root : '?';
   const collection = typeof j.params.collection === 'string' ? j.params.collection : '?';
-  const errors = r.errors ?? [];
   return (
     <li className="ingest" data-job={j.id} data-status={j.status}>
       <div className="ingest-head">
@@ -110,7 +171,7 @@ function IngestionItem({ t }: { t: Tracked }) {
                 ? 'interrupted: resume it from the Jobs page'
                 : t.phase === 'scanning' || j.progress.total === null
                   ? 'scanning files…'
-                  : `${j.progress.done} of ${j.progress.total} files · ${formatEta(t.etaMs)}`}
+                  : `${j.progress.done} of about ${j.progress.total} chunks${t.files ? ` · ${t.files.done} of ${t.files.total} files read` : ''} · ${formatEta(t.etaMs)}`}
           </p>
         </>
       ) : (
@@ -122,20 +183,7 @@ function IngestionItem({ t }: { t: Tracked }) {
               : j.status}
         </p>
       )}
-      {errors.length > 0 ? (
-        <details className="file-errors" open={errors.length <= 5}>
-          <summary>
-            {r.errorCount ?? errors.length} file {(r.errorCount ?? errors.length) === 1 ? 'error' : 'errors'}
-          </summary>
-          <ul>
-            {errors.map((e, i) => (
-              <li key={i}>
-                <span className="path">{e.path}</span>: <span className="error-code">{e.code}</span> {e.message.replace(`${e.code}: `, '').replace(`${e.path}: `, '')}
-              </li>
-            ))}
-          </ul>
-        </details>
-      ) : null}
+      {ACTIVE.has(j.status) ? null : <NotIndexedList r={r} />}
     </li>
   );
 }
@@ -152,7 +200,7 @@ export function LibraryPage() {
 
   useApiEvent('job.updated', (e: ApiEvents['job.updated']) => {
     if (e.job.kind !== 'index') return;
-    setLive((m) => new Map(m).set(e.job.id, { job: e.job, etaMs: e.etaMs, phase: e.phase }));
+    setLive((m) => new Map(m).set(e.job.id, { job: e.job, etaMs: e.etaMs, phase: e.phase, files: e.files ?? null }));
     if (!ACTIVE.has(e.job.status)) cols.reload();
   });
 
