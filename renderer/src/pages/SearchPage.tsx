@@ -4,6 +4,8 @@ import type { TandemError } from '../../../native/engine/common/errors';
 import { asTandemError, useApi, useQuery } from '../api/hooks';
 import { parseHash } from '../app/routes';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
+import { EvaluatePanel } from '../search/EvaluatePanel';
+import { activeFilterCount, EMPTY_FILTERS, FILE_TYPES, LAST_COLLECTION_KEY, MAX_K, pickCollection, toQueryOptions, type FilterFields } from '../search/search-state';
 
 type Mode = (typeof SEARCH_MODE_VALUES)[number];
 
@@ -35,6 +37,70 @@ export function Highlighted({ text, ranges }: { text: string; ranges: ApiSearchH
   });
   out.push(text.slice(at));
   return <>{out}</>;
+}
+
+/** localStorage may be unavailable (private modes, sandboxed pages): remembering is best effort. */
+function remembered(): string | null {
+  try {
+    return window.localStorage.getItem(LAST_COLLECTION_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function remember(name: string): void {
+  try {
+    window.localStorage.setItem(LAST_COLLECTION_KEY, name);
+  } catch {
+    // best effort
+  }
+}
+
+/** The CLI's filters (path glob, file types, modified after/before) and k. */
+function FilterControls({ value, onChange, error }: { value: FilterFields; onChange: (f: FilterFields) => void; error: string | null }) {
+  const set = (patch: Partial<FilterFields>) => onChange({ ...value, ...patch });
+  const n = activeFilterCount(value);
+  return (
+    <details className="search-filters" style={{ flexBasis: '100%' }}>
+      <summary>Filters{n ? ` (${n})` : ''} · {value.k} results</summary>
+      <div style={{ display: 'flex', gap: 12, flexWrap: 'wrap', alignItems: 'center', marginTop: 6 }}>
+        <label style={{ display: 'inline-flex', gap: 6, alignItems: 'center' }}>
+          Path
+          <input id="filter-path" placeholder="glob, e.g. notes/**/*.md" value={value.pathGlob} onChange={(e) => set({ pathGlob: e.target.value })} />
+        </label>
+        <fieldset aria-label="File types" style={{ border: 'none', padding: 0, margin: 0, display: 'inline-flex', gap: 8, flexWrap: 'wrap' }}>
+          {FILE_TYPES.map((t) => (
+            <label key={t} style={{ display: 'inline-flex', gap: 3, alignItems: 'center' }}>
+              <input type="checkbox" name="filter-type" value={t} checked={value.fileTypes.includes(t)} onChange={(e) => set({ fileTypes: e.target.checked ? [...value.fileTypes, t] : value.fileTypes.filter((x) => x !== t) })} />
+              {t}
+            </label>
+          ))}
+        </fieldset>
+        <label style={{ display: 'inline-flex', gap: 6, alignItems: 'center' }}>
+          Modified after
+          <input id="filter-after" type="date" value={value.modifiedAfter} onChange={(e) => set({ modifiedAfter: e.target.value })} />
+        </label>
+        <label style={{ display: 'inline-flex', gap: 6, alignItems: 'center' }}>
+          before
+          <input id="filter-before" type="date" value={value.modifiedBefore} onChange={(e) => set({ modifiedBefore: e.target.value })} />
+        </label>
+        <label style={{ display: 'inline-flex', gap: 6, alignItems: 'center' }}>
+          Results
+          <input id="search-k" type="number" min={1} max={MAX_K} value={value.k} onChange={(e) => set({ k: e.target.value })} style={{ width: '5em' }} aria-invalid={error !== null} />
+        </label>
+        {n ? (
+          <button type="button" className="btn btn-small" onClick={() => onChange({ ...EMPTY_FILTERS, k: value.k })}>
+            Clear filters
+          </button>
+        ) : null}
+        {error ? (
+          <span className="field-error" role="alert">
+            {error}
+          </span>
+        ) : null}
+      </div>
+    </details>
+  );
 }
 
 function Hit({ hit, rank, onOpen, opened }: { hit: ApiSearchHit; rank: number; onOpen: () => void; opened: string | undefined }) {
@@ -90,6 +156,9 @@ export function SearchPage() {
   const [rerankChoice, setRerankChoice] = useState('');
   const [rerankOther, setRerankOther] = useState('');
   const [rerankTop, setRerankTop] = useState(String(DEFAULT_RERANK_TOP));
+  const [filterFields, setFilterFields] = useState<FilterFields>(EMPTY_FILTERS);
+  const queryOptions = toQueryOptions(filterFields);
+  const filterError = 'error' in queryOptions ? queryOptions.error : null;
   const input = useRef<HTMLInputElement>(null);
   const modelList = useQuery('models.list', {});
   const rerankers = useMemo(() => rerankModels(modelList.data?.models ?? []), [modelList.data]);
@@ -102,20 +171,29 @@ export function SearchPage() {
   const modelError = rerankOn && !rerankModel ? 'choose a rerank model or type its id' : null;
 
   const collections = cols.data?.collections ?? [];
+  // Open on the URL's collection, else the last one searched, else the most recently indexed one with documents: never an empty one.
+  const indexJobs = useQuery('jobs.list', { kind: 'index', status: 'succeeded', limit: 100 });
+  const jobsSettled = indexJobs.data !== undefined || indexJobs.error !== undefined;
   useEffect(() => {
-    if (!collection && collections[0]) setCollection(collections[0].name);
-  }, [collection, collections]);
+    if (collection || !cols.data || !jobsSettled) return;
+    const recentlyIndexed = (indexJobs.data?.jobs ?? []).map((j) => j.params.collection).filter((c): c is string => typeof c === 'string');
+    const pick = pickCollection(cols.data.collections, { fromUrl: initial, remembered: remembered(), recentlyIndexed });
+    if (pick) setCollection(pick);
+  }, [collection, cols.data, jobsSettled, indexJobs.data, initial]);
+  useEffect(() => {
+    if (collection) remember(collection);
+  }, [collection]);
   const ready = collections.length > 0;
   useEffect(() => {
     if (ready) input.current?.focus();
   }, [ready]);
 
   const run = async (m: Mode = mode) => {
-    if (!query.trim() || !collection || topError || modelError) return;
+    if (!query.trim() || !collection || topError || modelError || 'error' in queryOptions) return;
     setBusy(true);
     setError(undefined);
     try {
-      setResult(await api.call('search.query', { query: query.trim(), collection, mode: m, k: 10, ...(rerankOn ? { rerank: { model: rerankModel, top: topN } } : {}) }));
+      setResult(await api.call('search.query', { query: query.trim(), collection, mode: m, k: queryOptions.k, ...(queryOptions.filters ? { filters: queryOptions.filters } : {}), ...(rerankOn ? { rerank: { model: rerankModel, top: topN } } : {}) }));
       setOpened({});
     } catch (e) {
       setError(asTandemError(e));
@@ -164,7 +242,7 @@ export function SearchPage() {
           <select id="search-collection" value={collection} onChange={(e) => setCollection(e.target.value)}>
             {collections.map((c) => (
               <option key={c.id} value={c.name}>
-                {c.name} ({c.documents} docs)
+                {c.name} ({c.documents ? `${c.documents} docs` : 'empty'})
               </option>
             ))}
           </select>
@@ -184,9 +262,10 @@ export function SearchPage() {
               </button>
             ))}
           </div>
-          <button type="submit" className="btn btn-primary" disabled={busy || !query.trim() || topError !== null || modelError !== null}>
+          <button type="submit" className="btn btn-primary" disabled={busy || !query.trim() || topError !== null || modelError !== null || filterError !== null}>
             {busy ? 'Searching…' : 'Search'}
           </button>
+          <FilterControls value={filterFields} onChange={setFilterFields} error={filterError} />
           <fieldset className="rerank-controls" aria-label="Rerank" style={{ display: 'flex', gap: 8, flexWrap: 'wrap', alignItems: 'center', border: 'none', padding: 0, margin: 0, flexBasis: '100%' }}>
             <label style={{ display: 'inline-flex', gap: 6, alignItems: 'center' }}>
               <input id="rerank-toggle" type="checkbox" checked={rerankOn} onChange={(e) => setRerankOn(e.target.checked)} />
@@ -225,6 +304,7 @@ export function SearchPage() {
           </fieldset>
         </form>
       ) : null}
+      {collections.length > 0 ? <EvaluatePanel collection={collection} /> : null}
       <ErrorBox error={error} title={error && rerankOn && /rerank|MODEL_/.test(`${error.code} ${error.message}`) ? `Rerank model ${rerankModel}: cannot use it` : 'Search failed'} />
       {result ? (
         result.hits.length === 0 ? (
