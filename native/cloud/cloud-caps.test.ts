@@ -56,7 +56,8 @@ describe('cloud response caps and poll spacing from the configuration', () => {
         );
       assert.ok(e instanceof TandemError, `fails: ${String(e)}`);
       assert.ok(times.length >= 3 && times.length <= 6, `${times.length} requests in 1 s at 200 ms growing x1.5`);
-      for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 150, `gap ${i}: ${Math.round(times[i]! - times[i - 1]!)} ms`);
+      // Measured at the server between polls (the first gap is shortened by the submit's own latency: connect, loading undici).
+      for (let i = 2; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 250, `gap ${i}: ${Math.round(times[i]! - times[i - 1]!)} ms (200 ms x1.5)`);
     } finally {
       db.close();
       server.closeAllConnections();
