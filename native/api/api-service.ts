@@ -294,14 +294,14 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
   const runners = new JobRunners();
   runners.register('index', indexRunner);
-  const cloudRunners = new JobRunners();
-  cloud.registerRunners(cloudRunners);
-  for (const kind of cloudRunners.kinds()) runners.register(kind, observed(() => cloudRunners.get(kind)!));
-  for (const [kind, run] of deps.runners ?? []) runners.register(kind, observed(() => run));
   runners.register(UPGRADE_JOB_KIND, observed((ctx, l) => {
     l.phase = 'embedding';
     return upgradeJobRunner(lib, client, env);
   }));
+  const cloudRunners = new JobRunners();
+  cloud.registerRunners(cloudRunners);
+  for (const kind of cloudRunners.kinds()) runners.register(kind, observed(() => cloudRunners.get(kind)!));
+  for (const [kind, run] of deps.runners ?? []) runners.register(kind, observed(() => run));
   const queue = new JobQueue(store, { runners, onError: (_id, e) => onError(e) });
   // Downloads get their own queue so a pull never waits behind an index job (and vice versa).
   const pullRunners = new JobRunners();
@@ -328,10 +328,6 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
 
     'collections.list': () => ({ collections: lib.listCollections().map((c) => lib.stats(c)) }),
     'collections.show': ({ name }) => lib.stats(lib.requireCollection(name)),
-    'collections.remove': ({ name }) => {
-      lib.removeCollection(name);
-      return { removed: name };
-    },
     'collections.upgrade': ({ name, model, variant }) => {
       lib.requireCollection(name);
       resolveModel(model, { env, catalog }); // MODEL_NOT_FOUND at once, not as a failed job
@@ -344,17 +340,21 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
       publish(handle.id);
       return { jobId: handle.id };
     },
+    'collections.remove': ({ name }) => {
+      lib.removeCollection(name);
+      return { removed: name };
+    },
 
     'library.index': ({ paths, collection, model, variant, lexicalOnly }) => {
       const existing = lib.getCollection(collection);
+      // Lexical-only when asked, or when adding to a lexical-only collection without naming a model.
+      const lexical = lexicalOnly === true || (existing !== undefined && existing.model === null && !model);
+      if (lexicalOnly && existing && existing.model !== null) throw new TandemError('CONFLICT', `collection "${collection}" has vectors of ${existing.model} (${existing.variant}); index it without lexicalOnly, or use another collection name`);
       const modelId = model ?? existing?.model ?? chooseDefaultEmbeddingModel(catalog, env).id;
       const v = (variant ?? (existing && !model && existing.variant !== null ? (existing.variant as Variant) : undefined)) as Variant | undefined;
       // MODEL_NOT_FOUND at once, not as a failed job (a default model that cannot load makes a lexical-only collection instead)
       const resolved = lexical || (!model && !existing) ? undefined : resolveModel(modelId, { env, catalog });
       const roots = paths.map((p) => {
-      // Lexical-only when asked, or when adding to a lexical-only collection without naming a model.
-      const lexical = lexicalOnly === true || (existing !== undefined && existing.model === null && !model);
-      if (lexicalOnly && existing && existing.model !== null) throw new TandemError('CONFLICT', `collection "${collection}" has vectors of ${existing.model} (${existing.variant}); index it without lexicalOnly, or use another collection name`);
         if (!path.isAbsolute(p)) throw new TandemError('INVALID_ARGUMENT', `library.index: "${p}" is not an absolute path`);
         const abs = path.resolve(p);
         if (!fs.existsSync(abs)) throw new TandemError('NOT_FOUND', `library.index: ${abs} does not exist`);
@@ -376,7 +376,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
       return { jobIds, model: modelId };
     },
 
-    'search.query': async ({ query, collection, mode, k, filters, rerank }) => {
+    'search.query': async ({ query, collection, mode, fusion, k, filters, rerank }) => {
       const f: SearchFilters = {
         ...(filters?.pathGlob ? { pathGlob: filters.pathGlob } : {}),
         ...(filters?.fileTypes ? { fileTypes: filters.fileTypes } : {}),
@@ -393,13 +393,15 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
       const rr = reranked as RerankResult | undefined;
       return {
         mode,
+        modeUsed: mu?.used ?? mode,
+        modeReason: mu?.reason ?? null,
         tookMs: Math.round((performance.now() - t0) * 10) / 10,
         hits: hits.map((h) => {
           const s = parseSnippet(h.snippet);
           return {
-        modeUsed: mu?.used ?? mode,
-        modeReason: mu?.reason ?? null,
-            docKey: h.docKey, path: h.path, fileType: h.fileType, title: h.title, score: h.score, page: h.page, start: h.start, end: h.end, snippet: s.text, highlights: s.highlights,
+            docKey: h.docKey, path: h.path, fileType: h.fileType, title: h.title, score: h.score, scoreKind: h.scoreKind, page: h.page, start: h.start, end: h.end, snippet: s.text, highlights: s.highlights,
+            ...(h.bm25 !== undefined ? { bm25: h.bm25 } : {}), ...(h.cosine !== undefined ? { cosine: h.cosine } : {}),
+            ...(h.lines ? { lines: h.lines } : {}),
             ...(h.rerankScore !== undefined ? { rerankScore: h.rerankScore } : {}),
           };
         }),

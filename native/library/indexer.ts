@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { chunkLocations } from '../ingest/locations.js';
+import type { FileType } from '../ingest/file-types.js';
 import { TandemError, describeError } from '../engine/common/errors.js';
 import type { EmbedClient } from '../inference/embed-client.js';
 import { extractFile } from '../ingest/extract.js';
@@ -10,12 +12,63 @@ import type { Variant } from '../models/catalog.js';
 import { resolveModel } from '../models/model-resolver.js';
 import { LibraryStore, modelKey, type NewChunk, type NewDocument } from '../store/library-store.js';
 import { describeDevice } from '../inference/device.js';
+import type { EmbedDocumentsResult } from '../inference/embed-engine.js';
+import { chunkDocuments, lexicalChunker } from './lexical-chunker.js';
+
+/** Chunk spans as arrays (the worker's typed arrays, or the lexical chunker's plain ones). */
+interface ChunkSpanLists {
+  doc: ArrayLike<number>;
+  start: ArrayLike<number>;
+  end: ArrayLike<number>;
+  tokens: ArrayLike<number>;
+  page: ArrayLike<number>;
+}
+
+/** Errors that mean "this model cannot run here" (not a bug, not a cancel): a default model may then give way to lexical-only. */
+const MODEL_UNUSABLE = new Set(['MODEL_NOT_FOUND', 'MODEL_INVALID', 'DEVICE_UNAVAILABLE', 'INFERENCE_FAILED', 'NUMERIC_ERROR']);
+
+/**
+ * How this run indexes: with the model (its variant), or lexical-only (variant null). Lexical-only
+ * when asked, when the collection already is (and no model was named), or when the host's default
+ * model cannot load for a new collection (a notice says why and how to add vectors later).
+ */
+async function chooseIndexMode(store: LibraryStore, client: EmbedClient, opts: IndexOptions, env: NodeJS.ProcessEnv, signal: AbortSignal | undefined): Promise<{ variant: Variant | null; notice?: string }> {
+  const existing = store.getCollection(opts.collection);
+  const upgradeHint = `\`tandem collections upgrade "${opts.collection}" --model ID\` adds vectors later`;
+  if (opts.lexicalOnly) {
+    if (existing && existing.model !== null) throw new TandemError('CONFLICT', `collection "${opts.collection}" has vectors of ${existing.model} (${existing.variant}); index it without --lexical-only, or use another collection name`);
+    return { variant: null };
+  }
+  if (existing && existing.model === null && opts.lexicalFallback) {
+    return { variant: null, notice: `collection "${opts.collection}" is lexical-only (keyword search); new documents are indexed for keyword search too; ${upgradeHint}` };
+  }
+  let variant: Variant;
+  try {
+    const model = resolveModel(opts.model, { env });
+    variant = opts.variant ?? model.defaultVariant;
+    // A new collection whose default model might not load: load it now (the worker keeps it for the run).
+    if (opts.lexicalFallback && !existing) await client.embed({ model: opts.model, variant, inputType: 'passage', texts: ['tandem'] }, signal ? { signal } : {});
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? '';
+    if (!opts.lexicalFallback || existing || !MODEL_UNUSABLE.has(code)) throw e;
+    return { variant: null, notice: `no embedding model could load (${describeError(e)}), so "${opts.collection}" is indexed for keyword (lexical) search only; ${upgradeHint}` };
+  }
+  return { variant };
+}
 
 export interface IndexOptions {
   root: string;
   collection: string;
+  /** The embedding model; unused by a lexical-only run (its tokenizer still measures chunks when it loads). */
   model: string;
   variant?: Variant;
+  /** Build (or add to) a lexical-only collection: chunks + FTS5, no vectors (`tandem collections upgrade` adds them later). */
+  lexicalOnly?: boolean;
+  /**
+   * The model was not named by the user (a host default): when it cannot load and the collection
+   * is new, index lexical-only with a notice instead of failing; a lexical-only collection stays so.
+   */
+  lexicalFallback?: boolean;
   /** CSV/TSV columns forming the text (names or 0-based indices). */
   columns?: string[];
   maxTokens?: number;
@@ -49,8 +102,12 @@ export interface FileError {
 
 export interface IndexSummary {
   collection: string;
-  model: string;
-  variant: Variant;
+  /** The model of the vectors written; null for a lexical-only collection. */
+  model: string | null;
+  variant: Variant | null;
+  lexicalOnly: boolean;
+  /** Why this run indexed lexical-only when it did not ask to, and how to add vectors (the CLI prints it). */
+  notice?: string;
   filesSeen: number;
   filesUnchanged: number;
   filesIndexed: number;
@@ -112,11 +169,12 @@ const GROUP_CHARS = 250_000;
 export async function indexPath(store: LibraryStore, client: EmbedClient, opts: IndexOptions, hooks: IndexHooks = {}, env: NodeJS.ProcessEnv = process.env): Promise<IndexSummary> {
   const t0 = performance.now();
   const root = path.resolve(opts.root);
-  const model = resolveModel(opts.model, { env });
-  const variant = opts.variant ?? model.defaultVariant;
-  const key = modelKey(opts.model, variant);
-  const collection = store.ensureCollection({ name: opts.collection, model: opts.model, variant, root, options: { columns: opts.columns ?? null } });
   const chunking = { ...(opts.maxTokens !== undefined ? { maxTokens: opts.maxTokens } : {}), ...(opts.overlapTokens !== undefined ? { overlapTokens: opts.overlapTokens } : {}) };
+  const mode = await chooseIndexMode(store, client, opts, env, hooks.signal);
+  const { variant, notice } = mode;
+  const lexical = mode.variant === null ? lexicalChunker(opts.model, chunking, env) : null;
+  const key = variant === null ? null : modelKey(opts.model, variant);
+  const collection = store.ensureCollection({ name: opts.collection, model: variant === null ? null : opts.model, variant, root, options: { columns: opts.columns ?? null } });
   hooks.onProgress?.({ phase: 'scanning', filesDone: 0, filesTotal: 0, chunksEmbedded: 0, chunksTotal: 0, fraction: 0 });
   const walk = await walkFiles(root, hooks.signal ? { signal: hooks.signal } : {});
   const files = walk.files;
@@ -129,7 +187,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
   }
 
   const summary: IndexSummary = {
-    collection: opts.collection, model: opts.model, variant, filesSeen: files.length, filesUnchanged: 0, filesIndexed: 0,
+    collection: opts.collection, model: key === null ? null : opts.model, variant, lexicalOnly: key === null, ...(notice ? { notice } : {}), filesSeen: files.length, filesUnchanged: 0, filesIndexed: 0,
     filesSkipped: walk.skipped.length, skipped: walk.skipped.map((k) => ({ path: k.path, reason: k.label })), byReason: {},
     filesNotIndexed: walk.skipped.filter((k) => !isExpectedSkip(k.reason)).length, documentsWritten: 0, documentsDeleted: 0, chunksWritten: 0, errors: [], device: '', embedMs: 0, totalMs: 0,
   };
@@ -149,11 +207,11 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
     groupChars = 0;
     const call = hooks.signal ? { signal: hooks.signal } : {};
     // Chunking and embedding run in the worker, next to the model (each chunk tokenized once);
-    // this thread reads the next files and writes the previous group meanwhile.
-    const embedded = client.embedDocuments(
-      { model: opts.model, variant, inputType: 'passage', documents: docs.map((d) => d.source), ...chunking },
-      call,
-    );
+    // this thread reads the next files and writes the previous group meanwhile. Lexical-only:
+    // chunked here, no vectors.
+    const embedded: Promise<Partial<Pick<EmbedDocumentsResult, 'device' | 'timings' | 'vectors'>> & { count: number; dims: number; chunks: ChunkSpanLists }> = lexical
+      ? Promise.resolve().then(() => ({ ...chunkDocuments(docs.map((d) => d.source), lexical), dims: 0 }))
+      : client.embedDocuments({ model: opts.model, variant: variant!, inputType: 'passage', documents: docs.map((d) => d.source), ...chunking }, call);
     // Extraction of the next groups overlaps with this one's chunking and inference; the writes stay in order.
     const prev = inFlight;
     inFlight = (async () => {
@@ -166,7 +224,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
       await prev;
       if ('e' in got) throw got.e;
       const { r } = got;
-      if (r.count) {
+      if (r.count && r.device && r.timings) {
         summary.device = describeDevice(r.device);
         summary.embedMs += r.timings.inferenceMs;
         store.setDims(collection.id, r.dims);
@@ -178,10 +236,15 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
         const c = perDoc[d]!;
         c.push({ ord: c.length, text: docs[d]!.source.text.slice(start[i]!, end[i]!), start: start[i]!, end: end[i]!, page: page[i]! || undefined, tokens: tokens[i]! });
       }
+      // Start lines and page breaks inside chunks: search reports where the matched passage lies.
+      docs.forEach((d, k) => {
+        const locs = chunkLocations(d.source.text, d.doc.fileType as FileType, d.source.pages, perDoc[k]!);
+        perDoc[k]!.forEach((c, j) => Object.assign(c, locs[j]));
+      });
       let offset = 0;
       const items = docs.map((d, k) => {
         const chunks = perDoc[k]!;
-        const vectors = r.vectors.subarray(offset * r.dims, (offset + chunks.length) * r.dims);
+        const vectors = r.vectors?.subarray(offset * r.dims, (offset + chunks.length) * r.dims);
         offset += chunks.length;
         return { doc: d.doc, chunks, vectors, dims: r.dims };
       });

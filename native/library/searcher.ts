@@ -10,6 +10,7 @@ import { findCatalogEntry, loadCatalog, type Variant } from '../models/catalog.j
 import { AnnIndex, shouldUseAnn } from '../search/ann-index.js';
 import { FUSION_METHODS, fuse, fusionWeights, rrfWeights, scoreFuse, type FusionMethod, type FusionWeights } from '../search/fusion.js';
 import { highlight, lexicalSearch } from '../search/lexical.js';
+import { linesAt, pageAt } from '../ingest/locations.js';
 import { collapseToDocuments } from '../search/trec.js';
 import { ExactIndex, type SearchHit } from '../search/vector-index.js';
 import { LibraryStore, isLiveCollection, modelKey, type Collection, type LiveCollection } from '../store/library-store.js';
@@ -58,7 +59,10 @@ export interface DocumentHit {
   chunkId: number;
   start: number;
   end: number;
+  /** 1-based page of the matched passage (paged formats), else null. */
   page: number | null;
+  /** 1-based lines of the matched passage (text, Markdown, code). */
+  lines?: { start: number; end: number };
   snippet: string;
   /** The cross-encoder's score of (query, best chunk) when the hit was reranked; `score` stays the first stage's. */
   rerankScore?: number;
@@ -259,10 +263,17 @@ export class Searcher {
         docs.map((d) => {
           const i = info.get(d.chunkId)!;
           if (opts.rerank) chunkTexts.set(d.chunkId, i.text);
+          const lexSnippet = snippets.get(d.chunkId);
+          // The matched passage: the best window of query words in the chunk. Its page and lines
+          // are the hit's, not those of the chunk's start.
+          const hl = lexSnippet === undefined || i.pageBreaks || i.line !== null ? highlight(i.text, q.text) : undefined;
           return {
             docKey: d.docKey, path: i.path, fileType: i.fileType, title: i.title, score: d.score, scoreKind: kind, chunkId: d.chunkId,
             ...(d.bm25 !== undefined ? { bm25: d.bm25 } : {}), ...(d.cosine !== undefined ? { cosine: d.cosine } : {}),
-            start: i.start, end: i.end, page: i.page, snippet: snippets.get(d.chunkId) ?? highlight(i.text, q.text).text,
+            start: i.start, end: i.end,
+            page: hl ? pageAt(i.page, i.pageBreaks, hl.matchStart) : i.page,
+            ...(hl && i.line !== null ? { lines: linesAt(i.line, i.text, hl.matchStart, hl.matchEnd) } : {}),
+            snippet: lexSnippet ?? hl!.text,
           };
         }),
       );

@@ -131,6 +131,9 @@ export interface Highlight {
   end: number;
   /** Matched words in the window. */
   matches: number;
+  /** Offsets of the first matched word's start and the last matched word's end in the window (the window's own when nothing matched). */
+  matchStart: number;
+  matchEnd: number;
 }
 
 /**
@@ -152,7 +155,7 @@ export function highlight(text: string, terms: string | readonly string[], opts:
     }
     words.push({ start: m.index, end: m.index + m[0].length, term });
   }
-  if (words.length === 0) return { text: text.slice(0, 200), start: 0, end: Math.min(text.length, 200), matches: 0 };
+  if (words.length === 0) return { text: text.slice(0, 200), start: 0, end: Math.min(text.length, 200), matches: 0, matchStart: 0, matchEnd: Math.min(text.length, 200) };
   // slide a window of `size` words, tracking distinct terms and matches
   const counts = new Map<number, number>();
   let distinct = 0;
@@ -186,12 +189,21 @@ export function highlight(text: string, terms: string | readonly string[], opts:
   const last = words[lastIdx]!;
   let out = best.from > 0 ? '…' : '';
   let pos = first.start;
+  let matchStart = -1;
+  let matchEnd = -1;
   for (let i = best.from; i <= lastIdx; i++) {
     const w = words[i]!;
+    if (w.term >= 0) {
+      if (matchStart < 0) matchStart = w.start;
+      matchEnd = w.end;
+    }
     out += text.slice(pos, w.start);
     out += w.term >= 0 ? `[${text.slice(w.start, w.end)}]` : text.slice(w.start, w.end);
     pos = w.end;
   }
   if (lastIdx < words.length - 1) out += '…';
-  return { text: out.replace(/\s+/g, ' ').trim(), start: first.start, end: last.end, matches: Math.max(0, best.matches) };
+  return {
+    text: out.replace(/\s+/g, ' ').trim(), start: first.start, end: last.end, matches: Math.max(0, best.matches),
+    matchStart: matchStart < 0 ? first.start : matchStart, matchEnd: matchEnd < 0 ? last.end : matchEnd,
+  };
 }

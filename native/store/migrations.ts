@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { TandemError } from '../engine/common/errors.js';
 import { SCHEMA_V1 } from './schema-v1.js';
 import { SCHEMA_V2 } from './schema-v2.js';
+import { SCHEMA_V3 } from './schema-v3.js';
 
 export interface Migration {
   version: number;
@@ -18,6 +19,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'collections, documents, chunks, embeddings, FTS5, jobs, events, settings', up: (db) => db.exec(SCHEMA_V1) },
   { version: 2, description: 'lexical-only collections (nullable model) and model upgrades in progress', up: (db) => db.exec(SCHEMA_V2), foreignKeysOff: true },
+  { version: 3, description: 'chunk locations: start line and page breaks inside a chunk', up: (db) => db.exec(SCHEMA_V3) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

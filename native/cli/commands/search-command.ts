@@ -138,7 +138,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
           const hits = results.get('q1') ?? [];
           if (hits.length === 0) ctx.stdout.write('no results\n');
           hits.forEach((h, i) => {
-            const where = h.page ? `${h.path} (page ${h.page})` : `${h.path} [${h.start}-${h.end}]`;
+            const where = h.page ? `${h.path} (page ${h.page})` : h.lines ? `${h.path} lines ${h.lines.start}-${h.lines.end}` : `${h.path} [${h.start}-${h.end}]`;
             const scores = h.rerankScore !== undefined ? `rerank ${h.rerankScore.toFixed(2)}  (first stage ${formatScore(h)})` : formatScore(h);
             ctx.stdout.write(`${String(i + 1).padStart(2)}. ${scores}  ${where}${h.docKey !== h.path && !h.path.endsWith(h.docKey) ? `  #${h.docKey}` : ''}\n    ${h.snippet.replace(/\s+/g, ' ')}\n`);
           });

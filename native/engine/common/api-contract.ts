@@ -17,7 +17,11 @@ import { ERROR_CODES } from './errors.js';
 
 export const JOB_STATUS_VALUES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
 export const BACKEND_VALUES = ['local', 'modal', 'cloud-run'] as const;
-export const SEARCH_MODE_VALUES = ['vector', 'lexical', 'hybrid'] as const;
+/** `default` is the recommended mode (today hybrid with score fusion; see native/search/fusion.ts). */
+export const SEARCH_MODE_VALUES = ['default', 'hybrid', 'lexical', 'vector'] as const;
+export const FUSION_VALUES = ['score', 'rrf'] as const;
+/** What a hit's score is: BM25 (unbounded), cosine (-1..1), fused (0..1), reciprocal rank fusion, or a cross-encoder's. */
+export const SCORE_KIND_VALUES = ['bm25', 'cosine', 'fused', 'rrf', 'rerank'] as const;
 export const VARIANT_VALUES = ['fp32', 'int8', 'fp16', 'static'] as const;
 
 const nonEmpty = z.string().trim().min(1);
@@ -102,7 +106,14 @@ export const searchHitSchema = z.object({
   fileType: z.string(),
   title: z.string().nullable(),
   score: z.number(),
+  scoreKind: z.enum(SCORE_KIND_VALUES),
+  /** Fused hits: the raw BM25 and cosine that went into the fusion, where the document was in that list. */
+  bm25: z.number().optional(),
+  cosine: z.number().optional(),
+  /** The page of the matched passage (paged formats). */
   page: z.number().nullable(),
+  /** The lines of the matched passage (text, Markdown, code). */
+  lines: z.object({ start: z.number(), end: z.number() }).optional(),
   start: z.number(),
   end: z.number(),
   /** The snippet as plain text, and the [start, end) ranges of matched words in it. */
@@ -180,14 +191,6 @@ export const API_METHODS = {
     input: z.object({ name: nonEmpty }).strict(),
     output: collectionSchema,
   },
-  'collections.remove': {
-    input: z.object({ name: nonEmpty }).strict(),
-    output: z.object({ removed: z.string() }),
-  },
-  'library.index': {
-    input: z
-      .object({
-        /** Absolute paths on the engine's machine: folders (recursive) or single files. One job each. */
   /**
    * Re-embed a collection with another model as an `upgrade` job (resumable, cancellable): search
    * keeps using the live vectors until every chunk has a new one, then the switch is one transaction.
@@ -196,11 +199,21 @@ export const API_METHODS = {
     input: z.object({ name: nonEmpty, model: nonEmpty, variant: z.enum(VARIANT_VALUES).optional() }).strict(),
     output: z.object({ jobId: z.string() }),
   },
+  'collections.remove': {
+    input: z.object({ name: nonEmpty }).strict(),
+    output: z.object({ removed: z.string() }),
+  },
+  'library.index': {
+    input: z
+      .object({
+        /** Absolute paths on the engine's machine: folders (recursive) or single files. One job each. */
         paths: z.array(nonEmpty).min(1).max(100),
         collection: nonEmpty,
         /** Default: the collection's model, else the best installed embedding model, else the built-in minishlab/potion-base-2M. */
         model: nonEmpty.optional(),
         variant: z.enum(VARIANT_VALUES).optional(),
+        /** Keyword (BM25) search only: chunks, no vectors; `collections.upgrade` adds vectors later. */
+        lexicalOnly: z.boolean().optional(),
       })
       .strict(),
     /** model: the model the jobs index with (the one chosen when none was named). */
@@ -209,11 +222,11 @@ export const API_METHODS = {
   'search.query': {
     input: z
       .object({
-        /** Keyword (BM25) search only: chunks, no vectors; `collections.upgrade` adds vectors later. */
-        lexicalOnly: z.boolean().optional(),
         query: nonEmpty,
         collection: nonEmpty,
-        mode: z.enum(SEARCH_MODE_VALUES).default('hybrid'),
+        mode: z.enum(SEARCH_MODE_VALUES).default('default'),
+        /** Hybrid: score fusion (default) or reciprocal rank fusion. */
+        fusion: z.enum(FUSION_VALUES).default('score'),
         k: z.number().int().min(1).max(200).default(10),
         filters: z
           .object({
@@ -231,6 +244,9 @@ export const API_METHODS = {
     output: z.object({
       hits: z.array(searchHitSchema),
       tookMs: z.number(),
+      /** The mode that answered: a collection without live vectors answers vector/hybrid lexically (modeReason says so). */
+      modeUsed: z.enum(SEARCH_MODE_VALUES),
+      modeReason: z.string().nullable(),
       mode: z.enum(SEARCH_MODE_VALUES),
       /** What the rerank stage did (absent without rerank; null when there was nothing to rerank). */
       rerank: z
@@ -241,9 +257,6 @@ export const API_METHODS = {
           top: z.number(),
           pairs: z.number(),
           device: z.string(),
-      /** The mode that answered: a collection without live vectors answers vector/hybrid lexically (modeReason says so). */
-      modeUsed: z.enum(SEARCH_MODE_VALUES),
-      modeReason: z.string().nullable(),
           /** Why the device is not the one asked for (accelerator fallback), when it is not. */
           deviceReason: z.string().nullable(),
           ms: z.number(),
