@@ -5,6 +5,7 @@
  */
 import { TandemError, type JsonValue } from '../engine/common/errors.js';
 import type { JobRunFn } from '../jobs/job-queue.js';
+import type { FusionMethod } from '../search/fusion.js';
 import { evaluateRun, METRIC_NAMES, type EvalQuery, type Metrics, type Qrels, type RunHit } from '../search/retrieval-metrics.js';
 import { SEARCH_MODES, type DocumentHit, type SearchMode, type Searcher } from './searcher.js';
 
@@ -22,6 +23,8 @@ export interface EvalParams {
   collection: string;
   modes: EvalMode[];
   k: number;
+  /** Hybrid and default modes: score fusion (the searcher's default) or reciprocal rank fusion. */
+  fusion?: FusionMethod;
   rerank?: { model: string; top?: number };
   /** Where the CLI read them (absolute paths), so `tandem jobs retry` can run the job again. */
   queriesFile?: string;
@@ -50,7 +53,7 @@ export interface EvalReport {
 
 /** The searcher's mode for an eval mode. */
 export function searcherMode(m: EvalMode): SearchMode {
-  // TODO(lead): 'default' is the searcher's fused mode; where SEARCH_MODES does not list it yet, it runs as 'hybrid' (the report's ranAs says so).
+  // 'default' is the searcher's recommended mode; a searcher without it would run 'hybrid' (the report's ranAs says so).
   return (SEARCH_MODES as readonly string[]).includes(m) ? (m as SearchMode) : 'hybrid';
 }
 
@@ -91,7 +94,7 @@ export async function evaluateCollection(searcher: Searcher, p: EvalParams, quer
     for (let i = 0; i < judged.length; i += BATCH) {
       if (hooks.signal?.aborted) throw new TandemError('CANCELLED', 'evaluation cancelled');
       const batch = judged.slice(i, i + BATCH);
-      const res = await searcher.searchMany(p.collection, batch, { k: p.k, mode: ranAs, ...(p.rerank ? { rerank: { model: p.rerank.model, ...(p.rerank.top ? { top: p.rerank.top } : {}) } } : {}) });
+      const res = await searcher.searchMany(p.collection, batch, { k: p.k, mode: ranAs, ...(p.fusion ? { fusion: p.fusion } : {}), ...(p.rerank ? { rerank: { model: p.rerank.model, ...(p.rerank.top ? { top: p.rerank.top } : {}) } } : {}) });
       for (const q of batch) run.set(q.id, runHits(res.get(q.id) ?? [], !!p.rerank));
       done += batch.length;
       hooks.onProgress?.(done, total);

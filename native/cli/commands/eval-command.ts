@@ -10,7 +10,7 @@ import { checkEvalModes, DEFAULT_EVAL_K, EVAL_KIND, EVAL_MODES, evalJobRunner, f
 import { DEFAULT_RERANK_TOP, Searcher } from '../../library/searcher.js';
 import { loadCatalog } from '../../models/catalog.js';
 import { parseQrels, parseQueries } from '../../search/retrieval-metrics.js';
-import { positiveInt, type CliContext } from '../cli-context.js';
+import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { openLibrary } from './collections-command.js';
 
@@ -20,6 +20,7 @@ interface EvalFlags {
   qrels: string;
   mode?: string[];
   k: number;
+  fusion?: 'score' | 'rrf';
   rerank?: string;
   rerankTop: number;
   json?: boolean;
@@ -62,6 +63,7 @@ export function registerEval(program: Command, ctx: CliContext, runners: JobRunn
     .requiredOption('--qrels <file>', 'TSV "query-id corpus-id score" (BEIR qrels; header optional)')
     .option('--mode <modes...>', `modes to measure (default: ${EVAL_MODES.join(' ')})`)
     .option('--k <n>', 'documents retrieved per query', positiveInt, DEFAULT_EVAL_K)
+    .option('--fusion <f>', 'hybrid and default modes: score (default) | rrf', choice(['score', 'rrf']))
     .option('--rerank <model>', 'rescore the top documents of every mode with a cross-encoder')
     .option('--rerank-top <n>', 'how many top documents the reranker rescores', positiveInt, DEFAULT_RERANK_TOP)
     .option('--json', 'print {"modes", "queries", "perQuery", ...} as JSON')
@@ -70,7 +72,7 @@ export function registerEval(program: Command, ctx: CliContext, runners: JobRunn
       const modes = checkEvalModes(flags.mode ? flags.mode.flatMap((m) => m.split(',')).filter(Boolean) : [...EVAL_MODES]);
       const queriesFile = path.resolve(flags.queries);
       const qrelsFile = path.resolve(flags.qrels);
-      const params: EvalParams = { collection: flags.collection, modes, k: flags.k, queriesFile, qrelsFile, ...(flags.rerank ? { rerank: { model: flags.rerank, top: flags.rerankTop } } : {}) };
+      const params: EvalParams = { collection: flags.collection, modes, k: flags.k, ...(flags.fusion ? { fusion: flags.fusion } : {}), queriesFile, qrelsFile, ...(flags.rerank ? { rerank: { model: flags.rerank, top: flags.rerankTop } } : {}) };
       // Bad files and a wrong reranker fail here, before a job is recorded.
       const texts = { queries: readText(queriesFile, 'queries'), qrels: readText(qrelsFile, 'qrels') };
       const input = { queries: parseQueries(texts.queries, flags.queries), qrels: parseQrels(texts.qrels, flags.qrels) };
