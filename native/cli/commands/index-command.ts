@@ -24,6 +24,7 @@ interface IndexFlags {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  lexicalOnly?: boolean;
 }
 
 export { DEFAULT_INDEX_MODEL };
@@ -85,6 +86,7 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
     .description('add a folder or file to a collection (incremental; safe to re-run after a crash)')
     .requiredOption('--collection <name>', 'collection to add to (created on first use)')
     .option('--model <id>', `embedding model (default: the collection's model; for a new collection the best installed embedding model, else the built-in ${DEFAULT_INDEX_MODEL})`)
+    .option('--lexical-only', 'keyword (BM25) search only: no embedding model runs; `tandem collections upgrade NAME --model ID` adds vectors later')
     .option('--variant <v>', 'fp32 | int8 | fp16 | static', choice(['fp32', 'int8', 'fp16', 'static']))
     .option('--columns <cols...>', 'CSV/TSV columns that form the text (names or 0-based indices)')
     .option('--max-tokens <n>', 'chunk size in tokens (default 256, capped by the model)', positiveInt)
@@ -103,7 +105,8 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
       if (!model) {
         const choice = chooseDefaultEmbeddingModel(loadCatalog(), ctx.env);
         model = choice.id;
-        if (!flags.quiet) ctx.stderr.write(`tandem index: model ${choice.id}: ${choice.reason}\n`);
+        // (A lexical-only run or collection runs no model: its tokenizer only measures chunks.)
+        if (!flags.quiet && !flags.lexicalOnly && existing?.model !== null) ctx.stderr.write(`tandem index: model ${choice.id}: ${choice.reason}\n`);
       }
       const variant = flags.variant;
       const params: IndexOptions = {
@@ -113,6 +116,9 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
         ...(variant ? { variant } : {}),
         ...(flags.columns ? { columns: flags.columns } : {}),
         ...(flags.maxTokens ? { maxTokens: flags.maxTokens } : {}),
+        // Lexical-only when asked; without --model, a default model that cannot load gives way to lexical-only (with a notice).
+        ...(flags.lexicalOnly ? { lexicalOnly: true } : {}),
+        ...(flags.model ? {} : { lexicalFallback: true }),
         ...(flags.overlap ? { overlapTokens: flags.overlap } : {}),
       };
       const queue = new JobQueue(jobs, { runners: new JobRunners() });
@@ -138,12 +144,13 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
         // The whole summary (every path not indexed, with its reason); the record keeps a capped copy.
         const s = full ? { ...full, errorCount: full.errors.length } : (job.result as unknown as IndexSummary & { errorCount: number });
         if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...s }, null, 2) + '\n');
+        if (s.notice) ctx.stderr.write(`tandem index: notice: ${s.notice}\n`);
         for (const line of notIndexedReport(s, flags.verbose === true, job.id)) ctx.stderr.write(`${line}\n`);
         // Input asked for and not (all) indexed: exit 3 (hidden and ignored files do not count).
         if (s.filesNotIndexed > 0) ctx.setExitCode(3);
         ctx.stderr.write(
           `tandem index: ${s.collection}: ${s.filesSeen} files (${s.filesIndexed} indexed, ${s.filesUnchanged} unchanged, ${s.filesSkipped} skipped, ${s.errorCount} errors), ` +
-            `${s.documentsWritten} documents written, ${s.documentsDeleted} removed, ${s.chunksWritten} chunks, device ${s.device || 'n/a'}, ${(s.totalMs / 1000).toFixed(1)} s, job ${job.id}\n`,
+            `${s.documentsWritten} documents written, ${s.documentsDeleted} removed, ${s.chunksWritten} chunks, ${s.lexicalOnly ? 'lexical-only (no vectors)' : `device ${s.device || 'n/a'}`}, ${(s.totalMs / 1000).toFixed(1)} s, job ${job.id}\n`,
         );
       } finally {
         process.off('SIGINT', onSigint);
