@@ -87,7 +87,7 @@ function NotIndexedList({ r }: { r: IndexResult }) {
 
 const ACTIVE = new Set(['queued', 'running']);
 
-function CollectionsTable({ collections, onRemove }: { collections: ApiCollection[]; onRemove: (name: string) => void }) {
+function CollectionsTable({ collections, onRemove, onUpgrade }: { collections: ApiCollection[]; onRemove: (name: string) => void; onUpgrade: (c: ApiCollection) => void }) {
   return (
     <table className="table" aria-label="Collections">
       <thead>
@@ -125,7 +125,20 @@ function CollectionsTable({ collections, onRemove }: { collections: ApiCollectio
               {c.chunks}
             </td>
             <td>
-              {c.model} <span className="muted">({c.variant}{c.dims ? `, ${c.dims} dims` : ''})</span>
+              {c.model === null ? (
+                <span data-field="lexical-only" title="Keyword (BM25) search only: Upgrade adds vectors">
+                  lexical-only
+                </span>
+              ) : (
+                <>
+                  {c.model} <span className="muted">({c.variant}{c.dims ? `, ${c.dims} dims` : ''})</span>
+                </>
+              )}
+              {c.upgradeProgress ? (
+                <div className="muted" data-field="upgrade">
+                  upgrading to {c.upgradeProgress.model}: {c.upgradeProgress.done}/{c.upgradeProgress.total} chunks (search uses the current index until it ends)
+                </div>
+              ) : null}
             </td>
             <td className="num">{formatBytes(c.sourceBytes)}</td>
             <td className="num">{formatBytes(c.storedBytes)}</td>
@@ -133,6 +146,9 @@ function CollectionsTable({ collections, onRemove }: { collections: ApiCollectio
               {c.root ?? '–'}
             </td>
             <td>
+              <button type="button" className="btn btn-small" onClick={() => onUpgrade(c)} aria-label={`Upgrade collection ${c.name} to another model`}>
+                {c.upgradeProgress ? 'Resume upgrade' : 'Upgrade'}
+              </button>{' '}
               <button type="button" className="btn btn-small btn-danger" onClick={() => onRemove(c.name)} aria-label={`Remove collection ${c.name}`}>
                 Remove
               </button>
@@ -199,6 +215,11 @@ export function LibraryPage() {
   const [busy, setBusy] = useState(false);
 
   useApiEvent('job.updated', (e: ApiEvents['job.updated']) => {
+    if (e.job.kind === 'upgrade') {
+      // An upgrade's progress lives in the collection's record (chunks with a new vector).
+      cols.reload();
+      return;
+    }
     if (e.job.kind !== 'index') return;
     setLive((m) => new Map(m).set(e.job.id, { job: e.job, etaMs: e.etaMs, phase: e.phase, files: e.files ?? null }));
     if (!ACTIVE.has(e.job.status)) cols.reload();
@@ -232,6 +253,22 @@ export function LibraryPage() {
     } finally {
       setBusy(false);
     }
+  };
+
+  /** Re-embed a collection with another model in the background (an `upgrade` job; search keeps working). */
+  const upgrade = async (c: ApiCollection) => {
+    const suggested = c.upgradeProgress?.model ?? '';
+    const model = window.prompt(
+      `Re-embed "${c.name}" with which embedding model? (e.g. Xenova/bge-small-en-v1.5; see the Models page)\nSearch keeps using the current ${c.model === null ? 'keyword index' : 'vectors'} until every chunk has a new vector.`,
+      suggested,
+    );
+    if (!model?.trim()) return;
+    try {
+      await api.call('collections.upgrade', { name: c.name, model: model.trim() });
+    } catch (err) {
+      setSubmitError(asTandemError(err));
+    }
+    cols.reload();
   };
 
   const remove = async (name: string) => {
@@ -300,7 +337,7 @@ export function LibraryPage() {
             <p>Add a folder above to create your first collection.</p>
           </Empty>
         ) : null}
-        {collections.length > 0 ? <CollectionsTable collections={collections} onRemove={(n) => void remove(n)} /> : null}
+        {collections.length > 0 ? <CollectionsTable collections={collections} onRemove={(n) => void remove(n)} onUpgrade={(c) => void upgrade(c)} /> : null}
       </div>
     </section>
   );
