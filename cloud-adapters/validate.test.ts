@@ -65,15 +65,15 @@ describe('validateRequest: boltz2', () => {
     rejects(complex({ ligands: [{ id: 'L' }] }), /ligands\[0\]: exactly one of smiles or ccd is required \(got neither\)/);
     rejects(complex({ ligands: [{ id: 'L', smiles: '' }] }), /ligands\[0\]\.smiles: must be a non-empty string/);
     rejects(complex({ ligands: [{ id: 'L', ccd: '' }] }), /ligands\[0\]\.ccd: must be a non-empty string/);
-    rejects(complex({ ligands: [{ id: 'L', ccd: 'TOOLONG' }] }), /ligands\[0\]\.ccd: 'TOOLONG' is not a CCD code/);
+    rejects(complex({ ligands: [{ id: 'L', ccd: 'TOOLONG' }] }), /ligands\[0\]\.ccd: ligand L: 'TOOLONG' is not a CCD code/);
     rejects(complex({ ligands: [{ id: 'L', smiles: 'CCO' }, { id: 'L', ccd: 'HEM' }] }), /ligands\[1\]\.id: duplicate id 'L'/);
-    rejects(complex({ ligands: [{ id: 'L', smiles: 'CC O' }] }), /ligands\[0\]\.smiles: unexpected character " " at position 3/);
-    rejects(complex({ ligands: [{ id: 'L', smiles: 'CC(O' }] }), /ligands\[0\]\.smiles: unclosed '\('/);
+    rejects(complex({ ligands: [{ id: 'L', smiles: 'CC O' }] }), /ligands\[0\]\.smiles: ligand L: unexpected character " " at position 3/);
+    rejects(complex({ ligands: [{ id: 'L', smiles: 'CC(O' }] }), /ligands\[0\]\.smiles: ligand L: unclosed '\('/);
   });
 
   test('an affinity binder has at most 128 heavy atoms', () => {
     const big = 'C'.repeat(129);
-    rejects(complex({ affinity: true, ligands: [{ id: 'L', smiles: big }] }), /ligands\[0\]\.smiles: 129 heavy atoms; an affinity binder has at most 128/);
+    rejects(complex({ affinity: true, ligands: [{ id: 'L', smiles: big }] }), /ligands\[0\]\.smiles: ligand L has 129 heavy atoms; an affinity binder has at most 128/);
     assert.doesNotThrow(() => validateRequest(complex({ affinity: true, ligands: [{ id: 'L', smiles: 'C'.repeat(128) }] })), '128 ok');
     assert.doesNotThrow(() => validateRequest(complex({ ligands: [{ id: 'L', smiles: big }] })), 'no limit without affinity');
     rejects(complex({ affinity: true, ligands: [] }), /ligands: affinity needs a ligand/);
@@ -100,7 +100,7 @@ describe('validateRequest: batch, generate, embed-remote', () => {
   test('a batch needs at least one ligand', () => {
     assert.doesNotThrow(() => validateRequest(batch()), 'valid batch');
     rejects(batch({ ligands: [] }), /^ligands: a batch needs at least one ligand/);
-    rejects(batch({ affinity: true, ligands: [{ id: 'L', smiles: 'c'.repeat(200) }] }), /ligands\[0\]\.smiles: 200 heavy atoms/);
+    rejects(batch({ affinity: true, ligands: [{ id: 'L', smiles: 'c'.repeat(200) }] }), /ligands\[0\]\.smiles: ligand L has 200 heavy atoms/);
   });
 
   test('generate: prompt, schema, maxTokens, temperature, model', () => {

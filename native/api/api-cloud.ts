@@ -15,7 +15,8 @@ import { CloudService, type CloudServiceDeps, type LocalGenerator, type RoutePla
 import { computeAlerts, monthSpend } from '../cloud/costs.js';
 import type { CLOUD_API_METHODS } from '../engine/common/api-cloud-contract.js';
 import type { ApiOutput, ApiParsedInput } from '../engine/common/api-contract.js';
-import { boltzFieldErrors, generateFieldErrors, toFieldError, validateEmbedRemote, type FieldError } from '../engine/common/boltz-validate.js';
+import { boltzFieldErrors, generateFieldErrors, ligandWarnings, toFieldError, validateEmbedRemote, type FieldError } from '../engine/common/boltz-validate.js';
+import { ensureChemFor } from '../engine/node/chem-toolkit.js';
 import { TandemError, toWire } from '../engine/common/errors.js';
 import type { EmbedClient } from '../inference/embed-client.js';
 import type { JobHandle, JobQueue } from '../jobs/job-queue.js';
@@ -242,23 +243,27 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
       return { prices: { modal: { ...p.modal }, 'cloud-run': { ...p['cloud-run'] } } };
     },
 
-    'cloud.validate': ({ request, output }) => {
+    'cloud.validate': async ({ request, output }) => {
+      await ensureChemFor(request); // ligand SMILES parsed by RDKit, not only the rough syntax check
       const errors = requestFieldErrors(request);
+      const warnings = request.kind === 'boltz2' || request.kind === 'boltz2-batch' ? ligandWarnings(request.ligands, { affinity: request.affinity === true }) : [];
       let out: ApiOutput<'cloud.validate'>['output'] = null;
       if (output !== undefined && request.kind === 'generate') {
         const r = validateJsonAgainstSchema(request.schema, output);
         out = r.ok ? { ok: true, errors: null } : { ok: false, errors: r.errors };
       }
-      return { ok: errors.length === 0, errors, output: out };
+      return { ok: errors.length === 0, errors, warnings, output: out };
     },
 
     'cloud.plan': async ({ request, policy }) => {
+      await ensureChemFor(request);
       // Generation under auto: probe Modal's health first, so the plan says whether the local model answers.
       await cloud.checkRoute(request as CloudRequest, policy as Policy | undefined);
       return { plan: planOut(cloud.plan(request as CloudRequest, policy as Policy | undefined)) };
     },
 
     'cloud.submit': async ({ request, policy, priority }) => {
+      await ensureChemFor(request); // nothing is recorded or sent before RDKit has read every ligand
       await cloud.checkRoute(request as CloudRequest, policy as Policy | undefined);
       const { handle, plan } = cloud.submit(queue, request as CloudRequest, { ...(policy ? { policy } : {}), ...(priority !== undefined ? { priority } : {}) });
       deps.started(handle);

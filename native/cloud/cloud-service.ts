@@ -20,6 +20,7 @@ import type {
 import { costUsd } from '../../cloud-adapters/prices.js';
 import { defaultRegistry, type AdapterRegistry } from '../../cloud-adapters/registry.js';
 import { validateEmbedRemote, validateGenerate, validateJsonAgainstSchema } from '../../cloud-adapters/validate.js';
+import { ensureChemFor } from '../engine/node/chem-toolkit.js';
 import { isTandemError, TandemError, toWire, type JsonValue } from '../engine/common/errors.js';
 import type { JobHandle, JobQueue, JobRunContext, JobRunners, JobSpec } from '../jobs/job-queue.js';
 import type { JobStore } from '../jobs/job-store.js';
@@ -510,6 +511,7 @@ export class CloudService {
   /** Breaker check (a recorded failure when open), budget check, then a concurrency slot. */
   private async enter(run: JobRunContext, backend: BackendId, req: CloudRequest): Promise<{ adapter: CloudAdapter; fn: FunctionCapability; release: () => void }> {
     const adapter = this.adapter(backend);
+    await ensureChemFor(req); // RDKit reads every ligand before anything is sent (retries and resumes too)
     adapter.validate(req);
     const fn = adapter.functionFor(req);
     if (!run.job.remoteId && !this.breakers.allow(backend)) {

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import type { CloudRequest, GenerateRequest, QwenModel } from '../../../cloud-adapters/contract.js';
 import { parseBatchJson, parseComplexJson } from '../../../cloud-adapters/validate.js';
 import { POLICIES, type CloudFlags, type Policy } from '../../cloud/cloud-config.js';
+import { ligandWarnings } from '../../engine/common/boltz-validate.js';
 import { TandemError, type JsonValue } from '../../engine/common/errors.js';
+import { loadChemToolkit } from '../../engine/node/chem-toolkit.js';
 import { formatDuration, formatUsd } from '../../jobs/job-format.js';
 import { JobQueue, JobRunners } from '../../jobs/job-queue.js';
 import type { Job } from '../../jobs/job-types.js';
@@ -118,6 +120,7 @@ async function submitAndReport(ctx: CliContext, req: CloudRequest, f: CommonFlag
     await cloud.svc.checkRoute(req, f.backend);
     const { spec, plan } = cloud.svc.prepare(req, { ...(f.backend ? { policy: f.backend } : {}), ...(f.priority !== undefined ? { priority: f.priority } : {}) });
     if (plan.budget && !plan.budget.ok) ctx.stderr.write(`tandem submit: budget warning: ${plan.budget.message}\n`);
+    if (req.kind === 'boltz2' || req.kind === 'boltz2-batch') for (const w of ligandWarnings(req.ligands, { affinity: req.affinity === true })) ctx.stderr.write(`tandem submit: warning: ${w.field}: ${w.message}\n`);
     if (!f.quiet && plan.estimate) ctx.stderr.write(`tandem submit: ${plan.backend} ${plan.function}: estimated ${formatUsd(plan.estimate.usd)} (${plan.estimate.basis}); ${plan.reason}\n`);
     if (!f.quiet && !plan.estimate) ctx.stderr.write(`tandem submit: ${plan.backend}: ${plan.reason}\n`);
     if (!f.wait) {
@@ -167,6 +170,7 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
       .option('--name <name>', 'complex name (default: complex)')
       .option('--input <file>', 'complex.json: {"name","proteins":[{"id","sequence"}],"ligands":[{"id","smiles"|"ccd"}],"affinity"?}'),
   ).action(async (f: CommonFlags & { protein?: string[]; ligand?: string[]; ccd?: string[]; affinity?: boolean; name?: string; input?: string }) => {
+    await loadChemToolkit(); // every ligand SMILES is read by RDKit before anything is recorded or sent
     let req: CloudRequest;
     if (f.input) {
       if (f.protein || f.ligand || f.ccd) throw new TandemError('INVALID_ARGUMENT', 'use either --input or --protein/--ligand/--ccd, not both');
@@ -179,7 +183,7 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
         kind: 'boltz2',
         name: f.name ?? 'complex',
         proteins: f.protein.map((sequence, i) => ({ id: chains[i] ?? `P${i + 1}`, sequence })),
-        ligands: [...(f.ligand ?? []).map((smiles, i) => ({ id: `L${i + 1}`, smiles })), ...(f.ccd ?? []).map((ccd, i) => ({ id: `C${i + 1}`, ccd }))],
+        ligands: [...(f.ligand ?? []).map((smiles, i) => ({ id: `L${i + 1}`, smiles })), ...(f.ccd ?? []).map((ccd, i) => ({ id: `C${i + 1}`, ccd: ccd.toUpperCase() }))],
         ...(f.affinity ? { affinity: true } : {}),
       };
     }
@@ -188,6 +192,7 @@ export function registerSubmit(program: Command, ctx: CliContext): void {
 
   common(submit.command('boltz2-batch').description('many ligands against the same proteins, with per-ligand progress; survives restarts').requiredOption('--input <file>', 'batch.json: {"name","proteins":[...],"ligands":[...many...],"affinity"?}')).action(
     async (f: CommonFlags & { input: string }) => {
+      await loadChemToolkit();
       await submitAndReport(ctx, parseBatchJson(readJsonFile(f.input, 'batch file')), f);
     },
   );

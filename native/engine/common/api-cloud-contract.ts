@@ -192,12 +192,13 @@ export const CLOUD_API_METHODS = {
     output: z.object({ prices: priceTableSchema }),
   },
   /**
-   * Every problem of a request (field + message) without sending anything; with `output`, also
-   * checks that output against a generate request's JSON Schema.
+   * Every problem of a request (field + message) without sending anything (ligand SMILES parsed by
+   * RDKit in the engine); `warnings` do not block (an affinity binder over 56 heavy atoms); with
+   * `output`, also checks that output against a generate request's JSON Schema.
    */
   'cloud.validate': {
     input: z.object({ request: z.record(z.string(), z.unknown()), output: z.unknown().optional() }).strict(),
-    output: z.object({ ok: z.boolean(), errors: z.array(fieldErrorSchema), output: z.object({ ok: z.boolean(), errors: z.string().nullable() }).nullable() }),
+    output: z.object({ ok: z.boolean(), errors: z.array(fieldErrorSchema), warnings: z.array(fieldErrorSchema), output: z.object({ ok: z.boolean(), errors: z.string().nullable() }).nullable() }),
   },
   /** Route, estimate and budget check of a request, recording nothing. */
   'cloud.plan': {

@@ -13,6 +13,8 @@ export const AMINO_ACIDS = 'ACDEFGHIKLMNPQRSTVWY';
 export const MAX_RESIDUES = 4096;
 export const MAX_POLYMERS = 12;
 export const MAX_BINDER_HEAVY_ATOMS = 128;
+/** Boltz-2's recommendation for affinity binders: larger ones are accepted with a warning. */
+export const WARN_BINDER_HEAVY_ATOMS = 56;
 export const MAX_SAMPLING_STEPS = 100;
 export const QWEN_MODEL_IDS = ['qwen-32b', 'qwen-80b', 'qwen-480b'] as const;
 
@@ -60,7 +62,8 @@ export interface FieldError {
 }
 
 const RESIDUE = new RegExp(`^[${AMINO_ACIDS}X]$`);
-const CCD_CODE = /^[A-Za-z0-9]{1,5}$/;
+/** wwPDB Chemical Component Dictionary ids: 1-3 upper-case letters or digits (ATP, HEM, 0G6), 5 for the new-style codes. */
+const CCD_CODE = /^(?:[A-Z0-9]{1,3}|[A-Z0-9]{5})$/;
 /** Characters a SMILES string may hold (atoms, bonds, branches, rings, charges, chirality, isotopes). */
 const SMILES_CHAR = /[A-Za-z0-9@+\-[\]()=#$:/\\.%*]/;
 
@@ -125,29 +128,91 @@ export function validateProteins(proteins: unknown, field = 'proteins'): void {
 }
 
 /**
- * Check a SMILES string's characters and bracket/branch balance (a rough syntax check, not a parser).
- * Throws INVALID_INPUT naming the field and position.
+ * What a cheminformatics toolkit says about one SMILES string: parsed and sanitised (valences,
+ * aromaticity) with its heavy-atom count, or why not (with the 1-based position in the string
+ * where the toolkit reports one).
  */
-export function checkSmiles(smiles: string, field: string): void {
+export type SmilesParse = { ok: true; heavyAtoms: number } | { ok: false; message: string; position: number | null };
+
+/** A cheminformatics toolkit (the engine registers RDKit's, native/engine/node/chem-toolkit.ts). */
+export interface ChemToolkit {
+  /** e.g. `RDKit 2026.09.1` (named in errors). */
+  readonly name: string;
+  parseSmiles(smiles: string): SmilesParse;
+}
+
+let chemToolkit: ChemToolkit | null = null;
+
+/**
+ * Register the toolkit every SMILES check below uses from now on (null: back to the rough syntax
+ * check, which is all the renderer has). The engine registers RDKit before it plans or sends a
+ * Boltz-2 request.
+ */
+export function setChemToolkit(t: ChemToolkit | null): void {
+  chemToolkit = t;
+}
+
+export function activeChemToolkit(): ChemToolkit | null {
+  return chemToolkit;
+}
+
+/** The rough syntax problem of a SMILES string (characters, bracket and branch balance), or null. */
+export function smilesSyntaxProblem(smiles: string): string | null {
   let bracket = -1;
   let depth = 0;
   for (let i = 0; i < smiles.length; i++) {
     const c = smiles[i]!;
-    if (!SMILES_CHAR.test(c)) throw invalid(`${field}: unexpected character ${JSON.stringify(c)} at position ${i + 1} of the SMILES`);
+    if (!SMILES_CHAR.test(c)) return `unexpected character ${JSON.stringify(c)} at position ${i + 1} of the SMILES`;
     if (c === '[') {
-      if (bracket >= 0) throw invalid(`${field}: nested '[' at position ${i + 1} of the SMILES`);
+      if (bracket >= 0) return `nested '[' at position ${i + 1} of the SMILES`;
       bracket = i;
     } else if (c === ']') {
-      if (bracket < 0) throw invalid(`${field}: unmatched ']' at position ${i + 1} of the SMILES`);
+      if (bracket < 0) return `unmatched ']' at position ${i + 1} of the SMILES`;
       bracket = -1;
     } else if (bracket < 0 && c === '(') depth++;
     else if (bracket < 0 && c === ')') {
       depth--;
-      if (depth < 0) throw invalid(`${field}: unmatched ')' at position ${i + 1} of the SMILES`);
+      if (depth < 0) return `unmatched ')' at position ${i + 1} of the SMILES`;
     }
   }
-  if (bracket >= 0) throw invalid(`${field}: unclosed '[' at position ${bracket + 1} of the SMILES`);
-  if (depth !== 0) throw invalid(`${field}: unclosed '(' in the SMILES`);
+  if (bracket >= 0) return `unclosed '[' at position ${bracket + 1} of the SMILES`;
+  if (depth !== 0) return `unclosed '(' in the SMILES`;
+  return null;
+}
+
+/**
+ * Check a SMILES string's characters and bracket/branch balance (a rough syntax check, not a parser).
+ * Throws INVALID_INPUT naming the field and position.
+ */
+export function checkSmiles(smiles: string, field: string): void {
+  const problem = smilesSyntaxProblem(smiles);
+  if (problem) throw invalid(`${field}: ${problem}`);
+}
+
+function ligandName(raw: Record<string, unknown>): string {
+  return typeof raw.id === 'string' && raw.id.trim() !== '' ? raw.id : '(no id)';
+}
+
+/**
+ * Parse one ligand's SMILES with the registered toolkit (else the rough check) and return its
+ * heavy-atom count. Errors name the field, the ligand id, the SMILES and the position.
+ */
+function parseLigandSmiles(smiles: string, field: string, ligand: string): number {
+  const tk = chemToolkit;
+  if (!tk) {
+    const problem = smilesSyntaxProblem(smiles);
+    if (problem) throw invalid(`${field}: ligand ${ligand}: ${problem}`);
+    return countHeavyAtoms(smiles);
+  }
+  // RDKit would read text after a space as the molecule's name; a SMILES has none.
+  const space = /\s/.exec(smiles);
+  if (space) throw invalid(`${field}: ligand ${ligand}: the SMILES ${quote(smiles)} contains whitespace at position ${space.index + 1}`);
+  const r = tk.parseSmiles(smiles);
+  if (!r.ok) {
+    const at = r.position !== null ? ` at position ${r.position}${smiles[r.position - 1] !== undefined ? ` (${JSON.stringify(smiles[r.position - 1])})` : ''}` : '';
+    throw invalid(`${field}: ligand ${ligand}: ${tk.name} cannot read the SMILES ${quote(smiles)}: ${r.message}${at}`);
+  }
+  return r.heavyAtoms;
 }
 
 /**
@@ -185,17 +250,37 @@ export function checkLigand(raw: unknown, field: string, opts: { affinity?: bool
   const hasSmiles = raw.smiles !== undefined && raw.smiles !== null;
   const hasCcd = raw.ccd !== undefined && raw.ccd !== null;
   if (hasSmiles === hasCcd) throw invalid(`${field}: exactly one of smiles or ccd is required (got ${hasSmiles ? 'both' : 'neither'})`);
+  const name = ligandName(raw);
   if (hasSmiles) {
     const smiles = nonEmptyString(raw.smiles, `${field}.smiles`);
-    checkSmiles(smiles, `${field}.smiles`);
-    if (opts.affinity) {
-      const heavy = countHeavyAtoms(smiles);
-      if (heavy > MAX_BINDER_HEAVY_ATOMS) throw invalid(`${field}.smiles: ${heavy} heavy atoms; an affinity binder has at most ${MAX_BINDER_HEAVY_ATOMS}`);
-    }
+    const heavy = parseLigandSmiles(smiles, `${field}.smiles`, name);
+    if (opts.affinity && heavy > MAX_BINDER_HEAVY_ATOMS) throw invalid(`${field}.smiles: ligand ${name} has ${heavy} heavy atoms; an affinity binder has at most ${MAX_BINDER_HEAVY_ATOMS}`);
   } else {
     const ccd = nonEmptyString(raw.ccd, `${field}.ccd`);
-    if (!CCD_CODE.test(ccd)) throw invalid(`${field}.ccd: ${quote(ccd)} is not a CCD code (1-5 letters or digits)`);
+    if (!CCD_CODE.test(ccd)) throw invalid(`${field}.ccd: ligand ${name}: ${quote(ccd)} is not a CCD code (1-3 upper-case letters or digits such as ATP or HEM, or 5 for the new-style codes)`);
   }
+}
+
+/**
+ * Warnings (not errors) about valid ligands: with `affinity`, SMILES binders over Boltz-2's
+ * recommended 56 heavy atoms (counted by the registered toolkit; ligands with errors are skipped).
+ */
+export function ligandWarnings(ligands: unknown, opts: { affinity?: boolean } = {}, field = 'ligands'): FieldError[] {
+  if (!opts.affinity || !Array.isArray(ligands)) return [];
+  const out: FieldError[] = [];
+  ligands.forEach((raw, i) => {
+    if (!isRecord(raw) || typeof raw.smiles !== 'string' || raw.smiles.trim() === '') return;
+    let heavy: number;
+    try {
+      heavy = parseLigandSmiles(raw.smiles, `${field}[${i}].smiles`, ligandName(raw));
+    } catch {
+      return;
+    }
+    if (heavy > WARN_BINDER_HEAVY_ATOMS && heavy <= MAX_BINDER_HEAVY_ATOMS) {
+      out.push({ field: `${field}[${i}].smiles`, message: `ligand ${ligandName(raw)} has ${heavy} heavy atoms: Boltz-2 recommends affinity binders of at most ${WARN_BINDER_HEAVY_ATOMS}; the affinity prediction may be less reliable` });
+    }
+  });
+  return out;
 }
 
 /** Ligands: each has exactly one of smiles/ccd, ids unique; with `affinity`, each SMILES binder has at most 128 heavy atoms. */
