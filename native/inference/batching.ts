@@ -1,4 +1,5 @@
 import type { TandemError } from '../engine/common/errors.js';
+import { GPU_PROVIDERS } from './device.js';
 
 /**
  * Length-bucketed dynamic batching: sort by token count, cut batches by a token budget
@@ -17,6 +18,15 @@ export interface BatchOptions {
 }
 
 export const DEFAULT_BATCH: BatchOptions = { tokenBudget: 512, maxRows: 256 };
+
+/** On a GPU one session runs every batch: fewer, larger batches (padded tokens per batch). */
+export const GPU_BATCH: BatchOptions = { tokenBudget: 8192, maxRows: 256 };
+
+/** The batch shape for a provider: CPU runners take small batches in parallel, a GPU one large batch at a time. */
+export function batchFor(used: string, batchTokens?: number): BatchOptions {
+  const base = GPU_PROVIDERS.includes(used) ? GPU_BATCH : DEFAULT_BATCH;
+  return { tokenBudget: batchTokens ?? base.tokenBudget, maxRows: base.maxRows };
+}
 
 export function planBatches(lengths: ArrayLike<number>, opts: BatchOptions = DEFAULT_BATCH): BatchPlan {
   const order = Array.from({ length: lengths.length }, (_, i) => i);

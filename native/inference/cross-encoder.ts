@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import { TandemError } from '../engine/common/errors.js';
-import type { DeviceReport, DeviceRequest } from './device.js';
+import type { DeviceReport, DeviceRequest, WebGpuProbeResult } from './device.js';
 import { openSession } from './onnx-embedder.js';
 import { halfToFloat } from './pooling.js';
 import type { EncodedPair } from './tokenizer.js';
@@ -12,6 +12,8 @@ export interface CrossEncoderOptions {
   allowFallback: boolean;
   padId: number;
   threads: number;
+  /** The WebGPU probe's answer when the caller has it (the runner pool probes once for all runners). */
+  webgpu?: WebGpuProbeResult;
 }
 
 /** The inputs a cross-encoder export may take; anything else is not a cross-encoder. */
@@ -33,7 +35,7 @@ export class CrossEncoder {
 
   static async load(opts: CrossEncoderOptions): Promise<CrossEncoder> {
     const t0 = performance.now();
-    const { session, report } = await openSession(opts.file, opts.device, opts.allowFallback, opts.threads);
+    const { session, report } = await openSession(opts.file, opts.device, opts.allowFallback, opts.threads, opts.webgpu);
     const fail = async (why: string): Promise<never> => {
       await session.release();
       throw new TandemError('MODEL_INVALID', `${opts.file} is not a cross-encoder reranker: ${why}`);

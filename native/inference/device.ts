@@ -3,39 +3,135 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
-export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
-export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'cuda', 'dml', 'coreml'];
+export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
 export type Accelerator = Exclude<DeviceRequest, 'auto' | 'cpu'>;
+/** Accelerators that run on a GPU: one session owns the device, batches are cut by a larger token budget. */
+export const GPU_PROVIDERS: readonly string[] = ['cuda', 'webgpu', 'dml', 'coreml'];
 
 /** What actually ran a job, reported with every result. */
 export interface DeviceReport {
   requested: DeviceRequest;
-  /** The execution provider in use: 'cpu', 'cuda', 'dml', 'coreml', or 'native' (Model2Vec table lookup, no ORT). */
+  /** The execution provider in use: 'cpu', 'cuda', 'webgpu', 'dml', 'coreml', or 'native' (Model2Vec table lookup, no ORT). */
   used: 'cpu' | Accelerator | 'native';
   /** Why an accelerator was not used (absent when none was wanted or it worked). */
   fallbackReason?: string;
+  /** The WebGPU adapter a webgpu session runs on, e.g. `llvmpipe (vulkan, software)`. */
+  adapter?: string;
   threads: number;
 }
 
-/** A one-line device description: `cpu`, or `cpu (cuda: why not)`. */
-export function describeDevice(d: { used: string; fallbackReason?: string | undefined }): string {
-  return d.fallbackReason ? `${d.used} (${d.fallbackReason})` : d.used;
+/** A one-line device description: `cpu`, `webgpu: llvmpipe (vulkan, software)`, or `cpu (cuda: why not)`. */
+export function describeDevice(d: { used: string; fallbackReason?: string | undefined; adapter?: string | undefined }): string {
+  const used = d.adapter ? `${d.used}: ${d.adapter}` : d.used;
+  return d.fallbackReason ? `${used} (${d.fallbackReason})` : used;
 }
 
-/** The accelerator this platform's onnxruntime-node offers, if any. */
-export function platformAccelerator(platform: NodeJS.Platform = process.platform, arch: string = process.arch): Accelerator | undefined {
+/** The platform accelerator this platform's onnxruntime-node offers besides WebGPU, if any. */
+export function platformAccelerator(platform: NodeJS.Platform = process.platform, arch: string = process.arch): Exclude<Accelerator, 'webgpu'> | undefined {
   if (platform === 'linux' && arch === 'x64') return 'cuda';
   if (platform === 'win32') return 'dml';
   if (platform === 'darwin') return 'coreml';
   return undefined;
 }
 
-/** Providers to try, in order, for a request. */
+/** A WebGPU adapter as the adapter probe found it (webgpu-probe.ts). */
+export interface WebGpuAdapter {
+  /** e.g. `llvmpipe`, `NVIDIA H100 80GB HBM3`, `AMD GPU (amdgpu)`. */
+  name: string;
+  /** Dawn's backend: vulkan, d3d12, metal. */
+  backend: string;
+  /** A CPU pretending to be a GPU (llvmpipe, SwiftShader, WARP, adapter type 'cpu'). */
+  software: boolean;
+  /** Dawn's adapter type when known ('discrete GPU', 'integrated GPU', 'cpu'). */
+  type?: string;
+}
+
+/** What the adapter probe found. `adapters` empty: `reason` says why (no WebGPU provider, no adapter, probe crashed...). */
+export interface WebGpuProbeResult {
+  adapters: WebGpuAdapter[];
+  reason?: string;
+  /** Wall time of the probe, ms. */
+  ms?: number;
+}
+
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|\bwarp\b|microsoft basic render/i;
+
+/** Whether an adapter is software: named like one (llvmpipe, SwiftShader, WARP) or typed 'cpu'. */
+export function isSoftwareAdapter(a: { name: string; type?: string | undefined; software?: boolean }): boolean {
+  return a.software === true || SOFTWARE_ADAPTER.test(a.name) || /^cpu$/i.test(a.type ?? '');
+}
+
+/** `llvmpipe (vulkan, software)` / `NVIDIA H100 (vulkan)`. */
+export function describeAdapter(a: WebGpuAdapter): string {
+  return `${a.name} (${a.backend}${isSoftwareAdapter(a) ? ', software' : ''})`;
+}
+
+/** The adapter a webgpu session gets: a hardware one when there is one (Dawn prefers it too). */
+export function pickAdapter(probe: WebGpuProbeResult, allowSoftware: boolean): WebGpuAdapter | undefined {
+  return probe.adapters.find((a) => !isSoftwareAdapter(a)) ?? (allowSoftware ? probe.adapters[0] : undefined);
+}
+
+/** Why WebGPU is not used for a request, or undefined when it can be. Auto never takes a software adapter. */
+export function webgpuReason(probe: WebGpuProbeResult, allowSoftware: boolean): string | undefined {
+  if (pickAdapter(probe, allowSoftware)) return undefined;
+  const soft = probe.adapters.filter((a) => isSoftwareAdapter(a));
+  if (soft.length > 0) return `only a software adapter (${soft.map((a) => a.name).join(', ')}), which auto does not use`;
+  return probe.reason ?? 'no WebGPU adapter found';
+}
+
+/** A provider to try, with the adapter it will run on for webgpu. */
+export interface PlannedProvider {
+  provider: 'cpu' | Accelerator;
+  adapter?: WebGpuAdapter;
+}
+
+/** Facts about this machine the plan depends on; `webgpu` is asked for only when the plan needs it. */
+export interface ProviderFacts {
+  platform?: NodeJS.Platform;
+  arch?: string;
+  /** Why a platform accelerator cannot load (acceleratorPrecheck), undefined = worth trying. */
+  precheck: (acc: Exclude<Accelerator, 'webgpu'>) => string | undefined;
+  webgpu: () => WebGpuProbeResult;
+}
+
+/**
+ * Providers to try, in order, for a request, and why the others are skipped ("cuda: ...").
+ * auto: the platform accelerator (CUDA when its libraries are installed), then WebGPU on a
+ * hardware adapter, then CPU. A software adapter is used only when WebGPU is asked for by name.
+ */
+export function planProviders(req: DeviceRequest, facts: ProviderFacts): { providers: PlannedProvider[]; skipped: string[] } {
+  const platform = facts.platform ?? process.platform;
+  const arch = facts.arch ?? process.arch;
+  const providers: PlannedProvider[] = [];
+  const skipped: string[] = [];
+  const tryWebgpu = (allowSoftware: boolean) => {
+    const probe = facts.webgpu();
+    const why = webgpuReason(probe, allowSoftware);
+    if (why) skipped.push(`webgpu: ${why}`);
+    else providers.push({ provider: 'webgpu', adapter: pickAdapter(probe, allowSoftware)! });
+  };
+  const tryNative = (acc: Exclude<Accelerator, 'webgpu'>) => {
+    const why = facts.precheck(acc);
+    if (why) skipped.push(`${acc}: ${why}`);
+    else providers.push({ provider: acc });
+  };
+  if (req === 'auto') {
+    const acc = platformAccelerator(platform, arch);
+    if (acc) tryNative(acc);
+    tryWebgpu(false);
+  } else if (req === 'webgpu') tryWebgpu(true);
+  else if (req !== 'cpu') tryNative(req);
+  providers.push({ provider: 'cpu' });
+  return { providers, skipped };
+}
+
+/** Providers to try, in order, for a request, without probing anything (WebGPU assumed worth trying). */
 export function providerOrder(req: DeviceRequest, platform: NodeJS.Platform = process.platform, arch: string = process.arch): Array<'cpu' | Accelerator> {
   if (req === 'cpu') return ['cpu'];
   if (req === 'auto') {
     const acc = platformAccelerator(platform, arch);
-    return acc ? [acc, 'cpu'] : ['cpu'];
+    return acc ? [acc, 'webgpu', 'cpu'] : ['webgpu', 'cpu'];
   }
   return [req, 'cpu'];
 }
@@ -74,7 +170,7 @@ export function ortBinaryDir(): string | undefined {
  * Cheap checks that explain why an accelerator cannot load, before ORT is asked (ORT's own
  * failure is a native log line, not a reason). Undefined = worth trying.
  */
-export function acceleratorPrecheck(acc: Accelerator): string | undefined {
+export function acceleratorPrecheck(acc: Exclude<Accelerator, 'webgpu'>): string | undefined {
   if (acc !== platformAccelerator()) return `${acc} is not offered by onnxruntime-node on ${process.platform}-${process.arch}`;
   if (acc === 'cuda') {
     const dir = ortBinaryDir();

@@ -1,7 +1,7 @@
 import { TandemError } from '../engine/common/errors.js';
 import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
 import { resolveModel, variantFile, type ResolvedModel } from '../models/model-resolver.js';
-import { DEFAULT_BATCH, planBatches, runBatches } from './batching.js';
+import { batchFor, planBatches, runBatches } from './batching.js';
 import { DEVICE_REQUESTS, physicalCores, type DeviceReport, type DeviceRequest } from './device.js';
 import type { Embedder } from './embedder.js';
 import { OnnxPoolEmbedder } from './onnx-pool.js';
@@ -317,7 +317,7 @@ export class EmbedEngine {
     const vectors = new Float32Array(n * dims);
     const plan = planBatches(
       seqs.map((s) => s.length),
-      { tokenBudget: req.batchTokens ?? DEFAULT_BATCH.tokenBudget, maxRows: DEFAULT_BATCH.maxRows },
+      batchFor(embedder.device.used, req.batchTokens),
     );
     // Keep every runner busy: up to `concurrency` batches in flight, results placed by index.
     await runBatches(

@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import { TandemError } from '../engine/common/errors.js';
-import { acceleratorPrecheck, physicalCores, providerOrder, type DeviceReport, type DeviceRequest } from './device.js';
+import { describeAdapter, physicalCores, type DeviceReport, type DeviceRequest, type WebGpuProbeResult } from './device.js';
+import { resolveProviders, shortProbeError } from './webgpu-probe.js';
 import type { Embedder } from './embedder.js';
 import { clsPool, halfToFloat, l2NormalizeRows, meanPool } from './pooling.js';
 import type { Pooling } from '../models/model-resolver.js';
@@ -14,6 +15,8 @@ export interface OnnxEmbedderOptions {
   normalize: boolean;
   padId: number;
   threads?: number;
+  /** The WebGPU probe's answer when the caller has it (the runner pool probes once for all runners). */
+  webgpu?: WebGpuProbeResult;
 }
 
 // ORT's own logging of a provider that fails to load is a native stderr line; we report the reason ourselves.
@@ -21,7 +24,8 @@ ort.env.logLevel = 'fatal';
 
 async function createSession(file: string, provider: string, threads: number): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(file, {
-    executionProviders: [provider],
+    // WebGPU: Dawn picks the adapter (a hardware one first); nodes it has no kernel for run on CPU.
+    executionProviders: provider === 'webgpu' ? [{ name: 'webgpu', validationMode: 'basic' }] : [provider],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
@@ -30,28 +34,30 @@ async function createSession(file: string, provider: string, threads: number): P
 }
 
 /** Load a session on the first provider that works; record why the others did not. */
-export async function openSession(file: string, device: DeviceRequest, allowFallback: boolean, threads: number): Promise<{ session: ort.InferenceSession; report: DeviceReport }> {
-  const reasons: string[] = [];
-  for (const provider of providerOrder(device)) {
-    if (provider !== 'cpu') {
-      const why = acceleratorPrecheck(provider);
-      if (why) {
-        reasons.push(`${provider}: ${why}`);
-        continue;
-      }
-    } else if (reasons.length > 0 && !allowFallback) {
+export async function openSession(
+  file: string,
+  device: DeviceRequest,
+  allowFallback: boolean,
+  threads: number,
+  webgpu?: WebGpuProbeResult,
+): Promise<{ session: ort.InferenceSession; report: DeviceReport }> {
+  const plan = await resolveProviders(device, webgpu);
+  const reasons = [...plan.skipped];
+  for (const { provider, adapter } of plan.providers) {
+    if (provider === 'cpu' && reasons.length > 0 && !allowFallback) {
       throw new TandemError('DEVICE_UNAVAILABLE', `device ${device} unavailable and CPU fallback is disabled: ${reasons.join('; ')}`, { data: { device } });
     }
     try {
       const session = await createSession(file, provider, threads);
       const report: DeviceReport = { requested: device, used: provider, threads };
+      if (adapter) report.adapter = describeAdapter(adapter);
       if (reasons.length > 0) report.fallbackReason = reasons.join('; ');
       return { session, report };
     } catch (e) {
       if (provider === 'cpu') {
         throw new TandemError('MODEL_INVALID', `onnxruntime cannot load ${file}: ${(e as Error).message}`, { cause: e });
       }
-      reasons.push(`${provider}: ${(e as Error).message.split('\n')[0]}`);
+      reasons.push(`${provider}: ${shortProbeError((e as Error).message)}`);
     }
   }
   throw new TandemError('DEVICE_UNAVAILABLE', `no execution provider could load ${file}: ${reasons.join('; ')}`);
@@ -73,7 +79,7 @@ export class OnnxEmbedder implements Embedder {
   static async load(opts: OnnxEmbedderOptions): Promise<OnnxEmbedder> {
     const t0 = performance.now();
     const threads = opts.threads ?? physicalCores();
-    const { session, report } = await openSession(opts.file, opts.device, opts.allowFallback, threads);
+    const { session, report } = await openSession(opts.file, opts.device, opts.allowFallback, threads, opts.webgpu);
     const wantsPooled = opts.pooling === 'sentence_embedding' || (opts.pooling === 'mean' && session.outputNames.includes('sentence_embedding'));
     const output = wantsPooled && session.outputNames.includes('sentence_embedding') ? 'sentence_embedding' : session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0];
     if (!output) throw new TandemError('MODEL_INVALID', `${opts.file} has no outputs`);

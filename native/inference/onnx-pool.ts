@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { fromWire, TandemError } from '../engine/common/errors.js';
-import { acceleratorPrecheck, providerOrder, type DeviceReport } from './device.js';
+import type { DeviceReport } from './device.js';
+import { resolveProviders } from './webgpu-probe.js';
 import type { Embedder } from './embedder.js';
 import type { OnnxEmbedderOptions } from './onnx-embedder.js';
 import type { CrossEncoderOptions } from './cross-encoder.js';
@@ -71,11 +72,14 @@ export class OnnxRunnerPool {
     const t0 = performance.now();
     const { device, allowFallback } = model.opts;
     const threads = model.opts.threads ?? 1;
-    const withOpts = (o: Partial<RunnerModel['opts']>): RunnerModel => ({ ...model, opts: { ...model.opts, ...o } }) as RunnerModel;
+    // The WebGPU adapter probe runs once here (a child process) and its answer goes to every runner.
+    const plan = await resolveProviders(device, model.opts.webgpu);
+    const withOpts = (o: Partial<RunnerModel['opts']>): RunnerModel => ({ ...model, opts: { ...model.opts, webgpu: plan.webgpu, ...o } }) as RunnerModel;
     const one = withOpts({ threads: device === 'cpu' || threads > 1 ? 1 : threads });
     // When no accelerator can load (checked without loading anything) and a CPU fallback is
     // allowed, every runner is a CPU runner: start them all at once instead of one after another.
-    const cpuCertain = threads > 1 && (device === 'cpu' || (allowFallback && providerOrder(device).every((p) => p === 'cpu' || acceleratorPrecheck(p) !== undefined)));
+    // On a GPU (CUDA, WebGPU...) one runner owns the device: no per-core pool.
+    const cpuCertain = threads > 1 && (device === 'cpu' || (allowFallback && plan.providers.every((p) => p.provider === 'cpu')));
     const started = cpuCertain ? Array.from({ length: threads }, () => OnnxRunnerPool.startRunner(one)) : [OnnxRunnerPool.startRunner(one)];
     const settled = await Promise.allSettled(started);
     const failed = settled.find((r) => r.status === 'rejected');

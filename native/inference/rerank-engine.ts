@@ -2,9 +2,9 @@ import { TandemError } from '../engine/common/errors.js';
 import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
 import { resolveModel, variantFile, type ResolvedModel } from '../models/model-resolver.js';
 import { LoadCache } from './load-cache.js';
-import { planBatches, runBatches } from './batching.js';
+import { GPU_BATCH, planBatches, runBatches } from './batching.js';
 import { CrossEncoderPool } from './onnx-pool.js';
-import { DEVICE_REQUESTS, physicalCores, type DeviceReport, type DeviceRequest } from './device.js';
+import { DEVICE_REQUESTS, GPU_PROVIDERS, physicalCores, type DeviceReport, type DeviceRequest } from './device.js';
 import { TextTokenizer, type EncodedPair } from './tokenizer.js';
 
 /** How a raw logit becomes a score: as it is, or squashed to (0, 1). Ordering is the same either way. */
@@ -141,7 +141,7 @@ export class RerankEngine {
     const tTok = performance.now();
     const plan = planBatches(
       encoded.map((e) => e.ids.length),
-      { tokenBudget: req.batchTokens ?? DEFAULT_RERANK_BATCH_TOKENS, maxRows: 256 },
+      { tokenBudget: req.batchTokens ?? (GPU_PROVIDERS.includes(encoder.device.used) ? GPU_BATCH.tokenBudget : DEFAULT_RERANK_BATCH_TOKENS), maxRows: 256 },
     );
     const activation = req.activation ?? 'none';
     const scores: number[] = new Array(n);

@@ -16,7 +16,7 @@ const positiveInt = z.number().int().positive();
 export const EMBED_PARAMS = z.looseObject({
   model: z.string().min(1),
   variant: z.enum(VARIANTS).optional(),
-  device: z.enum(['auto', 'cpu', 'cuda', 'dml', 'coreml']).optional(),
+  device: z.enum(['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml']).optional(),
   allowFallback: z.boolean().optional(),
   inputType: z.enum(['query', 'passage', 'none']).optional(),
   batchTokens: positiveInt.optional(),

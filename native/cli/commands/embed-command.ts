@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { TandemError } from '../../engine/common/errors.js';
 import { EmbedClient } from '../../inference/embed-client.js';
 import type { EmbedRequest, EmbedResult, InputType } from '../../inference/embed-engine.js';
-import type { DeviceRequest } from '../../inference/device.js';
+import { DEVICE_REQUESTS, type DeviceRequest } from '../../inference/device.js';
 import type { Variant } from '../../models/catalog.js';
 import { itemsFromTexts, readInputFile, type InputItem, type ParsedInput } from '../input.js';
 import { ProgressLine } from '../progress.js';
@@ -48,7 +48,7 @@ export function registerEmbed(program: Command, ctx: CliContext): void {
     .description('embed texts with a local model; JSONL {"id","embedding"} in input order')
     .requiredOption('--model <id>', 'model id, a path under a models directory (e.g. Xenova/all-MiniLM-L6-v2)')
     .option('--variant <v>', 'fp32 | int8 | fp16 | static (default: the model\'s default)', choice(['fp32', 'int8', 'fp16', 'static']))
-    .option('--device <d>', 'auto | cuda | cpu | dml | coreml', choice(['auto', 'cuda', 'cpu', 'dml', 'coreml']), 'auto')
+    .option('--device <d>', 'auto | cpu | cuda | webgpu | dml | coreml (auto: CUDA, then a hardware WebGPU adapter, then CPU; webgpu by name also takes a software adapter)', choice(DEVICE_REQUESTS), 'auto')
     .option('--no-fallback', 'fail instead of falling back to CPU when the requested accelerator cannot load')
     .option('--text <text...>', 'texts to embed (ids are 1, 2, ...)')
     .option('--input <file>', 'JSONL lines {"id": ..., "text": ...} or a plain text file (one text per line, id = line number)')

@@ -95,7 +95,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
     .option('--rerank <model>', 'rescore the top documents with a cross-encoder (e.g. Xenova/ms-marco-MiniLM-L-6-v2)')
     .option('--rerank-top <n>', 'how many top documents the reranker rescores', positiveInt, DEFAULT_RERANK_TOP)
     .option('--rerank-scores <s>', 'raw (logits) | sigmoid', choice(['raw', 'sigmoid']), 'raw')
-    .option('--rerank-device <d>', 'auto | cpu | cuda | dml | coreml for the reranker', choice(DEVICE_REQUESTS))
+    .option('--rerank-device <d>', `${DEVICE_REQUESTS.join(' | ')} for the reranker`, choice(DEVICE_REQUESTS))
     .action(async (query: string | undefined, flags: SearchFlags) => {
       if (!!query === !!flags.queries) throw new TandemError('INVALID_ARGUMENT', 'give either a QUERY or --queries FILE');
       const format = flags.format ?? (flags.json ? 'json' : flags.queries ? 'trec' : 'text');
