@@ -113,7 +113,7 @@ export function timingBreakdown(j: Job): ApiOutput<'jobs.show'>['timings'] {
 }
 
 function jobText(j: Job): string {
-  return `${j.id} ${j.kind} ${j.backend} ${j.status} ${JSON.stringify(j.params)} ${j.error ? `${j.error.code} ${j.error.message}` : ''}`.toLowerCase();
+  return `${j.id} ${j.kind} ${j.label} ${j.backend} ${j.status} ${JSON.stringify(j.params)} ${j.error ? `${j.error.code} ${j.error.message}` : ''}`.toLowerCase();
 }
 
 /** Live state of a job running in this service (for events). */
@@ -329,9 +329,9 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
     'collections.list': () => ({ collections: lib.listCollections().map((c) => lib.stats(c)) }),
     'collections.show': ({ name }) => lib.stats(lib.requireCollection(name)),
     'collections.upgrade': ({ name, model, variant }) => {
-      lib.requireCollection(name);
+      const current = lib.requireCollection(name);
       resolveModel(model, { env, catalog }); // MODEL_NOT_FOUND at once, not as a failed job
-      const params: UpgradeOptions = { collection: name, model, ...(variant ? { variant } : {}) };
+      const params: UpgradeOptions = { collection: name, model, ...(variant ? { variant } : {}), from: current.model };
       const prior = store.list({ status: ['interrupted', 'queued', 'running'], kind: UPGRADE_JOB_KIND, limit: 50 }).find((j) => sameUpgradeJob(j, params));
       if (prior && prior.status === 'running') return { jobId: prior.id };
       if (prior) markSeen(prior.id);

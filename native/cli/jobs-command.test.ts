@@ -66,7 +66,7 @@ test('jobs list: aligned table, newest first; --json parses; filters and --limit
   const r = tandem(['list']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
-  assert.match(lines[0]!, /^ID\s+KIND\s+BACKEND\s+STATUS\s+PROGRESS\s+QUEUED\s+DURATION\s+COST\s+ERROR$/);
+  assert.match(lines[0]!, /^ID\s+KIND\s+LABEL\s+BACKEND\s+STATUS\s+PROGRESS\s+QUEUED\s+DURATION\s+COST\s+ERROR$/);
   assert.equal(lines.length, 6);
   assert.ok(lines[1]!.startsWith(ids.live), `newest first: ${lines[1]}`);
   const statusCol = lines[0]!.indexOf('STATUS');

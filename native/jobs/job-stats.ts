@@ -151,6 +151,7 @@ type CsvValue = string | number | null;
 export const CSV_COLUMNS: readonly { name: string; value: (j: Job) => CsvValue }[] = [
   { name: 'id', value: (j) => j.id },
   { name: 'kind', value: (j) => j.kind },
+  { name: 'label', value: (j) => j.label },
   { name: 'backend', value: (j) => j.backend },
   { name: 'status', value: (j) => j.status },
   { name: 'priority', value: (j) => j.priority },

@@ -4,6 +4,7 @@ import { isErrorCode, storageError, TandemError, toWire, type JsonValue } from '
 import type { Db } from '../store/database.js';
 import { assertJson, inputDigest as digestOf } from './canonical-json.js';
 import { JobIdGenerator } from './job-id.js';
+import { jobLabel } from './job-label.js';
 import { DEFAULT_PARAM_SCHEMAS, validateParams, type ParamSchemas } from './job-params.js';
 import {
   BACKENDS,
@@ -97,6 +98,8 @@ interface JobRow {
   result: string | null;
   retry_of: string | null;
   remote_id: string | null;
+  /** Absent on a store not yet at schema v4 (read-only), NULL on rows written before it. */
+  label?: string | null;
 }
 
 interface EventRow {
@@ -135,12 +138,14 @@ const TERMS: Record<string, string> = {
 };
 
 export function rowToJob(r: JobRow): Job {
+  const params = JSON.parse(r.params) as JsonObject;
   return {
     id: r.id,
     kind: r.kind,
+    label: r.label ?? jobLabel(r.kind, params),
     backend: r.backend as Backend,
     device: r.device,
-    params: JSON.parse(r.params) as JsonObject,
+    params,
     inputDigest: r.input_digest,
     status: r.status as JobStatus,
     priority: r.priority,
@@ -206,8 +211,8 @@ function prepareStatements(db: Db): Statements {
     return {
       get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
       insert: db.prepare(
-        `INSERT INTO jobs (id, kind, backend, params, input_digest, status, priority, queued_at, retry_of)
-         VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+        `INSERT INTO jobs (id, kind, backend, params, input_digest, status, priority, queued_at, retry_of, label)
+         VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
       ),
       event: db.prepare('INSERT INTO job_events (job_id, at, type, data) VALUES (?, ?, ?, ?)'),
       progress: db.prepare("UPDATE jobs SET progress_done = ?, progress_total = ? WHERE id = ? AND status = 'running'"),
@@ -261,7 +266,8 @@ export class JobStore {
     if (!DIGEST_PATTERN.test(digest)) throw new TandemError('INVALID_ARGUMENT', `inputDigest must be 64 lowercase hex digits (sha256), got ${JSON.stringify(digest)}`);
     const priority = input.priority ?? 0;
     if (!Number.isSafeInteger(priority)) throw new TandemError('INVALID_ARGUMENT', `job priority must be an integer, got ${String(priority)}`);
-    return this.tx(() => this.insertJob(kind, input.backend, params, digest, priority, input.retryOf ?? null));
+    const label = jobLabel(kind, params, input.input);
+    return this.tx(() => this.insertJob(kind, input.backend, params, digest, priority, input.retryOf ?? null, label));
   }
 
   /** queued -> running. */
@@ -389,7 +395,7 @@ export class JobStore {
     return this.tx(() => {
       const old = this.require(id);
       if (!(RETRYABLE_STATUSES as readonly string[]).includes(old.status)) throw this.illegal(old, 'retry', RETRYABLE_STATUSES);
-      const fresh = this.insertJob(old.kind, old.backend, old.params, old.inputDigest, old.priority, old.id);
+      const fresh = this.insertJob(old.kind, old.backend, old.params, old.inputDigest, old.priority, old.id, old.label);
       const at = fresh.timings.queuedAt;
       this.event(old.id, at, 'retried', { newJobId: fresh.id });
       if (old.status === 'interrupted') {
@@ -487,12 +493,12 @@ export class JobStore {
 
   // --- internals ---
 
-  private insertJob(kind: string, backend: Backend, params: JsonObject, digest: string, priority: number, retryOf: string | null): Job {
+  private insertJob(kind: string, backend: Backend, params: JsonObject, digest: string, priority: number, retryOf: string | null, label: string): Job {
     if (retryOf !== null && !this.stmt.get.get(retryOf)) throw new TandemError('NOT_FOUND', `cannot retry job ${retryOf}: no such job`, { data: { jobId: retryOf } });
     const now = this.now();
     const id = this.ids.next(now, this.stmt.maxId.get()?.id ?? null);
     const at = new Date(now).toISOString();
-    this.stmt.insert.run(id, kind, backend, JSON.stringify(params), digest, priority, at, retryOf);
+    this.stmt.insert.run(id, kind, backend, JSON.stringify(params), digest, priority, at, retryOf, label);
     this.event(id, at, 'queued', { kind, backend, priority, ...(retryOf ? { retryOf } : {}) });
     return this.require(id);
   }

@@ -52,6 +52,8 @@ export interface Job {
   /** Sortable by creation time (ULID: 48-bit ms timestamp + 80 random bits, Crockford base32). */
   id: string;
   kind: string;
+  /** What it worked on, in a few words (`papers ← /home/ana/papers, minishlab/potion-base-2M`): see job-label.ts. */
+  label: string;
   backend: Backend;
   /** What actually ran it (cpu, cuda, a GPU type...); null until known. */
   device: string | null;

@@ -13,6 +13,8 @@ export interface UpgradeOptions {
   collection: string;
   model: string;
   variant?: Variant;
+  /** The live model when the job was created (null: lexical-only), for its label only. */
+  from?: string | null;
 }
 
 export interface UpgradeProgress {

@@ -20,6 +20,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'collections, documents, chunks, embeddings, FTS5, jobs, events, settings', up: (db) => db.exec(SCHEMA_V1) },
   { version: 2, description: 'lexical-only collections (nullable model) and model upgrades in progress', up: (db) => db.exec(SCHEMA_V2), foreignKeysOff: true },
   { version: 3, description: 'chunk locations: start line and page breaks inside a chunk', up: (db) => db.exec(SCHEMA_V3) },
+  // What a job worked on (native/jobs/job-label.ts); NULL for older rows, which get theirs at read time.
+  { version: 4, description: 'job labels', up: (db) => db.exec('ALTER TABLE jobs ADD COLUMN label TEXT') },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -10,6 +10,7 @@ function job(over: Partial<ApiJob>): ApiJob {
   return {
     id: 'J1',
     kind: 'boltz2-batch',
+    label: '',
     backend: 'cloud-run',
     device: null,
     params: {},

@@ -9,6 +9,7 @@ function job(id: string, status: ApiJob['status'], kind = 'index'): ApiJob {
   return {
     id,
     kind,
+    label: '',
     backend: 'local',
     device: 'cpu',
     status,

@@ -95,7 +95,8 @@ export function registerCollections(program: Command, ctx: CliContext, runners: 
       const jobs = new JobStore(lib.db);
       const client = new EmbedClient(ctx.env);
       const progress = new ProgressLine(`upgrading ${name} to ${flags.model}: chunks`, process.stderr, flags.quiet);
-      const params: UpgradeOptions = { collection: name, model: flags.model, ...(flags.variant ? { variant: flags.variant } : {}) };
+      const current = lib.getCollection(name);
+      const params: UpgradeOptions = { collection: name, model: flags.model, ...(flags.variant ? { variant: flags.variant } : {}), ...(current ? { from: current.model } : {}) };
       const queue = new JobQueue(jobs, { runners: new JobRunners() });
       let handleId: string | undefined;
       const onSigint = () => handleId && queue.cancel(handleId, 'interrupted by Ctrl-C');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { isTandemError } from '../../engine/common/errors.js';
 import { tandemHome } from '../../engine/node/paths.js';
-import { formatDuration, formatPercent, formatTable, formatUsd, formatWhen, oneLine } from '../../jobs/job-format.js';
+import { formatDuration, formatPercent, formatTable, formatTree, formatUsd, formatWhen, oneLine } from '../../jobs/job-format.js';
 import { JobQueue, JobRunners } from '../../jobs/job-queue.js';
 import { jobsCsvLines, jobStats, jobsToJson, runMs, type JobStats } from '../../jobs/job-stats.js';
 import { JobStore } from '../../jobs/job-store.js';
@@ -71,8 +71,8 @@ function elapsedMs(j: Job, now: number): number | null {
 
 function listTable(jobs: Job[]): string {
   const now = Date.now();
-  const rows = jobs.map((j) => [j.id, j.kind, j.backend, j.status, progressOf(j), formatWhen(j.timings.queuedAt), formatDuration(elapsedMs(j, now)), formatUsd(j.costUsd), j.error ? oneLine(`${j.error.code}: ${j.error.message}`, 60) : '']);
-  return formatTable(['ID', 'KIND', 'BACKEND', 'STATUS', 'PROGRESS', 'QUEUED', 'DURATION', 'COST', 'ERROR'], rows, [4, 6, 7]);
+  const rows = jobs.map((j) => [j.id, j.kind, j.label || '-', j.backend, j.status, progressOf(j), formatWhen(j.timings.queuedAt), formatDuration(elapsedMs(j, now)), formatUsd(j.costUsd), j.error ? oneLine(`${j.error.code}: ${j.error.message}`, 60) : '']);
+  return formatTable(['ID', 'KIND', 'LABEL', 'BACKEND', 'STATUS', 'PROGRESS', 'QUEUED', 'DURATION', 'COST', 'ERROR'], rows, [5, 7, 8]);
 }
 
 /** Where a job's time went: queue wait, load, inference, transfer, the rest, run time, total. */
@@ -89,11 +89,13 @@ function keyValues(rows: [string, string][], indent = ''): string {
   return rows.map(([k, v]) => `${indent}${k.padEnd(w)}  ${v}`.trimEnd()).join('\n') + '\n';
 }
 
+/** The whole record, nothing cut: the result in full (files indexed and skipped by reason, result files, scores...). */
 function showText(j: Job, events: JobEvent[]): string {
   const b = timingBreakdown(j);
   const head = keyValues([
     ['job', j.id],
     ['kind', j.kind],
+    ['label', j.label || '-'],
     ['backend', j.backend],
     ['device', j.device ?? '-'],
     ['status', j.status],
@@ -103,7 +105,6 @@ function showText(j: Job, events: JobEvent[]): string {
     ['input', `sha256:${j.inputDigest}`],
     ['cost', formatUsd(j.costUsd)],
     ['error', j.error ? `${j.error.code}: ${j.error.message}` : '-'],
-    ['result', j.result === null ? '-' : oneLine(JSON.stringify(j.result), 200)],
     ['retry of', j.retryOf ?? '-'],
     ['remote id', j.remoteId ?? '-'],
   ]);
@@ -124,12 +125,13 @@ function showText(j: Job, events: JobEvent[]): string {
   );
   const ev = formatTable(
     ['AT', 'EVENT', 'DATA'],
-    events.map((e) => [formatWhen(e.at), e.type, Object.keys(e.data).length ? oneLine(JSON.stringify(e.data), 120) : '']),
+    events.map((e) => [formatWhen(e.at), e.type, Object.keys(e.data).length ? JSON.stringify(e.data) : '']),
   )
     .split('\n')
     .map((l) => (l ? `  ${l}` : l))
     .join('\n');
-  return `${head}\ntimings\n${timings}\nevents\n${ev}`;
+  const result = j.result === null ? '  -\n' : formatTree(j.result, '  ');
+  return `${head}\nresult\n${result}\ntimings\n${timings}\nevents\n${ev}`;
 }
 
 function statsText(s: JobStats): string {

@@ -35,6 +35,8 @@ export const errorCodeSchema = z.enum(ERROR_CODES);
 export const jobSchema = z.object({
   id: z.string(),
   kind: z.string(),
+  /** What the job worked on, in a few words (native/jobs/job-label.ts). */
+  label: z.string(),
   backend: backendSchema,
   device: z.string().nullable(),
   params: z.record(z.string(), z.unknown()),
