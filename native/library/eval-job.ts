@@ -94,7 +94,7 @@ export async function evaluateCollection(searcher: Searcher, p: EvalParams, quer
     for (let i = 0; i < judged.length; i += BATCH) {
       if (hooks.signal?.aborted) throw new TandemError('CANCELLED', 'evaluation cancelled');
       const batch = judged.slice(i, i + BATCH);
-      const res = await searcher.searchMany(p.collection, batch, { k: p.k, mode: ranAs, ...(p.fusion ? { fusion: p.fusion } : {}), ...(p.rerank ? { rerank: { model: p.rerank.model, ...(p.rerank.top ? { top: p.rerank.top } : {}) } } : {}) });
+      const res = await searcher.searchMany(p.collection, batch, { k: p.k, mode: ranAs, snippets: false, ...(p.fusion ? { fusion: p.fusion } : {}), ...(p.rerank ? { rerank: { model: p.rerank.model, ...(p.rerank.top ? { top: p.rerank.top } : {}) } } : {}) });
       for (const q of batch) run.set(q.id, runHits(res.get(q.id) ?? [], !!p.rerank));
       done += batch.length;
       hooks.onProgress?.(done, total);

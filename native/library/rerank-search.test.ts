@@ -97,7 +97,7 @@ test('CLI: --rerank shows both scores and the device; a bad reranker id fails be
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.split('\n').filter((l) => /^\s*\d+\. /.test(l));
   assert.ok(lines.length >= 3, r.stdout);
-  for (const l of lines.slice(0, 3)) assert.match(l, /^\s*\d+\. rerank -?\d+\.\d{4} {2}first -?\d+\.\d{4} {2}\S/, 'both scores on reranked lines');
+  for (const l of lines.slice(0, 3)) assert.match(l, /^\s*\d+\. rerank -?\d+\.\d{2} {2}\(first stage (fused|bm25|cosine) -?\d+\.\d+\) {2}\S/, 'both scores on reranked lines, each saying what it is');
   assert.match(r.stderr, /rerank fixtures\/reranker-tiny-random \(fp32, raw scores\) over the top 3: 3 pairs, device (cpu|cuda|dml|coreml)/, r.stderr);
   const json = await runTandem(['search', 'protein', '--collection', 'lab', '--k', '2', '--json', '--rerank', RERANKER, '--rerank-scores', 'sigmoid'], cliEnv);
   assert.equal(json.status, 0, json.stderr);

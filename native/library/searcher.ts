@@ -9,7 +9,7 @@ import type { RerankActivation, RerankResult } from '../inference/rerank-engine.
 import { findCatalogEntry, loadCatalog, type Variant } from '../models/catalog.js';
 import { AnnIndex, shouldUseAnn } from '../search/ann-index.js';
 import { FUSION_METHODS, fuse, fusionWeights, rrfWeights, scoreFuse, type FusionMethod, type FusionWeights } from '../search/fusion.js';
-import { highlight, lexicalSearch } from '../search/lexical.js';
+import { highlight, lexicalSearch, lexicalSnippets } from '../search/lexical.js';
 import { linesAt, pageAt } from '../ingest/locations.js';
 import { collapseToDocuments } from '../search/trec.js';
 import { ExactIndex, type SearchHit } from '../search/vector-index.js';
@@ -88,6 +88,8 @@ export interface SearchOptions {
   mode: SearchMode;
   /** Hybrid only: score fusion (default) or reciprocal rank fusion. */
   fusion?: FusionMethod;
+  /** false: no snippets (ranked runs, evaluation): `snippet` is '' and the search is several times faster. */
+  snippets?: boolean;
   filters?: SearchFilters;
   /** Vector scan precision; default int8 for int8 collections, float32 otherwise. */
   precision?: 'float32' | 'int8';
@@ -175,9 +177,9 @@ export class Searcher {
     return new Set(keep.map((r) => r.id));
   }
 
-  private lexicalChunks(c: Collection, text: string, n: number, allowed: Set<number> | undefined): Array<SearchHit & { snippet: string }> {
-    const hits = lexicalSearch(this.lib.db, text, { k: allowed ? Math.max(n * 4, 1000) : n, collectionId: c.id });
-    return hits.filter((h) => !allowed || allowed.has(h.chunkId)).slice(0, n).map((h) => ({ id: h.chunkId, score: h.score, snippet: h.snippet }));
+  private lexicalChunks(c: Collection, text: string, n: number, allowed: Set<number> | undefined): SearchHit[] {
+    const hits = lexicalSearch(this.lib.db, text, { k: allowed ? Math.max(n * 4, 1000) : n, collectionId: c.id, snippets: false });
+    return hits.filter((h) => !allowed || allowed.has(h.chunkId)).slice(0, n).map((h) => ({ id: h.chunkId, score: h.score }));
   }
 
   /** Collapse chunk hits to documents (best chunk wins), keeping the winning chunk. */
@@ -230,12 +232,12 @@ export class Searcher {
     const kind: ScoreKind = mode === 'vector' ? 'cosine' : mode === 'lexical' ? 'bm25' : fusion === 'rrf' ? 'rrf' : 'fused';
     const chunkTexts = new Map<number, string>();
     queries.forEach((q, qi) => {
-      const snippets = new Map<number, string>();
+      const lexIds = new Set<number>();
       let docs: Array<{ docKey: string; chunkId: number; score: number; bm25?: number; cosine?: number }>;
       if (mode === 'vector') docs = this.toDocs(vectorLists![qi]!);
       else {
         const lex = this.lexicalChunks(c, q.text, n, allowed);
-        for (const h of lex) snippets.set(h.id, h.snippet);
+        for (const h of lex) lexIds.add(h.id);
         const lexDocs = this.toDocs(lex);
         if (mode === 'lexical') docs = lexDocs;
         else {
@@ -258,6 +260,8 @@ export class Searcher {
       }
       docs = docs.slice(0, want);
       const info = this.lib.chunkInfo(docs.map((d) => d.chunkId));
+      // FTS5 snippets for the kept hits that BM25 matched (only for them: a snippet costs more than the ranking).
+      const snippets = opts.snippets === false ? new Map<number, string>() : lexicalSnippets(this.lib.db, q.text, docs.map((d) => d.chunkId).filter((id) => lexIds.has(id)));
       out.set(
         q.id,
         docs.map((d) => {
@@ -266,14 +270,14 @@ export class Searcher {
           const lexSnippet = snippets.get(d.chunkId);
           // The matched passage: the best window of query words in the chunk. Its page and lines
           // are the hit's, not those of the chunk's start.
-          const hl = lexSnippet === undefined || i.pageBreaks || i.line !== null ? highlight(i.text, q.text) : undefined;
+          const hl = (lexSnippet === undefined && opts.snippets !== false) || i.pageBreaks || i.line !== null ? highlight(i.text, q.text) : undefined;
           return {
             docKey: d.docKey, path: i.path, fileType: i.fileType, title: i.title, score: d.score, scoreKind: kind, chunkId: d.chunkId,
             ...(d.bm25 !== undefined ? { bm25: d.bm25 } : {}), ...(d.cosine !== undefined ? { cosine: d.cosine } : {}),
             start: i.start, end: i.end,
             page: hl ? pageAt(i.page, i.pageBreaks, hl.matchStart) : i.page,
             ...(hl && i.line !== null ? { lines: linesAt(i.line, i.text, hl.matchStart, hl.matchEnd) } : {}),
-            snippet: lexSnippet ?? hl!.text,
+            snippet: lexSnippet ?? hl?.text ?? '',
           };
         }),
       );

@@ -124,7 +124,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
       try {
         const t0 = performance.now();
         let used: ModeUsed | undefined;
-        const found = await searcher.searchMany(flags.collection, queries, { k: flags.k, mode: flags.mode, fusion: flags.fusion, filters, onModeUsed: (m) => (used = m), ...(flags.precision ? { precision: flags.precision } : {}), ...(rerank ? { rerank } : {}) });
+        const found = await searcher.searchMany(flags.collection, queries, { k: flags.k, mode: flags.mode, fusion: flags.fusion, snippets: format !== 'trec', filters, onModeUsed: (m) => (used = m), ...(flags.precision ? { precision: flags.precision } : {}), ...(rerank ? { rerank } : {}) });
         // A collection without live vectors answered lexically: JSON hits say so (modeUsed, modeReason).
         const mu = used as ModeUsed | undefined;
         const results = mu?.reason ? new Map([...found].map(([id, hits]) => [id, hits.map((h) => ({ ...h, modeUsed: mu.used, modeReason: mu.reason }))])) : found;
