@@ -53,7 +53,7 @@ test('inputs are validated against the contract: INVALID_ARGUMENT naming the fie
   assert.deepEqual(parseApiInput('search.query', { query: 'q', collection: 'c' }), { query: 'q', collection: 'c', mode: 'hybrid', k: 10 }, 'defaults are filled in');
   const info = await svc.api['app.info']({});
   assert.equal(info.host, 'test', 'app.info names the host');
-  assert.ok(['cpu', 'cuda', 'dml', 'coreml'].includes(info.device.used) && info.device.reason.length > 0, 'app.info says which device and why');
+  assert.ok(['cpu', 'cuda', 'webgpu', 'dml', 'coreml'].includes(info.device.used) && info.device.reason.length > 0, 'app.info says which device and why');
   assert.deepEqual(await svc.api['collections.list']({}), { collections: [] }, 'a fresh home has no collections');
 });
 

@@ -20,7 +20,8 @@ import {
 } from '../engine/common/api-contract.js';
 import { TandemError, type JsonValue } from '../engine/common/errors.js';
 import { modelSearchDirs, tandemHome } from '../engine/node/paths.js';
-import { acceleratorPrecheck, platformAccelerator } from '../inference/device.js';
+import { acceleratorPrecheck, describeAdapter, planProviders, platformAccelerator } from '../inference/device.js';
+import { probeWebGpu } from '../inference/webgpu-probe.js';
 import { EmbedClient } from '../inference/embed-client.js';
 import { resolveReranker, type RerankResult } from '../inference/rerank-engine.js';
 import type { LocalGenerator } from '../cloud/cloud-service.js';
@@ -96,11 +97,18 @@ export function parseApiInput<M extends ApiMethod>(method: M, input: unknown): A
 }
 
 /** What embeddings run on by default here, and why. */
-export function deviceInfo(): ApiDeviceInfo {
+export async function deviceInfo(): Promise<ApiDeviceInfo> {
   const acc = platformAccelerator();
-  const why = acc ? acceleratorPrecheck(acc) : 'no accelerator is offered on this platform';
-  if (acc && !why) return { used: acc, reason: `${acc} is available and is tried first (CPU is the fallback)`, accelerator: acc, acceleratorUsable: true };
-  return { used: 'cpu', reason: `CPU: ${why}`, accelerator: acc ?? null, acceleratorUsable: false };
+  // Auto's view: hardware WebGPU adapters only (no GPU device: nothing is spawned).
+  const webgpu = await probeWebGpu({ software: false });
+  const plan = planProviders('auto', { precheck: acceleratorPrecheck, webgpu: () => webgpu });
+  const first = plan.providers[0]!;
+  const skipped = plan.skipped.join('; ');
+  if (first.provider !== 'cpu') {
+    const name = first.adapter ? `webgpu: ${describeAdapter(first.adapter)}` : first.provider;
+    return { used: first.provider, reason: `${name} is available and is tried first (CPU is the fallback)${skipped ? `; ${skipped}` : ''}`, accelerator: first.provider, acceleratorUsable: true };
+  }
+  return { used: 'cpu', reason: `CPU: ${skipped || 'no accelerator is offered on this platform'}`, accelerator: acc ?? null, acceleratorUsable: false };
 }
 
 /** Where a job's time went: queue wait, load, inference, transfer, the rest, run time, total. */
@@ -316,13 +324,13 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   const handlers: Handlers = {
     'map.compute': (input) => maps.compute(input),
     ...createCloudHandlers({ cloud, db, store, queue, started: (h) => (track(h), publish(h.id)) }),
-    'app.info': () => ({
+    'app.info': async () => ({
       version: APP_VERSION,
       host: deps.host,
       dataDir: home,
       modelDirs: modelSearchDirs(env),
       platform: `${process.platform}-${process.arch}`,
-      device: deviceInfo(),
+      device: await deviceInfo(),
       opensFiles: deps.openFile !== undefined,
     }),
 
@@ -514,7 +522,7 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
           problem: m.problem ?? null,
         };
       });
-      return { models, device: deviceInfo(), modelDirs: modelSearchDirs(env), defaultEmbeddingModel: chooseDefaultEmbeddingModel(catalog, env) };
+      return { models, device: await deviceInfo(), modelDirs: modelSearchDirs(env), defaultEmbeddingModel: chooseDefaultEmbeddingModel(catalog, env) };
     },
     'models.pull': ({ id, variant, allowUnpinned }) => {
       const entry = findCatalogEntry(catalog, id);

@@ -92,7 +92,7 @@ test('through the embedding worker: same scores, device reported, cancel before 
   const direct = await engine.rerank({ model: RERANKER, pairs });
   const viaWorker = await client.rerank({ model: RERANKER, pairs });
   assert.deepEqual(viaWorker.scores, direct.scores, 'identical scores off the main thread');
-  assert.ok(['cpu', 'cuda', 'dml', 'coreml'].includes(viaWorker.device.used), `device ${viaWorker.device.used}`);
+  assert.ok(['cpu', 'cuda', 'webgpu', 'dml', 'coreml'].includes(viaWorker.device.used), `device ${viaWorker.device.used}`);
   assert.ok(viaWorker.device.threads >= 1, 'threads reported');
   const again = await client.rerank({ model: RERANKER, pairs: pairs.slice(0, 2) });
   assert.equal(again.modelCached, true, 'the worker keeps the model loaded');

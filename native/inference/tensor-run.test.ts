@@ -74,7 +74,7 @@ test('the reranker fixture through the generic runner gives the same logits as t
   assert.deepEqual(r.outputs.logits!.dims, [6, 1], 'logits [6, 1]');
   const got = Array.from(r.outputs.logits!.data as Float32Array);
   assert.ok(Math.max(...got.map((g, i) => Math.abs(g - want.scores[i]!))) < 1e-5, `${got} vs ${want.scores}`);
-  assert.ok(['cpu', 'cuda', 'dml', 'coreml'].includes(r.device.used), 'device reported');
+  assert.ok(['cpu', 'cuda', 'webgpu', 'dml', 'coreml'].includes(r.device.used), 'device reported');
   const only = await client.runOnnx({ model: path.join(dir, 'onnx', 'model.onnx'), outputs: ['logits'], inputs: { input_ids: { dtype: 'int64', dims: [1, 2], data: new BigInt64Array([101n, 102n]) }, attention_mask: { dtype: 'int64', dims: [1, 2], data: new BigInt64Array([1n, 1n]) }, token_type_ids: { dtype: 'int64', dims: [1, 2], data: new BigInt64Array(2) } } });
   assert.deepEqual(Object.keys(only.outputs), ['logits'], 'fetch a named output');
 });

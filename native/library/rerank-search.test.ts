@@ -66,7 +66,7 @@ for (const mode of ['vector', 'lexical', 'hybrid'] as SearchMode[]) {
     const firstScore = new Map(first.map((h) => [h.docKey, h.score]));
     for (const h of hits) assert.ok(Math.abs(h.score - firstScore.get(h.docKey)!) < 1e-9, `${h.docKey} keeps its first-stage score`);
     assert.equal(run?.count, hits.length, 'one pair per document');
-    assert.ok(run && ['cpu', 'cuda', 'dml', 'coreml'].includes(run.device.used), 'device reported');
+    assert.ok(run && ['cpu', 'cuda', 'webgpu', 'dml', 'coreml'].includes(run.device.used), 'device reported');
   });
 }
 

@@ -3,7 +3,8 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import ort from 'onnxruntime-node';
 import { builtinModelsDir, modelSearchDirs, tandemHome } from '../../engine/node/paths.js';
-import { acceleratorPrecheck, physicalCores, platformAccelerator, probeGpu } from '../../inference/device.js';
+import { acceleratorPrecheck, describeAdapter, physicalCores, planProviders, platformAccelerator, probeGpu, type WebGpuProbeResult } from '../../inference/device.js';
+import { probeWebGpu } from '../../inference/webgpu-probe.js';
 import type { CliContext } from '../cli-context.js';
 import { loadCatalog } from '../../models/catalog.js';
 import { createModelManager } from '../../models/model-manager.js';
@@ -17,6 +18,10 @@ export interface DoctorReport {
   providers: Array<{ name: string; bundled: boolean }>;
   accelerator: { name: string | null; usable: boolean; reason: string | null };
   gpu: ReturnType<typeof probeGpu>;
+  /** WebGPU adapters found by the probe (software ones included; auto uses only hardware ones). */
+  webgpu: WebGpuProbeResult;
+  /** What `--device auto` runs on here, and why the providers before it are skipped. */
+  auto: { used: string; adapter: string | null; skipped: string[] };
   tandemHome: string;
   modelDirs: string[];
   /** Where the built-in models are (always searched last). */
@@ -29,6 +34,9 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
   const ortVersion = (req('onnxruntime-node/package.json') as { version: string }).version;
   const acc = platformAccelerator();
   const why = acc ? acceleratorPrecheck(acc) : 'no accelerator is offered on this platform';
+  const webgpu = await probeWebGpu({ software: true });
+  const plan = planProviders('auto', { precheck: acceleratorPrecheck, webgpu: () => webgpu });
+  const first = plan.providers[0]!;
   return {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
@@ -38,6 +46,8 @@ export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport
     providers: ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled })),
     accelerator: { name: acc ?? null, usable: !why, reason: why ?? null },
     gpu: probeGpu(),
+    webgpu,
+    auto: { used: first.provider, adapter: first.adapter ? describeAdapter(first.adapter) : null, skipped: plan.skipped },
     tandemHome: tandemHome(env),
     modelDirs: modelSearchDirs(env),
     builtinDir: builtinModelsDir(env),
@@ -63,7 +73,9 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
         `accelerator     ${r.accelerator.name ?? 'none'}: ${r.accelerator.usable ? 'usable' : `not usable: ${r.accelerator.reason}`}`,
         `gpu             nvidia device: ${r.gpu.nvidiaDevice ? 'yes' : 'no'}; ORT CUDA provider: ${r.gpu.cudaProviderLib ? 'installed' : 'not installed'}; CUDA libraries: ${r.gpu.cudaRuntimeLibs.length ? r.gpu.cudaRuntimeLibs.join(', ') : 'none found'}`,
         ...r.gpu.notes.map((n) => `                - ${n}`),
-        `embeddings run  ${r.accelerator.usable ? r.accelerator.name : 'cpu'} (auto)`,
+        `webgpu          ${r.webgpu.adapters.length ? r.webgpu.adapters.map((a) => describeAdapter(a)).join(', ') : 'no adapter'}${r.webgpu.reason ? ` (${r.webgpu.reason})` : ''}; probe ${r.webgpu.ms ?? 0} ms`,
+        `embeddings run  ${r.auto.used}${r.auto.adapter ? `: ${r.auto.adapter}` : ''} (auto)`,
+        ...r.auto.skipped.map((n) => `                - ${n}`),
         `TANDEM_HOME     ${r.tandemHome}`,
         `model dirs      ${r.modelDirs.join(', ')}`,
         `models on disk  ${r.models.length ? '' : 'none (tandem models pull ID, or tandem models import FOLDER)'}`,

@@ -127,7 +127,7 @@ export const searchHitSchema = z.object({
 export type ApiSearchHit = z.infer<typeof searchHitSchema>;
 
 export const deviceInfoSchema = z.object({
-  /** What embeddings run on by default: 'cuda', 'dml', 'coreml' or 'cpu'. */
+  /** What embeddings run on by default (`--device auto`): 'cuda', 'webgpu' (a hardware adapter only), 'dml', 'coreml' or 'cpu'. */
   used: z.string(),
   /** Why (e.g. why the accelerator cannot be used). */
   reason: z.string(),
