@@ -8,6 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { POLICY_VALUES, type ApiCloudRequest, type ApiRoutePlan, type Policy } from '../../../native/engine/common/api-cloud-contract';
 import type { ApiJob } from '../../../native/engine/common/api-contract';
 import { boltzFieldErrors, MAX_RESIDUES, parseLigandLines, type FieldError } from '../../../native/engine/common/boltz-validate';
+import { BOLTZ_EXAMPLE } from '../cloud/boltz-example';
 import type { TandemError } from '../../../native/engine/common/errors';
 import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
 import { parseHash } from '../app/routes';
@@ -32,7 +33,6 @@ interface LigandRow {
   value: string;
 }
 
-const EXAMPLE_SEQUENCE = 'MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDWSAEY';
 const CHAIN_IDS = 'ABCDEFGHIJKL';
 
 let nextKey = 1;
@@ -75,19 +75,41 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
     return mode === 'batch' ? { kind: 'boltz2-batch', name: name.trim(), proteins, ligands: ligs, ...(affinity ? { affinity } : {}) } : { kind: 'boltz2', name: name.trim(), proteins, ligands: ligs, ...(affinity ? { affinity } : {}) };
   }, [chains, ligands, name, affinity, mode]);
 
-  // Validation as you type: the same pure checks the engine and the backends apply.
-  const fieldErrors: FieldError[] = useMemo(() => boltzFieldErrors(request, { batch: mode === 'batch' }), [request, mode]);
+  // Validation as you type: the same pure checks the engine and the backends apply; then the
+  // engine's own (ligand SMILES parsed by RDKit) once those pass.
+  const localErrors: FieldError[] = useMemo(() => boltzFieldErrors(request, { batch: mode === 'batch' }), [request, mode]);
+  const requestKey = JSON.stringify(request);
+  const [engineCheck, setEngineCheck] = useState<{ key: string; errors: FieldError[]; warnings: FieldError[] }>();
+  const engineKey = useDebounced(localErrors.length === 0 ? requestKey : '', 250);
+  useEffect(() => {
+    if (!engineKey) return;
+    let live = true;
+    api.call('cloud.validate', { request: JSON.parse(engineKey) as Record<string, unknown> }).then(
+      (r) => live && setEngineCheck({ key: engineKey, errors: r.errors, warnings: r.warnings }),
+      (e: unknown) => live && setEngineCheck({ key: engineKey, errors: [{ field: 'name', message: `cannot check the request: ${asTandemError(e).message}` }], warnings: [] }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, engineKey]);
+  const checked = engineCheck?.key === requestKey ? engineCheck : undefined;
+  const fieldErrors: FieldError[] = localErrors.length > 0 ? localErrors : (checked?.errors ?? []);
+  // A field shows its error once it was edited (no red "empty sequence" on a fresh form).
+  const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
+  const touch = (field: string) => setTouched((t) => (t.has(field) ? t : new Set(t).add(field)));
   // Map errors on the request's (filtered) ligand list back to the form rows.
-  const errors = useMemo(() => {
-    const rowIndex = ligands.map((l, i) => (l.value.trim() !== '' ? i : -1)).filter((i) => i >= 0);
+  const rowIndex = useMemo(() => ligands.map((l, i) => (l.value.trim() !== '' ? i : -1)).filter((i) => i >= 0), [ligands]);
+  const toRows = (list: FieldError[], shown: (field: string) => boolean) => {
     const m = new Map<string, string>();
-    for (const e of fieldErrors) {
+    for (const e of list) {
       const f = e.field.replace(/^ligands\[(\d+)\]/, (_, n: string) => `ligands[${rowIndex[Number(n)] ?? n}]`);
-      if (!m.has(f)) m.set(f, e.message);
+      if (!m.has(f) && shown(f)) m.set(f, e.message);
     }
     return m;
-  }, [fieldErrors, ligands]);
-  const valid = fieldErrors.length === 0;
+  };
+  const errors = toRows(fieldErrors, (f) => touched.has(f.replace(/\.(?:smiles|ccd|sequence)$/, '')) || touched.has(f) || /^ligands\[\d+\]/.test(f));
+  const warnings = toRows(checked?.warnings ?? [], () => true);
+  const valid = localErrors.length === 0 && checked !== undefined && checked.errors.length === 0;
 
   // The route and the estimate, once the form is valid.
   const planKey = useDebounced(valid ? JSON.stringify([request, policy]) : '', 300);
@@ -108,6 +130,12 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
       live = false;
     };
   }, [api, planKey]);
+
+  const useExample = () => {
+    setName(BOLTZ_EXAMPLE.name);
+    setChains((cs) => cs.map((x, i) => (i === 0 ? { ...x, sequence: BOLTZ_EXAMPLE.sequence } : x)));
+    setLigands((ls) => (ls.some((l) => l.value.trim() !== '') ? ls : [{ key: newKey(), id: BOLTZ_EXAMPLE.ligand.id, type: 'smiles', value: BOLTZ_EXAMPLE.ligand.smiles }]));
+  };
 
   const addPasted = () => {
     const parsed = parseLigandLines(paste);
@@ -152,7 +180,7 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
       <div className="form">
         <label className="grow">
           Name
-          <input id="boltz-name" type="text" value={name} onChange={(e) => setName(e.target.value)} className={errors.has('name') ? 'invalid' : ''} />
+          <input id="boltz-name" type="text" value={name} onChange={(e) => (setName(e.target.value), touch('name'))} className={errors.has('name') ? 'invalid' : ''} />
           <Field errors={errors} field="name" />
         </label>
       </div>
@@ -167,13 +195,13 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
             <div className="chain-head">
               <label>
                 Chain{' '}
-                <input type="text" value={c.id} aria-label={`Chain ${i + 1} id`} onChange={(e) => setChains((cs) => cs.map((x) => (x.key === c.key ? { ...x, id: e.target.value } : x)))} className={errors.has(`proteins[${i}].id`) ? 'invalid' : ''} />
+                <input type="text" value={c.id} aria-label={`Chain ${i + 1} id`} onChange={(e) => (setChains((cs) => cs.map((x) => (x.key === c.key ? { ...x, id: e.target.value } : x))), touch(`proteins[${i}].id`))} className={errors.has(`proteins[${i}].id`) ? 'invalid' : ''} />
               </label>
               <span className="muted">{seq.length} residues</span>
               <span style={{ flex: 1 }} />
               {i === 0 && seq.length === 0 ? (
-                <button type="button" className="btn btn-small" onClick={() => setChains((cs) => cs.map((x) => (x.key === c.key ? { ...x, sequence: EXAMPLE_SEQUENCE } : x)))}>
-                  Example (T4 lysozyme)
+                <button type="button" className="btn btn-small" data-example="t4l-l99a" title={BOLTZ_EXAMPLE.title} onClick={useExample}>
+                  Example ({BOLTZ_EXAMPLE.label})
                 </button>
               ) : null}
               {chains.length > 1 ? (
@@ -188,7 +216,7 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
               spellCheck={false}
               placeholder={`Amino-acid letters (ACDEFGHIKLMNPQRSTVWY, X), 1-${MAX_RESIDUES} residues`}
               value={c.sequence}
-              onChange={(e) => setChains((cs) => cs.map((x) => (x.key === c.key ? { ...x, sequence: e.target.value } : x)))}
+              onChange={(e) => (setChains((cs) => cs.map((x) => (x.key === c.key ? { ...x, sequence: e.target.value } : x))), touch(`proteins[${i}]`))}
               className={err ? 'invalid' : ''}
             />
             <Field errors={errors} field={`proteins[${i}].id`} />
@@ -256,6 +284,10 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
                     <p className="field-error" data-error-for={`ligands[${i}]`} role="alert">
                       {err}
                     </p>
+                  ) : warnings.get(`ligands[${i}].smiles`) ? (
+                    <p className="field-warning" data-warning-for={`ligands[${i}]`}>
+                      {warnings.get(`ligands[${i}].smiles`)}
+                    </p>
                   ) : null}
                 </td>
                 <td>
@@ -272,7 +304,9 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
         <button type="button" className="btn btn-small" onClick={() => setLigands((ls) => [...ls, { key: newKey(), id: `L${ls.length + 1}`, type: 'smiles', value: '' }])}>
           Add ligand
         </button>
-        <span className="muted">{usedLigands.length} ligand rows</span>
+        <span className="muted" data-field="ligand-count">
+          {usedLigands.length} ligand{usedLigands.length === 1 ? '' : 's'}
+        </span>
       </div>
       <label style={{ display: 'flex', flexDirection: 'column', gap: 4, marginTop: 10 }}>
         <span>
@@ -289,7 +323,7 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
       <h3>Options</h3>
       <div className="row-actions">
         <label className="switch">
-          <input id="boltz-affinity" type="checkbox" checked={affinity} onChange={(e) => setAffinity(e.target.checked)} /> Predict affinity (binders of at most 128 heavy atoms)
+          <input id="boltz-affinity" type="checkbox" checked={affinity} onChange={(e) => (setAffinity(e.target.checked), touch('ligands'))} /> Predict affinity (binders of at most 128 heavy atoms)
         </label>
       </div>
       <div className="row-actions">
@@ -297,7 +331,7 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
           <button type="button" className={mode === 'single' ? 'on' : ''} aria-pressed={mode === 'single'} onClick={() => setMode('single')}>
             One complex
           </button>
-          <button type="button" className={mode === 'batch' ? 'on' : ''} aria-pressed={mode === 'batch'} onClick={() => setMode('batch')}>
+          <button type="button" className={mode === 'batch' ? 'on' : ''} aria-pressed={mode === 'batch'} onClick={() => (setMode('batch'), touch('ligands'))}>
             Batch: one prediction per ligand
           </button>
         </span>
@@ -320,7 +354,7 @@ function BoltzForm({ onSubmitted }: { onSubmitted: (jobId: string) => void }) {
         <button type="submit" className="btn btn-primary" disabled={!valid || submitting || (plan?.budget?.ok === false && plan.budget.action === 'block')}>
           {mode === 'batch' ? `Submit batch (${request.ligands.length} ligands)` : 'Submit prediction'}
         </button>
-        {!valid ? <span className="muted">{fieldErrors.length} problem{fieldErrors.length === 1 ? '' : 's'} to fix</span> : null}
+        {fieldErrors.length > 0 ? <span className="muted">{fieldErrors.length} problem{fieldErrors.length === 1 ? '' : 's'} to fix</span> : !valid ? <span className="muted">checking…</span> : null}
       </div>
       <ErrorBox error={submitError} title="The job was not submitted" />
     </form>
