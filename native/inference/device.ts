@@ -24,7 +24,18 @@ export interface DeviceReport {
 /** A one-line device description: `cpu`, `webgpu: llvmpipe (vulkan, software)`, or `cpu (cuda: why not)`. */
 export function describeDevice(d: { used: string; fallbackReason?: string | undefined; adapter?: string | undefined }): string {
   const used = d.adapter ? `${d.used}: ${d.adapter}` : d.used;
-  return d.fallbackReason ? `${used} (${d.fallbackReason})` : used;
+  if (!d.fallbackReason) return used;
+  const short = shortFallbackReason(d.fallbackReason);
+  return short === d.fallbackReason ? `${used} (${d.fallbackReason})` : `${used} — ${short}`;
+}
+
+/**
+ * A fallback reason in a few words for device lines: on a machine without an NVIDIA GPU, CPU is
+ * simply the device ("cpu — no NVIDIA GPU"); why CUDA is absent in detail (provider libraries,
+ * /dev/nvidia0, CUDA runtime) is `tandem doctor`'s job. Other reasons are kept whole.
+ */
+export function shortFallbackReason(reason: string): string {
+  return /no NVIDIA GPU/.test(reason) ? 'no NVIDIA GPU' : reason;
 }
 
 /** The platform accelerator this platform's onnxruntime-node offers besides WebGPU, if any. */
