@@ -29,9 +29,24 @@ export function formatEta(ms: number | null | undefined): string {
   return `about ${formatMs(ms)} left`;
 }
 
+/**
+ * Every cost and price in the UI: `$0`; under a cent, two significant digits (`$0.0003`,
+ * `$0.00041`: a warm call's cost stays visible); otherwise cents with thousands separators
+ * (`$0.41`, `$1,234.50`). Negative amounts keep their sign before the dollar.
+ */
 export function formatUsd(usd: number): string {
+  if (!Number.isFinite(usd)) return '–';
   if (usd === 0) return '$0';
-  return usd < 0.01 ? `$${usd.toFixed(5)}` : `$${usd.toFixed(2)}`;
+  const sign = usd < 0 ? '-' : '';
+  const a = Math.abs(usd);
+  if (a < 0.000001) return `${sign}<$0.000001`;
+  if (a < 0.01) return `${sign}$${a.toLocaleString('en-US', { maximumSignificantDigits: 2, maximumFractionDigits: 6 })}`;
+  return `${sign}$${a.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** A price per GPU-hour: `$3.95/h`. */
+export function formatRate(usdPerHour: number): string {
+  return `${formatUsd(usdPerHour)}/h`;
 }
 
 export function formatWhen(iso: string | null): string {

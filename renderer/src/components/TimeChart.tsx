@@ -10,6 +10,17 @@ export interface Series {
   points?: boolean;
 }
 
+/** Width in CSS pixels for y-axis labels: the widest label measured in the axis font, plus the tick and gap. */
+function yAxisWidth(u: uPlot, values: string[] | null): number {
+  if (!values || values.length === 0) return 50;
+  const ctx = u.ctx;
+  ctx.save();
+  ctx.font = `${12 * devicePixelRatio}px system-ui, -apple-system, 'Segoe UI', sans-serif`;
+  const widest = Math.max(...values.map((v) => ctx.measureText(v).width)) / devicePixelRatio;
+  ctx.restore();
+  return Math.ceil(widest) + 22;
+}
+
 /** A small uPlot time chart (x: unix seconds). Resizes with its container. */
 export function TimeChart({ title, x, series, height = 200 }: { title: string; x: number[]; series: Series[]; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
@@ -25,7 +36,8 @@ export function TimeChart({ title, x, series, height = 200 }: { title: string; x
       width: Math.max(240, el.clientWidth),
       height,
       scales: { x: { time: true } },
-      axes: [axis, { ...axis, size: 70, values: (_u, ticks) => ticks.map((t) => series[0]?.format(t) ?? String(t)) }],
+      // The y axis is as wide as its longest label (uPlot clips labels wider than `size`).
+      axes: [axis, { ...axis, size: (u, values) => yAxisWidth(u, values), values: (_u, ticks) => ticks.map((t) => series[0]?.format(t) ?? String(t)) }],
       series: [
         {},
         ...series.map((s) => ({
