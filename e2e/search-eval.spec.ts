@@ -52,6 +52,10 @@ test('Search page: filters and k, the last collection remembered (never an empty
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await expect(page.locator('.hit'), 'only the Markdown file passes the type filter').toHaveCount(1);
   await expect(page.locator('.hit').first()).toHaveAttribute('data-path', path.join(notes, 'a.md'));
+  // The default mode is fused search; each score says what it is, and a Markdown hit gives its lines.
+  await expect(page.locator('.segmented button[aria-pressed="true"]')).toHaveText('default');
+  await expect(page.locator('.hit [data-field="first-score"]').first()).toHaveText(/^fused (0|1)\.\d{3}$/);
+  await expect(page.locator('.hit [data-field="location"]').first()).toHaveText(/^lines? \d+/);
   await page.locator('input[name="filter-type"][value="md"]').uncheck();
   await page.locator('#search-k').fill('1');
   await page.getByRole('button', { name: 'Search', exact: true }).click();

@@ -53,7 +53,7 @@ test('Search: the rerank toggle rescores the top N with a cross-encoder; both sc
   await expect(status, 'the status line says what reranked, on which device, how long').toContainText(new RegExp(`reranked top 3 with ${RERANKER} on \\w+ in \\d+ ms`));
   const hits = page.locator('.hit');
   await expect(hits.nth(0).locator('[data-field="rerank-score"]'), 'the top hits show the rerank score').toHaveText(/^rerank -?\d+\.\d{4}$/);
-  await expect(hits.nth(0).locator('[data-field="first-score"]'), 'and the first-stage score').toHaveText(/^first -?\d+\.\d{4}$/);
+  await expect(hits.nth(0).locator('[data-field="first-score"]'), 'and the first-stage score').toHaveText(/^first (fused|bm25|cosine) -?\d+\.\d+$/);
   await expect(page.locator('.hit [data-field="rerank-score"]'), 'exactly the top 3 are reranked').toHaveCount(3);
   const scores = (await page.locator('.hit [data-field="rerank-score"]').allTextContents()).map((t) => Number(t.replace('rerank ', '')));
   expect(scores, 'ordered by the rerank score').toEqual([...scores].sort((a, b) => b - a));

@@ -103,6 +103,21 @@ function FilterControls({ value, onChange, error }: { value: FilterFields; onCha
   );
 }
 
+/** What each kind of score means, for the score's tooltip. */
+const SCORE_MEANING: Record<ApiSearchHit['scoreKind'], string> = {
+  bm25: 'BM25: keyword relevance, higher is better, no fixed scale',
+  cosine: 'cosine similarity of the query and passage vectors (-1 to 1)',
+  fused: 'fused: normalised BM25 and cosine combined, weighted by the model\'s published retrieval quality (0 to 1)',
+  rrf: 'reciprocal rank fusion of the keyword and vector ranks',
+  rerank: "the cross-encoder's score",
+};
+
+/** `bm25 28.8`, `cosine 0.553`, `fused 0.831`: the score with what it is. */
+export function formatScore(hit: Pick<ApiSearchHit, 'score' | 'scoreKind'>): string {
+  const digits = hit.scoreKind === 'bm25' ? 1 : hit.scoreKind === 'rrf' ? 4 : 3;
+  return `${hit.scoreKind} ${hit.score.toFixed(digits)}`;
+}
+
 function Hit({ hit, rank, onOpen, opened }: { hit: ApiSearchHit; rank: number; onOpen: () => void; opened: string | undefined }) {
   return (
     <li className="hit" data-path={hit.path}>
@@ -110,12 +125,12 @@ function Hit({ hit, rank, onOpen, opened }: { hit: ApiSearchHit; rank: number; o
         <span className="hit-rank">{rank}.</span>
         <span className="hit-title">{hit.title || hit.path.split(/[\\/]/).pop()}</span>
         {hit.rerankScore !== undefined ? (
-          <span className="hit-score" title="the cross-encoder's score, then the first stage's">
-            <span data-field="rerank-score">rerank {hit.rerankScore.toFixed(4)}</span> · <span data-field="first-score">first {hit.score.toFixed(4)}</span>
+          <span className="hit-score" title={`the cross-encoder's score, then the first stage's (${SCORE_MEANING[hit.scoreKind]})`}>
+            <span data-field="rerank-score">rerank {hit.rerankScore.toFixed(4)}</span> · <span data-field="first-score">first {formatScore(hit)}</span>
           </span>
         ) : (
-          <span className="hit-score" title="score" data-field="first-score">
-            {hit.score.toFixed(4)}
+          <span className="hit-score" title={SCORE_MEANING[hit.scoreKind]} data-field="first-score">
+            {formatScore(hit)}
           </span>
         )}
       </div>
@@ -126,7 +141,15 @@ function Hit({ hit, rank, onOpen, opened }: { hit: ApiSearchHit; rank: number; o
         <span className="path" title={hit.path}>
           {hit.path}
         </span>
-        {hit.page !== null ? <span className="muted">page {hit.page}</span> : <span className="muted">chars {hit.start}–{hit.end}</span>}
+        {hit.page !== null ? (
+          <span className="muted" data-field="location">page {hit.page}</span>
+        ) : hit.lines ? (
+          <span className="muted" data-field="location">
+            {hit.lines.start === hit.lines.end ? `line ${hit.lines.start}` : `lines ${hit.lines.start}–${hit.lines.end}`}
+          </span>
+        ) : (
+          <span className="muted" data-field="location">chars {hit.start}–{hit.end}</span>
+        )}
         <span className="muted">{hit.fileType}</span>
         <button type="button" className="btn btn-small" onClick={onOpen} aria-label={`Open ${hit.path}`}>
           Open
@@ -147,7 +170,7 @@ export function SearchPage() {
   const initial = parseHash(window.location.hash).params.get('collection') ?? '';
   const [collection, setCollection] = useState(initial);
   const [query, setQuery] = useState('');
-  const [mode, setMode] = useState<Mode>('hybrid');
+  const [mode, setMode] = useState<Mode>('default');
   const [result, setResult] = useState<ApiOutput<'search.query'>>();
   const [error, setError] = useState<TandemError>();
   const [busy, setBusy] = useState(false);
