@@ -244,7 +244,7 @@ async function probeUncached(opts: WebGpuProbeOptions): Promise<WebGpuProbeResul
   else if (h) reasons.push(`${gpus.join(', ')}: ${shortProbeError(h.error ?? 'no adapter')}`);
   const s = await software;
   if (s?.ok) adapters.push(...softIcds.map((i) => ({ name: i.name, backend: 'vulkan', software: true })));
-  else if (s) reasons.push(`${softIcds.map((i) => i.name).join(', ')}: ${shortProbeError(s.error ?? 'no adapter')}${softIcds.some((i) => i.name === 'llvmpipe') ? ' (Dawn needs Mesa >= 24)' : ''}`);
+  else if (s) reasons.push(`${softIcds.map((i) => i.name).join(', ')}: ${shortProbeError(s.error ?? 'no adapter')}${softIcds.some((i) => i.name === 'llvmpipe') ? ' (Dawn takes llvmpipe from Mesa 24 on)' : ''}`);
   else if (!opts.software && softIcds.length > 0) {
     // Auto never uses a software adapter: named from its driver manifest without running it.
     adapters.push(...softIcds.map((i) => ({ name: i.name, backend: 'vulkan', software: true })));
