@@ -92,7 +92,7 @@ export function responseCap(ctx: CallContext, capKey: string): number {
 /** callJson with the endpoint's token, timeouts, retry and poll policies and the function's response cap. */
 export function call(
   ctx: CallContext,
-  o: Pick<CallJsonOptions, 'method' | 'url' | 'json' | 'fn' | 'check' | 'idempotencyKey'> & {
+  o: Pick<CallJsonOptions, 'method' | 'url' | 'json' | 'fn' | 'check' | 'idempotencyKey' | 'onPhase'> & {
     deadlineMs: number;
     signal?: AbortSignal;
     /** The function's name in capabilities() for its response cap (default `fn`). */

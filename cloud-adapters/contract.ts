@@ -1,4 +1,5 @@
 import type { JsonValue } from '../native/engine/common/errors.js';
+import type { CallPhaseEvent } from './http/http-client.js';
 
 /**
  * The backend contract every cloud adapter implements (wire format: ../shared/cloud-protocol.md).
@@ -35,6 +36,13 @@ export interface FunctionCapability {
   coldStartS: number;
   /** Typical warm GPU seconds per unit (request, ligand), for estimates. */
   typicalGpuS: number;
+  /** The range cold starts are known to take, seconds (seed 002: 5-7 min for Qwen 32B), for status lines; default coldStartS. */
+  coldStartRangeS?: readonly [number, number];
+  /**
+   * How long the backend keeps an idle container, seconds (Modal's scaledown_window; seed 001: 600 s
+   * for the 32B app). A function that answered within it is estimated warm. Settings may override it.
+   */
+  scaledownS?: number;
   /**
    * How this function serves a boltz2-batch: `remote` (submit once, then poll the backend's batch
    * job) or `per-item` (the client sends one call per ligand, each with its own idempotency key).
@@ -198,6 +206,8 @@ export interface CallOptions {
   idempotencyKey?: string;
   /** Overall deadline for the call, ms (default: the function's timeoutS). */
   deadlineMs?: number;
+  /** Told what the call is doing while it waits: connecting, connected, 303 polls, retries (for status lines). */
+  onPhase?: (e: CallPhaseEvent) => void;
 }
 
 /** Where and how to reach one backend: from the active profile, never from code. */

@@ -36,9 +36,10 @@ export const SHORT_CALL_DEADLINE_MS = 60_000;
 /** A health call slower than this during warmup counts as a cold start. */
 export const COLD_HEALTH_MS = 5_000;
 
+/** scaledownS: Cloud Run may keep an idle instance for up to 15 min but promises nothing (no seed gives a window): 60 s, conservatively. */
 export const CLOUD_RUN_FUNCTIONS: readonly FunctionCapability[] = [
-  { name: 'predict', kinds: ['boltz2'], gpu: { type: 'L4', count: 1 }, maxConcurrency: 5, timeoutS: 3600, coldStartS: 45, typicalGpuS: 90 },
-  { name: 'batch', kinds: ['boltz2-batch'], gpu: { type: 'L4', count: 1 }, maxConcurrency: 5, timeoutS: 3600, coldStartS: 45, typicalGpuS: 90, batch: 'remote' },
+  { name: 'predict', kinds: ['boltz2'], gpu: { type: 'L4', count: 1 }, maxConcurrency: 5, timeoutS: 3600, coldStartS: 45, typicalGpuS: 90, scaledownS: 60 },
+  { name: 'batch', kinds: ['boltz2-batch'], gpu: { type: 'L4', count: 1 }, maxConcurrency: 5, timeoutS: 3600, coldStartS: 45, typicalGpuS: 90, batch: 'remote', scaledownS: 60 },
 ];
 
 const STATUSES: readonly RemoteStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -122,7 +123,7 @@ class CloudRunAdapter implements CloudAdapter {
       url: `${this.base}/health`,
       fn: '/health',
       deadlineMs: opts.deadlineMs ?? fn('predict').timeoutS * 1000,
-      signal: opts.signal,
+      signal: opts.signal, onPhase: opts.onPhase,
       check: requireFields('status'),
     });
     const modelLoadMs = Math.max(0, num(asObject(r.body).model_load_ms) ?? 0);
@@ -149,7 +150,7 @@ class CloudRunAdapter implements CloudAdapter {
       json,
       idempotencyKey: idempotencyKeyOf(opts),
       deadlineMs: opts.deadlineMs ?? f.timeoutS * 1000,
-      signal: opts.signal,
+      signal: opts.signal, onPhase: opts.onPhase,
       check: (b) => predictionProblem(b, ''),
     });
     return { state: 'done', result: prediction(asObject(r.body)), timings: timingsOf(r, r.body), function: f.name };
@@ -167,7 +168,7 @@ class CloudRunAdapter implements CloudAdapter {
       json,
       idempotencyKey: idempotencyKeyOf(opts),
       deadlineMs: opts.deadlineMs ?? SHORT_CALL_DEADLINE_MS * 5,
-      signal: opts.signal,
+      signal: opts.signal, onPhase: opts.onPhase,
       check: (b) => (isObject(b) && typeof b.job_id === 'string' && b.job_id !== '' ? null : 'missing job_id'),
     });
     return { state: 'accepted', remoteId: String(asObject(r.body).job_id), timings: timingsOf(r, r.body), function: f.name };

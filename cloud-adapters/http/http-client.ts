@@ -88,6 +88,19 @@ export interface RetryEvent {
   retryAfterMs: number | null;
 }
 
+/**
+ * What a call is doing while it waits (for status lines: connecting, cold start, 303 polls, retries).
+ * `attempt`: a request is about to go out (the socket may still be connecting); `connected`: it
+ * reached the server (a socket is open and its headers are being written); `redirect`: a 303 said
+ * the call is still running, the next poll follows after `waitMs`; `retry`: an attempt failed and
+ * the next one follows after `delayMs`.
+ */
+export type CallPhaseEvent =
+  | { type: 'attempt'; attempt: number; polls: number; method: 'GET' | 'POST' | 'DELETE' }
+  | { type: 'connected'; attempt: number; polls: number }
+  | { type: 'redirect'; polls: number; waitMs: number }
+  | { type: 'retry'; attempt: number; failures: number; status: number | null; code: ErrorCode; delayMs: number };
+
 export interface CallJsonOptions {
   method: 'GET' | 'POST' | 'DELETE';
   url: string;
@@ -124,6 +137,8 @@ export interface CallJsonOptions {
   /** Checks a 2xx JSON body: returns what is missing or wrong (retried as malformed), or null. */
   check?: (body: JsonValue) => string | null;
   onRetry?: (e: RetryEvent) => void;
+  /** Told what the call is doing while it waits (never throws into the call). */
+  onPhase?: (e: CallPhaseEvent) => void;
   /** Jitter source in [0, 1). Default Math.random. */
   random?: () => number;
 }
@@ -377,16 +392,24 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
   const deadlineSignal = AbortSignal.timeout(Math.max(1, Math.floor(o.deadlineMs)));
   const signal = o.signal ? AbortSignal.any([o.signal, deadlineSignal]) : deadlineSignal;
   const ownAgent = o.dispatcher ? null : createDispatcher({ connectTimeoutMs: o.connectTimeoutMs });
-  const dispatcher: Dispatcher = o.dispatcher ?? ownAgent!;
+  let attempts = 0;
+  let polls = 0;
+  const phase = (e: CallPhaseEvent): void => {
+    try {
+      o.onPhase?.(e);
+    } catch {
+      // a status line must never break the call
+    }
+  };
+  // With onPhase, the dispatcher says when a request reaches a socket (undici's onRequestStart: connected, headers going out).
+  const dispatcher: Dispatcher = o.onPhase ? observeConnect(o.dispatcher ?? ownAgent!, () => phase({ type: 'connected', attempt: attempts, polls })) : (o.dispatcher ?? ownAgent!);
   const deadlineAt = t0 + o.deadlineMs;
   const random = o.random ?? Math.random;
   const msg = (s: string): string => redact(s, o.token);
 
   let method: CallJsonOptions['method'] = o.method;
   let payload: Buffer | null = o.json === undefined ? null : Buffer.from(JSON.stringify(o.json), 'utf8');
-  let attempts = 0;
   let failures = 0;
-  let polls = 0;
   let connected = false;
 
   const abortError = (cause: unknown): TandemError => {
@@ -559,6 +582,7 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
     for (;;) {
       if (signal.aborted) throw abortError(signal.reason);
       attempts++;
+      phase({ type: 'attempt', attempt: attempts, polls, method });
       const requestAt = performance.now();
       const r = await attempt();
       if (r.kind === 'ok') {
@@ -594,6 +618,7 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
         method = 'GET';
         payload = null;
         failures = 0;
+        phase({ type: 'redirect', polls, waitMs });
         if (waitMs > 0) await sleep(waitMs, signal);
         continue;
       }
@@ -607,6 +632,7 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
         throw giveUp(f, ` (the next attempt in ${formatMs(delayMs)}${f.retryAfterMs === null ? '' : ' (Retry-After)'} would pass the ${formatMs(o.deadlineMs)} deadline; ${attempts} attempts made)`);
       }
       o.onRetry?.({ attempt: attempts, failures, status: f.status, code: f.code, reason: msg(f.message), delayMs, retryAfterMs: f.retryAfterMs });
+      phase({ type: 'retry', attempt: attempts, failures, status: f.status, code: f.code, delayMs });
       await sleep(delayMs, signal);
     }
   } catch (e) {
@@ -616,6 +642,29 @@ export async function callJson(o: CallJsonOptions): Promise<CallJsonResult> {
   } finally {
     if (ownAgent) void ownAgent.destroy().catch(() => undefined);
   }
+}
+
+/**
+ * The dispatcher with a hook on each request's start on a socket (undici calls onRequestStart once
+ * the connection is open, before the request's headers are written): the end of "connecting".
+ */
+function observeConnect(d: Dispatcher, onConnected: () => void): Dispatcher {
+  const interceptor = (dispatch: Dispatcher['dispatch']): Dispatcher['dispatch'] => (opts, handler) => {
+    const h = handler as Dispatcher.DispatchHandler;
+    const wrapped: Dispatcher.DispatchHandler = {
+      onRequestStart: (controller, context) => {
+        onConnected();
+        return h.onRequestStart?.(controller, context);
+      },
+      onRequestUpgrade: (controller, statusCode, headers, socket) => h.onRequestUpgrade?.(controller, statusCode, headers, socket),
+      onResponseStart: (controller, statusCode, headers, statusMessage) => h.onResponseStart?.(controller, statusCode, headers, statusMessage),
+      onResponseData: (controller, chunk) => h.onResponseData?.(controller, chunk),
+      onResponseEnd: (controller, trailers) => h.onResponseEnd?.(controller, trailers),
+      onResponseError: (controller, error) => h.onResponseError?.(controller, error),
+    };
+    return dispatch(opts, wrapped);
+  };
+  return d.compose(interceptor);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -56,14 +56,20 @@ export const EMBED_CHUNK = 256;
 export const MODAL_FIRST_BYTE_TIMEOUT_MS = 160_000;
 export const HEALTH_DEADLINE_MS = 120_000;
 
+/**
+ * Scale-down windows (how long Modal keeps an idle container): seed 001 gives 600 s for the 32B app
+ * (`scaledown_window=600`) and seed 003 600 s for instructor-xl; the seeds give none for the 80B/480B
+ * app or Boltz-2 on Modal, so those use Modal's default, 60 s. Cold-start ranges: seed 002 (Qwen 32B
+ * 5 min with cached graphs, 7 min on the first start), cloud-protocol.md (embeddings ~10-14 s).
+ */
 export const MODAL_FUNCTIONS: readonly FunctionCapability[] = [
-  { name: 'generate', kinds: ['generate'], gpu: { type: 'A100-80GB', count: 1 }, maxConcurrency: 20, timeoutS: 1200, coldStartS: 360, typicalGpuS: 8 },
-  { name: 'qwen-80b-generate', kinds: ['generate'], gpu: { type: 'H100', count: 2 }, maxConcurrency: 10, timeoutS: 1800, coldStartS: 420, typicalGpuS: 12 },
-  { name: 'qwen-480b-generate', kinds: ['generate'], gpu: { type: 'H100', count: 8 }, maxConcurrency: 3, timeoutS: 3600, coldStartS: 600, typicalGpuS: 25 },
-  { name: 'embed', kinds: ['embed-remote'], gpu: { type: 'A10G', count: 1 }, maxConcurrency: 10, timeoutS: 600, coldStartS: 13, typicalGpuS: 0.5 },
+  { name: 'generate', kinds: ['generate'], gpu: { type: 'A100-80GB', count: 1 }, maxConcurrency: 20, timeoutS: 1200, coldStartS: 360, coldStartRangeS: [300, 420], typicalGpuS: 8, scaledownS: 600 },
+  { name: 'qwen-80b-generate', kinds: ['generate'], gpu: { type: 'H100', count: 2 }, maxConcurrency: 10, timeoutS: 1800, coldStartS: 420, typicalGpuS: 12, scaledownS: 60 },
+  { name: 'qwen-480b-generate', kinds: ['generate'], gpu: { type: 'H100', count: 8 }, maxConcurrency: 3, timeoutS: 3600, coldStartS: 600, typicalGpuS: 25, scaledownS: 60 },
+  { name: 'embed', kinds: ['embed-remote'], gpu: { type: 'A10G', count: 1 }, maxConcurrency: 10, timeoutS: 600, coldStartS: 13, coldStartRangeS: [10, 14], typicalGpuS: 0.5, scaledownS: 600 },
   // Boltz-2 on Modal A100-40GB (seed 000: where it ran before the Cloud Run migration; the rollback
   // target). Same body and answer as Cloud Run's /predict; a batch is sent ligand by ligand.
-  { name: 'boltz2', kinds: ['boltz2', 'boltz2-batch'], gpu: { type: 'A100-40GB', count: 1 }, maxConcurrency: 10, timeoutS: 1800, coldStartS: 60, typicalGpuS: 200, batch: 'per-item' },
+  { name: 'boltz2', kinds: ['boltz2', 'boltz2-batch'], gpu: { type: 'A100-40GB', count: 1 }, maxConcurrency: 10, timeoutS: 1800, coldStartS: 60, typicalGpuS: 200, batch: 'per-item', scaledownS: 60 },
 ];
 
 /** The generate function serving each Qwen size. */
@@ -177,7 +183,7 @@ class ModalAdapter implements CloudAdapter {
   async warmup(opts: CallOptions & { function?: string } = {}): Promise<WarmupResult> {
     const name = opts.function ?? 'warmup';
     const deadlineMs = opts.deadlineMs ?? familyOf(name).timeoutS * 1000;
-    const r = await call(this.ctx, { method: 'GET', url: this.url(name), fn: name, deadlineMs, signal: opts.signal, check: requireFields('status') });
+    const r = await call(this.ctx, { method: 'GET', url: this.url(name), fn: name, deadlineMs, signal: opts.signal, onPhase: opts.onPhase, check: requireFields('status') });
     const t = timingsOf(r, r.body);
     return { backend: 'modal', function: name, modelLoadMs: t.modelLoadMs, totalMs: t.totalMs, coldStart: t.coldStart };
   }
@@ -199,7 +205,7 @@ class ModalAdapter implements CloudAdapter {
       json: wireComplex(req),
       idempotencyKey: idempotencyKeyOf(opts),
       deadlineMs: opts.deadlineMs ?? f.timeoutS * 1000,
-      signal: opts.signal,
+      signal: opts.signal, onPhase: opts.onPhase,
       check: (b) => predictionProblem(b, ''),
     });
     return { state: 'done', result: prediction(asObject(r.body)), timings: timingsOf(r, r.body), function: f.name };
@@ -217,7 +223,7 @@ class ModalAdapter implements CloudAdapter {
       json,
       idempotencyKey: idempotencyKeyOf(opts),
       deadlineMs: opts.deadlineMs ?? f.timeoutS * 1000,
-      signal: opts.signal,
+      signal: opts.signal, onPhase: opts.onPhase,
       check: generateCheck,
     });
     const o = asObject(r.body);
@@ -252,7 +258,7 @@ class ModalAdapter implements CloudAdapter {
         json,
         idempotencyKey: `${key}:${i}`,
         deadlineMs,
-        signal: opts.signal,
+        signal: opts.signal, onPhase: opts.onPhase,
         check: embedCheck(texts.length),
       });
       const vectors = asObject(r.body).embeddings as number[][];

@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLOUD_RUN_FUNCTIONS } from '../../cloud-adapters/cloud-run/cloud-run-adapter.js';
-import type { BackendId, CloudRequest, FunctionCapability } from '../../cloud-adapters/contract.js';
+import type { BackendId, CloudRequest, CostEstimate, FunctionCapability } from '../../cloud-adapters/contract.js';
 import { MODAL_FUNCTIONS } from '../../cloud-adapters/modal/modal-adapter.js';
 import { compileSchema, validateJsonAgainstSchema } from '../../cloud-adapters/validate.js';
-import { readSettings, redactedConfig, writeSettings, type Policy } from '../cloud/cloud-config.js';
+import { readSettings, redactedConfig, writeSettings, type Policy, type ProfileName } from '../cloud/cloud-config.js';
 import { CloudService, type CloudServiceDeps, type LocalGenerator, type RoutePlan } from '../cloud/cloud-service.js';
 import { computeAlerts, monthSpend } from '../cloud/costs.js';
 import type { CLOUD_API_METHODS } from '../engine/common/api-cloud-contract.js';
@@ -69,8 +69,17 @@ export function openApiCloud(deps: {
   });
 }
 
-function functionRows(): ApiOutput<'cloud.config'>['functions'] {
+function functionRows(cloud?: CloudService): ApiOutput<'cloud.config'>['functions'] {
+  const warm = (backend: BackendId, f: FunctionCapability) => {
+    if (!cloud) return {};
+    try {
+      return { scaledownS: cloud.scaledownS(backend, f), warm: cloud.warmth(backend, f) };
+    } catch {
+      return {};
+    }
+  };
   const row = (backend: BackendId) => (f: FunctionCapability) => ({
+    ...warm(backend, f),
     backend,
     name: f.name,
     kinds: [...f.kinds],
@@ -90,9 +99,15 @@ function planOut(p: RoutePlan): ApiOutput<'cloud.plan'>['plan'] {
     backend: p.backend,
     reason: p.reason,
     function: p.function,
-    estimate: p.estimate ? { usd: p.estimate.usd, gpu: { ...p.estimate.gpu }, gpuSeconds: p.estimate.gpuSeconds, ratePerGpuHour: p.estimate.ratePerGpuHour, basis: p.estimate.basis } : null,
+    estimate: p.estimate ? estimateOut(p.estimate) : null,
+    estimates: p.estimates ? { cold: estimateOut(p.estimates.cold), warm: estimateOut(p.estimates.warm), assumed: p.estimates.assumed, why: p.estimates.why } : null,
     budget: p.budget ? { ...p.budget } : null,
+    answeredBy: p.answeredBy ? { ...p.answeredBy } : null,
   };
+}
+
+function estimateOut(e: CostEstimate): ApiOutput<'cloud.plan'>['plan']['estimate'] & object {
+  return { usd: e.usd, gpu: { ...e.gpu }, gpuSeconds: e.gpuSeconds, ratePerGpuHour: e.ratePerGpuHour, basis: e.basis };
 }
 
 /** Every problem of a (possibly incomplete) request, by field. */
@@ -148,6 +163,19 @@ export function readResultFile(home: string, jobId: string, file: string, maxByt
   return { path: real, text: buf.toString('utf8'), bytes: buf.length };
 }
 
+/** A backend URL a user typed: http(s), and for Modal a template with {function}. */
+export function checkBackendUrl(url: string, modal: boolean): void {
+  const what = modal ? 'Modal URL template' : 'Cloud Run URL';
+  let u: URL;
+  try {
+    u = new URL(url.replace('{function}', 'function'));
+  } catch {
+    throw new TandemError('INVALID_ARGUMENT', `${what}: ${JSON.stringify(url)} is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TandemError('INVALID_ARGUMENT', `${what}: ${JSON.stringify(url)} is not http(s)`);
+  if (modal && !url.includes('{function}')) throw new TandemError('INVALID_ARGUMENT', `${what}: ${JSON.stringify(url)} has no {function} placeholder (e.g. https://workspace--app-{function}.modal.run)`);
+}
+
 export interface CloudHandlerDeps {
   cloud: CloudService;
   db: Db;
@@ -178,7 +206,7 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
         budget: c.budget ? { ...c.budget } : null,
         prices: { modal: { ...c.prices.modal }, 'cloud-run': { ...c.prices['cloud-run'] } },
         localEmbedModel: c.localEmbedModel,
-        functions: functionRows(),
+        functions: functionRows(cloud),
         warmups: WARMUP_TARGETS.map((w) => ({ ...w })),
         breakers: (['modal', 'cloud-run'] as const).map((b) => {
           const s = cloud.breakers.status(b);
@@ -235,6 +263,28 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
     'cloud.setRoute': ({ kind, policy }) => {
       updateSettings((s) => ({ ...s, routing: { ...(s.routing ?? {}), [kind]: policy } }));
       return { routing: { ...cloud.config().routing } };
+    },
+
+    'cloud.setBackend': ({ backend, url, tokenEnv }) => {
+      const modal = backend === 'modal';
+      if (url !== null) checkBackendUrl(url, modal);
+      const profile = cloud.config().profile as ProfileName;
+      updateSettings((s) => {
+        const prof = { ...(s.profiles?.[profile] ?? {}) };
+        const key = modal ? 'modal' : 'cloudRun';
+        const cur: { url?: string; urlTemplate?: string; tokenEnv?: string } = { ...(prof[key] ?? {}) };
+        const urlKey = modal ? 'urlTemplate' : 'url';
+        if (url === null) delete cur[urlKey];
+        else cur[urlKey] = url;
+        if (tokenEnv !== undefined) cur.tokenEnv = tokenEnv;
+        const next = { ...prof, [key]: cur };
+        if (Object.keys(cur).length === 0) delete next[key];
+        return { ...s, profiles: { ...(s.profiles ?? {}), [profile]: next } };
+      });
+      const c = redactedConfig(cloud.config());
+      const b = modal ? { url: c.modal.urlTemplate, tokenEnv: c.modal.tokenEnv, hasToken: c.modal.hasToken } : { url: c.cloudRun.url, tokenEnv: c.cloudRun.tokenEnv, hasToken: c.cloudRun.hasToken };
+      const source = c.sources[modal ? 'modalUrl' : 'cloudRunUrl'] ?? null;
+      return { profile: c.profile, ...b, source, overriddenBy: source !== null && !source.startsWith(c.settingsPath) ? source : null };
     },
 
     'cloud.setPrice': ({ backend, gpu, rate }) => {

@@ -26,6 +26,7 @@ import { EmbedClient } from '../inference/embed-client.js';
 import { resolveReranker, type RerankResult } from '../inference/rerank-engine.js';
 import type { LocalGenerator } from '../cloud/cloud-service.js';
 import { lazyLocalGenerator } from '../cloud/local-engines.js';
+import type { WaitStatus } from '../cloud/wait-status.js';
 import { JobQueue, JobRunners, type JobHandle, type JobRunContext, type JobRunFn } from '../jobs/job-queue.js';
 import { jobStats, runMs } from '../jobs/job-stats.js';
 import { JobStore } from '../jobs/job-store.js';
@@ -162,7 +163,14 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
   const onStream = (jobId: string, text: string): void => {
     if (!closed) events.emit('generate.token', { jobId, text });
   };
-  const cloud = openApiCloud({ env, db, store, client, localGenerate, onStream, ...(deps.cloud ? { options: deps.cloud } : {}) });
+  // A remote call's wait ("waiting for Modal generate: cold start 0:42 (typical 5-7 min for qwen-32b)") is the job's phase in job.updated, once a second.
+  const onWait = (w: WaitStatus): void => {
+    const l = live.get(w.jobId);
+    if (!l || closed) return;
+    l.phase = w.line;
+    publish(w.jobId);
+  };
+  const cloud = openApiCloud({ env, db, store, client, localGenerate, onStream, options: { onWait, statusIntervalMs: 1000, ...(deps.cloud ?? {}) } });
   const searcher = new Searcher(lib, client, env);
   // Maps are computed in worker threads (native/map) that read the store read-only.
   const maps = createMapService({ dbFile: storePath(home), home, onProgress: (p) => events.emit('map.progress', p) });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CloudService } from '../cloud/cloud-service.js';
 import { lazyLocalGenerator, localEmbedder } from '../cloud/local-engines.js';
 import type { CloudFlags } from '../cloud/cloud-config.js';
+import type { WaitStatus } from '../cloud/wait-status.js';
 import { tandemHome } from '../engine/node/paths.js';
 import { EmbedClient } from '../inference/embed-client.js';
 import type { JobRunners } from '../jobs/job-queue.js';
@@ -20,14 +21,14 @@ export interface CliCloud {
 }
 
 /** `adopt`: mark jobs of dead processes interrupted (not when a queue of this process already runs jobs). */
-export function openCloud(ctx: CliContext, flags: CloudFlags = {}, opts: { adopt?: boolean; onStream?: (jobId: string, text: string) => void } = {}): CliCloud {
+export function openCloud(ctx: CliContext, flags: CloudFlags = {}, opts: { adopt?: boolean; onStream?: (jobId: string, text: string) => void; onWait?: (status: WaitStatus) => void } = {}): CliCloud {
   const db = openDatabase(storePath(tandemHome(ctx.env)));
   const store = new JobStore(db);
   if (opts.adopt !== false) store.markInterrupted();
   // Neither worker starts until a job needs it.
   const client = new EmbedClient(ctx.env);
   const generator = lazyLocalGenerator(ctx.env);
-  const svc = new CloudService({ env: ctx.env, db, store, flags, localEmbed: localEmbedder(client), localGenerate: generator.generate, ...(opts.onStream ? { onStream: opts.onStream } : {}) });
+  const svc = new CloudService({ env: ctx.env, db, store, flags, localEmbed: localEmbedder(client), localGenerate: generator.generate, ...(opts.onStream ? { onStream: opts.onStream } : {}), ...(opts.onWait ? { onWait: opts.onWait } : {}) });
   return {
     svc,
     store,

@@ -43,6 +43,8 @@ const settingsSchema = z
     concurrency: z.record(z.string().regex(/^(modal|cloud-run):[\w-]+$/), z.number().int().positive()).optional(),
     /** Largest response body per function, MiB (e.g. {"cloud-run:predict": 512, "modal:default": 32}); built-in 64, Boltz-2 256. */
     maxResponseMiB: z.record(z.string().regex(/^(modal|cloud-run):[\w-]+$/), z.number().positive().max(511)).optional(),
+    /** Scale-down window per function, seconds, over the built-in table (e.g. {"modal:qwen-80b-generate": 300}): a function seen answering within it is estimated warm. */
+    scaledownS: z.record(z.string().regex(/^(modal|cloud-run):[\w-]+$/), z.number().nonnegative().max(86_400)).optional(),
     /** Local model that answers embed-remote jobs routed (or fallen back) to local. */
     localEmbedModel: z.string().min(1).optional(),
     /** Local model that answers generate jobs routed (or fallen back) to local. */
@@ -80,6 +82,8 @@ export interface ResolvedCloudConfig {
   concurrency: Record<string, number>;
   /** Response caps from the settings, MiB, keyed `backend:function` (or `backend:default`). */
   maxResponseMiB: Record<string, number>;
+  /** Scale-down windows from the settings, seconds, keyed `backend:function` (over the functions' own). */
+  scaledownS: Record<string, number>;
   localEmbedModel: string;
   localGenerateModel: string;
 }
@@ -235,6 +239,7 @@ export function resolveCloudConfig(env: NodeJS.ProcessEnv, flags: CloudFlags = {
     budget: s.budget ?? null,
     concurrency: s.concurrency ?? {},
     maxResponseMiB: s.maxResponseMiB ?? {},
+    scaledownS: s.scaledownS ?? {},
     localEmbedModel: s.localEmbedModel ?? DEFAULT_LOCAL_EMBED_MODEL,
     localGenerateModel: s.localGenerateModel ?? DEFAULT_LOCAL_GENERATE_MODEL,
   };

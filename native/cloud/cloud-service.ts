@@ -11,6 +11,7 @@ import type {
   CloudRequest,
   CostEstimate,
   EmbedRemoteResult,
+  SubmitOutcome,
   FunctionCapability,
   GenerateRequest,
   GenerateResult,
@@ -27,10 +28,12 @@ import type { JobStore } from '../jobs/job-store.js';
 import type { Backend, Job, JsonObject } from '../jobs/job-types.js';
 import type { Db } from '../store/database.js';
 import { BACKEND_FAILURE_CODES, CircuitBreakers } from './circuit-breaker.js';
-import { DEFAULT_REMOTE, endpointFor, envTokenSource, pollIntervalFromEnv, resolveCloudConfig, type CloudFlags, type Policy, type ResolvedCloudConfig, type RoutedKind, type TokenSource } from './cloud-config.js';
+import { DEFAULT_LOCAL_EMBED_MODEL, DEFAULT_REMOTE, endpointFor, envTokenSource, pollIntervalFromEnv, resolveCloudConfig, type CloudFlags, type Policy, type ResolvedCloudConfig, type RoutedKind, type TokenSource } from './cloud-config.js';
 import { checkBudget, type BudgetCheck } from './costs.js';
 import { FunctionLimiter } from './function-limiter.js';
+import { BUILTIN_EMBEDDING_MODEL, installHint, localModelInstalled, type LocalTask } from './local-models.js';
 import { ResultFiles, safeName } from './result-files.js';
+import { formatSeconds, WaitTracker, type WaitStatus } from './wait-status.js';
 
 /**
  * Cloud jobs as ordinary jobs: routing (policy per kind, circuit breakers, local fallback for
@@ -67,7 +70,31 @@ export interface CloudServiceDeps {
   localGenerate?: LocalGenerator;
   /** Text of a local generation as it streams, per job (hosts forward it to the UI or a terminal). */
   onStream?: (jobId: string, text: string) => void;
+  /** What a remote call is doing while it waits ("waiting for Modal generate: cold start 0:42 (...)"), at each change and every `statusIntervalMs`. */
+  onWait?: (status: WaitStatus) => void;
+  /** Between two status lines of the same phase (default TANDEM_CLOUD_STATUS_MS, else 5000 ms). */
+  statusIntervalMs?: number;
+  /** Whether a local model is on disk (default: its files under the model directories; the built-in one always is). */
+  localModelInstalled?: (id: string, task: LocalTask) => boolean;
   now?: () => number;
+}
+
+/** What answers a request: the model, where, and the model asked for when that is a different one. */
+export interface AnsweredBy {
+  model: string;
+  /** "this machine", or the backend and its GPUs ("modal 1x A100-80GB"). */
+  where: string;
+  /** The model asked for, when another one answers (a 0.5B local model for a qwen-32b request); null otherwise. */
+  substitutedFor: string | null;
+}
+
+/** Both estimates of a remote job and the one the plan assumed, with why. */
+export interface EstimatePair {
+  cold: CostEstimate;
+  warm: CostEstimate;
+  assumed: 'warm' | 'cold';
+  /** "modal generate answered 2:10 ago, within its 10 min scale-down window". */
+  why: string;
 }
 
 export interface RoutePlan {
@@ -77,8 +104,27 @@ export interface RoutePlan {
   reason: string;
   /** The remote function, when remote. */
   function: string | null;
+  /** The estimate the plan assumed (warm or cold: see `estimates`). */
   estimate: CostEstimate | null;
+  /** Warm and cold figures, and which one `estimate` is. */
+  estimates: EstimatePair | null;
   budget: BudgetCheck | null;
+  /** Who will answer: the model, where, and what it stands in for. */
+  answeredBy: AnsweredBy | null;
+}
+
+/** The model a request asks for, in words. */
+export function askedModel(req: CloudRequest): string {
+  if (req.kind === 'generate') return req.model;
+  if (req.kind === 'embed-remote') return REMOTE_EMBED_MODEL;
+  return 'Boltz-2';
+}
+
+export const REMOTE_EMBED_MODEL = 'hkunlp/instructor-xl';
+
+/** What the wait lines call a request's model ("for qwen-32b", "for instructor-xl", "for Boltz-2"). */
+function subjectOf(req: CloudRequest): string {
+  return req.kind === 'embed-remote' ? 'instructor-xl' : askedModel(req);
 }
 
 const KIND_WORDS: Record<RoutedKind, string> = { 'embed-remote': 'embeddings', generate: 'generation', boltz2: 'Boltz-2', 'boltz2-batch': 'Boltz-2 batches' };
@@ -86,7 +132,17 @@ const KIND_WORDS: Record<RoutedKind, string> = { 'embed-remote': 'embeddings', g
 /** The params stored with a cloud job (everything needed to run or resume it). */
 interface CloudParams {
   request: CloudRequest;
-  route: { policy: Policy; reason: string; function: string | null; estimateUsd: number | null };
+  route: {
+    policy: Policy;
+    reason: string;
+    function: string | null;
+    estimateUsd: number | null;
+    /** Which estimate estimateUsd is, and the other figure (jobs recorded before these fields lack them). */
+    estimateAssumed?: 'warm' | 'cold' | null;
+    estimateWarmUsd?: number | null;
+    estimateColdUsd?: number | null;
+    answeredBy?: AnsweredBy | null;
+  };
 }
 
 function paramsOf(job: Job): CloudParams {
@@ -120,6 +176,8 @@ export class CloudService {
   private readonly adapters = new Map<BackendId, CloudAdapter>();
   private cfg: ResolvedCloudConfig | undefined;
   private readonly probes = new Map<string, { ok: boolean; error: string | null; at: number }>();
+  /** When each function (`backend:function`) last answered in this process. */
+  private readonly seen = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly deps: CloudServiceDeps) {
@@ -204,33 +262,125 @@ export class CloudService {
     return fnName === 'generate' ? 'health' : fnName.endsWith('-generate') ? fnName.replace(/-generate$/, '-health') : `${fnName}-health`;
   }
 
+  /** The local model that answers a kind routed to this machine, and whether it is on disk. */
+  localModel(task: LocalTask): { model: string; installed: boolean; hint: string; note: string | null } {
+    const cfg = this.config();
+    const installed = (id: string) => (this.deps.localModelInstalled ? this.deps.localModelInstalled(id, task) : localModelInstalled(id, task, this.deps.env));
+    if (task === 'generate') {
+      const model = cfg.localGenerateModel;
+      return { model, installed: installed(model), hint: installHint(model), note: null };
+    }
+    const model = cfg.localEmbedModel;
+    if (installed(model)) return { model, installed: true, hint: installHint(model), note: null };
+    // The default local embedder is not pulled: the built-in model (always on disk) stands in; a model the user set does not.
+    if (model === DEFAULT_LOCAL_EMBED_MODEL && installed(BUILTIN_EMBEDDING_MODEL)) {
+      return { model: BUILTIN_EMBEDDING_MODEL, installed: true, hint: installHint(model), note: `${model} is not installed, the built-in ${BUILTIN_EMBEDDING_MODEL} answers` };
+    }
+    return { model, installed: false, hint: installHint(model), note: null };
+  }
+
+  /** The words saying a local fallback is missing: "the local fallback X is not installed (tandem models pull X)". */
+  private missingLocal(task: LocalTask): string {
+    const l = this.localModel(task);
+    return `the local fallback ${l.model} is not installed (${l.hint})`;
+  }
+
+  /** The scale-down window of a function, seconds: the settings' value, else the function's own, else 0 (never assumed warm). */
+  scaledownS(backend: BackendId, fn: FunctionCapability): number {
+    return this.config().scaledownS[`${backend}:${fn.name}`] ?? fn.scaledownS ?? 0;
+  }
+
+  /**
+   * When a function last answered (ms since the epoch), from this process and the job history: a
+   * finished call to it, or a warm-up of it. null when never seen.
+   */
+  lastSeenWarm(backend: BackendId, fnName: string): number | null {
+    let at = this.seen.get(`${backend}:${fnName}`) ?? null;
+    let adapter: CloudAdapter | null = null;
+    try {
+      adapter = this.adapter(backend);
+    } catch {
+      // not configured: only what this process saw
+    }
+    for (const j of this.deps.store.list({ backend, status: 'succeeded', limit: 50 })) {
+      const finished = Date.parse(j.timings.finishedAt ?? '');
+      if (!Number.isFinite(finished) || (at !== null && finished <= at)) continue;
+      let fn: string | null = null;
+      const answered = (j.result as { answeredBy?: { function?: unknown } } | null)?.answeredBy;
+      if (answered && typeof answered.function === 'string') fn = answered.function;
+      else if (j.kind === 'warmup' && adapter) fn = warmedFunction(adapter, String((j.result as { function?: unknown } | null)?.function ?? (j.params as { function?: unknown }).function ?? 'warmup')).name;
+      if (fn === fnName) at = finished;
+    }
+    return at;
+  }
+
+  /** Warm or cold, as the client knows it: seen answering within the function's scale-down window is warm. */
+  warmth(backend: BackendId, fn: FunctionCapability): { assumed: 'warm' | 'cold'; why: string } {
+    const window = this.scaledownS(backend, fn);
+    const at = this.lastSeenWarm(backend, fn.name);
+    const name = `${backend} ${fn.name}`;
+    if (at === null) return { assumed: 'cold', why: `${name} not seen warm${window > 0 ? ` within its ${formatSeconds(window)} scale-down window` : ''}` };
+    const ago = Math.max(0, (this.now() - at) / 1000);
+    if (ago < window) return { assumed: 'warm', why: `${name} answered ${formatSeconds(Math.round(ago))} ago, within its ${formatSeconds(window)} scale-down window` };
+    return { assumed: 'cold', why: `${name} last answered ${formatSeconds(Math.round(ago))} ago, past its ${formatSeconds(window)} scale-down window` };
+  }
+
+  /** Warm and cold estimates of a request on a backend, and the one assumed. */
+  estimates(adapter: CloudAdapter, req: CloudRequest): EstimatePair {
+    const prices = this.config().prices;
+    const fn = adapter.functionFor(req);
+    const w = this.warmth(adapter.id, fn);
+    return { cold: adapter.estimateCost(req, prices), warm: adapter.estimateCost(req, prices, { warm: true }), assumed: w.assumed, why: w.why };
+  }
+
   /** Route, validate, estimate and check the budget of a request, without recording anything. */
   plan(req: CloudRequest, policy?: Policy): RoutePlan {
     const cfg = this.config();
     const kind = req.kind;
     const pol = policy ?? cfg.routing[kind];
-    const canLocal = (kind === 'embed-remote' && this.deps.localEmbed !== undefined) || (kind === 'generate' && this.deps.localGenerate !== undefined);
+    const task: LocalTask | null = kind === 'embed-remote' && this.deps.localEmbed !== undefined ? 'embed' : kind === 'generate' && this.deps.localGenerate !== undefined ? 'generate' : null;
+    // This machine can answer only with a local engine and its model on disk (or built in).
+    const local = task ? this.localModel(task) : null;
+    const canLocal = local !== null && local.installed;
+    const localPlan = (reason: string): RoutePlan => {
+      if (req.kind === 'embed-remote') validateEmbedRemote(req);
+      if (req.kind === 'generate') validateGenerate(req);
+      const model = local!.model;
+      const asked = askedModel(req);
+      return { kind, policy: pol, backend: 'local', reason: local!.note ? `${reason} (${local!.note})` : reason, function: null, estimate: null, estimates: null, budget: null, answeredBy: { model, where: 'this machine', substitutedFor: model === asked ? null : asked } };
+    };
     let backend: Backend;
     let reason: string;
     if (pol === 'local') {
-      if (!canLocal) throw new TandemError('INVALID_ARGUMENT', `${KIND_WORDS[kind]} cannot run on this machine: use --backend modal or cloud-run`);
-      [backend, reason] = ['local', 'policy local'];
+      if (!task) throw new TandemError('INVALID_ARGUMENT', `${KIND_WORDS[kind]} cannot run on this machine: use --backend modal or cloud-run`);
+      if (!canLocal) throw new TandemError('MODEL_NOT_FOUND', `${KIND_WORDS[kind]} on this machine needs ${local!.model}, which is not installed (${local!.hint})`, { data: { id: local!.model } });
+      return localPlan('policy local');
     } else if (pol === 'auto') {
-      if (canLocal && kind === 'embed-remote') [backend, reason] = ['local', 'policy auto: this machine can do it'];
-      else [backend, reason] = [DEFAULT_REMOTE[kind], `policy auto: ${KIND_WORDS[kind]} ${kind === 'generate' ? 'go to Modal when it is healthy and within budget' : 'need a remote GPU'}`];
+      if (canLocal && kind === 'embed-remote') return localPlan('policy auto: this machine can do it');
+      const how =
+        kind === 'generate'
+          ? 'goes to Modal when it is healthy and within budget'
+          : kind === 'embed-remote'
+            ? `go to Modal (${task ? this.missingLocal('embed') : 'this host has no local embedding engine'})`
+            : kind === 'boltz2-batch'
+              ? 'need a remote GPU'
+              : 'needs a remote GPU';
+      [backend, reason] = [DEFAULT_REMOTE[kind], `policy auto: ${KIND_WORDS[kind]} ${how}`];
     } else {
       [backend, reason] = [pol, `policy ${pol}`];
     }
     // Fallbacks to this machine: embeddings whenever the backend's breaker is open; generation
-    // under `auto` when Modal is open-circuited, unreachable or over budget.
-    const mayFallBack = canLocal && (kind === 'embed-remote' || pol === 'auto');
-    let remoteEstimate: CostEstimate | null = null;
-    if (backend !== 'local' && mayFallBack) {
+    // under `auto` when Modal is not configured, open-circuited, unreachable or over budget. Only
+    // to a model on disk: without one, the plan fails naming both facts.
+    const mayFallBack = task !== null && (kind === 'embed-remote' || pol === 'auto');
+    let remoteEstimates: EstimatePair | null = null;
+    if (mayFallBack) {
       const b = this.breakers.status(backend);
       const remote = backend;
-      const localModel = kind === 'generate' ? cfg.localGenerateModel : cfg.localEmbedModel;
       if (b.state === 'open') {
-        [backend, reason] = ['local', `${remote} circuit open after ${b.consecutiveFailures} consecutive failures (last: ${b.lastError ?? 'unknown'}): fell back to local ${localModel}`];
+        const why = `${remote} circuit open after ${b.consecutiveFailures} consecutive failures (last: ${b.lastError ?? 'unknown'})`;
+        if (canLocal) return localPlan(`${why}: fell back to local ${local!.model}`);
+        throw new TandemError('BACKEND_ERROR', `${why} and ${this.missingLocal(task!)}`);
       } else if (kind === 'generate') {
         let adapter: CloudAdapter;
         try {
@@ -238,27 +388,32 @@ export class CloudService {
         } catch (e) {
           if (!isTandemError(e, 'NOT_CONFIGURED')) throw e;
           validateGenerate(req as GenerateRequest);
-          return { kind, policy: pol, backend: 'local', reason: `${remote} not configured (${e.message}): answered by local ${localModel}`, function: null, estimate: null, budget: null };
+          const setting = remote === 'modal' ? 'set TANDEM_MODAL_URL_TEMPLATE or open Cloud settings' : 'set TANDEM_CLOUDRUN_URL or open Cloud settings';
+          const name = remote === 'modal' ? 'Modal' : 'Cloud Run';
+          if (canLocal) return localPlan(`${name} is not configured (${setting}): answered by local ${local!.model}`);
+          throw new TandemError('NOT_CONFIGURED', `${name} is not configured (${setting}) and ${this.missingLocal('generate')}`, {
+            data: { ...(e.data ?? {}), localModel: local!.model, localInstalled: false },
+          });
         }
         const fnName = adapter.functionFor(req).name;
         const probe = this.probes.get(`${remote}:${CloudService.healthFunctionFor(fnName)}`);
-        remoteEstimate = adapter.estimateCost(req, cfg.prices);
-        const budget = checkBudget(this.deps.db, cfg.budget, remoteEstimate.usd, this.now());
-        if (probe && !probe.ok && this.now() - probe.at < 60_000) [backend, reason] = ['local', `${probe.error}: fell back to local ${localModel}`];
-        else if (budget && !budget.ok) [backend, reason] = ['local', `${budget.message}: fell back to local ${localModel}`];
+        remoteEstimates = this.estimates(adapter, req);
+        const assumed = remoteEstimates[remoteEstimates.assumed];
+        const budget = checkBudget(this.deps.db, cfg.budget, assumed.usd, this.now());
+        const unreachable = probe && !probe.ok && this.now() - probe.at < 60_000;
+        if (unreachable && canLocal) return localPlan(`${probe.error}: fell back to local ${local!.model}`);
+        if (unreachable) throw new TandemError('OFFLINE', `${probe.error} and ${this.missingLocal('generate')}`);
+        if (budget && !budget.ok && canLocal) return localPlan(`${budget.message}: fell back to local ${local!.model}`);
       }
     }
-    if (backend === 'local') {
-      if (req.kind === 'embed-remote') validateEmbedRemote(req);
-      if (req.kind === 'generate') validateGenerate(req);
-      return { kind, policy: pol, backend, reason, function: null, estimate: null, budget: null };
-    }
-    const adapter = this.adapter(backend);
+    const adapter = this.adapter(backend as BackendId);
     adapter.validate(req);
     const fn = adapter.functionFor(req);
-    const estimate = remoteEstimate ?? adapter.estimateCost(req, cfg.prices);
+    const estimates = remoteEstimates ?? this.estimates(adapter, req);
+    const estimate = estimates[estimates.assumed];
     const budget = checkBudget(this.deps.db, cfg.budget, estimate.usd, this.now());
-    return { kind, policy: pol, backend, reason, function: fn.name, estimate, budget };
+    const answeredBy: AnsweredBy = { model: askedModel(req), where: `${backend} ${fn.gpu.count}x ${fn.gpu.type}`, substitutedFor: null };
+    return { kind, policy: pol, backend, reason, function: fn.name, estimate, estimates, budget, answeredBy };
   }
 
   /**
@@ -269,7 +424,19 @@ export class CloudService {
   prepare(req: CloudRequest, opts: { policy?: Policy; priority?: number } = {}): { spec: JobSpec; plan: RoutePlan } {
     const plan = this.plan(req, opts.policy);
     if (plan.budget && !plan.budget.ok && plan.budget.action === 'block') throw new TandemError('BUDGET_EXCEEDED', plan.budget.message, { data: { budgetUsd: plan.budget.budgetUsd, afterUsd: plan.budget.afterUsd } });
-    const params: CloudParams = { request: req, route: { policy: plan.policy, reason: plan.reason, function: plan.function, estimateUsd: plan.estimate?.usd ?? null } };
+    const params: CloudParams = {
+      request: req,
+      route: {
+        policy: plan.policy,
+        reason: plan.reason,
+        function: plan.function,
+        estimateUsd: plan.estimate?.usd ?? null,
+        estimateAssumed: plan.estimates?.assumed ?? null,
+        estimateWarmUsd: plan.estimates?.warm.usd ?? null,
+        estimateColdUsd: plan.estimates?.cold.usd ?? null,
+        answeredBy: plan.answeredBy,
+      },
+    };
     const spec: JobSpec = {
       kind: req.kind,
       backend: plan.backend,
@@ -312,14 +479,24 @@ export class CloudService {
     const { request: req, route } = paramsOf(run.job);
     if (run.job.backend === 'local') return req.kind === 'generate' ? this.runLocalGenerate(run, req) : this.runLocalEmbed(run, req);
     const backend = run.job.backend as BackendId;
-    const { adapter, fn, release } = await this.enter(run, backend, req);
-    const out = await this.call(backend, () => adapter.submit(req, { signal: run.signal, idempotencyKey: run.job.id, deadlineMs: fn.timeoutS * 1000 }), release);
+    const wait = this.tracker(run, backend, req);
+    let out: SubmitOutcome;
+    try {
+      const { adapter, fn, release } = await this.enter(run, backend, req, wait);
+      wait?.callStarted();
+      out = await this.call(backend, () => adapter.submit(req, { signal: run.signal, idempotencyKey: run.job.id, deadlineMs: fn.timeoutS * 1000, ...(wait ? { onPhase: wait.onPhase } : {}) }), release);
+    } finally {
+      wait?.stop();
+    }
+    const adapter = this.adapter(backend);
+    const fn = adapter.functionFor(req);
     this.breakers.recordSuccess(backend);
+    this.markSeen(backend, out.function);
     if (out.state !== 'done') throw new TandemError('BACKEND_ERROR', `${backend} ${fn.name} accepted a synchronous ${req.kind} job as async (remote id ${out.remoteId})`);
     const t = out.timings;
     this.recordRun(run, backend, fn, t);
     const files = new ResultFiles(this.config().home, run.job.id);
-    const answered = { backend, function: out.function, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason: route.reason };
+    const answered = { backend, function: out.function, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason: route.reason, model: askedModel(req), where: `${backend} ${fn.gpu.count}x ${fn.gpu.type}`, substitutedFor: null };
     const timings = { totalMs: t.totalMs, ttfbMs: t.ttfbMs, coldStart: t.coldStart, modelLoadMs: t.modelLoadMs, inferenceMs: t.inferenceMs, transferMs: t.transferMs, attempts: t.attempts };
     if (req.kind === 'boltz2') {
       const r = out.result as Boltz2Prediction;
@@ -333,10 +510,10 @@ export class CloudService {
         throw new TandemError('BACKEND_ERROR', `${backend} returned output that does not match the request's JSON Schema: ${check.errors}`);
       }
       const output = files.writeJson('output.json', r.output);
-      return { answeredBy: { ...answered, model: req.model }, timings, files: { output }, output: r.output, usage: r.usage } as JsonValue;
+      return { answeredBy: answered, timings, files: { output }, output: r.output, usage: r.usage } as JsonValue;
     }
     const r = out.result as EmbedRemoteResult;
-    return { answeredBy: { ...answered, model: 'hkunlp/instructor-xl' }, timings, ...this.writeEmbeddings(files, r.embeddings.length, r.dim, flatten(r.embeddings, r.dim), 'hkunlp/instructor-xl') } as JsonValue;
+    return { answeredBy: answered, timings, ...this.writeEmbeddings(files, r.embeddings.length, r.dim, flatten(r.embeddings, r.dim), REMOTE_EMBED_MODEL) } as JsonValue;
   }
 
   private async runBatch(run: JobRunContext): Promise<JsonValue> {
@@ -345,6 +522,7 @@ export class CloudService {
     const backend = run.job.backend as BackendId;
     const files = new ResultFiles(this.config().home, run.job.id);
     const { adapter, fn, release } = await this.enter(run, backend, req);
+    this.markSeen(backend, fn.name);
     if (fn.batch === 'per-item') {
       release();
       return this.runBatchPerLigand(run, adapter, fn, req, files, route.reason);
@@ -429,9 +607,17 @@ export class CloudService {
         continue;
       }
       const one: Boltz2Request = { kind: 'boltz2', name: `${req.name}-${lig.id}`, proteins: req.proteins, ligands: [lig], ...(req.affinity !== undefined ? { affinity: req.affinity } : {}) };
-      const release = await this.limiter.acquire(`${backend}:${fn.name}`, run.signal);
-      const out = await this.call(backend, () => adapter.submit(one, { signal: run.signal, idempotencyKey: `${run.job.id}:${lig.id}`, deadlineMs: fn.timeoutS * 1000 }), release);
+      const wait = this.tracker(run, backend, one);
+      let out: SubmitOutcome;
+      try {
+        const release = await this.acquireSlot(backend, fn, run.signal, wait);
+        wait?.callStarted();
+        out = await this.call(backend, () => adapter.submit(one, { signal: run.signal, idempotencyKey: `${run.job.id}:${lig.id}`, deadlineMs: fn.timeoutS * 1000, ...(wait ? { onPhase: wait.onPhase } : {}) }), release);
+      } finally {
+        wait?.stop();
+      }
       this.breakers.recordSuccess(backend);
+      this.markSeen(backend, fn.name);
       if (out.state !== 'done') throw new TandemError('BACKEND_ERROR', `${backend} ${fn.name} answered a single prediction asynchronously`);
       const t = out.timings;
       const ms = t.modelLoadMs + t.inferenceMs > 0 ? t.modelLoadMs + t.inferenceMs : t.totalMs;
@@ -455,9 +641,19 @@ export class CloudService {
     const backend = run.job.backend as BackendId;
     const adapter = this.adapter(backend);
     const fnName = typeof p.function === 'string' ? p.function : undefined;
-    const w: WarmupResult = await this.call(backend, () => adapter.warmup({ signal: run.signal, ...(fnName ? { function: fnName } : {}) }));
+    const target = warmedFunction(adapter, fnName ?? (backend === 'modal' ? 'warmup' : 'health'));
+    const subject = target.kinds.includes('generate') ? (target.name === 'generate' ? 'qwen-32b' : target.name.replace(/-generate$/, '')) : target.kinds.includes('embed-remote') ? 'instructor-xl' : 'Boltz-2';
+    const wait = this.deps.onWait ? this.newTracker(run, backend, target, subject) : null;
+    let w: WarmupResult;
+    try {
+      wait?.callStarted();
+      w = await this.call(backend, () => adapter.warmup({ signal: run.signal, ...(fnName ? { function: fnName } : {}), ...(wait ? { onPhase: wait.onPhase } : {}) }));
+    } finally {
+      wait?.stop();
+    }
     this.breakers.recordSuccess(backend);
     const fn = warmedFunction(adapter, w.function);
+    this.markSeen(backend, fn.name);
     run.setDevice(`${backend} ${fn.gpu.count}x ${fn.gpu.type}`);
     run.setTimings({ loadMs: w.modelLoadMs, transferMs: Math.max(0, w.totalMs - w.modelLoadMs) });
     run.setCostUsd(costUsd(fn.gpu, w.modelLoadMs / 1000, this.config().prices, backend));
@@ -489,27 +685,27 @@ export class CloudService {
     }
     const output = files.writeJson('output.json', r.output as JsonValue);
     const { route } = paramsOf(run.job);
-    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason }, files: { output }, output: r.output, text: r.text, usage: r.usage } as JsonValue;
+    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason, where: 'this machine', substitutedFor: r.model === req.model ? null : req.model }, files: { output }, output: r.output, text: r.text, usage: r.usage } as JsonValue;
   }
 
   private async runLocalEmbed(run: JobRunContext, req: CloudRequest): Promise<JsonValue> {
     if (req.kind !== 'embed-remote') throw new TandemError('INVALID_ARGUMENT', `${req.kind} jobs cannot run locally`);
     const embed = this.deps.localEmbed;
     if (!embed) throw new TandemError('DEVICE_UNAVAILABLE', 'this host has no local embedding engine');
-    const model = this.config().localEmbedModel;
+    const model = this.localModel('embed').model;
     const texts = req.instruction ? req.texts.map((t) => `${req.instruction} ${t}`) : req.texts;
     const r = await embed(texts, { model, signal: run.signal, onProgress: (d, t) => run.progress(d, t) });
     run.setDevice(r.device);
     run.setTimings({ loadMs: r.loadMs, inferenceMs: r.inferenceMs });
     const { route } = paramsOf(run.job);
     const files = new ResultFiles(this.config().home, run.job.id);
-    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason }, ...this.writeEmbeddings(files, texts.length, r.dims, r.vectors, r.model) } as JsonValue;
+    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason, where: 'this machine', substitutedFor: r.model === REMOTE_EMBED_MODEL ? null : REMOTE_EMBED_MODEL }, ...this.writeEmbeddings(files, texts.length, r.dims, r.vectors, r.model) } as JsonValue;
   }
 
   // --- helpers ---
 
   /** Breaker check (a recorded failure when open), budget check, then a concurrency slot. */
-  private async enter(run: JobRunContext, backend: BackendId, req: CloudRequest): Promise<{ adapter: CloudAdapter; fn: FunctionCapability; release: () => void }> {
+  private async enter(run: JobRunContext, backend: BackendId, req: CloudRequest, wait?: WaitTracker | null): Promise<{ adapter: CloudAdapter; fn: FunctionCapability; release: () => void }> {
     const adapter = this.adapter(backend);
     await ensureChemFor(req); // RDKit reads every ligand before anything is sent (retries and resumes too)
     adapter.validate(req);
@@ -520,14 +716,47 @@ export class CloudService {
     }
     const cfg = this.config();
     if (!run.job.remoteId) {
-      const budget = checkBudget(this.deps.db, cfg.budget, adapter.estimateCost(req, cfg.prices).usd, this.now());
+      const e = this.estimates(adapter, req);
+      const budget = checkBudget(this.deps.db, cfg.budget, e[e.assumed].usd, this.now());
       if (budget && !budget.ok) {
         if (budget.action === 'block') throw new TandemError('BUDGET_EXCEEDED', budget.message);
         run.note(`budget warning: ${budget.message}`);
       }
     }
-    const release = await this.limiter.acquire(`${backend}:${fn.name}`, run.signal);
+    const release = await this.acquireSlot(backend, fn, run.signal, wait ?? null);
     return { adapter, fn, release };
+  }
+
+  /** A concurrency slot of the function; while none is free, the wait line says queued. */
+  private acquireSlot(backend: BackendId, fn: FunctionCapability, signal: AbortSignal, wait: WaitTracker | null): Promise<() => void> {
+    const key = `${backend}:${fn.name}`;
+    const snap = this.limiter.snapshot()[key];
+    const cap = this.capFor(key);
+    if (wait && snap && snap.inFlight >= cap) wait.queued(snap.inFlight, cap);
+    return this.limiter.acquire(key, signal);
+  }
+
+  /** Remember that a function answered now (estimates after it assume warm within its scale-down window). */
+  private markSeen(backend: BackendId, fnName: string): void {
+    this.seen.set(`${backend}:${fnName}`, this.now());
+  }
+
+  /** Between two status lines: the host's, else TANDEM_CLOUD_STATUS_MS, else 5 s. */
+  private statusIntervalMs(): number {
+    const v = Number(this.deps.env.TANDEM_CLOUD_STATUS_MS);
+    return this.deps.statusIntervalMs ?? (Number.isFinite(v) && v >= 50 ? v : 5000);
+  }
+
+  /** A wait tracker for one remote call of a job (null when the host does not listen). */
+  private tracker(run: JobRunContext, backend: BackendId, req: CloudRequest): WaitTracker | null {
+    if (!this.deps.onWait) return null;
+    const fn = this.adapter(backend).functionFor(req);
+    return this.newTracker(run, backend, fn, subjectOf(req));
+  }
+
+  private newTracker(run: JobRunContext, backend: BackendId, fn: FunctionCapability, subject: string): WaitTracker {
+    const onWait = this.deps.onWait!;
+    return new WaitTracker({ jobId: run.job.id, backend, fn, subject, expected: this.warmth(backend, fn).assumed, emit: onWait, intervalMs: this.statusIntervalMs() });
   }
 
   private recordRun(run: JobRunContext, backend: BackendId, fn: FunctionCapability, t: CallTimings): void {

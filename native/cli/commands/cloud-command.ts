@@ -92,7 +92,8 @@ export function registerCloud(program: Command, ctx: CliContext): void {
     .option('--backend <b>', 'modal | cloud-run', choice(BACKEND_IDS), 'modal')
     .option('--function <name>', 'warmup function, e.g. qwen-80b-warmup or embed-warmup')
     .action(async (f: Flags) => {
-      const c = openCloud(ctx, flagsOf(f));
+      // while it waits: a status line every few seconds (cold start, polls) on stderr
+      const c = openCloud(ctx, flagsOf(f), f.json ? {} : { onWait: (w) => void ctx.stderr.write(`  ${w.line}\n`) });
       try {
         const runners = new JobRunners();
         c.svc.registerRunners(runners);

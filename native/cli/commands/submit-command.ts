@@ -11,6 +11,8 @@ import { JobQueue, JobRunners } from '../../jobs/job-queue.js';
 import type { Job } from '../../jobs/job-types.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { openCloud, runInBackground } from '../cloud-host.js';
+import type { RoutePlan } from '../../cloud/cloud-service.js';
+import type { WaitStatus } from '../../cloud/wait-status.js';
 import { readInputFile } from '../input.js';
 
 interface CommonFlags extends CloudFlags {
@@ -89,10 +91,14 @@ export function summary(job: Job): string {
   lines.push(`job ${job.id} ${job.kind} ${job.status} on ${job.backend}${job.device ? ` (${job.device})` : ''}`);
   lines.push(
     `  time ${formatDuration(run)}: queue ${formatDuration(t.queueMs)}, cold start/load ${formatDuration(t.loadMs)}, inference ${formatDuration(t.inferenceMs)}, transfer ${formatDuration(t.transferMs)}; cost ${formatUsd(job.costUsd)}` +
-      (typeof (job.params as { route?: { estimateUsd?: number } }).route?.estimateUsd === 'number' ? ` (estimate ${formatUsd((job.params as { route: { estimateUsd: number } }).route.estimateUsd)})` : ''),
+      (typeof (job.params as { route?: { estimateUsd?: number } }).route?.estimateUsd === 'number'
+        ? ` (estimate ${formatUsd((job.params as { route: { estimateUsd: number } }).route.estimateUsd)}${(job.params as { route: { estimateAssumed?: string } }).route.estimateAssumed ? `, assumed ${(job.params as { route: { estimateAssumed: string } }).route.estimateAssumed}` : ''})`
+        : ''),
   );
-  const route = (job.params as { route?: { reason?: string } }).route;
+  const route = (job.params as { route?: { reason?: string; estimateAssumed?: string | null } }).route;
   if (route?.reason) lines.push(`  routed: ${route.reason}`);
+  const answered = answeredLine(job);
+  if (answered) lines.push(`  ${answered}`);
   if (job.error) lines.push(`  error ${job.error.code}: ${job.error.message}`);
   const r = job.result as Record<string, JsonValue> | null;
   if (r && typeof r === 'object' && !Array.isArray(r)) {
@@ -112,17 +118,48 @@ export function summary(job: Job): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * Who answered, plainly, and whether it is the model asked for: "answered by
+ * onnx-community/Qwen2.5-0.5B-Instruct on this machine (cpu), NOT qwen-32b as asked".
+ */
+export function answeredLine(job: Job): string | null {
+  const a = (job.result as { answeredBy?: { model?: unknown; where?: unknown; device?: unknown; substitutedFor?: unknown } } | null)?.answeredBy;
+  if (!a || typeof a.model !== 'string') return null;
+  const where = typeof a.where === 'string' ? a.where : job.backend === 'local' ? 'this machine' : job.backend;
+  const device = job.backend === 'local' && typeof a.device === 'string' ? ` (${a.device})` : '';
+  const instead = typeof a.substitutedFor === 'string' && a.substitutedFor !== a.model ? `, NOT ${a.substitutedFor} as asked: a different model answered` : '';
+  return `answered by ${a.model} on ${where}${device}${instead}`;
+}
+
+/** The plan in words: where, why, the estimate assumed and the other figure. */
+export function planLines(plan: RoutePlan): string[] {
+  const lines: string[] = [];
+  const where = plan.function ? `${plan.backend} ${plan.function}` : plan.backend;
+  lines.push(`${where}: ${plan.reason}`);
+  const e = plan.estimates;
+  if (e) {
+    const other = e.assumed === 'warm' ? 'cold' : 'warm';
+    lines.push(`  estimated ${formatUsd(e[e.assumed].usd)} assuming ${e.assumed} (${e.why}); ${formatUsd(e[other].usd)} if ${other}; basis ${e[e.assumed].basis}`);
+  } else if (plan.estimate) {
+    lines.push(`  estimated ${formatUsd(plan.estimate.usd)} (${plan.estimate.basis})`);
+  }
+  const a = plan.answeredBy;
+  if (a?.substitutedFor) lines.push(`  answered by ${a.model} on ${a.where}, NOT ${a.substitutedFor} as asked`);
+  return lines;
+}
+
 async function submitAndReport(ctx: CliContext, req: CloudRequest, f: CommonFlags): Promise<void> {
   let streaming = false;
   const onStream = f.wait && !f.quiet && !f.json ? (_id: string, text: string) => void ((streaming = true), ctx.stderr.write(text)) : undefined;
-  const cloud = openCloud(ctx, flagsOf(f), onStream ? { onStream } : {});
+  // While a remote call waits: a status line every few seconds (TANDEM_CLOUD_STATUS_MS), on stderr.
+  const onWait = f.wait && !f.quiet ? (w: WaitStatus) => void ctx.stderr.write(`  ${w.line}\n`) : undefined;
+  const cloud = openCloud(ctx, flagsOf(f), { ...(onStream ? { onStream } : {}), ...(onWait ? { onWait } : {}) });
   try {
     await cloud.svc.checkRoute(req, f.backend);
     const { spec, plan } = cloud.svc.prepare(req, { ...(f.backend ? { policy: f.backend } : {}), ...(f.priority !== undefined ? { priority: f.priority } : {}) });
     if (plan.budget && !plan.budget.ok) ctx.stderr.write(`tandem submit: budget warning: ${plan.budget.message}\n`);
     if (req.kind === 'boltz2' || req.kind === 'boltz2-batch') for (const w of ligandWarnings(req.ligands, { affinity: req.affinity === true })) ctx.stderr.write(`tandem submit: warning: ${w.field}: ${w.message}\n`);
-    if (!f.quiet && plan.estimate) ctx.stderr.write(`tandem submit: ${plan.backend} ${plan.function}: estimated ${formatUsd(plan.estimate.usd)} (${plan.estimate.basis}); ${plan.reason}\n`);
-    if (!f.quiet && !plan.estimate) ctx.stderr.write(`tandem submit: ${plan.backend}: ${plan.reason}\n`);
+    if (!f.quiet) ctx.stderr.write(`tandem submit: ${planLines(plan).join('\n')}\n`);
     if (!f.wait) {
       const job = cloud.store.createJob(spec);
       const log = runInBackground(ctx, job.id);

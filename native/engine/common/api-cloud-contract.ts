@@ -80,6 +80,9 @@ export const costEstimateSchema = z.object({ usd: z.number(), gpu: gpuSchema, gp
 
 export const budgetCheckSchema = z.object({ ok: z.boolean(), afterUsd: z.number(), budgetUsd: z.number(), action: z.enum(BUDGET_ACTION_VALUES), message: z.string() });
 
+/** Who answers a request: the model, where, and the model asked for when another one stands in (a 0.5B local model for qwen-32b). */
+export const answeredBySchema = z.object({ model: z.string(), where: z.string(), substitutedFor: z.string().nullable() });
+
 /** Where a request would run, why, what it would cost and what that does to the budget. */
 export const routePlanSchema = z.object({
   kind: routedKindSchema,
@@ -87,8 +90,12 @@ export const routePlanSchema = z.object({
   backend: z.enum(['local', 'modal', 'cloud-run']),
   reason: z.string(),
   function: z.string().nullable(),
+  /** The estimate assumed (warm or cold, see `estimates`). */
   estimate: costEstimateSchema.nullable(),
+  /** Both figures and which one was assumed: warm when the function answered within its scale-down window. */
+  estimates: z.object({ cold: costEstimateSchema, warm: costEstimateSchema, assumed: z.enum(['warm', 'cold']), why: z.string() }).nullable().optional(),
   budget: budgetCheckSchema.nullable(),
+  answeredBy: answeredBySchema.nullable().optional(),
 });
 export type ApiRoutePlan = z.infer<typeof routePlanSchema>;
 
@@ -101,6 +108,10 @@ export const remoteFunctionSchema = z.object({
   timeoutS: z.number(),
   coldStartS: z.number(),
   typicalGpuS: z.number(),
+  /** Scale-down window in effect (settings over the built-in table), seconds. */
+  scaledownS: z.number().optional(),
+  /** What the client knows: warm when it answered within that window. */
+  warm: z.object({ assumed: z.enum(['warm', 'cold']), why: z.string() }).optional(),
 });
 
 export const alertSchema = z.object({
@@ -185,6 +196,22 @@ export const CLOUD_API_METHODS = {
   'cloud.setRoute': {
     input: z.object({ kind: routedKindSchema, policy: policySchema }).strict(),
     output: z.object({ routing: z.record(routedKindSchema, policySchema) }),
+  },
+  /**
+   * Set (or, with `url: null`, remove) a backend's URL in the active profile of the settings file,
+   * and optionally the name of the environment variable holding its token (never the token: the
+   * desktop app keeps tokens in the OS keychain). Effective at once, no restart; an environment
+   * variable or flag of the same setting still wins (`overriddenBy` names it).
+   */
+  'cloud.setBackend': {
+    input: z
+      .object({
+        backend: remoteBackendSchema,
+        url: z.string().trim().min(1).max(2000).nullable(),
+        tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').max(100).optional(),
+      })
+      .strict(),
+    output: z.object({ profile: z.string(), url: z.string().nullable(), source: z.string().nullable(), tokenEnv: z.string(), hasToken: z.boolean(), overriddenBy: z.string().nullable() }),
   },
   /** Set one price (USD per GPU-hour). */
   'cloud.setPrice': {
