@@ -315,7 +315,7 @@ export const API_METHODS = {
         status: jobStatusSchema.optional(),
         kind: nonEmpty.optional(),
         backend: backendSchema.optional(),
-        /** Case-insensitive substring of the id, kind, params or error. */
+        /** Case-insensitive substring of the id, kind, label, params or error. */
         text: nonEmpty.optional(),
         limit: z.number().int().min(1).max(5000).default(200),
         /** Cursor: the `nextCursor` of the previous page (jobs are newest first). */

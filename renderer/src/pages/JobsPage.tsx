@@ -2,6 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { BACKEND_VALUES, JOB_STATUS_VALUES, type ApiJob, type ApiOutput } from '../../../native/engine/common/api-contract';
 import type { TandemError } from '../../../native/engine/common/errors';
+import { formatTree } from '../../../native/engine/common/format-tree';
 import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
 import { parseHash } from '../app/routes';
 import { TimeChart, type Series } from '../components/TimeChart';
@@ -32,7 +33,7 @@ function matches(j: ApiJob, f: Filters): boolean {
   if (f.kind && j.kind !== f.kind) return false;
   if (f.backend && j.backend !== f.backend) return false;
   if (f.text) {
-    const hay = `${j.id} ${j.kind} ${j.backend} ${j.status} ${JSON.stringify(j.params)} ${j.error ? `${j.error.code} ${j.error.message}` : ''}`.toLowerCase();
+    const hay = `${j.id} ${j.kind} ${j.label} ${j.backend} ${j.status} ${JSON.stringify(j.params)} ${j.error ? `${j.error.code} ${j.error.message}` : ''}`.toLowerCase();
     if (!hay.includes(f.text.toLowerCase())) return false;
   }
   return true;
@@ -56,14 +57,25 @@ function JobsTable({ jobs, selected, onSelect, eta }: { jobs: ApiJob[]; selected
   return (
     <div className="vtable" role="table" aria-label="Jobs" aria-rowcount={jobs.length}>
       <div className="vrow vhead" role="row">
-        <span role="columnheader">Job</span>
+        <span role="columnheader" className="col-mid">
+          Job
+        </span>
         <span role="columnheader">Kind</span>
-        <span role="columnheader">Backend</span>
+        <span role="columnheader">Label</span>
+        <span role="columnheader" className="col-wide">
+          Backend
+        </span>
         <span role="columnheader">Status</span>
-        <span role="columnheader">Progress</span>
-        <span role="columnheader">Queued</span>
+        <span role="columnheader" className="col-mid">
+          Progress
+        </span>
+        <span role="columnheader" className="col-wide">
+          Queued
+        </span>
         <span role="columnheader">Duration</span>
-        <span role="columnheader">Cost</span>
+        <span role="columnheader" className="col-wide">
+          Cost
+        </span>
       </div>
       <div className="vbody" ref={scroller} style={{ height: Math.min(420, Math.max(1, jobs.length) * ROW_HEIGHT + 2) }}>
         <div style={{ height: v.getTotalSize(), position: 'relative' }}>
@@ -84,15 +96,20 @@ function JobsTable({ jobs, selected, onSelect, eta }: { jobs: ApiJob[]; selected
                 onClick={() => onSelect(j.id)}
                 onKeyDown={(ev) => onKey(ev, row.index)}
               >
-                <span role="cell" className="mono" title={j.id}>
+                <span role="cell" className="mono col-mid" title={j.id}>
                   {j.id.slice(-10)}
                 </span>
                 <span role="cell">{j.kind}</span>
-                <span role="cell">{j.backend}</span>
+                <span role="cell" data-field="label" title={j.label}>
+                  {j.label || '–'}
+                </span>
+                <span role="cell" className="col-wide">
+                  {j.backend}
+                </span>
                 <span role="cell">
                   <StatusChip status={j.status} />
                 </span>
-                <span role="cell" title={j.status === 'running' && e ? formatEta(e) : undefined}>
+                <span role="cell" className="col-mid" title={j.status === 'running' && e ? formatEta(e) : undefined}>
                   {j.status === 'running' || j.status === 'interrupted' ? (
                     <ProgressBar done={j.progress.done} total={j.progress.total} label={`Progress of ${j.id}`} />
                   ) : j.progress.total !== null ? (
@@ -101,9 +118,13 @@ function JobsTable({ jobs, selected, onSelect, eta }: { jobs: ApiJob[]; selected
                     '–'
                   )}
                 </span>
-                <span role="cell">{formatWhen(j.timings.queuedAt)}</span>
+                <span role="cell" className="col-wide">
+                  {formatWhen(j.timings.queuedAt)}
+                </span>
                 <span role="cell">{formatMs(runMs(j))}</span>
-                <span role="cell">{formatUsd(j.costUsd)}</span>
+                <span role="cell" className="col-wide">
+                  {formatUsd(j.costUsd)}
+                </span>
               </div>
             );
           })}
@@ -168,6 +189,9 @@ function JobDetail({ id, onChanged, onClose, version }: { id: string; onChanged:
         <Loading what="the job" />
       ) : (
         <>
+          <p className="detail-label" data-field="label">
+            {j.label || '–'}
+          </p>
           <dl>
             <dt>Status</dt>
             <dd>
@@ -204,6 +228,14 @@ function JobDetail({ id, onChanged, onClose, version }: { id: string; onChanged:
               <p>{j.error.message}</p>
             </div>
           ) : null}
+          <h3>Result</h3>
+          {j.result === null || j.result === undefined ? (
+            <p className="muted">{['queued', 'running'].includes(j.status) ? 'Not finished yet.' : 'No result recorded.'}</p>
+          ) : (
+            <pre className="result-tree" data-field="result" aria-label="Job result">
+              {formatTree(j.result)}
+            </pre>
+          )}
           <h3>Where the time went</h3>
           {total > 0 ? (
             <div className="timing-bar" aria-hidden="true">
@@ -254,7 +286,7 @@ function JobDetail({ id, onChanged, onClose, version }: { id: string; onChanged:
             {detail.events.map((e) => (
               <li key={e.id}>
                 <span className="muted">{formatWhen(e.at)}</span> <b>{e.type}</b>{' '}
-                {Object.keys(e.data).length ? <span className="mono">{JSON.stringify(e.data).slice(0, 160)}</span> : null}
+                {Object.keys(e.data).length ? <span className="mono">{JSON.stringify(e.data)}</span> : null}
               </li>
             ))}
           </ol>
