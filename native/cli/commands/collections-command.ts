@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { TandemError, type JsonValue } from '../../engine/common/errors.js';
+import { requireSucceeded } from '../job-outcome.js';
+import type { JsonValue } from '../../engine/common/errors.js';
 import { tandemHome } from '../../engine/node/paths.js';
 import { EmbedClient } from '../../inference/embed-client.js';
 import { JobQueue, JobRunners } from '../../jobs/job-queue.js';
@@ -113,10 +114,7 @@ export function registerCollections(program: Command, ctx: CliContext, runners: 
         handleId = handle.id;
         const job = await handle.done;
         progress.end();
-        if (job.status !== 'succeeded') {
-          const err = job.error ?? { code: 'INTERNAL', message: `job ended ${job.status}` };
-          throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : (err.code as TandemError['code']), `${err.message} (job ${job.id})`);
-        }
+        requireSucceeded(job);
         const s = job.result as unknown as UpgradeSummary;
         if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...s }, null, 2) + '\n');
         const before = s.from ? `${s.from.model} (${s.from.variant})` : 'lexical-only';

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { requireSucceeded } from '../job-outcome.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { TandemError, type JsonValue } from '../../engine/common/errors.js';
@@ -96,10 +97,7 @@ export function registerEval(program: Command, ctx: CliContext, runners: JobRunn
         handleId = handle.id;
         const job = await handle.done;
         progress.end();
-        if (job.status !== 'succeeded') {
-          const err = job.error ?? { code: 'INTERNAL', message: `job ended ${job.status}` };
-          throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : (err.code as TandemError['code']), `${err.message} (job ${job.id})`);
-        }
+        requireSucceeded(job);
         const r = job.result as unknown as EvalReport;
         if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...r }, null, 2) + '\n');
         else ctx.stdout.write(formatEvalTable(r));

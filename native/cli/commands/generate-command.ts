@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { requireSucceeded } from '../job-outcome.js';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { TandemError, type JsonValue } from '../../engine/common/errors.js';
@@ -91,6 +92,7 @@ export function generateJobRunner(client: GenerateClient, onText?: (text: string
       text: o.text,
       output: (o.output ?? null) as JsonValue,
       finishReason: o.finishReason,
+      ...(o.budgetForcedClose ? { budgetForcedClose: true } : {}),
       usage: { promptTokens: o.promptTokens, completionTokens: o.completionTokens },
       model: r.model,
       variant: r.variant,
@@ -169,14 +171,12 @@ export function registerGenerate(program: Command, ctx: CliContext, runners: Job
         handleId = handle.id;
         const job = await handle.done;
         if (streamed) ctx.stdout.write('\n');
-        if (job.status !== 'succeeded') {
-          const err = job.error ?? { code: 'INTERNAL', message: `job ended ${job.status}` };
-          throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : (err.code as TandemError['code']), `${err.message} (job ${job.id})`);
-        }
+        requireSucceeded(job);
         const res = job.result as unknown as {
           text: string;
           output: unknown;
           finishReason: string;
+          budgetForcedClose?: boolean;
           usage: { promptTokens: number; completionTokens: number };
           device: GenerateResult['device'];
           variant: string;
@@ -188,7 +188,7 @@ export function registerGenerate(program: Command, ctx: CliContext, runners: Job
         const decodeMs = res.timings.inferenceMs - res.timings.prefillMs;
         const tps = decodeMs > 0 ? ((Math.max(res.usage.completionTokens - 1, 0) / decodeMs) * 1000).toFixed(1) : 'n/a';
         ctx.stderr.write(
-          `tandem generate: ${res.usage.completionTokens} tokens (${res.finishReason}) after a ${res.usage.promptTokens}-token prompt, ${flags.model} (${res.variant}) on ${describeDevice(res.device)}; ` +
+          `tandem generate: ${res.usage.completionTokens} tokens (${res.finishReason}${res.budgetForcedClose ? '; max tokens ran low: closed early on the shortest valid path' : ''}) after a ${res.usage.promptTokens}-token prompt, ${flags.model} (${res.variant}) on ${describeDevice(res.device)}; ` +
             `load ${res.timings.loadMs.toFixed(0)} ms, first token ${res.timings.prefillMs.toFixed(0)} ms, ${tps} tokens/s; seed ${res.seed}; job ${job.id}\n`,
         );
       } finally {

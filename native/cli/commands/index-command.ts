@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { requireSucceeded } from '../job-outcome.js';
 import { EmbedClient } from '../../inference/embed-client.js';
 import { JobQueue, JobRunners, type JobRunFn } from '../../jobs/job-queue.js';
 import { JobStore } from '../../jobs/job-store.js';
@@ -12,7 +13,7 @@ import { ProgressLine } from '../progress.js';
 import { isExpectedReason, type NotIndexed } from '../../library/index-report.js';
 import { openLibrary } from './collections-command.js';
 import path from 'node:path';
-import { TandemError, type JsonValue } from '../../engine/common/errors.js';
+import type { JsonValue } from '../../engine/common/errors.js';
 
 interface IndexFlags {
   collection: string;
@@ -68,7 +69,6 @@ function notIndexedReport(s: IndexSummary, verbose: boolean, jobId: string): str
   return lines;
 }
 
-
 export function registerIndex(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
   // `tandem jobs retry ID` of an index job runs through this.
   runners.register('index', async (run) => {
@@ -86,8 +86,8 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
     .description('add a folder or file to a collection (incremental; safe to re-run after a crash)')
     .requiredOption('--collection <name>', 'collection to add to (created on first use)')
     .option('--model <id>', `embedding model (default: the collection's model; for a new collection the best installed embedding model, else the built-in ${DEFAULT_INDEX_MODEL})`)
-    .option('--lexical-only', 'keyword (BM25) search only: no embedding model runs; `tandem collections upgrade NAME --model ID` adds vectors later')
     .option('--variant <v>', 'fp32 | int8 | fp16 | static', choice(['fp32', 'int8', 'fp16', 'static']))
+    .option('--lexical-only', 'keyword (BM25) search only: no embedding model runs; `tandem collections upgrade NAME --model ID` adds vectors later')
     .option('--columns <cols...>', 'CSV/TSV columns that form the text (names or 0-based indices)')
     .option('--max-tokens <n>', 'chunk size in tokens (default 256, capped by the model)', positiveInt)
     .option('--overlap <n>', 'chunk overlap in tokens (default 32)', positiveInt)
@@ -116,10 +116,10 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
         ...(variant ? { variant } : {}),
         ...(flags.columns ? { columns: flags.columns } : {}),
         ...(flags.maxTokens ? { maxTokens: flags.maxTokens } : {}),
+        ...(flags.overlap ? { overlapTokens: flags.overlap } : {}),
         // Lexical-only when asked; without --model, a default model that cannot load gives way to lexical-only (with a notice).
         ...(flags.lexicalOnly ? { lexicalOnly: true } : {}),
         ...(flags.model ? {} : { lexicalFallback: true }),
-        ...(flags.overlap ? { overlapTokens: flags.overlap } : {}),
       };
       const queue = new JobQueue(jobs, { runners: new JobRunners() });
       const onSigint = () => handleId && queue.cancel(handleId, 'interrupted by Ctrl-C');
@@ -137,15 +137,12 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
         handleId = handle.id;
         const job = await handle.done;
         progress.end();
-        if (job.status !== 'succeeded') {
-          const err = job.error ?? { code: 'INTERNAL', message: `job ended ${job.status}` };
-          throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : (err.code as TandemError['code']), `${err.message} (job ${job.id})`);
-        }
+        requireSucceeded(job);
         // The whole summary (every path not indexed, with its reason); the record keeps a capped copy.
         const s = full ? { ...full, errorCount: full.errors.length } : (job.result as unknown as IndexSummary & { errorCount: number });
         if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...s }, null, 2) + '\n');
-        if (s.notice) ctx.stderr.write(`tandem index: notice: ${s.notice}\n`);
         for (const line of notIndexedReport(s, flags.verbose === true, job.id)) ctx.stderr.write(`${line}\n`);
+        if (s.notice) ctx.stderr.write(`tandem index: notice: ${s.notice}\n`);
         // Input asked for and not (all) indexed: exit 3 (hidden and ignored files do not count).
         if (s.filesNotIndexed > 0) ctx.setExitCode(3);
         ctx.stderr.write(

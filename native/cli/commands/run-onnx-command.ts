@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { requireSucceeded } from '../job-outcome.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -147,10 +148,7 @@ export function registerRunOnnx(program: Command, ctx: CliContext, runners: JobR
         const handle = queue.submit({ kind: 'run-onnx', backend: 'local', params: params as unknown as Record<string, JsonValue>, inputDigest: digest }, run);
         handleId = handle.id;
         const job = await handle.done;
-        if (job.status !== 'succeeded') {
-          const err = job.error ?? { code: 'INTERNAL', message: `job ended ${job.status}` };
-          throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : (err.code as TandemError['code']), `${err.message} (job ${job.id})`);
-        }
+        requireSucceeded(job);
         if (stdoutBody !== undefined) ctx.stdout.write(stdoutBody);
         const res = job.result as unknown as { outputs: Record<string, { dtype: HostTensor['dtype']; dims: number[] }>; device: { used: string; fallbackReason?: string }; timings: TensorRunResult['timings'] };
         const outs = Object.entries(res.outputs).map(([name, o]) => describeTensor(name, { ...o, data: [] }));
