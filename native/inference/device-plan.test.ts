@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import ort from 'onnxruntime-node';
-import { describeAdapter, describeDevice, isSoftwareAdapter, planProviders, type ProviderFacts, type WebGpuProbeResult } from './device.js';
+import { describeAdapter, describeDevice, isSoftwareAdapter, planProviders, shortFallbackReason, type ProviderFacts, type WebGpuProbeResult } from './device.js';
 import { batchFor, DEFAULT_BATCH, GPU_BATCH } from './batching.js';
 import { probeModelBytes, shortProbeError } from './webgpu-probe.js';
 
@@ -98,4 +98,18 @@ test('the probe graph is a valid ONNX model under 1 KB: y = x * x on the CPU pro
     shortProbeError('/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 x adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters\n'),
     'Failed to get a WebGPU adapter: No supported adapters',
   );
+});
+
+test('the device line keeps what auto found for WebGPU beside the short CUDA reason', () => {
+  const p = planProviders('auto', facts(LLVMPIPE, 'CUDA provider libraries are not installed (no libonnxruntime_providers_cuda.so in /x); no NVIDIA GPU found (/dev/nvidia0 absent)'));
+  const line = describeDevice({ used: 'cpu', fallbackReason: p.skipped.join('; ') });
+  assert.equal(line, 'cpu — no NVIDIA GPU; webgpu: only a software adapter (llvmpipe)');
+  assert.equal(shortFallbackReason(`webgpu: ${NONE.reason}`), `webgpu: ${NONE.reason}`, 'other WebGPU reasons are kept whole');
+});
+
+test('no GPU of any kind: the device line says so in two words', () => {
+  const p = planProviders('auto', facts(NONE, 'CUDA provider libraries are not installed (...); no NVIDIA GPU found (/dev/nvidia0 absent)'));
+  assert.equal(describeDevice({ used: 'cpu', fallbackReason: p.skipped.join('; ') }), 'cpu — no GPU');
+  const noVulkan = planProviders('auto', facts({ adapters: [], reason: 'no Vulkan driver installed (no ICD manifest in /usr/share/vulkan/icd.d)' }, 'no NVIDIA GPU found (/dev/nvidia0 absent)'));
+  assert.equal(describeDevice({ used: 'cpu', fallbackReason: noVulkan.skipped.join('; ') }), 'cpu — no GPU');
 });

@@ -35,7 +35,19 @@ export function describeDevice(d: { used: string; fallbackReason?: string | unde
  * /dev/nvidia0, CUDA runtime) is `tandem doctor`'s job. Other reasons are kept whole.
  */
 export function shortFallbackReason(reason: string): string {
-  return /no NVIDIA GPU/.test(reason) ? 'no NVIDIA GPU' : reason;
+  // One segment per provider skipped ("cuda: ...; webgpu: ..."); a segment may hold '; ' itself.
+  const parts = reason.split(/; (?=(?:cuda|webgpu|dml|coreml): )/);
+  const short = parts.map((p) => {
+    if (/no NVIDIA GPU/.test(p)) return 'no NVIDIA GPU';
+    // What auto found for WebGPU stays on the line: 'webgpu: only a software adapter (llvmpipe)'.
+    const soft = /^(webgpu: only a software adapter \([^)]*\))/.exec(p);
+    return soft ? soft[1]! : p;
+  });
+  // No GPU of any kind (no NVIDIA device, no GPU device or Vulkan driver for WebGPU): two words.
+  const noGpu = short.indexOf('no NVIDIA GPU');
+  const webgpuNone = short.findIndex((p) => /^webgpu: no (GPU device|Vulkan driver installed)/.test(p));
+  if (noGpu >= 0 && webgpuNone >= 0) return short.filter((_, i) => i !== webgpuNone).map((p, i) => (i === noGpu ? 'no GPU' : p)).join('; ');
+  return short.join('; ');
 }
 
 /** The platform accelerator this platform's onnxruntime-node offers besides WebGPU, if any. */

@@ -10,7 +10,9 @@ import type { MainModule as RDKitModule } from '@rdkit/rdkit';
 import { setChemToolkit, type ChemToolkit, type SmilesParse } from '../common/boltz-validate.js';
 import { TandemError } from '../common/errors.js';
 
-const require = createRequire(import.meta.url);
+// Not named `require`: electron-vite's ESM output declares its own top-level `require` shim, and a
+// second declaration is a SyntaxError that stops out/main/engine-host.js from loading.
+const cjsRequire = createRequire(import.meta.url);
 
 let loading: Promise<ChemToolkit> | null = null;
 
@@ -94,7 +96,7 @@ function toolkitOf(rdkit: RDKitModule): ChemToolkit {
 
 /** The .wasm file that ships in the package (resolved from this module, so bundles find it too). */
 export function rdkitWasmPath(): string {
-  return require.resolve('@rdkit/rdkit/RDKit_minimal.wasm');
+  return cjsRequire.resolve('@rdkit/rdkit/RDKit_minimal.wasm');
 }
 
 /**
