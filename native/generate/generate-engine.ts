@@ -48,6 +48,8 @@ export interface GenerateOutput {
   finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
+  /** With a schema: max tokens ran low and the decoder steered to the shortest valid end (tokens the schema allows were masked). */
+  budgetForcedClose?: boolean;
   error?: WireError;
 }
 
@@ -171,6 +173,7 @@ export class GenerateEngine {
       draftKept: r.draftKept,
       outputs: r.rows.map((row) => {
         const o: GenerateOutput = { text: row.text, output: row.output ?? null, finishReason: row.finishReason, promptTokens: row.promptTokens, completionTokens: row.tokens.length };
+        if (row.budgetForcedClose) o.budgetForcedClose = true;
         if (row.error) o.error = toWire(row.error);
         return o;
       }),

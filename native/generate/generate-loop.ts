@@ -36,6 +36,8 @@ export interface RowOutput {
   promptTokens: number;
   /** The parsed, validated JSON under a grammar. */
   output?: unknown;
+  /** Under a grammar: max tokens ran low and the mask dropped tokens the schema allows, steering to a short valid end. */
+  budgetForcedClose?: boolean;
   error?: TandemError;
 }
 
@@ -59,6 +61,7 @@ interface RowState {
   text: StopText;
   grammar: GrammarState | undefined;
   finish: FinishReason | undefined;
+  budgetForced: boolean;
   error?: TandemError;
 }
 
@@ -68,6 +71,15 @@ function cancelled(): TandemError {
 
 /** Let queued messages (a cancel) in between steps. */
 const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A schema whose shortest instance cannot fit in max tokens: refused before anything is generated. */
+export function budgetTooSmallError(maxTokens: number, minTokens: number): TandemError {
+  return new TandemError(
+    'INVALID_INPUT',
+    `this schema needs at least ${minTokens} tokens (max tokens ${maxTokens}): its shortest instance is ${minTokens} bytes, counted one token per byte; raise max tokens to ${minTokens} or more, or ask for less`,
+    { data: { reason: 'budget', maxTokens, minTokens } },
+  );
+}
 
 export function truncatedError(maxTokens: number, generated: number): TandemError {
   return new TandemError('INVALID_INPUT', `truncated: max tokens (${maxTokens}) ran out before the JSON value was complete (${generated} tokens generated); raise max tokens or ask for less`, {
@@ -83,6 +95,8 @@ export function truncatedError(maxTokens: number, generated: number): TandemErro
 export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: readonly number[][], opts: LoopOptions): Promise<LoopResult> {
   if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 1) throw new TandemError('INVALID_ARGUMENT', `max tokens must be a positive integer, got ${opts.maxTokens}`);
   if (opts.signal?.aborted) throw cancelled();
+  // Never start what cannot end valid: the budget mask below keeps every run within reach of an end.
+  if (opts.grammar?.budgeted && opts.grammar.minBytes > opts.maxTokens) throw budgetTooSmallError(opts.maxTokens, opts.grammar.minBytes);
   const limit = Math.min(lm.vocabSize, vocab.size);
   const eos = opts.eosIds.filter((id) => id < lm.vocabSize);
   // Text tokens plus EOS: special and vocabulary-less ids are never generated.
@@ -98,13 +112,17 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
     text: new StopText(stops),
     grammar: opts.grammar?.initial(),
     finish: undefined,
+    budgetForced: false,
   }));
   const sampler = new Sampler();
-  /** The row's next token from these logits under its mask (-1: nothing allowed). */
-  const choose = (row: RowState, logits: Float32Array): number => {
+  /** The row's next token from these logits under its mask (-1: nothing allowed); `left`: tokens allowed from here on, this one included. */
+  const choose = (row: RowState, logits: Float32Array, left: number): number => {
     let mask = free;
     if (opts.grammar && row.grammar) {
-      mask = opts.grammar.mask(row.grammar);
+      // Only tokens after which the shortest completion still fits in the tokens left after them.
+      const within = opts.grammar.maskWithin(row.grammar, left - 1);
+      mask = within.mask;
+      if (within.forced) row.budgetForced = true;
       if (eos.length && opts.grammar.canEnd(row.grammar)) {
         mask = mask.slice();
         for (const id of eos) setBit(mask, id);
@@ -151,7 +169,12 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
           row.finish = 'length';
           continue;
         }
-        const id = choose(row, batch.logits.subarray(r * width, (r + 1) * width));
+        const id = choose(row, batch.logits.subarray(r * width, (r + 1) * width), opts.maxTokens - generated);
+        if (id < 0 && opts.grammar && row.grammar && opts.grammar.canEnd(row.grammar)) {
+          // Complete, and no token fits what is left (no EOS to end with): the value ends here.
+          row.finish = 'grammar';
+          continue;
+        }
         if (id < 0) {
           row.finish = 'grammar';
           row.error = new TandemError('INTERNAL', 'constrained decoding reached a state where no token is allowed');
@@ -175,7 +198,7 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
         steps++;
         const row = rows[0]!;
         let kept = 0;
-        while (kept < drafts.length && !row.finish && choose(row, out.subarray(kept * width, (kept + 1) * width)) === drafts[kept]) {
+        while (kept < drafts.length && !row.finish && choose(row, out.subarray(kept * width, (kept + 1) * width), opts.maxTokens - generated) === drafts[kept]) {
           accept(0, drafts[kept]!);
           context.push(drafts[kept]!);
           kept++;
@@ -202,6 +225,7 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
     const res: RowOutput = { tokens: row.tokens, text: row.text.value, finishReason: row.finish ?? 'length', promptTokens: prompts[r]!.length };
     if (row.error) res.error = row.error;
     else if (opts.grammar && row.grammar) {
+      if (row.budgetForced) res.budgetForcedClose = true;
       const complete = row.finish === 'grammar' || ((row.finish === 'eos' || row.finish === 'length') && opts.grammar.canEnd(row.grammar));
       if (!complete) res.error = truncatedError(opts.maxTokens, row.tokens.length);
       else {

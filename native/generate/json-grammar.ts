@@ -2,6 +2,7 @@ import type { ValidateFunction } from 'ajv';
 import { ajvForSchema } from '../engine/node/ajv-for-schema.js';
 import { TandemError } from '../engine/common/errors.js';
 import { canEnd, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
+import { ShortestCompletion } from './json-budget.js';
 import { compileSchema, type GrammarNode } from './json-schema-compile.js';
 import { newMask, setBit, TokenTrie } from './token-trie.js';
 
@@ -77,11 +78,32 @@ export type GrammarState = readonly Stack[];
 
 const MASK_CACHE_ENTRIES = 1024;
 
+/** A state's mask, and the largest shortest-completion (bytes) any of its tokens leads to: budgets at least this large need no filtering. */
+interface MaskEntry {
+  mask: Uint32Array;
+  maxAfter: number;
+}
+
+/** A mask under a token budget, and whether the budget removed tokens the schema alone allows. */
+export interface BudgetMask {
+  mask: Uint32Array;
+  forced: boolean;
+}
+
 /** A JSON Schema compiled for constrained decoding over one vocabulary, with its per-state mask cache. */
 export class JsonGrammar {
   readonly root: GrammarNode;
   private readonly validate: ValidateFunction;
-  private readonly cache = new Map<string, Uint32Array>();
+  private readonly cache = new Map<string, MaskEntry>();
+  private readonly budgetCache = new Map<string, BudgetMask>();
+  /** Shortest completions in bytes (json-budget.ts). */
+  readonly shortest: ShortestCompletion;
+  /**
+   * The shortest instance's length in bytes, and whether the vocabulary has a one-byte token for every
+   * byte such a completion may need (then it is also a bound in tokens, and the budget is enforced).
+   */
+  readonly minBytes: number;
+  readonly budgeted: boolean;
   cacheHits = 0;
   cacheMisses = 0;
 
@@ -95,6 +117,9 @@ export class JsonGrammar {
     } catch (e) {
       throw new TandemError('INVALID_ARGUMENT', `the schema does not compile: ${(e as Error).message}`, { cause: e });
     }
+    this.shortest = new ShortestCompletion(this.root);
+    this.minBytes = this.shortest.ofState(this.initial());
+    this.budgeted = hasByteTokens(index.trie, this.root);
   }
 
   initial(): GrammarState {
@@ -103,13 +128,39 @@ export class JsonGrammar {
 
   /** Token ids that keep the output a valid prefix (a bitset; shared, do not modify). */
   mask(state: GrammarState): Uint32Array {
-    if (state.length === 1) return this.maskOf(state[0]!);
+    if (state.length === 1) return this.maskOf(state[0]!).mask;
     const out = newMask(this.index.size);
     for (const s of state) {
-      const m = this.maskOf(s);
+      const m = this.maskOf(s).mask;
       for (let i = 0; i < out.length; i++) out[i]! |= m[i]!;
     }
     return out;
+  }
+
+  /**
+   * Token ids that keep the output a valid prefix AND leave a completion that fits: token t only if
+   * the shortest completion after it (bytes, one token each) is at most `left` (the tokens that may
+   * still follow it). Filtering starts only when some token could overrun the budget.
+   */
+  maskWithin(state: GrammarState, left: number): BudgetMask {
+    if (!this.budgeted) return { mask: this.mask(state), forced: false };
+    const parts: BudgetMask[] = state.map((s) => {
+      const e = this.maskOf(s);
+      return e.maxAfter <= left ? { mask: e.mask, forced: false } : this.budgetMaskOf(s, left);
+    });
+    if (parts.length === 1) return parts[0]!;
+    const out = newMask(this.index.size);
+    for (const p of parts) for (let i = 0; i < out.length; i++) out[i]! |= p.mask[i]!;
+    // A token one configuration drops may be kept by another: forced when the union lost tokens.
+    const all = this.mask(state);
+    let forced = false;
+    for (let i = 0; i < out.length && !forced; i++) if (out[i] !== all[i]) forced = true;
+    return { mask: out, forced };
+  }
+
+  /** Fewest bytes (= tokens, one byte each) that complete the output from here. */
+  shortestFrom(state: GrammarState): number {
+    return this.shortest.ofState(state);
   }
 
   advance(state: GrammarState, bytes: Uint8Array): GrammarState {
@@ -142,7 +193,7 @@ export class JsonGrammar {
     return value;
   }
 
-  private maskOf(st: Stack): Uint32Array {
+  private maskOf(st: Stack): MaskEntry {
     const key = stackKey(st);
     const hit = this.cache.get(key);
     if (hit) {
@@ -154,20 +205,82 @@ export class JsonGrammar {
     this.cacheMisses++;
     const mask = newMask(this.index.size);
     const plain = plainString(st);
+    const sc = this.shortest;
+    const acc = { max: 0 };
     if (plain) {
       const room = stringRoom(plain);
       const { plainIds, plainChars } = this.index;
       for (let i = 0; i < plainIds.length && plainChars[i]! <= room; i++) setBit(mask, plainIds[i]!);
-      walk(this.index.impureTrie, 0, [st], mask);
-    } else walk(this.index.trie, 0, [st], mask);
-    this.cache.set(key, mask);
+      // Plain characters never lengthen a string's shortest completion.
+      acc.max = sc.of(st);
+      walk(this.index.impureTrie, 0, [st], mask, sc, acc);
+    } else walk(this.index.trie, 0, [st], mask, sc, acc);
+    const entry: MaskEntry = { mask, maxAfter: acc.max };
+    this.cache.set(key, entry);
     if (this.cache.size > MASK_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-    return mask;
+    return entry;
+  }
+
+  private budgetMaskOf(st: Stack, left: number): BudgetMask {
+    const key = `${stackKey(st)}#${left}`;
+    const hit = this.budgetCache.get(key);
+    if (hit) {
+      this.budgetCache.delete(key);
+      this.budgetCache.set(key, hit);
+      return hit;
+    }
+    const mask = newMask(this.index.size);
+    const sc = this.shortest;
+    const acc = { removed: false };
+    const plain = plainString(st);
+    if (plain) {
+      const room = stringRoom(plain);
+      // After c more plain characters: the string needs max(0, minLength - n - c) more, then '"', then the rest above it.
+      const above = sc.of(st) - (Math.max(0, (plain.node?.minLength ?? 0) - plain.n) + 1);
+      const min = plain.node?.minLength ?? 0;
+      const { plainIds, plainChars } = this.index;
+      for (let i = 0; i < plainIds.length && plainChars[i]! <= room; i++) {
+        if (above + Math.max(0, min - plain.n - plainChars[i]!) + 1 <= left) setBit(mask, plainIds[i]!);
+        else acc.removed = true;
+      }
+      walkWithin(this.index.impureTrie, 0, [st], mask, sc, left, acc);
+    } else walkWithin(this.index.trie, 0, [st], mask, sc, left, acc);
+    const out: BudgetMask = { mask, forced: acc.removed };
+    this.budgetCache.set(key, out);
+    if (this.budgetCache.size > MASK_CACHE_ENTRIES) this.budgetCache.delete(this.budgetCache.keys().next().value!);
+    return out;
   }
 }
 
-/** Depth-first over the trie below `node`, carrying the configurations alive after each prefix. */
-function walk(trie: TokenTrie, node: number, configs: Stack[], mask: Uint32Array): void {
+/** Whether every byte a shortest completion may write is a token of its own: printable ASCII, UTF-8 continuation bytes, and the bytes of the schema's keys and literals. */
+function hasByteTokens(trie: TokenTrie, root: GrammarNode): boolean {
+  const single = new Uint8Array(256);
+  for (let c = trie.first[0]!; c !== -1; c = trie.next[c]!) if (trie.tokCount[c]! > 0) single[trie.label[c]!] = 1;
+  for (let b = 0x20; b < 0x7f; b++) if (!single[b]) return false;
+  for (let b = 0x80; b < 0xc0; b++) if (!single[b]) return false;
+  const seen = new Set<number>();
+  const bytesOk = (a: Uint8Array): boolean => a.every((b) => single[b] === 1);
+  const ok = (n: GrammarNode): boolean => {
+    if (seen.has(n.id)) return true;
+    seen.add(n.id);
+    switch (n.t) {
+      case 'union':
+        return n.options.every(ok);
+      case 'literal':
+        return n.values.every(bytesOk);
+      case 'object':
+        return n.props.every((p) => bytesOk(p.keyBytes) && ok(p.node)) && (!n.additional || ok(n.additional));
+      case 'array':
+        return ok(n.items);
+      default:
+        return true;
+    }
+  };
+  return ok(root);
+}
+
+/** Depth-first over the trie below `node`, carrying the configurations alive after each prefix; acc.max: the largest shortest completion after a token. */
+function walk(trie: TokenTrie, node: number, configs: Stack[], mask: Uint32Array, sc: ShortestCompletion, acc: { max: number }): void {
   const { first, next, label, tokStart, tokCount, ids } = trie;
   for (let c = first[node]!; c !== -1; c = next[c]!) {
     const b = label[c]!;
@@ -178,7 +291,28 @@ function walk(trie: TokenTrie, node: number, configs: Stack[], mask: Uint32Array
     if (n > 0) {
       const s0 = tokStart[c]!;
       for (let k = 0; k < n; k++) setBit(mask, ids[s0 + k]!);
+      const after = alive.length === 1 ? sc.of(alive[0]!) : sc.ofState(alive);
+      if (after > acc.max) acc.max = after;
     }
-    if (first[c] !== -1) walk(trie, c, alive, mask);
+    if (first[c] !== -1) walk(trie, c, alive, mask, sc, acc);
+  }
+}
+
+/** `walk`, keeping only the tokens after which a completion of at most `left` bytes remains. */
+function walkWithin(trie: TokenTrie, node: number, configs: Stack[], mask: Uint32Array, sc: ShortestCompletion, left: number, acc: { removed: boolean }): void {
+  const { first, next, label, tokStart, tokCount, ids } = trie;
+  for (let c = first[node]!; c !== -1; c = next[c]!) {
+    const b = label[c]!;
+    const alive: Stack[] = [];
+    for (const s of configs) feed(s, b, alive);
+    if (alive.length === 0) continue;
+    const n = tokCount[c]!;
+    if (n > 0) {
+      if (sc.ofState(alive) <= left) {
+        const s0 = tokStart[c]!;
+        for (let k = 0; k < n; k++) setBit(mask, ids[s0 + k]!);
+      } else acc.removed = true;
+    }
+    if (first[c] !== -1) walkWithin(trie, c, alive, mask, sc, left, acc);
   }
 }

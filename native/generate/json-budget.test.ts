@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { canEnd, feedBytes, initialStack, type Stack } from './json-automaton.js';
+import { ShortestCompletion } from './json-budget.js';
+import { JsonGrammar, TokenIndex, type GrammarState } from './json-grammar.js';
+import { compileSchema } from './json-schema-compile.js';
+import { Rng } from './sampling.js';
+
+const enc = new TextEncoder();
+
+/** Schemas covering every frame kind: literals, bounded strings, numbers, objects (declared and free keys), arrays, unions, recursion. */
+const SCHEMAS: Record<string, object> = {
+  person: {
+    type: 'object',
+    properties: { name: { type: 'string', minLength: 3, maxLength: 8 }, age: { type: 'integer' }, email: { type: 'string' }, role: { enum: ['admin', 'user', 'guest'] } },
+    required: ['name', 'age'],
+  },
+  optionalOnly: { type: 'object', properties: { a: { type: 'string', minLength: 4 }, bb: { type: 'number' }, c: { enum: [true, 'long value'] } } },
+  requiredLast: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'boolean' }, c: { const: 'xyz' } }, required: ['c'] },
+  arrays: { type: 'array', items: { type: 'array', items: { type: 'string', minLength: 2 }, minItems: 2, maxItems: 3 }, minItems: 2, maxItems: 4 },
+  union: { anyOf: [{ type: 'object', properties: { k: { const: 'long-name' } }, required: ['k'] }, { type: 'array', items: { type: 'integer' }, minItems: 3 }, { type: 'number' }] },
+  freeKeys: { type: 'object', additionalProperties: { type: 'array', items: { enum: ['é', 'x'] }, minItems: 1 } },
+  anything: {},
+  tree: {
+    $defs: { node: { type: 'object', properties: { v: { type: 'integer' }, kids: { type: 'array', items: { $ref: '#/$defs/node' }, minItems: 1, maxItems: 2 } }, required: ['v'] } },
+    $ref: '#/$defs/node',
+  },
+  deep: {
+    type: 'object',
+    properties: {
+      a: {
+        type: 'object',
+        properties: { b: { type: 'object', properties: { c: { type: 'object', properties: { d: { type: 'string', minLength: 5 } }, required: ['d'] } }, required: ['c'] } },
+        required: ['b'],
+      },
+    },
+    required: ['a'],
+  },
+  topNumber: { type: 'number' },
+};
+
+const ALL_BYTES = Array.from({ length: 256 }, (_, b) => b);
+
+function next(state: readonly Stack[], b: number): Stack[] {
+  return feedBytes(state, Uint8Array.of(b));
+}
+
+describe('shortest completions (json-budget.ts)', () => {
+  test('the shortest instance of each schema, by hand', () => {
+    const min = (s: object): number => new ShortestCompletion(compileSchema(s)).of(initialStack(compileSchema(s)));
+    assert.equal(min(SCHEMAS.person!), '{"name":"abc","age":0}'.length);
+    assert.equal(min(SCHEMAS.optionalOnly!), '{}'.length);
+    assert.equal(min(SCHEMAS.requiredLast!), '{"c":"xyz"}'.length);
+    assert.equal(min(SCHEMAS.arrays!), '[["ab","ab"],["ab","ab"]]'.length);
+    assert.equal(min(SCHEMAS.union!), 1, 'a one-digit number');
+    assert.equal(min(SCHEMAS.tree!), '{"v":0}'.length);
+    assert.equal(min(SCHEMAS.deep!), '{"a":{"b":{"c":{"d":"abcde"}}}}'.length);
+    assert.equal(min({ type: 'object', properties: { x: { $ref: '#' } }, required: ['x'] }), Infinity, 'a required self-reference has no finite instance');
+  });
+
+  test('exact along random walks: 0 where the value may end, else 1 + the best next byte (the Bellman equation of the true distance)', () => {
+    const rng = new Rng(7);
+    let checked = 0;
+    for (const [name, schema] of Object.entries(SCHEMAS)) {
+      const root = compileSchema(schema);
+      const sc = new ShortestCompletion(root);
+      for (let walk = 0; walk < 25; walk++) {
+        let state: Stack[] = [initialStack(root)];
+        for (let step = 0; step < 80 && state.length > 0; step++) {
+          const here = sc.ofState(state);
+          const succ = ALL_BYTES.map((b) => next(state, b));
+          const best = Math.min(...succ.map((s) => (s.length ? sc.ofState(s) : Infinity)));
+          if (state.some(canEnd)) assert.equal(here, 0, `${name}: may end here, shortest 0`);
+          else assert.equal(here, 1 + best, `${name} step ${step}: shortest ${here} = 1 + min over next bytes (${best})`);
+          checked++;
+          const live = succ.filter((s) => s.length > 0);
+          if (live.length === 0) break;
+          // Half the time the shortest way, else any byte: long walks and ends both get visited.
+          const pick = rng.next() < 0.5 ? succ.find((s) => s.length > 0 && sc.ofState(s) === best)! : live[Math.floor(rng.next() * live.length)]!;
+          state = pick;
+        }
+      }
+    }
+    assert.ok(checked > 2000, `${checked} states checked`);
+  });
+});
+
+/** A byte-level toy vocabulary: every byte alone, plus multi-byte JSON-ish pieces (so tokens can overshoot a budget). */
+function toyVocab(): Uint8Array[] {
+  const pieces = ['{"', '":', '",', '"}', '},', '}]', ']}', '[{', '[[', ']]', '{}', '[]', 'true', 'false', 'null', 'name', 'age', '"name":"', '"age":', 'admin', 'abc', 'hello world', '12', '3.5', 'e+', '","', '":"', '0,', '1]', 'kids', '"v":', '"kids":[{', '{"a":{"b":{"c":{"d":"', '\\u00', 'é', 'long', 'long-name'];
+  return [...ALL_BYTES.map((b) => Uint8Array.of(b)), ...pieces.map((p) => enc.encode(p))];
+}
+
+describe('the budget mask (JsonGrammar.maskWithin) on a toy byte-level vocabulary', () => {
+  const vocab = toyVocab();
+  const index = new TokenIndex(vocab);
+  const ids = (mask: Uint32Array): number[] => vocab.map((_, id) => id).filter((id) => (mask[id >>> 5]! & (1 << (id & 31))) !== 0);
+
+  test('= brute force: token t is kept iff it is valid and the shortest completion after it fits in the tokens left', () => {
+    const rng = new Rng(3);
+    for (const [name, schema] of Object.entries(SCHEMAS)) {
+      const g = new JsonGrammar(schema, index);
+      for (let walk = 0; walk < 5; walk++) {
+        let state: GrammarState = g.initial();
+        for (let step = 0; step < 40 && !g.isDone(state); step++) {
+          const here = g.shortestFrom(state);
+          for (const left of [here - 1, here, here + 1, here + 5, 1000]) {
+            if (left < 0) continue;
+            const got = ids(g.maskWithin(state, left).mask);
+            const want = vocab.map((_, id) => id).filter((id) => {
+              const after = g.advance(state, vocab[id]!);
+              return after.length > 0 && g.shortestFrom(after) <= left;
+            });
+            assert.deepEqual(got, want, `${name}, left ${left}`);
+          }
+          const allowed = ids(g.mask(state));
+          if (allowed.length === 0) break;
+          state = g.advance(state, vocab[allowed[Math.floor(rng.next() * allowed.length)]!]!);
+        }
+      }
+    }
+  });
+
+  test('random decoding at a budget of exactly the shortest instance (and a little more) always ends complete', () => {
+    const rng = new Rng(11);
+    for (const [name, schema] of Object.entries(SCHEMAS)) {
+      const g = new JsonGrammar(schema, index);
+      assert.ok(g.budgeted, 'every byte is a token');
+      for (const extra of [0, 1, 3, 10]) {
+        const budget = g.minBytes + extra;
+        for (let run = 0; run < 30; run++) {
+          let state: GrammarState = g.initial();
+          let used = 0;
+          let forced = false;
+          while (!g.isDone(state) && used < budget) {
+            const { mask, forced: f } = g.maskWithin(state, budget - used - 1);
+            forced ||= f;
+            const allowed = ids(mask);
+            if (allowed.length === 0) {
+              assert.ok(g.canEnd(state), `${name}: a token is always allowed, or the value may end (EOS)`);
+              break;
+            }
+            // End early sometimes where the value may end (an EOS).
+            if (g.canEnd(state) && rng.next() < 0.2) break;
+            state = g.advance(state, vocab[allowed[Math.floor(rng.next() * allowed.length)]!]!);
+            used++;
+          }
+          assert.ok(g.canEnd(state), `${name} +${extra} run ${run}: complete within ${budget} tokens`);
+          if (extra === 0 && used === budget && g.minBytes > 2) assert.ok(forced, 'at a budget of exactly the shortest instance, a run that wandered was forced');
+        }
+      }
+    }
+  });
+});
