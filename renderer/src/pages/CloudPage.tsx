@@ -86,7 +86,7 @@ function Backends({ config, onChanged }: { config: Config; onChanged: () => void
       <p className="muted">
         Profile <b>{config.profile}</b> (from {config.sources.profile}); settings file <span className="path">{config.settingsPath}</span>. Settings file &lt; environment &lt; command-line flags.
       </p>
-      <table className="table">
+      <table className="table cloud-table">
         <thead>
           <tr>
             <th>Backend</th>
@@ -94,7 +94,6 @@ function Backends({ config, onChanged }: { config: Config; onChanged: () => void
             <th>Token</th>
             <th>Breaker</th>
             <th>Health</th>
-            <th />
           </tr>
         </thead>
         <tbody>
@@ -131,18 +130,99 @@ function Backends({ config, onChanged }: { config: Config; onChanged: () => void
                       <span className="bad-text">{h.error ? h.error.code : h.status}</span> {h.error?.message}
                     </span>
                   ) : null}
-                </td>
-                <td>
-                  <button type="button" className="btn btn-small" onClick={() => void check(r.id)} aria-label={`Check ${r.name} health`}>
-                    Check
-                  </button>
+                  <div>
+                    <button type="button" className="btn btn-small" onClick={() => void check(r.id)} aria-label={`Check ${r.name} health`}>
+                      Check
+                    </button>
+                  </div>
                 </td>
               </tr>
             );
           })}
         </tbody>
       </table>
+      <BackendSettings config={config} onSaved={(b) => (onChanged(), void check(b))} />
     </section>
+  );
+}
+
+/**
+ * Edit the active profile's backend URLs and token variable names (cloud.setBackend): saved in the
+ * settings file, effective at once, then health is checked. Tokens themselves are never typed here:
+ * the desktop app keeps them in the OS keychain (File > Cloud Tokens), the web host reads them from
+ * its environment.
+ */
+function BackendSettings({ config, onSaved }: { config: Config; onSaved: (backend: RemoteBackend) => void }) {
+  const api = useApi();
+  const info = useQuery('app.info', {});
+  const fromFile = (source: string | undefined) => source !== undefined && source.startsWith(config.settingsPath);
+  const initial = (backend: RemoteBackend) => {
+    const url = backend === 'modal' ? config.modal.urlTemplate : config.cloudRun.url;
+    const source = backend === 'modal' ? config.sources.modalUrl : config.sources.cloudRunUrl;
+    // A redacted URL (*** in place of a password or query value) cannot be edited back: start empty.
+    return { url: url && !url.includes('***') ? url : '', tokenEnv: backend === 'modal' ? config.modal.tokenEnv : config.cloudRun.tokenEnv, source, fromFile: fromFile(source) };
+  };
+  const [form, setForm] = useState(() => ({ modal: initial('modal'), 'cloud-run': initial('cloud-run') }));
+  const [state, setState] = useState<Partial<Record<RemoteBackend, { saving?: boolean; message?: string; error?: TandemError }>>>({});
+  const save = async (backend: RemoteBackend) => {
+    const f = form[backend];
+    setState((s) => ({ ...s, [backend]: { saving: true } }));
+    try {
+      const r = await api.call('cloud.setBackend', { backend, url: f.url.trim() === '' ? null : f.url.trim(), tokenEnv: f.tokenEnv.trim() });
+      const message = r.overriddenBy ? `Saved in profile ${r.profile}, but ${r.overriddenBy} overrides it in this session.` : r.url ? `Saved in profile ${r.profile}; checking health…` : `Removed from profile ${r.profile}.`;
+      setState((s) => ({ ...s, [backend]: { message } }));
+      onSaved(backend);
+    } catch (e) {
+      setState((s) => ({ ...s, [backend]: { error: asTandemError(e) } }));
+    }
+  };
+  const host = info.data?.host;
+  const rows: Array<{ id: RemoteBackend; name: string; placeholder: string }> = [
+    { id: 'modal', name: 'Modal URL template', placeholder: 'https://workspace--app-{function}.modal.run' },
+    { id: 'cloud-run', name: 'Cloud Run URL', placeholder: 'https://boltz2-xxxx.a.run.app' },
+  ];
+  return (
+    <div className="backend-settings" data-field="backend-settings">
+      <h3>Edit profile {config.profile}</h3>
+      {rows.map((r) => {
+        const f = form[r.id];
+        const st = state[r.id];
+        return (
+          <form
+            key={r.id}
+            className="inline-form backend-form"
+            data-backend-form={r.id}
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save(r.id);
+            }}
+          >
+            <label className="grow">
+              {r.name}
+              <input type="text" spellCheck={false} value={f.url} placeholder={r.placeholder} aria-label={r.name} onChange={(e) => setForm((x) => ({ ...x, [r.id]: { ...x[r.id], url: e.target.value } }))} />
+            </label>
+            <label>
+              Token variable
+              <input type="text" spellCheck={false} value={f.tokenEnv} aria-label={`${r.name} token variable`} onChange={(e) => setForm((x) => ({ ...x, [r.id]: { ...x[r.id], tokenEnv: e.target.value } }))} />
+            </label>
+            <button type="submit" className="btn" disabled={st?.saving === true}>
+              Save and check
+            </button>
+            {st?.message ? (
+              <span className="ok-text" role="status" data-field="saved">
+                {st.message}
+              </span>
+            ) : null}
+            <ErrorBox error={st?.error} title="Not saved" />
+          </form>
+        );
+      })}
+      <p className="muted" data-field="token-help">
+        {host === 'electron'
+          ? 'Tokens are kept in the OS keychain, never in the settings file: File › Cloud Tokens › Paste Modal / Cloud Run Token from Clipboard.'
+          : 'Tokens are never typed here: this host reads each token from the environment variable named above (set it where tandem serve runs).'}
+      </p>
+    </div>
   );
 }
 
@@ -187,7 +267,7 @@ function Warmups({ config }: { config: Config }) {
     <section className="card" aria-labelledby="warm-title">
       <h2 id="warm-title">Warm up</h2>
       <p className="muted">Load a model before you need it: the first request after scale-to-zero pays the cold start (seconds for embeddings, minutes for Qwen). Each warm-up is a job with its cost.</p>
-      <table className="table warm-table">
+      <table className="table warm-table cloud-table">
         <thead>
           <tr>
             <th>Model</th>
@@ -434,14 +514,13 @@ function Prices({ config, onChanged }: { config: Config; onChanged: () => void }
   return (
     <section className="card" aria-labelledby="prices-title">
       <h2 id="prices-title">Prices (USD per GPU-hour)</h2>
-      <table className="table">
+      <table className="table cloud-table">
         <thead>
           <tr>
             <th>Backend</th>
             <th>GPU</th>
             <th>Used by</th>
             <th className="num">Rate</th>
-            <th />
           </tr>
         </thead>
         <tbody>
@@ -455,12 +534,12 @@ function Prices({ config, onChanged }: { config: Config; onChanged: () => void }
                   <td>{gpu}</td>
                   <td className="muted mono">{(gpusUsed.get(k) ?? []).join(', ') || '–'}</td>
                   <td className="num">
-                    <input type="number" min={0} step="any" value={v} aria-label={`Price of ${gpu} on ${b}`} onChange={(e) => setEdits((x) => ({ ...x, [k]: e.target.value }))} style={{ width: '7em' }} />
-                  </td>
-                  <td>
-                    <button type="button" className="btn btn-small" disabled={edits[k] === undefined || Number(edits[k]) === rate} onClick={() => void save(b, gpu, v)}>
-                      Save
-                    </button>
+                    <span className="rate-edit">
+                      <input type="number" min={0} step="any" value={v} aria-label={`Price of ${gpu} on ${b}`} onChange={(e) => setEdits((x) => ({ ...x, [k]: e.target.value }))} />
+                      <button type="button" className="btn btn-small" disabled={edits[k] === undefined || Number(edits[k]) === rate} onClick={() => void save(b, gpu, v)}>
+                        Save
+                      </button>
+                    </span>
                   </td>
                 </tr>
               );
@@ -497,8 +576,16 @@ function Prices({ config, onChanged }: { config: Config; onChanged: () => void }
         </button>
       </form>
       <ErrorBox error={error} title="The price was not saved" />
-      <h3>Functions</h3>
-      <table className="table">
+    </section>
+  );
+}
+
+/** The remote functions, in a card of their own (full width: seven columns do not fit half a page). */
+function Functions({ config }: { config: Config }) {
+  return (
+    <section className="card" aria-labelledby="functions-title" data-card="functions">
+      <h2 id="functions-title">Functions</h2>
+      <table className="table functions-table">
         <thead>
           <tr>
             <th>Backend</th>
@@ -516,7 +603,7 @@ function Prices({ config, onChanged }: { config: Config; onChanged: () => void }
               <td>{f.backend}</td>
               <td className="mono">{f.name}</td>
               <td>{f.kinds.join(', ')}</td>
-              <td>
+              <td className="nowrap">
                 {f.gpu.count}x {f.gpu.type}
               </td>
               <td className="num">{f.maxConcurrency}</td>
@@ -557,6 +644,7 @@ export function CloudPage() {
             <Routing config={config.data} onChanged={changed} />
             <Prices config={config.data} onChanged={changed} />
           </div>
+          <Functions config={config.data} />
         </>
       )}
     </section>
