@@ -40,7 +40,7 @@ export async function extractFile(file: string, type?: FileType, opts: ExtractOp
     case 'pdf':
       return extractPdf(buf, file, key, opts.signal);
     case 'docx':
-      return extractDocx(buf, file, key);
+      return extractDocx(buf, file, key, opts.signal);
     case 'csv':
       return extractTable(buf, file, key, ',', opts);
     case 'tsv':

@@ -13,7 +13,7 @@ const WORKER_LIMITS = { stackSizeMb: 16 };
  * them before importing the entry.
  */
 export function spawnWorker(name: string, callerUrl: string, opts: WorkerOptions = {}): Worker {
-  const options: WorkerOptions = { resourceLimits: WORKER_LIMITS, ...opts };
+  const options: WorkerOptions = { ...opts, resourceLimits: { ...WORKER_LIMITS, ...opts.resourceLimits } };
   if (!callerUrl.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, callerUrl), options);
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const entry = new URL(`./${name}.ts`, callerUrl).href;

@@ -7,6 +7,7 @@ export const WORKER_ENTRIES = {
   'onnx-runner': 'native/inference/onnx-runner.ts',
   'scan-worker': 'native/search/scan-worker.ts',
   'pdf-worker': 'native/ingest/pdf-worker.ts',
+  'docx-worker': 'native/ingest/docx-worker.ts',
   'ann-worker': 'native/search/ann-worker.ts',
   'generate-worker': 'native/generate/generate-worker.ts',
   'map-worker': 'native/map/map-worker.ts',

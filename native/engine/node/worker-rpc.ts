@@ -1,4 +1,4 @@
-import type { Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { fromWire, TandemError, type WireError } from '../common/errors.js';
 import { spawnWorker } from './spawn-worker.js';
 
@@ -20,6 +20,12 @@ export interface WorkerRpcSpec<R extends Reply> {
   isEvent: (m: R) => boolean;
   /** The error a cancelled call rejects with before it is sent. */
   cancelled: () => TandemError;
+  /**
+   * Heap limits for the thread (added to spawn-worker's stack size). A worker that runs past its
+   * heap dies alone: its jobs reject with INTERNAL whose `cause.code` is ERR_WORKER_OUT_OF_MEMORY,
+   * and the next call starts a fresh worker.
+   */
+  resourceLimits?: ResourceLimits;
 }
 
 export interface RpcCallOptions<R> {
@@ -31,6 +37,8 @@ interface Pending<R> {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   onEvent: ((m: R) => void) | undefined;
+  /** The thread the job was sent to: only its own death fails the job. */
+  worker: Worker;
 }
 
 /**
@@ -58,20 +66,28 @@ export class WorkerRpc<H extends { type: string }, R extends Reply> {
     if (this.worker) return this.worker;
     const env: NodeJS.ProcessEnv = {};
     for (const k of ['TANDEM_HOME', 'TANDEM_MODELS_DIR']) if (this.env[k] !== undefined) env[k] = this.env[k];
-    const w = spawnWorker(this.spec.entry, this.spec.from, { workerData: { env } });
+    const w = spawnWorker(this.spec.entry, this.spec.from, { workerData: { env }, ...(this.spec.resourceLimits ? { resourceLimits: this.spec.resourceLimits } : {}) });
     w.on('message', (m: R) => this.onMessage(m));
-    w.on('error', (e) => this.failAll(new TandemError('INTERNAL', `${this.spec.noun} worker crashed: ${e.message}`, { cause: e })));
+    w.on('error', (e) => {
+      // The thread is going away (out of memory, an uncaught exception): later calls get a new one.
+      if (this.worker === w) this.worker = undefined;
+      this.failAll(new TandemError('INTERNAL', `${this.spec.noun} worker crashed: ${e.message}`, { cause: e }), w);
+    });
     w.on('exit', (code) => {
       if (this.worker === w) this.worker = undefined;
-      if (code !== 0) this.failAll(new TandemError('INTERNAL', `${this.spec.noun} worker exited with code ${code}`));
+      if (code !== 0) this.failAll(new TandemError('INTERNAL', `${this.spec.noun} worker exited with code ${code}`), w);
     });
     this.worker = w;
     return w;
   }
 
-  private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
+  /** Reject the pending jobs (those sent to `w` only, when given). */
+  private failAll(e: Error, w?: Worker): void {
+    for (const [id, p] of this.pending) {
+      if (w && p.worker !== w) continue;
+      this.pending.delete(id);
+      p.reject(e);
+    }
   }
 
   private onMessage(m: R): void {
@@ -106,6 +122,7 @@ export class WorkerRpc<H extends { type: string }, R extends Reply> {
           reject(e);
         },
         onEvent: opts.onEvent,
+        worker: w,
       });
       this.post(w, { ...msg, jobId } as unknown as H);
     });
