@@ -1,9 +1,13 @@
 import { TandemError } from '../engine/common/errors.js';
+import { schemaDialect, type Dialect } from '../engine/node/ajv-for-schema.js';
+import { canEnd, feedBytes, initialStack } from './json-automaton.js';
 
 /**
- * A JSON Schema compiled to the shapes constrained decoding enforces byte by byte. Keywords
- * outside this set that restrict values (minimum, pattern, uniqueItems...) are not enforced
- * while decoding; the final output is still validated against the whole schema (ajv).
+ * A JSON Schema compiled to the shapes constrained decoding enforces byte by byte. The grammar
+ * accepts a superset of the engine's sub-language of the schema (declared properties in order, no
+ * undeclared keys beside declared ones, a type inferred from the keywords when `type` is absent);
+ * keywords that restrict values beyond these shapes (minimum, pattern, uniqueItems...) are checked
+ * on the final output (ajv, the schema's own draft).
  */
 export type GrammarNode = UnionNode | LiteralNode | StringNode | NumberNode | ObjectNode | ArrayNode;
 
@@ -51,21 +55,59 @@ export interface ArrayNode extends Base {
   maxItems: number;
 }
 
-/** Keywords with no effect on which texts are valid, or checked only by the final validation. */
-const IGNORED = new Set([
-  '$schema', '$id', '$comment', 'title', 'description', 'default', 'examples', 'deprecated', 'readOnly', 'writeOnly', 'format', 'contentMediaType', 'contentEncoding',
-  '$defs', 'definitions',
-  // checked after decoding (ajv), not enforced token by token:
-  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'uniqueItems', 'minProperties', 'maxProperties', 'patternProperties', 'propertyNames', 'dependentRequired', 'contains', 'minContains', 'maxContains',
-]);
-const HANDLED = new Set(['type', 'enum', 'const', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'anyOf', 'oneOf', 'allOf', '$ref']);
 const TYPES = ['string', 'number', 'integer', 'boolean', 'null', 'object', 'array'] as const;
 type JsonType = (typeof TYPES)[number];
 
+/**
+ * The keywords of each draft, by what local constrained decoding does with them. Anything else is
+ * not a keyword of that draft (or an annotation: title, description, examples, format, default,
+ * readOnly, `x-...`, `id` in 2020-12...) and is ignored, as the specification says.
+ */
+interface Vocabulary {
+  /** Shapes the grammar enforces while decoding (and containers: $defs, definitions). */
+  handled: Set<string>;
+  /** Restrict values; checked on the final output by ajv (the matching draft). */
+  post: Set<string>;
+  /** Restrict values in ways neither the grammar nor a post-check can reasonably meet: refused by name. */
+  refused: Set<string>;
+}
+
+const BASE_HANDLED = ['$schema', 'type', 'enum', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'anyOf', 'oneOf', 'allOf', '$ref', 'definitions'];
+const BASE_POST = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'uniqueItems', 'minProperties', 'maxProperties', 'patternProperties', 'dependencies'];
+
+function vocabulary(d: Dialect): Vocabulary {
+  const handled = new Set(BASE_HANDLED);
+  const post = new Set(BASE_POST);
+  const refused = new Set(['not']);
+  if (d === 'draft-04') {
+    handled.add('id').add('additionalItems');
+    return { handled, post, refused };
+  }
+  handled.add('$id').add('const');
+  post.add('contains').add('propertyNames');
+  if (d === 'draft-06') return { handled: handled.add('additionalItems'), post, refused };
+  refused.add('if');
+  if (d === 'draft-07') return { handled: handled.add('additionalItems'), post, refused };
+  handled.add('$defs').add('$anchor').add('$recursiveAnchor');
+  post.add('dependentRequired').add('minContains').add('maxContains').add('unevaluatedProperties');
+  // unevaluatedItems: ajv's check misses cases (contains, nested items), so it is not left to the final validation.
+  refused.add('dependentSchemas').add('unevaluatedItems');
+  if (d === '2019-09') return { handled: handled.add('additionalItems'), post, refused: refused.add('$recursiveRef') };
+  handled.add('prefixItems').add('$dynamicAnchor');
+  return { handled, post, refused: refused.add('$dynamicRef') };
+}
+
 const utf8 = new TextEncoder();
+const DEFAULT_BASE = 'tandem://schema/root.json';
+/** Values that are data, not subschemas: never searched for `$id` / `$anchor`. */
+const DATA_KEYS = new Set(['enum', 'const', 'examples', 'default']);
 
 function bad(where: string, msg: string): TandemError {
   return new TandemError('INVALID_ARGUMENT', `schema ${where || '(root)'}: ${msg}`);
+}
+
+function unsupported(keyword: string, where: string, why = 'local constrained decoding cannot enforce it'): TandemError {
+  return new TandemError('INVALID_ARGUMENT', `schema: unsupported keyword "${keyword}" at ${where || '(root)'} (${why})`, { data: { keyword, pointer: where } });
 }
 
 function nonNegInt(v: unknown, where: string, key: string): number | undefined {
@@ -74,24 +116,117 @@ function nonNegInt(v: unknown, where: string, key: string): number | undefined {
   return v;
 }
 
-/** Compile a JSON Schema (draft 7 / 2019-09 / 2020-12 subset) for constrained decoding. */
-export function compileSchema(schema: unknown): GrammarNode {
-  let nextId = 0;
-  const byRef = new Map<string, GrammarNode>();
-  const root = schema;
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-  const resolvePointer = (ref: string, where: string): unknown => {
-    if (!ref.startsWith('#')) throw bad(where, `only local $ref ("#/...") is supported, got ${JSON.stringify(ref)}`);
-    let cur: unknown = root;
-    for (const raw of ref.slice(1).split('/').filter((s) => s.length > 0)) {
-      const part = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
-      if (!cur || typeof cur !== 'object' || !(part in (cur as Record<string, unknown>))) throw bad(where, `$ref ${ref} points nowhere`);
-      cur = (cur as Record<string, unknown>)[part];
+function escapePointer(k: string): string {
+  return k.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+function noHash(u: URL): string {
+  const c = new URL(u.href);
+  c.hash = '';
+  return c.href;
+}
+
+/** Keywords whose presence (without `type`) says which type a schema is about. */
+const TYPE_HINTS: Array<[JsonType, string[]]> = [
+  ['object', ['properties', 'required', 'additionalProperties', 'patternProperties', 'minProperties', 'maxProperties', 'propertyNames', 'dependentRequired', 'dependencies']],
+  ['array', ['items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'contains', 'uniqueItems']],
+  ['string', ['minLength', 'maxLength', 'pattern']],
+  ['number', ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf']],
+];
+
+/**
+ * Compile a JSON Schema (draft-04, -06, -07, 2019-09, 2020-12, by its `$schema`; see
+ * `schemaDialect`) for constrained decoding. Refuses, naming the keyword and its JSON pointer,
+ * only keywords that restrict values and that local decoding cannot enforce (`not`, `if`...),
+ * and `$ref`s outside the schema (nothing is fetched).
+ */
+export function compileSchema(schema: unknown): GrammarNode {
+  const { dialect } = schemaDialect(schema);
+  const vocab = vocabulary(dialect);
+  const legacyRef = dialect === 'draft-04' || dialect === 'draft-06' || dialect === 'draft-07';
+  const idKey = dialect === 'draft-04' ? 'id' : '$id';
+  let nextId = 0;
+
+  // --- identifiers: every resource ($id / id) and anchor in the document ---------------------
+  const resources = new Map<string, unknown>();
+  const anchors = new Map<string, unknown>();
+  const baseOf = (o: Record<string, unknown>, base: string): string => {
+    const id = o[idKey];
+    if (typeof id !== 'string' || (legacyRef && typeof o.$ref === 'string')) return base;
+    let u: URL;
+    try {
+      u = new URL(id, base);
+    } catch {
+      return base;
     }
-    return cur;
+    if (u.hash && u.hash !== '#') return legacyRef ? base : base; // a plain-name id ("#foo"): an anchor, not a new base
+    return noHash(u);
+  };
+  const index = (s: unknown, base: string): void => {
+    if (Array.isArray(s)) {
+      for (const x of s) index(x, base);
+      return;
+    }
+    if (!isObj(s)) return;
+    const b = baseOf(s, base);
+    if (b !== base) resources.set(b, s);
+    const id = s[idKey];
+    if (legacyRef && typeof id === 'string' && typeof s.$ref !== 'string') {
+      try {
+        const u = new URL(id, base);
+        if (u.hash && u.hash !== '#') anchors.set(u.href, s);
+      } catch {
+        /* not a URI: ignored */
+      }
+    }
+    for (const k of ['$anchor', '$dynamicAnchor']) {
+      const a = s[k];
+      if (!legacyRef && typeof a === 'string') anchors.set(`${b}#${a}`, s);
+    }
+    for (const [k, v] of Object.entries(s)) if (!DATA_KEYS.has(k)) index(v, b);
+  };
+  resources.set(DEFAULT_BASE, schema);
+  const rootBase = isObj(schema) ? baseOf(schema, DEFAULT_BASE) : DEFAULT_BASE;
+  if (rootBase !== DEFAULT_BASE) resources.set(rootBase, schema);
+  index(schema, DEFAULT_BASE);
+
+  const resolveRef = (ref: string, where: string, base: string): { target: unknown; uri: string; base: string; pointer: string } => {
+    let u: URL;
+    try {
+      u = new URL(ref, base);
+    } catch {
+      throw unsupported('$ref', where, `${JSON.stringify(ref)} is not a URI reference`);
+    }
+    const doc = noHash(u);
+    const frag = decodeURIComponent(u.hash.slice(1));
+    const res = resources.get(doc);
+    if (res === undefined) throw unsupported('$ref', where, `${JSON.stringify(ref)} is outside this schema; remote references are not fetched`);
+    if (frag === '') return { target: res, uri: doc, base: doc, pointer: where };
+    if (!frag.startsWith('/')) {
+      const t = anchors.get(`${doc}#${frag}`);
+      if (t === undefined) throw unsupported('$ref', where, `${JSON.stringify(ref)} names no anchor in this schema`);
+      return { target: t, uri: `${doc}#${frag}`, base: doc, pointer: where };
+    }
+    let cur: unknown = res;
+    let b = doc;
+    for (const raw of frag.slice(1).split('/')) {
+      const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+      if (isObj(cur) && part in cur) cur = cur[part];
+      else if (Array.isArray(cur) && /^\d+$/.test(part) && Number(part) < cur.length) cur = cur[Number(part)];
+      else throw unsupported('$ref', where, `${JSON.stringify(ref)} points nowhere`);
+      if (isObj(cur)) b = baseOf(cur, b);
+    }
+    return { target: cur, uri: `${doc}#${frag}`, base: b, pointer: res === schema ? frag : where };
   };
 
-  // Any JSON value: one recursive union shared by every place that allows anything.
+  // --- nodes -----------------------------------------------------------------------------------
+  /** Accepts nothing (the schema `false`, an empty intersection): dropped from unions. */
+  const NEVER: UnionNode = { t: 'union', id: nextId++, options: [] };
+  /** $ref placeholders not yet filled (a recursive reference being compiled). */
+  const pending = new Set<GrammarNode>();
+
   let anyNode: UnionNode | undefined;
   const any = (): UnionNode => {
     if (anyNode) return anyNode;
@@ -107,12 +242,93 @@ export function compileSchema(schema: unknown): GrammarNode {
     return u;
   };
 
-  const typeNode = (type: JsonType, s: Record<string, unknown>, where: string): GrammarNode => {
+  const union = (options: GrammarNode[]): GrammarNode => {
+    const live = options.filter((o) => o !== NEVER);
+    if (live.length === 0) return NEVER;
+    if (anyNode && live.includes(anyNode)) return anyNode;
+    return live.length === 1 ? live[0]! : { t: 'union', id: nextId++, options: live };
+  };
+
+  const accepts = (node: GrammarNode, bytes: Uint8Array): boolean => feedBytes([initialStack(node)], bytes).some(canEnd);
+
+  /** A node accepting (a superset of) what both accept. */
+  const memo = new Map<string, GrammarNode>();
+  const intersect = (a: GrammarNode, b: GrammarNode): GrammarNode => {
+    if (a === NEVER || b === NEVER) return NEVER;
+    if (a === anyNode || pending.has(a)) return b === anyNode ? a : pending.has(a) ? a : b;
+    if (b === anyNode || pending.has(b)) return a;
+    if (a === b) return a;
+    const key = `${a.id}&${b.id}`;
+    const hit = memo.get(key);
+    if (hit) return hit;
+    let out: GrammarNode;
+    if (a.t === 'union') {
+      const slot: UnionNode = { t: 'union', id: nextId++, options: [] };
+      memo.set(key, slot);
+      pending.add(slot);
+      const r = union(a.options.map((o) => intersect(o, b)));
+      pending.delete(slot);
+      slot.options = r === NEVER ? [] : [r];
+      out = r === NEVER ? NEVER : slot;
+    } else if (b.t === 'union') out = intersect(b, a);
+    else if (a.t === 'literal') {
+      const values = a.values.filter((v) => accepts(b, v));
+      out = values.length ? { t: 'literal', id: nextId++, values } : NEVER;
+    } else if (b.t === 'literal') out = intersect(b, a);
+    else if (a.t !== b.t) out = NEVER;
+    else if (a.t === 'string' && b.t === 'string') {
+      const minLength = Math.max(a.minLength, b.minLength);
+      const maxLength = Math.min(a.maxLength, b.maxLength);
+      out = minLength > maxLength ? NEVER : { t: 'string', id: nextId++, minLength, maxLength };
+    } else if (a.t === 'number' && b.t === 'number') out = { t: 'number', id: nextId++, integer: a.integer || b.integer };
+    else if (a.t === 'array' && b.t === 'array') {
+      const arr: ArrayNode = { t: 'array', id: nextId++, items: NEVER, minItems: Math.max(a.minItems, b.minItems), maxItems: Math.min(a.maxItems, b.maxItems) };
+      memo.set(key, arr);
+      arr.items = intersect(a.items, b.items);
+      if (arr.items === NEVER) arr.maxItems = 0;
+      out = arr.minItems > arr.maxItems ? NEVER : arr;
+    } else {
+      const oa = a as ObjectNode;
+      const ob = b as ObjectNode;
+      const obj: ObjectNode = { t: 'object', id: nextId++, props: [], additional: null };
+      memo.set(key, obj);
+      const props: PropertyNode[] = oa.props.map((p) => ({ ...p }));
+      for (const q of ob.props) {
+        const p = props.find((x) => x.name === q.name);
+        if (p) {
+          p.node = intersect(p.node, q.node);
+          p.required ||= q.required;
+        } else props.push({ ...q });
+      }
+      // A key that only a free-form side allows takes that side's value schema too.
+      for (const p of props) {
+        if (!oa.props.some((x) => x.name === p.name) && oa.props.length === 0 && oa.additional) p.node = intersect(p.node, oa.additional);
+        if (!ob.props.some((x) => x.name === p.name) && ob.props.length === 0 && ob.additional) p.node = intersect(p.node, ob.additional);
+      }
+      if (props.some((p) => p.required && p.node === NEVER)) out = NEVER;
+      else {
+        obj.props = props.filter((p) => p.node !== NEVER);
+        obj.additional = obj.props.length ? null : oa.additional && ob.additional ? intersect(oa.additional, ob.additional) : null;
+        if (obj.additional === NEVER) obj.additional = null;
+        out = obj;
+      }
+    }
+    memo.set(key, out);
+    return out;
+  };
+
+  const literal = (values: unknown[], where: string): GrammarNode => {
+    if (values.length === 0) throw bad(where, 'no value is valid (enum is empty)');
+    const texts = [...new Set(values.map((v) => JSON.stringify(v)))];
+    return { t: 'literal', id: nextId++, values: texts.map((x) => utf8.encode(x)) };
+  };
+
+  const typeNode = (type: JsonType, s: Record<string, unknown>, where: string, base: string): GrammarNode => {
     switch (type) {
       case 'string': {
         const minLength = nonNegInt(s.minLength, where, 'minLength') ?? 0;
         const maxLength = nonNegInt(s.maxLength, where, 'maxLength') ?? Infinity;
-        if (minLength > maxLength) throw bad(where, 'minLength > maxLength: no string fits');
+        if (minLength > maxLength) return NEVER;
         return { t: 'string', id: nextId++, minLength, maxLength };
       }
       case 'number':
@@ -124,98 +340,147 @@ export function compileSchema(schema: unknown): GrammarNode {
         return { t: 'literal', id: nextId++, values: [utf8.encode('null')] };
       case 'object': {
         const propsRaw = s.properties ?? {};
-        if (typeof propsRaw !== 'object' || propsRaw === null || Array.isArray(propsRaw)) throw bad(where, 'properties must be an object');
+        if (!isObj(propsRaw)) throw bad(where, 'properties must be an object');
         const required = s.required ?? [];
         if (!Array.isArray(required) || required.some((r) => typeof r !== 'string')) throw bad(where, 'required must be a list of names');
         const req = new Set(required as string[]);
-        const props: PropertyNode[] = Object.entries(propsRaw as Record<string, unknown>).map(([name, sub]) => ({
-          name,
-          keyBytes: utf8.encode(`${JSON.stringify(name)}:`),
-          node: compile(sub, `${where}/properties/${name}`),
-          required: req.has(name),
-        }));
-        for (const r of req) {
-          if (!props.some((p) => p.name === r)) {
-            // Required but undeclared: any value, and the schema's additionalProperties (if a schema) decides.
-            const ap = s.additionalProperties;
-            if (ap === false) throw bad(where, `"${r}" is required but additionalProperties is false and it is not in properties`);
-            props.push({ name: r, keyBytes: utf8.encode(`${JSON.stringify(r)}:`), node: ap && typeof ap === 'object' ? compile(ap, `${where}/additionalProperties`) : any(), required: true });
+        const patterns = isObj(s.patternProperties) && Object.keys(s.patternProperties).length > 0;
+        const ap = s.additionalProperties;
+        const free = (): GrammarNode => (patterns ? any() : ap === undefined || ap === true ? any() : ap === false ? NEVER : compile(ap, `${where}/additionalProperties`, base));
+        const props: PropertyNode[] = [];
+        for (const [name, sub] of Object.entries(propsRaw)) {
+          const node = compile(sub, `${where}/properties/${escapePointer(name)}`, base);
+          if (node === NEVER) {
+            if (req.has(name)) return NEVER;
+            continue;
           }
+          props.push({ name, keyBytes: utf8.encode(`${JSON.stringify(name)}:`), node, required: req.has(name) });
+        }
+        for (const r of req) {
+          if (props.some((p) => p.name === r) || Object.hasOwn(propsRaw, r)) continue;
+          // Required but undeclared: its value is what additionalProperties (or a pattern) allows.
+          const node = free();
+          if (node === NEVER) return NEVER;
+          props.push({ name: r, keyBytes: utf8.encode(`${JSON.stringify(r)}:`), node, required: true });
         }
         let additional: GrammarNode | null = null;
         if (props.length === 0) {
-          const ap = s.additionalProperties;
-          if (ap === undefined || ap === true) additional = any();
-          else if (ap && typeof ap === 'object') additional = compile(ap, `${where}/additionalProperties`);
+          const f = free();
+          additional = f === NEVER ? null : f;
         }
         return { t: 'object', id: nextId++, props, additional };
       }
       case 'array': {
-        const items = s.items === undefined || s.items === true ? any() : compile(s.items, `${where}/items`);
-        if (Array.isArray(s.items)) throw bad(where, 'tuple items (an array of schemas) are not supported; use prefixItems-free schemas');
-        const minItems = nonNegInt(s.minItems, where, 'minItems') ?? 0;
-        const maxItems = nonNegInt(s.maxItems, where, 'maxItems') ?? Infinity;
-        if (minItems > maxItems) throw bad(where, 'minItems > maxItems: no array fits');
+        const prefix = dialect === '2020-12' ? s.prefixItems : Array.isArray(s.items) ? s.items : undefined;
+        const rest = dialect === '2020-12' || !Array.isArray(s.items) ? s.items : s.additionalItems;
+        if (dialect === '2020-12' && Array.isArray(s.items)) throw bad(where, 'items must be a schema in 2020-12 (a list of schemas is prefixItems)');
+        let minItems = nonNegInt(s.minItems, where, 'minItems') ?? 0;
+        let maxItems = nonNegInt(s.maxItems, where, 'maxItems') ?? Infinity;
+        const restNode = rest === undefined || rest === true ? any() : compile(rest, `${where}/${dialect === '2020-12' || !Array.isArray(s.items) ? 'items' : 'additionalItems'}`, base);
+        const parts: GrammarNode[] = [];
+        if (Array.isArray(prefix)) {
+          const key = dialect === '2020-12' ? 'prefixItems' : 'items';
+          prefix.forEach((p, i) => parts.push(compile(p, `${where}/${key}/${i}`, base)));
+          // Positions are not tracked: each item may be any of the prefix schemas or the rest (ajv checks positions).
+          if (restNode === NEVER) maxItems = Math.min(maxItems, prefix.length);
+          const firstNever = parts.indexOf(NEVER);
+          if (firstNever >= 0) maxItems = Math.min(maxItems, firstNever);
+        } else if (prefix !== undefined) throw bad(where, `${dialect === '2020-12' ? 'prefixItems' : 'items'} must be a list of schemas`);
+        parts.push(restNode);
+        const items = union(parts);
+        if (items === NEVER) maxItems = 0;
+        if (minItems > maxItems) return NEVER;
+        minItems = Math.min(minItems, maxItems);
         return { t: 'array', id: nextId++, items, minItems, maxItems };
       }
     }
   };
 
-  const literal = (values: unknown[], where: string): LiteralNode => {
-    if (values.length === 0) throw bad(where, 'enum is empty: no value fits');
-    const texts = [...new Set(values.map((v) => JSON.stringify(v)))];
-    return { t: 'literal', id: nextId++, values: texts.map((x) => utf8.encode(x)) };
+  const byRef = new Map<string, GrammarNode>();
+  const refNode = (ref: string, where: string, base: string): GrammarNode => {
+    const r = resolveRef(ref, where, base);
+    const known = byRef.get(r.uri);
+    if (known) return known;
+    // Placeholder first, so recursive schemas terminate; filled in place below.
+    const slot: UnionNode = { t: 'union', id: nextId++, options: [] };
+    byRef.set(r.uri, slot);
+    pending.add(slot);
+    const target = compile(r.target, r.pointer, r.base);
+    pending.delete(slot);
+    if (target === NEVER) {
+      byRef.set(r.uri, NEVER);
+      return NEVER;
+    }
+    slot.options = [target];
+    return slot;
   };
 
-  const union = (options: GrammarNode[]): GrammarNode => (options.length === 1 ? options[0]! : { t: 'union', id: nextId++, options });
+  /** Is `k` of `o` a keyword that takes effect (e.g. `if` without `then`/`else` does nothing)? */
+  const active = (o: Record<string, unknown>, k: string): boolean => {
+    if (k === 'if') return o.then !== undefined || o.else !== undefined;
+    if (k === 'not') return o.not !== undefined;
+    return true;
+  };
 
-  function compile(s: unknown, where: string): GrammarNode {
-    if (s === true || (s && typeof s === 'object' && Object.keys(s).length === 0)) return any();
-    if (s === false) throw bad(where, 'the schema false accepts nothing');
-    if (!s || typeof s !== 'object' || Array.isArray(s)) throw bad(where, 'a schema must be an object or a boolean');
-    const o = s as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      if (!HANDLED.has(k) && !IGNORED.has(k)) throw bad(where, `keyword "${k}" is not supported by local constrained decoding`);
+  function compile(s: unknown, where: string, base: string): GrammarNode {
+    if (s === true) return any();
+    if (s === false) return NEVER;
+    if (!isObj(s)) throw bad(where, 'a schema must be an object or a boolean');
+    const o = s;
+    base = baseOf(o, base);
+    for (const k of Object.keys(o)) if (vocab.refused.has(k) && active(o, k) && !(legacyRef && typeof o.$ref === 'string')) throw unsupported(k, where);
+    if (o.dependencies !== undefined && isObj(o.dependencies) && !(legacyRef && typeof o.$ref === 'string')) {
+      for (const [name, dep] of Object.entries(o.dependencies)) {
+        if (!Array.isArray(dep) && dep !== true && !(isObj(dep) && Object.keys(dep).length === 0)) throw unsupported('dependencies', `${where}/dependencies/${escapePointer(name)}`, 'a schema dependency');
+      }
     }
     if (typeof o.$ref === 'string') {
-      const ref = o.$ref;
-      const known = byRef.get(ref);
-      if (known) return known;
-      // Placeholder first, so recursive schemas terminate; filled in place below.
-      const slot: UnionNode = { t: 'union', id: nextId++, options: [] };
-      byRef.set(ref, slot);
-      const target = compile(resolvePointer(ref, where), ref);
-      slot.options = [target];
-      return slot;
+      const target = refNode(o.$ref, where, base);
+      // draft-04 to -07: $ref replaces its siblings. 2019-09 on: it applies beside them.
+      if (legacyRef) return target;
+      const rest = { ...o };
+      delete rest.$ref;
+      return intersect(compile(rest, where, base), target);
     }
-    if (o.const !== undefined) return literal([o.const], where);
-    if (Array.isArray(o.enum)) return literal(o.enum, where);
-    if (o.enum !== undefined) throw bad(where, 'enum must be a list');
-    if (Array.isArray(o.allOf)) {
-      if (o.allOf.length !== 1) throw bad(where, 'allOf is supported with exactly one schema (e.g. a wrapped $ref)');
-      return compile(o.allOf[0], `${where}/allOf/0`);
+    let node = local(o, where, base);
+    if (o.allOf !== undefined) {
+      if (!Array.isArray(o.allOf) || o.allOf.length === 0) throw bad(where, 'allOf must be a non-empty list');
+      o.allOf.forEach((x, i) => (node = intersect(node, compile(x, `${where}/allOf/${i}`, base))));
     }
     for (const k of ['anyOf', 'oneOf'] as const) {
       const list = o[k];
       if (list === undefined) continue;
       if (!Array.isArray(list) || list.length === 0) throw bad(where, `${k} must be a non-empty list`);
-      return union(list.map((x, i) => compile(x, `${where}/${k}/${i}`)));
+      const alt = union(list.map((x, i) => compile(x, `${where}/${k}/${i}`, base)));
+      node = intersect(node, alt);
     }
-    let types: JsonType[];
-    if (o.type === undefined) {
-      // No type: infer from the structural keywords, else anything.
-      if (o.properties !== undefined || o.required !== undefined || o.additionalProperties !== undefined) types = ['object'];
-      else if (o.items !== undefined || o.minItems !== undefined || o.maxItems !== undefined) types = ['array'];
-      else if (o.minLength !== undefined || o.maxLength !== undefined) types = ['string'];
-      else return any();
-    } else {
+    return node;
+  }
+
+  /** type / enum / const and the structural keywords of one schema object (no applicators). */
+  function local(o: Record<string, unknown>, where: string, base: string): GrammarNode {
+    let types: JsonType[] | undefined;
+    if (o.type !== undefined) {
       const list = Array.isArray(o.type) ? o.type : [o.type];
       for (const t of list) if (!TYPES.includes(t as JsonType)) throw bad(where, `unknown type ${JSON.stringify(t)}`);
       types = [...new Set(list as JsonType[])];
       if (types.includes('number') && types.includes('integer')) types = types.filter((t) => t !== 'integer');
+    } else {
+      // No type: the types its keywords are about (a schema with `properties` is meant to be an object).
+      const hinted = TYPE_HINTS.filter(([, keys]) => keys.some((k) => o[k] !== undefined && (vocab.handled.has(k) || vocab.post.has(k)))).map(([t]) => t);
+      if (hinted.length) types = hinted;
     }
-    return union(types.map((t) => typeNode(t, o, where)));
+    const shaped = types ? union(types.map((t) => typeNode(t, o, where, base))) : any();
+    const hasConst = vocab.handled.has('const') && o.const !== undefined;
+    if (!hasConst && o.enum === undefined) return shaped;
+    if (o.enum !== undefined && !Array.isArray(o.enum)) throw bad(where, 'enum must be a list');
+    let lit = hasConst ? literal([o.const], where) : literal(o.enum as unknown[], where);
+    if (hasConst && Array.isArray(o.enum)) lit = intersect(lit, literal(o.enum, where));
+    // Only the values the type and shape allow (a superset when they were unconstrained).
+    return o.type !== undefined ? intersect(lit, shaped) : lit;
   }
 
-  return compile(schema, '');
+  const root = compile(schema, '', rootBase);
+  if (root === NEVER) throw bad('', 'no value is valid under this schema');
+  return root;
 }

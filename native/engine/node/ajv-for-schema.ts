@@ -7,12 +7,68 @@ import { lazyModule } from './lazy-module.js';
 const draft7 = lazyModule<typeof AjvDraft7>('ajv');
 const v2019 = lazyModule<typeof Ajv2019>('ajv/dist/2019.js');
 const v2020 = lazyModule<typeof Ajv2020>('ajv/dist/2020.js');
+/** ajv-draft-04: an Ajv subclass with the draft-04 vocabulary and meta-schema (its module is the class). */
+const draft4 = lazyModule<{ default: new (opts: Options) => Pick<AjvDraft7.Ajv, 'compile'> }>('ajv-draft-04');
+const draft6Meta = lazyModule<object>('ajv/dist/refs/json-schema-draft-06.json');
 
-/** An ajv 8 instance for the schema's dialect (`$schema` 2020-12, 2019-09, else draft-07), loaded on first use. */
+/** The JSON Schema dialects told apart by `$schema`. */
+export type Dialect = 'draft-04' | 'draft-06' | 'draft-07' | '2019-09' | '2020-12';
+
+/** Keywords that exist only from 2019-09 on: a schema with no `$schema` that uses one is read as 2020-12. */
+const MODERN = /"(prefixItems|\$defs|\$anchor|\$dynamicRef|\$dynamicAnchor|dependentRequired|dependentSchemas|unevaluatedProperties|unevaluatedItems|minContains|maxContains)"\s*:/;
+
+/**
+ * The dialect a schema declares with `$schema` (draft-04, -06, -07, 2019-09, 2020-12). Without one
+ * (or with one not recognised): draft-07, or 2020-12 when the schema uses a keyword that only
+ * exists from 2019-09 on. `declared` says whether `$schema` named a known dialect.
+ */
+export function schemaDialect(schema: unknown): { dialect: Dialect; declared: boolean } {
+  const raw = (schema as { $schema?: unknown } | null)?.$schema;
+  const s = typeof raw === 'string' ? raw : '';
+  const m = /^https?:\/\/json-schema\.org\/(draft-0?4|draft-0?6|draft-0?7|draft\/2019-09|draft\/2020-12)\/schema#?$/.exec(s.trim());
+  if (m) {
+    const d = m[1]!.replace('draft/', '').replace('draft-0', 'draft-').replace('draft-', 'draft-0') as Dialect;
+    return { dialect: d, declared: true };
+  }
+  let modern = false;
+  try {
+    modern = MODERN.test(JSON.stringify(schema) ?? '');
+  } catch {
+    modern = false;
+  }
+  return { dialect: modern ? '2020-12' : 'draft-07', declared: false };
+}
+
+/**
+ * An ajv 8 instance for the schema's dialect (`schemaDialect`), loaded on first use: ajv-draft-04
+ * for draft-04, ajv with the draft-06 meta-schema for draft-06, Ajv2019, Ajv2020, else ajv (draft-07).
+ * A `$schema` naming no known dialect is not looked up (ajv would fail with "no schema with key or
+ * ref"): compile `forAjv(schema)` instead of the schema itself.
+ */
 export function ajvForSchema(schema: unknown, opts: Options): Pick<AjvDraft7.Ajv, 'compile'> {
-  const declared = (schema as { $schema?: unknown } | null)?.$schema;
-  const dialect = typeof declared === 'string' ? declared : '';
-  if (dialect.includes('2020-12')) return new (v2020().Ajv2020)(opts);
-  if (dialect.includes('2019-09')) return new (v2019().Ajv2019)(opts);
-  return new (draft7().Ajv)(opts);
+  const { dialect, declared } = schemaDialect(schema);
+  const withoutUnknownMeta = (a: Pick<AjvDraft7.Ajv, 'compile'>): Pick<AjvDraft7.Ajv, 'compile'> =>
+    declared ? a : { compile: ((s: unknown) => a.compile(forAjv(s) as object)) as AjvDraft7.Ajv['compile'] };
+  switch (dialect) {
+    case 'draft-04':
+      return new (draft4().default)(opts);
+    case 'draft-06': {
+      const a = new (draft7().Ajv)(opts);
+      a.addMetaSchema(draft6Meta());
+      return a;
+    }
+    case '2019-09':
+      return withoutUnknownMeta(new (v2019().Ajv2019)(opts));
+    case '2020-12':
+      return withoutUnknownMeta(new (v2020().Ajv2020)(opts));
+    default:
+      return withoutUnknownMeta(new (draft7().Ajv)(opts));
+  }
+}
+
+/** The schema without a root `$schema` that names no known dialect (so ajv uses its own). */
+export function forAjv(schema: unknown): unknown {
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema) || !('$schema' in schema) || schemaDialect(schema).declared) return schema;
+  const { $schema: _drop, ...rest } = schema as Record<string, unknown>;
+  return rest;
 }
