@@ -81,7 +81,7 @@ async function runOne(provider: Provider, variant: V, n: number, repeat: number,
     const pre = await client.preload(base);
     const coldLoadMs = performance.now() - t0;
     let best = 0;
-    let vectors = new Float32Array(0);
+    let vectors: Float32Array = new Float32Array(0);
     for (let r = 0; r < repeat; r++) {
       const t = performance.now();
       const res = await client.embed({ ...base, texts: input });
