@@ -108,7 +108,7 @@ describe('validateRequest: batch, generate, embed-remote', () => {
     rejects(gen({ prompt: '  ' }), /^prompt: must be a non-empty string/);
     rejects(gen({ schema: [] as unknown as GenerateRequest['schema'] }), /^schema: must be a JSON Schema object/);
     rejects(gen({ schema: { type: 'objectz' } }), /^schema: not a valid JSON Schema/);
-    rejects(gen({ schema: { type: 'array' } }), /^schema\.type: must be 'object'/);
+    rejects(gen({ schema: { type: 'array' } }), /^schema\.type: must be 'object', got 'array': the cloud generate protocol returns a JSON object \(local generation, tandem generate --schema, takes any root type\)/);
     rejects(gen({ maxTokens: 0 }), /^maxTokens: must be a positive integer, got 0/);
     rejects(gen({ maxTokens: 1.5 }), /^maxTokens: must be a positive integer/);
     rejects(gen({ temperature: 2.5 }), /^temperature: must be a number from 0 to 2, got 2\.5/);

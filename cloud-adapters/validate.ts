@@ -54,7 +54,7 @@ export function validateGenerate(req: GenerateRequest): void {
   const compiled = compileSchema(req.schema);
   if (!compiled.ok) throw invalid(`schema: ${compiled.errors}`);
   const type = (req.schema as Record<string, unknown>).type;
-  if (type !== undefined && type !== 'object') throw invalid(`schema.type: must be 'object' (the output is a JSON object), got ${quote(type)}`);
+  if (type !== undefined && type !== 'object') throw invalid(`schema.type: must be 'object', got ${quote(type)}: the cloud generate protocol returns a JSON object (local generation, tandem generate --schema, takes any root type)`);
   checkGenerateOptions(req);
 }
 

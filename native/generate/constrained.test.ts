@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { isTandemError } from '../engine/common/errors.js';
 import { sharedOrSkip } from '../testing/shared.js';
-import { GenerateEngine } from './generate-engine.js';
+import { DEFAULT_MAX_TOKENS, GenerateEngine } from './generate-engine.js';
 
 const { shared, skip } = sharedOrSkip();
 const env: NodeJS.ProcessEnv = { TANDEM_MODELS_DIR: shared ? path.join(shared, 'models') : '', TANDEM_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-gen-')) };
@@ -102,15 +102,49 @@ describe('JSON-Schema-constrained decoding on the random tiny decoder', { skip }
     assert.ok(a.outputs[0]!.output !== null, 'and valid output');
   });
 
-  test('when max tokens would cut the value, the row fails with a clear "truncated" error, never invalid JSON', async () => {
-    const r = await engine.generate({ model: TINY, prompts: ['x'], schema: SCHEMAS.requiredAndOptional!, maxTokens: 3, temperature: 1, seed: 1, threads: 1 });
-    const o = r.outputs[0]!;
-    assert.ok(o.error, 'an error');
-    assert.equal(o.error.code, 'INVALID_INPUT', 'code');
-    assert.match(o.error.message, /^truncated: max tokens \(3\)/, 'the message names it');
-    assert.equal(o.error.data?.reason, 'truncated', 'machine-readable reason');
-    assert.equal(o.output, null, 'no output');
-    assert.equal(o.completionTokens, 3, 'it used its budget');
+  test('when max tokens cannot hold the shortest instance, the request fails before generating, the size named', async () => {
+    // Shortest instance: {"name":"a","age":0}, 20 bytes.
+    await assert.rejects(
+      engine.generate({ model: TINY, prompts: ['x'], schema: SCHEMAS.requiredAndOptional!, maxTokens: 3, temperature: 1, seed: 1, threads: 1 }),
+      (e: unknown) => isTandemError(e, 'INVALID_INPUT') && /^this schema needs at least 20 tokens \(max tokens 3\)/.test(e.message) && e.data?.reason === 'budget',
+      'refused up front',
+    );
+    // At exactly that size every run ends valid: the budget steers each one to the shortest close.
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const r = await engine.generate({ model: TINY, prompts: ['x'], schema: SCHEMAS.requiredAndOptional!, maxTokens: 20, temperature: 1, seed, threads: 1 });
+      const o = r.outputs[0]!;
+      assert.equal(o.error, undefined, `seed ${seed}: ${o.error?.message ?? ''}`);
+      assert.deepEqual(o.output, JSON.parse(o.text), 'valid JSON');
+      assert.ok(o.completionTokens <= 20, 'within max tokens');
+    }
+  });
+
+  test('any root type and every draft: array, string, number, integer, boolean, null and union roots; draft-04 and 2019-09 schemas', async () => {
+    const roots: Record<string, Record<string, unknown>> = {
+      array: { type: 'array', items: { type: 'integer' }, maxItems: 3 },
+      string: { type: 'string', maxLength: 6 },
+      number: { type: 'number' },
+      integer: { type: 'integer' },
+      boolean: { type: 'boolean' },
+      null: { type: 'null' },
+      union: { anyOf: [{ type: 'string', maxLength: 4 }, { type: 'array', items: { enum: [1, 2] }, maxItems: 2 }, { type: 'null' }] },
+      draft04: { $schema: 'http://json-schema.org/draft-04/schema#', id: 'http://example.com/person.json', type: 'object', definitions: { n: { type: 'integer', minimum: 0, maximum: 9, exclusiveMaximum: true } }, properties: { n: { $ref: '#/definitions/n' }, pair: { type: 'array', items: [{ type: 'boolean' }, { type: 'null' }], additionalItems: false } }, required: ['n', 'pair'], version_info: 'ignored', 'x-vendor': 1 },
+      draft2019: { $schema: 'https://json-schema.org/draft/2019-09/schema', $defs: { tag: { enum: ['a', 'b'] } }, type: 'array', items: { $ref: '#/$defs/tag' }, minItems: 1, maxItems: 2 },
+    };
+    for (const [name, schema] of Object.entries(roots)) {
+      for (const seed of SEEDS) {
+        const r = await engine.generate({ model: TINY, prompts: [`Answer (${name})`], schema, maxTokens: 200, temperature: 1, seed, threads: 1 });
+        const o = r.outputs[0]!;
+        // Post-checked keywords (draft-04 exclusiveMaximum, tuple positions) may miss on a random model: then the error names the keyword, never an invalid output.
+        if (o.error) {
+          assert.equal(name, 'draft04', `${name} seed ${seed}: ${o.error.message}`);
+          assert.match(o.error.message, /\(keyword \w+, checked after decoding\)/);
+          continue;
+        }
+        assert.deepEqual(o.output, JSON.parse(o.text), `${name} seed ${seed}: ${o.text}`);
+        if (name !== 'object') assert.ok(name.startsWith('draft') || typeof o.output !== 'object' || o.output === null || Array.isArray(o.output), `${name}: root ${o.text}`);
+      }
+    }
   });
 
   test('a schema the decoder cannot enforce is refused before any generation', async () => {
@@ -140,5 +174,120 @@ describe('constrained decoding holds over 200 seeds (the issue\'s five schemas)'
       }
     }
     t.diagnostic(`${n} constrained generations, all valid`);
+  });
+});
+
+/**
+ * Ten larger schemas for the budget guarantee: free (unbounded) strings and arrays on purpose, so a
+ * random model wanders until max tokens run low and the budget has to close the value.
+ */
+const LARGE: Record<string, Record<string, unknown>> = {
+  nestedArraysOfObjects: {
+    type: 'array',
+    minItems: 1,
+    items: {
+      type: 'object',
+      properties: {
+        id: { type: 'integer' },
+        tags: { type: 'array', items: { enum: ['a', 'b', 'c'] }, maxItems: 4 },
+        children: { type: 'array', items: { type: 'object', properties: { name: { type: 'string', maxLength: 8 }, value: { type: 'number' } }, required: ['name', 'value'] }, minItems: 1 },
+      },
+      required: ['id', 'children'],
+    },
+  },
+  longEnum: {
+    type: 'object',
+    properties: {
+      country: { enum: Array.from({ length: 80 }, (_, i) => `country-${String(i).padStart(2, '0')}-${'x'.repeat(i % 7)}`) },
+      code: { enum: Array.from({ length: 40 }, (_, i) => 1000 + i * 37) },
+      status: { enum: ['active', 'inactive', 'pending', 'archived', 'deleted', 'suspended', 'unknown'] },
+    },
+    required: ['country', 'code', 'status'],
+  },
+  stringsWithMaxLength: {
+    type: 'object',
+    properties: {
+      title: { type: 'string', minLength: 3, maxLength: 40 },
+      summary: { type: 'string', minLength: 10, maxLength: 80 },
+      body: { type: 'string', maxLength: 120 },
+      code: { type: 'string', minLength: 4, maxLength: 4 },
+    },
+    required: ['title', 'summary', 'body', 'code'],
+  },
+  manyRequired: {
+    type: 'object',
+    properties: Object.fromEntries(
+      Array.from({ length: 14 }, (_, i) => [`field${i}`, [{ type: 'integer' }, { type: 'boolean' }, { type: 'string', maxLength: 6 }, { type: ['number', 'null'] }][i % 4]!]),
+    ),
+    required: Array.from({ length: 14 }, (_, i) => `field${i}`).filter((_, i) => i % 3 !== 1),
+  },
+  nested4Deep: {
+    type: 'object',
+    properties: {
+      level1: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          level2: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: { type: 'integer' } },
+              level3: { type: 'object', properties: { flag: { type: 'boolean' }, level4: { type: 'object', properties: { note: { type: 'string' }, n: { type: 'number' } }, required: ['note', 'n'] } }, required: ['level4'] },
+            },
+            required: ['level3'],
+          },
+        },
+        required: ['name', 'level2'],
+      },
+    },
+    required: ['level1'],
+  },
+  freeStrings: { type: 'object', properties: { title: { type: 'string' }, body: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } }, required: ['title', 'body', 'tags'] },
+  recursiveTree: {
+    $defs: { node: { type: 'object', properties: { value: { type: 'integer' }, label: { type: 'string' }, children: { type: 'array', items: { $ref: '#/$defs/node' }, maxItems: 3 } }, required: ['value', 'children'] } },
+    $ref: '#/$defs/node',
+  },
+  unionOfShapes: {
+    type: 'array',
+    minItems: 2,
+    items: { anyOf: [{ type: 'object', properties: { kind: { const: 'circle' }, r: { type: 'number' } }, required: ['kind', 'r'] }, { type: 'object', properties: { kind: { const: 'label' }, text: { type: 'string' } }, required: ['kind', 'text'] }, { type: 'null' }] },
+  },
+  mapOfArrays: { type: 'object', additionalProperties: { type: 'array', items: { type: 'integer' } } },
+  bigMinimum: {
+    type: 'array',
+    minItems: 12,
+    items: { type: 'object', properties: { key: { type: 'string', minLength: 2 }, value: { type: ['integer', 'string'] } }, required: ['key', 'value'] },
+  },
+};
+
+const BUDGET_SEEDS = Array.from({ length: 200 }, (_, i) => 5000 + i);
+
+describe('never truncated when a valid answer fits (issue 21.3): default max tokens, temperature 1', { skip }, () => {
+  const all = { ...SCHEMAS, ...LARGE };
+  test(`${Object.keys(all).length} schemas x ${BUDGET_SEEDS.length} seeds at max tokens ${DEFAULT_MAX_TOKENS}: every output parses and validates, none truncated`, async (t) => {
+    const ajv = new Ajv({ strict: false });
+    const t0 = performance.now();
+    let n = 0;
+    let forced = 0;
+    let tokens = 0;
+    for (const [name, schema] of Object.entries(all)) {
+      const validate = ajv.compile(schema);
+      for (const seed of BUDGET_SEEDS) {
+        const r = await engine.generate({ model: TINY, prompts: [`Answer as JSON (${name})`], schema, temperature: 1, seed, threads: 1 });
+        const o = r.outputs[0]!;
+        assert.equal(o.error, undefined, `${name} seed ${seed}: ${o.error?.message ?? ''}`);
+        const parsed: unknown = JSON.parse(o.text);
+        assert.deepEqual(o.output, parsed, `${name} seed ${seed}: output is the parsed text`);
+        assert.ok(validate(parsed), `${name} seed ${seed}: ${o.text} validates (${JSON.stringify(validate.errors)})`);
+        assert.ok(o.completionTokens <= DEFAULT_MAX_TOKENS, 'within max tokens');
+        checkRules(name, parsed);
+        if (o.budgetForcedClose) forced++;
+        tokens += o.completionTokens;
+        n++;
+      }
+    }
+    assert.equal(n, Object.keys(all).length * BUDGET_SEEDS.length, 'every output checked');
+    assert.ok(forced > 0, 'the budget closed some of them (free strings)');
+    t.diagnostic(`${n} generations, all valid; ${forced} closed by the budget; ${tokens} tokens; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   });
 });

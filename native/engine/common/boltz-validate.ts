@@ -332,7 +332,7 @@ export function checkGenerateModel(model: unknown): void {
 export function checkGenerateSchemaShape(schema: unknown): void {
   if (!isRecord(schema)) throw invalid(`schema: must be a JSON Schema object, got ${Array.isArray(schema) ? 'an array' : quote(schema)}`);
   const type = schema.type;
-  if (type !== undefined && type !== 'object') throw invalid(`schema.type: must be 'object' (the output is a JSON object), got ${quote(type)}`);
+  if (type !== undefined && type !== 'object') throw invalid(`schema.type: must be 'object', got ${quote(type)}: the cloud generate protocol returns a JSON object (local generation, tandem generate --schema, takes any root type)`);
 }
 
 export function checkGenerateOptions(req: Pick<GenerateLike, 'maxTokens' | 'temperature'>): void {
