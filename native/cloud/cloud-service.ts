@@ -391,7 +391,8 @@ export class CloudService {
           const setting = remote === 'modal' ? 'set TANDEM_MODAL_URL_TEMPLATE or open Cloud settings' : 'set TANDEM_CLOUDRUN_URL or open Cloud settings';
           const name = remote === 'modal' ? 'Modal' : 'Cloud Run';
           if (canLocal) return localPlan(`${name} is not configured (${setting}): answered by local ${local!.model}`);
-          throw new TandemError('NOT_CONFIGURED', `${name} is not configured (${setting}) and ${this.missingLocal('generate')}`, {
+          // The adapter's message names the profile and every place the URL can come from.
+          throw new TandemError('NOT_CONFIGURED', `${name} is not configured (${setting}) and ${this.missingLocal('generate')}; ${e.message}`, {
             data: { ...(e.data ?? {}), localModel: local!.model, localInstalled: false },
           });
         }

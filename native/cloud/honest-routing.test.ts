@@ -18,7 +18,7 @@ import { openDatabase, storePath } from '../store/database.js';
 
 const sh = sharedOrSkip();
 const BOUNDED = { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 8 } } };
-const BOTH = /^Modal is not configured \(set TANDEM_MODAL_URL_TEMPLATE or open Cloud settings\) and the local fallback onnx-community\/Qwen2\.5-0\.5B-Instruct is not installed \(tandem models pull onnx-community\/Qwen2\.5-0\.5B-Instruct\)$/;
+const BOTH = /^Modal is not configured \(set TANDEM_MODAL_URL_TEMPLATE or open Cloud settings\) and the local fallback onnx-community\/Qwen2\.5-0\.5B-Instruct is not installed \(tandem models pull onnx-community\/Qwen2\.5-0\.5B-Instruct\); no Modal URL for profile "development"/;
 
 function tempHome(t: { after(fn: () => void): void }): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-routing-'));

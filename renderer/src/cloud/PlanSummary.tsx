@@ -26,7 +26,23 @@ export function PlanSummary({ plan, error, pending }: { plan: ApiRoutePlan | und
         ) : null}
         <span className="muted"> · {plan.reason}</span>
       </div>
-      {plan.estimate ? (
+      {plan.answeredBy?.substitutedFor ? (
+        <div className="plan-substitute" data-field="plan-substitute">
+          Answered by <b className="mono">{plan.answeredBy.model}</b> on {plan.answeredBy.where}, <b>not {plan.answeredBy.substitutedFor}</b>: a different model than the one asked for.
+        </div>
+      ) : null}
+      {plan.estimates ? (
+        <div data-field="plan-estimates" data-assumed={plan.estimates.assumed}>
+          Estimate <b data-field="plan-estimate">{formatUsd(plan.estimates[plan.estimates.assumed].usd)}</b> assuming {plan.estimates.assumed}
+          {' · '}
+          <span data-field="plan-estimate-other">
+            {formatUsd(plan.estimates[plan.estimates.assumed === 'warm' ? 'cold' : 'warm'].usd)} if {plan.estimates.assumed === 'warm' ? 'cold' : 'warm'}
+          </span>
+          <div className="muted" data-field="plan-estimate-why">
+            {plan.estimates.why} · {plan.estimates[plan.estimates.assumed].basis}
+          </div>
+        </div>
+      ) : plan.estimate ? (
         <div>
           Estimate <b data-field="plan-estimate">{formatUsd(plan.estimate.usd)}</b> <span className="muted">({plan.estimate.basis})</span>
         </div>

@@ -593,7 +593,7 @@ function Functions({ config }: { config: Config }) {
             <th>Kinds</th>
             <th>GPU</th>
             <th className="num">Concurrency</th>
-            <th className="num">Cold start</th>
+            <th className="num" title="Typical cold start; whether estimates assume warm now, and the scale-down window">Cold start</th>
             <th className="num">Timeout</th>
           </tr>
         </thead>
@@ -607,7 +607,15 @@ function Functions({ config }: { config: Config }) {
                 {f.gpu.count}x {f.gpu.type}
               </td>
               <td className="num">{f.maxConcurrency}</td>
-              <td className="num">~{f.coldStartS} s</td>
+              <td className="num">
+                ~{f.coldStartS} s
+                {f.warm ? (
+                  // What estimates assume now: warm when the function answered within its scale-down window.
+                  <div className={f.warm.assumed === 'warm' ? 'ok-text' : 'muted'} data-field="warmth" data-assumed={f.warm.assumed} title={f.warm.why}>
+                    {f.warm.assumed} now{f.scaledownS ? ` · ${f.scaledownS >= 120 ? `${Math.round(f.scaledownS / 60)} min` : `${f.scaledownS} s`} window` : ''}
+                  </div>
+                ) : null}
+              </td>
               <td className="num">{f.timeoutS} s</td>
             </tr>
           ))}

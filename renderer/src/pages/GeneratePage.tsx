@@ -93,12 +93,18 @@ export function errorHint(e: { code: string; message: string }): string | null {
 function GenerateResult({ jobId, streamed }: { jobId: string; streamed: { text: string; tokens: number } | undefined }) {
   const api = useApi();
   const { detail, error } = useJobDetail(jobId);
+  // While a remote call waits: the engine's status line ("waiting for Modal generate: cold start 0:42 (typical 5-7 min for qwen-32b)").
+  const [phase, setPhase] = useState<string | null>(null);
+  useEffect(() => setPhase(null), [jobId]);
+  useApiEvent('job.updated', (e) => {
+    if (e.job.id === jobId) setPhase(FINISHED.includes(e.job.status) ? null : e.phase);
+  });
   const [check, setCheck] = useState<{ ok: boolean; errors: string | null } | 'checking' | null>(null);
   const job = detail?.job;
   const request = (job?.params as { request?: ApiCloudRequest } | undefined)?.request;
   const result = (job?.status === 'succeeded' ? job.result : null) as {
     output?: unknown;
-    answeredBy?: { backend?: string; function?: string; gpu?: string; model?: string; device?: string; reason?: string };
+    answeredBy?: { backend?: string; function?: string; gpu?: string; model?: string; device?: string; reason?: string; where?: string; substitutedFor?: string | null };
     timings?: { totalMs?: number; ttfbMs?: number; coldStart?: boolean; modelLoadMs?: number; inferenceMs?: number; transferMs?: number; attempts?: number };
     usage?: { promptTokens?: number; completionTokens?: number };
   } | null;
@@ -135,7 +141,11 @@ function GenerateResult({ jobId, streamed }: { jobId: string; streamed: { text: 
         <h2>Output</h2>
         <StatusChip status={job.status} />
       </div>
-      {running && job.backend !== 'local' ? <p className="muted">Waiting for {request?.kind === 'generate' ? request.model : 'the model'} on {backendLabel(job.backend)}… (a cold start can take minutes)</p> : null}
+      {running && job.backend !== 'local' ? (
+        <p className="muted" data-field="wait-phase" aria-live="polite">
+          {phase ?? `Waiting for ${request?.kind === 'generate' ? request.model : 'the model'} on ${backendLabel(job.backend)}…`}
+        </p>
+      ) : null}
       {running && job.backend === 'local' ? (
         <p className="muted" data-field="running-local">
           Generating on this machine{route?.reason ? ` (${route.reason})` : ''}
@@ -204,6 +214,11 @@ function GenerateResult({ jobId, streamed }: { jobId: string; streamed: { text: 
                   <b>this machine</b> ({job.params && (job.params as { route?: { policy?: string } }).route?.policy === 'local' ? 'policy local' : 'local fallback'}): <span className="mono">{a?.model ?? '–'}</span>
                   {' · '}
                   {a?.device ?? job.device ?? '–'}
+                  {a?.substitutedFor ? (
+                    <div className="bad-text" data-field="substituted">
+                      Not {a.substitutedFor}: you asked for {a.substitutedFor}; a different model, on this machine, answered instead.
+                    </div>
+                  ) : null}
                 </>
               ) : (
                 <>
@@ -259,7 +274,7 @@ function RecentGenerations({ current, onOpen }: { current: string | null; onOpen
                 <StatusChip status={j.status} />
                 <span>
                   {req?.model}
-                  {j.backend === 'local' ? ' → this machine' : ''}
+                  {j.backend === 'local' ? ` → this machine${typeof (j.result as { answeredBy?: { model?: unknown } } | null)?.answeredBy?.model === 'string' ? ` (${String((j.result as { answeredBy: { model: string } }).answeredBy.model)} answered)` : ''}` : ''}
                 </span>
                 <span className="muted" style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
                   {req?.prompt?.slice(0, 80)} · {formatWhen(j.timings.queuedAt)}
@@ -318,8 +333,13 @@ export function GeneratePage() {
   const promptError = localErrors.find((e) => e.field === 'prompt');
   const tokensError = localErrors.find((e) => e.field === 'maxTokens');
 
+  // A finished job changes the plan (a function that just answered is estimated warm): plan again.
+  const [planTick, setPlanTick] = useState(0);
+  useApiEvent('job.updated', (e) => {
+    if (e.job.kind === 'generate' && FINISHED.includes(e.job.status)) setPlanTick((n) => n + 1);
+  });
   // The engine compiles the schema (ajv) and plans the job, shortly after typing stops.
-  const key = useDebounced(request && localErrors.length === 0 ? JSON.stringify([request, policy]) : '', 350);
+  const key = useDebounced(request && localErrors.length === 0 ? JSON.stringify([request, policy, planTick]) : '', 350);
   useEffect(() => {
     if (!key) {
       setServerSchemaError(null);
@@ -327,7 +347,7 @@ export function GeneratePage() {
       setPlanError(undefined);
       return;
     }
-    const [req, pol] = JSON.parse(key) as [ApiCloudRequest, Policy];
+    const [req, pol] = JSON.parse(key) as [ApiCloudRequest, Policy, number];
     let live = true;
     void (async () => {
       try {
@@ -357,7 +377,8 @@ export function GeneratePage() {
   }, [api, key]);
 
   const schemaMessage = schemaLocal ? `${schemaLocal.field}: ${schemaLocal.message}` : serverSchemaError ? `schema: ${serverSchemaError}` : null;
-  const canSubmit = request !== null && localErrors.length === 0 && serverSchemaError === null && !submitting;
+  // A plan that cannot be made (Modal not configured and the local fallback not installed...) disables Generate: its message is shown above the button.
+  const canSubmit = request !== null && localErrors.length === 0 && serverSchemaError === null && !planError && !submitting;
   const submit = async () => {
     if (!request) return;
     setSubmitting(true);
@@ -376,7 +397,7 @@ export function GeneratePage() {
     <section className="page" aria-labelledby="page-title">
       <PageHeader title="Generate" />
       <p className="muted" style={{ margin: 0 }}>
-        Structured output from Qwen on Modal, or from a small model on this machine when Modal is unreachable or over budget (policy auto) or when you ask for it (local): the answer is a JSON object that must be valid under your
+        Structured output from Qwen on Modal, or from a small model on this machine (when it is installed) when Modal is not configured, unreachable or over budget (policy auto) or when you ask for it (local): the answer is a JSON object that must be valid under your
         schema (checked by the engine before the job succeeds). Local generation streams as it comes.
       </p>
       <div className="grid-2">
@@ -449,7 +470,7 @@ export function GeneratePage() {
             <PlanSummary plan={plan} error={planError} pending={canSubmit && !plan && !planError} />
           </div>
           <div className="row-actions" style={{ marginTop: 10 }}>
-            <button type="submit" className="btn btn-primary" disabled={!canSubmit}>
+            <button type="submit" className="btn btn-primary" disabled={!canSubmit} title={planError ? planError.message : undefined} data-disabled-reason={planError ? planError.code : undefined}>
               Generate
             </button>
           </div>
