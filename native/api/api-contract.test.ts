@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { API_EVENT_NAMES, API_METHOD_NAMES, API_METHODS, isApiEventName, isApiMethod, parseSnippet } from '../engine/common/api-contract.js';
-
-test('parseSnippet turns [matched] words into plain text plus ranges', () => {
-  const r = parseSnippet('…the quick [zebra] named [Archibald] jumps');
-  assert.equal(r.text, '…the quick zebra named Archibald jumps', 'brackets removed');
-  assert.deepEqual(r.highlights.map((h) => r.text.slice(h.start, h.end)), ['zebra', 'Archibald'], 'ranges cover the words');
-  assert.deepEqual(parseSnippet('no marks [ here').highlights, [], 'an unpaired bracket is text');
-  assert.equal(parseSnippet('').text, '', 'empty stays empty');
-});
+import { API_EVENT_NAMES, API_METHOD_NAMES, API_METHODS, isApiEventName, isApiMethod } from '../engine/common/api-contract.js';
 
 test('method and event names are closed sets; every method has input and output schemas', () => {
   assert.ok(isApiMethod('search.query') && !isApiMethod('toString') && !isApiMethod('nope'), 'isApiMethod is exact (no prototype names)');
   assert.ok(isApiEventName('job.updated') && !isApiEventName('constructor'), 'isApiEventName is exact');
-  assert.ok(API_METHOD_NAMES.length === 31 && API_EVENT_NAMES.length === 5, 'the contract lists its methods and events');
+  assert.ok(API_METHOD_NAMES.length === 32 && API_EVENT_NAMES.length === 5, 'the contract lists its methods and events');
   for (const m of API_METHOD_NAMES) assert.ok(API_METHODS[m].input && API_METHODS[m].output, `${m} has schemas`);
   assert.equal(API_METHODS['jobs.list'].input.parse({}).limit, 200, 'defaults come from the contract');
 });

@@ -50,7 +50,7 @@ test('inputs are validated against the contract: INVALID_ARGUMENT naming the fie
   await rejects(svc.call('no.such', {}), 'NOT_FOUND', 'unknown method');
   await rejects(svc.call('collections.show', { name: 'missing' }), 'NOT_FOUND', 'missing collection');
   await rejects(svc.call('library.index', { paths: ['relative/dir'], collection: 'c' }), 'INVALID_ARGUMENT', 'relative path', /absolute/);
-  assert.deepEqual(parseApiInput('search.query', { query: 'q', collection: 'c' }), { query: 'q', collection: 'c', mode: 'hybrid', k: 10 }, 'defaults are filled in');
+  assert.deepEqual(parseApiInput('search.query', { query: 'q', collection: 'c' }), { query: 'q', collection: 'c', mode: 'default', fusion: 'score', k: 10 }, 'defaults are filled in');
   const info = await svc.api['app.info']({});
   assert.equal(info.host, 'test', 'app.info names the host');
   assert.ok(['cpu', 'cuda', 'webgpu', 'dml', 'coreml'].includes(info.device.used) && info.device.reason.length > 0, 'app.info says which device and why');

@@ -10,7 +10,6 @@ import { z } from 'zod';
 import {
   API_METHODS,
   isApiMethod,
-  parseSnippet,
   type ApiDeviceInfo,
   type ApiEvents,
   type ApiMethod,
@@ -413,9 +412,8 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
         modeReason: mu?.reason ?? null,
         tookMs: Math.round((performance.now() - t0) * 10) / 10,
         hits: hits.map((h) => {
-          const s = parseSnippet(h.snippet);
           return {
-            docKey: h.docKey, path: h.path, fileType: h.fileType, title: h.title, score: h.score, scoreKind: h.scoreKind, page: h.page, start: h.start, end: h.end, snippet: s.text, highlights: s.highlights,
+            docKey: h.docKey, path: h.path, fileType: h.fileType, title: h.title, score: h.score, scoreKind: h.scoreKind, page: h.page, start: h.start, end: h.end, snippet: h.snippet, highlights: h.highlights,
             ...(h.bm25 !== undefined ? { bm25: h.bm25 } : {}), ...(h.cosine !== undefined ? { cosine: h.cosine } : {}),
             ...(h.lines ? { lines: h.lines } : {}),
             ...(h.rerankScore !== undefined ? { rerankScore: h.rerankScore } : {}),

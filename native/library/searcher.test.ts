@@ -11,6 +11,7 @@ import { LibraryStore } from '../store/library-store.js';
 import { sharedOrSkip } from '../testing/shared.js';
 import { indexPath } from './indexer.js';
 import { Searcher } from './searcher.js';
+import { bracketed } from '../search/lexical.js';
 
 const { shared, skip } = sharedOrSkip();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-search-'));
@@ -61,7 +62,7 @@ test('vector scores equal a brute-force cosine over the stored vectors', { skip 
 test('lexical search marks matched terms; an empty query gives no results, not an error', { skip }, async () => {
   const hits = await searcher.search('lab', 'Michaelis equation', { k: 5, mode: 'lexical' });
   assert.equal(hits[0]!.docKey, 'papers/enzymes.md');
-  assert.match(hits[0]!.snippet, /\[Michaelis\]/);
+  assert.match(bracketed({ text: hits[0]!.snippet, highlights: hits[0]!.highlights }), /\[Michaelis\]/);
   assert.deepEqual(await searcher.search('lab', '  ', { k: 5, mode: 'lexical' }), []);
 });
 

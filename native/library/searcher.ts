@@ -9,7 +9,7 @@ import type { RerankActivation, RerankResult } from '../inference/rerank-engine.
 import { findCatalogEntry, loadCatalog, type Variant } from '../models/catalog.js';
 import { AnnIndex, shouldUseAnn } from '../search/ann-index.js';
 import { FUSION_METHODS, fuse, fusionWeights, rrfWeights, scoreFuse, type FusionMethod, type FusionWeights } from '../search/fusion.js';
-import { highlight, lexicalSearch, lexicalSnippets } from '../search/lexical.js';
+import { highlight, lexicalSearch, lexicalSnippets, type Snippet } from '../search/lexical.js';
 import { linesAt, pageAt } from '../ingest/locations.js';
 import { collapseToDocuments } from '../search/trec.js';
 import { ExactIndex, type SearchHit } from '../search/vector-index.js';
@@ -55,7 +55,7 @@ export interface DocumentHit {
   /** Hybrid hits: the raw scores that went into the fusion, where the document was in that list. */
   bm25?: number;
   cosine?: number;
-  /** The best chunk of the document: where it is and a snippet with matched terms in [ ]. */
+  /** The best chunk of the document: where it is, and a snippet (plain text) with its matched words as ranges. */
   chunkId: number;
   start: number;
   end: number;
@@ -64,6 +64,7 @@ export interface DocumentHit {
   /** 1-based lines of the matched passage (text, Markdown, code). */
   lines?: { start: number; end: number };
   snippet: string;
+  highlights: Snippet['highlights'];
   /** The cross-encoder's score of (query, best chunk) when the hit was reranked; `score` stays the first stage's. */
   rerankScore?: number;
 }
@@ -261,7 +262,7 @@ export class Searcher {
       docs = docs.slice(0, want);
       const info = this.lib.chunkInfo(docs.map((d) => d.chunkId));
       // FTS5 snippets for the kept hits that BM25 matched (only for them: a snippet costs more than the ranking).
-      const snippets = opts.snippets === false ? new Map<number, string>() : lexicalSnippets(this.lib.db, q.text, docs.map((d) => d.chunkId).filter((id) => lexIds.has(id)));
+      const snippets = opts.snippets === false ? new Map<number, Snippet>() : lexicalSnippets(this.lib.db, q.text, docs.map((d) => d.chunkId).filter((id) => lexIds.has(id)));
       out.set(
         q.id,
         docs.map((d) => {
@@ -277,7 +278,8 @@ export class Searcher {
             start: i.start, end: i.end,
             page: hl ? pageAt(i.page, i.pageBreaks, hl.matchStart) : i.page,
             ...(hl && i.line !== null ? { lines: linesAt(i.line, i.text, hl.matchStart, hl.matchEnd) } : {}),
-            snippet: lexSnippet ?? hl?.text ?? '',
+            snippet: (lexSnippet ?? hl)?.text ?? '',
+            highlights: (lexSnippet ?? hl)?.highlights ?? [],
           };
         }),
       );

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isTandemError } from '../engine/common/errors.js';
 import { openDatabase, type Db } from '../store/database.js';
-import { buildFtsQuery, highlight, lexicalSearch, queryTerms } from './lexical.js';
+import { bracketed, buildFtsQuery, highlight, lexicalSearch, parseMarked, queryTerms } from './lexical.js';
 
 describe('buildFtsQuery', () => {
   it('quotes tokens, OR-joins them and drops stopwords', () => {
@@ -56,7 +56,7 @@ describe('lexicalSearch on a real store', () => {
     assert.equal(hits.at(-1)!.chunkId, 11, 'one term only ranks last');
     assert.ok(hits.every((h, i) => i === 0 || hits[i - 1]!.score >= h.score), 'scores descend');
     assert.ok(hits.every((h) => h.score > 0), 'score is -bm25, positive');
-    assert.match(hits.find((h) => h.chunkId === 10)!.snippet, /\[Protein\] \[folding\]/);
+    assert.match(bracketed(hits.find((h) => h.chunkId === 10)!.snippet), /\[Protein\] \[folding\]/);
     assert.equal(hits.find((h) => h.chunkId === 12)!.documentId, 2);
   });
 
@@ -82,7 +82,7 @@ describe('highlight', () => {
     const filler = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
     const text = `Intro about proteins. ${filler} Here protein folding and Folded chains meet. ${filler}`;
     const h = highlight(text, 'protein folding');
-    assert.match(h.text, /\[protein\] \[folding\] and \[Folded\]/);
+    assert.match(bracketed(h), /\[protein\] \[folding\] and \[Folded\]/);
     assert.ok(h.text.startsWith('…') && h.text.endsWith('…'), `window cut on both sides: ${h.text}`);
     assert.ok(h.text.split(' ').length <= 32, `about 30 words: ${h.text.split(' ').length}`);
     assert.equal(text.slice(h.start, h.end).includes('protein folding'), true);
@@ -90,10 +90,35 @@ describe('highlight', () => {
   });
 
   it('short texts, no matches, term lists', () => {
-    assert.deepEqual(highlight('Café au lait', ['cafe']).text, '[Café] au lait');
+    assert.deepEqual(bracketed(highlight('Café au lait', ['cafe'])), '[Café] au lait');
     const none = highlight('nothing to see here', 'protein');
     assert.equal(none.text, 'nothing to see here');
     assert.equal(none.matches, 0);
     assert.equal(highlight('', 'x').text, '');
+  });
+});
+
+describe('snippets carry their matches as ranges, not marks in the text', () => {
+  it('a document with literal [brackets] is highlighted on its matched words only', () => {
+    const db = openDatabase(':memory:');
+    db.prepare("INSERT INTO collections (id, name, model, variant, created_at) VALUES (1, 'c', 'm', 'fp32', 'now')").run();
+    db.prepare("INSERT INTO documents (id, collection_id, doc_key, path, file_type, size, mtime_ms, sha256, indexed_at) VALUES (1, 1, 'd', '/d', 'txt', 1, 0, 'x', 'now')").run();
+    const text = 'Array [x] and [y] index the heron colony; see [1] for the heron counts.';
+    db.prepare('INSERT INTO chunks (id, document_id, ord, text, start, end, tokens) VALUES (1, 1, 0, ?, 0, ?, 10)').run(text, text.length);
+    const [hit] = lexicalSearch(db, 'heron', { k: 1 });
+    const s = hit!.snippet;
+    assert.ok(s.text.includes('[x] and [y]') || s.text.includes('[1]'), `brackets stay text: ${s.text}`);
+    assert.ok(s.highlights.length >= 1, 'a match');
+    for (const r of s.highlights) assert.equal(s.text.slice(r.start, r.end), 'heron', `only the matched word: ${JSON.stringify(s)}`);
+    const h = highlight(text, 'heron');
+    assert.deepEqual(h.highlights.map((r) => h.text.slice(r.start, r.end)), ['heron', 'heron']);
+    assert.ok(h.text.includes('[x] and [y]'));
+    db.close();
+  });
+
+  it('parseMarked drops unpaired marks', () => {
+    assert.deepEqual(parseMarked('plain [text]'), { text: 'plain [text]', highlights: [] });
+    assert.deepEqual(parseMarked('a \u0002\uE000b\uE001\u0003 c'), { text: 'a b c', highlights: [{ start: 2, end: 3 }] });
+    assert.deepEqual(parseMarked('a \u0002\uE000b c'), { text: 'a b c', highlights: [] });
   });
 });

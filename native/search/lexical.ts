@@ -45,13 +45,61 @@ export function buildFtsQuery(text: string): string | null {
   return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
 }
 
+/** A passage with its matched words as [start, end) ranges of `text` (never as marks inside it). */
+export interface Snippet {
+  text: string;
+  highlights: Array<{ start: number; end: number }>;
+}
+
+/**
+ * Marks around matched words while a snippet is built (FTS5's snippet() and the highlighter): a
+ * control character plus a private-use one, which extracted text does not contain, so a document
+ * holding literal [brackets] is highlighted correctly. They never leave this module.
+ */
+const MARK_OPEN = '\u0002\uE000';
+const MARK_CLOSE = '\uE001\u0003';
+
+/** Text with MARK_OPEN/MARK_CLOSE pairs -> plain text and ranges (an unpaired mark is dropped). */
+export function parseMarked(marked: string): Snippet {
+  const highlights: Snippet['highlights'] = [];
+  let text = '';
+  let pos = 0;
+  while (pos < marked.length) {
+    const open = marked.indexOf(MARK_OPEN, pos);
+    const close = open < 0 ? -1 : marked.indexOf(MARK_CLOSE, open + MARK_OPEN.length);
+    if (open < 0 || close < 0) {
+      text += marked.slice(pos).replaceAll(MARK_OPEN, '').replaceAll(MARK_CLOSE, '');
+      break;
+    }
+    text += marked.slice(pos, open);
+    const start = text.length;
+    text += marked.slice(open + MARK_OPEN.length, close);
+    highlights.push({ start, end: text.length });
+    pos = close + MARK_CLOSE.length;
+  }
+  return { text, highlights };
+}
+
+/** For terminals and logs: the snippet with its matched words in [ ]. */
+export function bracketed(s: Snippet): string {
+  let out = '';
+  let pos = 0;
+  for (const h of s.highlights) {
+    out += `${s.text.slice(pos, h.start)}[${s.text.slice(h.start, h.end)}]`;
+    pos = h.end;
+  }
+  return out + s.text.slice(pos);
+}
+
+const EMPTY_SNIPPET: Snippet = { text: '', highlights: [] };
+
 export interface LexicalHit {
   chunkId: number;
   documentId: number;
   /** -bm25(chunks_fts): higher is better. */
   score: number;
-  /** The best ~12-token fragment with matched terms in [ ], '…' where cut. */
-  snippet: string;
+  /** The best ~12-token fragment, '…' where cut, with its matched terms as ranges. */
+  snippet: Snippet;
 }
 
 export interface LexicalOptions {
@@ -103,25 +151,25 @@ export function lexicalSearch(db: Db, query: string, opts: LexicalOptions): Lexi
   try {
     const hits = db.prepare(top).all(...params) as Array<Omit<LexicalHit, 'snippet'>>;
     if (hits.length === 0) return [];
-    if (opts.snippets === false) return hits.map((h) => ({ ...h, snippet: '' }));
+    if (opts.snippets === false) return hits.map((h) => ({ ...h, snippet: EMPTY_SNIPPET }));
     const snippets = snippetsFor(db, match, hits.map((h) => h.chunkId));
-    return hits.map((h) => ({ ...h, snippet: snippets.get(h.chunkId) ?? '' }));
+    return hits.map((h) => ({ ...h, snippet: snippets.get(h.chunkId) ?? EMPTY_SNIPPET }));
   } catch (e) {
     throw storeError(e);
   }
 }
 
-function snippetsFor(db: Db, match: string, ids: readonly number[]): Map<number, string> {
+function snippetsFor(db: Db, match: string, ids: readonly number[]): Map<number, Snippet> {
   if (ids.length === 0) return new Map();
   const snip = db.prepare(
-    `SELECT rowid AS id, snippet(chunks_fts, 0, '[', ']', '…', 12) AS snippet FROM chunks_fts
+    `SELECT rowid AS id, snippet(chunks_fts, 0, ?, ?, '…', 12) AS snippet FROM chunks_fts
      WHERE chunks_fts MATCH ? AND rowid IN (${ids.map(() => '?').join(',')})`,
   );
-  return new Map((snip.all(match, ...ids) as Array<{ id: number; snippet: string }>).map((r) => [r.id, r.snippet]));
+  return new Map((snip.all(MARK_OPEN, MARK_CLOSE, match, ...ids) as Array<{ id: number; snippet: string }>).map((r) => [r.id, parseMarked(r.snippet)]));
 }
 
-/** FTS5 snippets (matched terms in [ ]) of these chunks for a query; chunks it does not match are absent. */
-export function lexicalSnippets(db: Db, query: string, chunkIds: readonly number[]): Map<number, string> {
+/** FTS5 snippets of these chunks for a query; chunks it does not match are absent. */
+export function lexicalSnippets(db: Db, query: string, chunkIds: readonly number[]): Map<number, Snippet> {
   const match = buildFtsQuery(query);
   if (match === null) return new Map();
   try {
@@ -152,9 +200,8 @@ export function stem(word: string): string {
   return w;
 }
 
-export interface Highlight {
-  /** The window with matched words in [ ] and '…' where the text was cut. */
-  text: string;
+export interface Highlight extends Snippet {
+  /** `text`: the window, '…' where the text was cut; `highlights`: its matched words. */
   /** Character offsets of the window in the original text. */
   start: number;
   end: number;
@@ -184,7 +231,7 @@ export function highlight(text: string, terms: string | readonly string[], opts:
     }
     words.push({ start: m.index, end: m.index + m[0].length, term });
   }
-  if (words.length === 0) return { text: text.slice(0, 200), start: 0, end: Math.min(text.length, 200), matches: 0, matchStart: 0, matchEnd: Math.min(text.length, 200) };
+  if (words.length === 0) return { text: text.slice(0, 200), highlights: [], start: 0, end: Math.min(text.length, 200), matches: 0, matchStart: 0, matchEnd: Math.min(text.length, 200) };
   // slide a window of `size` words, tracking distinct terms and matches
   const counts = new Map<number, number>();
   let distinct = 0;
@@ -227,12 +274,12 @@ export function highlight(text: string, terms: string | readonly string[], opts:
       matchEnd = w.end;
     }
     out += text.slice(pos, w.start);
-    out += w.term >= 0 ? `[${text.slice(w.start, w.end)}]` : text.slice(w.start, w.end);
+    out += w.term >= 0 ? `${MARK_OPEN}${text.slice(w.start, w.end)}${MARK_CLOSE}` : text.slice(w.start, w.end);
     pos = w.end;
   }
   if (lastIdx < words.length - 1) out += '…';
   return {
-    text: out.replace(/\s+/g, ' ').trim(), start: first.start, end: last.end, matches: Math.max(0, best.matches),
+    ...parseMarked(out.replace(/\s+/g, ' ').trim()), start: first.start, end: last.end, matches: Math.max(0, best.matches),
     matchStart: matchStart < 0 ? first.start : matchStart, matchEnd: matchEnd < 0 ? last.end : matchEnd,
   };
 }

@@ -9,6 +9,7 @@ import { JobStore } from '../jobs/job-store.js';
 import { runTandem } from '../testing/cli-run.js';
 import { openDatabase, storePath } from './database.js';
 import { LibraryStore } from './library-store.js';
+import { bracketed } from '../search/lexical.js';
 
 /**
  * Safer defaults and clear errors for full and read-only disks (issue 17, points 6 and 7):
@@ -186,9 +187,9 @@ test('on a read-only home, search, collections list and jobs list work and a wri
 
   const s = await runTandem(['search', 'heron marsh', '--collection', 'papers', '--mode', 'lexical', '--json'], env);
   assert.equal(s.status, 0, s.stderr);
-  const hits = JSON.parse(s.stdout) as Array<{ docKey: string; snippet: string }>;
+  const hits = JSON.parse(s.stdout) as Array<{ docKey: string; snippet: string; highlights: Array<{ start: number; end: number }> }>;
   assert.equal(hits[0]?.docKey, 'notes.md');
-  assert.match(hits[0]!.snippet, /\[heron\]/);
+  assert.match(bracketed({ text: hits[0]!.snippet, highlights: hits[0]!.highlights }), /\[heron\]/);
 
   const cl = await runTandem(['collections', 'list', '--json'], env);
   assert.equal(cl.status, 0, cl.stderr);

@@ -9,6 +9,7 @@ import { DEFAULT_RERANK_TOP, DEFAULT_SEARCH_MODE, SEARCH_MODES, Searcher, resolv
 import { FUSION_METHODS, type FusionMethod } from '../../search/fusion.js';
 import { loadCatalog } from '../../models/catalog.js';
 import { trecLines } from '../../search/trec.js';
+import { bracketed } from '../../search/lexical.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { parseJsonlLine } from '../input.js';
 import { openLibraryForReading } from './collections-command.js';
@@ -140,7 +141,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
           hits.forEach((h, i) => {
             const where = h.page ? `${h.path} (page ${h.page})` : h.lines ? `${h.path} lines ${h.lines.start}-${h.lines.end}` : `${h.path} [${h.start}-${h.end}]`;
             const scores = h.rerankScore !== undefined ? `rerank ${h.rerankScore.toFixed(2)}  (first stage ${formatScore(h)})` : formatScore(h);
-            ctx.stdout.write(`${String(i + 1).padStart(2)}. ${scores}  ${where}${h.docKey !== h.path && !h.path.endsWith(h.docKey) ? `  #${h.docKey}` : ''}\n    ${h.snippet.replace(/\s+/g, ' ')}\n`);
+            ctx.stdout.write(`${String(i + 1).padStart(2)}. ${scores}  ${where}${h.docKey !== h.path && !h.path.endsWith(h.docKey) ? `  #${h.docKey}` : ''}\n    ${bracketed({ text: h.snippet, highlights: h.highlights }).replace(/\s+/g, ' ')}\n`);
           });
         }
         const rr = reranked as RerankResult | undefined;

@@ -434,18 +434,3 @@ export function isApiEventName(x: unknown): x is ApiEventName {
   return typeof x === 'string' && Object.prototype.hasOwnProperty.call(API_EVENTS, x);
 }
 
-/** `[matched]` words in an engine snippet -> plain text plus highlight ranges. */
-export function parseSnippet(marked: string): { text: string; highlights: Array<{ start: number; end: number }> } {
-  let text = '';
-  const highlights: Array<{ start: number; end: number }> = [];
-  const re = /\[([^[\]]+)\]/g;
-  let last = 0;
-  for (const m of marked.matchAll(re)) {
-    text += marked.slice(last, m.index);
-    highlights.push({ start: text.length, end: text.length + m[1]!.length });
-    text += m[1];
-    last = m.index + m[0].length;
-  }
-  text += marked.slice(last);
-  return { text, highlights };
-}
