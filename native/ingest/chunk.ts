@@ -68,6 +68,89 @@ interface Piece {
   cost: number;
   /** tokenIds(piece), when asked for. */
   ids?: number[];
+  /** Set by PieceWindow: the summed cost of the pieces before this one. */
+  acc: number;
+  /** Set by PieceWindow (additive counters): boundaries up to here whose gap is not only separators. */
+  glue: number;
+}
+
+/** Pieces made by the segmenter between two pauses: enough to amortise the pause, few enough to stay small. */
+const SEGMENT_BATCH = 4096;
+
+/** Where the segmenter pushes pieces; it pauses (yields) once `fresh` reaches SEGMENT_BATCH. */
+interface Sink {
+  out: Piece[];
+  fresh: number;
+}
+
+/**
+ * The pieces of a text as the chunker walks them: segmented a batch at a time and dropped once no
+ * chunk can reach back to them, so memory follows the chunk being built, not the text (a 50 MB
+ * line is 8.7 million word pieces). Indices are positions in the whole text's piece sequence.
+ */
+class PieceWindow {
+  private readonly sink: Sink = { out: [], fresh: 0 };
+  private readonly gen: Generator<void, void, void>;
+  private base = 0;
+  private annotated = 0;
+  private done = false;
+  /** Summed cost of every piece segmented so far. */
+  private total = 0;
+  private glue = 0;
+  private lastEnd = -1;
+
+  constructor(
+    private readonly text: string,
+    lim: SegmentLimits,
+    private readonly isSeparator: ((code: number) => boolean) | undefined,
+  ) {
+    this.gen = segment(text, lim, this.sink);
+  }
+
+  /** Whether piece j exists (segmenting further as needed). */
+  has(j: number): boolean {
+    while (j >= this.base + this.sink.out.length && !this.done) this.pull();
+    return j < this.base + this.sink.out.length;
+  }
+
+  /** Piece j: it must exist (has) and not be released. */
+  at(j: number): Piece {
+    return this.sink.out[j - this.base]!;
+  }
+
+  /** The summed cost of pieces before j (j may be one past the last piece segmented). */
+  cum(j: number): number {
+    return j - this.base < this.sink.out.length ? this.at(j).acc : this.total;
+  }
+
+  /** Pieces before j are no longer needed. */
+  release(j: number): void {
+    const drop = j - this.base;
+    if (drop < SEGMENT_BATCH) return;
+    this.sink.out.splice(0, drop);
+    this.base = j;
+    this.annotated -= drop;
+  }
+
+  private pull(): void {
+    this.sink.fresh = 0;
+    if (this.gen.next().done) this.done = true;
+    const out = this.sink.out;
+    const sep = this.isSeparator;
+    for (let k = this.annotated; k < out.length; k++) {
+      const p = out[k]!;
+      p.acc = this.total;
+      this.total += p.cost;
+      if (sep && this.lastEnd >= 0) {
+        let clean = p.start > this.lastEnd;
+        for (let c = this.lastEnd; clean && c < p.start; c++) clean = sep(this.text.charCodeAt(c));
+        if (!clean) this.glue++;
+      }
+      p.glue = this.glue;
+      this.lastEnd = p.end;
+    }
+    this.annotated = out.length;
+  }
 }
 
 /**
@@ -93,24 +176,19 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
   if (base >= maxTokens) throw new TandemError('INVALID_ARGUMENT', `countTokens('') is ${base}: maxTokens ${maxTokens} leaves no room for text`);
 
   const tokenIds = opts.tokenIds;
-  const pieces = segment(text, { maxTokens, maxChars, count, base, ...(tokenIds ? { ids: tokenIds } : {}) });
-  if (pieces.length === 0) return [];
-  const cum = new Float64Array(pieces.length + 1);
-  for (let i = 0; i < pieces.length; i++) cum[i + 1] = cum[i]! + pieces[i]!.cost;
-  const piece = (i: number): Piece => pieces[i]!;
+  // Piece glue (boundaries whose gap is not made only of the counter's separators) when additive.
+  const sep = count.isSeparator;
+  const pieces = new PieceWindow(text, { maxTokens, maxChars, count, base, ...(tokenIds ? { ids: tokenIds } : {}) }, sep);
+  const piece = (i: number): Piece => pieces.at(i);
   /** Estimated tokens of a chunk from `start` (carry of cost `carryCost`) through pieces [i, end). */
   const fits = (start: number, carryCost: number, i: number, end: number) =>
-    base + carryCost + cum[end]! - cum[i]! <= maxTokens && piece(end - 1).end - start <= maxChars;
-
-  // glued[j]: boundaries among pieces 1..j whose gap is not made only of the counter's separators.
-  const sep = count.isSeparator;
-  const glued = sep ? gluedBoundaries(text, pieces, sep) : undefined;
+    base + carryCost + pieces.cum(end) - pieces.cum(i) <= maxTokens && piece(end - 1).end - start <= maxChars;
 
   const chunks: Chunk[] = [];
   const pageOf = pageFinder(opts.pages);
   let carry: Carry | undefined;
   let i = 0;
-  while (i < pieces.length) {
+  while (pieces.has(i)) {
     let start = carry?.start ?? piece(i).start;
     let carryCost = carry?.cost ?? 0;
     let first = carry ? carry.piece : i;
@@ -120,12 +198,12 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
       first = i;
     }
     let k = i + 1;
-    while (k < pieces.length && fits(start, carryCost, i, k + 1)) k++;
-    let m = k < pieces.length ? chooseCut(pieces, cum, i, k, base + carryCost, maxTokens * MIN_FILL) : k;
+    while (pieces.has(k) && fits(start, carryCost, i, k + 1)) k++;
+    let m = pieces.has(k) ? chooseCut(pieces, i, k, base + carryCost, maxTokens * MIN_FILL) : k;
 
     let chunk = text.slice(start, piece(m - 1).end);
     // Additive counter, whole pieces, separator-only gaps: the sum is the count.
-    const summed = glued && first >= 0 && glued[m - 1]! === glued[first]! ? base + carryCost + cum[m]! - cum[i]! : -1;
+    const summed = sep && first >= 0 && piece(m - 1).glue === piece(first).glue ? base + carryCost + pieces.cum(m) - pieces.cum(i) : -1;
     let tokens = summed >= 0 ? summed : count(chunk);
     let ids = tokenIds ? (summed >= 0 ? joinIds(pieces, first, m) : tokenIds(chunk)) : undefined;
     while (tokens > maxTokens) {
@@ -139,8 +217,9 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
     }
     const page = pageOf(start);
     chunks.push({ ord: chunks.length, text: chunk, start, end: piece(m - 1).end, ...(page !== undefined ? { page } : {}), tokens, ...(ids ? { ids } : {}) });
-    carry = m < pieces.length && overlapTokens > 0 ? overlapStart(text, pieces, i, m, overlapTokens, count, base) : undefined;
+    carry = pieces.has(m) && overlapTokens > 0 ? overlapStart(text, pieces, i, m, overlapTokens, count, base) : undefined;
     i = m;
+    pieces.release(carry && carry.piece >= 0 ? carry.piece : i);
   }
   return chunks;
 }
@@ -153,22 +232,9 @@ interface Carry {
 }
 
 /** The ids of pieces [from, to), one after the other. */
-function joinIds(pieces: readonly Piece[], from: number, to: number): number[] {
+function joinIds(pieces: PieceWindow, from: number, to: number): number[] {
   const out: number[] = [];
-  for (let j = from; j < to; j++) for (const id of pieces[j]!.ids!) out.push(id);
-  return out;
-}
-
-/** Prefix counts of piece boundaries whose gap is empty or holds a non-separator character. */
-function gluedBoundaries(text: string, pieces: readonly Piece[], isSeparator: (code: number) => boolean): Int32Array {
-  const out = new Int32Array(pieces.length);
-  for (let j = 1; j < pieces.length; j++) {
-    const a = pieces[j - 1]!.end;
-    const b = pieces[j]!.start;
-    let clean = b > a;
-    for (let c = a; clean && c < b; c++) clean = isSeparator(text.charCodeAt(c));
-    out[j] = out[j - 1]! + (clean ? 0 : 1);
-  }
+  for (let j = from; j < to; j++) for (const id of pieces.at(j).ids!) out.push(id);
   return out;
 }
 
@@ -176,12 +242,12 @@ function gluedBoundaries(text: string, pieces: readonly Piece[], isSeparator: (c
  * Where to end a chunk holding pieces [i, k) when piece k does not fit: before the piece with the
  * strongest boundary (the latest among equals), provided the chunk keeps at least `minTokens`.
  */
-function chooseCut(pieces: readonly Piece[], cum: Float64Array, i: number, k: number, fixed: number, minTokens: number): number {
+function chooseCut(pieces: PieceWindow, i: number, k: number, fixed: number, minTokens: number): number {
   let best = k;
-  let bestLevel = pieces[k]!.level;
+  let bestLevel = pieces.at(k).level;
   for (let m = k - 1; m > i; m--) {
-    if (fixed + cum[m]! - cum[i]! < minTokens) break;
-    const level = pieces[m]!.level;
+    if (fixed + pieces.cum(m) - pieces.cum(i) < minTokens) break;
+    const level = pieces.at(m).level;
     if (level > bestLevel) {
       best = m;
       bestLevel = level;
@@ -195,16 +261,16 @@ function chooseCut(pieces: readonly Piece[], cum: Float64Array, i: number, k: nu
  * sentence (else a line, else any piece) such that the pieces from it to m fit in `overlap` tokens;
  * when even the last piece is too big, its trailing words that fit.
  */
-function overlapStart(text: string, pieces: readonly Piece[], i: number, m: number, overlap: number, count: TokenCounter, base: number): Carry | undefined {
+function overlapStart(text: string, pieces: PieceWindow, i: number, m: number, overlap: number, count: TokenCounter, base: number): Carry | undefined {
   let acc = 0;
   let bySentence = -1;
   let byLine = -1;
   let any = -1;
   const accAt = { sentence: 0, line: 0, any: 0 };
   for (let j = m - 1; j >= i; j--) {
-    acc += pieces[j]!.cost;
+    acc += pieces.at(j).cost;
     if (acc > overlap) break;
-    const level = pieces[j]!.level;
+    const level = pieces.at(j).level;
     any = j;
     accAt.any = acc;
     if (level >= SENTENCE) {
@@ -215,11 +281,11 @@ function overlapStart(text: string, pieces: readonly Piece[], i: number, m: numb
       accAt.line = acc;
     }
   }
-  if (bySentence >= 0) return { start: pieces[bySentence]!.start, cost: accAt.sentence, piece: bySentence };
-  if (byLine >= 0) return { start: pieces[byLine]!.start, cost: accAt.line, piece: byLine };
-  if (any >= 0) return { start: pieces[any]!.start, cost: accAt.any, piece: any };
+  if (bySentence >= 0) return { start: pieces.at(bySentence).start, cost: accAt.sentence, piece: bySentence };
+  if (byLine >= 0) return { start: pieces.at(byLine).start, cost: accAt.line, piece: byLine };
+  if (any >= 0) return { start: pieces.at(any).start, cost: accAt.any, piece: any };
   // The last piece alone is bigger than the overlap: take its trailing words.
-  const last = pieces[m - 1]!;
+  const last = pieces.at(m - 1);
   const words: number[] = [];
   const re = /\S+/g;
   const body = text.slice(last.start, last.end);
@@ -296,9 +362,9 @@ const LONGEST_ABBREVIATION = Math.max(...[...ABBREVIATIONS].map((a) => a.length)
  * The text as pieces: sentences/lines, oversized ones split into words, oversized words into
  * character runs. Paragraphs end at a run of whitespace holding two or more line breaks. A
  * character scan, not regular expressions: segmentation runs on every indexed character.
+ * Pieces go to `sink`; the generator pauses after every SEGMENT_BATCH of them (PieceWindow).
  */
-function segment(text: string, lim: SegmentLimits): Piece[] {
-  const pieces: Piece[] = [];
+function* segment(text: string, lim: SegmentLimits, sink: Sink): Generator<void, void, void> {
   let paraStart = 0;
   let pos = 0;
   for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', pos)) {
@@ -308,16 +374,15 @@ function segment(text: string, lim: SegmentLimits): Piece[] {
     let breaks = 1;
     for (let c: number; b < text.length && isJsSpace((c = text.charCodeAt(b))); b++) if (c === 10) breaks++;
     if (breaks >= 2) {
-      if (a > paraStart) segmentParagraph(text, paraStart, a, pieces, lim);
+      if (a > paraStart) yield* segmentParagraph(text, paraStart, a, sink, lim);
       paraStart = b;
     }
     pos = b;
   }
-  if (text.length > paraStart) segmentParagraph(text, paraStart, text.length, pieces, lim);
-  return pieces;
+  if (text.length > paraStart) yield* segmentParagraph(text, paraStart, text.length, sink, lim);
 }
 
-function segmentParagraph(text: string, from: number, to: number, out: Piece[], lim: SegmentLimits): void {
+function* segmentParagraph(text: string, from: number, to: number, sink: Sink, lim: SegmentLimits): Generator<void, void, void> {
   let level = PARAGRAPH;
   let lineStart = from;
   while (lineStart < to) {
@@ -332,12 +397,18 @@ function segmentParagraph(text: string, from: number, to: number, out: Piece[], 
         continue;
       }
       if (isSentenceEnd(text, lineStart, p, end, lineEnd)) {
-        if (emit(text, segStart, end, level, out, lim)) level = SENTENCE;
+        const added = emit(text, segStart, end, level, sink, lim);
+        if (added === OVERSIZED) yield* emitWords(text, segStart, end, level, sink, lim);
+        if (added !== BLANK) level = SENTENCE;
         segStart = end;
+        if (sink.fresh >= SEGMENT_BATCH) yield;
       }
       p = end;
     }
-    if (emit(text, segStart, lineEnd, level, out, lim)) level = LINE;
+    const added = emit(text, segStart, lineEnd, level, sink, lim);
+    if (added === OVERSIZED) yield* emitWords(text, segStart, lineEnd, level, sink, lim);
+    if (added !== BLANK) level = LINE;
+    if (sink.fresh >= SEGMENT_BATCH) yield;
     lineStart = lineEnd + 1;
   }
 }
@@ -389,24 +460,37 @@ function isJsSpace(c: number): boolean {
   return (CHAR_CLASS[c]! & JS_SPACE) !== 0;
 }
 
-/** Adds the trimmed span [from, to) as one or more pieces; false when it is blank. */
-function emit(text: string, from: number, to: number, level: number, out: Piece[], lim: SegmentLimits): boolean {
+const BLANK = 0;
+const ADDED = 1;
+const OVERSIZED = 2;
+
+/** Adds the trimmed span [from, to) as one piece: BLANK when it is blank, OVERSIZED (nothing added) when it does not fit one piece. */
+function emit(text: string, from: number, to: number, level: number, sink: Sink, lim: SegmentLimits): number {
   while (from < to && isSpace(text.charCodeAt(from))) from++;
   while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
-  if (from >= to) return false;
+  if (from >= to) return BLANK;
   const m = to - from <= lim.maxChars ? measure(text.slice(from, to), lim) : undefined;
-  if (m && m.tokens <= lim.maxTokens) {
-    out.push({ start: from, end: to, level, cost: Math.max(0, m.tokens - lim.base), ...(m.ids ? { ids: m.ids } : {}) });
-    return true;
-  }
+  if (!m || m.tokens > lim.maxTokens) return OVERSIZED;
+  sink.out.push({ start: from, end: to, level, cost: Math.max(0, m.tokens - lim.base), ...(m.ids ? { ids: m.ids } : {}), acc: 0, glue: 0 });
+  sink.fresh++;
+  return ADDED;
+}
+
+/** An oversized span (see emit) as word pieces, oversized words as character runs; pauses every SEGMENT_BATCH pieces. */
+function* emitWords(text: string, from: number, to: number, level: number, sink: Sink, lim: SegmentLimits): Generator<void, void, void> {
+  while (from < to && isSpace(text.charCodeAt(from))) from++;
+  while (to > from && isSpace(text.charCodeAt(to - 1))) to--;
   const re = /\S+/g;
   const span = text.slice(from, to);
-  let first = true;
+  let lvl = level;
   for (let w = re.exec(span); w; w = re.exec(span)) {
-    emitWord(text, from + w.index, from + w.index + w[0].length, first ? level : WORD, out, lim);
-    first = false;
+    const end = from + w.index + w[0].length;
+    for (let pos = from + w.index; pos < end; lvl = CHAR) {
+      pos = emitWordPiece(text, pos, end, lvl, sink, lim);
+      if (sink.fresh >= SEGMENT_BATCH) yield;
+    }
+    lvl = WORD;
   }
-  return true;
 }
 
 /** A piece's tokens, and its ids when they were asked for (their count is then the token count). */
@@ -416,33 +500,32 @@ function measure(piece: string, lim: SegmentLimits): { tokens: number; ids?: num
   return { tokens: lim.base + ids.length, ids };
 }
 
-/** A word as one piece, or cut into the longest character runs that fit when it does not. */
-function emitWord(text: string, from: number, to: number, level: number, out: Piece[], lim: SegmentLimits): void {
+/**
+ * The next piece of the word [pos, to): the rest of it when it fits, else the longest character
+ * run that does (so a word too long for a chunk is cut by characters). Returns where it ends.
+ */
+function emitWordPiece(text: string, pos: number, to: number, lvl: number, sink: Sink, lim: SegmentLimits): number {
   const fitsRun = (a: number, b: number) => b - a <= lim.maxChars && lim.count(text.slice(a, b)) <= lim.maxTokens;
-  let pos = from;
-  let lvl = level;
-  while (pos < to) {
-    let end = to;
-    if (!fitsRun(pos, end)) {
-      let lo = pos + 1; // a single character (or surrogate pair) always goes
-      let hi = Math.min(to, pos + lim.maxChars);
-      if (fitsRun(pos, hi)) lo = hi;
-      else {
-        while (hi - lo > 1) {
-          const mid = (lo + hi) >> 1;
-          if (fitsRun(pos, mid)) lo = mid;
-          else hi = mid;
-        }
+  let end = to;
+  if (!fitsRun(pos, end)) {
+    let lo = pos + 1; // a single character (or surrogate pair) always goes
+    let hi = Math.min(to, pos + lim.maxChars);
+    if (fitsRun(pos, hi)) lo = hi;
+    else {
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (fitsRun(pos, mid)) lo = mid;
+        else hi = mid;
       }
-      end = lo;
-      // never split a surrogate pair: step back, or forward when the pair is the whole run
-      if (end < to && isHighSurrogate(text.charCodeAt(end - 1))) end += end - 1 > pos ? -1 : 1;
     }
-    const m = measure(text.slice(pos, end), lim);
-    out.push({ start: pos, end, level: lvl, cost: Math.max(0, m.tokens - lim.base), ...(m.ids ? { ids: m.ids } : {}) });
-    lvl = CHAR;
-    pos = end;
+    end = lo;
+    // never split a surrogate pair: step back, or forward when the pair is the whole run
+    if (end < to && isHighSurrogate(text.charCodeAt(end - 1))) end += end - 1 > pos ? -1 : 1;
   }
+  const m = measure(text.slice(pos, end), lim);
+  sink.out.push({ start: pos, end, level: lvl, cost: Math.max(0, m.tokens - lim.base), ...(m.ids ? { ids: m.ids } : {}), acc: 0, glue: 0 });
+  sink.fresh++;
+  return end;
 }
 
 function isHighSurrogate(c: number): boolean {

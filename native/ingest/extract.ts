@@ -11,6 +11,16 @@ import type { ExtractOptions, ExtractResult } from './extract-types.js';
 import { type FileType, fileType } from './file-types.js';
 import { readSource } from './source.js';
 
+const MB = 1 << 20;
+/**
+ * The largest file of each kind read whole. Indexing holds a text about ten times over at its peak
+ * (bytes, string, the worker's copy, chunks, SQLite): a 50 MB one-line text file peaked at 543 MB
+ * RSS, 133 MB of text with curly quotes (a two-byte string) at 1,434 MB, so text stops at 96 MB to
+ * keep one file under 1.5 GB. HTML also builds a DOM. PDF and DOCX have workers of their own (and
+ * DOCX its zip-bomb limits, extract-docx.ts); JSONL is streamed line by line.
+ */
+export const MAX_FILE_BYTES: Readonly<Partial<Record<FileType, number>>> = { txt: 96 * MB, md: 96 * MB, code: 96 * MB, csv: 96 * MB, tsv: 96 * MB, html: 32 * MB, docx: 256 * MB };
+
 export type { ColumnRef, ExtractedDoc, ExtractOptions, ExtractResult, LineError, PageRange } from './extract-types.js';
 export { iterateJsonl, type JsonlItem } from './extract-jsonl.js';
 
@@ -29,7 +39,7 @@ export async function extractFile(file: string, type?: FileType, opts: ExtractOp
     await assertFile(file);
     return extractJsonl(file, opts.signal);
   }
-  const buf = await readSource(file, opts.sizeHint);
+  const buf = await readSource(file, opts.sizeHint, MAX_FILE_BYTES[kind]);
   switch (kind) {
     case 'txt':
     case 'md':

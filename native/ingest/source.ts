@@ -15,16 +15,30 @@ export function sha256(data: Uint8Array | string): string {
  */
 export const SYNC_READ_MAX_BYTES = 1 << 20;
 
-/** The bytes of a file; NOT_FOUND when it is missing, INVALID_INPUT when it cannot be read. */
-export async function readSource(file: string, sizeHint?: number): Promise<Buffer> {
+/**
+ * The bytes of a file; NOT_FOUND when it is missing, INVALID_INPUT when it cannot be read, and
+ * INVALID_INPUT "too large" (nothing read) when it is bigger than `maxBytes`.
+ */
+export async function readSource(file: string, sizeHint?: number, maxBytes = Infinity): Promise<Buffer> {
   try {
+    if (Number.isFinite(maxBytes)) {
+      const size = sizeHint ?? (await fs.promises.stat(file)).size;
+      if (size > maxBytes) throw tooLarge(file, size, maxBytes);
+    }
     if (sizeHint !== undefined && sizeHint <= SYNC_READ_MAX_BYTES) return fs.readFileSync(file);
     return await fs.promises.readFile(file);
   } catch (e) {
+    if (e instanceof TandemError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new TandemError('NOT_FOUND', `${file} does not exist`, { cause: e, data: { file } });
     throw new TandemError('INVALID_INPUT', `${file}: cannot read: ${(e as Error).message}`, { cause: e, data: { file } });
   }
+}
+
+/** A file over the size its reader may hold in memory (a per-file error: the rest of the folder is indexed). */
+export function tooLarge(file: string, size: number, maxBytes: number): TandemError {
+  const mb = (n: number) => `${Math.round(n / (1 << 20))} MB`;
+  return new TandemError('INVALID_INPUT', `${file}: too large to index: ${mb(size)} (the limit for this type is ${mb(maxBytes)})`, { data: { file, size, maxBytes } });
 }
 
 /** The error for a corrupt or unreadable file: the message names the file and the reason. */
