@@ -19,7 +19,7 @@ export interface EngineLinkOptions {
   tokens: Record<string, string>;
   onEvent: (name: string, data: unknown) => void;
   /** files.open (the engine checked the path is a library document): Electron's shell.openPath; '' when opened, else the error. */
-  openFile: (file: string) => Promise<string>;
+  openFile: (file: string, page?: number) => Promise<string>;
   /** The engine's stdout/stderr lines and exits (it never prints a token). */
   log: (line: string) => void;
 }
@@ -62,7 +62,7 @@ export function startEngine(opts: EngineLinkOptions): EngineLink {
       const id = m.id;
       if (typeof m.path !== 'string' || !path.isAbsolute(m.path)) send({ type: 'opened', id, error: 'not an absolute path' });
       else
-        opts.openFile(m.path).then(
+        opts.openFile(m.path, typeof m.page === 'number' && Number.isInteger(m.page) && m.page > 0 ? m.page : undefined).then(
           (error) => send({ type: 'opened', id, ...(error ? { error } : {}) }),
           (e: unknown) => send({ type: 'opened', id, error: e instanceof Error ? e.message : String(e) }),
         );

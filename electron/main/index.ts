@@ -16,6 +16,7 @@ import { isAppUrl, isForwardedEvent, validateInvoke } from './ipc-validate';
 import { buildMenu } from './menu';
 import { TokenStore } from './token-store';
 import { createMainWindow } from './window';
+import { openTarget } from './open-target';
 
 const here = import.meta.dirname;
 const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
@@ -82,7 +83,11 @@ function start(): void {
     tokens: tokens.load((why) => log(why)),
     log,
     // files.open: opened here with the OS's default application, never through a shell command line
-    openFile: (file) => shell.openPath(file),
+    // A PDF hit's page where the platform's opener takes one (open-target.ts); the file itself otherwise or if that fails.
+    openFile: (file, page) => {
+      const t = openTarget(file, page);
+      return t.kind === 'url' ? shell.openExternal(t.url).then(() => '', () => shell.openPath(file)) : shell.openPath(file);
+    },
     onEvent: (name, data) => {
       if (!isForwardedEvent(name)) return;
       for (const w of BrowserWindow.getAllWindows()) w.webContents.send('tandem:event', name, data);

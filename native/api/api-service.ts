@@ -56,7 +56,7 @@ export interface ApiServiceDeps {
   /** Which host runs the service (reported by app.info). */
   host: 'web' | 'electron' | 'test';
   /** Opens a file with the OS opener (a desktop host); absent: files.open only returns the path. */
-  openFile?: (file: string) => Promise<void>;
+  openFile?: (file: string, page?: number) => Promise<void>;
   catalog?: Catalog;
   /** Model manager options (tests point downloads at a local server). */
   modelManager?: { baseUrl?: string; download?: { maxRetries?: number; retryDelayMs?: number } };
@@ -446,14 +446,14 @@ export function createApiService(deps: ApiServiceDeps): ApiService {
       return { jobId: job.id, ...(job.result as unknown as EvalReport) };
     },
 
-    'files.open': async ({ path: p }) => {
+    'files.open': async ({ path: p, page }) => {
       if (!path.isAbsolute(p)) throw new TandemError('INVALID_ARGUMENT', `files.open: "${p}" is not an absolute path`);
       const abs = path.resolve(p);
       const known = db.prepare('SELECT 1 FROM documents WHERE path = ? LIMIT 1').get(abs);
       if (!known) throw new TandemError('NOT_FOUND', `files.open: ${abs} is not a document in your library`);
       if (!fs.existsSync(abs)) throw new TandemError('NOT_FOUND', `files.open: ${abs} no longer exists on disk`);
       if (!deps.openFile) return { path: abs, opened: false };
-      await deps.openFile(abs);
+      await deps.openFile(abs, page);
       return { path: abs, opened: true };
     },
 

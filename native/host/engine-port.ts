@@ -26,7 +26,7 @@ export type EngineReply =
   | { type: 'result'; id: number; result: unknown }
   | { type: 'error'; id: number; error: WireError }
   | { type: 'event'; name: ApiEventName; data: unknown }
-  | { type: 'open-file'; id: number; path: string }
+  | { type: 'open-file'; id: number; path: string; page?: number }
   | { type: 'closed' };
 
 /** The first message on the utility process's parentPort: carries the MessagePort and the tokens. */
@@ -53,15 +53,15 @@ export interface ServeEngineOptions {
  * files.open in the desktop app: the engine (a utilityProcess) has no Electron, so it asks main to
  * open the file (`open-file`); main answers `opened`. `open` is the API service's openFile.
  */
-export function mainOpener(post: (m: EngineReply) => void): { open: (file: string) => Promise<void>; settle: (id: number, error: string | undefined) => void } {
+export function mainOpener(post: (m: EngineReply) => void): { open: (file: string, page?: number) => Promise<void>; settle: (id: number, error: string | undefined) => void } {
   const pending = new Map<number, { file: string; resolve: () => void; reject: (e: Error) => void }>();
   let next = 1;
   return {
-    open: (file) =>
+    open: (file, page) =>
       new Promise<void>((resolve, reject) => {
         const id = next++;
         pending.set(id, { file, resolve, reject });
-        post({ type: 'open-file', id, path: file });
+        post({ type: 'open-file', id, path: file, ...(page ? { page } : {}) });
       }),
     settle: (id, error) => {
       const p = pending.get(id);

@@ -305,7 +305,8 @@ export const API_METHODS = {
     }),
   },
   'files.open': {
-    input: z.object({ path: nonEmpty }).strict(),
+    /** `page`: a PDF hit's page; the desktop opens the PDF there where the platform's opener takes a page. */
+    input: z.object({ path: nonEmpty, page: z.number().int().min(1).optional() }).strict(),
     /** `opened`: the host opened it with the OS opener; otherwise the UI shows `path`. */
     output: z.object({ path: z.string(), opened: z.boolean() }),
   },

@@ -233,7 +233,7 @@ export function SearchPage() {
 
   const open = async (hit: ApiSearchHit) => {
     try {
-      const r = await api.call('files.open', { path: hit.path });
+      const r = await api.call('files.open', { path: hit.path, ...(hit.page !== null ? { page: hit.page } : {}) });
       setOpened((o) => ({ ...o, [hit.path]: r.opened ? 'opened' : `on the host: ${r.path}` }));
     } catch (e) {
       const te = asTandemError(e);
