@@ -8,8 +8,14 @@ const engineOnly = {
   paths: [
     { name: 'electron', message: 'The engine is plain Node: Electron code lives in electron/.' },
     { name: 'react', message: 'The engine has no UI code.' },
+    lancedbPeer(),
   ],
 };
+
+/** @lancedb/lancedb is a devDependency for bench/ingest-bench.ts's peer row only: never in shipped code. */
+function lancedbPeer() {
+  return { name: '@lancedb/lancedb', message: 'LanceDB is the ingest benchmark\'s peer (bench/ingest-bench.ts), a devDependency: shipped code never imports it.' };
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'out/', 'scratch/', 'test-results/', 'playwright-report/', '.vite/'] },
@@ -25,6 +31,15 @@ export default tseslint.config(
   {
     files: ['native/**/*.ts', 'cloud-adapters/**/*.ts', 'cloud-emulator/**/*.ts', 'models/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', engineOnly] },
+  },
+  {
+    // the benchmark that compares against LanceDB may import it
+    files: ['bench/ingest-bench.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: engineOnly.paths.filter((p) => p.name !== '@lancedb/lancedb') }] },
+  },
+  {
+    files: ['electron/**/*.ts', 'scripts/**/*.{js,mjs}', '*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [lancedbPeer()] }] },
   },
   {
     files: ['native/engine/common/**/*.ts'],
@@ -43,6 +58,7 @@ export default tseslint.config(
             { group: ['node:*', 'fs', 'path', 'os', 'child_process'], message: 'The renderer has no Node access.' },
             { group: ['**/native/*', '!**/native/engine', '**/native/engine/*', '!**/native/engine/common'], message: 'The renderer imports only native/engine/common.' },
             { group: ['electron'], message: 'The renderer talks to the app through window.tandem only.' },
+            { group: ['@lancedb/*'], message: lancedbPeer().message },
           ],
         },
       ],

@@ -12,10 +12,26 @@
  * perfectly overlapped, indexing takes at least its CPU / N, so the ratio is at most
  * N x engine wall / index CPU. The static model is also indexed with the FTS5 trigger dropped
  * (a throwaway database): the ratio the pipeline would reach if the lexical index cost nothing.
+ *
+ * A third table is the peer comparison (issue 20 point 6): the same plain-text folder (--docs N
+ * NFCorpus documents, default 600, one .txt each) indexed by `tandem index` (the CLI, whole
+ * process, spawned) and by the pipeline AnythingLLM Desktop uses, rebuilt here in its own
+ * process: a recursive character splitter (LangChain's RecursiveCharacterTextSplitter: 1,000
+ * characters, 20 of overlap), transformers.js' feature-extraction pipeline in groups of 25 on the
+ * same ONNX file (mean pooling, normalized, `.tolist()`), then one LanceDB `add` per document
+ * (@lancedb/lancedb 0.31.0, a devDependency imported by this file only). Documents/s and chunks/s
+ * of each, whole process, and the ratio; int8 and fp32 of the MiniLM-L6-architecture fixture.
+ * `--webgpu` adds rows with the peer on transformers.js' webgpu device (on a software adapter such
+ * as llvmpipe this is very slow: use a small --docs). `tandem index` has no --device: it runs on
+ * what `--device auto` picks (a hardware WebGPU adapter, never a software one), named in its row.
+ *
+ *   npm run bench:ingest -- [--json] [--docs N] [--only peer|engine] [--webgpu]
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EmbedClient } from '../native/inference/embed-client.js';
 import { indexPath } from '../native/library/indexer.js';
 import { openDatabase } from '../native/store/database.js';
@@ -132,17 +148,247 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-const shared = sharedDir();
-if (!shared) {
-  console.log('bench:ingest skipped: ../shared (models and STS-B) is absent');
-} else {
-  const rows = [
-    await measure(shared, 'fixtures/minilm-l6-arch-random', 'int8', 6),
-    await measure(shared, 'minishlab/potion-base-2M', 'static', 40),
-    await measure(shared, 'minishlab/potion-base-2M', 'static', 40, { noFts: true }),
+const PEER_MODEL = 'fixtures/minilm-l6-arch-random';
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+
+/**
+ * LangChain's RecursiveCharacterTextSplitter (length = characters), as AnythingLLM configures it:
+ * split on the first separator the text contains, recurse into pieces still too long, then merge
+ * neighbours up to `size` characters, each chunk starting with up to `overlap` characters of the last.
+ */
+export function recursiveSplit(text: string, size = 1000, overlap = 20, separators = ['\n\n', '\n', ' ', '']): string[] {
+  const merge = (splits: string[], sep: string): string[] => {
+    const docs: string[] = [];
+    const current: string[] = [];
+    let total = 0;
+    for (const d of splits) {
+      const extra = current.length ? sep.length : 0;
+      if (total + d.length + extra > size && current.length) {
+        const doc = current.join(sep).trim();
+        if (doc) docs.push(doc);
+        while (total > overlap || (total + d.length + (current.length ? sep.length : 0) > size && total > 0)) {
+          total -= current[0]!.length + (current.length > 1 ? sep.length : 0);
+          current.shift();
+        }
+      }
+      current.push(d);
+      total += d.length + (current.length > 1 ? sep.length : 0);
+    }
+    const doc = current.join(sep).trim();
+    if (doc) docs.push(doc);
+    return docs;
+  };
+  let sep = separators[separators.length - 1]!;
+  let rest: string[] = [];
+  for (let i = 0; i < separators.length; i++) {
+    const s = separators[i]!;
+    if (s === '' || text.includes(s)) {
+      sep = s;
+      rest = separators.slice(i + 1);
+      break;
+    }
+  }
+  const out: string[] = [];
+  let good: string[] = [];
+  for (const piece of sep ? text.split(sep) : [...text]) {
+    if (piece.length < size) good.push(piece);
+    else {
+      if (good.length) out.push(...merge(good, sep));
+      good = [];
+      if (rest.length) out.push(...recursiveSplit(piece, size, overlap, rest));
+      else out.push(piece);
+    }
+  }
+  if (good.length) out.push(...merge(good, sep));
+  return out;
+}
+
+interface PeerChild {
+  docs: number;
+  chunks: number;
+  loadMs: number;
+  splitMs: number;
+  embedMs: number;
+  lanceMs: number;
+}
+
+/** The peer pipeline in this (child) process: prints one JSON line (PeerChild). */
+async function peerChild(folder: string, variant: 'int8' | 'fp32', device: 'cpu' | 'webgpu', modelsDir: string, dbDir: string): Promise<void> {
+  const t0 = performance.now();
+  const tf = await import('@huggingface/transformers');
+  tf.env.allowRemoteModels = false;
+  tf.env.localModelPath = modelsDir + '/';
+  const lancedb = await import('@lancedb/lancedb');
+  const ext = await tf.pipeline('feature-extraction', PEER_MODEL, { dtype: variant === 'fp32' ? 'fp32' : 'q8', device });
+  const db = await lancedb.connect(dbDir);
+  const loadMs = performance.now() - t0;
+  let table: Awaited<ReturnType<typeof db.createTable>> | undefined;
+  let splitMs = 0;
+  let embedMs = 0;
+  let lanceMs = 0;
+  let chunks = 0;
+  const files = fs.readdirSync(folder).filter((f) => f.endsWith('.txt')).sort();
+  for (const f of files) {
+    let t = performance.now();
+    const text = fs.readFileSync(path.join(folder, f), 'utf8');
+    const pieces = recursiveSplit(text);
+    splitMs += performance.now() - t;
+    t = performance.now();
+    const vectors: number[][] = [];
+    for (let i = 0; i < pieces.length; i += 25) {
+      const out = await ext(pieces.slice(i, i + 25), { pooling: 'mean', normalize: true });
+      vectors.push(...(out.tolist() as number[][]));
+    }
+    embedMs += performance.now() - t;
+    t = performance.now();
+    const rows = pieces.map((p, i) => ({ id: `${f}#${i}`, vector: vectors[i]!, text: p, title: f, docSource: path.join(folder, f) }));
+    if (rows.length) {
+      if (!table) table = await db.createTable('bench', rows);
+      else await table.add(rows);
+    }
+    lanceMs += performance.now() - t;
+    chunks += pieces.length;
+  }
+  const count = table ? await table.countRows() : 0;
+  if (count !== chunks) throw new Error(`lancedb holds ${count} rows, ${chunks} chunks were added`);
+  const r: PeerChild = { docs: files.length, chunks, loadMs: Math.round(loadMs), splitMs: Math.round(splitMs), embedMs: Math.round(embedMs), lanceMs: Math.round(lanceMs) };
+  console.log(JSON.stringify(r));
+}
+
+/** Runs a command, returns its stdout and wall ms; throws with its stderr when it fails. */
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = performance.now() - t0;
+      if (code === 0) resolve({ stdout, ms });
+      else reject(new Error(`${path.basename(args[args.length > 1 ? 1 : 0] ?? cmd)} exited ${code}: ${stderr.trim().split('\n').slice(-5).join(' | ')}`));
+    });
+  });
+}
+
+interface PeerRow {
+  system: 'tandem index' | 'peer (AnythingLLM pipeline)';
+  variant: 'int8' | 'fp32';
+  device: string;
+  docs: number;
+  chunks: number;
+  wallMs: number;
+  docsPerSec: number;
+  chunksPerSec: number;
+  /** Peer only: where its time went (load, split, embed, LanceDB). */
+  parts?: Omit<PeerChild, 'docs' | 'chunks'>;
+  error?: string;
+}
+
+async function peerComparison(shared: string, docs: number, webgpu: boolean): Promise<{ corpusChars: number; rows: PeerRow[] }> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-ingest-peer-'));
+  const folder = path.join(tmp, 'nfcorpus');
+  fs.mkdirSync(folder);
+  const lines = fs.readFileSync(path.join(shared, 'datasets', 'nfcorpus', 'corpus.jsonl'), 'utf8').split('\n');
+  let written = 0;
+  let corpusChars = 0;
+  for (const line of lines) {
+    if (written >= docs) break;
+    if (!line.trim()) continue;
+    const d = JSON.parse(line) as { _id: string; title?: string; text: string };
+    const text = `${d.title ?? ''}\n\n${d.text}`;
+    corpusChars += text.length;
+    fs.writeFileSync(path.join(folder, `${d._id}.txt`), text);
+    written++;
+  }
+  const modelsDir = path.join(shared, 'models');
+  const rows: PeerRow[] = [];
+  const runs: Array<{ variant: 'int8' | 'fp32'; device: 'cpu' | 'webgpu' }> = [
+    { variant: 'int8', device: 'cpu' },
+    { variant: 'fp32', device: 'cpu' },
+    ...(webgpu ? ([{ variant: 'int8', device: 'webgpu' }, { variant: 'fp32', device: 'webgpu' }] as const) : []),
   ];
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ cpus: os.availableParallelism(), rows }, null, 2));
+  const cli = path.join(root, 'bin', 'tandem.js');
+  for (const [k, { variant, device }] of runs.entries()) {
+    // tandem index has no --device (auto): run it once per variant, on the CPU rows.
+    if (device === 'cpu') {
+      const env: NodeJS.ProcessEnv = { ...process.env, TANDEM_HOME: path.join(tmp, `home-${k}`), TANDEM_MODELS_DIR: modelsDir };
+      try {
+        const r = await timed(process.execPath, [cli, 'index', folder, '--collection', 'bench', '--model', PEER_MODEL, '--variant', variant, '--json', '--quiet'], env);
+        const s = JSON.parse(r.stdout) as { documentsWritten: number; chunksWritten: number; device: string };
+        rows.push({ system: 'tandem index', variant, device: s.device, docs: s.documentsWritten, chunks: s.chunksWritten, wallMs: Math.round(r.ms), docsPerSec: +(s.documentsWritten / (r.ms / 1000)).toFixed(1), chunksPerSec: +(s.chunksWritten / (r.ms / 1000)).toFixed(1) });
+      } catch (e) {
+        rows.push({ system: 'tandem index', variant, device: 'auto', docs: 0, chunks: 0, wallMs: 0, docsPerSec: 0, chunksPerSec: 0, error: (e as Error).message });
+      }
+    }
+    try {
+      const self = fileURLToPath(import.meta.url);
+      const r = await timed(process.execPath, ['--import', 'tsx', self, '--peer-child', folder, variant, device, modelsDir, path.join(tmp, `lance-${k}`)], process.env);
+      const c = JSON.parse(r.stdout.trim().split('\n').pop()!) as PeerChild;
+      const { docs: n, chunks, ...parts } = c;
+      rows.push({ system: 'peer (AnythingLLM pipeline)', variant, device, docs: n, chunks, wallMs: Math.round(r.ms), docsPerSec: +(n / (r.ms / 1000)).toFixed(1), chunksPerSec: +(chunks / (r.ms / 1000)).toFixed(1), parts });
+    } catch (e) {
+      rows.push({ system: 'peer (AnythingLLM pipeline)', variant, device, docs: 0, chunks: 0, wallMs: 0, docsPerSec: 0, chunksPerSec: 0, error: (e as Error).message });
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+  return { corpusChars, rows };
+}
+
+function printPeer(docs: number, corpusChars: number, rows: PeerRow[]): void {
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`\npeer comparison  ${docs} NFCorpus documents as .txt (${Math.round(corpusChars / 1024)} KiB), ${PEER_MODEL}, whole process each, ${os.availableParallelism()} CPUs, load average ${load}`);
+  console.log(`${'system'.padEnd(30)} variant  ${'device'.padEnd(8)} docs  chunks   wall s  docs/s  chunks/s  tandem/peer (docs/s)`);
+  for (const r of rows) {
+    if (r.error) {
+      console.log(`${r.system.padEnd(30)} ${r.variant.padEnd(7)}  ${r.device.padEnd(8)} failed: ${r.error}`);
+      continue;
+    }
+    const t = rows.find((x) => x.system === 'tandem index' && x.variant === r.variant && !x.error);
+    const ratio = r.system === 'tandem index' || !t ? '' : `${(t.docsPerSec / r.docsPerSec).toFixed(2)}x`;
+    console.log(
+      `${r.system.padEnd(30)} ${r.variant.padEnd(7)}  ${r.device.split(' — ')[0]!.padEnd(8)} ${String(r.docs).padStart(4)} ${String(r.chunks).padStart(7)} ${(r.wallMs / 1000).toFixed(1).padStart(8)} ${r.docsPerSec.toFixed(1).padStart(7)} ${r.chunksPerSec.toFixed(1).padStart(9)}  ${ratio}`,
+    );
+    if (r.parts) console.log(`${''.padEnd(40)}ms: load: load ${r.parts.loadMs}, split ${r.parts.splitMs}, embed ${r.parts.embedMs}, LanceDB ${r.parts.lanceMs}`);
+  }
+}
+
+const shared = sharedDir();
+if (argv[0] === '--peer-child') {
+  const [folder, variant, device, modelsDir, dbDir] = argv.slice(1) as [string, 'int8' | 'fp32', 'cpu' | 'webgpu', string, string];
+  await peerChild(folder, variant, device, modelsDir, dbDir);
+} else if (!shared) {
+  console.log('bench:ingest skipped: ../shared (models and datasets) is absent');
+} else {
+  const only = flag('--only');
+  const docs = Number(flag('--docs') ?? 600);
+  if (!Number.isInteger(docs) || docs < 1) throw new Error('--docs takes a positive whole number');
+  const json = argv.includes('--json');
+  const rows =
+    only === 'peer'
+      ? []
+      : [
+          await measure(shared, 'fixtures/minilm-l6-arch-random', 'int8', 6),
+          await measure(shared, 'minishlab/potion-base-2M', 'static', 40),
+          await measure(shared, 'minishlab/potion-base-2M', 'static', 40, { noFts: true }),
+        ];
+  const peer = only === 'engine' ? null : await peerComparison(shared, docs, argv.includes('--webgpu'));
+  if (json) console.log(JSON.stringify({ cpus: os.availableParallelism(), loadavg: os.loadavg(), rows, peer }, null, 2));
   else {
+    if (rows.length) printEngine(rows);
+    if (peer) printPeer(docs, peer.corpusChars, peer.rows);
+  }
+}
+
+function printEngine(rows: Row[]): void {
+  {
     console.log(`bench:ingest  plain-text files from STS-B sentences, ${os.availableParallelism()} CPUs, median of ${REPS} warm rounds`);
     console.log(`${'model'.padEnd(48)}  files   chunks  index chunks/s  engine chunks/s  ratio (target >= 0.90)`);
     const label = (r: Row) => `${r.model} (${r.variant}${r.note ? `, ${r.note}` : ''})`.padEnd(48);
