@@ -1,3 +1,4 @@
+import { intComplete, intViable } from './json-int-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, NumberNode, ObjectNode, StringNode } from './json-schema-compile.js';
 
 /**
@@ -21,7 +22,7 @@ export type Frame =
   /** Inside a string (node null: a free object key). esc: 0 none, 1 after '\', 2..5 hex digits of \u read + 2. */
   | { k: 'S'; node: StringNode | null; n: number; esc: number; need: number; lo: number; hi: number; hex: number }
   /** Inside a number; ph: 0 after '-', 1 leading 0, 2 int digits, 3 after '.', 4 fraction, 5 after e, 6 exp sign, 7 exp digits. */
-  | { k: 'N'; node: NumberNode; ph: number; d: number }
+  | { k: 'N'; node: NumberNode; ph: number; d: number; neg?: boolean; v?: number }
   | { k: 'O'; node: ObjectNode; ph: ObjPhase; last: number }
   /** Matching `"key":` of a declared property; the frame below is the object. */
   | { k: 'K'; node: ObjectNode; cands: number[]; pos: number }
@@ -111,6 +112,10 @@ function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]
       if (b === Q) out.push(push(up, strFrame(node, 0)));
       return;
     case 'number':
+      if (node.range) {
+        startRangedInt(node, up, b, out);
+        return;
+      }
       if (b === 0x2d) out.push(push(up, { k: 'N', node, ph: 0, d: 0 }));
       else if (b === 0x30) out.push(push(up, { k: 'N', node, ph: 1, d: 1 }));
       else if (b >= 0x31 && b <= 0x39) out.push(push(up, { k: 'N', node, ph: 2, d: 1 }));
@@ -180,7 +185,33 @@ function feedString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: St
   out.push(push(up, { ...f, need, lo, hi }));
 }
 
+/** An integer with a range / multipleOf (json-int-range.ts): its sign and magnitude are part of the frame. */
+function startRangedInt(node: NumberNode, up: Stack | null, b: number, out: Stack[]): void {
+  const r = node.range!;
+  if (b === 0x2d) {
+    if (intViable(r, true, 0, 0)) out.push(push(up, { k: 'N', node, ph: 0, d: 0, neg: true, v: 0 }));
+  } else if (b >= 0x30 && b <= 0x39) {
+    const v = b - 0x30;
+    if (intViable(r, false, v, 1)) out.push(push(up, { k: 'N', node, ph: v === 0 ? 1 : 2, d: 1, neg: false, v }));
+  }
+}
+
+function feedRangedInt(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: Stack[]): void {
+  const r = f.node.range!;
+  if (b >= 0x30 && b <= 0x39 && (f.ph === 0 || f.ph === 2)) {
+    const v = f.v! * 10 + (b - 0x30);
+    const d = f.d + 1;
+    if (intViable(r, f.neg!, v, d)) out.push(push(st.up, { ...f, ph: f.ph === 0 && v === 0 ? 1 : 2, d, v }));
+    return;
+  }
+  if (numberComplete(f)) feed(done(st.up), b, out);
+}
+
 function feedNumber(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: Stack[]): void {
+  if (f.node.range) {
+    feedRangedInt(st, f, b, out);
+    return;
+  }
   const up = st.up;
   const digit = b >= 0x30 && b <= 0x39;
   const int = f.node.integer;
@@ -222,6 +253,7 @@ function feedNumber(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: St
 }
 
 function numberComplete(f: Extract<Frame, { k: 'N' }>): boolean {
+  if (f.node.range) return (f.ph === 1 || f.ph === 2) && intComplete(f.node.range, f.neg!, f.v!, f.d);
   return f.ph === 1 || f.ph === 2 || f.ph === 4 || f.ph === 7;
 }
 
@@ -340,7 +372,7 @@ function frameKey(f: Frame): string {
     case 'S':
       return `S${f.node ? f.node.id : 'k'}:${f.n}:${f.esc}:${f.need}:${f.lo}:${f.hi}:${f.hex}`;
     case 'N':
-      return `N${f.node.id}:${f.ph}:${f.d}`;
+      return f.v === undefined ? `N${f.node.id}:${f.ph}:${f.d}` : `N${f.node.id}:${f.ph}:${f.d}:${f.neg ? '-' : ''}${f.v}`;
     case 'O':
       return `O${f.node.id}:${f.ph}:${f.last}`;
     case 'K':

@@ -1,4 +1,5 @@
 import { nextProps, type Frame, type Stack } from './json-automaton.js';
+import { intMoreDigits, intShortest } from './json-int-range.js';
 import type { GrammarNode, ObjectNode } from './json-schema-compile.js';
 
 /**
@@ -80,7 +81,7 @@ export class ShortestCompletion {
       case 'string':
         return 2 + n.minLength;
       case 'number':
-        return 1;
+        return n.range ? intShortest(n.range) : 1;
       case 'object':
         if (n.props.length === 0) return 2;
         this.objAfter.delete(n.id); // tables depend on the values of the properties: rebuild
@@ -149,6 +150,7 @@ export class ShortestCompletion {
         return Math.max(0, min - f.n) + 1;
       }
       case 'N':
+        if (f.node.range) return intMoreDigits(f.node.range, f.neg!, f.v!, f.d);
         return f.ph === 0 || f.ph === 3 || f.ph === 5 || f.ph === 6 ? 1 : 0;
       case 'O': {
         const n = f.node;

@@ -1,6 +1,7 @@
 import { TandemError } from '../engine/common/errors.js';
 import { schemaDialect, type Dialect } from '../engine/node/ajv-for-schema.js';
 import { canEnd, feedBytes, initialStack } from './json-automaton.js';
+import { intersectRanges, type IntRange } from './json-int-range.js';
 
 /**
  * A JSON Schema compiled to the shapes constrained decoding enforces byte by byte. The grammar
@@ -33,6 +34,8 @@ export interface StringNode extends Base {
 export interface NumberNode extends Base {
   t: 'number';
   integer: boolean;
+  /** Integers only: minimum / maximum / exclusive* / multipleOf, enforced digit by digit. */
+  range?: IntRange;
 }
 export interface PropertyNode {
   name: string;
@@ -280,7 +283,10 @@ export function compileSchema(schema: unknown): GrammarNode {
       const minLength = Math.max(a.minLength, b.minLength);
       const maxLength = Math.min(a.maxLength, b.maxLength);
       out = minLength > maxLength ? NEVER : { t: 'string', id: nextId++, minLength, maxLength };
-    } else if (a.t === 'number' && b.t === 'number') out = { t: 'number', id: nextId++, integer: a.integer || b.integer };
+    } else if (a.t === 'number' && b.t === 'number') {
+      const range = intersectRanges(a.range, b.range);
+      out = range && range.min > range.max ? NEVER : { t: 'number', id: nextId++, integer: a.integer || b.integer, ...(range ? { range } : {}) };
+    }
     else if (a.t === 'array' && b.t === 'array') {
       const arr: ArrayNode = { t: 'array', id: nextId++, items: NEVER, minItems: Math.max(a.minItems, b.minItems), maxItems: Math.min(a.maxItems, b.maxItems) };
       memo.set(key, arr);
@@ -332,8 +338,12 @@ export function compileSchema(schema: unknown): GrammarNode {
         return { t: 'string', id: nextId++, minLength, maxLength };
       }
       case 'number':
-      case 'integer':
-        return { t: 'number', id: nextId++, integer: type === 'integer' };
+      case 'integer': {
+        const range = intRange(s, where, type === 'integer');
+        if (range === null) return { t: 'number', id: nextId++, integer: type === 'integer' };
+        if (range.min > range.max) return NEVER;
+        return { t: 'number', id: nextId++, integer: true, range };
+      }
       case 'boolean':
         return { t: 'literal', id: nextId++, values: [utf8.encode('true'), utf8.encode('false')] };
       case 'null':
@@ -394,6 +404,45 @@ export function compileSchema(schema: unknown): GrammarNode {
         return { t: 'array', id: nextId++, items, minItems, maxItems };
       }
     }
+  };
+
+  /**
+   * The enforced range of an integer (or of a number whose multipleOf is an integer: only integers
+   * are multiples then, in compact JSON); null when nothing restricts it (numbers' bounds are checked
+   * on the final output). A multipleOf that local decoding cannot enforce is refused.
+   */
+  const intRange = (s: Record<string, unknown>, where: string, integer: boolean): IntRange | null => {
+    const m = s.multipleOf;
+    let mult = 1;
+    if (m !== undefined) {
+      if (typeof m !== 'number' || !(m > 0)) throw bad(where, 'multipleOf must be a number above 0');
+      if (Number.isInteger(m)) mult = m;
+      else if (!(integer && Number.isInteger(1 / m))) throw unsupported('multipleOf', `${where}/multipleOf`, `a fractional multipleOf (${m}) is only enforced when every integer is a multiple of it`);
+    } else if (!integer) return null;
+    if (!integer && mult === 1) return null;
+    const num = (k: string): number | undefined => {
+      const v = s[k];
+      if (v === undefined || typeof v === 'boolean') return undefined;
+      if (typeof v !== 'number') throw bad(where, `${k} must be a number`);
+      return v;
+    };
+    let min = -Infinity;
+    let max = Infinity;
+    const lo = num('minimum');
+    const hi = num('maximum');
+    if (dialect === 'draft-04') {
+      if (lo !== undefined) min = s.exclusiveMinimum === true ? Math.floor(lo) + 1 : Math.ceil(lo);
+      if (hi !== undefined) max = s.exclusiveMaximum === true ? Math.ceil(hi) - 1 : Math.floor(hi);
+    } else {
+      if (lo !== undefined) min = Math.ceil(lo);
+      if (hi !== undefined) max = Math.floor(hi);
+      const xlo = num('exclusiveMinimum');
+      const xhi = num('exclusiveMaximum');
+      if (xlo !== undefined) min = Math.max(min, Math.floor(xlo) + 1);
+      if (xhi !== undefined) max = Math.min(max, Math.ceil(xhi) - 1);
+    }
+    if (min === -Infinity && max === Infinity && mult === 1) return null;
+    return { min, max, mult };
   };
 
   const byRef = new Map<string, GrammarNode>();

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { isTandemError } from '../engine/common/errors.js';
+import { canEnd, feedBytes, initialStack } from './json-automaton.js';
+import { ShortestCompletion } from './json-budget.js';
+import { JsonGrammar, TokenIndex } from './json-grammar.js';
+import { compileSchema } from './json-schema-compile.js';
+
+/**
+ * Keywords enforced while decoding (issue 21 point 2): valid instances are forced byte by byte
+ * through the automaton and accepted; invalid ones are rejected BY THE AUTOMATON (not only by the
+ * final validation), so a decoder under the mask can never write them.
+ */
+const enc = new TextEncoder();
+const BYTES = new TokenIndex(Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)));
+
+function accepts(schema: object, text: string): boolean {
+  return feedBytes([initialStack(compileSchema(schema))], enc.encode(text)).some(canEnd);
+}
+
+function check(schema: object, valid: string[], invalid: string[]): void {
+  const g = new JsonGrammar(schema, BYTES);
+  for (const v of valid) {
+    assert.ok(accepts(schema, v), `valid ${v} is accepted by the automaton`);
+    g.check(v); // and by the final validation
+  }
+  for (const v of invalid) assert.ok(!accepts(schema, v), `invalid ${v} is rejected by the automaton`);
+}
+
+function refusal(schema: object): string {
+  try {
+    compileSchema(schema);
+  } catch (e) {
+    assert.ok(isTandemError(e, 'INVALID_ARGUMENT'));
+    return e.message;
+  }
+  assert.fail('the schema compiled');
+}
+
+describe('integer ranges and multipleOf', () => {
+  test('minimum / maximum / exclusive bounds, digit by digit', () => {
+    check({ type: 'integer', minimum: -5, maximum: 120 }, ['-5', '0', '-0', '7', '99', '120'], ['-6', '-50', '121', '1000', '05', '1.5']);
+    check({ type: 'integer', exclusiveMinimum: 10, exclusiveMaximum: 13 }, ['11', '12'], ['10', '13', '1', '-11']);
+    check({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'integer', minimum: 0, exclusiveMinimum: true, maximum: 3, exclusiveMaximum: true }, ['1', '2'], ['0', '3', '-1']);
+    check({ type: 'integer', minimum: 1.5, maximum: 3.5 }, ['2', '3'], ['1', '4']);
+    check({ type: 'integer', minimum: 1000 }, ['1000', '99999999'], ['999', '0', '-1000']);
+    check({ type: 'integer', maximum: -10 }, ['-10', '-11', '-123456'], ['-9', '0', '10']);
+    // A prefix that cannot become valid dies at once: "1" under [200, 299] is already rejected.
+    assert.equal(feedBytes([initialStack(compileSchema({ type: 'integer', minimum: 200, maximum: 299 }))], enc.encode('1')).length, 0);
+  });
+
+  test('multipleOf (integers), with and without bounds; numbers with an integer multipleOf are integers', () => {
+    check({ type: 'integer', multipleOf: 7 }, ['0', '7', '-14', '700007'], ['1', '8', '-15']);
+    check({ type: 'integer', minimum: 0, maximum: 100, multipleOf: 25 }, ['0', '25', '100'], ['5', '125', '-25']);
+    check({ type: 'number', multipleOf: 3 }, ['9', '-3'], ['1', '1.5', '3.0e1']);
+    check({ type: 'integer', multipleOf: 0.5 }, ['3', '-4'], ['1.5']); // every integer is a multiple of 0.5
+    assert.match(refusal({ type: 'number', multipleOf: 0.01 }), /unsupported keyword "multipleOf" at \/multipleOf/);
+    assert.match(refusal({ type: 'integer', multipleOf: 0.3 }), /unsupported keyword "multipleOf"/);
+  });
+
+  test('enum and allOf intersect with ranges; an empty range accepts nothing', () => {
+    check({ type: 'integer', enum: [1, 5, 50, 500], minimum: 5, maximum: 100 }, ['5', '50'], ['1', '500']);
+    check({ allOf: [{ type: 'integer', minimum: 0 }, { type: 'integer', maximum: 9, multipleOf: 3 }] }, ['0', '3', '9'], ['12', '-3', '4']);
+    assert.match(refusal({ type: 'integer', minimum: 5, maximum: 4 }), /no value is valid/);
+  });
+
+  test('the shortest completion knows the range (budget)', () => {
+    const node = compileSchema({ type: 'integer', minimum: 100, maximum: 5000, multipleOf: 7 });
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.of(initialStack(node)), 3); // 105
+    const after1 = feedBytes([initialStack(node)], enc.encode('1'));
+    assert.equal(sc.ofState(after1), 2); // 1 -> 105
+    const neg = compileSchema({ type: 'integer', maximum: -100 });
+    assert.equal(new ShortestCompletion(neg).of(initialStack(neg)), 4); // -100
+  });
+});
