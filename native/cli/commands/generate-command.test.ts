@@ -28,7 +28,7 @@ describe('tandem generate', { skip }, () => {
     assert.equal(list[0]!.device, 'cpu', 'device recorded');
   });
 
-  it('--schema prints JSON valid under the schema; too few --max-tokens fails with the truncated error', async () => {
+  it('--schema prints JSON valid under the schema; too few --max-tokens fails up front', async () => {
     const schemaFile = path.join(home, 'schema.json');
     fs.writeFileSync(schemaFile, JSON.stringify({ type: 'object', properties: { label: { enum: ['yes', 'no'] }, score: { type: 'number' } }, required: ['label', 'score'] }));
     const r = await runTandem(['generate', '--model', 'fixtures/tiny-decoder-random', '--prompt', 'Classify', '--schema', schemaFile, '--temperature', '1', '--seed', '7', '--json', '--threads', '1'], env);
@@ -40,8 +40,35 @@ describe('tandem generate', { skip }, () => {
     assert.equal(res.seed, 7, 'the seed is reported');
     const t = await runTandem(['generate', '--model', 'fixtures/tiny-decoder-random', '--prompt', 'Classify', '--schema', schemaFile, '--max-tokens', '2', '--threads', '1'], env);
     assert.equal(t.status, 1, `exit 1: ${t.stderr}`);
-    assert.match(t.stderr, /INVALID_INPUT: truncated: max tokens \(2\)/, 'the truncated error, named');
+    assert.match(t.stderr, /INVALID_INPUT: this schema needs at least 24 tokens \(max tokens 2\)/, 'refused before generating, the size named');
     assert.equal(t.stdout, '', 'no partial JSON on stdout');
+  });
+
+  it('budget (issue 21.3): a schema whose shortest instance is 40 tokens fails up front at --max-tokens 30 and ends valid at 45', async () => {
+    const schemaFile = path.join(home, 'schema40.json');
+    // Shortest instance: {"label":"no","score":0,"note":"aaaaaa"}, 40 bytes (one token each at worst).
+    const schema = { type: 'object', properties: { label: { enum: ['yes', 'no'] }, score: { type: 'number' }, note: { type: 'string', minLength: 6 } }, required: ['label', 'score', 'note'] };
+    fs.writeFileSync(schemaFile, JSON.stringify(schema));
+    const args = ['generate', '--model', 'fixtures/tiny-decoder-random', '--prompt', 'Classify', '--schema', schemaFile, '--temperature', '1', '--threads', '1'];
+    const t = await runTandem([...args, '--max-tokens', '30'], env);
+    assert.equal(t.status, 1, `exit 1: ${t.stderr}`);
+    assert.match(t.stderr, /INVALID_INPUT: this schema needs at least 40 tokens \(max tokens 30\)/, 'refused before generating');
+    assert.equal(t.stdout, '', 'nothing on stdout');
+    let forced = 0;
+    for (const seed of ['1', '2', '3']) {
+      const r = await runTandem([...args, '--max-tokens', '45', '--seed', seed, '--json'], env);
+      assert.equal(r.status, 0, `seed ${seed}: ${r.stderr}`);
+      const res = JSON.parse(r.stdout) as { text: string; output: { label: string; score: number; note: string }; usage: { completionTokens: number }; budgetForcedClose?: boolean };
+      assert.deepEqual(JSON.parse(res.text), res.output, 'valid JSON, the parsed output');
+      assert.ok(['yes', 'no'].includes(res.output.label) && typeof res.output.score === 'number' && res.output.note.length >= 6, `seed ${seed}: ${res.text} satisfies the schema`);
+      assert.ok(res.usage.completionTokens <= 45, 'within max tokens');
+      if (res.budgetForcedClose) {
+        forced++;
+        assert.match(r.stderr, /max tokens ran low: closed early/, 'the summary says the budget closed it');
+      }
+    }
+    // The random model wanders inside the free string: the budget is what ends it.
+    assert.ok(forced > 0, 'at least one run was closed by the budget');
   });
 
   it('bad arguments exit 2 before anything runs', async () => {
