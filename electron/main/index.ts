@@ -1,7 +1,8 @@
 /**
  * Electron main process: one instance, one window, the menu, the lifecycle, and the relay between
  * the renderer and the engine. Nothing heavy runs here: the engine (store, jobs, search, cloud)
- * runs in a utilityProcess (native/host/utility-entry.ts), inference and maps in its worker threads.
+ * runs in a plain Node process shipped with the app (a utilityProcess where none is; engine-link.ts,
+ * native/host/utility-entry.ts), inference and maps in its worker threads.
  *
  * renderer --ipc 'tandem:invoke'(method, input)--> main: validate (ipc-validate.ts) --MessagePort--> engine
  * engine --events--> main --'tandem:event'(name, data)--> renderer
@@ -11,6 +12,7 @@ import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, safeStorage, sess
 import { tandemHome } from '../../native/engine/node/paths';
 import { collectionNameFor, cspFor } from './app-files';
 import { registerAppScheme, serveRenderer } from './app-protocol';
+import { resolveEngineNode } from './engine-channel';
 import { startEngine, type EngineLink, type Envelope } from './engine-link';
 import { isAppUrl, isForwardedEvent, validateInvoke } from './ipc-validate';
 import { buildMenu } from './menu';
@@ -77,8 +79,13 @@ function start(): void {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, cb) => cb(false));
   serveRenderer(path.join(here, '../renderer'), csp);
 
+  // The engine runs under the plain Node binary shipped in resources/engine-node (system malloc:
+  // onnxruntime's aligned allocations never reach Chromium's PartitionAlloc; electron/README.md).
+  const node = resolveEngineNode({ resourcesPath: app.isPackaged ? process.resourcesPath : undefined, env: process.env });
   engine = startEngine({
     entry: path.join(here, 'engine-host.js'),
+    nodePath: node.path,
+    nodeWhy: node.why,
     env: { ...process.env, TANDEM_HOME: home },
     tokens: tokens.load((why) => log(why)),
     log,
