@@ -20,7 +20,7 @@ export type Frame =
   /** Inside one of a literal node's values (enum/const/true/false/null): candidates alive, bytes matched. */
   | { k: 'L'; node: LiteralNode; cands: number[]; pos: number }
   /** Inside a string (node null: a free object key). esc: 0 none, 1 after '\', 2..5 hex digits of \u read + 2. */
-  | { k: 'S'; node: StringNode | null; n: number; esc: number; need: number; lo: number; hi: number; hex: number }
+  | { k: 'S'; node: StringNode | null; n: number; esc: number; need: number; lo: number; hi: number; hex: number; rx?: number; cp?: number }
   /** Inside a number; ph: 0 after '-', 1 leading 0, 2 int digits, 3 after '.', 4 fraction, 5 after e, 6 exp sign, 7 exp digits. */
   | { k: 'N'; node: NumberNode; ph: number; d: number; neg?: boolean; v?: number }
   | { k: 'O'; node: ObjectNode; ph: ObjPhase; last: number }
@@ -92,6 +92,7 @@ function isBounded(node: StringNode | null): node is StringNode {
 }
 
 function strFrame(node: StringNode | null, n: number): Frame {
+  if (node?.regex) return { k: 'S', node, n, esc: 0, need: 0, lo: 0, hi: 0, hex: 0, rx: 0, cp: 0 };
   return { k: 'S', node, n, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };
 }
 
@@ -129,7 +130,87 @@ function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]
   }
 }
 
+const SHORT_ESC: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9 };
+
+/** A string under `pattern` / `format` (json-regex.ts): each whole character (raw UTF-8 or an escape) steps the DFA; partial characters must still have a live continuation. */
+function feedRegexString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: Stack[]): void {
+  const node = f.node!;
+  const dfa = node.regex!;
+  const up = st.up;
+  const rx = f.rx!;
+  const max = node.maxLength;
+  const cap = Math.max(node.minLength, Number.isFinite(max) ? max : 0);
+  const take = (cp: number, base: Extract<Frame, { k: 'S' }>): void => {
+    const to = dfa.step(rx, cp);
+    if (to < 0) return;
+    const n = f.n + 1;
+    if (n > max || dfa.minChars[to]! > max - n) return;
+    out.push(push(up, { ...base, rx: to, cp: 0, n: Math.min(n, cap) }));
+  };
+  if (f.need > 0) {
+    if (b < f.lo || b > f.hi) return;
+    const cp = (f.cp! << 6) | (b & 0x3f);
+    const need = f.need - 1;
+    if (need === 0) take(cp, { ...f, need: 0, lo: 0x80, hi: 0xbf });
+    else if (dfa.anyIn(rx, cp << (6 * need), ((cp + 1) << (6 * need)) - 1)) out.push(push(up, { ...f, need, lo: 0x80, hi: 0xbf, cp }));
+    return;
+  }
+  if (f.esc === 1) {
+    const c = SHORT_ESC[b];
+    if (c !== undefined) take(c, { ...f, esc: 0 });
+    else if (b === 0x75 && dfa.anyIn(rx, 0, 0xffff)) out.push(push(up, { ...f, esc: 2, hex: 0 }));
+    return;
+  }
+  if (f.esc >= 2) {
+    const d = b >= 0x30 && b <= 0x39 ? b - 0x30 : b >= 0x61 && b <= 0x66 ? b - 0x57 : b >= 0x41 && b <= 0x46 ? b - 0x37 : -1;
+    if (d < 0) return;
+    const hex = f.hex * 16 + d;
+    const read = f.esc - 1;
+    if (read === 2 && hex >= 0xd8 && hex <= 0xdf) return;
+    if (read === 4) take(hex, { ...f, esc: 0, hex: 0 });
+    else if (dfa.anyIn(rx, hex << (4 * (4 - read)), ((hex + 1) << (4 * (4 - read))) - 1)) out.push(push(up, { ...f, esc: f.esc + 1, hex }));
+    return;
+  }
+  if (b === Q) {
+    if (f.n >= node.minLength && dfa.accept[rx] === 1) out.push(done(up));
+    return;
+  }
+  if (f.n >= max) return;
+  if (b === BS) {
+    out.push(push(up, { ...f, esc: 1 }));
+    return;
+  }
+  if (b < 0x20) return;
+  if (b < 0x80) {
+    take(b, f);
+    return;
+  }
+  let need = 0;
+  let lo = 0x80;
+  let hi = 0xbf;
+  let cp = 0;
+  if (b >= 0xc2 && b <= 0xdf) {
+    need = 1;
+    cp = b & 0x1f;
+  } else if (b >= 0xe0 && b <= 0xef) {
+    need = 2;
+    cp = b & 0x0f;
+    if (b === 0xe0) lo = 0xa0;
+    if (b === 0xed) hi = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    need = 3;
+    cp = b & 0x07;
+    if (b === 0xf0) lo = 0x90;
+    if (b === 0xf4) hi = 0x8f;
+  } else return;
+  if (dfa.anyIn(rx, cp << (6 * need), ((cp + 1) << (6 * need)) - 1)) out.push(push(up, { ...f, need, lo, hi, cp }));
+}
+
 function feedString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: Stack[]): void {
+  if (f.rx !== undefined) {
+    feedRegexString(st, f, b, out);
+    return;
+  }
   const up = st.up;
   const max = f.node ? f.node.maxLength : Infinity;
   const bounded = isBounded(f.node);
@@ -353,7 +434,7 @@ export function isDone(st: Stack): boolean {
 /** A string frame in its plain state: whole UTF-8 characters other than '"', '\' and controls just add to its length. */
 export function plainString(st: Stack): Extract<Frame, { k: 'S' }> | undefined {
   const f = st.f;
-  return f.k === 'S' && f.esc === 0 && f.need === 0 ? f : undefined;
+  return f.k === 'S' && f.esc === 0 && f.need === 0 && f.rx === undefined ? f : undefined;
 }
 
 /** Characters a plain string frame may still take (Infinity when unbounded). */
@@ -370,7 +451,7 @@ function frameKey(f: Frame): string {
     case 'L':
       return `L${f.node.id}:${f.cands.join(',')}:${f.pos}`;
     case 'S':
-      return `S${f.node ? f.node.id : 'k'}:${f.n}:${f.esc}:${f.need}:${f.lo}:${f.hi}:${f.hex}`;
+      return `S${f.node ? f.node.id : 'k'}:${f.n}:${f.esc}:${f.need}:${f.lo}:${f.hi}:${f.hex}${f.rx === undefined ? '' : `:${f.rx}:${f.cp}`}`;
     case 'N':
       return f.v === undefined ? `N${f.node.id}:${f.ph}:${f.d}` : `N${f.node.id}:${f.ph}:${f.d}:${f.neg ? '-' : ''}${f.v}`;
     case 'O':

@@ -79,7 +79,7 @@ export class ShortestCompletion {
         return m;
       }
       case 'string':
-        return 2 + n.minLength;
+        return 2 + (n.regex ? Math.max(n.minLength, n.regex.minBytes[0]!) : n.minLength);
       case 'number':
         return n.range ? intShortest(n.range) : 1;
       case 'object':
@@ -144,6 +144,14 @@ export class ShortestCompletion {
       }
       case 'S': {
         const min = f.node ? f.node.minLength : 0;
+        if (f.rx !== undefined) {
+          // Under a pattern: a lower bound when minLength and the pattern both ask for more (rare).
+          const dfa = f.node!.regex!;
+          if (f.need > 0) return f.need + Math.max(0, min - (f.n + 1), dfa.minNext[f.rx]!) + 1;
+          if (f.esc === 1) return 1 + Math.max(0, min - (f.n + 1), dfa.minNext[f.rx]!) + 1;
+          if (f.esc >= 2) return 6 - f.esc + Math.max(0, min - (f.n + 1), dfa.minNext[f.rx]!) + 1;
+          return Math.max(0, min - f.n, dfa.minBytes[f.rx]!) + 1;
+        }
         if (f.need > 0) return f.need + Math.max(0, min - (f.n + 1)) + 1;
         if (f.esc === 1) return 1 + Math.max(0, min - (f.n + 1)) + 1;
         if (f.esc >= 2) return 6 - f.esc + Math.max(0, min - (f.n + 1)) + 1;

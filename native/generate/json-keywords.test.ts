@@ -74,3 +74,60 @@ describe('integer ranges and multipleOf', () => {
     assert.equal(new ShortestCompletion(neg).of(initialStack(neg)), 4); // -100
   });
 });
+
+describe('pattern (a regex to a character DFA)', () => {
+  test('anchored patterns: classes, quantifiers, groups, alternation', () => {
+    check({ type: 'string', pattern: '^[A-Z]{3}-[0-9]{4,6}(-[a-z]+)?$' }, ['"ABC-1234"', '"XYZ-123456-blue"', '"\\u0041BC-1234"'], ['"AB-1234"', '"ABC-123"', '"ABC-1234567"', '"ABC-1234-"', '"abc-1234"']);
+    check({ type: 'string', pattern: '^(?:cat|dog)s?$' }, ['"cat"', '"dogs"'], ['"cow"', '"cats!"', '""']);
+    check({ type: 'string', pattern: '^\\d+(\\.\\d{1,2})?$' }, ['"12"', '"3.14"'], ['"3."', '"3.145"', '"x"']);
+    check({ type: 'string', pattern: '^[^"\\\\]*$' }, ['"plain"', '"é€😀"'], ['"a\\"b"', '"a\\\\b"']);
+  });
+
+  test('unanchored patterns match anywhere (JSON Schema semantics), over UTF-8 and escapes', () => {
+    check({ type: 'string', pattern: 'a+b' }, ['"ab"', '"xxaab"', '"é€ab😀"', '"\\u0061b"'], ['"ba"', '""', '"a b"']);
+    check({ type: 'string', pattern: 'é$' }, ['"café"', '"caf\\u00e9"'], ['"cafe"', '"éx"']);
+  });
+
+  test('with minLength / maxLength: no dead ends (a prefix that cannot fit is rejected at once)', () => {
+    const s = { type: 'string', pattern: '^a*b$', maxLength: 3 };
+    check(s, ['"b"', '"aab"'], ['"aaab"']);
+    assert.equal(feedBytes([initialStack(compileSchema(s))], enc.encode('"aaa')).length, 0);
+    check({ type: 'string', pattern: '^x+$', minLength: 2 }, ['"xx"'], ['"x"']);
+  });
+
+  test('enum values and allOf patterns are intersected', () => {
+    check({ type: 'string', enum: ['a1', 'b2', 'cc'], pattern: '\\d' }, ['"a1"', '"b2"'], ['"cc"']);
+    check({ allOf: [{ type: 'string', pattern: '^[a-z]+$' }, { type: 'string', pattern: 'q' }] }, ['"aqua"'], ['"abc"', '"Q"']);
+  });
+
+  test('backreferences, lookarounds, word boundaries and \\p are refused naming the keyword and pointer', () => {
+    for (const p of ['(a)\\1', '^(?=a)', 'a(?!b)', '\\bword', '\\p{L}+']) {
+      assert.match(refusal({ type: 'object', properties: { x: { type: 'string', pattern: p } } }), /unsupported keyword "pattern" at \/properties\/x\/pattern/);
+    }
+  });
+});
+
+describe('format (byte automata)', () => {
+  test('date, time, date-time, uuid, ipv4, email, hostname, uri', () => {
+    check({ type: 'string', format: 'date' }, ['"2024-02-29"', '"1999-12-31"'], ['"2024-02-30"', '"2024-13-01"', '"2024-04-31"', '"24-01-01"']);
+    check({ type: 'string', format: 'time' }, ['"23:59:60Z"', '"08:00:00.5+02:00"'], ['"24:00:00Z"', '"08:00:00"', '"8:00:00Z"']);
+    check({ type: 'string', format: 'date-time' }, ['"2024-05-01T12:30:00Z"', '"2024-05-01t12:30:00.123-07:00"'], ['"2024-05-01 12:30:00Z"', '"2024-05-01T12:30Z"']);
+    check({ type: 'string', format: 'uuid' }, ['"123e4567-e89b-12d3-a456-426614174000"'], ['"123e4567e89b12d3a456426614174000"', '"123e4567-e89b-12d3-a456-42661417400g"']);
+    check({ type: 'string', format: 'ipv4' }, ['"192.168.0.1"', '"0.0.0.0"', '"255.255.255.255"'], ['"256.1.1.1"', '"1.2.3"', '"01.2.3.4"']);
+    check({ type: 'string', format: 'email' }, ['"ada.lovelace@example.org"', '"a+b@x.co"'], ['"ada@"', '"@x.org"', '"a b@x.org"', '"ada@example"']);
+    check({ type: 'string', format: 'hostname' }, ['"example.com"', '"a-b.c"', '"localhost"'], ['"-a.com"', '"a..b"', '"a_b.com"']);
+    check({ type: 'string', format: 'uri' }, ['"https://example.org/a?b=c#d"', '"urn:isbn:0451450523"'], ['"//example.org"', '"http://a b"', '"no-scheme"']);
+  });
+
+  test('pattern and format together; unknown formats stay annotations', () => {
+    check({ type: 'string', format: 'date', pattern: '^2024-' }, ['"2024-01-15"'], ['"2023-01-15"', '"2024-1-15"']);
+    check({ type: 'string', format: 'color-name' }, ['"anything"'], []);
+  });
+
+  test('the shortest completion follows the pattern (budget)', () => {
+    const node = compileSchema({ type: 'string', format: 'uuid' });
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.of(initialStack(node)), 38);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('"123e4567-'))), 28);
+  });
+});

@@ -2,6 +2,7 @@ import { TandemError } from '../engine/common/errors.js';
 import { schemaDialect, type Dialect } from '../engine/node/ajv-for-schema.js';
 import { canEnd, feedBytes, initialStack } from './json-automaton.js';
 import { intersectRanges, type IntRange } from './json-int-range.js';
+import { FORMATS, intersectDfa, RegexUnsupported, regexDfa, type CharDfa } from './json-regex.js';
 
 /**
  * A JSON Schema compiled to the shapes constrained decoding enforces byte by byte. The grammar
@@ -30,6 +31,8 @@ export interface StringNode extends Base {
   minLength: number;
   /** Infinity when unbounded. */
   maxLength: number;
+  /** `pattern` and / or a known `format`, as a DFA over characters (json-regex.ts). */
+  regex?: CharDfa;
 }
 export interface NumberNode extends Base {
   t: 'number';
@@ -282,7 +285,8 @@ export function compileSchema(schema: unknown): GrammarNode {
     else if (a.t === 'string' && b.t === 'string') {
       const minLength = Math.max(a.minLength, b.minLength);
       const maxLength = Math.min(a.maxLength, b.maxLength);
-      out = minLength > maxLength ? NEVER : { t: 'string', id: nextId++, minLength, maxLength };
+      const regex = a.regex && b.regex ? bothRegex(a.regex, b.regex) : (a.regex ?? b.regex);
+      out = minLength > maxLength || (regex && regex.accept.length > 0 && regex.minChars[0] === Infinity) ? NEVER : { t: 'string', id: nextId++, minLength, maxLength, ...(regex ? { regex } : {}) };
     } else if (a.t === 'number' && b.t === 'number') {
       const range = intersectRanges(a.range, b.range);
       out = range && range.min > range.max ? NEVER : { t: 'number', id: nextId++, integer: a.integer || b.integer, ...(range ? { range } : {}) };
@@ -335,7 +339,9 @@ export function compileSchema(schema: unknown): GrammarNode {
         const minLength = nonNegInt(s.minLength, where, 'minLength') ?? 0;
         const maxLength = nonNegInt(s.maxLength, where, 'maxLength') ?? Infinity;
         if (minLength > maxLength) return NEVER;
-        return { t: 'string', id: nextId++, minLength, maxLength };
+        const regex = stringRegex(s, where);
+        if (regex && regex.minChars[0] === Infinity) return NEVER;
+        return { t: 'string', id: nextId++, minLength, maxLength, ...(regex ? { regex } : {}) };
       }
       case 'number':
       case 'integer': {
@@ -443,6 +449,33 @@ export function compileSchema(schema: unknown): GrammarNode {
     }
     if (min === -Infinity && max === Infinity && mult === 1) return null;
     return { min, max, mult };
+  };
+
+  /** `pattern` and a known `format` (others are annotations) of a string schema, as one DFA. */
+  const stringRegex = (s: Record<string, unknown>, where: string): CharDfa | undefined => {
+    let out: CharDfa | undefined;
+    if (s.pattern !== undefined) {
+      if (typeof s.pattern !== 'string') throw bad(where, 'pattern must be a string');
+      try {
+        out = regexDfa(s.pattern);
+      } catch (e) {
+        if (e instanceof RegexUnsupported) throw unsupported('pattern', `${where}/pattern`, `${JSON.stringify(s.pattern)} has ${e.message}, which local constrained decoding cannot enforce`);
+        throw e;
+      }
+    }
+    if (typeof s.format === 'string' && Object.hasOwn(FORMATS, s.format)) {
+      const f = regexDfa(FORMATS[s.format]!);
+      out = out ? bothRegex(out, f, `${where}/format`) : f;
+    }
+    return out;
+  };
+  const bothRegex = (a: CharDfa, b: CharDfa, where = ''): CharDfa => {
+    try {
+      return intersectDfa(a, b);
+    } catch (e) {
+      if (e instanceof RegexUnsupported) throw unsupported('pattern', where, `patterns together give ${e.message}`);
+      throw e;
+    }
   };
 
   const byRef = new Map<string, GrammarNode>();
