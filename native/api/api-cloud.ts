@@ -10,7 +10,8 @@ import { CLOUD_RUN_FUNCTIONS } from '../../cloud-adapters/cloud-run/cloud-run-ad
 import type { BackendId, CloudRequest, CostEstimate, FunctionCapability } from '../../cloud-adapters/contract.js';
 import { MODAL_FUNCTIONS } from '../../cloud-adapters/modal/modal-adapter.js';
 import { compileSchema, validateJsonAgainstSchema } from '../../cloud-adapters/validate.js';
-import { readSettings, redactedConfig, writeSettings, type Policy, type ProfileName } from '../cloud/cloud-config.js';
+import { DEFAULT_PRICES } from '../../cloud-adapters/prices.js';
+import { readSettings, redactedConfig, updateProfileSettings, writeSettings, type Policy, type ProfileName, type ProfileSettings } from '../cloud/cloud-config.js';
 import { CloudService, type CloudServiceDeps, type LocalGenerator, type RoutePlan } from '../cloud/cloud-service.js';
 import { computeAlerts, monthSpend } from '../cloud/costs.js';
 import type { CLOUD_API_METHODS } from '../engine/common/api-cloud-contract.js';
@@ -192,6 +193,20 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
     writeSettings(home(), change(readSettings(home())));
     cloud.reload();
   };
+  /** Change the active profile in cloud.json (atomic, other fields kept) and reload: the next plan uses it. */
+  const updateProfile = (change: (p: ProfileSettings, top: ReturnType<typeof readSettings>) => ProfileSettings): ProfileName => {
+    const profile = cloud.config().profile;
+    try {
+      updateProfileSettings(home(), profile, change);
+    } finally {
+      cloud.reload();
+    }
+    return profile;
+  };
+  const prices = () => {
+    const p = cloud.config().prices;
+    return { modal: { ...p.modal }, 'cloud-run': { ...p['cloud-run'] } };
+  };
 
   return {
     'cloud.config': () => {
@@ -205,6 +220,8 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
         routing: { ...c.routing },
         budget: c.budget ? { ...c.budget } : null,
         prices: { modal: { ...c.prices.modal }, 'cloud-run': { ...c.prices['cloud-run'] } },
+        defaultPrices: { modal: { ...DEFAULT_PRICES.modal }, 'cloud-run': { ...DEFAULT_PRICES['cloud-run'] } },
+        alertThresholds: { ...c.alertThresholds },
         localEmbedModel: c.localEmbedModel,
         functions: functionRows(cloud),
         warmups: WARMUP_TARGETS.map((w) => ({ ...w })),
@@ -245,24 +262,35 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
         month: { ...m, byKindBackend: m.byKindBackend.map((r) => ({ ...r })) },
         budget: c.budget ? { ...c.budget } : null,
         prices: { modal: { ...c.prices.modal }, 'cloud-run': { ...c.prices['cloud-run'] } },
-        alerts: computeAlerts(db, { budget: c.budget }).map((a) => ({ ...a })),
+        alerts: computeAlerts(db, { budget: c.budget, thresholds: c.alertThresholds }).map((a) => ({ ...a })),
       };
     },
 
     'cloud.setBudget': ({ monthlyUsd, action }) => {
-      updateSettings((s) => {
-        if (monthlyUsd === null) {
-          const { budget: _drop, ...rest } = s;
-          return rest;
-        }
-        return { ...s, budget: { monthlyUsd, action } };
+      const profile = updateProfile((p, top) => {
+        // Removing: none for this profile, even over a top-level budget shared by every profile.
+        if (monthlyUsd === null) return { ...p, budget: top.budget ? null : undefined };
+        return { ...p, budget: { monthlyUsd, action } };
       });
-      return { budget: cloud.config().budget };
+      return { profile, budget: cloud.config().budget };
     },
 
     'cloud.setRoute': ({ kind, policy }) => {
-      updateSettings((s) => ({ ...s, routing: { ...(s.routing ?? {}), [kind]: policy } }));
-      return { routing: { ...cloud.config().routing } };
+      const profile = updateProfile((p) => ({ ...p, routing: { ...(p.routing ?? {}), [kind]: policy } }));
+      return { profile, routing: { ...cloud.config().routing } };
+    },
+
+    'cloud.setAlerts': (input) => {
+      const profile = updateProfile((p) => {
+        const alerts: NonNullable<ProfileSettings['alerts']> = { ...(p.alerts ?? {}) };
+        for (const key of ['costAnomaly', 'errorRate', 'slowdown'] as const) {
+          const v = input[key];
+          if (v === null) delete alerts[key];
+          else if (v !== undefined) alerts[key] = v;
+        }
+        return { ...p, alerts: Object.keys(alerts).length ? alerts : undefined };
+      });
+      return { profile, alertThresholds: { ...cloud.config().alertThresholds } };
     },
 
     'cloud.setBackend': ({ backend, url, tokenEnv }) => {
@@ -288,9 +316,15 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
     },
 
     'cloud.setPrice': ({ backend, gpu, rate }) => {
-      updateSettings((s) => ({ ...s, prices: { ...(s.prices ?? {}), [backend]: { ...(s.prices?.[backend] ?? {}), [gpu]: rate } } }));
-      const p = cloud.config().prices;
-      return { prices: { modal: { ...p.modal }, 'cloud-run': { ...p['cloud-run'] } } };
+      const profile = updateProfile((p) => {
+        const table: Record<string, number> = { ...(p.prices?.[backend] ?? {}) };
+        if (rate === null) delete table[gpu];
+        else table[gpu] = rate;
+        const next = { ...(p.prices ?? {}), [backend]: table };
+        if (Object.keys(table).length === 0) delete next[backend];
+        return { ...p, prices: Object.keys(next).length ? next : undefined };
+      });
+      return { profile, prices: prices() };
     },
 
     'cloud.validate': async ({ request, output }) => {

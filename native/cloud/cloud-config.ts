@@ -25,20 +25,44 @@ export type Policy = (typeof POLICIES)[number];
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 const url = z.string().url();
 
+const routingSchema = z.partialRecord(z.enum(ROUTED_KINDS), z.enum(POLICIES));
+const priceRate = z.number().positive().max(1000);
+const pricesSchema = z.object({ modal: z.record(z.string(), priceRate).optional(), 'cloud-run': z.record(z.string(), priceRate).optional() }).strict();
+const budgetSchema = z.object({ monthlyUsd: z.number().nonnegative(), action: z.enum(['warn', 'block']) }).strict();
+/** The alert rules' thresholds as fractions (0.2 = +20 %), over DEFAULT_ALERT_THRESHOLDS. */
+const alertsSchema = z
+  .object({ costAnomaly: z.number().positive().max(10).optional(), errorRate: z.number().positive().max(1).optional(), slowdown: z.number().positive().max(10).optional() })
+  .strict();
+
+/**
+ * One profile: its backends, and optionally its own routing, prices, budget and alert thresholds
+ * (each over the top-level ones shared by every profile; `budget: null` means no budget here even
+ * when a top-level one is set). The Cloud page and `tandem cloud route|budget|prices` write these.
+ */
 const profileSchema = z
   .object({
     modal: z.object({ urlTemplate: url.optional(), tokenEnv: envName.optional() }).strict().optional(),
     cloudRun: z.object({ url: url.optional(), tokenEnv: envName.optional() }).strict().optional(),
+    routing: routingSchema.optional(),
+    prices: pricesSchema.optional(),
+    budget: budgetSchema.nullable().optional(),
+    alerts: alertsSchema.optional(),
   })
   .strict();
+
+export type ProfileSettings = z.infer<typeof profileSchema>;
+export type AlertThresholdSettings = Required<z.infer<typeof alertsSchema>>;
+/** The seed's alert rules: cost per job +20 %, error rate 1 %, median run time 10 % slower. */
+export const DEFAULT_ALERT_THRESHOLDS: AlertThresholdSettings = { costAnomaly: 0.2, errorRate: 0.01, slowdown: 0.1 };
 
 const settingsSchema = z
   .object({
     profile: z.enum(PROFILES).optional(),
     profiles: z.partialRecord(z.enum(PROFILES), profileSchema).optional(),
-    routing: z.partialRecord(z.enum(ROUTED_KINDS), z.enum(POLICIES)).optional(),
-    prices: z.object({ modal: z.record(z.string(), z.number().positive()).optional(), 'cloud-run': z.record(z.string(), z.number().positive()).optional() }).strict().optional(),
-    budget: z.object({ monthlyUsd: z.number().nonnegative(), action: z.enum(['warn', 'block']) }).strict().optional(),
+    routing: routingSchema.optional(),
+    prices: pricesSchema.optional(),
+    budget: budgetSchema.optional(),
+    alerts: alertsSchema.optional(),
     /** Max requests in flight per function, below the backend's own limit (e.g. {"modal:generate": 4}). */
     concurrency: z.record(z.string().regex(/^(modal|cloud-run):[\w-]+$/), z.number().int().positive()).optional(),
     /** Largest response body per function, MiB (e.g. {"cloud-run:predict": 512, "modal:default": 32}); built-in 64, Boltz-2 256. */
@@ -79,6 +103,8 @@ export interface ResolvedCloudConfig {
   routing: Record<RoutedKind, Policy>;
   prices: PriceTable;
   budget: { monthlyUsd: number; action: 'warn' | 'block' } | null;
+  /** The alert rules' thresholds (fractions), defaults < top-level `alerts` < the profile's. */
+  alertThresholds: AlertThresholdSettings;
   concurrency: Record<string, number>;
   /** Response caps from the settings, MiB, keyed `backend:function` (or `backend:default`). */
   maxResponseMiB: Record<string, number>;
@@ -176,6 +202,22 @@ export function writeSettings(home: string, settings: CloudSettings): void {
   fs.renameSync(tmp, p);
 }
 
+/**
+ * Change one profile's settings in cloud.json and write it atomically (tmp + rename), keeping every
+ * other field; an emptied profile is dropped. What the Cloud page and `tandem cloud route|budget|prices` use.
+ */
+export function updateProfileSettings(home: string, profile: ProfileName, change: (p: ProfileSettings, top: CloudSettings) => ProfileSettings): ProfileSettings {
+  const s = readSettings(home);
+  const next = change({ ...(s.profiles?.[profile] ?? {}) }, s);
+  for (const k of Object.keys(next) as (keyof ProfileSettings)[]) if (next[k] === undefined) delete next[k];
+  const profiles = { ...(s.profiles ?? {}) };
+  if (Object.keys(next).length === 0) delete profiles[profile];
+  else profiles[profile] = next;
+  const { profiles: _old, ...rest } = s;
+  writeSettings(home, Object.keys(profiles).length ? { ...rest, profiles } : rest);
+  return next;
+}
+
 function isProfile(s: string): s is ProfileName {
   return (PROFILES as readonly string[]).includes(s);
 }
@@ -223,10 +265,18 @@ export function resolveCloudConfig(env: NodeJS.ProcessEnv, flags: CloudFlags = {
 
   const modalTokenEnv = prof.modal?.tokenEnv ?? 'TANDEM_MODAL_TOKEN';
   const runTokenEnv = prof.cloudRun?.tokenEnv ?? 'TANDEM_CLOUDRUN_TOKEN';
+  // Routing, prices, budget and alert thresholds: built-in < top-level (every profile) < this profile's.
   const prices: PriceTable = {
-    modal: { ...DEFAULT_PRICES.modal, ...(s.prices?.modal ?? {}) },
-    'cloud-run': { ...DEFAULT_PRICES['cloud-run'], ...(s.prices?.['cloud-run'] ?? {}) },
+    modal: { ...DEFAULT_PRICES.modal, ...(s.prices?.modal ?? {}), ...(prof.prices?.modal ?? {}) },
+    'cloud-run': { ...DEFAULT_PRICES['cloud-run'], ...(s.prices?.['cloud-run'] ?? {}), ...(prof.prices?.['cloud-run'] ?? {}) },
   };
+  const budget = prof.budget !== undefined ? prof.budget : (s.budget ?? null);
+  if (prof.budget !== undefined) sources.budget = `${sp} (profiles.${profile}.budget)`;
+  else if (s.budget) sources.budget = `${sp} (budget)`;
+  for (const key of ['routing', 'prices', 'alerts'] as const) {
+    if (prof[key]) sources[key] = `${sp} (profiles.${profile}.${key}${s[key] ? `, over ${key}` : ''})`;
+    else if (s[key]) sources[key] = `${sp} (${key})`;
+  }
   return {
     home,
     settingsPath: sp,
@@ -234,9 +284,10 @@ export function resolveCloudConfig(env: NodeJS.ProcessEnv, flags: CloudFlags = {
     sources,
     modal: { urlTemplate: modalUrl, tokenEnv: modalTokenEnv, hasToken: tokens('modal', profile, modalTokenEnv) !== undefined },
     cloudRun: { url: runUrl, tokenEnv: runTokenEnv, hasToken: tokens('cloud-run', profile, runTokenEnv) !== undefined },
-    routing: { ...DEFAULT_ROUTING, ...(s.routing ?? {}) },
+    routing: { ...DEFAULT_ROUTING, ...(s.routing ?? {}), ...(prof.routing ?? {}) },
     prices,
-    budget: s.budget ?? null,
+    budget: budget ? { ...budget } : null,
+    alertThresholds: { ...DEFAULT_ALERT_THRESHOLDS, ...(s.alerts ?? {}), ...(prof.alerts ?? {}) },
     concurrency: s.concurrency ?? {},
     maxResponseMiB: s.maxResponseMiB ?? {},
     scaledownS: s.scaledownS ?? {},

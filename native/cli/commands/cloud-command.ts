@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { BackendId } from '../../../cloud-adapters/contract.js';
-import { POLICIES, readSettings, redactedConfig, ROUTED_KINDS, writeSettings, type CloudFlags, type Policy, type RoutedKind } from '../../cloud/cloud-config.js';
+import { POLICIES, redactedConfig, resolveCloudConfig, ROUTED_KINDS, updateProfileSettings, type CloudFlags, type Policy, type RoutedKind } from '../../cloud/cloud-config.js';
 import { computeAlerts, monthSpend } from '../../cloud/costs.js';
 import { describeError, toWire, TandemError } from '../../engine/common/errors.js';
 import { tandemHome } from '../../engine/node/paths.js';
@@ -117,11 +117,11 @@ export function registerCloud(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action((kind: string | undefined, policy: string | undefined, f: { json?: boolean }) => {
       const home = tandemHome(ctx.env);
-      const s = readSettings(home);
       if (kind !== undefined) {
         if (!(ROUTED_KINDS as readonly string[]).includes(kind)) throw new TandemError('INVALID_ARGUMENT', `unknown job kind ${JSON.stringify(kind)}; one of ${ROUTED_KINDS.join(', ')}`);
         if (policy === undefined || !(POLICIES as readonly string[]).includes(policy)) throw new TandemError('INVALID_ARGUMENT', `give a policy for ${kind}: one of ${POLICIES.join(', ')}`);
-        writeSettings(home, { ...s, routing: { ...(s.routing ?? {}), [kind as RoutedKind]: policy as Policy } });
+        // The active profile's routing, as the Cloud page writes it.
+        updateProfileSettings(home, resolveCloudConfig(ctx.env).profile, (p) => ({ ...p, routing: { ...(p.routing ?? {}), [kind as RoutedKind]: policy as Policy } }));
       }
       const c = openCloud(ctx);
       try {
@@ -141,16 +141,16 @@ export function registerCloud(program: Command, ctx: CliContext): void {
     .option('--json', 'machine-readable output')
     .action((f: { monthly?: number; action?: 'warn' | 'block'; clear?: boolean; json?: boolean }) => {
       const home = tandemHome(ctx.env);
-      const s = readSettings(home);
+      const cfg = resolveCloudConfig(ctx.env);
+      // The active profile's budget, as the Cloud page writes it (--clear: none for this profile).
       if (f.clear) {
-        const { budget: _drop, ...rest } = s;
-        writeSettings(home, rest);
+        updateProfileSettings(home, cfg.profile, (p, top) => ({ ...p, budget: top.budget ? null : undefined }));
       } else if (f.monthly !== undefined || f.action !== undefined) {
-        const monthlyUsd = f.monthly ?? s.budget?.monthlyUsd;
+        const monthlyUsd = f.monthly ?? cfg.budget?.monthlyUsd;
         if (monthlyUsd === undefined || !Number.isFinite(monthlyUsd) || monthlyUsd < 0) throw new TandemError('INVALID_ARGUMENT', '--monthly must be a number of USD >= 0');
-        writeSettings(home, { ...s, budget: { monthlyUsd, action: f.action ?? s.budget?.action ?? 'warn' } });
+        updateProfileSettings(home, cfg.profile, (p) => ({ ...p, budget: { monthlyUsd, action: f.action ?? cfg.budget?.action ?? 'warn' } }));
       }
-      const b = readSettings(home).budget ?? null;
+      const b = resolveCloudConfig(ctx.env).budget;
       out(ctx, f, b, () => (b ? `${formatUsd(b.monthlyUsd)} per month, ${b.action} when exceeded\n` : 'no budget set\n'));
     });
 
@@ -165,8 +165,9 @@ export function registerCloud(program: Command, ctx: CliContext): void {
       const home = tandemHome(ctx.env);
       if (f.backend || f.gpu || f.rate !== undefined) {
         if (!f.backend || !f.gpu || f.rate === undefined || !Number.isFinite(f.rate) || f.rate <= 0) throw new TandemError('INVALID_ARGUMENT', 'to set a price give --backend, --gpu and a positive --rate');
-        const s = readSettings(home);
-        writeSettings(home, { ...s, prices: { ...(s.prices ?? {}), [f.backend]: { ...(s.prices?.[f.backend] ?? {}), [f.gpu]: f.rate } } });
+        const backend = f.backend;
+        const [gpu, rate] = [f.gpu, f.rate];
+        updateProfileSettings(home, resolveCloudConfig(ctx.env).profile, (p) => ({ ...p, prices: { ...(p.prices ?? {}), [backend]: { ...(p.prices?.[backend] ?? {}), [gpu]: rate } } }));
       }
       const c = openCloud(ctx);
       try {
@@ -186,7 +187,7 @@ export function registerCloud(program: Command, ctx: CliContext): void {
       try {
         const m = monthSpend(c.db);
         const budget = c.svc.config().budget;
-        const alerts = computeAlerts(c.db, { budget });
+        const alerts = computeAlerts(c.db, { budget, thresholds: c.svc.config().alertThresholds });
         out(ctx, f, { month: m, budget, alerts }, () => {
           const lines = [
             `${m.month}: spent ${formatUsd(m.spentUsd)} on ${m.jobs} jobs; projected ${formatUsd(m.projectedUsd)} for the month (${m.daysElapsed.toFixed(1)} of ${m.daysInMonth} days)`,

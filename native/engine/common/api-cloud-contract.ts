@@ -24,6 +24,9 @@ const gpuSchema = z.object({ type: z.string(), count: z.number() });
 const wireErrorSchema = z.object({ code: z.string(), message: z.string() });
 const priceTableSchema = z.record(z.string(), z.record(z.string(), z.number()));
 const budgetSchema = z.object({ monthlyUsd: z.number(), action: z.enum(BUDGET_ACTION_VALUES) });
+/** The alert rules' thresholds as fractions: cost per job up (0.2 = +20 %), error rate (0.01 = 1 %), median run time slower (0.1 = 10 %). */
+const alertThresholdsSchema = z.object({ costAnomaly: z.number(), errorRate: z.number(), slowdown: z.number() });
+export type ApiAlertThresholds = z.infer<typeof alertThresholdsSchema>;
 
 // ------------------------------------------------------------------------------------------------
 // Requests (shape only: the protocol's rules are checked by boltz-validate.ts / the adapters and
@@ -152,6 +155,9 @@ export const CLOUD_API_METHODS = {
       routing: z.record(routedKindSchema, policySchema),
       budget: budgetSchema.nullable(),
       prices: priceTableSchema,
+      /** The built-in prices, to tell the user's own from them (a changed one can be reset). */
+      defaultPrices: priceTableSchema,
+      alertThresholds: alertThresholdsSchema,
       localEmbedModel: z.string(),
       functions: z.array(remoteFunctionSchema),
       /** What the Warm up buttons call: a function per model family. */
@@ -187,15 +193,29 @@ export const CLOUD_API_METHODS = {
       alerts: z.array(alertSchema),
     }),
   },
-  /** Set the monthly budget (`monthlyUsd: null` removes it). */
+  /**
+   * Set the active profile's monthly budget (`monthlyUsd: null` removes it): saved in cloud.json,
+   * used by the next plan and submit (no restart); a `block` budget refuses a job that would pass it.
+   */
   'cloud.setBudget': {
-    input: z.object({ monthlyUsd: z.number().nonnegative().nullable(), action: z.enum(BUDGET_ACTION_VALUES).default('warn') }).strict(),
-    output: z.object({ budget: budgetSchema.nullable() }),
+    input: z.object({ monthlyUsd: z.number().nonnegative().max(10_000_000).nullable(), action: z.enum(BUDGET_ACTION_VALUES).default('warn') }).strict(),
+    output: z.object({ profile: z.string(), budget: budgetSchema.nullable() }),
   },
-  /** The one switch: where a job kind runs (e.g. boltz2 -> modal moves Boltz-2 off Cloud Run). */
+  /** The one switch, in the active profile: where a job kind runs (e.g. boltz2 -> modal moves Boltz-2 off Cloud Run). */
   'cloud.setRoute': {
     input: z.object({ kind: routedKindSchema, policy: policySchema }).strict(),
-    output: z.object({ routing: z.record(routedKindSchema, policySchema) }),
+    output: z.object({ profile: z.string(), routing: z.record(routedKindSchema, policySchema) }),
+  },
+  /** The active profile's alert thresholds (fractions; `null` puts one back to the built-in value); the next cloud.costs uses them. */
+  'cloud.setAlerts': {
+    input: z
+      .object({
+        costAnomaly: z.number().positive().max(10).nullable().optional(),
+        errorRate: z.number().positive().max(1).nullable().optional(),
+        slowdown: z.number().positive().max(10).nullable().optional(),
+      })
+      .strict(),
+    output: z.object({ profile: z.string(), alertThresholds: alertThresholdsSchema }),
   },
   /**
    * Set (or, with `url: null`, remove) a backend's URL in the active profile of the settings file,
@@ -213,10 +233,15 @@ export const CLOUD_API_METHODS = {
       .strict(),
     output: z.object({ profile: z.string(), url: z.string().nullable(), source: z.string().nullable(), tokenEnv: z.string(), hasToken: z.boolean(), overriddenBy: z.string().nullable() }),
   },
-  /** Set one price (USD per GPU-hour). */
+  /**
+   * Set one price (USD per GPU-hour) in the active profile, or with `rate: null` drop the profile's
+   * own (back to the shared or built-in one); the next estimate uses it (no restart).
+   */
   'cloud.setPrice': {
-    input: z.object({ backend: remoteBackendSchema, gpu: nonEmpty.max(40), rate: z.number().positive().max(1000) }).strict(),
-    output: z.object({ prices: priceTableSchema }),
+    input: z
+      .object({ backend: remoteBackendSchema, gpu: nonEmpty.max(40).regex(/^[A-Za-z0-9][\w.+-]*$/, 'a GPU type such as A100-80GB'), rate: z.number().positive().max(1000).nullable() })
+      .strict(),
+    output: z.object({ profile: z.string(), prices: priceTableSchema }),
   },
   /**
    * Every problem of a request (field + message) without sending anything (ligand SMILES parsed by
