@@ -6,7 +6,7 @@ test('validateInvoke lets contract methods with valid inputs through, with defau
   const r = validateInvoke('search.query', { query: 'zebra', collection: 'notes' });
   assert.ok(r.ok, 'a valid search is allowed');
   assert.equal(r.ok && r.method, 'search.query', 'the method is kept');
-  assert.deepEqual(r.ok && r.input, { query: 'zebra', collection: 'notes', mode: 'hybrid', k: 10 }, 'defaults come from the contract');
+  assert.deepEqual(r.ok && r.input, { query: 'zebra', collection: 'notes', mode: 'default', fusion: 'score', k: 10 }, 'defaults come from the contract');
   const info = validateInvoke('app.info', undefined);
   assert.ok(info.ok, 'no input means {} for methods without fields');
   const map = validateInvoke('map.compute', { collection: 'notes', method: 'umap' });
