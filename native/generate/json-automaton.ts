@@ -92,7 +92,7 @@ function isBounded(node: StringNode | null): node is StringNode {
 }
 
 function strFrame(node: StringNode | null, n: number): Frame {
-  if (node?.regex) return { k: 'S', node, n, esc: 0, need: 0, lo: 0, hi: 0, hex: 0, rx: 0, cp: 0 };
+  if (node?.regex && !node.regex.universal[0]) return { k: 'S', node, n, esc: 0, need: 0, lo: 0, hi: 0, hex: 0, rx: 0, cp: 0 };
   return { k: 'S', node, n, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };
 }
 
@@ -145,7 +145,9 @@ function feedRegexString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, ou
     if (to < 0) return;
     const n = f.n + 1;
     if (n > max || dfa.minChars[to]! > max - n) return;
-    out.push(push(up, { ...base, rx: to, cp: 0, n: Math.min(n, cap) }));
+    // Once every continuation matches, the rest is a plain string (and the mask's fast path applies).
+    if (dfa.universal[to]) out.push(push(up, { ...base, rx: undefined, cp: undefined, n: Math.min(n, cap) }));
+    else out.push(push(up, { ...base, rx: to, cp: 0, n: Math.min(n, cap) }));
   };
   if (f.need > 0) {
     if (b < f.lo || b > f.hi) return;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isTandemError } from '../engine/common/errors.js';
-import { canEnd, feedBytes, initialStack } from './json-automaton.js';
+import { canEnd, feedBytes, initialStack, plainString } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
 import { JsonGrammar, TokenIndex } from './json-grammar.js';
 import { compileSchema } from './json-schema-compile.js';
@@ -86,6 +86,13 @@ describe('pattern (a regex to a character DFA)', () => {
   test('unanchored patterns match anywhere (JSON Schema semantics), over UTF-8 and escapes', () => {
     check({ type: 'string', pattern: 'a+b' }, ['"ab"', '"xxaab"', '"é€ab😀"', '"\\u0061b"'], ['"ba"', '""', '"a b"']);
     check({ type: 'string', pattern: 'é$' }, ['"café"', '"caf\\u00e9"'], ['"cafe"', '"éx"']);
+ 
+    // Once matched, every continuation matches: the frame is a plain string again (the mask's fast path).
+    const node = compileSchema({ type: 'string', pattern: 'a+b' });
+    const before = feedBytes([initialStack(node)], enc.encode('"xa'));
+    const after = feedBytes([initialStack(node)], enc.encode('"xab'));
+    assert.ok(before.every((st) => plainString(st) === undefined));
+    assert.ok(after.length === 1 && plainString(after[0]!) !== undefined);
   });
 
   test('with minLength / maxLength: no dead ends (a prefix that cannot fit is rejected at once)', () => {

@@ -359,6 +359,8 @@ export class CharDfa {
   readonly minBytes: Float64Array;
   /** The fewest bytes after one more character (a lower bound of minBytes of any successor). */
   readonly minNext: Float64Array;
+  /** States from which every string matches (an unanchored pattern once matched): the rest of the string is free. */
+  readonly universal: Uint8Array;
 
   constructor(trans: Array<Array<[number, number, number]>>, accept: boolean[]) {
     const n = accept.length;
@@ -390,6 +392,26 @@ export class CharDfa {
     this.minBytes = this.shortest((lo, hi) => minBytesIn(lo, hi));
     this.minNext = new Float64Array(n).fill(Infinity);
     for (let s = 0; s < n; s++) for (const t of this.to[s]!) this.minNext[s] = Math.min(this.minNext[s]!, this.minBytes[t]!);
+    // Greatest fixpoint: accepting, every character covered, every successor universal.
+    const covers = (s: number): boolean => {
+      let at = 0;
+      const st = this.start[s]!;
+      for (let i = 0; i < st.length; i++) {
+        if (st[i]! > at && !(at >= 0xd800 && st[i]! <= 0xe000)) return false;
+        at = this.end[s]![i]! + 1;
+      }
+      return at > MAX_CP;
+    };
+    this.universal = Uint8Array.from(this.accept, (a, s) => (a && covers(s) ? 1 : 0));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (let s = 0; s < n; s++) {
+        if (this.universal[s] && this.to[s]!.some((t) => !this.universal[t])) {
+          this.universal[s] = 0;
+          changed = true;
+        }
+      }
+    }
   }
 
   get size(): number {
