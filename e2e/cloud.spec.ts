@@ -125,3 +125,39 @@ test('Generate: the schema is checked as you type; the output is valid and prett
   await expect(result.locator('[data-field="cost"]'), 'cost').not.toHaveText('$0');
   await snapTop(page, testInfo, 'generate');
 });
+
+test('Cloud settings: editing a price on the Cloud page changes the estimate the Boltz-2 page shows, no restart; Reset puts it back', async ({ page, cloudHost }) => {
+  const estimate = async () => {
+    await page.locator('#chain-seq-0').fill(PROTEIN);
+    await page.getByLabel('Ligand 1 SMILES').fill('CCO');
+    const plan = page.locator('[data-plan="ready"]');
+    await expect(plan, 'routed to Cloud Run').toHaveAttribute('data-backend', 'cloud-run');
+    return plan;
+  };
+  await openApp(page, cloudHost, 'boltz');
+  const plan0 = await estimate();
+  await expect(plan0.locator('[data-field="plan-estimate-why"]'), 'the built-in L4 price').toContainText('$0.65/h');
+  const usd0 = Number((await plan0.locator('[data-field="plan-estimate"]').textContent())!.replace(/[^0-9.]/g, ''));
+
+  await page.goto(`${cloudHost.origin}/#/cloud`);
+  const rate = page.getByLabel('Price of L4 on cloud-run', { exact: true });
+  await rate.fill('6.5');
+  await page.getByRole('button', { name: 'Save the price of L4 on cloud-run' }).click();
+  await expect(page.getByRole('button', { name: 'Reset the price of L4 on cloud-run' }), 'a changed built-in price can be reset').toBeVisible();
+  await expect(rate, 'the saved price is shown').toHaveValue('6.5');
+
+  await page.goto(`${cloudHost.origin}/#/boltz`);
+  const plan1 = await estimate();
+  await expect(plan1.locator('[data-field="plan-estimate-why"]'), 'the next plan uses the new price').toContainText('$6.50/h');
+  const usd1 = Number((await plan1.locator('[data-field="plan-estimate"]').textContent())!.replace(/[^0-9.]/g, ''));
+  expect(usd1 / usd0, `ten times the rate, about ten times the shown estimate ($${usd0} -> $${usd1})`).toBeGreaterThan(8);
+
+  await page.goto(`${cloudHost.origin}/#/cloud`);
+  await page.getByRole('button', { name: 'Reset the price of L4 on cloud-run' }).click();
+  await expect(page.getByLabel('Price of L4 on cloud-run', { exact: true }), 'back to the built-in price').toHaveValue('0.65');
+  await page.locator('#alert-errorRate').fill('0');
+  await expect(page.locator('[data-error-for="alerts.errorRate"]'), 'a threshold of 0 is named before saving').toBeVisible();
+  await page.locator('#alert-errorRate').fill('5');
+  await page.getByRole('button', { name: 'Save thresholds' }).click();
+  await expect(page.locator('[data-field="alerts-saved"]'), 'thresholds saved for the profile').toContainText('errors 5 %');
+});

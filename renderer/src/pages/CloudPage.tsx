@@ -26,12 +26,15 @@ function alertNumbers(a: ApiAlert): string {
   return `${pct(a.value)}, limit ${pct(a.threshold)}`;
 }
 
-function Alerts({ costs }: { costs: Costs | undefined }) {
+const pctText = (x: number) => `${+(x * 100).toFixed(2)} %`;
+
+function Alerts({ costs, thresholds }: { costs: Costs | undefined; thresholds: Config['alertThresholds'] | undefined }) {
+  const t = thresholds ?? { costAnomaly: 0.2, errorRate: 0.01, slowdown: 0.1 };
   return (
     <section className="alerts" aria-label="Alerts" data-alerts={costs ? costs.alerts.length : 'loading'}>
       {!costs ? null : costs.alerts.length === 0 ? (
         <div className="banner banner-ok" role="status">
-          <b>No alerts</b> Cost per job, error rate, speed and the budget are within the limits (cost +20 %, errors 1 %, slowdown 10 %).
+          <b>No alerts</b> Cost per job, error rate, speed and the budget are within the limits (cost +{pctText(t.costAnomaly)}, errors {pctText(t.errorRate)}, slowdown {pctText(t.slowdown)}).
         </div>
       ) : (
         costs.alerts.map((a, i) => (
@@ -401,7 +404,7 @@ function Spend({ costs, config, onChanged }: { costs: Costs; config: Config; onC
           </tbody>
         </table>
       ) : null}
-      <h3>Monthly budget</h3>
+      <h3>Monthly budget · profile {config.profile}</h3>
       <form
         className="inline-form"
         onSubmit={(e) => {
@@ -435,7 +438,76 @@ function Spend({ costs, config, onChanged }: { costs: Costs; config: Config; onC
         </p>
       ) : null}
       <ErrorBox error={error} title="The budget was not saved" />
+      <AlertThresholds config={config} onChanged={onChanged} />
     </section>
+  );
+}
+
+const THRESHOLD_FIELDS = [
+  { key: 'costAnomaly', label: 'Cost per job up by more than', max: 1000 },
+  { key: 'errorRate', label: 'Error rate above', max: 100 },
+  { key: 'slowdown', label: 'Median run time slower by more than', max: 1000 },
+] as const;
+type ThresholdKey = (typeof THRESHOLD_FIELDS)[number]['key'];
+
+/** The alert rules' thresholds of the active profile (cloud.setAlerts), typed in percent. */
+function AlertThresholds({ config, onChanged }: { config: Config; onChanged: () => void }) {
+  const api = useApi();
+  const t = config.alertThresholds;
+  const pct = (x: number) => String(+(x * 100).toFixed(4));
+  const [text, setText] = useState<Record<ThresholdKey, string>>({ costAnomaly: pct(t.costAnomaly), errorRate: pct(t.errorRate), slowdown: pct(t.slowdown) });
+  const [error, setError] = useState<TandemError>();
+  const [saved, setSaved] = useState<string | null>(null);
+  const invalid = THRESHOLD_FIELDS.filter((f) => {
+    const n = Number(text[f.key]);
+    return text[f.key].trim() === '' || !Number.isFinite(n) || n <= 0 || n > f.max;
+  });
+  const save = async () => {
+    setError(undefined);
+    setSaved(null);
+    try {
+      const input = Object.fromEntries(THRESHOLD_FIELDS.map((f) => [f.key, Number(text[f.key]) / 100])) as Record<ThresholdKey, number>;
+      const r = await api.call('cloud.setAlerts', input);
+      const a = r.alertThresholds;
+      setSaved(`Saved: cost +${pctText(a.costAnomaly)}, errors ${pctText(a.errorRate)}, slowdown ${pctText(a.slowdown)}.`);
+      onChanged();
+    } catch (e) {
+      setError(asTandemError(e));
+    }
+  };
+  return (
+    <>
+      <h3>Alert thresholds · profile {config.profile}</h3>
+      <form
+        className="inline-form"
+        aria-label="Alert thresholds"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (invalid.length === 0) void save();
+        }}
+      >
+        {THRESHOLD_FIELDS.map((f) => (
+          <label key={f.key}>
+            {f.label} (%)
+            <input id={`alert-${f.key}`} type="number" min={0} max={f.max} step="any" value={text[f.key]} aria-invalid={invalid.includes(f)} onChange={(e) => setText((x) => ({ ...x, [f.key]: e.target.value }))} />
+          </label>
+        ))}
+        <button type="submit" className="btn" disabled={invalid.length > 0}>
+          Save thresholds
+        </button>
+      </form>
+      {invalid.map((f) => (
+        <p key={f.key} className="bad-text" data-error-for={`alerts.${f.key}`}>
+          {f.label}: a percentage above 0 and at most {f.max}
+        </p>
+      ))}
+      {saved ? (
+        <p className="ok-text" role="status" data-field="alerts-saved">
+          {saved}
+        </p>
+      ) : null}
+      <ErrorBox error={error} title="The thresholds were not saved" />
+    </>
   );
 }
 
@@ -453,7 +525,7 @@ function Routing({ config, onChanged }: { config: Config; onChanged: () => void 
   };
   return (
     <section className="card" aria-labelledby="routing-title">
-      <h2 id="routing-title">Routing</h2>
+      <h2 id="routing-title">Routing · profile {config.profile}</h2>
       <p className="muted">
         Per job kind: <b>auto</b> runs on this machine when it can (embeddings), else on the kind&apos;s usual backend; <b>modal</b> / <b>cloud-run</b> pin a backend (one switch moves a kind between them); <b>local</b> never leaves
         this machine.
@@ -478,6 +550,7 @@ function Routing({ config, onChanged }: { config: Config; onChanged: () => void 
           ))}
         </tbody>
       </table>
+      <p className="muted">Saved in profile {config.profile} at once; the next plan uses it{config.sources.routing ? ` (from ${config.sources.routing})` : ''}.</p>
       <ErrorBox error={error} title="The route was not changed" />
     </section>
   );
@@ -493,6 +566,19 @@ function Prices({ config, onChanged }: { config: Config; onChanged: () => void }
     const k = `${f.backend}|${f.gpu.type}`;
     gpusUsed.set(k, [...(gpusUsed.get(k) ?? []), f.name]);
   }
+  const reset = async (backend: RemoteBackend, gpu: string) => {
+    setError(undefined);
+    try {
+      await api.call('cloud.setPrice', { backend, gpu, rate: null });
+      setEdits((e) => {
+        const { [`${backend}|${gpu}`]: _drop, ...rest } = e;
+        return rest;
+      });
+      onChanged();
+    } catch (e) {
+      setError(asTandemError(e));
+    }
+  };
   const save = async (backend: RemoteBackend, gpu: string, text: string) => {
     setError(undefined);
     const rate = Number(text);
@@ -513,7 +599,8 @@ function Prices({ config, onChanged }: { config: Config; onChanged: () => void }
   };
   return (
     <section className="card" aria-labelledby="prices-title">
-      <h2 id="prices-title">Prices (USD per GPU-hour)</h2>
+      <h2 id="prices-title">Prices (USD per GPU-hour) · profile {config.profile}</h2>
+      <p className="muted">Estimates use these at once (GPU-seconds x GPUs x rate); a changed built-in price can be reset.</p>
       <table className="table cloud-table">
         <thead>
           <tr>
@@ -536,9 +623,14 @@ function Prices({ config, onChanged }: { config: Config; onChanged: () => void }
                   <td className="num">
                     <span className="rate-edit">
                       <input type="number" min={0} step="any" value={v} aria-label={`Price of ${gpu} on ${b}`} onChange={(e) => setEdits((x) => ({ ...x, [k]: e.target.value }))} />
-                      <button type="button" className="btn btn-small" disabled={edits[k] === undefined || Number(edits[k]) === rate} onClick={() => void save(b, gpu, v)}>
+                      <button type="button" className="btn btn-small" disabled={edits[k] === undefined || Number(edits[k]) === rate} onClick={() => void save(b, gpu, v)} aria-label={`Save the price of ${gpu} on ${b}`}>
                         Save
                       </button>
+                      {config.defaultPrices[b]?.[gpu] !== undefined && config.defaultPrices[b]?.[gpu] !== rate ? (
+                        <button type="button" className="btn btn-small" title={`built-in: $${config.defaultPrices[b]?.[gpu]}/h`} onClick={() => void reset(b, gpu)} aria-label={`Reset the price of ${gpu} on ${b}`}>
+                          Reset
+                        </button>
+                      ) : null}
                     </span>
                   </td>
                 </tr>
@@ -636,7 +728,7 @@ export function CloudPage() {
   return (
     <section className="page" aria-labelledby="page-title">
       <PageHeader title="Cloud" />
-      <Alerts costs={costs.data} />
+      <Alerts costs={costs.data} thresholds={config.data?.alertThresholds} />
       <ErrorBox error={config.error} title="Cannot read the cloud settings" />
       <ErrorBox error={costs.error} title="Cannot compute the costs" />
       {!config.data ? (
