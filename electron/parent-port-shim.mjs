@@ -14,37 +14,44 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const wt = require('node:worker_threads');
-const send = (m) => process.send?.(m);
 
-const NodeWorker = wt.Worker;
-wt.Worker = class ReportedWorker extends NodeWorker {
-  constructor(file, options) {
-    super(file, options);
-    send({ type: 'worker', file: String(file) });
-  }
-};
-syncBuiltinESMExports();
+// `--import` also runs in every worker thread the engine starts: the shim belongs to the engine's
+// main thread only (a MessageChannel listening in a worker would keep that worker alive for good).
+if (wt.isMainThread) install();
 
-const { port1, port2 } = new wt.MessageChannel();
-const portMain = {
-  on(event, cb) {
-    port2.on(event, (data) => cb({ data, ports: [] }));
-    return portMain;
-  },
-  postMessage: (msg) => port2.postMessage(msg),
-  start: () => port2.start(),
-  close: () => port2.close(),
-};
+function install() {
+  const send = (m) => process.send?.(m);
 
-const parentPort = new EventEmitter();
-parentPort.postMessage = (msg) => send({ type: 'parent', msg });
-let connected = false;
-parentPort.on('newListener', (event) => {
-  if (event !== 'message' || connected) return;
-  connected = true;
-  setImmediate(() => parentPort.emit('message', { data: { type: 'connect', tokens: {} }, ports: [portMain] }));
-});
-Object.defineProperty(process, 'parentPort', { value: parentPort, configurable: true });
+  const NodeWorker = wt.Worker;
+  wt.Worker = class ReportedWorker extends NodeWorker {
+    constructor(file, options) {
+      super(file, options);
+      send({ type: 'worker', file: String(file) });
+    }
+  };
+  syncBuiltinESMExports();
 
-port1.on('message', (msg) => send({ type: 'engine', msg }));
-process.on('message', (msg) => port1.postMessage(msg));
+  const { port1, port2 } = new wt.MessageChannel();
+  const portMain = {
+    on(event, cb) {
+      port2.on(event, (data) => cb({ data, ports: [] }));
+      return portMain;
+    },
+    postMessage: (msg) => port2.postMessage(msg),
+    start: () => port2.start(),
+    close: () => port2.close(),
+  };
+
+  const parentPort = new EventEmitter();
+  parentPort.postMessage = (msg) => send({ type: 'parent', msg });
+  let connected = false;
+  parentPort.on('newListener', (event) => {
+    if (event !== 'message' || connected) return;
+    connected = true;
+    setImmediate(() => parentPort.emit('message', { data: { type: 'connect', tokens: {} }, ports: [portMain] }));
+  });
+  Object.defineProperty(process, 'parentPort', { value: parentPort, configurable: true });
+
+  port1.on('message', (msg) => send({ type: 'engine', msg }));
+  process.on('message', (msg) => port1.postMessage(msg));
+}
