@@ -7,7 +7,7 @@
  * service (engine-port.ts) until main sends `close`: running jobs are recorded as interrupted, the
  * store is closed, the process exits.
  */
-import { createApiService } from '../api/api-service.js';
+import { createEngine } from '../api/create-engine.js';
 import { describeError } from '../engine/common/errors.js';
 import { mainOpener, parseTokens, serveEngine, type EngineReply } from './engine-port.js';
 
@@ -65,7 +65,7 @@ function serve(rawTokens: unknown, port: { post: (m: EngineReply) => void; onMes
   const post = port.post;
   // files.open: main opens the file with shell.openPath (never a shell command line)
   const opener = mainOpener(post);
-  const service = createApiService({
+  const service = createEngine({
     env: process.env,
     host: 'electron',
     openFile: opener.open,

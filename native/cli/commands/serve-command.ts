@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
-import { createApiService } from '../../api/api-service.js';
+import { createEngine } from '../../api/create-engine.js';
 import { describeError } from '../../engine/common/errors.js';
 import { osOpen } from '../../host/os-open.js';
 import { MINTED_CODE_TTL_MS, startWebHost } from '../../host/web-host.js';
@@ -44,7 +44,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--open', 'open the browser (and let the UI open result files with the OS opener)')
     .option('--host-dir <dir>', 'the built renderer to serve (default: dist/renderer)')
     .action(async (flags: { port: number; open?: boolean; hostDir?: string }) => {
-      const service = createApiService({
+      const service = createEngine({
         env: ctx.env,
         host: 'web',
         ...(flags.open ? { openFile: (f: string) => osOpen(f) } : {}),
