@@ -42,7 +42,7 @@ test('an abort signal cancels a running generation in the worker; the next call 
   assert.equal(ok.usage.completionTokens, 3, 'still serving');
 });
 
-test('a schema-constrained call returns validated JSON; a truncated one fails with its code across the worker boundary', { skip }, async () => {
+test('a schema-constrained call returns validated JSON; one whose max tokens cannot fit the schema fails with its code across the worker boundary', { skip }, async () => {
   const schema = { type: 'object', properties: { ok: { type: 'boolean' }, n: { type: 'integer' } }, required: ['ok', 'n'] };
   const r = await generate({ model: 'fixtures/tiny-decoder-random', prompt: 'JSON please', schema, maxTokens: 64, temperature: 1, seed: 3 }, { signal: new AbortController().signal });
   const o = r.output as { ok: boolean; n: number };
@@ -51,8 +51,8 @@ test('a schema-constrained call returns validated JSON; a truncated one fails wi
   assert.deepEqual(JSON.parse(r.text), r.output, 'the text is the JSON');
   await assert.rejects(
     generate({ model: 'fixtures/tiny-decoder-random', prompt: 'JSON please', schema, maxTokens: 2, temperature: 1, seed: 3 }, { signal: new AbortController().signal }),
-    (e: unknown) => isTandemError(e, 'INVALID_INPUT') && e.message.startsWith('truncated:') && e.data?.reason === 'truncated',
-    'truncated',
+    (e: unknown) => isTandemError(e, 'INVALID_INPUT') && /this schema needs at least \d+ tokens \(max tokens 2\)/.test(e.message) && e.data?.reason === 'budget',
+    'refused before generating, with the reason as data',
   );
 });
 

@@ -84,6 +84,7 @@ export function backendLabel(backend: string | undefined): string {
 
 /** A job error in words a researcher can act on (truncated constrained output, an invalid output, a missing model). */
 export function errorHint(e: { code: string; message: string }): string | null {
+  if (/this schema needs at least \d+ tokens/.test(e.message)) return 'Max tokens is below the shortest valid JSON for this schema, so nothing was generated: raise Max tokens, or make the schema smaller (fewer required fields, shorter enums).';
   if (/^truncated:/.test(e.message)) return 'The output was cut by Max tokens before the JSON value was complete: raise Max tokens, or make the schema smaller (maxLength, maxItems, fewer fields).';
   if (e.code === 'MODEL_NOT_FOUND') return 'The local model is not on this machine: pull it on the Models page, or set localGenerateModel in cloud.json.';
   if (/does not match the request's JSON Schema/.test(e.message)) return "The model's output broke the schema; its raw text is kept in the job's results folder.";
