@@ -22,7 +22,7 @@ export const MODEL_PULL_KIND = 'model-pull';
 export interface ApiServiceDeps {
   env: NodeJS.ProcessEnv;
   /** Which host runs the service (reported by app.info). */
-  host: 'web' | 'electron' | 'test';
+  host: 'web' | 'electron' | 'cli' | 'test';
   /** Opens a file with the OS opener (a desktop host); absent: files.open only returns the path. */
   openFile?: (file: string, page?: number) => Promise<void>;
   catalog?: Catalog;

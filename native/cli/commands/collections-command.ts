@@ -12,6 +12,7 @@ import { openDatabase, openStoreForReading, storePath } from '../../store/databa
 import { LibraryStore, type CollectionStats } from '../../store/library-store.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
+import { withEngine } from '../cli-engine.js';
 
 function mib(b: number): string {
   return `${(b / 1024 ** 2).toFixed(1)} MiB`;
@@ -26,7 +27,7 @@ export function openLibraryForReading(ctx: CliContext): LibraryStore {
   return new LibraryStore(openStoreForReading(tandemHome(ctx.env)));
 }
 
-function describeLive(s: CollectionStats): string {
+function describeLive(s: Pick<CollectionStats, 'model' | 'variant' | 'dims'>): string {
   return s.model === null ? 'none: lexical-only (keyword search)' : `${s.model} (${s.variant}), ${s.dims ?? '?'} dims`;
 }
 
@@ -46,10 +47,8 @@ export function registerCollections(program: Command, ctx: CliContext, runners: 
   cmd
     .command('list')
     .option('--json', 'machine-readable output')
-    .action((flags: { json?: boolean }) => {
-      const lib = openLibraryForReading(ctx);
-      const rows = lib.listCollections().map((c) => lib.stats(c));
-      lib.db.close();
+    .action(async (flags: { json?: boolean }) => {
+      const { collections: rows } = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['collections.list']({}));
       if (flags.json) return void ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       if (rows.length === 0) return void ctx.stdout.write('no collections yet: `tandem index PATH --collection NAME` creates one\n');
       for (const r of rows) {
@@ -60,29 +59,24 @@ export function registerCollections(program: Command, ctx: CliContext, runners: 
   cmd
     .command('show <name>')
     .option('--json', 'machine-readable output')
-    .action((name: string, flags: { json?: boolean }) => {
-      const lib = openLibraryForReading(ctx);
-      try {
-        const s = lib.stats(lib.requireCollection(name));
-        if (flags.json) return void ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
-        ctx.stdout.write(
-          [
-            `collection  ${s.name}`,
-            `model       ${describeLive(s)}`,
-            ...(s.upgradeProgress
-              ? [`upgrade     to ${s.upgradeProgress.model} (${s.upgradeProgress.variant}): ${s.upgradeProgress.done}/${s.upgradeProgress.total} chunks embedded (search uses the live model until it ends; \`tandem collections upgrade ${JSON.stringify(s.name)} --model ${s.upgradeProgress.model}\` continues it)`]
-              : []),
-            `root        ${s.root ?? '-'}`,
-            `documents   ${s.documents}`,
-            `chunks      ${s.chunks}`,
-            `models      ${s.models.join(', ') || '-'}`,
-            `bytes       ${mib(s.sourceBytes)} source, ${mib(s.storedBytes)} stored (text + vectors)`,
-            `created     ${s.createdAt}`,
-          ].join('\n') + '\n',
-        );
-      } finally {
-        lib.db.close();
-      }
+    .action(async (name: string, flags: { json?: boolean }) => {
+      const s = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['collections.show']({ name }));
+      if (flags.json) return void ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      ctx.stdout.write(
+        [
+          `collection  ${s.name}`,
+          `model       ${describeLive(s)}`,
+          ...(s.upgradeProgress
+            ? [`upgrade     to ${s.upgradeProgress.model} (${s.upgradeProgress.variant}): ${s.upgradeProgress.done}/${s.upgradeProgress.total} chunks embedded (search uses the live model until it ends; \`tandem collections upgrade ${JSON.stringify(s.name)} --model ${s.upgradeProgress.model}\` continues it)`]
+            : []),
+          `root        ${s.root ?? '-'}`,
+          `documents   ${s.documents}`,
+          `chunks      ${s.chunks}`,
+          `models      ${s.models.join(', ') || '-'}`,
+          `bytes       ${mib(s.sourceBytes)} source, ${mib(s.storedBytes)} stored (text + vectors)`,
+          `created     ${s.createdAt}`,
+        ].join('\n') + '\n',
+      );
     });
   cmd
     .command('upgrade <name>')

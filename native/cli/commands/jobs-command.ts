@@ -9,6 +9,7 @@ import { JobStore } from '../../jobs/job-store.js';
 import { BACKENDS, JOB_STATUSES, type Backend, type Job, type JobEvent, type JobStatus } from '../../jobs/job-types.js';
 import { openDatabase, openStoreForReading, storePath } from '../../store/database.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
+import { withEngine } from '../cli-engine.js';
 
 interface FilterFlags {
   status?: JobStatus;
@@ -179,7 +180,18 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .option('--limit <n>', 'at most N jobs', positiveInt, 20)
     .option('--json', 'a JSON array of job records')
     .action(async (flags: FilterFlags & { limit: number; json?: boolean }) => {
-      const list = await withReadStore(ctx, (store) => store.list({ ...filterOf(flags), limit: flags.limit }));
+      const list = await withEngine(ctx, { readOnly: true }, async (engine) => {
+        // The API pages at most 5000 jobs per call: follow its cursor up to --limit.
+        const out: Job[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await engine.api['jobs.list']({ ...filterOf(flags), limit: Math.min(flags.limit - out.length, 5000), ...(cursor ? { cursor } : {}) });
+          // The contract's job record is the store's Job (its params typed as JSON there).
+          out.push(...(page.jobs as Job[]));
+          cursor = page.nextCursor;
+        } while (cursor && out.length < flags.limit);
+        return out;
+      });
       if (flags.json) return json(ctx, list);
       if (list.length === 0) ctx.stdout.write('no jobs\n');
       else ctx.stdout.write(listTable(list));
@@ -190,9 +202,9 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .description('one job: its record, where its time went, and its events')
     .option('--json', '{"job", "timings", "events"} as JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
-      const { job, events } = await withReadStore(ctx, (store) => ({ job: store.get(id), events: store.events(id) }));
-      if (flags.json) return json(ctx, { job, timings: timingBreakdown(job), events });
-      ctx.stdout.write(showText(job, events));
+      const shown = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['jobs.show']({ id }));
+      if (flags.json) return json(ctx, shown);
+      ctx.stdout.write(showText(shown.job as Job, shown.events as JobEvent[]));
     });
 
   jobs

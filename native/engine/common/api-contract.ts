@@ -176,7 +176,7 @@ export const API_METHODS = {
     input: empty,
     output: z.object({
       version: z.string(),
-      host: z.enum(['web', 'electron', 'test']),
+      host: z.enum(['web', 'electron', 'cli', 'test']),
       dataDir: z.string(),
       modelDirs: z.array(z.string()),
       platform: z.string(),
