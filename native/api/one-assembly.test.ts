@@ -21,7 +21,7 @@ const STILL_WIRING = [
   'native/cli/commands/eval-command.ts',
   'native/cli/commands/generate-command.ts',
   'native/cli/commands/index-command.ts',
-  'native/cli/commands/jobs-command.ts', // stats, cancel, retry, resume, export (list and show go through the API)
+  'native/cli/commands/jobs-command.ts', // cancel, retry, resume, export (list, show and stats go through the API)
   'native/cli/commands/run-onnx-command.ts',
   'native/cli/commands/submit-command.ts',
 ];
@@ -64,6 +64,7 @@ test('moved CLI commands only call the API (withEngine) and print', () => {
     ['native/cli/commands/collections-command.ts', 'list'],
     ['native/cli/commands/collections-command.ts', 'show <name>'],
     ['native/cli/commands/jobs-command.ts', 'show <id>'],
+    ['native/cli/commands/jobs-command.ts', 'stats'],
   ];
   for (const [file, name] of moved) {
     const body = action(file, name);

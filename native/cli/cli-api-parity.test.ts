@@ -102,7 +102,7 @@ test('collections list/show --json equal collections.list/show', async (t) => {
   assert.equal(apiError?.code, 'NOT_FOUND');
 });
 
-test('jobs list/show --json equal jobs.list/show; a dead process\'s job is marked interrupted through the engine', async (t) => {
+test('jobs list/show/stats --json equal jobs.list/show/stats; a dead process\'s job is marked interrupted through the engine', async (t) => {
   const { env, ids } = seed(t);
   const list = await cli(env, ['jobs', 'list', '--json']);
   assert.equal(list.error, undefined);
@@ -119,6 +119,13 @@ test('jobs list/show --json equal jobs.list/show; a dead process\'s job is marke
     const r = await cli(env, ['jobs', 'list', ...args, '--json']);
     assert.deepEqual(JSON.parse(r.stdout), (await api(env, (e) => e.api['jobs.list']({ limit: 20, ...input }))).jobs, args.join(' '));
   }
+
+  const stats = await cli(env, ['jobs', 'stats', '--json']);
+  assert.equal(stats.error, undefined);
+  const apiStats = await api(env, (e) => e.api['jobs.stats']({}));
+  assert.deepEqual(JSON.parse(stats.stdout).counts, apiStats.counts);
+  assert.deepEqual(JSON.parse(stats.stdout).errorRate, apiStats.errorRate);
+  assert.equal(apiStats.counts.total, 3);
 
   for (const id of [ids.done, ids.failed, ids.orphan]) {
     const show = await cli(env, ['jobs', 'show', id, '--json']);
