@@ -138,3 +138,13 @@ describe('format (byte automata)', () => {
     assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('"123e4567-'))), 28);
   });
 });
+
+describe('const / enum of objects and arrays', () => {
+  test('only the listed values (compact, keys in the listed order) pass the automaton', () => {
+    check({ const: { a: 1, b: [true, null], c: { d: 'x' } } }, ['{"a":1,"b":[true,null],"c":{"d":"x"}}'], ['{"a":1,"b":[true,null],"c":{"d":"y"}}', '{"a":1,"b":[true],"c":{"d":"x"}}', '{"a":1,"b":[true,null]}', '{"a":2,"b":[true,null],"c":{"d":"x"}}', '{}']);
+    check({ enum: [[1, 2], [3], { k: 'v' }, 'plain'] }, ['[1,2]', '[3]', '{"k":"v"}', '"plain"'], ['[1]', '[1,2,3]', '[2,1]', '{"k":"w"}', '{"k":"v","z":1}', '[]']);
+    // Intersected with the type and shape: an enum member the sibling keywords rule out is never offered.
+    check({ type: 'array', maxItems: 1, enum: [[1, 2], [3]] }, ['[3]'], ['[1,2]']);
+    check({ type: 'object', properties: { n: { type: 'integer', minimum: 5 } }, enum: [{ n: 1 }, { n: 7 }] }, ['{"n":7}'], ['{"n":1}']);
+  });
+});

@@ -14,6 +14,8 @@ export class TokenTrie {
   readonly tokCount: Int32Array;
   readonly ids: Int32Array;
   readonly nodes: number;
+  /** Bytes from the root to each node (the root: 0). */
+  readonly depth: Int32Array;
 
   constructor(bytes: ReadonlyArray<Uint8Array | null>, include: (id: number, b: Uint8Array) => boolean) {
     const order: number[] = [];
@@ -33,6 +35,7 @@ export class TokenTrie {
     const label = new Uint8Array(cap);
     const tokStart = new Int32Array(cap).fill(-1);
     const tokCount = new Int32Array(cap);
+    const depth = new Int32Array(cap);
     const ids = new Int32Array(order.length);
     let nodes = 1;
     const path: number[] = [0]; // path[d] = node at depth d for the previous token
@@ -46,6 +49,7 @@ export class TokenTrie {
       for (let d = lcp; d < b.length; d++) {
         const child = nodes++;
         label[child] = b[d]!;
+        depth[child] = d + 1;
         if (first[node] === -1) first[node] = child;
         else next[last[node]!] = child;
         last[node] = child;
@@ -64,6 +68,7 @@ export class TokenTrie {
     this.tokCount = tokCount.subarray(0, nodes);
     this.ids = ids;
     this.nodes = nodes;
+    this.depth = depth.subarray(0, nodes);
   }
 }
 
