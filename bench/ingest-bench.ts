@@ -21,11 +21,11 @@
  * same ONNX file (mean pooling, normalized, `.tolist()`), then one LanceDB `add` per document
  * (@lancedb/lancedb 0.31.0, a devDependency imported by this file only). Documents/s and chunks/s
  * of each, whole process, and the ratio; int8 and fp32 of the MiniLM-L6-architecture fixture.
- * `--webgpu` adds rows with the peer on transformers.js' webgpu device (on a software adapter such
- * as llvmpipe this is very slow: use a small --docs). `tandem index` has no --device: it runs on
- * what `--device auto` picks (a hardware WebGPU adapter, never a software one), named in its row.
+ * Both run with the device named (`tandem index --device`, transformers.js' `device`): cpu, and with
+ * `--webgpu` also webgpu (on a software adapter such as llvmpipe this is very slow: use a small
+ * --docs); each row names the device that ran.
  *
- *   npm run bench:ingest -- [--json] [--docs N] [--only peer|engine] [--webgpu]
+ *   npm run bench:ingest -- [--json] [--docs N] [--only peer|engine] [--variants int8,fp32] [--webgpu]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -292,7 +292,7 @@ interface PeerRow {
   error?: string;
 }
 
-async function peerComparison(shared: string, docs: number, webgpu: boolean): Promise<{ corpusChars: number; rows: PeerRow[] }> {
+async function peerComparison(shared: string, docs: number, webgpu: boolean, variants: Array<'int8' | 'fp32'>): Promise<{ corpusChars: number; rows: PeerRow[] }> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-ingest-peer-'));
   const folder = path.join(tmp, 'nfcorpus');
   fs.mkdirSync(folder);
@@ -310,22 +310,17 @@ async function peerComparison(shared: string, docs: number, webgpu: boolean): Pr
   }
   const modelsDir = path.join(shared, 'models');
   const rows: PeerRow[] = [];
-  const runs: Array<{ variant: 'int8' | 'fp32'; device: 'cpu' | 'webgpu' }> = [
-    { variant: 'int8', device: 'cpu' },
-    { variant: 'fp32', device: 'cpu' },
-    ...(webgpu ? ([{ variant: 'int8', device: 'webgpu' }, { variant: 'fp32', device: 'webgpu' }] as const) : []),
-  ];
+  const runs = variants.flatMap((variant) => [{ variant, device: 'cpu' as const }, ...(webgpu ? [{ variant, device: 'webgpu' as const }] : [])]);
   const cli = path.join(root, 'bin', 'tandem.js');
   for (const [k, { variant, device }] of runs.entries()) {
-    // tandem index has no --device (auto): run it once per variant, on the CPU rows.
-    if (device === 'cpu') {
+    {
       const env: NodeJS.ProcessEnv = { ...process.env, TANDEM_HOME: path.join(tmp, `home-${k}`), TANDEM_MODELS_DIR: modelsDir };
       try {
-        const r = await timed(process.execPath, [cli, 'index', folder, '--collection', 'bench', '--model', PEER_MODEL, '--variant', variant, '--json', '--quiet'], env);
+        const r = await timed(process.execPath, [cli, 'index', folder, '--collection', 'bench', '--model', PEER_MODEL, '--variant', variant, '--device', device, '--json', '--quiet'], env);
         const s = JSON.parse(r.stdout) as { documentsWritten: number; chunksWritten: number; device: string };
         rows.push({ system: 'tandem index', variant, device: s.device, docs: s.documentsWritten, chunks: s.chunksWritten, wallMs: Math.round(r.ms), docsPerSec: +(s.documentsWritten / (r.ms / 1000)).toFixed(1), chunksPerSec: +(s.chunksWritten / (r.ms / 1000)).toFixed(1) });
       } catch (e) {
-        rows.push({ system: 'tandem index', variant, device: 'auto', docs: 0, chunks: 0, wallMs: 0, docsPerSec: 0, chunksPerSec: 0, error: (e as Error).message });
+        rows.push({ system: 'tandem index', variant, device, docs: 0, chunks: 0, wallMs: 0, docsPerSec: 0, chunksPerSec: 0, error: (e as Error).message });
       }
     }
     try {
@@ -345,18 +340,19 @@ async function peerComparison(shared: string, docs: number, webgpu: boolean): Pr
 function printPeer(docs: number, corpusChars: number, rows: PeerRow[]): void {
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(`\npeer comparison  ${docs} NFCorpus documents as .txt (${Math.round(corpusChars / 1024)} KiB), ${PEER_MODEL}, whole process each, ${os.availableParallelism()} CPUs, load average ${load}`);
-  console.log(`${'system'.padEnd(30)} variant  ${'device'.padEnd(8)} docs  chunks   wall s  docs/s  chunks/s  tandem/peer (docs/s)`);
+  console.log(`${'system'.padEnd(30)} variant  ${'device'.padEnd(16)} docs  chunks   wall s  docs/s  chunks/s  tandem/peer (docs/s)`);
   for (const r of rows) {
     if (r.error) {
-      console.log(`${r.system.padEnd(30)} ${r.variant.padEnd(7)}  ${r.device.padEnd(8)} failed: ${r.error}`);
+      console.log(`${r.system.padEnd(30)} ${r.variant.padEnd(7)}  ${r.device.padEnd(16)} failed: ${r.error}`);
       continue;
     }
-    const t = rows.find((x) => x.system === 'tandem index' && x.variant === r.variant && !x.error);
-    const ratio = r.system === 'tandem index' || !t ? '' : `${(t.docsPerSec / r.docsPerSec).toFixed(2)}x`;
+    const dev = (x: PeerRow) => (x.device.startsWith('webgpu') ? 'webgpu' : x.device.split(' ')[0]);
+    const t = rows.find((x) => x.system === 'tandem index' && x.variant === r.variant && dev(x) === dev(r) && !x.error);
+    const ratio = r.system === 'tandem index' || !t ? '' : `${((t.docs / t.wallMs) / (r.docs / r.wallMs)).toFixed(2)}x`;
     console.log(
-      `${r.system.padEnd(30)} ${r.variant.padEnd(7)}  ${r.device.split(' — ')[0]!.padEnd(8)} ${String(r.docs).padStart(4)} ${String(r.chunks).padStart(7)} ${(r.wallMs / 1000).toFixed(1).padStart(8)} ${r.docsPerSec.toFixed(1).padStart(7)} ${r.chunksPerSec.toFixed(1).padStart(9)}  ${ratio}`,
+      `${r.system.padEnd(30)} ${r.variant.padEnd(7)}  ${r.device.split(' — ')[0]!.split(' (')[0]!.padEnd(16)} ${String(r.docs).padStart(4)} ${String(r.chunks).padStart(7)} ${(r.wallMs / 1000).toFixed(1).padStart(8)} ${r.docsPerSec.toFixed(1).padStart(7)} ${r.chunksPerSec.toFixed(1).padStart(9)}  ${ratio}`,
     );
-    if (r.parts) console.log(`${''.padEnd(40)}ms: load: load ${r.parts.loadMs}, split ${r.parts.splitMs}, embed ${r.parts.embedMs}, LanceDB ${r.parts.lanceMs}`);
+    if (r.parts) console.log(`${''.padEnd(48)}peer ms: load ${r.parts.loadMs}, split ${r.parts.splitMs}, embed ${r.parts.embedMs}, LanceDB ${r.parts.lanceMs}`);
   }
 }
 
@@ -379,7 +375,9 @@ if (argv[0] === '--peer-child') {
           await measure(shared, 'minishlab/potion-base-2M', 'static', 40),
           await measure(shared, 'minishlab/potion-base-2M', 'static', 40, { noFts: true }),
         ];
-  const peer = only === 'engine' ? null : await peerComparison(shared, docs, argv.includes('--webgpu'));
+  const variants = (flag('--variants') ?? 'int8,fp32').split(',');
+  if (!variants.every((v) => v === 'int8' || v === 'fp32')) throw new Error('--variants takes int8, fp32 or int8,fp32');
+  const peer = only === 'engine' ? null : await peerComparison(shared, docs, argv.includes('--webgpu'), variants as Array<'int8' | 'fp32'>);
   if (json) console.log(JSON.stringify({ cpus: os.availableParallelism(), loadavg: os.loadavg(), rows, peer }, null, 2));
   else {
     if (rows.length) printEngine(rows);

@@ -11,7 +11,7 @@ import { ChunkEstimate, countByReason, failureReason, type NotIndexed } from './
 import type { Variant } from '../models/catalog.js';
 import { resolveModel } from '../models/model-resolver.js';
 import { LibraryStore, modelKey, type NewChunk, type NewDocument } from '../store/library-store.js';
-import { describeDevice } from '../inference/device.js';
+import { describeDevice, type DeviceRequest } from '../inference/device.js';
 import type { EmbedDocumentsResult } from '../inference/embed-engine.js';
 import { chunkDocuments, lexicalChunker } from './lexical-chunker.js';
 
@@ -47,7 +47,7 @@ async function chooseIndexMode(store: LibraryStore, client: EmbedClient, opts: I
     const model = resolveModel(opts.model, { env });
     variant = opts.variant ?? model.defaultVariant;
     // A new collection whose default model might not load: load it now (the worker keeps it for the run).
-    if (opts.lexicalFallback && !existing) await client.embed({ model: opts.model, variant, inputType: 'passage', texts: ['tandem'] }, signal ? { signal } : {});
+    if (opts.lexicalFallback && !existing) await client.embed({ model: opts.model, variant, ...(opts.device ? { device: opts.device } : {}), inputType: 'passage', texts: ['tandem'] }, signal ? { signal } : {});
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
     if (!opts.lexicalFallback || existing || !MODEL_UNUSABLE.has(code)) throw e;
@@ -62,6 +62,8 @@ export interface IndexOptions {
   /** The embedding model; unused by a lexical-only run (its tokenizer still measures chunks when it loads). */
   model: string;
   variant?: Variant;
+  /** Where the model runs (absent: auto; `webgpu` by name also takes a software adapter). Not part of the job's identity. */
+  device?: DeviceRequest;
   /** Build (or add to) a lexical-only collection: chunks + FTS5, no vectors (`tandem collections upgrade` adds them later). */
   lexicalOnly?: boolean;
   /**
@@ -211,7 +213,7 @@ export async function indexPath(store: LibraryStore, client: EmbedClient, opts: 
     // chunked here, no vectors.
     const embedded: Promise<Partial<Pick<EmbedDocumentsResult, 'device' | 'timings' | 'vectors'>> & { count: number; dims: number; chunks: ChunkSpanLists }> = lexical
       ? Promise.resolve().then(() => ({ ...chunkDocuments(docs.map((d) => d.source), lexical), dims: 0 }))
-      : client.embedDocuments({ model: opts.model, variant: variant!, inputType: 'passage', documents: docs.map((d) => d.source), ...chunking }, call);
+      : client.embedDocuments({ model: opts.model, variant: variant!, ...(opts.device ? { device: opts.device } : {}), inputType: 'passage', documents: docs.map((d) => d.source), ...chunking }, call);
     // Extraction of the next groups overlaps with this one's chunking and inference; the writes stay in order.
     const prev = inFlight;
     inFlight = (async () => {

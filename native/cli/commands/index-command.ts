@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { requireSucceeded } from '../job-outcome.js';
 import { EmbedClient } from '../../inference/embed-client.js';
+import { DEVICE_REQUESTS, type DeviceRequest } from '../../inference/device.js';
 import { JobQueue, JobRunners, type JobRunFn } from '../../jobs/job-queue.js';
 import { JobStore } from '../../jobs/job-store.js';
 import { DEFAULT_INDEX_MODEL, indexJobRunner as sharedIndexJobRunner, sameIndexJob } from '../../library/index-job.js';
@@ -26,6 +27,7 @@ interface IndexFlags {
   quiet?: boolean;
   verbose?: boolean;
   lexicalOnly?: boolean;
+  device?: DeviceRequest;
 }
 
 export { DEFAULT_INDEX_MODEL };
@@ -87,6 +89,7 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
     .requiredOption('--collection <name>', 'collection to add to (created on first use)')
     .option('--model <id>', `embedding model (default: the collection's model; for a new collection the best installed embedding model, else the built-in ${DEFAULT_INDEX_MODEL})`)
     .option('--variant <v>', 'fp32 | int8 | fp16 | static', choice(['fp32', 'int8', 'fp16', 'static']))
+    .option('--device <d>', `${DEVICE_REQUESTS.join(' | ')} (default auto: CUDA, then a hardware WebGPU adapter, then CPU; webgpu by name also takes a software adapter)`, choice(DEVICE_REQUESTS))
     .option('--lexical-only', 'keyword (BM25) search only: no embedding model runs; `tandem collections upgrade NAME --model ID` adds vectors later')
     .option('--columns <cols...>', 'CSV/TSV columns that form the text (names or 0-based indices)')
     .option('--max-tokens <n>', 'chunk size in tokens (default 256, capped by the model)', positiveInt)
@@ -114,6 +117,7 @@ export function registerIndex(program: Command, ctx: CliContext, runners: JobRun
         collection: flags.collection,
         model,
         ...(variant ? { variant } : {}),
+        ...(flags.device && flags.device !== 'auto' ? { device: flags.device } : {}),
         ...(flags.columns ? { columns: flags.columns } : {}),
         ...(flags.maxTokens ? { maxTokens: flags.maxTokens } : {}),
         ...(flags.overlap ? { overlapTokens: flags.overlap } : {}),
