@@ -8,10 +8,11 @@
  * store/jobs packages, nothing else constructs the store or a job queue for these hosts
  * (native/api/one-assembly.test.ts checks it).
  */
+import { openForReadingMarkingDeadJobs } from '../jobs/open-for-reading.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { API_METHODS, isApiMethod, type ApiEvents, type ApiMethod, type ApiOutput, type ApiParsedInput, type TandemApi } from '../engine/common/api-contract.js';
-import { TandemError, isTandemError, type JsonValue } from '../engine/common/errors.js';
+import { TandemError, type JsonValue } from '../engine/common/errors.js';
 import { modelSearchDirs, tandemHome } from '../engine/node/paths.js';
 import { EmbedClient } from '../inference/embed-client.js';
 import { resolveReranker, type RerankResult } from '../inference/rerank-engine.js';
@@ -32,7 +33,7 @@ import { sameUpgradeJob, UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeOptions
 import { findCatalogEntry, loadCatalog, VARIANTS, type Variant } from '../models/catalog.js';
 import { createModelManager, requirePinned, type ModelManager } from '../models/model-manager.js';
 import { resolveModel } from '../models/model-resolver.js';
-import { openDatabase, openStoreForReading, storePath, type Db } from '../store/database.js';
+import { openDatabase, storePath, type Db } from '../store/database.js';
 import { LibraryStore } from '../store/library-store.js';
 import { parseQrels, parseQueries } from '../search/retrieval-metrics.js';
 import { createMapService } from '../map/map-service.js';
@@ -62,19 +63,7 @@ function openEngineStore(home: string, readOnly: boolean): Db {
     new JobStore(db).markInterrupted();
     return db;
   }
-  let db = openStoreForReading(home);
-  const running = db.prepare("SELECT 1 FROM jobs WHERE status = 'running' LIMIT 1").get() !== undefined;
-  if (running && !db.memory) {
-    try {
-      const rw = openDatabase(storePath(home));
-      db.close();
-      db = rw;
-      new JobStore(db).markInterrupted();
-    } catch (e) {
-      if (!isTandemError(e, 'READ_ONLY')) throw e;
-    }
-  }
-  return db;
+  return openForReadingMarkingDeadJobs(home);
 }
 
 function jobText(j: Job): string {

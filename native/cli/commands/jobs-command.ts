@@ -1,13 +1,13 @@
 import fs from 'node:fs';
+import { openForReadingMarkingDeadJobs } from '../../jobs/open-for-reading.js';
 import { InvalidArgumentError, type Command } from 'commander';
-import { isTandemError } from '../../engine/common/errors.js';
 import { tandemHome } from '../../engine/node/paths.js';
 import { formatDuration, formatPercent, formatTable, formatTree, formatUsd, formatWhen, oneLine } from '../../jobs/job-format.js';
 import { JobQueue, JobRunners } from '../../jobs/job-queue.js';
 import { jobsCsvLines, jobsToJson, runMs, type JobStats } from '../../jobs/job-stats.js';
 import { JobStore } from '../../jobs/job-store.js';
 import { BACKENDS, JOB_STATUSES, type Backend, type Job, type JobEvent, type JobStatus } from '../../jobs/job-types.js';
-import { openDatabase, openStoreForReading, storePath } from '../../store/database.js';
+import { openDatabase, storePath } from '../../store/database.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
 
@@ -35,19 +35,7 @@ async function withStore<T>(ctx: CliContext, fn: (store: JobStore) => T | Promis
  * writing to mark jobs of dead processes interrupted; a read-only disk skips that and lists as is.
  */
 async function withReadStore<T>(ctx: CliContext, fn: (store: JobStore) => T | Promise<T>): Promise<T> {
-  const home = tandemHome(ctx.env);
-  let db = openStoreForReading(home);
-  const running = db.prepare("SELECT 1 FROM jobs WHERE status = 'running' LIMIT 1").get() !== undefined;
-  if (running && !db.memory) {
-    try {
-      const rw = openDatabase(storePath(home));
-      db.close();
-      db = rw;
-      new JobStore(db).markInterrupted();
-    } catch (e) {
-      if (!isTandemError(e, 'READ_ONLY')) throw e;
-    }
-  }
+  const db = openForReadingMarkingDeadJobs(tandemHome(ctx.env));
   try {
     return await fn(new JobStore(db));
   } finally {
