@@ -23,10 +23,12 @@ export type Frame =
   | { k: 'S'; node: StringNode | null; n: number; esc: number; need: number; lo: number; hi: number; hex: number; rx?: number; cp?: number }
   /** Inside a number; ph: 0 after '-', 1 leading 0, 2 int digits, 3 after '.', 4 fraction, 5 after e, 6 exp sign, 7 exp digits. */
   | { k: 'N'; node: NumberNode; ph: number; d: number; neg?: boolean; v?: number }
-  | { k: 'O'; node: ObjectNode; ph: ObjPhase; last: number }
+  /** n: properties written (capped: see objCap), for minProperties / maxProperties; w: the declared ones written (a bit mask, only with dependentRequired). */
+  | { k: 'O'; node: ObjectNode; ph: ObjPhase; last: number; n: number; w: number }
   /** Matching `"key":` of a declared property; the frame below is the object. */
   | { k: 'K'; node: ObjectNode; cands: number[]; pos: number }
-  | { k: 'A'; node: ArrayNode; ph: ArrPhase; count: number }
+  /** u: with uniqueItems (node.unique), the indices of the item values written, ascending. */
+  | { k: 'A'; node: ArrayNode; ph: ArrPhase; count: number; u?: number[] }
   /** The value is complete; nothing may follow. */
   | { k: 'D' };
 
@@ -53,38 +55,89 @@ export function initialStack(root: GrammarNode): Stack {
   return push(null, { k: 'V', node: root });
 }
 
-/** A value has just been completed under `up`. */
-function done(up: Stack | null): Stack {
+/** A value has just been completed under `up` (lit: the index of the literal value it was, if one). */
+function done(up: Stack | null, lit = -1): Stack {
   if (up === null) return DONE;
   const f = up.f;
-  if (f.k === 'O') return push(up.up, { ...f, ph: f.ph === 'keystr' ? 'colon' : 'after' });
+  if (f.k === 'O') return f.ph === 'keystr' ? push(up.up, { ...f, ph: 'colon' }) : push(up.up, { ...f, ph: 'after', n: Math.min(f.n + 1, objCap(f.node)) });
   if (f.k === 'A') {
     const cap = Number.isFinite(f.node.maxItems) ? f.node.maxItems : f.node.minItems;
-    return push(up.up, { ...f, ph: 'after', count: Math.min(f.count + 1, cap) });
+    const u = f.node.unique && lit >= 0 ? withIndex(f.u, lit) : f.u;
+    return push(up.up, { ...f, ph: 'after', count: Math.min(f.count + 1, cap), ...(u ? { u } : {}) });
   }
   return DONE; // not reached: only objects and arrays hold values
 }
 
-/** Declared properties that may come after property `last` (no required one skipped). */
-export function nextProps(node: ObjectNode, last: number): number[] {
+/** The largest property count an object frame tells apart (more says nothing new). */
+export function objCap(node: ObjectNode): number {
+  const cap = Number.isFinite(node.maxProps) ? node.maxProps : node.minProps;
+  return node.props.length ? Math.min(cap, node.props.length) : cap; // declared properties: never more than there are
+}
+
+/**
+ * Declared properties that may come after property `last` with n properties written (no required
+ * one skipped; minProperties still reachable with the ones after it; maxProperties still leaves
+ * room for the required ones after it).
+ */
+export function nextProps(node: ObjectNode, last: number, n = 0, w = 0): number[] {
   const out: number[] = [];
-  for (let j = last + 1; j < node.props.length; j++) {
-    out.push(j);
-    if (node.props[j]!.required) break;
+  const len = node.props.length;
+  const limited = Number.isFinite(node.maxProps);
+  const dm = node.depMask;
+  const need = dm ? dueMask(dm, w) : 0;
+  for (let j = last + 1; j < len; j++) {
+    const req = node.props[j]!.required || ((need >>> j) & 1) === 1;
+    if (n + 1 + (len - 1 - j) < node.minProps) break; // too few left after j (and after any later one)
+    const mine = dm ? dm[j]! : 0;
+    // Writable: its dependents before it are written already (those after it become required).
+    const writable = mine !== -1 && (mine & ((1 << j) - 1) & ~w) === 0;
+    if (writable) {
+      let reqAfter = 0;
+      if (limited) for (let k = j + 1; k < len; k++) if (node.props[k]!.required || (((need | mine) >>> k) & 1) === 1) reqAfter++;
+      if (!limited || n + 1 + reqAfter <= node.maxProps) out.push(j);
+    }
+    if (req) break;
   }
   return out;
 }
 
-function canClose(node: ObjectNode, last: number): boolean {
-  for (let j = last + 1; j < node.props.length; j++) if (node.props[j]!.required) return false;
+/** The properties required by those written (w) under dependentRequired. */
+function dueMask(dm: number[], w: number): number {
+  let need = 0;
+  for (let i = 0; w >>> i !== 0; i++) if ((w >>> i) & 1) need |= dm[i]!;
+  return need;
+}
+
+/** May the object close after property `last` with n properties written (w: which, with dependentRequired)? */
+export function canClose(node: ObjectNode, last: number, n = 0, w = 0): boolean {
+  if (n < node.minProps) return false;
+  const need = node.depMask ? dueMask(node.depMask, w) : 0;
+  for (let j = last + 1; j < node.props.length; j++) if (node.props[j]!.required || ((need >>> j) & 1) === 1) return false;
   return true;
+}
+
+function withIndex(u: number[] | undefined, i: number): number[] {
+  if (!u) return [i];
+  return u.includes(i) ? u : [...u, i].sort((a, b) => a - b);
+}
+
+/** The candidate that is complete at pos (texts are distinct: at most one). */
+function completeAt(node: LiteralNode, cands: number[], pos: number): number {
+  for (const i of cands) if (node.values[i]!.length === pos) return i;
+  return -1;
 }
 
 function emitLiteral(node: LiteralNode, cands: number[], pos: number, up: Stack | null, out: Stack[]): void {
   let longer = false;
   for (const i of cands) if (node.values[i]!.length > pos) longer = true;
   if (longer) out.push(push(up, { k: 'L', node, cands, pos }));
-  else out.push(done(up));
+  else out.push(done(up, completeAt(node, cands, pos)));
+}
+
+/** Item values already written in a uniqueItems array whose items are this literal node. */
+export function usedItems(up: Stack | null, node: LiteralNode): number[] | undefined {
+  const f = up?.f;
+  return f && f.k === 'A' && f.node.unique && f.node.items === node ? (f.u ?? []) : undefined;
 }
 
 function isBounded(node: StringNode | null): node is StringNode {
@@ -103,8 +156,9 @@ function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]
       return;
     case 'literal': {
       const cands: number[] = [];
+      const used = usedItems(up, node);
       node.values.forEach((v, i) => {
-        if (v[0] === b) cands.push(i);
+        if (v[0] === b && !used?.includes(i)) cands.push(i);
       });
       if (cands.length) emitLiteral(node, cands, 1, up, out);
       return;
@@ -122,7 +176,7 @@ function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]
       else if (b >= 0x31 && b <= 0x39) out.push(push(up, { k: 'N', node, ph: 2, d: 1 }));
       return;
     case 'object':
-      if (b === 0x7b) out.push(push(up, { k: 'O', node, ph: 'first', last: -1 }));
+      if (b === 0x7b) out.push(push(up, { k: 'O', node, ph: 'first', last: -1, n: 0, w: 0 }));
       return;
     case 'array':
       if (b === 0x5b) out.push(push(up, { k: 'A', node, ph: 'first', count: 0 }));
@@ -362,7 +416,7 @@ export function feed(st: Stack, b: number, out: Stack[]): void {
         if (v.length > f.pos && v[f.pos] === b) next.push(i);
       }
       if (next.length) emitLiteral(f.node, next, f.pos + 1, up, out);
-      if (literalComplete(f)) feed(done(up), b, out);
+      if (literalComplete(f)) feed(done(up, completeAt(f.node, f.cands, f.pos)), b, out);
       return;
     }
     case 'S':
@@ -376,13 +430,13 @@ export function feed(st: Stack, b: number, out: Stack[]): void {
       if (f.ph === 'first' || f.ph === 'next') {
         if (b === Q) {
           if (node.props.length) {
-            const cands = nextProps(node, f.last);
+            const cands = nextProps(node, f.last, f.n, f.w);
             if (cands.length) out.push(push(st, { k: 'K', node, cands, pos: 1 }));
-          } else if (node.additional) out.push(push(push(up, { ...f, ph: 'keystr' }), strFrame(null, 0)));
-        } else if (b === 0x7d && f.ph === 'first' && canClose(node, f.last)) out.push(done(up));
+          } else if (node.additional && f.n < node.maxProps) out.push(push(push(up, { ...f, ph: 'keystr' }), strFrame(null, 0)));
+        } else if (b === 0x7d && f.ph === 'first' && canClose(node, f.last, f.n, f.w)) out.push(done(up));
       } else if (f.ph === 'after') {
-        if (b === 0x2c && (node.props.length ? nextProps(node, f.last).length > 0 : node.additional !== null)) out.push(push(up, { ...f, ph: 'next' }));
-        else if (b === 0x7d && canClose(node, f.last)) out.push(done(up));
+        if (b === 0x2c && (node.props.length ? nextProps(node, f.last, f.n, f.w).length > 0 : node.additional !== null && f.n < node.maxProps)) out.push(push(up, { ...f, ph: 'next' }));
+        else if (b === 0x7d && canClose(node, f.last, f.n, f.w)) out.push(done(up));
       } else if (f.ph === 'colon') {
         if (b === 0x3a && node.additional) out.push(push(push(up, { ...f, ph: 'value' }), { k: 'V', node: node.additional }));
       }
@@ -395,7 +449,7 @@ export function feed(st: Stack, b: number, out: Stack[]): void {
         if (kb[f.pos] !== b) continue;
         if (kb.length === f.pos + 1) {
           const o = obj.f as Extract<Frame, { k: 'O' }>;
-          out.push(push(push(obj.up, { ...o, ph: 'value', last: j }), { k: 'V', node: f.node.props[j]!.node }));
+          out.push(push(push(obj.up, { ...o, ph: 'value', last: j, w: f.node.depMask ? o.w | (1 << j) : 0 }), { k: 'V', node: f.node.props[j]!.node }));
         }
       }
       const rest = f.cands.filter((j) => {
@@ -457,11 +511,11 @@ function frameKey(f: Frame): string {
     case 'N':
       return f.v === undefined ? `N${f.node.id}:${f.ph}:${f.d}` : `N${f.node.id}:${f.ph}:${f.d}:${f.neg ? '-' : ''}${f.v}`;
     case 'O':
-      return `O${f.node.id}:${f.ph}:${f.last}`;
+      return `O${f.node.id}:${f.ph}:${f.last}:${f.n}:${f.w}`;
     case 'K':
       return `K${f.node.id}:${f.cands.join(',')}:${f.pos}`;
     case 'A':
-      return `A${f.node.id}:${f.ph}:${f.count}`;
+      return `A${f.node.id}:${f.ph}:${f.count}${f.u ? `:${f.u.join(',')}` : ''}`;
   }
 }
 

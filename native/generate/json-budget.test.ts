@@ -37,6 +37,10 @@ const SCHEMAS: Record<string, object> = {
     required: ['a'],
   },
   topNumber: { type: 'number' },
+  propCounts: { type: 'object', properties: { a: { type: 'integer' }, bb: { type: 'string' }, c: { type: 'boolean' }, d: { enum: ['long value'] } }, required: ['c'], minProperties: 2, maxProperties: 3 },
+  mapCounts: { type: 'object', additionalProperties: { type: 'integer' }, minProperties: 2, maxProperties: 3 },
+  uniqueEnum: { type: 'array', items: { enum: ['a', 'bb', 'ccc', 1, 10, 100] }, uniqueItems: true, minItems: 3 },
+  dependents: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'string', minLength: 2 }, c: { enum: [true] }, d: { type: 'null' } }, dependentRequired: { c: ['a'], a: ['b'], d: ['b'] }, minProperties: 1, maxProperties: 3 },
 };
 
 const ALL_BYTES = Array.from({ length: 256 }, (_, b) => b);
@@ -55,6 +59,9 @@ describe('shortest completions (json-budget.ts)', () => {
     assert.equal(min(SCHEMAS.union!), 1, 'a one-digit number');
     assert.equal(min(SCHEMAS.tree!), '{"v":0}'.length);
     assert.equal(min(SCHEMAS.deep!), '{"a":{"b":{"c":{"d":"abcde"}}}}'.length);
+    assert.equal(min(SCHEMAS.propCounts!), '{"a":0,"c":true}'.length, 'minProperties: a second property');
+    assert.equal(min(SCHEMAS.mapCounts!), '{"":0,"":0}'.length, 'minProperties of a map');
+    assert.equal(min(SCHEMAS.uniqueEnum!), '["a",1,10]'.length, 'uniqueItems: the three shortest distinct values');
     assert.equal(min({ type: 'object', properties: { x: { $ref: '#' } }, required: ['x'] }), Infinity, 'a required self-reference has no finite instance');
   });
 

@@ -1,6 +1,6 @@
-import { nextProps, type Frame, type Stack } from './json-automaton.js';
+import { canClose, nextProps, objCap, type Frame, type Stack } from './json-automaton.js';
 import { intMoreDigits, intShortest } from './json-int-range.js';
-import type { GrammarNode, ObjectNode } from './json-schema-compile.js';
+import type { ArrayNode, GrammarNode, LiteralNode, ObjectNode } from './json-schema-compile.js';
 
 /**
  * The length in bytes of the shortest completion of an automaton configuration: the fewest bytes
@@ -18,9 +18,9 @@ import type { GrammarNode, ObjectNode } from './json-schema-compile.js';
  */
 export class ShortestCompletion {
   private readonly minV = new Map<number, number>();
-  /** Per object node with declared properties: after property `last` (index last+1), with / without the comma already written. */
-  private readonly objAfter = new Map<number, Float64Array>();
-  private readonly objNext = new Map<number, Float64Array>();
+  /** Per object node with declared properties: after property `last` with c properties written (index (last+1)*(cap+1)+c), with / without the comma already written. */
+  private readonly objAfter = new Map<number, Map<string, number>>();
+  private readonly objNext = new Map<number, Map<string, number>>();
 
   constructor(root: GrammarNode) {
     const nodes: GrammarNode[] = [];
@@ -83,15 +83,37 @@ export class ShortestCompletion {
       case 'number':
         return n.range ? intShortest(n.range) : 1;
       case 'object':
-        if (n.props.length === 0) return 2;
+        if (n.props.length === 0) return 1 + this.mapRest(n, 'first', 0);
         this.objAfter.delete(n.id); // tables depend on the values of the properties: rebuild
         this.objNext.delete(n.id);
         return 1 + this.objFirst(n);
       case 'array': {
         if (n.minItems === 0) return 2;
+        if (n.unique) return 1 + this.distinct(n, n.minItems, undefined) + (n.minItems - 1) + 1;
         return 1 + this.items(n.minItems, this.minV.get(n.items.id) ?? Infinity) + 1;
       }
     }
+  }
+
+  /** uniqueItems over literal items: the fewest bytes of k values not yet used (no commas). */
+  private distinct(n: ArrayNode, k: number, used: number[] | undefined): number {
+    const values = (n.items as LiteralNode).values;
+    const lens = values.map((v, i) => (used?.includes(i) ? Infinity : v.length)).sort((a, b) => a - b);
+    let sum = 0;
+    for (let i = 0; i < k; i++) sum += lens[i] ?? Infinity;
+    return sum;
+  }
+
+  /** The rest of a uniqueItems array of literals (u: values written). */
+  private uniqueRest(n: ArrayNode, ph: 'first' | 'next' | 'after', count: number, u: number[] | undefined): number {
+    if (ph === 'first') return n.minItems === 0 ? 1 : this.distinct(n, n.minItems, u) + (n.minItems - 1) + 1;
+    if (ph === 'next') {
+      const k = Math.max(1, n.minItems - count);
+      return this.distinct(n, k, u) + (k - 1) + 1;
+    }
+    if (count >= n.minItems) return 1;
+    const k = n.minItems - count;
+    return this.distinct(n, k, u) + k + 1;
   }
 
   /** k items and the commas between them. */
@@ -99,35 +121,49 @@ export class ShortestCompletion {
     return k * item + (k - 1);
   }
 
-  private tables(n: ObjectNode): { after: Float64Array; next: Float64Array } {
-    let after = this.objAfter.get(n.id);
-    let next = this.objNext.get(n.id);
-    if (after && next) return { after, next };
-    const len = n.props.length;
-    after = new Float64Array(len + 1);
-    next = new Float64Array(len + 1);
-    // From the last property backwards: index i = state after property i-1 (i = 0: none yet).
-    let requiredAhead = false;
-    for (let i = len; i >= 0; i--) {
-      const last = i - 1;
-      let bestNext = Infinity;
-      for (const j of nextProps(n, last)) {
-        const p = n.props[j]!;
-        bestNext = Math.min(bestNext, p.keyBytes.length + this.value(p.node) + after[j + 1]!);
-      }
-      next[i] = bestNext;
-      after[i] = Math.min(requiredAhead ? Infinity : 1, 1 + bestNext);
-      if (i > 0 && n.props[i - 1]!.required) requiredAhead = true;
+  /** After property `last` with c properties written (w: which, with dependentRequired), the comma not yet written: the rest, '}' included. */
+  private objAfterRest(n: ObjectNode, last: number, c: number, w: number): number {
+    let memo = this.objAfter.get(n.id);
+    if (!memo) this.objAfter.set(n.id, (memo = new Map()));
+    const key = `${last}:${c}:${w}`;
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+    const v = Math.min(canClose(n, last, c, w) ? 1 : Infinity, 1 + this.objNextRest(n, last, c, w));
+    memo.set(key, v);
+    return v;
+  }
+
+  /** The same with the comma (or '{') written: a property must follow. */
+  private objNextRest(n: ObjectNode, last: number, c: number, w: number): number {
+    let memo = this.objNext.get(n.id);
+    if (!memo) this.objNext.set(n.id, (memo = new Map()));
+    const key = `${last}:${c}:${w}`;
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+    let best = Infinity;
+    const c1 = Math.min(c + 1, objCap(n));
+    for (const j of nextProps(n, last, c, w)) {
+      const p = n.props[j]!;
+      best = Math.min(best, p.keyBytes.length + this.value(p.node) + this.objAfterRest(n, j, c1, n.depMask ? w | (1 << j) : 0));
     }
-    this.objAfter.set(n.id, after);
-    this.objNext.set(n.id, next);
-    return { after, next };
+    memo.set(key, best);
+    return best;
   }
 
   /** Just after '{' of an object with declared properties. */
   private objFirst(n: ObjectNode): number {
-    const { after, next } = this.tables(n);
-    return Math.min(after[0]! === 1 ? 1 : Infinity, next[0]!);
+    return Math.min(canClose(n, -1, 0, 0) ? 1 : Infinity, this.objNextRest(n, -1, 0, 0));
+  }
+
+  /** A free-form map (no declared properties) with c entries written: the rest, '}' included. */
+  private mapRest(n: ObjectNode, ph: 'first' | 'next' | 'colon' | 'after', c: number): number {
+    const v = n.additional ? this.value(n.additional) : Infinity;
+    const entry = 3 + v; // "":v
+    const more = (k: number): number => (k <= 0 ? 0 : k * (entry + 1)); // k more entries, each after a comma
+    if (ph === 'first') return n.minProps === 0 ? 1 : entry + more(n.minProps - 1) + 1;
+    if (ph === 'next') return entry + more(n.minProps - c - 1) + 1;
+    if (ph === 'colon') return 1 + v + more(n.minProps - c - 1) + 1;
+    return more(n.minProps - c) + 1;
   }
 
   /** Bytes to finish the value a frame stands for (its children already complete). */
@@ -163,20 +199,19 @@ export class ShortestCompletion {
       case 'O': {
         const n = f.node;
         if (n.props.length === 0) {
-          const v = n.additional ? this.value(n.additional) : Infinity;
-          if (f.ph === 'next') return 2 + 1 + v + 1;
-          if (f.ph === 'colon') return 1 + v + 1;
-          return 1; // first, after (keystr / value: below a child, see afterChild)
+          // first, next, colon, after (keystr / value: below a child, see afterChild)
+          const ph = f.ph === 'keystr' ? 'colon' : f.ph === 'value' ? 'after' : f.ph;
+          return this.mapRest(n, ph, f.n);
         }
-        const { after, next } = this.tables(n);
         if (f.ph === 'first') return this.objFirst(n);
-        if (f.ph === 'next') return next[f.last + 1]!;
-        return after[f.last + 1]!;
+        if (f.ph === 'next') return this.objNextRest(n, f.last, f.n, f.w);
+        return this.objAfterRest(n, f.last, f.n, f.w);
       }
       case 'K':
         return Infinity; // handled with its object in of()
       case 'A': {
         const n = f.node;
+        if (n.unique && f.ph !== 'value') return this.uniqueRest(n, f.ph, f.count, f.u);
         const item = this.value(n.items);
         if (f.ph === 'first') return n.minItems === 0 ? 1 : this.items(n.minItems, item) + 1;
         if (f.ph === 'next') return this.items(Math.max(1, n.minItems - f.count), item) + 1;
@@ -189,7 +224,7 @@ export class ShortestCompletion {
   private afterChild(f: Frame): number {
     if (f.k === 'O') {
       if (f.ph === 'keystr') return this.rest({ ...f, ph: 'colon' });
-      return this.rest({ ...f, ph: 'after' });
+      return this.rest({ ...f, ph: 'after', n: Math.min(f.n + 1, objCap(f.node)) });
     }
     if (f.k === 'A') {
       const cap = Number.isFinite(f.node.maxItems) ? f.node.maxItems : f.node.minItems;
@@ -202,14 +237,28 @@ export class ShortestCompletion {
   of(st: Stack): number {
     let total: number;
     let s: Stack | null;
-    if (st.f.k === 'K') {
+    const below = st.up?.f;
+    if (st.f.k === 'L' && below?.k === 'A' && below.node.unique && below.node.items === st.f.node) {
+      // A literal item of a uniqueItems array: which value it becomes decides what is left for the others.
+      const f = st.f;
+      const a = below;
+      const cap = Number.isFinite(a.node.maxItems) ? a.node.maxItems : a.node.minItems;
+      total = Infinity;
+      for (const i of f.cands) {
+        const left = f.node.values[i]!.length - f.pos;
+        const u = a.u?.includes(i) ? a.u : [...(a.u ?? []), i];
+        total = Math.min(total, left + this.uniqueRest(a.node, 'after', Math.min(a.count + 1, cap), u));
+      }
+      s = st.up!.up;
+    } else if (st.f.k === 'K') {
       const f = st.f;
       const obj = st.up!;
-      const { after } = this.tables(f.node);
+      const o = obj.f as Extract<Frame, { k: 'O' }>;
+      const c1 = Math.min(o.n + 1, objCap(f.node));
       total = Infinity;
       for (const j of f.cands) {
         const p = f.node.props[j]!;
-        total = Math.min(total, p.keyBytes.length - f.pos + this.value(p.node) + after[j + 1]!);
+        total = Math.min(total, p.keyBytes.length - f.pos + this.value(p.node) + this.objAfterRest(f.node, j, c1, f.node.depMask ? o.w | (1 << j) : 0));
       }
       s = obj.up;
     } else {

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import path from 'node:path';
+import os from 'node:os';
+import fs from 'node:fs';
+import { after } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { isTandemError } from '../engine/common/errors.js';
+import { sharedOrSkip } from '../testing/shared.js';
+import { GenerateEngine } from './generate-engine.js';
 import { canEnd, feedBytes, initialStack, plainString } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
 import { JsonGrammar, TokenIndex } from './json-grammar.js';
@@ -147,4 +154,118 @@ describe('const / enum of objects and arrays', () => {
     check({ type: 'array', maxItems: 1, enum: [[1, 2], [3]] }, ['[3]'], ['[1,2]']);
     check({ type: 'object', properties: { n: { type: 'integer', minimum: 5 } }, enum: [{ n: 1 }, { n: 7 }] }, ['{"n":7}'], ['{"n":1}']);
   });
+});
+
+describe('minProperties / maxProperties (the object frame counts its properties)', () => {
+  const declared = { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'boolean' }, c: { type: 'null' }, d: { const: 'x' } }, required: ['c'], minProperties: 2, maxProperties: 3 };
+  test('declared properties: } only with enough, no key (nor comma) past the maximum, required ones counted', () => {
+    check(declared, ['{"a":1,"c":null}', '{"c":null,"d":"x"}', '{"a":1,"b":true,"c":null}', '{"b":false,"c":null,"d":"x"}'], ['{"c":null}', '{}', '{"a":1,"b":true,"c":null,"d":"x"}', '{"a":1,"b":true,"d":"x"}', '{"a":1,"b":true}']);
+    // Two optional properties written: the next one must be the required c (maxProperties leaves room for it).
+    const st = feedBytes([initialStack(compileSchema(declared))], enc.encode('{"a":1,"b":true,'));
+    assert.equal(feedBytes(st, enc.encode('"d"')).length, 0, 'd would leave no room for c');
+    assert.equal(feedBytes([initialStack(compileSchema(declared))], enc.encode('{"a":1,"b":true,"c":null,')).length, 0, 'no comma at the maximum');
+    // minProperties reachable: after skipping to the last optional property, too few are left.
+    const few = { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'integer' } }, minProperties: 2 };
+    check(few, ['{"a":1,"b":2}', '{"b":2,"c":3}', '{"a":1,"b":2,"c":3}'], ['{"c":3}', '{"a":1}', '{}']);
+    assert.equal(feedBytes([initialStack(compileSchema(few))], enc.encode('{"c"')).length, 0, 'c first: nothing can follow it');
+  });
+
+  test('free-form maps; allOf intersects the counts; unsatisfiable counts are refused naming the keyword', () => {
+    check({ type: 'object', additionalProperties: { type: 'integer' }, minProperties: 1, maxProperties: 2 }, ['{"k":1}', '{"k":1,"j":2}'], ['{}', '{"k":1,"j":2,"i":3}']);
+    check({ maxProperties: 0 }, ['{}'], ['{"a":1}']);
+    check({ allOf: [{ type: 'object', minProperties: 1 }, { type: 'object', maxProperties: 1 }] }, ['{"a":[]}'], ['{}', '{"a":1,"b":2}']);
+    assert.match(refusal({ type: 'object', properties: { a: {} }, minProperties: 2 }), /unsupported keyword "minProperties" at \/minProperties/);
+    assert.match(refusal({ type: 'object', properties: { a: {}, b: {} }, required: ['a', 'b'], maxProperties: 1 }), /no value is valid/);
+    assert.match(refusal({ type: 'object', minProperties: 3, maxProperties: 2 }), /no value is valid/);
+  });
+
+  test('the shortest completion needs enough properties (budget)', () => {
+    const node = compileSchema(declared);
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.of(initialStack(node)), '{"a":0,"c":null}'.length);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('{"c":null'))), ',"d":"x"}'.length);
+    const map = compileSchema({ type: 'object', additionalProperties: { type: 'integer' }, minProperties: 3 });
+    assert.equal(new ShortestCompletion(map).of(initialStack(map)), '{"":0,"":0,"":0}'.length);
+  });
+});
+
+describe('dependentRequired / dependencies (array form): once a key is written its dependents are required', () => {
+  const s2020 = { type: 'object', properties: { name: { type: 'string', maxLength: 3 }, card: { type: 'integer' }, zip: { type: 'integer' }, billing: { type: 'boolean' } }, dependentRequired: { card: ['billing', 'name'] } };
+  test('a dependent after the key becomes required; one before it must already be written', () => {
+    check(s2020, ['{}', '{"name":"a"}', '{"name":"a","card":1,"billing":true}', '{"name":"a","card":1,"zip":2,"billing":false}', '{"zip":2,"billing":true}'], ['{"name":"a","card":1}', '{"name":"a","card":1,"zip":2}', '{"card":1,"billing":true}']);
+    // After "card" the object cannot close, and "card" is not offered before "name" was written.
+    assert.equal(feedBytes([initialStack(compileSchema(s2020))], enc.encode('{"name":"a","card":1}')).length, 0);
+    assert.equal(feedBytes([initialStack(compileSchema(s2020))], enc.encode('{"card"')).length, 0);
+  });
+
+  test('draft-07 dependencies; required keys pull their dependents; undeclared dependents are declared; with maxProperties', () => {
+    const d7 = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a'], dependencies: { a: ['b'] } };
+    check(d7, ['{"a":1,"b":2}'], ['{"a":1}']);
+    check({ type: 'object', properties: { a: { type: 'integer' } }, dependentRequired: { a: ['z'] } }, ['{}', '{"a":1,"z":null}'], ['{"a":1}']);
+    check({ type: 'object', properties: { a: { type: 'integer' } }, additionalProperties: false, dependentRequired: { a: ['z'] } }, ['{}'], ['{"a":1}']);
+    // maxProperties 2: writing a (which needs b and c) would need 3.
+    check({ type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'integer' } }, maxProperties: 2, dependentRequired: { a: ['b', 'c'] } }, ['{"b":1,"c":2}', '{"b":1}'], ['{"a":1,"b":1}', '{"a":1,"b":1,"c":2}']);
+  });
+
+  test('the shortest completion counts the dependents (budget)', () => {
+    const node = compileSchema(s2020);
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('{"name":"a","card":1'))), ',"billing":true}'.length);
+  });
+});
+
+describe('uniqueItems over enum / const / boolean items: a value once written is not offered again', () => {
+  test('used alternatives are removed; prefixes of other values stay', () => {
+    const s = { type: 'array', items: { enum: ['red', 'green', 1, 10] }, uniqueItems: true };
+    check(s, ['[]', '["red"]', '["red","green",1,10]', '[10,1]'], ['["red","red"]', '["red","green","red"]', '[1,1]', '[10,10]']);
+    const st = feedBytes([initialStack(compileSchema(s))], enc.encode('["red",'));
+    assert.equal(feedBytes(st, enc.encode('"r')).length, 0, 'starting the used value again dies at once');
+    check({ type: 'array', items: { type: 'boolean' }, uniqueItems: true }, ['[true,false]', '[false]'], ['[true,true]', '[true,false,true]']);
+    check({ type: 'array', items: { type: ['boolean', 'null'] }, uniqueItems: true }, ['[null,true,false]'], ['[null,null]']);
+    check({ type: 'array', items: { const: 'x' }, uniqueItems: true }, ['["x"]', '[]'], ['["x","x"]']);
+  });
+
+  test('maxItems shrinks to the number of values; minItems beyond it is refused naming uniqueItems', () => {
+    check({ type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 2 }, ['[true,false]', '[false,true]'], ['[true]', '[true,false,true]']);
+    assert.match(refusal({ type: 'array', items: { enum: ['a', 'b'] }, uniqueItems: true, minItems: 3 }), /unsupported keyword "uniqueItems" at \/uniqueItems \(minItems 3 but only 2 distinct items/);
+    assert.match(refusal({ type: 'object', properties: { f: { type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 3 } } }), /unsupported keyword "uniqueItems" at \/properties\/f\/uniqueItems/);
+    // Items that are objects/arrays or free values stay with the final validation.
+    const free = { type: 'array', items: { type: 'integer' }, uniqueItems: true };
+    assert.ok(accepts(free, '[1,1]'));
+    assert.throws(() => new JsonGrammar(free, BYTES).check('[1,1]'), /uniqueItems/);
+  });
+
+  test('the shortest completion picks distinct values (budget)', () => {
+    const node = compileSchema({ type: 'array', items: { enum: ['aaaa', 'b', 'cc'] }, uniqueItems: true, minItems: 2 });
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.of(initialStack(node)), '["b","cc"]'.length);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('["b",'))), '"cc"]'.length);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('["'))), 'b","cc"]'.length);
+  });
+});
+
+const { shared, skip } = sharedOrSkip();
+const TINY = 'fixtures/tiny-decoder-random';
+const TINY_SKIP = skip || (fs.existsSync(path.join(shared, 'models', TINY)) ? false : `skipped: ${TINY} is absent from ../shared/models`);
+
+describe('enforced keywords on the random tiny decoder (temperature 1): every output valid', { skip: TINY_SKIP }, () => {
+  const engine = new GenerateEngine({ TANDEM_MODELS_DIR: path.join(shared, 'models'), TANDEM_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-kw-')) });
+  after(() => engine.dispose());
+  const SCHEMAS: Record<string, object> = {
+    minMaxProperties: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'boolean' }, c: { type: 'null' }, d: { const: 'x' }, e: { enum: [1, 2] } }, minProperties: 3, maxProperties: 4 },
+    mapCounts: { type: 'object', additionalProperties: { type: 'boolean' }, minProperties: 2, maxProperties: 3 },
+    uniqueEnum: { type: 'array', items: { enum: ['red', 'green', 'blue', 1, 10, true] }, uniqueItems: true, minItems: 2, maxItems: 5 },
+    dependentRequired: { type: 'object', properties: { a: { type: 'boolean' }, b: { type: 'integer', minimum: 0, maximum: 9 }, c: { type: 'null' }, d: { enum: ['x', 'y'] } }, dependentRequired: { a: ['c', 'd'], b: ['a'] } },
+  };
+  for (const [name, schema] of Object.entries(SCHEMAS)) {
+    test(`${name}: 5 seeds end valid`, async () => {
+      const validate = new Ajv2020({ strict: false }).compile(schema);
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const r = await engine.generate({ model: TINY, prompts: [`JSON (${name})`], schema, temperature: 1, seed, threads: 1 });
+        const o = r.outputs[0]!;
+        assert.equal(o.error, undefined, `${name} seed ${seed}: ${o.error?.message ?? ''}`);
+        assert.ok(validate(JSON.parse(o.text)), `${name} seed ${seed}: ${o.text}`);
+      }
+    });
+  }
 });

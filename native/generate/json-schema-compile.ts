@@ -46,6 +46,8 @@ export interface PropertyNode {
   keyBytes: Uint8Array;
   node: GrammarNode;
   required: boolean;
+  /** dependentRequired / dependencies (array form): properties required once this one is written. */
+  requires?: string[];
 }
 export interface ObjectNode extends Base {
   t: 'object';
@@ -53,12 +55,25 @@ export interface ObjectNode extends Base {
   props: PropertyNode[];
   /** Free-form keys (a map) when there are no declared properties: the schema of each value. */
   additional: GrammarNode | null;
+  /** minProperties / maxProperties (0 / Infinity when absent): the object frame counts its properties. */
+  minProps: number;
+  maxProps: number;
+  /**
+   * Per declared property (when some property has dependents): the bit mask of the properties
+   * required once it is written (bit k: props[k]); -1: it can never be written (a dependent cannot be).
+   */
+  depMask?: number[];
 }
+
+/** Objects with dependentRequired track written properties in a 31-bit mask. */
+export const MAX_DEP_PROPS = 31;
 export interface ArrayNode extends Base {
   t: 'array';
   items: GrammarNode;
   minItems: number;
   maxItems: number;
+  /** uniqueItems over scalar literal items (enum / const / boolean / null): the frame remembers the values written. */
+  unique?: boolean;
 }
 
 const TYPES = ['string', 'number', 'integer', 'boolean', 'null', 'object', 'array'] as const;
@@ -78,8 +93,8 @@ interface Vocabulary {
   refused: Set<string>;
 }
 
-const BASE_HANDLED = ['$schema', 'type', 'enum', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'anyOf', 'oneOf', 'allOf', '$ref', 'definitions'];
-const BASE_POST = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'uniqueItems', 'minProperties', 'maxProperties', 'patternProperties', 'dependencies'];
+const BASE_HANDLED = ['$schema', 'type', 'enum', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'minProperties', 'maxProperties', 'anyOf', 'oneOf', 'allOf', '$ref', 'definitions'];
+const BASE_POST = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'uniqueItems', 'patternProperties', 'dependencies'];
 
 function vocabulary(d: Dialect): Vocabulary {
   const handled = new Set(BASE_HANDLED);
@@ -242,7 +257,7 @@ export function compileSchema(schema: unknown): GrammarNode {
       { t: 'literal', id: nextId++, values: ['true', 'false', 'null'].map((x) => utf8.encode(x)) },
       { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity },
       { t: 'number', id: nextId++, integer: false },
-      { t: 'object', id: nextId++, props: [], additional: u },
+      { t: 'object', id: nextId++, props: [], additional: u, minProps: 0, maxProps: Infinity },
       { t: 'array', id: nextId++, items: u, minItems: 0, maxItems: Infinity },
     ];
     return u;
@@ -296,11 +311,19 @@ export function compileSchema(schema: unknown): GrammarNode {
       memo.set(key, arr);
       arr.items = intersect(a.items, b.items);
       if (arr.items === NEVER) arr.maxItems = 0;
+      if (a.unique || b.unique) {
+        const lit = uniqueLiteral(arr.items);
+        if (lit) {
+          arr.items = lit;
+          arr.unique = true;
+          arr.maxItems = Math.min(arr.maxItems, lit.values.length);
+        }
+      }
       out = arr.minItems > arr.maxItems ? NEVER : arr;
     } else {
       const oa = a as ObjectNode;
       const ob = b as ObjectNode;
-      const obj: ObjectNode = { t: 'object', id: nextId++, props: [], additional: null };
+      const obj: ObjectNode = { t: 'object', id: nextId++, props: [], additional: null, minProps: Math.max(oa.minProps, ob.minProps), maxProps: Math.min(oa.maxProps, ob.maxProps) };
       memo.set(key, obj);
       const props: PropertyNode[] = oa.props.map((p) => ({ ...p }));
       for (const q of ob.props) {
@@ -308,6 +331,7 @@ export function compileSchema(schema: unknown): GrammarNode {
         if (p) {
           p.node = intersect(p.node, q.node);
           p.required ||= q.required;
+          if (q.requires) p.requires = [...new Set([...(p.requires ?? []), ...q.requires])];
         } else props.push({ ...q });
       }
       // A key that only a free-form side allows takes that side's value schema too.
@@ -320,11 +344,75 @@ export function compileSchema(schema: unknown): GrammarNode {
         obj.props = props.filter((p) => p.node !== NEVER);
         obj.additional = obj.props.length ? null : oa.additional && ob.additional ? intersect(oa.additional, ob.additional) : null;
         if (obj.additional === NEVER) obj.additional = null;
-        out = obj;
+        out = finishDeps(obj, '') && objectViable(obj) ? obj : NEVER;
       }
     }
     memo.set(key, out);
     return out;
+  };
+
+  /**
+   * Dependents of required properties become required; the others become bit masks (ObjectNode.depMask).
+   * False when a required property needs one that cannot be written.
+   */
+  const finishDeps = (o: ObjectNode, where: string): boolean => {
+    if (!o.props.some((p) => p.requires?.length)) {
+      delete o.depMask;
+      return true;
+    }
+    const at = new Map(o.props.map((p, i) => [p.name, i]));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const p of o.props) {
+        if (!p.required || !p.requires) continue;
+        for (const d of p.requires) {
+          const i = at.get(d);
+          if (i === undefined) return false;
+          if (!o.props[i]!.required) o.props[i]!.required = changed = true;
+        }
+      }
+    }
+    if (o.props.length > MAX_DEP_PROPS) throw unsupported(dialect === 'draft-04' || dialect === 'draft-06' || dialect === 'draft-07' ? 'dependencies' : 'dependentRequired', where, `tracked for at most ${MAX_DEP_PROPS} declared properties, this object has ${o.props.length}`);
+    o.depMask = o.props.map((p) => {
+      let m = 0;
+      for (const d of p.requires ?? []) {
+        const i = at.get(d);
+        if (i === undefined) return -1;
+        m |= 1 << i;
+      }
+      return m;
+    });
+    return true;
+  };
+
+  /** Can an object node hold enough, and few enough, properties (required ones included)? */
+  const objectViable = (o: ObjectNode): boolean => {
+    if (o.minProps > o.maxProps) return false;
+    if (o.props.length === 0) return o.minProps === 0 || o.additional !== null;
+    return o.props.length >= o.minProps && o.props.filter((p) => p.required).length <= o.maxProps;
+  };
+
+  /**
+   * Items that are scalar literals only (enum / const / boolean / null, through unions): one literal
+   * node, so uniqueItems is enforced by remembering which values were written. Compact texts of
+   * scalars are equal exactly when the values are (objects and arrays are left to the final check).
+   */
+  const uniqueLiteral = (node: GrammarNode): LiteralNode | undefined => {
+    const opts: GrammarNode[] = [];
+    const seen = new Set<GrammarNode>();
+    const walk = (n: GrammarNode): boolean => {
+      if (seen.has(n)) return true;
+      seen.add(n);
+      if (n.t === 'union') return !pending.has(n) && n.options.every(walk);
+      opts.push(n);
+      return n.t === 'literal';
+    };
+    if (node === anyNode || !walk(node) || opts.length === 0) return undefined;
+    const texts = new Map<string, Uint8Array>();
+    for (const o of opts) for (const v of (o as LiteralNode).values) texts.set(new TextDecoder().decode(v), v);
+    if ([...texts.keys()].some((t) => t.startsWith('{') || t.startsWith('['))) return undefined;
+    if (opts.length === 1) return opts[0] as LiteralNode;
+    return { t: 'literal', id: nextId++, values: [...texts.values()] };
   };
 
   const literal = (values: unknown[], where: string): GrammarNode => {
@@ -379,12 +467,34 @@ export function compileSchema(schema: unknown): GrammarNode {
           if (node === NEVER) return NEVER;
           props.push({ name: r, keyBytes: utf8.encode(`${JSON.stringify(r)}:`), node, required: true });
         }
+        const depKey = legacyRef ? 'dependencies' : 'dependentRequired';
+        const depsRaw = s[depKey];
+        if (props.length > 0 && isObj(depsRaw)) {
+          for (const [name, list] of Object.entries(depsRaw)) {
+            if (!Array.isArray(list)) continue; // a schema dependency: true / {} (others are refused)
+            if (list.some((x) => typeof x !== 'string')) throw bad(where, `${depKey} must list property names`);
+            const p = props.find((x) => x.name === name);
+            if (!p) continue; // an undeclared key is never written
+            for (const dep of list as string[]) {
+              if (dep === name || props.some((x) => x.name === dep)) continue;
+              // A dependent that is not declared: an optional property with what additionalProperties allows.
+              const node = free();
+              if (node !== NEVER) props.push({ name: dep, keyBytes: utf8.encode(`${JSON.stringify(dep)}:`), node, required: false });
+            }
+            p.requires = [...new Set([...(p.requires ?? []), ...(list as string[])])].filter((d) => d !== name);
+          }
+        }
         let additional: GrammarNode | null = null;
         if (props.length === 0) {
           const f = free();
           additional = f === NEVER ? null : f;
         }
-        return { t: 'object', id: nextId++, props, additional };
+        const minProps = nonNegInt(s.minProperties, where, 'minProperties') ?? 0;
+        const maxProps = nonNegInt(s.maxProperties, where, 'maxProperties') ?? Infinity;
+        // Undeclared keys are not generated beside declared ones: more properties than are declared cannot be written.
+        if (props.length > 0 && minProps > props.length && free() !== NEVER) throw unsupported('minProperties', `${where}/minProperties`, `${minProps} properties but only ${props.length} declared, and undeclared keys are not generated beside declared ones`);
+        const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps };
+        return finishDeps(obj, where) && objectViable(obj) ? obj : NEVER;
       }
       case 'array': {
         const prefix = dialect === '2020-12' ? s.prefixItems : Array.isArray(s.items) ? s.items : undefined;
@@ -407,6 +517,12 @@ export function compileSchema(schema: unknown): GrammarNode {
         if (items === NEVER) maxItems = 0;
         if (minItems > maxItems) return NEVER;
         minItems = Math.min(minItems, maxItems);
+        const lit = s.uniqueItems === true ? uniqueLiteral(items) : undefined;
+        if (lit) {
+          // Distinct values only: no more items than there are values; fewer values than minItems can never do.
+          if (minItems > lit.values.length) throw unsupported('uniqueItems', `${where}/uniqueItems`, `minItems ${minItems} but only ${lit.values.length} distinct items are allowed`);
+          return { t: 'array', id: nextId++, items: lit, minItems, maxItems: Math.min(maxItems, lit.values.length), unique: true };
+        }
         return { t: 'array', id: nextId++, items, minItems, maxItems };
       }
     }
