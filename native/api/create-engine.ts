@@ -428,7 +428,8 @@ export function createEngine(deps: EngineDeps): Engine {
       const job = store.get(id);
       const q = queueFor(job.kind) ?? queue;
       markSeen(id);
-      const after = q.cancel(id, 'cancelled from the UI');
+      // The reason recorded in the job's cancelled event names where the cancel came from.
+      const after = q.cancel(id, deps.host === 'cli' ? 'cancelled from the command line' : 'cancelled from the UI');
       publish(id);
       return { job: after };
     },

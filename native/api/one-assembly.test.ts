@@ -17,11 +17,11 @@ const ENGINE = ['native/api/create-engine.ts', 'native/map/map-compute.ts'];
 const STILL_WIRING = [
   'native/cli/cloud-host.ts',
   'native/cli/commands/cloud-command.ts',
-  'native/cli/commands/collections-command.ts', // upgrade, remove (list and show go through the API)
+  'native/cli/commands/collections-command.ts', // upgrade (list, show and remove go through the API)
   'native/cli/commands/eval-command.ts',
   'native/cli/commands/generate-command.ts',
   'native/cli/commands/index-command.ts',
-  'native/cli/commands/jobs-command.ts', // cancel, retry, resume, export (list, show and stats go through the API)
+  'native/cli/commands/jobs-command.ts', // retry, resume, export (list, show, stats and cancel go through the API)
   'native/cli/commands/run-onnx-command.ts',
   'native/cli/commands/submit-command.ts',
 ];
@@ -69,6 +69,17 @@ test('moved CLI commands only call the API (withEngine) and print', () => {
   for (const [file, name] of moved) {
     const body = action(file, name);
     assert.match(body, /withEngine\(ctx, \{ readOnly: true \}/, `${file} ${name}`);
+    assert.doesNotMatch(body, /openLibrary|withReadStore|withStore|new (Searcher|EmbedClient)|\bstore\./, `${file} ${name}`);
+    assert.doesNotMatch(body, WIRING, `${file} ${name}`);
+  }
+  // Commands that write: the engine opened read-write.
+  const writing: Array<[string, string]> = [
+    ['native/cli/commands/collections-command.ts', 'remove <name>'],
+    ['native/cli/commands/jobs-command.ts', 'cancel <id>'],
+  ];
+  for (const [file, name] of writing) {
+    const body = action(file, name);
+    assert.match(body, /withEngine\(ctx, \{\}/, `${file} ${name}`);
     assert.doesNotMatch(body, /openLibrary|withReadStore|withStore|new (Searcher|EmbedClient)|\bstore\./, `${file} ${name}`);
     assert.doesNotMatch(body, WIRING, `${file} ${name}`);
   }

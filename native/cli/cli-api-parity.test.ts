@@ -82,6 +82,16 @@ async function api<T>(env: NodeJS.ProcessEnv, fn: (engine: ReturnType<typeof cre
   }
 }
 
+/** A read-write engine as the CLI assembles it (host 'cli'); its answer or its error on the wire. */
+async function apiWrite<T>(env: NodeJS.ProcessEnv, fn: (engine: ReturnType<typeof createEngine>) => Promise<T>): Promise<T | ReturnType<typeof toWire>> {
+  const engine = createEngine({ env, host: 'cli' });
+  try {
+    return JSON.parse(JSON.stringify(await fn(engine).catch((e: unknown) => toWire(e)))) as T;
+  } finally {
+    await engine.close();
+  }
+}
+
 test('collections list/show --json equal collections.list/show', async (t) => {
   const { env } = seed(t);
   const list = await cli(env, ['collections', 'list', '--json']);
@@ -132,4 +142,47 @@ test('jobs list/show/stats --json equal jobs.list/show/stats; a dead process\'s 
     assert.equal(show.error, undefined);
     assert.deepEqual(JSON.parse(show.stdout), await api(env, (e) => e.api['jobs.show']({ id })));
   }
+});
+
+test('jobs cancel --json is the record jobs.cancel leaves; its refusals are the API\'s errors', async (t) => {
+  const { env, ids } = seed(t);
+  const r = await cli(env, ['jobs', 'cancel', ids.orphan, '--json']);
+  assert.equal(r.error, undefined);
+  const cancelled = JSON.parse(r.stdout) as { id: string; status: string };
+  const shown = await api(env, (e) => e.api['jobs.show']({ id: ids.orphan }));
+  assert.deepEqual(cancelled, shown.job);
+  assert.equal(cancelled.status, 'cancelled');
+  // The event names the CLI, as before the move (the web host and the app say "from the UI").
+  assert.deepEqual(shown.events.at(-1)?.data, { from: 'interrupted', reason: 'cancelled from the command line' });
+  for (const [id, code] of [[ids.orphan, 'CONFLICT'], [ids.done, 'CONFLICT'], ['nope', 'NOT_FOUND']] as const) {
+    const again = await cli(env, ['jobs', 'cancel', id]);
+    assert.equal(again.stdout, '');
+    const fromApi = await apiWrite(env, (e) => e.api['jobs.cancel']({ id }));
+    assert.deepEqual(toWire(again.error), fromApi, id);
+    assert.equal(toWire(again.error).code, code, id);
+  }
+  // The same call through the API on a like store leaves the same record, but for its id and times.
+  const other = seed(t);
+  const viaApi = (await apiWrite(other.env, (e) => e.api['jobs.cancel']({ id: other.ids.orphan }))) as { job: Record<string, unknown> };
+  const pick = (j: Record<string, unknown>) => ({ kind: j.kind, backend: j.backend, status: j.status, params: j.params, error: j.error, result: j.result, costUsd: j.costUsd });
+  assert.deepEqual(pick(cancelled as unknown as Record<string, unknown>), pick(viaApi.job));
+  // Without --json: the line it always printed.
+  const third = seed(t);
+  const plain = await cli(third.env, ['jobs', 'cancel', third.ids.orphan]);
+  assert.equal(plain.error, undefined);
+  assert.equal(plain.stdout, `cancelled ${third.ids.orphan} (it was interrupted)\n`);
+});
+
+test('collections remove: the CLI prints what collections.remove removed; a missing name is the API\'s NOT_FOUND', async (t) => {
+  const { env } = seed(t);
+  const r = await cli(env, ['collections', 'remove', 'keywords']);
+  assert.equal(r.error, undefined);
+  assert.equal(r.stdout, 'removed collection keywords\n');
+  assert.deepEqual((await api(env, (e) => e.api['collections.list']({}))).collections.map((c) => c.name), ['papers']);
+  const missing = await cli(env, ['collections', 'remove', 'keywords']);
+  const fromApi = await apiWrite(env, (e) => e.api['collections.remove']({ name: 'keywords' }));
+  assert.deepEqual(toWire(missing.error), fromApi);
+  assert.equal(toWire(missing.error).code, 'NOT_FOUND');
+  assert.deepEqual(await apiWrite(env, (e) => e.api['collections.remove']({ name: 'papers' })), { removed: 'papers' });
+  assert.deepEqual((await cli(env, ['collections', 'list', '--json'])).stdout, '[]\n');
 });

@@ -125,13 +125,8 @@ export function registerCollections(program: Command, ctx: CliContext, runners: 
     });
   cmd
     .command('remove <name>')
-    .action((name: string) => {
-      const lib = openLibrary(ctx);
-      try {
-        lib.removeCollection(name);
-        ctx.stdout.write(`removed collection ${name}\n`);
-      } finally {
-        lib.db.close();
-      }
+    .action(async (name: string) => {
+      const { removed } = await withEngine(ctx, {}, (engine) => engine.api['collections.remove']({ name }));
+      ctx.stdout.write(`removed collection ${removed}\n`);
     });
 }

@@ -211,9 +211,10 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .description('cancel a queued, running or interrupted job')
     .option('--json', 'print the cancelled record as JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
-      const { before, after } = await withStore(ctx, (store) => {
-        const before = store.get(id);
-        return { before, after: store.cancel(id, 'cancelled from the command line') };
+      const { before, after } = await withEngine(ctx, {}, async (engine) => {
+        const { job: before } = await engine.api['jobs.show']({ id });
+        const { job: after } = await engine.api['jobs.cancel']({ id });
+        return { before, after };
       });
       if (flags.json) return json(ctx, after);
       const note = before.status === 'running' ? '; the process running it stops at its next progress report' : '';
