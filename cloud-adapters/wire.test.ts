@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { TandemError } from '../native/engine/common/errors.js';
 import type { BackendEndpoint, CloudAdapter, EmbedRemoteResult } from './contract.js';
-import { sendJson, startServer, type Handler, type TestServer } from './http/test-server.js';
+import { sendJson, serverPool, type TestServer } from './http/test-server.js';
 import { defaultRegistry } from './registry.js';
 
 /** What the adapters put on the wire and how they read answers, against small real servers. */
 
-const servers: TestServer[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-async function serve(h: Handler): Promise<TestServer> {
-  const s = await startServer(h);
-  servers.push(s);
-  return s;
-}
+const serve = serverPool();
 const retry = { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 };
 const ep = (url: string, over: Partial<BackendEndpoint> = {}): BackendEndpoint => ({ url, token: 'wire-token', retry, ...over });
 const modal = (s: TestServer): CloudAdapter => defaultRegistry().create('modal', ep(`${s.url}/m/{function}`));

@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { TandemError, toWire } from '../../native/engine/common/errors.js';
 import { Agent } from 'undici';
 import { callJson, DEFAULT_MAX_RESPONSE_BYTES, formatBytes, pollInterval, DEFAULT_POLL_POLICY, type CallJsonOptions } from './http-client.js';
-import { sendJson, startServer, type Handler, type TestServer } from './test-server.js';
+import { sendJson, serverPool } from './test-server.js';
 
 /**
  * Issue 17 (points 1 and 2): a hostile or broken server cannot grow the process without bound,
@@ -23,16 +23,7 @@ const TOKEN = 'tok-SECRET-b0unds-4e2a';
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
-const servers: TestServer[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function serve(handler: Handler): Promise<TestServer> {
-  const s = await startServer(handler);
-  servers.push(s);
-  return s;
-}
+const serve = serverPool();
 
 function opts(url: string, extra: Partial<CallJsonOptions> = {}): CallJsonOptions {
   return { method: 'POST', url, json: { prompt: 'hi' }, backend: 'modal', fn: 'generate', deadlineMs: 20_000, token: TOKEN, retry: { baseDelayMs: 1, maxDelayMs: 4 }, ...extra };

@@ -1,24 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { TandemError, toWire } from '../../native/engine/common/errors.js';
 import { backoffDelay, callJson, parseRetryAfter, type CallJsonOptions, type RetryEvent } from './http-client.js';
-import { closedPort, sendJson, startServer, type Handler, type TestServer } from './test-server.js';
+import { closedPort, sendJson, serverPool, startServer, type Handler, type TestServer } from './test-server.js';
 
 const TOKEN = 'tok-SECRET-7f3a9c1e';
 const FAST = { baseDelayMs: 1, maxDelayMs: 4 };
 /** 303 polls a few ms apart (the default is 1 s, growing). */
 const FAST_POLL = { minIntervalMs: 5, maxIntervalMs: 20 };
 
-const servers: TestServer[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function serve(handler: Handler): Promise<TestServer> {
-  const s = await startServer(handler);
-  servers.push(s);
-  return s;
-}
+const serve = serverPool();
 
 function opts(url: string, extra: Partial<CallJsonOptions> = {}): CallJsonOptions {
   return { method: 'POST', url, json: { prompt: 'hi' }, backend: 'modal', fn: 'generate', deadlineMs: 10_000, token: TOKEN, retry: FAST, ...extra };

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
 
 /** One request the test server received. */
 export interface SeenRequest {
@@ -57,4 +58,20 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * `serve(handler)` for one test file: starts a server like startServer and closes every server it
+ * started once the file's tests are done. Call at the top level of a test file.
+ */
+export function serverPool(): (handler: Handler) => Promise<TestServer> {
+  const servers: TestServer[] = [];
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  return async (handler) => {
+    const s = await startServer(handler);
+    servers.push(s);
+    return s;
+  };
 }
