@@ -17,6 +17,7 @@ import { openDatabase, storePath } from '../store/database.js';
 import { LibraryStore } from '../store/library-store.js';
 import type { CliContext } from './cli-context.js';
 import { buildProgram } from './main.js';
+import { writeSmallCollection } from '../testing/small-library.js';
 
 class Sink extends Writable {
   text = '';
@@ -48,16 +49,7 @@ function seed(t: TestContext): { env: NodeJS.ProcessEnv; ids: { done: string; fa
   t.after(() => fs.rmSync(home, { recursive: true, force: true }));
   const db = openDatabase(storePath(home));
   const lib = new LibraryStore(db);
-  const c = lib.ensureCollection({ name: 'papers', model: 'm/x', variant: 'static', root: home });
-  const texts = ['the heron stands in the marsh', 'bread rises in a warm oven', 'tides follow the moon'];
-  lib.writeDocuments(c.id, 'm/x@static', [
-    {
-      doc: { key: 'notes.md', path: path.join(home, 'notes.md'), fileType: 'md', size: 100, mtimeMs: 1, sha256: 'x' },
-      chunks: texts.map((text, ord) => ({ ord, text, start: ord * 40, end: ord * 40 + text.length, tokens: 6 })),
-      vectors: Float32Array.from({ length: texts.length * 4 }, (_, i) => Math.sin(i + 1)),
-      dims: 4,
-    },
-  ]);
+  writeSmallCollection(lib, home);
   lib.ensureCollection({ name: 'keywords', model: null, variant: null, root: home });
   const store = new JobStore(db);
   const done = store.createJob({ kind: 'parity', backend: 'local', params: { n: 1 }, input: { n: 1 } });

@@ -10,6 +10,7 @@ import { runTandem } from '../testing/cli-run.js';
 import { openDatabase, storePath } from './database.js';
 import { LibraryStore } from './library-store.js';
 import { bracketed } from '../search/lexical.js';
+import { writeSmallCollection } from '../testing/small-library.js';
 
 /**
  * Safer defaults and clear errors for full and read-only disks (issue 17, points 6 and 7):
@@ -160,16 +161,7 @@ test('on a read-only home, search, collections list and jobs list work and a wri
   const home = path.join(tmp, 'ro-home');
   const db = openDatabase(storePath(home));
   const lib = new LibraryStore(db);
-  const c = lib.ensureCollection({ name: 'papers', model: 'm/x', variant: 'static', root: home });
-  const texts = ['the heron stands in the marsh', 'bread rises in a warm oven', 'tides follow the moon'];
-  lib.writeDocuments(c.id, 'm/x@static', [
-    {
-      doc: { key: 'notes.md', path: path.join(home, 'notes.md'), fileType: 'md', size: 100, mtimeMs: 1, sha256: 'x' },
-      chunks: texts.map((text, ord) => ({ ord, text, start: ord * 40, end: ord * 40 + text.length, tokens: 6 })),
-      vectors: Float32Array.from({ length: texts.length * 4 }, (_, i) => Math.sin(i + 1)),
-      dims: 4,
-    },
-  ]);
+  writeSmallCollection(lib, home);
   const store = new JobStore(db);
   const done = store.createJob({ kind: 'disk-test', backend: 'local', params: {}, input: { n: 1 } });
   store.start(done.id);
