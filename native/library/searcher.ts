@@ -229,7 +229,9 @@ export class Searcher {
           : st.index.searchMany(r.vectors, queries.length, Math.min(n, st.index.size), allowed ? { filter: (id: number) => allowed.has(id) } : {});
       } else vectorLists = queries.map(() => []);
     }
-    const weights = mode === 'hybrid' ? this.weightsFor(c.model) : undefined;
+    // Hybrid: the weights come from the model's published quality, looked up once per call.
+    const entry = mode === 'hybrid' ? findCatalogEntry(loadCatalog(), c.model) : undefined;
+    const weights = mode === 'hybrid' ? (fusion === 'rrf' ? rrfWeights(entry) : fusionWeights(entry)) : undefined;
     const kind: ScoreKind = mode === 'vector' ? 'cosine' : mode === 'lexical' ? 'bm25' : fusion === 'rrf' ? 'rrf' : 'fused';
     const chunkTexts = new Map<number, string>();
     queries.forEach((q, qi) => {
@@ -248,8 +250,7 @@ export class Searcher {
           const vecHits = vecDocs.map((d) => ({ id: d.docKey, score: d.score }));
           const lexHits = lexDocs.map((d) => ({ id: d.docKey, score: d.score }));
           if (fusion === 'rrf') {
-            const w = rrfWeights(weights!.source === 'published' ? findCatalogEntry(loadCatalog(), c.model) : undefined);
-            const fused = fuse([{ hits: vecHits, weight: w.vector }, { hits: lexHits, weight: w.lexical }], { limit: want });
+            const fused = fuse([{ hits: vecHits, weight: weights!.vector }, { hits: lexHits, weight: weights!.lexical }], { limit: want });
             docs = fused.map((f) => ({ docKey: f.id, chunkId: best.get(f.id)!, score: f.score }));
           } else {
             docs = scoreFuse(vecHits, lexHits, weights!.vector, { limit: want }).map((f) => ({
