@@ -47,6 +47,9 @@ Environment:
   TANDEM_CLOUDRUN_URL        Cloud Run Boltz-2 service base URL
   TANDEM_CLOUDRUN_TOKEN      Cloud Run ID token (never stored or logged)
   TANDEM_CLOUD_POLL_MS       interval between polls of a remote batch (default 2000); when set, also the least between 303 polls (default 1000)
+  TANDEM_CLOUD_STATUS_MS     how often a waiting remote call prints its status line (default 5000)
+  TANDEM_BUILTIN_MODELS_DIR  where the built-in model lives (default: models/builtin beside the app)
+  TANDEM_NO_OPEN=1   npm start: serve the UI without opening a browser
   TANDEM_DEBUG       print stack traces on errors
 
 Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items were skipped, 130 cancelled.`,
