@@ -14,7 +14,7 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'electron/main/index.ts'),
           // The engine (API service) in Electron's utilityProcess (electron/main/engine-link.ts forks it).
-          'engine-host': resolve(__dirname, 'native/host/utility-entry.ts'),
+          'engine-host': resolve(__dirname, 'native/hosts/electron-utility/utility-entry.ts'),
           // Worker threads, spawned by name next to the code that starts them (native/engine/node/spawn-worker.ts):
           // the one registry every build reads.
           ...Object.fromEntries(Object.entries(WORKER_ENTRIES).map(([name, src]) => [name, resolve(__dirname, src)])),

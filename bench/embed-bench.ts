@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
-import { physicalCores } from '../native/inference/device.js';
-import { EmbedClient } from '../native/inference/embed-client.js';
-import { TextTokenizer } from '../native/inference/tokenizer.js';
+import { physicalCores } from '../native/engine/inference/device.js';
+import { EmbedClient } from '../native/engine/inference/embed-client.js';
+import { TextTokenizer } from '../native/engine/inference/tokenizer.js';
 import { readStsb, sharedDir } from '../native/testing/shared.js';
 
 const MODEL = 'fixtures/minilm-l6-arch-random';

@@ -5,7 +5,7 @@
  * Greedy decoding of a P-token prompt plus N new tokens (EOS ignored) at batch 1, per model:
  *  (a) tandem-kv          Tandem's generation engine as it runs by default: the KV cache (prefill once,
  *                         then new positions only) and prompt-lookup drafts checked by the model
- *                         (native/generate/prompt-lookup.ts: the same greedy tokens in fewer calls)
+ *                         (native/engine/generate/prompt-lookup.ts: the same greedy tokens in fewer calls)
  *  (b) tandem-kv-nolookup the same engine without the drafts: one model call per token
  *  (c) tandem-recompute   the same engine without the cache (the whole sequence every step)
  *  (d) transformers.js    @huggingface/transformers' text-generation pipeline on the same ONNX file (the peer)
@@ -23,8 +23,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GenerateEngine } from '../native/generate/generate-engine.js';
-import { HfVocab } from '../native/generate/vocab.js';
+import { GenerateEngine } from '../native/engine/generate/generate-engine.js';
+import { HfVocab } from '../native/engine/generate/vocab.js';
 import { sharedDir } from '../native/testing/shared.js';
 
 type System = 'tandem-kv' | 'tandem-kv-nolookup' | 'tandem-recompute' | 'transformers.js';

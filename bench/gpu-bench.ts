@@ -14,9 +14,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acceleratorPrecheck, describeAdapter, pickAdapter, type DeviceReport, type DeviceRequest } from '../native/inference/device.js';
-import { EmbedClient } from '../native/inference/embed-client.js';
-import { probeWebGpu } from '../native/inference/webgpu-probe.js';
+import { acceleratorPrecheck, describeAdapter, pickAdapter, type DeviceReport, type DeviceRequest } from '../native/engine/inference/device.js';
+import { EmbedClient } from '../native/engine/inference/embed-client.js';
+import { probeWebGpu } from '../native/engine/inference/webgpu-probe.js';
 import { readStsb, sharedDir } from '../native/testing/shared.js';
 
 const MODEL = 'fixtures/minilm-l6-arch-random';

@@ -15,8 +15,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { JsonGrammar, TokenIndex } from '../native/generate/json-grammar.js';
-import { HfVocab } from '../native/generate/vocab.js';
+import { JsonGrammar, TokenIndex } from '../native/engine/generate/json-grammar.js';
+import { HfVocab } from '../native/engine/generate/vocab.js';
 import { sharedDir } from '../native/testing/shared.js';
 
 const args = process.argv.slice(2);

@@ -32,10 +32,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmbedClient } from '../native/inference/embed-client.js';
-import { indexPath } from '../native/library/indexer.js';
-import { openDatabase } from '../native/store/database.js';
-import { LibraryStore } from '../native/store/library-store.js';
+import { EmbedClient } from '../native/engine/inference/embed-client.js';
+import { indexPath } from '../native/engine/library/indexer.js';
+import { openDatabase } from '../native/engine/store/database.js';
+import { LibraryStore } from '../native/engine/store/library-store.js';
 import { readStsb, sharedDir } from '../native/testing/shared.js';
 
 /** Timed rounds per model. */

@@ -13,7 +13,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EmbedClient } from '../native/inference/embed-client.js';
+import { EmbedClient } from '../native/engine/inference/embed-client.js';
 import { readStsb, sharedDir } from '../native/testing/shared.js';
 
 function arg(name: string): string | undefined {

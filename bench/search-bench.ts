@@ -22,12 +22,12 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
-import { AnnIndex, DEFAULT_ANN_PARAMS, vectorFingerprint } from '../native/search/ann-index.js';
-import { addonStatus } from '../native/search/kernel.js';
-import { lexicalSearch } from '../native/search/lexical.js';
-import { ClusteredVectors, rng, zipfTexts } from '../native/search/synthetic.js';
-import { allocateSharedVectors, ExactIndex, type SearchHit, type SearchOptions } from '../native/search/vector-index.js';
-import { openDatabase } from '../native/store/database.js';
+import { AnnIndex, DEFAULT_ANN_PARAMS, vectorFingerprint } from '../native/engine/search/ann-index.js';
+import { addonStatus } from '../native/engine/search/kernel.js';
+import { lexicalSearch } from '../native/engine/search/lexical.js';
+import { ClusteredVectors, rng, zipfTexts } from '../native/engine/search/synthetic.js';
+import { allocateSharedVectors, ExactIndex, type SearchHit, type SearchOptions } from '../native/engine/search/vector-index.js';
+import { openDatabase } from '../native/engine/store/database.js';
 
 interface Row {
   size: number;

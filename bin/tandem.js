@@ -12,5 +12,5 @@ if (existsSync(bundle)) {
     process.exit(1);
   });
   register();
-  await import(new URL('../native/cli/bin.ts', import.meta.url).href);
+  await import(new URL('../native/hosts/cli/bin.ts', import.meta.url).href);
 }

@@ -4,7 +4,7 @@ import type { CallPhaseEvent } from './http/http-client.js';
 /**
  * The backend contract every cloud adapter implements (wire format: ../shared/cloud-protocol.md).
  * Adapters are stateless translators between Tandem's job requests and one backend's HTTP
- * surface: no SQLite, no files, no routing or budgets (the job layer in native/cloud does that).
+ * surface: no SQLite, no files, no routing or budgets (the job layer in native/engine/cloud does that).
  * Every failure is a TandemError with a closed code; no token ever appears in a message.
  */
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { call } from './test-support.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'native/cli/bin.ts');
+const bin = path.join(root, 'native/hosts/cli/bin.ts');
 const TOKEN = 'emulate-cli-test-token';
 
 test('tandem emulate prints the URL and env vars, serves the protocol with the token, and exits 0 on SIGTERM', async () => {

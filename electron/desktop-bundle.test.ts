@@ -25,7 +25,7 @@ const SHIM = path.join(root, 'electron', 'parent-port-shim.mjs');
 const MODEL = 'minishlab/potion-base-2M';
 const RERANKER = 'fixtures/reranker-tiny-random';
 const DECODER = 'fixtures/tiny-decoder-random';
-/** The exact index scans with worker threads from this many rows on (native/search/vector-index.ts MIN_ROWS_FOR_WORKERS). */
+/** The exact index scans with worker threads from this many rows on (native/engine/search/vector-index.ts MIN_ROWS_FOR_WORKERS). */
 const SCAN_ROWS = 16_400;
 const { shared, skip: sharedSkip } = sharedOrSkip();
 

@@ -1,4 +1,4 @@
-// Builds the addons in native/addon (build/Release/tandem_search.node: search kernels;
+// Builds the addons in native/addons (build/Release/tandem_search.node: search kernels;
 // tandem_io.node: float32-to-text output)
 // with node-gyp. Search and output fall back to JavaScript when the addons are missing, so a
 // failed build only warns (exit 0) unless --strict is given. Usage:
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const addonDir = path.join(root, 'native', 'addon');
+const addonDir = path.join(root, 'native', 'addons');
 const strict = process.argv.includes('--strict');
 const debug = process.argv.includes('--debug');
 

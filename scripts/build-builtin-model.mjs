@@ -6,7 +6,7 @@
 // The f32 token table (safetensors tensor `embeddings`, 29,528 x 64) becomes int8 with one float32
 // scale per row (scale = max|x| / 127, round to nearest; all-zero rows stay zero): tensor
 // `embeddings` (I8) plus `embeddings_scale` (F32, one per row) in model.safetensors, dequantised
-// on load (native/inference/safetensors.ts). The build fails unless every row keeps cosine >= 0.9999
+// on load (native/engine/inference/safetensors.ts). The build fails unless every row keeps cosine >= 0.9999
 // to the f32 original. Tokenizer files are copied byte for byte. The output is deterministic (no
 // dates), so rebuilding gives the same bytes; PROVENANCE.md and .tandem-manifest.json record the
 // sha256 of every source and output file.
@@ -192,7 +192,7 @@ ${table(sourceHashes)}
 - \`model.safetensors\`: the f32 tensor \`embeddings\` quantised per row: scale = max|x| / 127
   (float32), value = round(x / scale) clamped to [-127, 127]; stored as tensor \`embeddings\` (I8,
   [${rows}, ${cols}]) and \`embeddings_scale\` (F32, [${rows}]). Tandem multiplies back on load
-  (\`native/inference/safetensors.ts\`) and runs it exactly like the f32 table. All-zero rows
+  (\`native/engine/inference/safetensors.ts\`) and runs it exactly like the f32 table. All-zero rows
   would stay zero (scale 0); this table has ${zeroRows}. Tandem skips [UNK] when pooling and adds no
   special tokens, as Model2Vec does.
 - Cosine of each dequantised row to its f32 original: minimum ${minCos.toFixed(7)} (row ${minRow}),
@@ -213,7 +213,7 @@ ${table(outList())}
 
 \`tandem models verify ${ID}\` checks the built-in copy against \`.tandem-manifest.json\` (the same
 hashes). Quality (STS-B test Spearman, mean pooling) is checked by
-\`native/models/builtin-model.test.ts\` against the shared f32 model's 72.80.
+\`native/engine/models/builtin-model.test.ts\` against the shared f32 model's 72.80.
 `,
 );
 

@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { WORKER_ENTRIES } from '../native/engine/node/worker-entries.mjs';
 
 await build({
-  entryPoints: { cli: 'native/cli/bin.ts', ...WORKER_ENTRIES },
+  entryPoints: { cli: 'native/hosts/cli/bin.ts', ...WORKER_ENTRIES },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

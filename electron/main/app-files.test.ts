@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CSP } from '../../native/host/web-host';
+import { CSP } from '../../native/hosts/web/web-host';
 import { collectionNameFor, contentType, cspFor, resolveAppFile } from './app-files';
 
 test('app:// URLs map to files inside the built renderer only', () => {

@@ -1,5 +1,5 @@
 /**
- * Main's side of the engine protocol (native/host/engine-port.ts), independent of how the engine
+ * Main's side of the engine protocol (native/hosts/electron-utility/engine-port.ts), independent of how the engine
  * process was started: `linkEngine` turns calls into `{ result } | { error }` envelopes over any
  * transport. Two transports exist (see electron/README.md, "Where the engine runs"):
  * - a plain Node binary shipped with the app, forked with child_process.fork (`forkNodeEngine`,
@@ -13,7 +13,7 @@ import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { WireError } from '../../native/engine/common/errors';
-import type { EngineConnect, EngineReply, EngineRequest } from '../../native/host/engine-port';
+import type { EngineConnect, EngineReply, EngineRequest } from '../../native/hosts/electron-utility/engine-port';
 
 export type Envelope = { result: unknown } | { error: WireError };
 

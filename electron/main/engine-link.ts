@@ -1,5 +1,5 @@
 /**
- * Main's link to the engine: starts the engine host (native/host/utility-entry.ts, built as
+ * Main's link to the engine: starts the engine host (native/hosts/electron-utility/utility-entry.ts, built as
  * out/main/engine-host.js), gives it the cloud tokens, and turns calls into
  * `{ result } | { error: WireError }` envelopes (the same the web host sends; engine-channel.ts).
  * Events from the engine go to `onEvent`. `close()` asks the engine to stop (running jobs become
@@ -11,7 +11,7 @@
  * a logged warning (Chromium's PartitionAlloc can kill it with SIGTRAP on a large model).
  */
 import { MessageChannelMain, utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
-import type { EngineConnect, EngineReply } from '../../native/host/engine-port';
+import type { EngineConnect, EngineReply } from '../../native/hosts/electron-utility/engine-port';
 import { forkNodeEngine, linkEngine, type EngineHooks, type EngineLink } from './engine-channel';
 
 export type { EngineLink, Envelope } from './engine-channel';

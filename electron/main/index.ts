@@ -2,7 +2,7 @@
  * Electron main process: one instance, one window, the menu, the lifecycle, and the relay between
  * the renderer and the engine. Nothing heavy runs here: the engine (store, jobs, search, cloud)
  * runs in a plain Node process shipped with the app (a utilityProcess where none is; engine-link.ts,
- * native/host/utility-entry.ts), inference and maps in its worker threads.
+ * native/hosts/electron-utility/utility-entry.ts), inference and maps in its worker threads.
  *
  * renderer --ipc 'tandem:invoke'(method, input)--> main: validate (ipc-validate.ts) --MessagePort--> engine
  * engine --events--> main --'tandem:event'(name, data)--> renderer

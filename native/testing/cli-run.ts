@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = path.join(repoRoot, 'native', 'cli', 'bin.ts');
+const bin = path.join(repoRoot, 'native', 'hosts', 'cli', 'bin.ts');
 
 export interface CliRun {
   status: number | null;

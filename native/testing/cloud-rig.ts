@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../cloud-emulator/index.js';
-import { JobQueue, JobRunners } from '../jobs/job-queue.js';
-import { JobStore } from '../jobs/job-store.js';
-import { openDatabase, storePath, type Db } from '../store/database.js';
-import { CloudService, type CloudServiceDeps } from '../cloud/cloud-service.js';
+import { JobQueue, JobRunners } from '../engine/jobs/job-queue.js';
+import { JobStore } from '../engine/jobs/job-store.js';
+import { openDatabase, storePath, type Db } from '../engine/store/database.js';
+import { CloudService, type CloudServiceDeps } from '../engine/cloud/cloud-service.js';
 
 /** Test harness: a temp TANDEM_HOME, a real emulator on 127.0.0.1, a real store and a CloudService wired to both. */
 export interface CloudRig {

@@ -8,7 +8,7 @@ export async function indexWithRss(target: string, home: string, timeoutMs = 110
   const probe = path.join(home, 'rss-probe.mjs');
   fs.writeFileSync(probe, "process.on('exit', () => process.stderr.write(`\\nMAX_RSS_KB=${process.resourceUsage().maxRSS}\\n`));\n");
   const env = { ...process.env, TANDEM_HOME: home, TANDEM_MODELS_DIR: path.join(home, 'no-models') };
-  const args = ['--import', 'tsx', '--import', probe, path.join(repoRoot, 'native', 'cli', 'bin.ts'), 'index', target, '--collection', 'x', '--model', 'minishlab/potion-base-2M', '--json', '--quiet'];
+  const args = ['--import', 'tsx', '--import', probe, path.join(repoRoot, 'native', 'hosts', 'cli', 'bin.ts'), 'index', target, '--collection', 'x', '--model', 'minishlab/potion-base-2M', '--json', '--quiet'];
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

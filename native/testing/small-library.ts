@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { LibraryStore } from '../store/library-store.js';
+import type { LibraryStore } from '../engine/store/library-store.js';
 
 /**
  * A tiny collection for store-level tests: "papers" (model m/x, static, 4-d vectors) holding

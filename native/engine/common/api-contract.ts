@@ -1,7 +1,7 @@
 /**
  * The typed API between a UI and the engine, declared once. Every host (the web host over HTTP +
  * server-sent events, Electron over IPC) carries exactly these methods and events; the engine-side
- * service (native/api) implements them, the renderer calls them. Pure TypeScript + zod: no Node,
+ * service (native/engine/api) implements them, the renderer calls them. Pure TypeScript + zod: no Node,
  * no DOM. Errors cross as `WireError` (errors.ts), closed codes only.
  *
  * Adding a method: add an entry to `API_METHODS` (input and output schemas); the `TandemApi` type,
@@ -17,7 +17,7 @@ import { ERROR_CODES } from './errors.js';
 
 export const JOB_STATUS_VALUES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
 export const BACKEND_VALUES = ['local', 'modal', 'cloud-run'] as const;
-/** `default` is the recommended mode (today hybrid with score fusion; see native/search/fusion.ts). */
+/** `default` is the recommended mode (today hybrid with score fusion; see native/engine/search/fusion.ts). */
 export const SEARCH_MODE_VALUES = ['default', 'hybrid', 'lexical', 'vector'] as const;
 export const FUSION_VALUES = ['score', 'rrf'] as const;
 /** What a hit's score is: BM25 (unbounded), cosine (-1..1), fused (0..1), reciprocal rank fusion, or a cross-encoder's. */
@@ -35,7 +35,7 @@ export const errorCodeSchema = z.enum(ERROR_CODES);
 export const jobSchema = z.object({
   id: z.string(),
   kind: z.string(),
-  /** What the job worked on, in a few words (native/jobs/job-label.ts). */
+  /** What the job worked on, in a few words (native/engine/jobs/job-label.ts). */
   label: z.string(),
   backend: backendSchema,
   device: z.string().nullable(),
@@ -158,7 +158,7 @@ export type ApiModel = z.infer<typeof modelSchema>;
 /** Modes `search.eval` measures (`default`: the searcher's recommended mode). */
 export const EVAL_MODE_VALUES = ['lexical', 'vector', 'hybrid', 'default'] as const;
 
-/** One query's (or a mean's) retrieval metrics, as trec_eval/BEIR compute them (native/search/retrieval-metrics.ts). */
+/** One query's (or a mean's) retrieval metrics, as trec_eval/BEIR compute them (native/engine/search/retrieval-metrics.ts). */
 export const retrievalMetricsSchema = z.object({ 'ndcg@10': z.number(), 'recall@100': z.number(), 'mrr@10': z.number() });
 export type ApiRetrievalMetrics = z.infer<typeof retrievalMetricsSchema>;
 

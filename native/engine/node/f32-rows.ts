@@ -3,7 +3,7 @@ import { addonPaths, loadAddon, type AddonState } from './native-addon.js';
 
 /**
  * Float32 vectors as JSON text lines: row i is heads[i] + its values joined by ',' + tails[i] +
- * '\n'. The native addon (native/addon/src/tandem_io.cc) writes each value as the shortest decimal
+ * '\n'. The native addon (native/addons/src/tandem_io.cc) writes each value as the shortest decimal
  * that reads back as the same float32, about 2x faster than JSON.stringify and about 40% fewer
  * bytes; without the addon, JavaScript prints the float32 as a double (more digits, the very same
  * float32 values when read back). NaN or Infinity (no JSON form) is an INTERNAL error: the engine

@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 export type AddonState<T> = { addon: T; path: string } | { error: string };
 
 /**
- * Where an addon built in native/addon may be, relative to this module: from sources
- * (native/engine/node -> native/addon), the CLI bundle (dist/ -> native/addon) and the Electron
- * build (out/main/ -> native/addon). `override` (a path from the environment) comes first.
+ * Where an addon built in native/addons may be, relative to this module: from sources
+ * (native/engine/node -> native/addons), the CLI bundle (dist/ -> native/addons) and the Electron
+ * build (out/main/ -> native/addons). `override` (a path from the environment) comes first.
  */
 export function addonPaths(file: string, override?: string): string[] {
-  const rel = [`../../addon/build/Release/${file}`, `../native/addon/build/Release/${file}`, `../../native/addon/build/Release/${file}`];
+  const rel = [`../../addons/build/Release/${file}`, `../native/addons/build/Release/${file}`, `../../native/addons/build/Release/${file}`];
   const out = override ? [override] : [];
   for (const r of rel) out.push(fileURLToPath(new URL(r, import.meta.url)));
   return [...new Set(out)];

@@ -2,7 +2,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * onnxruntime-node needs a larger native stack than a worker thread's default 4 MB (session
- * creation recurses deeply; see native/cli/bin.ts). Every engine worker gets 16 MB.
+ * creation recurses deeply; see native/hosts/cli/bin.ts). Every engine worker gets 16 MB.
  */
 const WORKER_LIMITS = { stackSizeMb: 16 };
 

@@ -10,7 +10,7 @@ import { API_EVENT_NAMES } from '../../../native/engine/common/api-contract';
 import { fromWire, TandemError } from '../../../native/engine/common/errors';
 import { createSseParser } from './sse';
 
-/** The header the web host reads the session from (native/host/web-host.ts SESSION_HEADER). */
+/** The header the web host reads the session from (native/hosts/web/web-host.ts SESSION_HEADER). */
 export const SESSION_HEADER = 'X-Tandem-Session';
 /** Where the session token is kept: sessionStorage, scoped to the origin (port included) and tab. */
 export const SESSION_KEY = 'tandem.session';

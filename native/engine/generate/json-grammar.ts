@@ -1,0 +1,513 @@
+import type { ValidateFunction } from 'ajv';
+import { ajvForSchema } from '../node/ajv-for-schema.js';
+import { TandemError } from '../common/errors.js';
+import { canEnd, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
+import { ShortestCompletion } from './json-budget.js';
+import { compileSchema, type GrammarNode, type StringNode } from './json-schema-compile.js';
+import { newMask, setBit, TokenTrie } from './token-trie.js';
+
+/**
+ * What constrained decoding needs to know about a vocabulary, computed once per loaded model:
+ * a trie over every text token, a second trie over the tokens that are not "plain string
+ * content", and the plain tokens sorted by their length in characters.
+ */
+export class TokenIndex {
+  readonly size: number;
+  readonly trie: TokenTrie;
+  /** Tokens with a '"', '\', a control byte or an incomplete UTF-8 character. */
+  readonly impureTrie: TokenTrie;
+  /** Plain tokens by ascending character count, and their counts. */
+  readonly plainIds: Int32Array;
+  readonly plainChars: Int32Array;
+  readonly buildMs: number;
+  private readonly tails = new Map<TokenTrie, Map<number, StringTail>>();
+  private tailIds = 0;
+
+  constructor(private readonly bytes: ReadonlyArray<Uint8Array | null>) {
+    const t0 = performance.now();
+    this.size = bytes.length;
+    const chars = new Int32Array(bytes.length).fill(-1);
+    for (let id = 0; id < bytes.length; id++) {
+      const b = bytes[id];
+      if (b && b.length > 0) chars[id] = plainCharCount(b);
+    }
+    this.trie = new TokenTrie(bytes, () => true);
+    this.impureTrie = new TokenTrie(bytes, (id) => chars[id]! < 0);
+    const plain: number[] = [];
+    for (let id = 0; id < bytes.length; id++) if (chars[id]! >= 0) plain.push(id);
+    plain.sort((a, b) => chars[a]! - chars[b]! || a - b);
+    this.plainIds = Int32Array.from(plain);
+    this.plainChars = Int32Array.from(plain.map((id) => chars[id]!));
+    // The string tails every schema with a string needs: inside a string, and just after an opening quote.
+    this.tail(this.trie, 0);
+    for (let c = this.trie.first[0]!; c !== -1; c = this.trie.next[c]!) if (this.trie.label[c] === 0x22) this.tail(this.trie, c);
+    this.buildMs = performance.now() - t0;
+  }
+
+  /**
+   * The tokens below trie node `node` (their bytes after it) read as the continuation of a plain
+   * string, classified once per vocabulary and node: complete characters only ("plain", by count),
+   * ending inside a character or an escape ("inner"), or closing the string after c characters
+   * (then their bytes after the quote, in a trie of their own). A string state's mask is then a few
+   * loops over these lists instead of a walk of the trie.
+   */
+  tail(trie: TokenTrie, node: number): StringTail {
+    let m = this.tails.get(trie);
+    if (!m) this.tails.set(trie, (m = new Map()));
+    let t = m.get(node);
+    if (!t) m.set(node, (t = this.buildTail(trie, node)));
+    return t;
+  }
+
+  private buildTail(trie: TokenTrie, node: number): StringTail {
+    const plain: Array<[number, number]> = [];
+    const inner: Array<[number, number, number]> = [];
+    const close: Array<[number, number]> = [];
+    const sufIds: number[] = [];
+    const sufChars: number[] = [];
+    const sufBytes: Uint8Array[] = [];
+    const { first, next, label, tokStart, tokCount, ids, depth } = trie;
+    const tokensBelow = (c: number, visit: (id: number) => void): void => {
+      for (let k = 0; k < tokCount[c]!; k++) visit(ids[tokStart[c]! + k]!);
+      for (let x = first[c]!; x !== -1; x = next[x]!) tokensBelow(x, visit);
+    };
+    const dfs = (at: number, st: Stack): void => {
+      for (let c = first[at]!; c !== -1; c = next[c]!) {
+        const out: Stack[] = [];
+        feed(st, label[c]!, out);
+        if (out.length === 0) continue;
+        const s2 = out[0]!;
+        const f = st.f as Extract<Stack['f'], { k: 'S' }>;
+        if (s2.f.k === 'D') {
+          const chars = f.n;
+          const cut = depth[c]!;
+          tokensBelow(c, (id) => {
+            const b = this.bytes[id]!;
+            if (b.length === cut) close.push([id, chars]);
+            else {
+              sufIds.push(id);
+              sufChars.push(chars);
+              sufBytes.push(b.subarray(cut));
+            }
+          });
+          continue;
+        }
+        const g = s2.f as Extract<Stack['f'], { k: 'S' }>;
+        for (let k = 0; k < tokCount[c]!; k++) {
+          const id = ids[tokStart[c]! + k]!;
+          if (g.esc === 0 && g.need === 0) plain.push([id, g.n]);
+          else inner.push([id, g.n, g.need > 0 ? g.need : g.esc === 1 ? 1 : 6 - g.esc]);
+        }
+        if (first[c] !== -1) dfs(c, s2);
+      }
+    };
+    dfs(node, { f: { k: 'S', node: TAIL_STRING, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 }, up: null });
+    plain.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+    let plainAll: Uint32Array | null = null;
+    if (plain.length > 4096) {
+      plainAll = newMask(this.size);
+      for (const [id] of plain) setBit(plainAll, id);
+    }
+    return {
+      id: this.tailIds++,
+      plainIds: Int32Array.from(plain.map((x) => x[0])),
+      plainChars: Int32Array.from(plain.map((x) => x[1])),
+      plainAll,
+      byRoom: new Map(),
+      innerIds: Int32Array.from(inner.map((x) => x[0])),
+      innerChars: Int32Array.from(inner.map((x) => x[1])),
+      innerPend: Int32Array.from(inner.map((x) => x[2])),
+      closeIds: Int32Array.from(close.map((x) => x[0])),
+      closeChars: Int32Array.from(close.map((x) => x[1])),
+      suffix: sufBytes.length ? new TokenTrie(sufBytes, () => true) : null,
+      sufIds: Int32Array.from(sufIds),
+      sufChars: Int32Array.from(sufChars),
+    };
+  }
+}
+
+/** A string with no limits that counts its characters: the reader of string tails. */
+const TAIL_STRING: StringNode = { t: 'string', id: -1, minLength: 0, maxLength: 2 ** 30 };
+
+/** Tokens below a trie node as the continuation of a plain string (TokenIndex.tail). */
+export interface StringTail {
+  id: number;
+  /** Complete characters only, by ascending count; plainAll: all of them as a mask (large tails). */
+  plainIds: Int32Array;
+  plainChars: Int32Array;
+  plainAll: Uint32Array | null;
+  /** Masks of the plain tokens of at most r characters (large tails, bounded strings). */
+  byRoom: Map<number, Uint32Array>;
+  /** Ending inside a character or escape: complete characters, and the bytes still pending. */
+  innerIds: Int32Array;
+  innerChars: Int32Array;
+  innerPend: Int32Array;
+  /** Closing the string with nothing after the quote: characters before it. */
+  closeIds: Int32Array;
+  closeChars: Int32Array;
+  /** Closing with bytes after the quote: a trie over those bytes (its ids index sufIds / sufChars). */
+  suffix: TokenTrie | null;
+  sufIds: Int32Array;
+  sufChars: Int32Array;
+}
+
+/** Characters in a token made only of whole, valid UTF-8 characters other than '"', '\' and controls; -1 otherwise. */
+function plainCharCount(b: Uint8Array): number {
+  let n = 0;
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return -1;
+    let need = 0;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c < 0x80) need = 0;
+    else if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return -1;
+    for (let k = 1; k <= need; k++) {
+      const x = b[i + k];
+      if (x === undefined || x < lo || x > hi) return -1;
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    i += need + 1;
+    n++;
+  }
+  return n;
+}
+
+/** Where decoding stands under a grammar: the live configurations. */
+export type GrammarState = readonly Stack[];
+
+const MASK_CACHE_ENTRIES = 1024;
+
+/** A state's mask, and the largest shortest-completion (bytes) any of its tokens leads to: budgets at least this large need no filtering. */
+interface MaskEntry {
+  mask: Uint32Array;
+  maxAfter: number;
+}
+
+/** A mask under a token budget, and whether the budget removed tokens the schema alone allows. */
+export interface BudgetMask {
+  mask: Uint32Array;
+  forced: boolean;
+}
+
+/** A JSON Schema compiled for constrained decoding over one vocabulary, with its per-state mask cache. */
+export class JsonGrammar {
+  readonly root: GrammarNode;
+  private readonly validate: ValidateFunction;
+  private readonly cache = new Map<string, MaskEntry>();
+  private readonly budgetCache = new Map<string, BudgetMask>();
+  /** Per string tail and configuration after the closing quote: the suffix-trie entries accepted, and the shortest completion after each. */
+  private readonly suffixCache = new Map<string, { idx: Int32Array; after: Float64Array }>();
+  /** Shortest completions in bytes (json-budget.ts). */
+  readonly shortest: ShortestCompletion;
+  /**
+   * The shortest instance's length in bytes, and whether the vocabulary has a one-byte token for every
+   * byte such a completion may need (then it is also a bound in tokens, and the budget is enforced).
+   */
+  readonly minBytes: number;
+  readonly budgeted: boolean;
+  cacheHits = 0;
+  cacheMisses = 0;
+
+  constructor(
+    readonly schema: object,
+    private readonly index: TokenIndex,
+  ) {
+    this.root = compileSchema(schema);
+    try {
+      this.validate = ajvForSchema(schema, { strict: false, allErrors: false, validateFormats: false, logger: false }).compile(schema);
+    } catch (e) {
+      throw new TandemError('INVALID_ARGUMENT', `the schema does not compile: ${(e as Error).message}`, { cause: e });
+    }
+    this.shortest = new ShortestCompletion(this.root);
+    this.minBytes = this.shortest.ofState(this.initial());
+    this.budgeted = hasByteTokens(index.trie, this.root);
+  }
+
+  initial(): GrammarState {
+    return [initialStack(this.root)];
+  }
+
+  /** Token ids that keep the output a valid prefix (a bitset; shared, do not modify). */
+  mask(state: GrammarState): Uint32Array {
+    if (state.length === 1) return this.maskOf(state[0]!).mask;
+    const out = newMask(this.index.size);
+    for (const s of state) {
+      const m = this.maskOf(s).mask;
+      for (let i = 0; i < out.length; i++) out[i]! |= m[i]!;
+    }
+    return out;
+  }
+
+  /**
+   * Token ids that keep the output a valid prefix AND leave a completion that fits: token t only if
+   * the shortest completion after it (bytes, one token each) is at most `left` (the tokens that may
+   * still follow it). Filtering starts only when some token could overrun the budget.
+   */
+  maskWithin(state: GrammarState, left: number): BudgetMask {
+    if (!this.budgeted) return { mask: this.mask(state), forced: false };
+    const parts: BudgetMask[] = state.map((s) => {
+      const e = this.maskOf(s);
+      return e.maxAfter <= left ? { mask: e.mask, forced: false } : this.budgetMaskOf(s, left);
+    });
+    if (parts.length === 1) return parts[0]!;
+    const out = newMask(this.index.size);
+    for (const p of parts) for (let i = 0; i < out.length; i++) out[i]! |= p.mask[i]!;
+    // A token one configuration drops may be kept by another: forced when the union lost tokens.
+    const all = this.mask(state);
+    let forced = false;
+    for (let i = 0; i < out.length && !forced; i++) if (out[i] !== all[i]) forced = true;
+    return { mask: out, forced };
+  }
+
+  /** Fewest bytes (= tokens, one byte each) that complete the output from here. */
+  shortestFrom(state: GrammarState): number {
+    return this.shortest.ofState(state);
+  }
+
+  advance(state: GrammarState, bytes: Uint8Array): GrammarState {
+    return feedBytes(state, bytes);
+  }
+
+  canEnd(state: GrammarState): boolean {
+    return state.some(canEnd);
+  }
+
+  /** Nothing can follow: the value is complete. */
+  isDone(state: GrammarState): boolean {
+    return state.length > 0 && state.every(isDone);
+  }
+
+  /** Parse and validate a finished output against the full schema. */
+  check(text: string): unknown {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new TandemError('INTERNAL', `constrained output does not parse (a grammar bug): ${(e as Error).message}`);
+    }
+    if (!this.validate(value)) {
+      const err = this.validate.errors?.[0];
+      throw new TandemError('INVALID_INPUT', `the output does not satisfy the schema: ${err ? `${err.instancePath || '(root)'} ${err.message ?? ''} (keyword ${err.keyword}, checked after decoding)` : 'invalid'}`, {
+        data: { reason: 'schema', keyword: err?.keyword ?? null },
+      });
+    }
+    return value;
+  }
+
+  private maskOf(st: Stack): MaskEntry {
+    const key = stackKey(st);
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cacheHits++;
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    this.cacheMisses++;
+    const mask = newMask(this.index.size);
+    const acc = { max: 0 };
+    if (plainString(st)) this.applyTail(this.index.tail(this.index.trie, 0), st, mask, acc);
+    else this.walk(this.index.trie, 0, [st], mask, acc);
+    const entry: MaskEntry = { mask, maxAfter: acc.max };
+    this.cache.set(key, entry);
+    if (this.cache.size > MASK_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    return entry;
+  }
+
+  /** Depth-first over the trie below `node`, carrying the configurations alive after each prefix; acc.max: the largest shortest completion after a token. A lone plain string reads the rest of the subtree from its string tail. */
+  private walk(trie: TokenTrie, node: number, configs: Stack[], mask: Uint32Array, acc: { max: number }): void {
+    const { first, next, label, tokStart, tokCount, ids } = trie;
+    const sc = this.shortest;
+    for (let c = first[node]!; c !== -1; c = next[c]!) {
+      const b = label[c]!;
+      const alive: Stack[] = [];
+      for (const s of configs) feed(s, b, alive);
+      if (alive.length === 0) continue;
+      const n = tokCount[c]!;
+      if (n > 0) {
+        const s0 = tokStart[c]!;
+        for (let k = 0; k < n; k++) setBit(mask, ids[s0 + k]!);
+        const after = alive.length === 1 ? sc.of(alive[0]!) : sc.ofState(alive);
+        if (after > acc.max) acc.max = after;
+      }
+      if (first[c] === -1) continue;
+      if (alive.length === 1 && plainString(alive[0]!)) this.applyTail(this.index.tail(trie, c), alive[0]!, mask, acc);
+      else this.walk(trie, c, alive, mask, acc);
+    }
+  }
+
+  /** The tokens of a string tail that a plain string configuration accepts (its room, its minLength, then what may follow the closing quote). */
+  private applyTail(tail: StringTail, st: Stack, mask: Uint32Array, acc: { max: number }): void {
+    const f = plainString(st)!;
+    const room = stringRoom(f);
+    const min = f.node?.minLength ?? 0;
+    const n = f.n;
+    const sc = this.shortest;
+    const base = sc.of(st);
+    const above = base - (Math.max(0, min - n) + 1);
+    // Plain characters never lengthen a string's shortest completion.
+    const { plainIds, plainChars } = tail;
+    if (plainIds.length) {
+      if (base > acc.max) acc.max = base;
+      let pm: Uint32Array | undefined;
+      if (tail.plainAll && room >= plainChars[plainChars.length - 1]!) pm = tail.plainAll;
+      else if (tail.plainAll) {
+        pm = tail.byRoom.get(room);
+        if (!pm) {
+          pm = newMask(this.index.size);
+          for (let i = 0; i < plainIds.length && plainChars[i]! <= room; i++) setBit(pm, plainIds[i]!);
+          tail.byRoom.set(room, pm);
+        }
+      }
+      if (pm) for (let i = 0; i < mask.length; i++) mask[i]! |= pm[i]!;
+      else for (let i = 0; i < plainIds.length && plainChars[i]! <= room; i++) setBit(mask, plainIds[i]!);
+    }
+    const { innerIds, innerChars, innerPend } = tail;
+    for (let i = 0; i < innerIds.length; i++) {
+      const c = innerChars[i]!;
+      if (c + 1 > room) continue;
+      setBit(mask, innerIds[i]!);
+      const after = above + innerPend[i]! + Math.max(0, min - n - c - 1) + 1;
+      if (after > acc.max) acc.max = after;
+    }
+    if (tail.closeIds.length === 0 && !tail.suffix) return;
+    // What the closing quote leads to (the string's own n does not matter once it closes).
+    const closed: Stack[] = [];
+    feed({ f: { ...f, n: Math.max(n, min) }, up: st.up }, 0x22, closed);
+    if (closed.length === 0) return;
+    const { closeIds, closeChars } = tail;
+    const afterClose = sc.ofState(closed);
+    for (let i = 0; i < closeIds.length; i++) {
+      const c = closeChars[i]!;
+      if (c > room || n + c < min) continue;
+      setBit(mask, closeIds[i]!);
+      if (afterClose > acc.max) acc.max = afterClose;
+    }
+    if (!tail.suffix) return;
+    const key = `${tail.id}|${closed.map(stackKey).join('/')}`;
+    let hits = this.suffixCache.get(key);
+    if (!hits) {
+      const idx: number[] = [];
+      const after: number[] = [];
+      collect(tail.suffix, 0, closed, sc, idx, after);
+      hits = { idx: Int32Array.from(idx), after: Float64Array.from(after) };
+      this.suffixCache.set(key, hits);
+      if (this.suffixCache.size > MASK_CACHE_ENTRIES) this.suffixCache.delete(this.suffixCache.keys().next().value!);
+    }
+    const { sufIds, sufChars } = tail;
+    for (let i = 0; i < hits.idx.length; i++) {
+      const k = hits.idx[i]!;
+      const c = sufChars[k]!;
+      if (c > room || n + c < min) continue;
+      setBit(mask, sufIds[k]!);
+      if (hits.after[i]! > acc.max) acc.max = hits.after[i]!;
+    }
+  }
+
+  private budgetMaskOf(st: Stack, left: number): BudgetMask {
+    const key = `${stackKey(st)}#${left}`;
+    const hit = this.budgetCache.get(key);
+    if (hit) {
+      this.budgetCache.delete(key);
+      this.budgetCache.set(key, hit);
+      return hit;
+    }
+    const mask = newMask(this.index.size);
+    const sc = this.shortest;
+    const acc = { removed: false };
+    const plain = plainString(st);
+    if (plain) {
+      const room = stringRoom(plain);
+      // After c more plain characters: the string needs max(0, minLength - n - c) more, then '"', then the rest above it.
+      const above = sc.of(st) - (Math.max(0, (plain.node?.minLength ?? 0) - plain.n) + 1);
+      const min = plain.node?.minLength ?? 0;
+      const { plainIds, plainChars } = this.index;
+      for (let i = 0; i < plainIds.length && plainChars[i]! <= room; i++) {
+        if (above + Math.max(0, min - plain.n - plainChars[i]!) + 1 <= left) setBit(mask, plainIds[i]!);
+        else acc.removed = true;
+      }
+      walkWithin(this.index.impureTrie, 0, [st], mask, sc, left, acc);
+    } else walkWithin(this.index.trie, 0, [st], mask, sc, left, acc);
+    const out: BudgetMask = { mask, forced: acc.removed };
+    this.budgetCache.set(key, out);
+    if (this.budgetCache.size > MASK_CACHE_ENTRIES) this.budgetCache.delete(this.budgetCache.keys().next().value!);
+    return out;
+  }
+}
+
+/** Whether every byte a shortest completion may write is a token of its own: printable ASCII, UTF-8 continuation bytes, and the bytes of the schema's keys and literals. */
+function hasByteTokens(trie: TokenTrie, root: GrammarNode): boolean {
+  const single = new Uint8Array(256);
+  for (let c = trie.first[0]!; c !== -1; c = trie.next[c]!) if (trie.tokCount[c]! > 0) single[trie.label[c]!] = 1;
+  for (let b = 0x20; b < 0x7f; b++) if (!single[b]) return false;
+  for (let b = 0x80; b < 0xc0; b++) if (!single[b]) return false;
+  const seen = new Set<number>();
+  const bytesOk = (a: Uint8Array): boolean => a.every((b) => single[b] === 1);
+  const ok = (n: GrammarNode): boolean => {
+    if (seen.has(n.id)) return true;
+    seen.add(n.id);
+    switch (n.t) {
+      case 'union':
+        return n.options.every(ok);
+      case 'literal':
+        return n.values.every(bytesOk);
+      case 'object':
+        return n.props.every((p) => bytesOk(p.keyBytes) && ok(p.node)) && (!n.additional || ok(n.additional));
+      case 'array':
+        return ok(n.items);
+      default:
+        return true;
+    }
+  };
+  return ok(root);
+}
+
+/** Every token (trie index) below `node` that the configurations accept, with the shortest completion after it. */
+function collect(trie: TokenTrie, node: number, configs: Stack[], sc: ShortestCompletion, idx: number[], after: number[]): void {
+  const { first, next, label, tokStart, tokCount, ids } = trie;
+  for (let c = first[node]!; c !== -1; c = next[c]!) {
+    const alive: Stack[] = [];
+    for (const s of configs) feed(s, label[c]!, alive);
+    if (alive.length === 0) continue;
+    const n = tokCount[c]!;
+    if (n > 0) {
+      const a = sc.ofState(alive);
+      for (let k = 0; k < n; k++) {
+        idx.push(ids[tokStart[c]! + k]!);
+        after.push(a);
+      }
+    }
+    if (first[c] !== -1) collect(trie, c, alive, sc, idx, after);
+  }
+}
+
+/** `walk`, keeping only the tokens after which a completion of at most `left` bytes remains. */
+function walkWithin(trie: TokenTrie, node: number, configs: Stack[], mask: Uint32Array, sc: ShortestCompletion, left: number, acc: { removed: boolean }): void {
+  const { first, next, label, tokStart, tokCount, ids } = trie;
+  for (let c = first[node]!; c !== -1; c = next[c]!) {
+    const b = label[c]!;
+    const alive: Stack[] = [];
+    for (const s of configs) feed(s, b, alive);
+    if (alive.length === 0) continue;
+    const n = tokCount[c]!;
+    if (n > 0) {
+      if (sc.ofState(alive) <= left) {
+        const s0 = tokStart[c]!;
+        for (let k = 0; k < n; k++) setBit(mask, ids[s0 + k]!);
+      } else acc.removed = true;
+    }
+    if (first[c] !== -1) walkWithin(trie, c, alive, mask, sc, left, acc);
+  }
+}

@@ -1,0 +1,271 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import path from 'node:path';
+import os from 'node:os';
+import fs from 'node:fs';
+import { after } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { isTandemError } from '../common/errors.js';
+import { sharedOrSkip } from '../../testing/shared.js';
+import { GenerateEngine } from './generate-engine.js';
+import { canEnd, feedBytes, initialStack, plainString } from './json-automaton.js';
+import { ShortestCompletion } from './json-budget.js';
+import { JsonGrammar, TokenIndex } from './json-grammar.js';
+import { compileSchema } from './json-schema-compile.js';
+
+/**
+ * Keywords enforced while decoding (issue 21 point 2): valid instances are forced byte by byte
+ * through the automaton and accepted; invalid ones are rejected BY THE AUTOMATON (not only by the
+ * final validation), so a decoder under the mask can never write them.
+ */
+const enc = new TextEncoder();
+const BYTES = new TokenIndex(Array.from({ length: 256 }, (_, b) => Uint8Array.of(b)));
+
+function accepts(schema: object, text: string): boolean {
+  return feedBytes([initialStack(compileSchema(schema))], enc.encode(text)).some(canEnd);
+}
+
+function check(schema: object, valid: string[], invalid: string[]): void {
+  const g = new JsonGrammar(schema, BYTES);
+  for (const v of valid) {
+    assert.ok(accepts(schema, v), `valid ${v} is accepted by the automaton`);
+    g.check(v); // and by the final validation
+  }
+  for (const v of invalid) assert.ok(!accepts(schema, v), `invalid ${v} is rejected by the automaton`);
+}
+
+function refusal(schema: object): string {
+  try {
+    compileSchema(schema);
+  } catch (e) {
+    assert.ok(isTandemError(e, 'INVALID_ARGUMENT'));
+    return e.message;
+  }
+  assert.fail('the schema compiled');
+}
+
+describe('integer ranges and multipleOf', () => {
+  test('minimum / maximum / exclusive bounds, digit by digit', () => {
+    check({ type: 'integer', minimum: -5, maximum: 120 }, ['-5', '0', '-0', '7', '99', '120'], ['-6', '-50', '121', '1000', '05', '1.5']);
+    check({ type: 'integer', exclusiveMinimum: 10, exclusiveMaximum: 13 }, ['11', '12'], ['10', '13', '1', '-11']);
+    check({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'integer', minimum: 0, exclusiveMinimum: true, maximum: 3, exclusiveMaximum: true }, ['1', '2'], ['0', '3', '-1']);
+    check({ type: 'integer', minimum: 1.5, maximum: 3.5 }, ['2', '3'], ['1', '4']);
+    check({ type: 'integer', minimum: 1000 }, ['1000', '99999999'], ['999', '0', '-1000']);
+    check({ type: 'integer', maximum: -10 }, ['-10', '-11', '-123456'], ['-9', '0', '10']);
+    // A prefix that cannot become valid dies at once: "1" under [200, 299] is already rejected.
+    assert.equal(feedBytes([initialStack(compileSchema({ type: 'integer', minimum: 200, maximum: 299 }))], enc.encode('1')).length, 0);
+  });
+
+  test('multipleOf (integers), with and without bounds; numbers with an integer multipleOf are integers', () => {
+    check({ type: 'integer', multipleOf: 7 }, ['0', '7', '-14', '700007'], ['1', '8', '-15']);
+    check({ type: 'integer', minimum: 0, maximum: 100, multipleOf: 25 }, ['0', '25', '100'], ['5', '125', '-25']);
+    check({ type: 'number', multipleOf: 3 }, ['9', '-3'], ['1', '1.5', '3.0e1']);
+    check({ type: 'integer', multipleOf: 0.5 }, ['3', '-4'], ['1.5']); // every integer is a multiple of 0.5
+    assert.match(refusal({ type: 'number', multipleOf: 0.01 }), /unsupported keyword "multipleOf" at \/multipleOf/);
+    assert.match(refusal({ type: 'integer', multipleOf: 0.3 }), /unsupported keyword "multipleOf"/);
+  });
+
+  test('enum and allOf intersect with ranges; an empty range accepts nothing', () => {
+    check({ type: 'integer', enum: [1, 5, 50, 500], minimum: 5, maximum: 100 }, ['5', '50'], ['1', '500']);
+    check({ allOf: [{ type: 'integer', minimum: 0 }, { type: 'integer', maximum: 9, multipleOf: 3 }] }, ['0', '3', '9'], ['12', '-3', '4']);
+    assert.match(refusal({ type: 'integer', minimum: 5, maximum: 4 }), /no value is valid/);
+  });
+
+  test('the shortest completion knows the range (budget)', () => {
+    const node = compileSchema({ type: 'integer', minimum: 100, maximum: 5000, multipleOf: 7 });
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.of(initialStack(node)), 3); // 105
+    const after1 = feedBytes([initialStack(node)], enc.encode('1'));
+    assert.equal(sc.ofState(after1), 2); // 1 -> 105
+    const neg = compileSchema({ type: 'integer', maximum: -100 });
+    assert.equal(new ShortestCompletion(neg).of(initialStack(neg)), 4); // -100
+  });
+});
+
+describe('pattern (a regex to a character DFA)', () => {
+  test('anchored patterns: classes, quantifiers, groups, alternation', () => {
+    check({ type: 'string', pattern: '^[A-Z]{3}-[0-9]{4,6}(-[a-z]+)?$' }, ['"ABC-1234"', '"XYZ-123456-blue"', '"\\u0041BC-1234"'], ['"AB-1234"', '"ABC-123"', '"ABC-1234567"', '"ABC-1234-"', '"abc-1234"']);
+    check({ type: 'string', pattern: '^(?:cat|dog)s?$' }, ['"cat"', '"dogs"'], ['"cow"', '"cats!"', '""']);
+    check({ type: 'string', pattern: '^\\d+(\\.\\d{1,2})?$' }, ['"12"', '"3.14"'], ['"3."', '"3.145"', '"x"']);
+    check({ type: 'string', pattern: '^[^"\\\\]*$' }, ['"plain"', '"é€😀"'], ['"a\\"b"', '"a\\\\b"']);
+  });
+
+  test('unanchored patterns match anywhere (JSON Schema semantics), over UTF-8 and escapes', () => {
+    check({ type: 'string', pattern: 'a+b' }, ['"ab"', '"xxaab"', '"é€ab😀"', '"\\u0061b"'], ['"ba"', '""', '"a b"']);
+    check({ type: 'string', pattern: 'é$' }, ['"café"', '"caf\\u00e9"'], ['"cafe"', '"éx"']);
+ 
+    // Once matched, every continuation matches: the frame is a plain string again (the mask's fast path).
+    const node = compileSchema({ type: 'string', pattern: 'a+b' });
+    const before = feedBytes([initialStack(node)], enc.encode('"xa'));
+    const after = feedBytes([initialStack(node)], enc.encode('"xab'));
+    assert.ok(before.every((st) => plainString(st) === undefined));
+    assert.ok(after.length === 1 && plainString(after[0]!) !== undefined);
+  });
+
+  test('with minLength / maxLength: no dead ends (a prefix that cannot fit is rejected at once)', () => {
+    const s = { type: 'string', pattern: '^a*b$', maxLength: 3 };
+    check(s, ['"b"', '"aab"'], ['"aaab"']);
+    assert.equal(feedBytes([initialStack(compileSchema(s))], enc.encode('"aaa')).length, 0);
+    check({ type: 'string', pattern: '^x+$', minLength: 2 }, ['"xx"'], ['"x"']);
+  });
+
+  test('enum values and allOf patterns are intersected', () => {
+    check({ type: 'string', enum: ['a1', 'b2', 'cc'], pattern: '\\d' }, ['"a1"', '"b2"'], ['"cc"']);
+    check({ allOf: [{ type: 'string', pattern: '^[a-z]+$' }, { type: 'string', pattern: 'q' }] }, ['"aqua"'], ['"abc"', '"Q"']);
+  });
+
+  test('backreferences, lookarounds, word boundaries and \\p are refused naming the keyword and pointer', () => {
+    for (const p of ['(a)\\1', '^(?=a)', 'a(?!b)', '\\bword', '\\p{L}+']) {
+      assert.match(refusal({ type: 'object', properties: { x: { type: 'string', pattern: p } } }), /unsupported keyword "pattern" at \/properties\/x\/pattern/);
+    }
+  });
+});
+
+describe('format (byte automata)', () => {
+  test('date, time, date-time, uuid, ipv4, email, hostname, uri', () => {
+    check({ type: 'string', format: 'date' }, ['"2024-02-29"', '"1999-12-31"'], ['"2024-02-30"', '"2024-13-01"', '"2024-04-31"', '"24-01-01"']);
+    check({ type: 'string', format: 'time' }, ['"23:59:60Z"', '"08:00:00.5+02:00"'], ['"24:00:00Z"', '"08:00:00"', '"8:00:00Z"']);
+    check({ type: 'string', format: 'date-time' }, ['"2024-05-01T12:30:00Z"', '"2024-05-01t12:30:00.123-07:00"'], ['"2024-05-01 12:30:00Z"', '"2024-05-01T12:30Z"']);
+    check({ type: 'string', format: 'uuid' }, ['"123e4567-e89b-12d3-a456-426614174000"'], ['"123e4567e89b12d3a456426614174000"', '"123e4567-e89b-12d3-a456-42661417400g"']);
+    check({ type: 'string', format: 'ipv4' }, ['"192.168.0.1"', '"0.0.0.0"', '"255.255.255.255"'], ['"256.1.1.1"', '"1.2.3"', '"01.2.3.4"']);
+    check({ type: 'string', format: 'email' }, ['"ada.lovelace@example.org"', '"a+b@x.co"'], ['"ada@"', '"@x.org"', '"a b@x.org"', '"ada@example"']);
+    check({ type: 'string', format: 'hostname' }, ['"example.com"', '"a-b.c"', '"localhost"'], ['"-a.com"', '"a..b"', '"a_b.com"']);
+    check({ type: 'string', format: 'uri' }, ['"https://example.org/a?b=c#d"', '"urn:isbn:0451450523"'], ['"//example.org"', '"http://a b"', '"no-scheme"']);
+  });
+
+  test('pattern and format together; unknown formats stay annotations', () => {
+    check({ type: 'string', format: 'date', pattern: '^2024-' }, ['"2024-01-15"'], ['"2023-01-15"', '"2024-1-15"']);
+    check({ type: 'string', format: 'color-name' }, ['"anything"'], []);
+  });
+
+  test('the shortest completion follows the pattern (budget)', () => {
+    const node = compileSchema({ type: 'string', format: 'uuid' });
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.of(initialStack(node)), 38);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('"123e4567-'))), 28);
+  });
+});
+
+describe('const / enum of objects and arrays', () => {
+  test('only the listed values (compact, keys in the listed order) pass the automaton', () => {
+    check({ const: { a: 1, b: [true, null], c: { d: 'x' } } }, ['{"a":1,"b":[true,null],"c":{"d":"x"}}'], ['{"a":1,"b":[true,null],"c":{"d":"y"}}', '{"a":1,"b":[true],"c":{"d":"x"}}', '{"a":1,"b":[true,null]}', '{"a":2,"b":[true,null],"c":{"d":"x"}}', '{}']);
+    check({ enum: [[1, 2], [3], { k: 'v' }, 'plain'] }, ['[1,2]', '[3]', '{"k":"v"}', '"plain"'], ['[1]', '[1,2,3]', '[2,1]', '{"k":"w"}', '{"k":"v","z":1}', '[]']);
+    // Intersected with the type and shape: an enum member the sibling keywords rule out is never offered.
+    check({ type: 'array', maxItems: 1, enum: [[1, 2], [3]] }, ['[3]'], ['[1,2]']);
+    check({ type: 'object', properties: { n: { type: 'integer', minimum: 5 } }, enum: [{ n: 1 }, { n: 7 }] }, ['{"n":7}'], ['{"n":1}']);
+  });
+});
+
+describe('minProperties / maxProperties (the object frame counts its properties)', () => {
+  const declared = { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'boolean' }, c: { type: 'null' }, d: { const: 'x' } }, required: ['c'], minProperties: 2, maxProperties: 3 };
+  test('declared properties: } only with enough, no key (nor comma) past the maximum, required ones counted', () => {
+    check(declared, ['{"a":1,"c":null}', '{"c":null,"d":"x"}', '{"a":1,"b":true,"c":null}', '{"b":false,"c":null,"d":"x"}'], ['{"c":null}', '{}', '{"a":1,"b":true,"c":null,"d":"x"}', '{"a":1,"b":true,"d":"x"}', '{"a":1,"b":true}']);
+    // Two optional properties written: the next one must be the required c (maxProperties leaves room for it).
+    const st = feedBytes([initialStack(compileSchema(declared))], enc.encode('{"a":1,"b":true,'));
+    assert.equal(feedBytes(st, enc.encode('"d"')).length, 0, 'd would leave no room for c');
+    assert.equal(feedBytes([initialStack(compileSchema(declared))], enc.encode('{"a":1,"b":true,"c":null,')).length, 0, 'no comma at the maximum');
+    // minProperties reachable: after skipping to the last optional property, too few are left.
+    const few = { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'integer' } }, minProperties: 2 };
+    check(few, ['{"a":1,"b":2}', '{"b":2,"c":3}', '{"a":1,"b":2,"c":3}'], ['{"c":3}', '{"a":1}', '{}']);
+    assert.equal(feedBytes([initialStack(compileSchema(few))], enc.encode('{"c"')).length, 0, 'c first: nothing can follow it');
+  });
+
+  test('free-form maps; allOf intersects the counts; unsatisfiable counts are refused naming the keyword', () => {
+    check({ type: 'object', additionalProperties: { type: 'integer' }, minProperties: 1, maxProperties: 2 }, ['{"k":1}', '{"k":1,"j":2}'], ['{}', '{"k":1,"j":2,"i":3}']);
+    check({ maxProperties: 0 }, ['{}'], ['{"a":1}']);
+    check({ allOf: [{ type: 'object', minProperties: 1 }, { type: 'object', maxProperties: 1 }] }, ['{"a":[]}'], ['{}', '{"a":1,"b":2}']);
+    assert.match(refusal({ type: 'object', properties: { a: {} }, minProperties: 2 }), /unsupported keyword "minProperties" at \/minProperties/);
+    assert.match(refusal({ type: 'object', properties: { a: {}, b: {} }, required: ['a', 'b'], maxProperties: 1 }), /no value is valid/);
+    assert.match(refusal({ type: 'object', minProperties: 3, maxProperties: 2 }), /no value is valid/);
+  });
+
+  test('the shortest completion needs enough properties (budget)', () => {
+    const node = compileSchema(declared);
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.of(initialStack(node)), '{"a":0,"c":null}'.length);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('{"c":null'))), ',"d":"x"}'.length);
+    const map = compileSchema({ type: 'object', additionalProperties: { type: 'integer' }, minProperties: 3 });
+    assert.equal(new ShortestCompletion(map).of(initialStack(map)), '{"":0,"":0,"":0}'.length);
+  });
+});
+
+describe('dependentRequired / dependencies (array form): once a key is written its dependents are required', () => {
+  const s2020 = { type: 'object', properties: { name: { type: 'string', maxLength: 3 }, card: { type: 'integer' }, zip: { type: 'integer' }, billing: { type: 'boolean' } }, dependentRequired: { card: ['billing', 'name'] } };
+  test('a dependent after the key becomes required; one before it must already be written', () => {
+    check(s2020, ['{}', '{"name":"a"}', '{"name":"a","card":1,"billing":true}', '{"name":"a","card":1,"zip":2,"billing":false}', '{"zip":2,"billing":true}'], ['{"name":"a","card":1}', '{"name":"a","card":1,"zip":2}', '{"card":1,"billing":true}']);
+    // After "card" the object cannot close, and "card" is not offered before "name" was written.
+    assert.equal(feedBytes([initialStack(compileSchema(s2020))], enc.encode('{"name":"a","card":1}')).length, 0);
+    assert.equal(feedBytes([initialStack(compileSchema(s2020))], enc.encode('{"card"')).length, 0);
+  });
+
+  test('draft-07 dependencies; required keys pull their dependents; undeclared dependents are declared; with maxProperties', () => {
+    const d7 = { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a'], dependencies: { a: ['b'] } };
+    check(d7, ['{"a":1,"b":2}'], ['{"a":1}']);
+    check({ type: 'object', properties: { a: { type: 'integer' } }, dependentRequired: { a: ['z'] } }, ['{}', '{"a":1,"z":null}'], ['{"a":1}']);
+    check({ type: 'object', properties: { a: { type: 'integer' } }, additionalProperties: false, dependentRequired: { a: ['z'] } }, ['{}'], ['{"a":1}']);
+    // maxProperties 2: writing a (which needs b and c) would need 3.
+    check({ type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' }, c: { type: 'integer' } }, maxProperties: 2, dependentRequired: { a: ['b', 'c'] } }, ['{"b":1,"c":2}', '{"b":1}'], ['{"a":1,"b":1}', '{"a":1,"b":1,"c":2}']);
+  });
+
+  test('the shortest completion counts the dependents (budget)', () => {
+    const node = compileSchema(s2020);
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('{"name":"a","card":1'))), ',"billing":true}'.length);
+  });
+});
+
+describe('uniqueItems over enum / const / boolean items: a value once written is not offered again', () => {
+  test('used alternatives are removed; prefixes of other values stay', () => {
+    const s = { type: 'array', items: { enum: ['red', 'green', 1, 10] }, uniqueItems: true };
+    check(s, ['[]', '["red"]', '["red","green",1,10]', '[10,1]'], ['["red","red"]', '["red","green","red"]', '[1,1]', '[10,10]']);
+    const st = feedBytes([initialStack(compileSchema(s))], enc.encode('["red",'));
+    assert.equal(feedBytes(st, enc.encode('"r')).length, 0, 'starting the used value again dies at once');
+    check({ type: 'array', items: { type: 'boolean' }, uniqueItems: true }, ['[true,false]', '[false]'], ['[true,true]', '[true,false,true]']);
+    check({ type: 'array', items: { type: ['boolean', 'null'] }, uniqueItems: true }, ['[null,true,false]'], ['[null,null]']);
+    check({ type: 'array', items: { const: 'x' }, uniqueItems: true }, ['["x"]', '[]'], ['["x","x"]']);
+  });
+
+  test('maxItems shrinks to the number of values; minItems beyond it is refused naming uniqueItems', () => {
+    check({ type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 2 }, ['[true,false]', '[false,true]'], ['[true]', '[true,false,true]']);
+    assert.match(refusal({ type: 'array', items: { enum: ['a', 'b'] }, uniqueItems: true, minItems: 3 }), /unsupported keyword "uniqueItems" at \/uniqueItems \(minItems 3 but only 2 distinct items/);
+    assert.match(refusal({ type: 'object', properties: { f: { type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 3 } } }), /unsupported keyword "uniqueItems" at \/properties\/f\/uniqueItems/);
+    // Items that are objects/arrays or free values stay with the final validation.
+    const free = { type: 'array', items: { type: 'integer' }, uniqueItems: true };
+    assert.ok(accepts(free, '[1,1]'));
+    assert.throws(() => new JsonGrammar(free, BYTES).check('[1,1]'), /uniqueItems/);
+  });
+
+  test('the shortest completion picks distinct values (budget)', () => {
+    const node = compileSchema({ type: 'array', items: { enum: ['aaaa', 'b', 'cc'] }, uniqueItems: true, minItems: 2 });
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.of(initialStack(node)), '["b","cc"]'.length);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('["b",'))), '"cc"]'.length);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('["'))), 'b","cc"]'.length);
+  });
+});
+
+const { shared, skip } = sharedOrSkip();
+const TINY = 'fixtures/tiny-decoder-random';
+const TINY_SKIP = skip || (fs.existsSync(path.join(shared, 'models', TINY)) ? false : `skipped: ${TINY} is absent from ../shared/models`);
+
+describe('enforced keywords on the random tiny decoder (temperature 1): every output valid', { skip: TINY_SKIP }, () => {
+  const engine = new GenerateEngine({ TANDEM_MODELS_DIR: path.join(shared, 'models'), TANDEM_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-kw-')) });
+  after(() => engine.dispose());
+  const SCHEMAS: Record<string, object> = {
+    minMaxProperties: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'boolean' }, c: { type: 'null' }, d: { const: 'x' }, e: { enum: [1, 2] } }, minProperties: 3, maxProperties: 4 },
+    mapCounts: { type: 'object', additionalProperties: { type: 'boolean' }, minProperties: 2, maxProperties: 3 },
+    uniqueEnum: { type: 'array', items: { enum: ['red', 'green', 'blue', 1, 10, true] }, uniqueItems: true, minItems: 2, maxItems: 5 },
+    dependentRequired: { type: 'object', properties: { a: { type: 'boolean' }, b: { type: 'integer', minimum: 0, maximum: 9 }, c: { type: 'null' }, d: { enum: ['x', 'y'] } }, dependentRequired: { a: ['c', 'd'], b: ['a'] } },
+  };
+  for (const [name, schema] of Object.entries(SCHEMAS)) {
+    test(`${name}: 5 seeds end valid`, async () => {
+      const validate = new Ajv2020({ strict: false }).compile(schema);
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const r = await engine.generate({ model: TINY, prompts: [`JSON (${name})`], schema, temperature: 1, seed, threads: 1 });
+        const o = r.outputs[0]!;
+        assert.equal(o.error, undefined, `${name} seed ${seed}: ${o.error?.message ?? ''}`);
+        assert.ok(validate(JSON.parse(o.text)), `${name} seed ${seed}: ${o.text}`);
+      }
+    });
+  }
+});

@@ -1,0 +1,684 @@
+import { TandemError } from '../common/errors.js';
+import { schemaDialect, type Dialect } from '../node/ajv-for-schema.js';
+import { canEnd, feedBytes, initialStack } from './json-automaton.js';
+import { intersectRanges, type IntRange } from './json-int-range.js';
+import { FORMATS, intersectDfa, RegexUnsupported, regexDfa, type CharDfa } from './json-regex.js';
+
+/**
+ * A JSON Schema compiled to the shapes constrained decoding enforces byte by byte. The grammar
+ * accepts a superset of the engine's sub-language of the schema (declared properties in order, no
+ * undeclared keys beside declared ones, a type inferred from the keywords when `type` is absent);
+ * keywords that restrict values beyond these shapes (minimum, pattern, uniqueItems...) are checked
+ * on the final output (ajv, the schema's own draft).
+ */
+export type GrammarNode = UnionNode | LiteralNode | StringNode | NumberNode | ObjectNode | ArrayNode;
+
+interface Base {
+  /** Unique per compiled schema: part of automaton state keys. */
+  id: number;
+}
+export interface UnionNode extends Base {
+  t: 'union';
+  options: GrammarNode[];
+}
+/** enum / const / boolean / null: the values' compact JSON texts, as UTF-8. */
+export interface LiteralNode extends Base {
+  t: 'literal';
+  values: Uint8Array[];
+}
+export interface StringNode extends Base {
+  t: 'string';
+  minLength: number;
+  /** Infinity when unbounded. */
+  maxLength: number;
+  /** `pattern` and / or a known `format`, as a DFA over characters (json-regex.ts). */
+  regex?: CharDfa;
+}
+export interface NumberNode extends Base {
+  t: 'number';
+  integer: boolean;
+  /** Integers only: minimum / maximum / exclusive* / multipleOf, enforced digit by digit. */
+  range?: IntRange;
+}
+export interface PropertyNode {
+  name: string;
+  /** `"name":` as UTF-8 (the key, its quotes and the colon: matched as one literal). */
+  keyBytes: Uint8Array;
+  node: GrammarNode;
+  required: boolean;
+  /** dependentRequired / dependencies (array form): properties required once this one is written. */
+  requires?: string[];
+}
+export interface ObjectNode extends Base {
+  t: 'object';
+  /** Declared properties in declaration order; generated in that order. */
+  props: PropertyNode[];
+  /** Free-form keys (a map) when there are no declared properties: the schema of each value. */
+  additional: GrammarNode | null;
+  /** minProperties / maxProperties (0 / Infinity when absent): the object frame counts its properties. */
+  minProps: number;
+  maxProps: number;
+  /**
+   * Per declared property (when some property has dependents): the bit mask of the properties
+   * required once it is written (bit k: props[k]); -1: it can never be written (a dependent cannot be).
+   */
+  depMask?: number[];
+}
+
+/** Objects with dependentRequired track written properties in a 31-bit mask. */
+export const MAX_DEP_PROPS = 31;
+export interface ArrayNode extends Base {
+  t: 'array';
+  items: GrammarNode;
+  minItems: number;
+  maxItems: number;
+  /** uniqueItems over scalar literal items (enum / const / boolean / null): the frame remembers the values written. */
+  unique?: boolean;
+}
+
+const TYPES = ['string', 'number', 'integer', 'boolean', 'null', 'object', 'array'] as const;
+type JsonType = (typeof TYPES)[number];
+
+/**
+ * The keywords of each draft, by what local constrained decoding does with them. Anything else is
+ * not a keyword of that draft (or an annotation: title, description, examples, format, default,
+ * readOnly, `x-...`, `id` in 2020-12...) and is ignored, as the specification says.
+ */
+interface Vocabulary {
+  /** Shapes the grammar enforces while decoding (and containers: $defs, definitions). */
+  handled: Set<string>;
+  /** Restrict values; checked on the final output by ajv (the matching draft). */
+  post: Set<string>;
+  /** Restrict values in ways neither the grammar nor a post-check can reasonably meet: refused by name. */
+  refused: Set<string>;
+}
+
+const BASE_HANDLED = ['$schema', 'type', 'enum', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'minProperties', 'maxProperties', 'anyOf', 'oneOf', 'allOf', '$ref', 'definitions'];
+const BASE_POST = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'uniqueItems', 'patternProperties', 'dependencies'];
+
+function vocabulary(d: Dialect): Vocabulary {
+  const handled = new Set(BASE_HANDLED);
+  const post = new Set(BASE_POST);
+  const refused = new Set(['not']);
+  if (d === 'draft-04') {
+    handled.add('id').add('additionalItems');
+    return { handled, post, refused };
+  }
+  handled.add('$id').add('const');
+  post.add('contains').add('propertyNames');
+  if (d === 'draft-06') return { handled: handled.add('additionalItems'), post, refused };
+  refused.add('if');
+  if (d === 'draft-07') return { handled: handled.add('additionalItems'), post, refused };
+  handled.add('$defs').add('$anchor').add('$recursiveAnchor');
+  post.add('dependentRequired').add('minContains').add('maxContains').add('unevaluatedProperties');
+  // unevaluatedItems: ajv's check misses cases (contains, nested items), so it is not left to the final validation.
+  refused.add('dependentSchemas').add('unevaluatedItems');
+  if (d === '2019-09') return { handled: handled.add('additionalItems'), post, refused: refused.add('$recursiveRef') };
+  handled.add('prefixItems').add('$dynamicAnchor');
+  return { handled, post, refused: refused.add('$dynamicRef') };
+}
+
+const utf8 = new TextEncoder();
+const DEFAULT_BASE = 'tandem://schema/root.json';
+/** Values that are data, not subschemas: never searched for `$id` / `$anchor`. */
+const DATA_KEYS = new Set(['enum', 'const', 'examples', 'default']);
+
+function bad(where: string, msg: string): TandemError {
+  return new TandemError('INVALID_ARGUMENT', `schema ${where || '(root)'}: ${msg}`);
+}
+
+function unsupported(keyword: string, where: string, why = 'local constrained decoding cannot enforce it'): TandemError {
+  return new TandemError('INVALID_ARGUMENT', `schema: unsupported keyword "${keyword}" at ${where || '(root)'} (${why})`, { data: { keyword, pointer: where } });
+}
+
+function nonNegInt(v: unknown, where: string, key: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw bad(where, `${key} must be a non-negative integer`);
+  return v;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function escapePointer(k: string): string {
+  return k.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+function noHash(u: URL): string {
+  const c = new URL(u.href);
+  c.hash = '';
+  return c.href;
+}
+
+/** Keywords whose presence (without `type`) says which type a schema is about. */
+const TYPE_HINTS: Array<[JsonType, string[]]> = [
+  ['object', ['properties', 'required', 'additionalProperties', 'patternProperties', 'minProperties', 'maxProperties', 'propertyNames', 'dependentRequired', 'dependencies']],
+  ['array', ['items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'contains', 'uniqueItems']],
+  ['string', ['minLength', 'maxLength', 'pattern']],
+  ['number', ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf']],
+];
+
+/**
+ * Compile a JSON Schema (draft-04, -06, -07, 2019-09, 2020-12, by its `$schema`; see
+ * `schemaDialect`) for constrained decoding. Refuses, naming the keyword and its JSON pointer,
+ * only keywords that restrict values and that local decoding cannot enforce (`not`, `if`...),
+ * and `$ref`s outside the schema (nothing is fetched).
+ */
+export function compileSchema(schema: unknown): GrammarNode {
+  const { dialect } = schemaDialect(schema);
+  const vocab = vocabulary(dialect);
+  const legacyRef = dialect === 'draft-04' || dialect === 'draft-06' || dialect === 'draft-07';
+  const idKey = dialect === 'draft-04' ? 'id' : '$id';
+  let nextId = 0;
+
+  // --- identifiers: every resource ($id / id) and anchor in the document ---------------------
+  const resources = new Map<string, unknown>();
+  const anchors = new Map<string, unknown>();
+  const baseOf = (o: Record<string, unknown>, base: string): string => {
+    const id = o[idKey];
+    if (typeof id !== 'string' || (legacyRef && typeof o.$ref === 'string')) return base;
+    let u: URL;
+    try {
+      u = new URL(id, base);
+    } catch {
+      return base;
+    }
+    if (u.hash && u.hash !== '#') return legacyRef ? base : base; // a plain-name id ("#foo"): an anchor, not a new base
+    return noHash(u);
+  };
+  const index = (s: unknown, base: string): void => {
+    if (Array.isArray(s)) {
+      for (const x of s) index(x, base);
+      return;
+    }
+    if (!isObj(s)) return;
+    const b = baseOf(s, base);
+    if (b !== base) resources.set(b, s);
+    const id = s[idKey];
+    if (legacyRef && typeof id === 'string' && typeof s.$ref !== 'string') {
+      try {
+        const u = new URL(id, base);
+        if (u.hash && u.hash !== '#') anchors.set(u.href, s);
+      } catch {
+        /* not a URI: ignored */
+      }
+    }
+    for (const k of ['$anchor', '$dynamicAnchor']) {
+      const a = s[k];
+      if (!legacyRef && typeof a === 'string') anchors.set(`${b}#${a}`, s);
+    }
+    for (const [k, v] of Object.entries(s)) if (!DATA_KEYS.has(k)) index(v, b);
+  };
+  resources.set(DEFAULT_BASE, schema);
+  const rootBase = isObj(schema) ? baseOf(schema, DEFAULT_BASE) : DEFAULT_BASE;
+  if (rootBase !== DEFAULT_BASE) resources.set(rootBase, schema);
+  index(schema, DEFAULT_BASE);
+
+  const resolveRef = (ref: string, where: string, base: string): { target: unknown; uri: string; base: string; pointer: string } => {
+    let u: URL;
+    try {
+      u = new URL(ref, base);
+    } catch {
+      throw unsupported('$ref', where, `${JSON.stringify(ref)} is not a URI reference`);
+    }
+    const doc = noHash(u);
+    const frag = decodeURIComponent(u.hash.slice(1));
+    const res = resources.get(doc);
+    if (res === undefined) throw unsupported('$ref', where, `${JSON.stringify(ref)} is outside this schema; remote references are not fetched`);
+    if (frag === '') return { target: res, uri: doc, base: doc, pointer: where };
+    if (!frag.startsWith('/')) {
+      const t = anchors.get(`${doc}#${frag}`);
+      if (t === undefined) throw unsupported('$ref', where, `${JSON.stringify(ref)} names no anchor in this schema`);
+      return { target: t, uri: `${doc}#${frag}`, base: doc, pointer: where };
+    }
+    let cur: unknown = res;
+    let b = doc;
+    for (const raw of frag.slice(1).split('/')) {
+      const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+      if (isObj(cur) && part in cur) cur = cur[part];
+      else if (Array.isArray(cur) && /^\d+$/.test(part) && Number(part) < cur.length) cur = cur[Number(part)];
+      else throw unsupported('$ref', where, `${JSON.stringify(ref)} points nowhere`);
+      if (isObj(cur)) b = baseOf(cur, b);
+    }
+    return { target: cur, uri: `${doc}#${frag}`, base: b, pointer: res === schema ? frag : where };
+  };
+
+  // --- nodes -----------------------------------------------------------------------------------
+  /** Accepts nothing (the schema `false`, an empty intersection): dropped from unions. */
+  const NEVER: UnionNode = { t: 'union', id: nextId++, options: [] };
+  /** $ref placeholders not yet filled (a recursive reference being compiled). */
+  const pending = new Set<GrammarNode>();
+
+  let anyNode: UnionNode | undefined;
+  const any = (): UnionNode => {
+    if (anyNode) return anyNode;
+    const u: UnionNode = { t: 'union', id: nextId++, options: [] };
+    anyNode = u;
+    u.options = [
+      { t: 'literal', id: nextId++, values: ['true', 'false', 'null'].map((x) => utf8.encode(x)) },
+      { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity },
+      { t: 'number', id: nextId++, integer: false },
+      { t: 'object', id: nextId++, props: [], additional: u, minProps: 0, maxProps: Infinity },
+      { t: 'array', id: nextId++, items: u, minItems: 0, maxItems: Infinity },
+    ];
+    return u;
+  };
+
+  const union = (options: GrammarNode[]): GrammarNode => {
+    const live = options.filter((o) => o !== NEVER);
+    if (live.length === 0) return NEVER;
+    if (anyNode && live.includes(anyNode)) return anyNode;
+    return live.length === 1 ? live[0]! : { t: 'union', id: nextId++, options: live };
+  };
+
+  const accepts = (node: GrammarNode, bytes: Uint8Array): boolean => feedBytes([initialStack(node)], bytes).some(canEnd);
+
+  /** A node accepting (a superset of) what both accept. */
+  const memo = new Map<string, GrammarNode>();
+  const intersect = (a: GrammarNode, b: GrammarNode): GrammarNode => {
+    if (a === NEVER || b === NEVER) return NEVER;
+    if (a === anyNode || pending.has(a)) return b === anyNode ? a : pending.has(a) ? a : b;
+    if (b === anyNode || pending.has(b)) return a;
+    if (a === b) return a;
+    const key = `${a.id}&${b.id}`;
+    const hit = memo.get(key);
+    if (hit) return hit;
+    let out: GrammarNode;
+    if (a.t === 'union') {
+      const slot: UnionNode = { t: 'union', id: nextId++, options: [] };
+      memo.set(key, slot);
+      pending.add(slot);
+      const r = union(a.options.map((o) => intersect(o, b)));
+      pending.delete(slot);
+      slot.options = r === NEVER ? [] : [r];
+      out = r === NEVER ? NEVER : slot;
+    } else if (b.t === 'union') out = intersect(b, a);
+    else if (a.t === 'literal') {
+      const values = a.values.filter((v) => accepts(b, v));
+      out = values.length ? { t: 'literal', id: nextId++, values } : NEVER;
+    } else if (b.t === 'literal') out = intersect(b, a);
+    else if (a.t !== b.t) out = NEVER;
+    else if (a.t === 'string' && b.t === 'string') {
+      const minLength = Math.max(a.minLength, b.minLength);
+      const maxLength = Math.min(a.maxLength, b.maxLength);
+      const regex = a.regex && b.regex ? bothRegex(a.regex, b.regex) : (a.regex ?? b.regex);
+      out = minLength > maxLength || (regex && regex.accept.length > 0 && regex.minChars[0] === Infinity) ? NEVER : { t: 'string', id: nextId++, minLength, maxLength, ...(regex ? { regex } : {}) };
+    } else if (a.t === 'number' && b.t === 'number') {
+      const range = intersectRanges(a.range, b.range);
+      out = range && range.min > range.max ? NEVER : { t: 'number', id: nextId++, integer: a.integer || b.integer, ...(range ? { range } : {}) };
+    }
+    else if (a.t === 'array' && b.t === 'array') {
+      const arr: ArrayNode = { t: 'array', id: nextId++, items: NEVER, minItems: Math.max(a.minItems, b.minItems), maxItems: Math.min(a.maxItems, b.maxItems) };
+      memo.set(key, arr);
+      arr.items = intersect(a.items, b.items);
+      if (arr.items === NEVER) arr.maxItems = 0;
+      if (a.unique || b.unique) {
+        const lit = uniqueLiteral(arr.items);
+        if (lit) {
+          arr.items = lit;
+          arr.unique = true;
+          arr.maxItems = Math.min(arr.maxItems, lit.values.length);
+        }
+      }
+      out = arr.minItems > arr.maxItems ? NEVER : arr;
+    } else {
+      const oa = a as ObjectNode;
+      const ob = b as ObjectNode;
+      const obj: ObjectNode = { t: 'object', id: nextId++, props: [], additional: null, minProps: Math.max(oa.minProps, ob.minProps), maxProps: Math.min(oa.maxProps, ob.maxProps) };
+      memo.set(key, obj);
+      const props: PropertyNode[] = oa.props.map((p) => ({ ...p }));
+      for (const q of ob.props) {
+        const p = props.find((x) => x.name === q.name);
+        if (p) {
+          p.node = intersect(p.node, q.node);
+          p.required ||= q.required;
+          if (q.requires) p.requires = [...new Set([...(p.requires ?? []), ...q.requires])];
+        } else props.push({ ...q });
+      }
+      // A key that only a free-form side allows takes that side's value schema too.
+      for (const p of props) {
+        if (!oa.props.some((x) => x.name === p.name) && oa.props.length === 0 && oa.additional) p.node = intersect(p.node, oa.additional);
+        if (!ob.props.some((x) => x.name === p.name) && ob.props.length === 0 && ob.additional) p.node = intersect(p.node, ob.additional);
+      }
+      if (props.some((p) => p.required && p.node === NEVER)) out = NEVER;
+      else {
+        obj.props = props.filter((p) => p.node !== NEVER);
+        obj.additional = obj.props.length ? null : oa.additional && ob.additional ? intersect(oa.additional, ob.additional) : null;
+        if (obj.additional === NEVER) obj.additional = null;
+        out = finishDeps(obj, '') && objectViable(obj) ? obj : NEVER;
+      }
+    }
+    memo.set(key, out);
+    return out;
+  };
+
+  /**
+   * Dependents of required properties become required; the others become bit masks (ObjectNode.depMask).
+   * False when a required property needs one that cannot be written.
+   */
+  const finishDeps = (o: ObjectNode, where: string): boolean => {
+    if (!o.props.some((p) => p.requires?.length)) {
+      delete o.depMask;
+      return true;
+    }
+    const at = new Map(o.props.map((p, i) => [p.name, i]));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const p of o.props) {
+        if (!p.required || !p.requires) continue;
+        for (const d of p.requires) {
+          const i = at.get(d);
+          if (i === undefined) return false;
+          if (!o.props[i]!.required) o.props[i]!.required = changed = true;
+        }
+      }
+    }
+    if (o.props.length > MAX_DEP_PROPS) throw unsupported(dialect === 'draft-04' || dialect === 'draft-06' || dialect === 'draft-07' ? 'dependencies' : 'dependentRequired', where, `tracked for at most ${MAX_DEP_PROPS} declared properties, this object has ${o.props.length}`);
+    o.depMask = o.props.map((p) => {
+      let m = 0;
+      for (const d of p.requires ?? []) {
+        const i = at.get(d);
+        if (i === undefined) return -1;
+        m |= 1 << i;
+      }
+      return m;
+    });
+    return true;
+  };
+
+  /** Can an object node hold enough, and few enough, properties (required ones included)? */
+  const objectViable = (o: ObjectNode): boolean => {
+    if (o.minProps > o.maxProps) return false;
+    if (o.props.length === 0) return o.minProps === 0 || o.additional !== null;
+    return o.props.length >= o.minProps && o.props.filter((p) => p.required).length <= o.maxProps;
+  };
+
+  /**
+   * Items that are scalar literals only (enum / const / boolean / null, through unions): one literal
+   * node, so uniqueItems is enforced by remembering which values were written. Compact texts of
+   * scalars are equal exactly when the values are (objects and arrays are left to the final check).
+   */
+  const uniqueLiteral = (node: GrammarNode): LiteralNode | undefined => {
+    const opts: GrammarNode[] = [];
+    const seen = new Set<GrammarNode>();
+    const walk = (n: GrammarNode): boolean => {
+      if (seen.has(n)) return true;
+      seen.add(n);
+      if (n.t === 'union') return !pending.has(n) && n.options.every(walk);
+      opts.push(n);
+      return n.t === 'literal';
+    };
+    if (node === anyNode || !walk(node) || opts.length === 0) return undefined;
+    const texts = new Map<string, Uint8Array>();
+    for (const o of opts) for (const v of (o as LiteralNode).values) texts.set(new TextDecoder().decode(v), v);
+    if ([...texts.keys()].some((t) => t.startsWith('{') || t.startsWith('['))) return undefined;
+    if (opts.length === 1) return opts[0] as LiteralNode;
+    return { t: 'literal', id: nextId++, values: [...texts.values()] };
+  };
+
+  const literal = (values: unknown[], where: string): GrammarNode => {
+    if (values.length === 0) throw bad(where, 'no value is valid (enum is empty)');
+    const texts = [...new Set(values.map((v) => JSON.stringify(v)))];
+    return { t: 'literal', id: nextId++, values: texts.map((x) => utf8.encode(x)) };
+  };
+
+  const typeNode = (type: JsonType, s: Record<string, unknown>, where: string, base: string): GrammarNode => {
+    switch (type) {
+      case 'string': {
+        const minLength = nonNegInt(s.minLength, where, 'minLength') ?? 0;
+        const maxLength = nonNegInt(s.maxLength, where, 'maxLength') ?? Infinity;
+        if (minLength > maxLength) return NEVER;
+        const regex = stringRegex(s, where);
+        if (regex && regex.minChars[0] === Infinity) return NEVER;
+        return { t: 'string', id: nextId++, minLength, maxLength, ...(regex ? { regex } : {}) };
+      }
+      case 'number':
+      case 'integer': {
+        const range = intRange(s, where, type === 'integer');
+        if (range === null) return { t: 'number', id: nextId++, integer: type === 'integer' };
+        if (range.min > range.max) return NEVER;
+        return { t: 'number', id: nextId++, integer: true, range };
+      }
+      case 'boolean':
+        return { t: 'literal', id: nextId++, values: [utf8.encode('true'), utf8.encode('false')] };
+      case 'null':
+        return { t: 'literal', id: nextId++, values: [utf8.encode('null')] };
+      case 'object': {
+        const propsRaw = s.properties ?? {};
+        if (!isObj(propsRaw)) throw bad(where, 'properties must be an object');
+        const required = s.required ?? [];
+        if (!Array.isArray(required) || required.some((r) => typeof r !== 'string')) throw bad(where, 'required must be a list of names');
+        const req = new Set(required as string[]);
+        const patterns = isObj(s.patternProperties) && Object.keys(s.patternProperties).length > 0;
+        const ap = s.additionalProperties;
+        const free = (): GrammarNode => (patterns ? any() : ap === undefined || ap === true ? any() : ap === false ? NEVER : compile(ap, `${where}/additionalProperties`, base));
+        const props: PropertyNode[] = [];
+        for (const [name, sub] of Object.entries(propsRaw)) {
+          const node = compile(sub, `${where}/properties/${escapePointer(name)}`, base);
+          if (node === NEVER) {
+            if (req.has(name)) return NEVER;
+            continue;
+          }
+          props.push({ name, keyBytes: utf8.encode(`${JSON.stringify(name)}:`), node, required: req.has(name) });
+        }
+        for (const r of req) {
+          if (props.some((p) => p.name === r) || Object.hasOwn(propsRaw, r)) continue;
+          // Required but undeclared: its value is what additionalProperties (or a pattern) allows.
+          const node = free();
+          if (node === NEVER) return NEVER;
+          props.push({ name: r, keyBytes: utf8.encode(`${JSON.stringify(r)}:`), node, required: true });
+        }
+        const depKey = legacyRef ? 'dependencies' : 'dependentRequired';
+        const depsRaw = s[depKey];
+        if (props.length > 0 && isObj(depsRaw)) {
+          for (const [name, list] of Object.entries(depsRaw)) {
+            if (!Array.isArray(list)) continue; // a schema dependency: true / {} (others are refused)
+            if (list.some((x) => typeof x !== 'string')) throw bad(where, `${depKey} must list property names`);
+            const p = props.find((x) => x.name === name);
+            if (!p) continue; // an undeclared key is never written
+            for (const dep of list as string[]) {
+              if (dep === name || props.some((x) => x.name === dep)) continue;
+              // A dependent that is not declared: an optional property with what additionalProperties allows.
+              const node = free();
+              if (node !== NEVER) props.push({ name: dep, keyBytes: utf8.encode(`${JSON.stringify(dep)}:`), node, required: false });
+            }
+            p.requires = [...new Set([...(p.requires ?? []), ...(list as string[])])].filter((d) => d !== name);
+          }
+        }
+        let additional: GrammarNode | null = null;
+        if (props.length === 0) {
+          const f = free();
+          additional = f === NEVER ? null : f;
+        }
+        const minProps = nonNegInt(s.minProperties, where, 'minProperties') ?? 0;
+        const maxProps = nonNegInt(s.maxProperties, where, 'maxProperties') ?? Infinity;
+        // Undeclared keys are not generated beside declared ones: more properties than are declared cannot be written.
+        if (props.length > 0 && minProps > props.length && free() !== NEVER) throw unsupported('minProperties', `${where}/minProperties`, `${minProps} properties but only ${props.length} declared, and undeclared keys are not generated beside declared ones`);
+        const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps };
+        return finishDeps(obj, where) && objectViable(obj) ? obj : NEVER;
+      }
+      case 'array': {
+        const prefix = dialect === '2020-12' ? s.prefixItems : Array.isArray(s.items) ? s.items : undefined;
+        const rest = dialect === '2020-12' || !Array.isArray(s.items) ? s.items : s.additionalItems;
+        if (dialect === '2020-12' && Array.isArray(s.items)) throw bad(where, 'items must be a schema in 2020-12 (a list of schemas is prefixItems)');
+        let minItems = nonNegInt(s.minItems, where, 'minItems') ?? 0;
+        let maxItems = nonNegInt(s.maxItems, where, 'maxItems') ?? Infinity;
+        const restNode = rest === undefined || rest === true ? any() : compile(rest, `${where}/${dialect === '2020-12' || !Array.isArray(s.items) ? 'items' : 'additionalItems'}`, base);
+        const parts: GrammarNode[] = [];
+        if (Array.isArray(prefix)) {
+          const key = dialect === '2020-12' ? 'prefixItems' : 'items';
+          prefix.forEach((p, i) => parts.push(compile(p, `${where}/${key}/${i}`, base)));
+          // Positions are not tracked: each item may be any of the prefix schemas or the rest (ajv checks positions).
+          if (restNode === NEVER) maxItems = Math.min(maxItems, prefix.length);
+          const firstNever = parts.indexOf(NEVER);
+          if (firstNever >= 0) maxItems = Math.min(maxItems, firstNever);
+        } else if (prefix !== undefined) throw bad(where, `${dialect === '2020-12' ? 'prefixItems' : 'items'} must be a list of schemas`);
+        parts.push(restNode);
+        const items = union(parts);
+        if (items === NEVER) maxItems = 0;
+        if (minItems > maxItems) return NEVER;
+        minItems = Math.min(minItems, maxItems);
+        const lit = s.uniqueItems === true ? uniqueLiteral(items) : undefined;
+        if (lit) {
+          // Distinct values only: no more items than there are values; fewer values than minItems can never do.
+          if (minItems > lit.values.length) throw unsupported('uniqueItems', `${where}/uniqueItems`, `minItems ${minItems} but only ${lit.values.length} distinct items are allowed`);
+          return { t: 'array', id: nextId++, items: lit, minItems, maxItems: Math.min(maxItems, lit.values.length), unique: true };
+        }
+        return { t: 'array', id: nextId++, items, minItems, maxItems };
+      }
+    }
+  };
+
+  /**
+   * The enforced range of an integer (or of a number whose multipleOf is an integer: only integers
+   * are multiples then, in compact JSON); null when nothing restricts it (numbers' bounds are checked
+   * on the final output). A multipleOf that local decoding cannot enforce is refused.
+   */
+  const intRange = (s: Record<string, unknown>, where: string, integer: boolean): IntRange | null => {
+    const m = s.multipleOf;
+    let mult = 1;
+    if (m !== undefined) {
+      if (typeof m !== 'number' || !(m > 0)) throw bad(where, 'multipleOf must be a number above 0');
+      if (Number.isInteger(m)) mult = m;
+      else if (!(integer && Number.isInteger(1 / m))) throw unsupported('multipleOf', `${where}/multipleOf`, `a fractional multipleOf (${m}) is only enforced when every integer is a multiple of it`);
+    } else if (!integer) return null;
+    if (!integer && mult === 1) return null;
+    const num = (k: string): number | undefined => {
+      const v = s[k];
+      if (v === undefined || typeof v === 'boolean') return undefined;
+      if (typeof v !== 'number') throw bad(where, `${k} must be a number`);
+      return v;
+    };
+    let min = -Infinity;
+    let max = Infinity;
+    const lo = num('minimum');
+    const hi = num('maximum');
+    if (dialect === 'draft-04') {
+      if (lo !== undefined) min = s.exclusiveMinimum === true ? Math.floor(lo) + 1 : Math.ceil(lo);
+      if (hi !== undefined) max = s.exclusiveMaximum === true ? Math.ceil(hi) - 1 : Math.floor(hi);
+    } else {
+      if (lo !== undefined) min = Math.ceil(lo);
+      if (hi !== undefined) max = Math.floor(hi);
+      const xlo = num('exclusiveMinimum');
+      const xhi = num('exclusiveMaximum');
+      if (xlo !== undefined) min = Math.max(min, Math.floor(xlo) + 1);
+      if (xhi !== undefined) max = Math.min(max, Math.ceil(xhi) - 1);
+    }
+    if (min === -Infinity && max === Infinity && mult === 1) return null;
+    return { min, max, mult };
+  };
+
+  /** `pattern` and a known `format` (others are annotations) of a string schema, as one DFA. */
+  const stringRegex = (s: Record<string, unknown>, where: string): CharDfa | undefined => {
+    let out: CharDfa | undefined;
+    if (s.pattern !== undefined) {
+      if (typeof s.pattern !== 'string') throw bad(where, 'pattern must be a string');
+      try {
+        out = regexDfa(s.pattern);
+      } catch (e) {
+        if (e instanceof RegexUnsupported) throw unsupported('pattern', `${where}/pattern`, `${JSON.stringify(s.pattern)} has ${e.message}, which local constrained decoding cannot enforce`);
+        throw e;
+      }
+    }
+    if (typeof s.format === 'string' && Object.hasOwn(FORMATS, s.format)) {
+      const f = regexDfa(FORMATS[s.format]!);
+      out = out ? bothRegex(out, f, `${where}/format`) : f;
+    }
+    return out;
+  };
+  const bothRegex = (a: CharDfa, b: CharDfa, where = ''): CharDfa => {
+    try {
+      return intersectDfa(a, b);
+    } catch (e) {
+      if (e instanceof RegexUnsupported) throw unsupported('pattern', where, `patterns together give ${e.message}`);
+      throw e;
+    }
+  };
+
+  const byRef = new Map<string, GrammarNode>();
+  const refNode = (ref: string, where: string, base: string): GrammarNode => {
+    const r = resolveRef(ref, where, base);
+    const known = byRef.get(r.uri);
+    if (known) return known;
+    // Placeholder first, so recursive schemas terminate; filled in place below.
+    const slot: UnionNode = { t: 'union', id: nextId++, options: [] };
+    byRef.set(r.uri, slot);
+    pending.add(slot);
+    const target = compile(r.target, r.pointer, r.base);
+    pending.delete(slot);
+    if (target === NEVER) {
+      byRef.set(r.uri, NEVER);
+      return NEVER;
+    }
+    slot.options = [target];
+    return slot;
+  };
+
+  /** Is `k` of `o` a keyword that takes effect (e.g. `if` without `then`/`else` does nothing)? */
+  const active = (o: Record<string, unknown>, k: string): boolean => {
+    if (k === 'if') return o.then !== undefined || o.else !== undefined;
+    if (k === 'not') return o.not !== undefined;
+    return true;
+  };
+
+  function compile(s: unknown, where: string, base: string): GrammarNode {
+    if (s === true) return any();
+    if (s === false) return NEVER;
+    if (!isObj(s)) throw bad(where, 'a schema must be an object or a boolean');
+    const o = s;
+    base = baseOf(o, base);
+    for (const k of Object.keys(o)) if (vocab.refused.has(k) && active(o, k) && !(legacyRef && typeof o.$ref === 'string')) throw unsupported(k, where);
+    if (o.dependencies !== undefined && isObj(o.dependencies) && !(legacyRef && typeof o.$ref === 'string')) {
+      for (const [name, dep] of Object.entries(o.dependencies)) {
+        if (!Array.isArray(dep) && dep !== true && !(isObj(dep) && Object.keys(dep).length === 0)) throw unsupported('dependencies', `${where}/dependencies/${escapePointer(name)}`, 'a schema dependency');
+      }
+    }
+    if (typeof o.$ref === 'string') {
+      const target = refNode(o.$ref, where, base);
+      // draft-04 to -07: $ref replaces its siblings. 2019-09 on: it applies beside them.
+      if (legacyRef) return target;
+      const rest = { ...o };
+      delete rest.$ref;
+      return intersect(compile(rest, where, base), target);
+    }
+    let node = local(o, where, base);
+    if (o.allOf !== undefined) {
+      if (!Array.isArray(o.allOf) || o.allOf.length === 0) throw bad(where, 'allOf must be a non-empty list');
+      o.allOf.forEach((x, i) => (node = intersect(node, compile(x, `${where}/allOf/${i}`, base))));
+    }
+    for (const k of ['anyOf', 'oneOf'] as const) {
+      const list = o[k];
+      if (list === undefined) continue;
+      if (!Array.isArray(list) || list.length === 0) throw bad(where, `${k} must be a non-empty list`);
+      const alt = union(list.map((x, i) => compile(x, `${where}/${k}/${i}`, base)));
+      node = intersect(node, alt);
+    }
+    return node;
+  }
+
+  /** type / enum / const and the structural keywords of one schema object (no applicators). */
+  function local(o: Record<string, unknown>, where: string, base: string): GrammarNode {
+    let types: JsonType[] | undefined;
+    if (o.type !== undefined) {
+      const list = Array.isArray(o.type) ? o.type : [o.type];
+      for (const t of list) if (!TYPES.includes(t as JsonType)) throw bad(where, `unknown type ${JSON.stringify(t)}`);
+      types = [...new Set(list as JsonType[])];
+      if (types.includes('number') && types.includes('integer')) types = types.filter((t) => t !== 'integer');
+    } else {
+      // No type: the types its keywords are about (a schema with `properties` is meant to be an object).
+      const hinted = TYPE_HINTS.filter(([, keys]) => keys.some((k) => o[k] !== undefined && (vocab.handled.has(k) || vocab.post.has(k)))).map(([t]) => t);
+      if (hinted.length) types = hinted;
+    }
+    const shaped = types ? union(types.map((t) => typeNode(t, o, where, base))) : any();
+    const hasConst = vocab.handled.has('const') && o.const !== undefined;
+    if (!hasConst && o.enum === undefined) return shaped;
+    if (o.enum !== undefined && !Array.isArray(o.enum)) throw bad(where, 'enum must be a list');
+    let lit = hasConst ? literal([o.const], where) : literal(o.enum as unknown[], where);
+    if (hasConst && Array.isArray(o.enum)) lit = intersect(lit, literal(o.enum, where));
+    // Only the values the type and shape allow (a superset when they were unconstrained).
+    return o.type !== undefined ? intersect(lit, shaped) : lit;
+  }
+
+  const root = compile(schema, '', rootBase);
+  if (root === NEVER) throw bad('', 'no value is valid under this schema');
+  return root;
+}

@@ -1,0 +1,180 @@
+/**
+ * The CLI is a client of the engine's API: a moved command's `--json` output is the API's answer
+ * for the same call on the same store (issue 19). Runs the CLI in-process (buildProgram) and the
+ * engine (createEngine) over one real SQLite store.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { test, type TestContext } from 'node:test';
+import { CommanderError } from 'commander';
+import { createEngine } from '../../engine/api/create-engine.js';
+import { toWire } from '../../engine/common/errors.js';
+import { JobStore } from '../../engine/jobs/job-store.js';
+import { openDatabase, storePath } from '../../engine/store/database.js';
+import { LibraryStore } from '../../engine/store/library-store.js';
+import type { CliContext } from './cli-context.js';
+import { buildProgram } from './main.js';
+import { writeSmallCollection } from '../../testing/small-library.js';
+
+class Sink extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+/** `tandem ARGS` in this process: stdout, stderr and what it threw. */
+async function cli(env: NodeJS.ProcessEnv, args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
+  const stdout = new Sink();
+  const stderr = new Sink();
+  const ctx: CliContext = { env, stdout, stderr, setExitCode: () => {} };
+  const program = buildProgram(ctx);
+  program.configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
+  try {
+    await program.parseAsync(['node', 'tandem', ...args]);
+    return { stdout: stdout.text, stderr: stderr.text };
+  } catch (e) {
+    if (e instanceof CommanderError) throw e;
+    return { stdout: stdout.text, stderr: stderr.text, error: e };
+  }
+}
+
+/** A home with one collection (3 chunks), a finished job, a failed one and one left running by a dead process. */
+function seed(t: TestContext): { env: NodeJS.ProcessEnv; ids: { done: string; failed: string; orphan: string } } {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-parity-'));
+  t.after(() => fs.rmSync(home, { recursive: true, force: true }));
+  const db = openDatabase(storePath(home));
+  const lib = new LibraryStore(db);
+  writeSmallCollection(lib, home);
+  lib.ensureCollection({ name: 'keywords', model: null, variant: null, root: home });
+  const store = new JobStore(db);
+  const done = store.createJob({ kind: 'parity', backend: 'local', params: { n: 1 }, input: { n: 1 } });
+  store.start(done.id);
+  store.succeed(done.id, { result: { ok: true } });
+  const failed = store.createJob({ kind: 'parity', backend: 'modal', params: { n: 2 }, input: { n: 2 } });
+  store.start(failed.id);
+  store.fail(failed.id, { code: 'BACKEND_UNAVAILABLE', message: 'modal is down' });
+  const dead = new JobStore(db, { owner: { host: os.hostname(), pid: 2 ** 22 + 17 } });
+  const orphan = dead.createJob({ kind: 'orphaned', backend: 'local', params: { n: 3 }, input: { n: 3 } });
+  dead.start(orphan.id);
+  db.close();
+  return { env: { ...process.env, TANDEM_HOME: home, TANDEM_MODELS_DIR: '' }, ids: { done: done.id, failed: failed.id, orphan: orphan.id } };
+}
+
+async function api<T>(env: NodeJS.ProcessEnv, fn: (engine: ReturnType<typeof createEngine>) => Promise<T>): Promise<T> {
+  const engine = createEngine({ env, host: 'test', readOnly: true });
+  try {
+    return JSON.parse(JSON.stringify(await fn(engine))) as T;
+  } finally {
+    await engine.close();
+  }
+}
+
+/** A read-write engine as the CLI assembles it (host 'cli'); its answer or its error on the wire. */
+async function apiWrite<T>(env: NodeJS.ProcessEnv, fn: (engine: ReturnType<typeof createEngine>) => Promise<T>): Promise<T | ReturnType<typeof toWire>> {
+  const engine = createEngine({ env, host: 'cli' });
+  try {
+    return JSON.parse(JSON.stringify(await fn(engine).catch((e: unknown) => toWire(e)))) as T;
+  } finally {
+    await engine.close();
+  }
+}
+
+test('collections list/show --json equal collections.list/show', async (t) => {
+  const { env } = seed(t);
+  const list = await cli(env, ['collections', 'list', '--json']);
+  assert.equal(list.error, undefined);
+  const fromApi = await api(env, (e) => e.api['collections.list']({}));
+  assert.deepEqual(JSON.parse(list.stdout), fromApi.collections);
+  assert.deepEqual(fromApi.collections.map((c) => [c.name, c.documents, c.chunks]).sort(), [['keywords', 0, 0], ['papers', 1, 3]]);
+
+  for (const name of ['papers', 'keywords']) {
+    const show = await cli(env, ['collections', 'show', name, '--json']);
+    assert.equal(show.error, undefined);
+    assert.deepEqual(JSON.parse(show.stdout), await api(env, (e) => e.api['collections.show']({ name })));
+  }
+  // A missing collection: the API's error, as is.
+  const missing = await cli(env, ['collections', 'show', 'nope', '--json']);
+  const apiError = await api(env, (e) => e.api['collections.show']({ name: 'nope' }).then(() => null, (err: unknown) => toWire(err)));
+  assert.deepEqual(toWire(missing.error), apiError);
+  assert.equal(apiError?.code, 'NOT_FOUND');
+});
+
+test('jobs list/show/stats --json equal jobs.list/show/stats; a dead process\'s job is marked interrupted through the engine', async (t) => {
+  const { env, ids } = seed(t);
+  const list = await cli(env, ['jobs', 'list', '--json']);
+  assert.equal(list.error, undefined);
+  const cliJobs = JSON.parse(list.stdout) as Array<{ id: string; status: string }>;
+  const fromApi = await api(env, (e) => e.api['jobs.list']({ limit: 20 }));
+  assert.deepEqual(cliJobs, fromApi.jobs);
+  assert.deepEqual(cliJobs.map((j) => [j.id, j.status]).sort(), [[ids.done, 'succeeded'], [ids.failed, 'failed'], [ids.orphan, 'interrupted']].sort());
+
+  for (const [args, input] of [
+    [['--status', 'failed'], { status: 'failed' }],
+    [['--backend', 'local', '--limit', '1'], { backend: 'local', limit: 1 }],
+    [['--kind', 'orphaned'], { kind: 'orphaned' }],
+  ] as const) {
+    const r = await cli(env, ['jobs', 'list', ...args, '--json']);
+    assert.deepEqual(JSON.parse(r.stdout), (await api(env, (e) => e.api['jobs.list']({ limit: 20, ...input }))).jobs, args.join(' '));
+  }
+
+  const stats = await cli(env, ['jobs', 'stats', '--json']);
+  assert.equal(stats.error, undefined);
+  const apiStats = await api(env, (e) => e.api['jobs.stats']({}));
+  assert.deepEqual(JSON.parse(stats.stdout).counts, apiStats.counts);
+  assert.deepEqual(JSON.parse(stats.stdout).errorRate, apiStats.errorRate);
+  assert.equal(apiStats.counts.total, 3);
+
+  for (const id of [ids.done, ids.failed, ids.orphan]) {
+    const show = await cli(env, ['jobs', 'show', id, '--json']);
+    assert.equal(show.error, undefined);
+    assert.deepEqual(JSON.parse(show.stdout), await api(env, (e) => e.api['jobs.show']({ id })));
+  }
+});
+
+test('jobs cancel --json is the record jobs.cancel leaves; its refusals are the API\'s errors', async (t) => {
+  const { env, ids } = seed(t);
+  const r = await cli(env, ['jobs', 'cancel', ids.orphan, '--json']);
+  assert.equal(r.error, undefined);
+  const cancelled = JSON.parse(r.stdout) as { id: string; status: string };
+  const shown = await api(env, (e) => e.api['jobs.show']({ id: ids.orphan }));
+  assert.deepEqual(cancelled, shown.job);
+  assert.equal(cancelled.status, 'cancelled');
+  // The event names the CLI, as before the move (the web host and the app say "from the UI").
+  assert.deepEqual(shown.events.at(-1)?.data, { from: 'interrupted', reason: 'cancelled from the command line' });
+  for (const [id, code] of [[ids.orphan, 'CONFLICT'], [ids.done, 'CONFLICT'], ['nope', 'NOT_FOUND']] as const) {
+    const again = await cli(env, ['jobs', 'cancel', id]);
+    assert.equal(again.stdout, '');
+    const fromApi = await apiWrite(env, (e) => e.api['jobs.cancel']({ id }));
+    assert.deepEqual(toWire(again.error), fromApi, id);
+    assert.equal(toWire(again.error).code, code, id);
+  }
+  // The same call through the API on a like store leaves the same record, but for its id and times.
+  const other = seed(t);
+  const viaApi = (await apiWrite(other.env, (e) => e.api['jobs.cancel']({ id: other.ids.orphan }))) as { job: Record<string, unknown> };
+  const pick = (j: Record<string, unknown>) => ({ kind: j.kind, backend: j.backend, status: j.status, params: j.params, error: j.error, result: j.result, costUsd: j.costUsd });
+  assert.deepEqual(pick(cancelled as unknown as Record<string, unknown>), pick(viaApi.job));
+  // Without --json: the line it always printed.
+  const third = seed(t);
+  const plain = await cli(third.env, ['jobs', 'cancel', third.ids.orphan]);
+  assert.equal(plain.error, undefined);
+  assert.equal(plain.stdout, `cancelled ${third.ids.orphan} (it was interrupted)\n`);
+});
+
+test('collections remove: the CLI prints what collections.remove removed; a missing name is the API\'s NOT_FOUND', async (t) => {
+  const { env } = seed(t);
+  const r = await cli(env, ['collections', 'remove', 'keywords']);
+  assert.equal(r.error, undefined);
+  assert.equal(r.stdout, 'removed collection keywords\n');
+  assert.deepEqual((await api(env, (e) => e.api['collections.list']({}))).collections.map((c) => c.name), ['papers']);
+  const missing = await cli(env, ['collections', 'remove', 'keywords']);
+  const fromApi = await apiWrite(env, (e) => e.api['collections.remove']({ name: 'keywords' }));
+  assert.deepEqual(toWire(missing.error), fromApi);
+  assert.equal(toWire(missing.error).code, 'NOT_FOUND');
+  assert.deepEqual(await apiWrite(env, (e) => e.api['collections.remove']({ name: 'papers' })), { removed: 'papers' });
+  assert.deepEqual((await cli(env, ['collections', 'list', '--json'])).stdout, '[]\n');
+});

@@ -1,0 +1,132 @@
+import type { Command } from 'commander';
+import { requireSucceeded } from '../job-outcome.js';
+import type { JsonValue } from '../../../engine/common/errors.js';
+import { tandemHome } from '../../../engine/node/paths.js';
+import { EmbedClient } from '../../../engine/inference/embed-client.js';
+import { JobQueue, JobRunners } from '../../../engine/jobs/job-queue.js';
+import { JobStore } from '../../../engine/jobs/job-store.js';
+import { sameUpgradeJob, UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeOptions, type UpgradeSummary } from '../../../engine/library/upgrade.js';
+import { VARIANTS, type Variant } from '../../../engine/models/catalog.js';
+import { resolveModel } from '../../../engine/models/model-resolver.js';
+import { openDatabase, openStoreForReading, storePath } from '../../../engine/store/database.js';
+import { LibraryStore, type CollectionStats } from '../../../engine/store/library-store.js';
+import { choice, type CliContext } from '../cli-context.js';
+import { ProgressLine } from '../progress.js';
+import { withEngine } from '../cli-engine.js';
+
+function mib(b: number): string {
+  return `${(b / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+export function openLibrary(ctx: CliContext): LibraryStore {
+  return new LibraryStore(openDatabase(storePath(tandemHome(ctx.env))));
+}
+
+/** The library opened read-only (search, list, show): works on a read-only TANDEM_HOME. */
+export function openLibraryForReading(ctx: CliContext): LibraryStore {
+  return new LibraryStore(openStoreForReading(tandemHome(ctx.env)));
+}
+
+function describeLive(s: Pick<CollectionStats, 'model' | 'variant' | 'dims'>): string {
+  return s.model === null ? 'none: lexical-only (keyword search)' : `${s.model} (${s.variant}), ${s.dims ?? '?'} dims`;
+}
+
+export function registerCollections(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
+  // `tandem jobs retry|resume ID` of an upgrade job runs through this.
+  runners.register(UPGRADE_JOB_KIND, async (run) => {
+    const lib = openLibrary(ctx);
+    const client = new EmbedClient(ctx.env);
+    try {
+      return await upgradeJobRunner(lib, client, ctx.env)(run);
+    } finally {
+      await client.close();
+      lib.db.close();
+    }
+  });
+  const cmd = program.command('collections').description('list | show NAME | upgrade NAME --model ID | remove NAME');
+  cmd
+    .command('list')
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { json?: boolean }) => {
+      const { collections: rows } = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['collections.list']({}));
+      if (flags.json) return void ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      if (rows.length === 0) return void ctx.stdout.write('no collections yet: `tandem index PATH --collection NAME` creates one\n');
+      for (const r of rows) {
+        const up = r.upgradeProgress ? `  upgrading to ${r.upgradeProgress.model}: ${r.upgradeProgress.done}/${r.upgradeProgress.total}` : '';
+        ctx.stdout.write(`${r.name.padEnd(24)} ${String(r.documents).padStart(8)} docs ${String(r.chunks).padStart(9)} chunks  ${r.model === null ? 'lexical-only' : `${r.model} (${r.variant})`}  ${mib(r.storedBytes)}${up}\n`);
+      }
+    });
+  cmd
+    .command('show <name>')
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, flags: { json?: boolean }) => {
+      const s = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['collections.show']({ name }));
+      if (flags.json) return void ctx.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      ctx.stdout.write(
+        [
+          `collection  ${s.name}`,
+          `model       ${describeLive(s)}`,
+          ...(s.upgradeProgress
+            ? [`upgrade     to ${s.upgradeProgress.model} (${s.upgradeProgress.variant}): ${s.upgradeProgress.done}/${s.upgradeProgress.total} chunks embedded (search uses the live model until it ends; \`tandem collections upgrade ${JSON.stringify(s.name)} --model ${s.upgradeProgress.model}\` continues it)`]
+            : []),
+          `root        ${s.root ?? '-'}`,
+          `documents   ${s.documents}`,
+          `chunks      ${s.chunks}`,
+          `models      ${s.models.join(', ') || '-'}`,
+          `bytes       ${mib(s.sourceBytes)} source, ${mib(s.storedBytes)} stored (text + vectors)`,
+          `created     ${s.createdAt}`,
+        ].join('\n') + '\n',
+      );
+    });
+  cmd
+    .command('upgrade <name>')
+    .description('re-embed a collection with another model; search keeps using the current vectors (or keyword search) until every chunk has a new one. Resumable: after a kill or Ctrl-C, run it again')
+    .requiredOption('--model <id>', 'the new embedding model')
+    .option('--variant <v>', 'fp32 | int8 | fp16 | static', choice(VARIANTS))
+    .option('--json', 'print the summary as JSON')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (name: string, flags: { model: string; variant?: Variant; json?: boolean; quiet?: boolean }) => {
+      const lib = openLibrary(ctx);
+      const jobs = new JobStore(lib.db);
+      const client = new EmbedClient(ctx.env);
+      const progress = new ProgressLine(`upgrading ${name} to ${flags.model}: chunks`, process.stderr, flags.quiet);
+      const current = lib.getCollection(name);
+      const params: UpgradeOptions = { collection: name, model: flags.model, ...(flags.variant ? { variant: flags.variant } : {}), ...(current ? { from: current.model } : {}) };
+      const queue = new JobQueue(jobs, { runners: new JobRunners() });
+      let handleId: string | undefined;
+      const onSigint = () => handleId && queue.cancel(handleId, 'interrupted by Ctrl-C');
+      process.once('SIGINT', onSigint);
+      try {
+        lib.requireCollection(name);
+        resolveModel(flags.model, { env: ctx.env }); // MODEL_NOT_FOUND before a job is recorded
+        // An upgrade job left running by a killed process is resumed (chunks with a new vector are kept).
+        jobs.markInterrupted();
+        const prior = jobs.list({ status: 'interrupted', kind: UPGRADE_JOB_KIND, limit: 20 }).find((j) => sameUpgradeJob(j, params));
+        if (prior && !flags.quiet) ctx.stderr.write(`tandem collections upgrade: resuming interrupted job ${prior.id}\n`);
+        const run = upgradeJobRunner(lib, client, ctx.env, (p) => progress.update(p.done, p.total));
+        const handle = prior ? queue.schedule(prior.id, run) : queue.submit({ kind: UPGRADE_JOB_KIND, backend: 'local', params: params as unknown as Record<string, JsonValue>, input: params as unknown as JsonValue }, run);
+        handleId = handle.id;
+        const job = await handle.done;
+        progress.end();
+        requireSucceeded(job);
+        const s = job.result as unknown as UpgradeSummary;
+        if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...s }, null, 2) + '\n');
+        const before = s.from ? `${s.from.model} (${s.from.variant})` : 'lexical-only';
+        ctx.stderr.write(
+          s.alreadyLive
+            ? `tandem collections upgrade: ${s.collection} already searches with ${s.to.model} (${s.to.variant}), ${s.chunks} chunks; job ${job.id}\n`
+            : `tandem collections upgrade: ${s.collection}: ${before} -> ${s.to.model} (${s.to.variant}), ${s.chunks} chunks (${s.embedded} embedded by this run${s.truncated ? `, ${s.truncated} cut to the model's max length` : ''}), ${s.dims} dims, device ${s.device || 'n/a'}, ${(s.totalMs / 1000).toFixed(1)} s, job ${job.id}\n`,
+        );
+      } finally {
+        process.off('SIGINT', onSigint);
+        await client.close();
+        lib.db.close();
+      }
+    });
+  cmd
+    .command('remove <name>')
+    .action(async (name: string) => {
+      const { removed } = await withEngine(ctx, {}, (engine) => engine.api['collections.remove']({ name }));
+      ctx.stdout.write(`removed collection ${removed}\n`);
+    });
+}

@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { TandemError } from '../../../engine/common/errors.js';
+import { EmbedClient } from '../../../engine/inference/embed-client.js';
+import type { EmbedRequest, EmbedResult, InputType } from '../../../engine/inference/embed-engine.js';
+import { DEVICE_REQUESTS, type DeviceRequest } from '../../../engine/inference/device.js';
+import type { Variant } from '../../../engine/models/catalog.js';
+import { itemsFromTexts, readInputFile, type InputItem, type ParsedInput } from '../input.js';
+import { ProgressLine } from '../progress.js';
+import { choice, positiveInt, type CliContext } from '../cli-context.js';
+import { describeDevice } from '../../../engine/inference/device.js';
+import { f32RowsFormatter, type F32RowsFormatter } from '../../../engine/node/f32-rows.js';
+
+/** Items per request to the worker: bounds memory, keeps length-sorting effective, lets output stream. */
+const CHUNK = 4096;
+
+interface EmbedFlags {
+  model: string;
+  variant?: Variant;
+  device: DeviceRequest;
+  fallback: boolean;
+  text?: string[];
+  input?: string;
+  output?: string;
+  as: InputType;
+  batchTokens?: number;
+  threads?: number;
+  quiet?: boolean;
+}
+
+
+async function writeAll(out: NodeJS.WritableStream, s: string | Buffer): Promise<void> {
+  if (!out.write(s)) await once(out, 'drain');
+}
+
+/** The JSONL lines of one result, in input order; values as the shortest text of each float32 (engine/node/f32-rows.ts). */
+function formatRows(format: F32RowsFormatter, items: InputItem[], r: EmbedResult): string | Buffer {
+  const truncated = new Set(r.truncated);
+  const heads = items.map((it) => `{"id":${JSON.stringify(it.id)},"embedding":[`);
+  const tails = items.map((_, i) => (truncated.has(i) ? '],"truncated":true}' : ']}'));
+  return format(r.vectors, r.dims, heads, tails);
+}
+
+export function registerEmbed(program: Command, ctx: CliContext): void {
+  program
+    .command('embed')
+    .description('embed texts with a local model; JSONL {"id","embedding"} in input order')
+    .requiredOption('--model <id>', 'model id, a path under a models directory (e.g. Xenova/all-MiniLM-L6-v2)')
+    .option('--variant <v>', 'fp32 | int8 | fp16 | static (default: the model\'s default)', choice(['fp32', 'int8', 'fp16', 'static']))
+    .option('--device <d>', 'auto | cpu | cuda | webgpu | dml | coreml (auto: CUDA, then a hardware WebGPU adapter, then CPU; webgpu by name also takes a software adapter)', choice(DEVICE_REQUESTS), 'auto')
+    .option('--no-fallback', 'fail instead of falling back to CPU when the requested accelerator cannot load')
+    .option('--text <text...>', 'texts to embed (ids are 1, 2, ...)')
+    .option('--input <file>', 'JSONL lines {"id": ..., "text": ...} or a plain text file (one text per line, id = line number)')
+    .option('--output <file>', 'write JSONL here instead of stdout')
+    .option('--as <type>', 'query | passage | none: which of the model\'s prefixes to use (e5 "query: "/"passage: ")', choice(['query', 'passage', 'none']), 'passage')
+    .option('--batch-tokens <n>', 'max padded tokens per batch (default 512)', positiveInt)
+    .option('--threads <n>', 'intra-op threads (default: physical cores)', positiveInt)
+    .option('--quiet', 'no progress on stderr')
+    .action(async (flags: EmbedFlags) => {
+      if (!!flags.text === !!flags.input) throw new TandemError('INVALID_ARGUMENT', 'give either --text T... or --input FILE');
+      const base: Omit<EmbedRequest, 'texts'> = {
+        model: flags.model,
+        device: flags.device,
+        allowFallback: flags.fallback,
+        inputType: flags.as,
+        ...(flags.variant ? { variant: flags.variant } : {}),
+        ...(flags.batchTokens ? { batchTokens: flags.batchTokens } : {}),
+        ...(flags.threads ? { threads: flags.threads } : {}),
+      };
+      const client = new EmbedClient(ctx.env);
+      const format = f32RowsFormatter().format;
+      // The worker starts and loads the model while the input is read (its error, if any, is the
+      // first embed call's error too).
+      const preloaded = client.preload(base).catch(() => undefined);
+      let input: ParsedInput;
+      try {
+        input = flags.input ? readInputFile(flags.input) : itemsFromTexts(flags.text ?? []);
+      } catch (e) {
+        await client.close();
+        throw e;
+      }
+      for (const p of input.problems) ctx.stderr.write(`tandem embed: ${flags.input ?? '--text'} line ${p.line}: ${p.message} (skipped)\n`);
+      const out: NodeJS.WritableStream = flags.output ? fs.createWriteStream(flags.output) : ctx.stdout;
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      const progress = new ProgressLine('embedding', process.stderr, flags.quiet);
+      const t0 = performance.now();
+      const total = input.items.length;
+      let done = 0;
+      let first: EmbedResult | undefined;
+      let loadMs = 0;
+      let truncated = 0;
+      let inferMs = 0;
+      try {
+        if (total === 0) await client.preload(base);
+        loadMs += (await preloaded)?.loadMs ?? 0;
+        const submit = (start: number) => {
+          const items = input.items.slice(start, start + CHUNK);
+          const doneBefore = start;
+          return {
+            items,
+            result: client.embed(
+              { ...base, texts: items.map((i) => i.text) },
+              { signal: abort.signal, onProgress: (p) => progress.update(doneBefore + p.done, total) },
+            ),
+          };
+        };
+        let next = total > 0 ? submit(0) : undefined;
+        for (let start = 0; next; start += CHUNK) {
+          const cur = next;
+          const r = await cur.result;
+          next = start + CHUNK < total ? submit(start + CHUNK) : undefined;
+          first ??= r;
+          loadMs += r.timings.loadMs;
+          inferMs += r.timings.inferenceMs;
+          truncated += r.truncated.length;
+          for (const i of r.truncated) ctx.stderr.write(`tandem embed: id ${JSON.stringify(cur.items[i]!.id)} (line ${cur.items[i]!.line}) was truncated to ${r.maxLength} tokens\n`);
+          await writeAll(out, formatRows(format, cur.items, r));
+          done += cur.items.length;
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+        progress.end();
+        await client.close();
+        if (flags.output) {
+          (out as fs.WriteStream).end();
+          await once(out, 'close');
+        }
+      }
+      const secs = (performance.now() - t0) / 1000;
+      const dev = first ? describeDevice(first.device) : 'n/a';
+      const summary = [
+        `${done} embedded`,
+        first ? `${first.dims}-d ${flags.model} (${first.variant})` : flags.model,
+        `device ${dev}`,
+        `model load ${loadMs.toFixed(0)} ms`,
+        `${(done / Math.max(secs, 1e-9)).toFixed(0)} texts/s overall (${inferMs > 0 ? ((done / inferMs) * 1000).toFixed(0) : 0}/s inference)`,
+        `${truncated} truncated`,
+        `${input.problems.length} skipped`,
+      ];
+      if (input.blankLines) summary.push(`${input.blankLines} blank lines ignored`);
+      ctx.stderr.write(`tandem embed: ${summary.join(', ')}\n`);
+      if (input.problems.length > 0) ctx.setExitCode(3);
+    });
+}
