@@ -1,5 +1,5 @@
 /**
- * The cloud methods of the API (api-cloud-contract.ts) over a CloudService: configuration, health,
+ * The cloud methods of the API (contract/cloud.ts) over a CloudService: configuration, health,
  * warm-up jobs, costs and budget, routing, prices, validation, plan and submit, and result files.
  * Remote jobs are recorded and run in the API service's own queue (so they get live job.updated /
  * job.event events, retry and resume like every other job).
@@ -14,7 +14,7 @@ import { DEFAULT_PRICES } from '../../../cloud-adapters/prices.js';
 import { readSettings, redactedConfig, updateProfileSettings, writeSettings, type Policy, type ProfileName, type ProfileSettings } from '../cloud/cloud-config.js';
 import { CloudService, type CloudServiceDeps, type LocalGenerator, type RoutePlan } from '../cloud/cloud-service.js';
 import { computeAlerts, monthSpend } from '../cloud/costs.js';
-import type { CLOUD_API_METHODS } from '../common/api-cloud-contract.js';
+import type { CLOUD_API_METHODS } from '../common/contract/cloud.js';
 import type { ApiOutput, ApiParsedInput } from '../common/api-contract.js';
 import { boltzFieldErrors, generateFieldErrors, ligandWarnings, toFieldError, validateEmbedRemote, type FieldError } from '../common/boltz-validate.js';
 import { ensureChemFor } from '../node/chem-toolkit.js';

@@ -1,5 +1,5 @@
 /** Where a request would run and why, its cost estimate and what it does to the budget (before submitting). */
-import type { ApiRoutePlan } from '../../../native/engine/common/api-cloud-contract';
+import type { ApiRoutePlan } from '../../../native/engine/common/contract/cloud';
 import type { TandemError } from '../../../native/engine/common/errors';
 import { formatUsd } from '../format';
 

@@ -5,7 +5,7 @@
  * structure in 3D (3Dmol.js). Past Boltz-2 jobs can be reopened.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { POLICY_VALUES, type ApiCloudRequest, type ApiRoutePlan, type Policy } from '../../../native/engine/common/api-cloud-contract';
+import { POLICY_VALUES, type ApiCloudRequest, type ApiRoutePlan, type Policy } from '../../../native/engine/common/contract/cloud';
 import type { ApiJob } from '../../../native/engine/common/api-contract';
 import { boltzFieldErrors, MAX_RESIDUES, parseLigandLines, type FieldError } from '../../../native/engine/common/boltz-validate';
 import { BOLTZ_EXAMPLE } from '../cloud/boltz-example';

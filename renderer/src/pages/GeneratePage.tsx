@@ -8,7 +8,7 @@
  * and the cost.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ApiCloudRequest, ApiRoutePlan, Policy } from '../../../native/engine/common/api-cloud-contract';
+import type { ApiCloudRequest, ApiRoutePlan, Policy } from '../../../native/engine/common/contract/cloud';
 import type { ApiJob } from '../../../native/engine/common/api-contract';
 import { generateFieldErrors, QWEN_MODEL_IDS } from '../../../native/engine/common/boltz-validate';
 import type { TandemError } from '../../../native/engine/common/errors';

@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ApiEvents, ApiOutput } from '../../../native/engine/common/api-contract';
-import { MAP_METHOD_VALUES, type MapMethodName } from '../../../native/engine/common/api-map-contract';
+import { MAP_METHOD_VALUES, type MapMethodName } from '../../../native/engine/common/contract/map';
 import type { TandemError } from '../../../native/engine/common/errors';
 import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
 import { parseHash } from '../app/routes';

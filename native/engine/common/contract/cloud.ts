@@ -4,7 +4,7 @@
  * remote jobs, and reading a job's result files. Pure zod, no Node: the renderer shares it.
  */
 import { z } from 'zod';
-import { QWEN_MODEL_IDS } from './boltz-validate.js';
+import { QWEN_MODEL_IDS } from '../boltz-validate.js';
 
 export const POLICY_VALUES = ['auto', 'local', 'modal', 'cloud-run'] as const;
 export const ROUTED_KIND_VALUES = ['embed-remote', 'generate', 'boltz2', 'boltz2-batch'] as const;

@@ -1,0 +1,108 @@
+/**
+ * The library: collections (list, show, upgrade, remove), indexing folders (`library.index`, one
+ * job per path, resuming an interrupted job for the same collection, root and model) and opening a
+ * library document (`files.open`). Also the runners of index and upgrade jobs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { TandemError, type JsonValue } from '../../common/errors.js';
+import type { JobRunFn } from '../../jobs/job-queue.js';
+import type { JsonObject } from '../../jobs/job-types.js';
+import { indexJobRunner, sameIndexJob } from '../../library/index-job.js';
+import type { IndexOptions } from '../../library/indexer.js';
+import { sameUpgradeJob, UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeOptions } from '../../library/upgrade.js';
+import type { Variant } from '../../models/catalog.js';
+import { chooseDefaultEmbeddingModel } from '../../models/default-model.js';
+import { resolveModel } from '../../models/model-resolver.js';
+import type { EmbedClient } from '../../inference/embed-client.js';
+import type { LibraryStore } from '../../store/library-store.js';
+import type { EngineContext, HandlersOf, MethodsOf } from '../engine-context.js';
+import type { LiveJobs } from '../live-jobs.js';
+
+/** The runners of the library's jobs: index and upgrade (their progress becomes live events). */
+export function libraryRunners(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, jobs: LiveJobs): Array<[string, JobRunFn]> {
+  const indexRunner: JobRunFn = jobs.observed((ctx, l) =>
+    indexJobRunner(lib, client, env, (p) => {
+      // The job's progress counts chunks (so its ETA is the measured chunk rate); files read go beside it.
+      l.files = { done: p.filesDone, total: p.filesTotal };
+      if (l.phase !== p.phase) {
+        l.phase = p.phase;
+        if (p.phase === 'scanning') jobs.publish(ctx.job.id);
+      }
+    }),
+  );
+  const upgradeRunner: JobRunFn = jobs.observed((_ctx, l) => {
+    l.phase = 'embedding';
+    return upgradeJobRunner(lib, client, env);
+  });
+  return [
+    ['index', indexRunner],
+    [UPGRADE_JOB_KIND, upgradeRunner],
+  ];
+}
+
+export function libraryHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'collections.'> | 'library.index' | 'files.open'> {
+  const { lib, store, queue, jobs, env, catalog, deps } = ctx;
+  return {
+    'collections.list': () => ({ collections: lib.listCollections().map((c) => lib.stats(c)) }),
+    'collections.show': ({ name }) => lib.stats(lib.requireCollection(name)),
+    'collections.upgrade': ({ name, model, variant }) => {
+      const current = lib.requireCollection(name);
+      resolveModel(model, { env, catalog }); // MODEL_NOT_FOUND at once, not as a failed job
+      const params: UpgradeOptions = { collection: name, model, ...(variant ? { variant } : {}), from: current.model };
+      const prior = store.list({ status: ['interrupted', 'queued', 'running'], kind: UPGRADE_JOB_KIND, limit: 50 }).find((j) => sameUpgradeJob(j, params));
+      if (prior && prior.status === 'running') return { jobId: prior.id };
+      if (prior) jobs.markSeen(prior.id);
+      const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: UPGRADE_JOB_KIND, backend: 'local', params: params as unknown as JsonObject, input: params as unknown as JsonValue });
+      jobs.track(handle);
+      jobs.publish(handle.id);
+      return { jobId: handle.id };
+    },
+    'collections.remove': ({ name }) => {
+      lib.removeCollection(name);
+      return { removed: name };
+    },
+
+    'library.index': ({ paths, collection, model, variant, lexicalOnly }) => {
+      const existing = lib.getCollection(collection);
+      // Lexical-only when asked, or when adding to a lexical-only collection without naming a model.
+      const lexical = lexicalOnly === true || (existing !== undefined && existing.model === null && !model);
+      if (lexicalOnly && existing && existing.model !== null) throw new TandemError('CONFLICT', `collection "${collection}" has vectors of ${existing.model} (${existing.variant}); index it without lexicalOnly, or use another collection name`);
+      const modelId = model ?? existing?.model ?? chooseDefaultEmbeddingModel(catalog, env).id;
+      const v = (variant ?? (existing && !model && existing.variant !== null ? (existing.variant as Variant) : undefined)) as Variant | undefined;
+      // MODEL_NOT_FOUND at once, not as a failed job (a default model that cannot load makes a lexical-only collection instead)
+      const resolved = lexical || (!model && !existing) ? undefined : resolveModel(modelId, { env, catalog });
+      const roots = paths.map((p) => {
+        if (!path.isAbsolute(p)) throw new TandemError('INVALID_ARGUMENT', `library.index: "${p}" is not an absolute path`);
+        const abs = path.resolve(p);
+        if (!fs.existsSync(abs)) throw new TandemError('NOT_FOUND', `library.index: ${abs} does not exist`);
+        return abs;
+      });
+      if (existing && resolved && (existing.model !== modelId || existing.variant !== (v ?? resolved.defaultVariant))) {
+        throw new TandemError('CONFLICT', `collection "${collection}" is indexed with ${existing.model} (${existing.variant}); index with that model, or use another collection name`);
+      }
+      const jobIds = roots.map((root) => {
+        const params: IndexOptions = { root, collection, model: modelId, ...(v ? { variant: v } : {}), ...(lexical ? { lexicalOnly: true } : {}), ...(!model ? { lexicalFallback: true } : {}) };
+        const prior = store.list({ status: ['interrupted', 'queued', 'running'], kind: 'index', limit: 50 }).find((j) => sameIndexJob(j, params));
+        if (prior && prior.status === 'running') return prior.id;
+        if (prior) jobs.markSeen(prior.id);
+        const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: 'index', backend: 'local', params: params as unknown as JsonObject, input: params as unknown as JsonValue });
+        jobs.track(handle);
+        jobs.publish(handle.id);
+        return handle.id;
+      });
+      return { jobIds, model: modelId };
+    },
+
+    'files.open': async ({ path: p, page }) => {
+      if (!path.isAbsolute(p)) throw new TandemError('INVALID_ARGUMENT', `files.open: "${p}" is not an absolute path`);
+      const abs = path.resolve(p);
+      const known = ctx.db.prepare('SELECT 1 FROM documents WHERE path = ? LIMIT 1').get(abs);
+      if (!known) throw new TandemError('NOT_FOUND', `files.open: ${abs} is not a document in your library`);
+      if (!fs.existsSync(abs)) throw new TandemError('NOT_FOUND', `files.open: ${abs} no longer exists on disk`);
+      if (!deps.openFile) return { path: abs, opened: false };
+      await deps.openFile(abs, page);
+      return { path: abs, opened: true };
+    },
+  };
+}

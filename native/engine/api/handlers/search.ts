@@ -1,0 +1,73 @@
+/**
+ * Search: `search.query` (the searcher's modes and fusion, filters, an optional cross-encoder
+ * rerank stage) and `search.eval` (BEIR queries and qrels through every mode, as an eval job in a
+ * queue of its own).
+ */
+import { TandemError } from '../../common/errors.js';
+import { resolveReranker, type RerankResult } from '../../inference/rerank-engine.js';
+import type { JsonObject } from '../../jobs/job-types.js';
+import { checkEvalModes, EVAL_KIND, evalJobRunner, type EvalParams, type EvalReport } from '../../library/eval-job.js';
+import type { ModeUsed } from '../../library/search-mode.js';
+import type { SearchFilters } from '../../library/searcher.js';
+import { parseQrels, parseQueries } from '../../search/retrieval-metrics.js';
+import type { EngineContext, HandlersOf, MethodsOf } from '../engine-context.js';
+
+export function searchHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'search.'>> {
+  const { searcher, env, catalog, lib, evals, jobs } = ctx;
+  return {
+    'search.query': async ({ query, collection, mode, fusion, k, filters, rerank }) => {
+      const f: SearchFilters = {
+        ...(filters?.pathGlob ? { pathGlob: filters.pathGlob } : {}),
+        ...(filters?.fileTypes ? { fileTypes: filters.fileTypes } : {}),
+        ...(filters?.modifiedAfter ? { modifiedAfter: new Date(filters.modifiedAfter) } : {}),
+        ...(filters?.modifiedBefore ? { modifiedBefore: new Date(filters.modifiedBefore) } : {}),
+      };
+      // A wrong reranker id fails here, before any search work.
+      if (rerank) resolveReranker(rerank.model, env, catalog);
+      let reranked: RerankResult | undefined;
+      const t0 = performance.now();
+      let used: ModeUsed | undefined;
+      const hits = await searcher.search(collection, query, { k, mode, fusion, filters: f, onModeUsed: (m) => (used = m), ...(rerank ? { rerank: { model: rerank.model, top: rerank.top, onResult: (r) => (reranked = r) } } : {}) });
+      const mu = used as ModeUsed | undefined;
+      const rr = reranked as RerankResult | undefined;
+      return {
+        mode,
+        modeUsed: mu?.used ?? mode,
+        modeReason: mu?.reason ?? null,
+        tookMs: Math.round((performance.now() - t0) * 10) / 10,
+        hits: hits.map((h) => {
+          return {
+            docKey: h.docKey, path: h.path, fileType: h.fileType, title: h.title, score: h.score, scoreKind: h.scoreKind, page: h.page, start: h.start, end: h.end, snippet: h.snippet, highlights: h.highlights,
+            ...(h.bm25 !== undefined ? { bm25: h.bm25 } : {}), ...(h.cosine !== undefined ? { cosine: h.cosine } : {}),
+            ...(h.lines ? { lines: h.lines } : {}),
+            ...(h.rerankScore !== undefined ? { rerankScore: h.rerankScore } : {}),
+          };
+        }),
+        ...(rerank
+          ? {
+              rerank: rr
+                ? { model: rr.model, variant: rr.variant, top: rerank.top, pairs: rr.count, device: rr.device.used, deviceReason: rr.device.fallbackReason ?? null, ms: Math.round(rr.timings.totalMs * 10) / 10 }
+                : null,
+            }
+          : {}),
+      };
+    },
+
+    'search.eval': async ({ collection, queries, qrels, modes, k, rerank }) => {
+      // Bad texts, modes, a wrong reranker or collection fail here, before a job is recorded.
+      const input = { queries: parseQueries(queries, 'queries'), qrels: parseQrels(qrels, 'qrels') };
+      const params: EvalParams = { collection, modes: checkEvalModes(modes), k, ...(rerank ? { rerank } : {}) };
+      if (rerank) resolveReranker(rerank.model, env, catalog);
+      lib.requireCollection(collection);
+      const handle = evals.submit({ kind: EVAL_KIND, backend: 'local', params: params as unknown as JsonObject, input: { queries, qrels } }, jobs.observed(() => evalJobRunner(searcher, () => input)));
+      jobs.track(handle);
+      jobs.publish(handle.id);
+      const job = await handle.done;
+      if (job.status !== 'succeeded') {
+        const err = job.error ?? { code: 'INTERNAL' as const, message: `the eval job ended ${job.status}` };
+        throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : err.code, `${err.message} (job ${job.id})`);
+      }
+      return { jobId: job.id, ...(job.result as unknown as EvalReport) };
+    },
+  };
+}

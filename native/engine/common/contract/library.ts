@@ -1,0 +1,48 @@
+/** The library part of the typed API (merged into API_METHODS in ../api-contract.ts): collections.*, library.index and files.open: the researcher's library. Pure zod. */
+import { z } from 'zod';
+import { VARIANT_VALUES, collectionSchema, empty, nonEmpty } from './shapes.js';
+
+export const LIBRARY_API_METHODS = {
+  'collections.list': {
+    input: empty,
+    output: z.object({ collections: z.array(collectionSchema) }),
+  },
+  'collections.show': {
+    input: z.object({ name: nonEmpty }).strict(),
+    output: collectionSchema,
+  },
+  /**
+   * Re-embed a collection with another model as an `upgrade` job (resumable, cancellable): search
+   * keeps using the live vectors until every chunk has a new one, then the switch is one transaction.
+   */
+  'collections.upgrade': {
+    input: z.object({ name: nonEmpty, model: nonEmpty, variant: z.enum(VARIANT_VALUES).optional() }).strict(),
+    output: z.object({ jobId: z.string() }),
+  },
+  'collections.remove': {
+    input: z.object({ name: nonEmpty }).strict(),
+    output: z.object({ removed: z.string() }),
+  },
+  'library.index': {
+    input: z
+      .object({
+        /** Absolute paths on the engine's machine: folders (recursive) or single files. One job each. */
+        paths: z.array(nonEmpty).min(1).max(100),
+        collection: nonEmpty,
+        /** Default: the collection's model, else the best installed embedding model, else the built-in minishlab/potion-base-2M. */
+        model: nonEmpty.optional(),
+        variant: z.enum(VARIANT_VALUES).optional(),
+        /** Keyword (BM25) search only: chunks, no vectors; `collections.upgrade` adds vectors later. */
+        lexicalOnly: z.boolean().optional(),
+      })
+      .strict(),
+    /** model: the model the jobs index with (the one chosen when none was named). */
+    output: z.object({ jobIds: z.array(z.string()), model: z.string() }),
+  },
+  'files.open': {
+    /** `page`: a PDF hit's page; the desktop opens the PDF there where the platform's opener takes a page. */
+    input: z.object({ path: nonEmpty, page: z.number().int().min(1).optional() }).strict(),
+    /** `opened`: the host opened it with the OS opener; otherwise the UI shows `path`. */
+    output: z.object({ path: z.string(), opened: z.boolean() }),
+  },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;

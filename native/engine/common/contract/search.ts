@@ -1,0 +1,89 @@
+/** The search part of the typed API (merged into API_METHODS in ../api-contract.ts): search.query and search.eval. Pure zod. */
+import { z } from 'zod';
+import { EVAL_MODE_VALUES, FUSION_VALUES, SEARCH_MODE_VALUES, isoDate, nonEmpty, retrievalMetricsSchema, searchHitSchema } from './shapes.js';
+
+export const SEARCH_API_METHODS = {
+  'search.query': {
+    input: z
+      .object({
+        query: nonEmpty,
+        collection: nonEmpty,
+        mode: z.enum(SEARCH_MODE_VALUES).default('default'),
+        /** Hybrid: score fusion (default) or reciprocal rank fusion. */
+        fusion: z.enum(FUSION_VALUES).default('score'),
+        k: z.number().int().min(1).max(200).default(10),
+        filters: z
+          .object({
+            pathGlob: nonEmpty.optional(),
+            fileTypes: z.array(nonEmpty).optional(),
+            modifiedAfter: isoDate.optional(),
+            modifiedBefore: isoDate.optional(),
+          })
+          .strict()
+          .optional(),
+        /** Rescore the first stage's top documents with a cross-encoder (a model with task rerank, or a folder id). */
+        rerank: z.object({ model: nonEmpty, top: z.number().int().min(1).max(200).default(50) }).strict().optional(),
+      })
+      .strict(),
+    output: z.object({
+      hits: z.array(searchHitSchema),
+      tookMs: z.number(),
+      /** The mode that answered: a collection without live vectors answers vector/hybrid lexically (modeReason says so). */
+      modeUsed: z.enum(SEARCH_MODE_VALUES),
+      modeReason: z.string().nullable(),
+      mode: z.enum(SEARCH_MODE_VALUES),
+      /** What the rerank stage did (absent without rerank; null when there was nothing to rerank). */
+      rerank: z
+        .object({
+          model: z.string(),
+          variant: z.string(),
+          /** The top N asked for, and the (query, document) pairs actually scored. */
+          top: z.number(),
+          pairs: z.number(),
+          device: z.string(),
+          /** Why the device is not the one asked for (accelerator fallback), when it is not. */
+          deviceReason: z.string().nullable(),
+          ms: z.number(),
+        })
+        .nullable()
+        .optional(),
+    }),
+  },
+  /**
+   * Retrieval evaluation on labelled queries, recorded as an `eval` job: BEIR queries (JSONL lines
+   * {"_id","text"}) and qrels (TSV `query-id corpus-id score`, header optional, CRLF fine) as
+   * text, searched in each mode (k documents per query); nDCG@10, Recall@100 and MRR@10 per mode
+   * and per query. Resolves when the job ends; `job.updated` events carry its progress meanwhile.
+   */
+  'search.eval': {
+    input: z
+      .object({
+        collection: nonEmpty,
+        queries: nonEmpty,
+        qrels: nonEmpty,
+        modes: z.array(z.enum(EVAL_MODE_VALUES)).min(1).default(['lexical', 'vector', 'hybrid', 'default']),
+        k: z.number().int().min(1).max(1000).default(100),
+        rerank: z.object({ model: nonEmpty, top: z.number().int().min(1).max(200).default(50) }).strict().optional(),
+      })
+      .strict(),
+    output: z.object({
+      jobId: z.string(),
+      collection: z.string(),
+      k: z.number(),
+      rerank: z.string().nullable(),
+      /** Mean metrics per mode, in the order asked for. */
+      modes: z.record(z.string(), retrievalMetricsSchema),
+      /** The searcher mode each ran as. */
+      ranAs: z.record(z.string(), z.string()),
+      /** Queries evaluated: every qrels query with a relevant document (one without a query line scores 0). */
+      queries: z.number(),
+      /** qid -> mode -> metrics. */
+      perQuery: z.record(z.string(), z.record(z.string(), retrievalMetricsSchema)),
+      /** Qrels queries with no relevant document (left out), evaluated queries without a query line, queries without qrels (ignored). */
+      noRelevant: z.number(),
+      missingText: z.number(),
+      unjudged: z.number(),
+      ms: z.record(z.string(), z.number()),
+    }),
+  },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
