@@ -3,9 +3,9 @@ import { createRoot } from 'react-dom/client';
 import { createApiClient } from './api/client';
 import { ApiProvider } from './api/hooks';
 import { pickTransport } from './api/transport';
-import { App } from './App';
+import { App } from './app/App';
 import 'uplot/dist/uPlot.min.css';
-import './styles.css';
+import './app/styles.css';
 
 const client = createApiClient(pickTransport());
 const root = document.getElementById('root');

@@ -3,14 +3,14 @@
  * `render` here.
  */
 import type { ReactNode } from 'react';
-import { Boltz2Page } from '../pages/Boltz2Page';
-import { CloudPage } from '../pages/CloudPage';
-import { GeneratePage } from '../pages/GeneratePage';
-import { JobsPage } from '../pages/JobsPage';
-import { LibraryPage } from '../pages/LibraryPage';
-import { MapPage } from '../pages/MapPage';
-import { ModelsPage } from '../pages/ModelsPage';
-import { SearchPage } from '../pages/SearchPage';
+import { Boltz2Page } from '../features/cloud/Boltz2Page';
+import { CloudPage } from '../features/cloud/CloudPage';
+import { GeneratePage } from '../features/generate/GeneratePage';
+import { JobsPage } from '../features/jobs/JobsPage';
+import { LibraryPage } from '../features/library/LibraryPage';
+import { MapPage } from '../features/map/MapPage';
+import { ModelsPage } from '../features/models/ModelsPage';
+import { SearchPage } from '../features/search/SearchPage';
 
 export interface RouteDef {
   id: string;

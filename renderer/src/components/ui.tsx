@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import type { TandemError } from '../../../native/engine/common/errors';
-import { percent } from '../format';
+import { percent } from './format';
 
 export function StatusChip({ status }: { status: string }) {
   return (

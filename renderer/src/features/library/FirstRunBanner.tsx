@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useQuery } from '../api/hooks';
-import { ErrorBox } from '../components/ui';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useQuery } from '../../api/hooks';
+import { ErrorBox } from '../../components/ui';
 
 /** The model that ships with Tandem (models/builtin), when models.list has not answered yet. */
 const BUILTIN_FALLBACK = 'minishlab/potion-base-2M';

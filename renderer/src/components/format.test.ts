@@ -1,7 +1,7 @@
 /* eslint-disable no-restricted-imports -- a node:test file for pure renderer helpers: it runs under Node, never in the renderer */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatRate, formatUsd } from '../src/format';
+import { formatRate, formatUsd } from './format';
 
 test('formatUsd: one rule for every cost in the UI', () => {
   const cases: Array<[number, string]> = [

@@ -2,7 +2,7 @@
 /* eslint-disable no-restricted-imports -- a node:test file for pure renderer helpers: it runs under Node, never in the renderer */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { activeFilterCount, chartRows, EMPTY_FILTERS, pickCollection, toQueryOptions } from '../src/search/search-state';
+import { activeFilterCount, chartRows, EMPTY_FILTERS, pickCollection, toQueryOptions } from './search-state';
 
 const cols = [
   { name: 'old', documents: 10, createdAt: '2026-01-01T00:00:00Z' },

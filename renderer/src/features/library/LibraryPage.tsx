@@ -1,9 +1,9 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import type { ApiCollection, ApiEvents, ApiJob } from '../../../native/engine/common/api-contract';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
-import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../components/ui';
-import { formatBytes, formatEta, formatWhen } from '../format';
+import type { ApiCollection, ApiEvents, ApiJob } from '../../../../native/engine/common/api-contract';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useApiEvent, useQuery } from '../../api/hooks';
+import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../../components/ui';
+import { formatBytes, formatEta, formatWhen } from '../../components/format';
 import { FirstRunBanner } from './FirstRunBanner';
 
 interface Tracked {

@@ -1,5 +1,5 @@
 /** Boltz-2 job records -> result rows (pure): one row per ligand of a batch, one row for a single complex. */
-import type { ApiJob, ApiJobEvent } from '../../../native/engine/common/api-contract';
+import type { ApiJob, ApiJobEvent } from '../../../../native/engine/common/api-contract';
 
 export interface ResultRow {
   /** The ligand id (batch) or the complex name (single). */

@@ -1,10 +1,9 @@
-// Pure helpers of the Boltz-2 and Generate pages (typecheck: npx tsc -p renderer/test/tsconfig.json).
+// The Boltz-2 page's result rows: a job and its events -> per-ligand rows, and their sorting (typecheck: npx tsc -p renderer/test/tsconfig.json).
 /* eslint-disable no-restricted-imports -- a node:test file for pure renderer helpers: it runs under Node, never in the renderer */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ApiJob, ApiJobEvent } from '../../native/engine/common/api-contract';
-import { resultRows, sortRows } from '../src/cloud/boltz-results';
-import { parseJsonText } from '../src/cloud/json-text';
+import type { ApiJob, ApiJobEvent } from '../../../../native/engine/common/api-contract';
+import { resultRows, sortRows } from './boltz-results';
 
 function job(over: Partial<ApiJob>): ApiJob {
   return {
@@ -67,20 +66,5 @@ describe('resultRows', () => {
     assert.deepEqual(sortRows(rows, 'confidence', 'desc').map((r) => r.id), ['L1', 'L10', 'L2'], 'high to low, null last');
     assert.deepEqual(sortRows(rows, 'confidence', 'asc').map((r) => r.id), ['L10', 'L1', 'L2'], 'low to high, null still last');
     assert.deepEqual(sortRows(rows, 'id', 'asc').map((r) => r.id), ['L1', 'L2', 'L10'], 'natural id order');
-  });
-});
-
-describe('parseJsonText', () => {
-  test('valid JSON parses; errors give the line, the column and what was expected', () => {
-    assert.deepEqual(parseJsonText('{"a": [1, 2.5e3, true, null, "x\\n"]}'), { ok: true, value: { a: [1, 2500, true, null, 'x\n'] } }, 'valid');
-    assert.deepEqual(parseJsonText('{"type": "object",\n  "properties": }'), { ok: false, message: "expected a value, found '}'", line: 2, column: 17 }, 'a missing value');
-    assert.deepEqual(parseJsonText('{"a": 1,}'), { ok: false, message: "expected a property name in double quotes, found '}'", line: 1, column: 9 }, 'a trailing comma');
-    assert.deepEqual(parseJsonText('{"a": 1} x'), { ok: false, message: "expected the end of the text, found 'x'", line: 1, column: 10 }, 'trailing text');
-    assert.deepEqual(parseJsonText('{"a": "b'), { ok: false, message: 'expected a closing quote, found the end of the text', line: 1, column: 9 }, 'an unclosed string');
-    const bad = ['', '{', '[1 2]', '{"a" 1}', '01', '-', 'tru', '"\\x"', '{"a":1}}'];
-    for (const t of bad) {
-      assert.equal(parseJsonText(t).ok, false, `${JSON.stringify(t)} is refused`);
-      assert.throws(() => JSON.parse(t), `${JSON.stringify(t)} is refused by JSON.parse too`);
-    }
   });
 });

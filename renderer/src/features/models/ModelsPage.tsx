@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
-import type { ApiModel, ApiOutput } from '../../../native/engine/common/api-contract';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
-import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../components/ui';
-import { formatBytes, formatEta } from '../format';
+import type { ApiModel, ApiOutput } from '../../../../native/engine/common/api-contract';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useApiEvent, useQuery } from '../../api/hooks';
+import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../../components/ui';
+import { formatBytes, formatEta } from '../../components/format';
 
 interface Pull {
   jobId: string;

@@ -5,13 +5,13 @@
  * the seed's alerts as banners.
  */
 import { useEffect, useRef, useState } from 'react';
-import { POLICY_VALUES, REMOTE_BACKEND_VALUES, ROUTED_KIND_VALUES, type ApiAlert, type ApiHealthRow, type Policy, type RemoteBackend, type RoutedKind } from '../../../native/engine/common/contract/cloud';
-import type { ApiJob, ApiOutput } from '../../../native/engine/common/api-contract';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
-import '../cloud/cloud.css';
-import { ErrorBox, Loading, PageHeader, StatusChip } from '../components/ui';
-import { formatMs, formatUsd } from '../format';
+import { POLICY_VALUES, REMOTE_BACKEND_VALUES, ROUTED_KIND_VALUES, type ApiAlert, type ApiHealthRow, type Policy, type RemoteBackend, type RoutedKind } from '../../../../native/engine/common/contract/cloud';
+import type { ApiJob, ApiOutput } from '../../../../native/engine/common/api-contract';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useApiEvent, useQuery } from '../../api/hooks';
+import './cloud.css';
+import { ErrorBox, Loading, PageHeader, StatusChip } from '../../components/ui';
+import { formatMs, formatUsd } from '../../components/format';
 
 type Config = ApiOutput<'cloud.config'>;
 type Costs = ApiOutput<'cloud.costs'>;

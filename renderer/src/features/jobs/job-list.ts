@@ -1,4 +1,4 @@
-import type { ApiJob } from '../../../native/engine/common/api-contract';
+import type { ApiJob } from '../../../../native/engine/common/api-contract';
 
 const FINAL: ReadonlySet<ApiJob['status']> = new Set(['succeeded', 'failed', 'cancelled']);
 

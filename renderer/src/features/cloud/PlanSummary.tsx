@@ -1,7 +1,7 @@
 /** Where a request would run and why, its cost estimate and what it does to the budget (before submitting). */
-import type { ApiRoutePlan } from '../../../native/engine/common/contract/cloud';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { formatUsd } from '../format';
+import type { ApiRoutePlan } from '../../../../native/engine/common/contract/cloud';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { formatUsd } from '../../components/format';
 
 export function PlanSummary({ plan, error, pending }: { plan: ApiRoutePlan | undefined; error: TandemError | undefined; pending: boolean }) {
   if (error) {

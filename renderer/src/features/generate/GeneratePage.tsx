@@ -8,18 +8,18 @@
  * and the cost.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ApiCloudRequest, ApiRoutePlan, Policy } from '../../../native/engine/common/contract/cloud';
-import type { ApiJob } from '../../../native/engine/common/api-contract';
-import { generateFieldErrors, QWEN_MODEL_IDS } from '../../../native/engine/common/boltz-validate';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
+import type { ApiCloudRequest, ApiRoutePlan, Policy } from '../../../../native/engine/common/contract/cloud';
+import type { ApiJob } from '../../../../native/engine/common/api-contract';
+import { generateFieldErrors, QWEN_MODEL_IDS } from '../../../../native/engine/common/boltz-validate';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useApiEvent, useQuery } from '../../api/hooks';
 import '../cloud/cloud.css';
 import { parseJsonText } from '../cloud/json-text';
 import { PlanSummary } from '../cloud/PlanSummary';
 import { FINISHED, useJobDetail } from '../cloud/useJobDetail';
-import { Empty, ErrorBox, Loading, PageHeader, StatusChip } from '../components/ui';
-import { formatMs, formatUsd, formatWhen } from '../format';
-import { useDebounced } from '../app/debounce';
+import { Empty, ErrorBox, Loading, PageHeader, StatusChip } from '../../components/ui';
+import { formatMs, formatUsd, formatWhen } from '../../components/format';
+import { useDebounced } from '../../app/debounce';
 
 type Model = (typeof QWEN_MODEL_IDS)[number];
 

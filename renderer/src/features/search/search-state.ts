@@ -2,7 +2,7 @@
  * Pure helpers of the Search page: which collection to open on, the filter fields as the API's
  * filters, and the Evaluate panel's chart data. No DOM, no React (tested under Node).
  */
-import type { ApiCollection, ApiInput, ApiOutput, ApiRetrievalMetrics } from '../../../native/engine/common/api-contract';
+import type { ApiCollection, ApiInput, ApiOutput, ApiRetrievalMetrics } from '../../../../native/engine/common/api-contract';
 
 /** Where the page remembers the last collection searched. */
 export const LAST_COLLECTION_KEY = 'tandem.search.collection';

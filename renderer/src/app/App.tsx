@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import { useApi, useConnection } from './api/hooks';
-import { parseHash, ROUTES } from './app/routes';
-import { applyTheme, loadTheme, nextTheme, type ThemeChoice } from './app/theme';
+import { useApi, useConnection } from '../api/hooks';
+import { parseHash, ROUTES } from './routes';
+import { applyTheme, loadTheme, nextTheme, type ThemeChoice } from './theme';
 
 function useHashRoute(): ReturnType<typeof parseHash> {
   const [r, setR] = useState(() => parseHash(window.location.hash));

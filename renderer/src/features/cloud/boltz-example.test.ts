@@ -1,8 +1,8 @@
 /* eslint-disable no-restricted-imports -- a node:test file for pure renderer helpers: it runs under Node, never in the renderer */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { boltzFieldErrors } from '../../native/engine/common/boltz-validate';
-import { BOLTZ_EXAMPLE, mutate, T4_LYSOZYME_P00720 } from '../src/cloud/boltz-example';
+import { boltzFieldErrors } from '../../../../native/engine/common/boltz-validate';
+import { BOLTZ_EXAMPLE, mutate, T4_LYSOZYME_P00720 } from './boltz-example';
 
 test('the Boltz-2 example is T4 lysozyme (P00720, 164 aa) with L99A, and benzene', () => {
   assert.equal(T4_LYSOZYME_P00720.length, 164, 'UniProt P00720 is 164 residues');

@@ -4,16 +4,16 @@
  * on the focused plot) shows a chunk's preview and path; click (or Enter) opens the file.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ApiEvents, ApiOutput } from '../../../native/engine/common/api-contract';
-import { MAP_METHOD_VALUES, type MapMethodName } from '../../../native/engine/common/contract/map';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
-import { parseHash } from '../app/routes';
-import { Empty, ErrorBox, Loading, PageHeader, ProgressBar } from '../components/ui';
-import { formatMs } from '../format';
-import { ScatterCanvas } from '../map/ScatterCanvas';
-import { categorize } from '../map/scatter';
-import '../map/map.css';
+import type { ApiEvents, ApiOutput } from '../../../../native/engine/common/api-contract';
+import { MAP_METHOD_VALUES, type MapMethodName } from '../../../../native/engine/common/contract/map';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useApiEvent, useQuery } from '../../api/hooks';
+import { parseHash } from '../../app/routes';
+import { Empty, ErrorBox, Loading, PageHeader, ProgressBar } from '../../components/ui';
+import { formatMs } from '../../components/format';
+import { ScatterCanvas } from './ScatterCanvas';
+import { categorize } from './scatter';
+import './map.css';
 
 type MapResult = ApiOutput<'map.compute'>;
 type ColorBy = 'folder' | 'fileType';

@@ -5,21 +5,21 @@
  * structure in 3D (3Dmol.js). Past Boltz-2 jobs can be reopened.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { POLICY_VALUES, type ApiCloudRequest, type ApiRoutePlan, type Policy } from '../../../native/engine/common/contract/cloud';
-import type { ApiJob } from '../../../native/engine/common/api-contract';
-import { boltzFieldErrors, MAX_RESIDUES, parseLigandLines, type FieldError } from '../../../native/engine/common/boltz-validate';
-import { BOLTZ_EXAMPLE } from '../cloud/boltz-example';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
-import { parseHash } from '../app/routes';
-import { resultRows, sortRows, type ResultRow, type SortKey } from '../cloud/boltz-results';
-import '../cloud/cloud.css';
-import { MolViewer } from '../cloud/MolViewer';
-import { PlanSummary } from '../cloud/PlanSummary';
-import { useJobDetail } from '../cloud/useJobDetail';
-import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../components/ui';
-import { formatMs, formatUsd, formatWhen } from '../format';
-import { useDebounced } from '../app/debounce';
+import { POLICY_VALUES, type ApiCloudRequest, type ApiRoutePlan, type Policy } from '../../../../native/engine/common/contract/cloud';
+import type { ApiJob } from '../../../../native/engine/common/api-contract';
+import { boltzFieldErrors, MAX_RESIDUES, parseLigandLines, type FieldError } from '../../../../native/engine/common/boltz-validate';
+import { BOLTZ_EXAMPLE } from './boltz-example';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useApiEvent, useQuery } from '../../api/hooks';
+import { parseHash } from '../../app/routes';
+import { resultRows, sortRows, type ResultRow, type SortKey } from './boltz-results';
+import './cloud.css';
+import { MolViewer } from './MolViewer';
+import { PlanSummary } from './PlanSummary';
+import { useJobDetail } from './useJobDetail';
+import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../../components/ui';
+import { formatMs, formatUsd, formatWhen } from '../../components/format';
+import { useDebounced } from '../../app/debounce';
 
 interface Chain {
   key: number;

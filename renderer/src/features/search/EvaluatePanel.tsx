@@ -1,8 +1,8 @@
 import { useState, type ChangeEvent } from 'react';
-import { EVAL_MODE_VALUES, type ApiOutput } from '../../../native/engine/common/api-contract';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useApiEvent } from '../api/hooks';
-import { ErrorBox, ProgressBar } from '../components/ui';
+import { EVAL_MODE_VALUES, type ApiOutput } from '../../../../native/engine/common/api-contract';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useApiEvent } from '../../api/hooks';
+import { ErrorBox, ProgressBar } from '../../components/ui';
 import { chartRows, METRICS, type MetricKey } from './search-state';
 
 type EvalMode = (typeof EVAL_MODE_VALUES)[number];

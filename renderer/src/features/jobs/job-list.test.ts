@@ -2,8 +2,8 @@
 /* eslint-disable no-restricted-imports -- a node:test file for pure renderer helpers: it runs under Node, never in the renderer */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ApiJob } from '../../native/engine/common/api-contract';
-import { mergeJobList } from '../src/jobs/job-list';
+import type { ApiJob } from '../../../../native/engine/common/api-contract';
+import { mergeJobList } from './job-list';
 
 function job(id: string, status: ApiJob['status'], kind = 'index'): ApiJob {
   return {

@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { SEARCH_MODE_VALUES, type ApiModel, type ApiOutput, type ApiSearchHit } from '../../../native/engine/common/api-contract';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useQuery } from '../api/hooks';
-import { parseHash } from '../app/routes';
-import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
-import { EvaluatePanel } from '../search/EvaluatePanel';
-import { activeFilterCount, EMPTY_FILTERS, FILE_TYPES, LAST_COLLECTION_KEY, MAX_K, pickCollection, toQueryOptions, type FilterFields } from '../search/search-state';
+import { SEARCH_MODE_VALUES, type ApiModel, type ApiOutput, type ApiSearchHit } from '../../../../native/engine/common/api-contract';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useQuery } from '../../api/hooks';
+import { parseHash } from '../../app/routes';
+import { Empty, ErrorBox, Loading, PageHeader } from '../../components/ui';
+import { EvaluatePanel } from './EvaluatePanel';
+import { activeFilterCount, EMPTY_FILTERS, FILE_TYPES, LAST_COLLECTION_KEY, MAX_K, pickCollection, toQueryOptions, type FilterFields } from './search-state';
 
 type Mode = (typeof SEARCH_MODE_VALUES)[number];
 

@@ -1,15 +1,15 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { BACKEND_VALUES, JOB_STATUS_VALUES, type ApiJob, type ApiOutput } from '../../../native/engine/common/api-contract';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { formatTree } from '../../../native/engine/common/format-tree';
-import { asTandemError, useApi, useApiEvent, useQuery } from '../api/hooks';
-import { parseHash } from '../app/routes';
-import { TimeChart, type Series } from '../components/TimeChart';
-import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../components/ui';
-import { formatEta, formatMs, formatUsd, formatWhen } from '../format';
-import { useDebounced } from '../app/debounce';
-import { mergeJobList } from '../jobs/job-list';
+import { BACKEND_VALUES, JOB_STATUS_VALUES, type ApiJob, type ApiOutput } from '../../../../native/engine/common/api-contract';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { formatTree } from '../../../../native/engine/common/format-tree';
+import { asTandemError, useApi, useApiEvent, useQuery } from '../../api/hooks';
+import { parseHash } from '../../app/routes';
+import { TimeChart, type Series } from '../../components/TimeChart';
+import { Empty, ErrorBox, Loading, PageHeader, ProgressBar, StatusChip } from '../../components/ui';
+import { formatEta, formatMs, formatUsd, formatWhen } from '../../components/format';
+import { useDebounced } from '../../app/debounce';
+import { mergeJobList } from './job-list';
 
 interface Filters {
   status: string;

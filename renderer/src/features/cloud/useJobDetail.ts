@@ -1,8 +1,8 @@
 /** A job's record, timings and events, kept live by job.updated / job.event (one fetch in flight at a time). */
 import { useEffect, useRef, useState } from 'react';
-import type { ApiOutput } from '../../../native/engine/common/api-contract';
-import type { TandemError } from '../../../native/engine/common/errors';
-import { asTandemError, useApi, useApiEvent } from '../api/hooks';
+import type { ApiOutput } from '../../../../native/engine/common/api-contract';
+import type { TandemError } from '../../../../native/engine/common/errors';
+import { asTandemError, useApi, useApiEvent } from '../../api/hooks';
 
 export type JobDetail = ApiOutput<'jobs.show'>;
 
