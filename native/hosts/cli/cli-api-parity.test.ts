@@ -18,6 +18,7 @@ import { LibraryStore } from '../../engine/store/library-store.js';
 import type { CliContext } from './cli-context.js';
 import { buildProgram } from './main.js';
 import { writeSmallCollection } from '../../testing/small-library.js';
+import { sharedOrSkip } from '../../testing/shared.js';
 
 class Sink extends Writable {
   text = '';
@@ -177,4 +178,51 @@ test('collections remove: the CLI prints what collections.remove removed; a miss
   assert.equal(toWire(missing.error).code, 'NOT_FOUND');
   assert.deepEqual(await apiWrite(env, (e) => e.api['collections.remove']({ name: 'papers' })), { removed: 'papers' });
   assert.deepEqual((await cli(env, ['collections', 'list', '--json'])).stdout, '[]\n');
+});
+
+const { shared, skip: noShared } = sharedOrSkip();
+const CHARRNN = (): string => path.join(shared, 'models', 'fixtures', 'charrnn-shakespeare');
+
+test('models list/inspect/import/verify and doctor --json equal models.list/inspect/import/verify and app.doctor', { skip: noShared }, async (t) => {
+  const { env: base } = seed(t);
+  const env = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };
+  const list = await cli(env, ['models', 'list', '--json']);
+  assert.equal(list.error, undefined);
+  const fromApi = await api(env, (e) => e.api['models.list']({}));
+  assert.deepEqual(JSON.parse(list.stdout), fromApi.models);
+  assert.ok(fromApi.models.some((m) => m.inCatalog) && fromApi.models.some((m) => m.installed), 'catalog and installed models are listed');
+
+  // inspect: a folder (resolved to its model.onnx), a relative path; a missing one is the API's NOT_FOUND.
+  const rel = path.relative(process.cwd(), CHARRNN());
+  for (const [arg, model] of [[CHARRNN(), CHARRNN()], [rel, CHARRNN()]] as const) {
+    const r = await cli(env, ['models', 'inspect', arg, '--json']);
+    assert.equal(r.error, undefined, arg);
+    const info = await api(env, (e) => e.api['models.inspect']({ model }));
+    assert.deepEqual(JSON.parse(r.stdout), info, arg);
+    assert.equal(info.file, path.join(CHARRNN(), 'model.onnx'));
+  }
+  const missing = await cli(env, ['models', 'inspect', '/nonexistent/model.onnx', '--json']);
+  assert.deepEqual(toWire(missing.error), await api(env, (e) => e.api['models.inspect']({ model: '/nonexistent/model.onnx' }).catch((err: unknown) => toWire(err))));
+  assert.equal(toWire(missing.error).code, 'NOT_FOUND');
+
+  // import then verify: the CLI's answer is the API's (verify of the same folder, imported twice under two ids).
+  const src = path.join(env.TANDEM_HOME!, 'mine');
+  fs.mkdirSync(src);
+  fs.writeFileSync(path.join(src, 'tokenizer.json'), '{}');
+  fs.writeFileSync(path.join(src, 'model.safetensors'), Buffer.alloc(512, 7));
+  const imp = await cli(env, ['models', 'import', src, '--id', 'me/cli', '--json']);
+  assert.equal(imp.error, undefined);
+  const viaApi = await apiWrite(env, (e) => e.api['models.import']({ folder: src, id: 'me/api' }));
+  const strip = (r: unknown) => ({ ...(r as Record<string, unknown>), id: null, dir: null });
+  assert.deepEqual(strip(JSON.parse(imp.stdout)), strip(viaApi));
+  const ver = await cli(env, ['models', 'verify', 'me/cli', '--json']);
+  assert.equal(ver.error, undefined);
+  assert.deepEqual(JSON.parse(ver.stdout), await api(env, (e) => e.api['models.verify']({ id: 'me/cli' })));
+
+  const doc = await cli(env, ['doctor', '--json']);
+  assert.equal(doc.error, undefined);
+  const report = await api(env, (e) => e.api['app.doctor']({}));
+  const noProbeTime = (r: { webgpu: { ms?: number } }) => ({ ...r, webgpu: { ...r.webgpu, ms: 0 } });
+  assert.deepEqual(noProbeTime(JSON.parse(doc.stdout)), noProbeTime(report));
+  assert.ok(report.models.some((m) => m.id === 'me/cli'), 'doctor lists the imported model');
 });

@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { TandemError, type JsonValue } from '../../common/errors.js';
 import type { JobRunFn } from '../../jobs/job-queue.js';
+import { resolveOnnxFile } from '../../inference/onnx-file.js';
+import { inspectOnnx } from '../../inference/onnx-inspect.js';
 import { findCatalogEntry, VARIANTS, type Variant } from '../../models/catalog.js';
 import { chooseDefaultEmbeddingModel } from '../../models/default-model.js';
 import { requirePinned, type ModelManager } from '../../models/model-manager.js';
@@ -93,5 +95,7 @@ export function modelsHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'models
       return manager.import(folder, { id, ...(force ? { force } : {}) });
     },
     'models.verify': ({ id }) => manager.verify(id),
+    // A path (callers pass it absolute: the engine may not share their working directory), else a model id in the model dirs.
+    'models.inspect': ({ model }) => inspectOnnx(resolveOnnxFile(model, env, catalog)),
   };
 }

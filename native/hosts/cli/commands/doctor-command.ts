@@ -1,59 +1,7 @@
-import { createRequire } from 'node:module';
-import os from 'node:os';
 import type { Command } from 'commander';
-import ort from 'onnxruntime-node';
-import { builtinModelsDir, modelSearchDirs, tandemHome } from '../../../engine/node/paths.js';
-import { acceleratorPrecheck, describeAdapter, physicalCores, planProviders, platformAccelerator, probeGpu, type WebGpuProbeResult } from '../../../engine/inference/device.js';
-import { probeWebGpu } from '../../../engine/inference/webgpu-probe.js';
+import { describeAdapter } from '../../../engine/inference/device.js';
 import type { CliContext } from '../cli-context.js';
-import { loadCatalog } from '../../../engine/models/catalog.js';
-import { createModelManager } from '../../../engine/models/model-manager.js';
-
-export interface DoctorReport {
-  node: string;
-  platform: string;
-  cpus: { logical: number; physical: number };
-  memoryGiB: number;
-  onnxruntime: string;
-  providers: Array<{ name: string; bundled: boolean }>;
-  accelerator: { name: string | null; usable: boolean; reason: string | null };
-  gpu: ReturnType<typeof probeGpu>;
-  /** WebGPU adapters found by the probe (software ones included; auto uses only hardware ones). */
-  webgpu: WebGpuProbeResult;
-  /** What `--device auto` runs on here, and why the providers before it are skipped. */
-  auto: { used: string; adapter: string | null; skipped: string[] };
-  tandemHome: string;
-  modelDirs: string[];
-  /** Where the built-in models are (always searched last). */
-  builtinDir: string;
-  models: Array<{ id: string; dir: string; variants: string[]; builtin: boolean }>;
-}
-
-export async function doctorReport(env: NodeJS.ProcessEnv): Promise<DoctorReport> {
-  const req = createRequire(import.meta.url);
-  const ortVersion = (req('onnxruntime-node/package.json') as { version: string }).version;
-  const acc = platformAccelerator();
-  const why = acc ? acceleratorPrecheck(acc) : 'no accelerator is offered on this platform';
-  const webgpu = await probeWebGpu({ software: true });
-  const plan = planProviders('auto', { precheck: acceleratorPrecheck, webgpu: () => webgpu });
-  const first = plan.providers[0]!;
-  return {
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    cpus: { logical: os.availableParallelism(), physical: physicalCores() },
-    memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
-    onnxruntime: ortVersion,
-    providers: ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled })),
-    accelerator: { name: acc ?? null, usable: !why, reason: why ?? null },
-    gpu: probeGpu(),
-    webgpu,
-    auto: { used: first.provider, adapter: first.adapter ? describeAdapter(first.adapter) : null, skipped: plan.skipped },
-    tandemHome: tandemHome(env),
-    modelDirs: modelSearchDirs(env),
-    builtinDir: builtinModelsDir(env),
-    models: (await createModelManager({ env, catalog: loadCatalog() }).list()).filter((m) => m.installed).map((m) => ({ id: m.id, dir: m.dir ?? '', variants: m.variants, builtin: m.builtin })),
-  };
-}
+import { withEngine } from '../cli-engine.js';
 
 export function registerDoctor(program: Command, ctx: CliContext): void {
   program
@@ -61,7 +9,7 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
     .description('versions, execution providers, GPU/CUDA status and models on disk')
     .option('--json', 'machine-readable output')
     .action(async (flags: { json?: boolean }) => {
-      const r = await doctorReport(ctx.env);
+      const r = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['app.doctor']({}));
       if (flags.json) {
         ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
         return;

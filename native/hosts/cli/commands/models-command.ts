@@ -1,11 +1,13 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { TandemError } from '../../../engine/common/errors.js';
-import { resolveOnnxFile } from '../../../engine/inference/onnx-file.js';
-import { formatShape, inspectOnnx, type OnnxModelInfo, type OnnxValueInfo } from '../../../engine/inference/onnx-inspect.js';
-import { loadCatalog, type Variant } from '../../../engine/models/catalog.js';
-import { createModelManager, type ModelManager } from '../../../engine/models/model-manager.js';
+import { formatShape, type OnnxModelInfo, type OnnxValueInfo } from '../../../engine/inference/onnx-inspect.js';
+import type { Variant } from '../../../engine/models/catalog.js';
+import { awaitJob } from '../await-job.js';
 import { ProgressLine } from '../progress.js';
 import { choice, type CliContext } from '../cli-context.js';
+import { withEngine } from '../cli-engine.js';
 
 function mib(bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
@@ -37,15 +39,16 @@ export function formatInspect(i: OnnxModelInfo): string {
 }
 
 export function registerModels(program: Command, ctx: CliContext): void {
-  const manager = (): ModelManager => createModelManager({ env: ctx.env, catalog: loadCatalog() });
   const models = program.command('models').description('list | pull | import | verify | inspect models');
 
   models
     .command('inspect <path>')
     .description('an ONNX file\'s inputs and outputs (names, types, shapes with symbolic dims), opset, producer and size')
     .option('--json', 'machine-readable output')
-    .action((spec: string, flags: { json?: boolean }) => {
-      const info = inspectOnnx(resolveOnnxFile(spec, ctx.env));
+    .action(async (spec: string, flags: { json?: boolean }) => {
+      // A path is made absolute here (the engine does not share our working directory); else it is a model id.
+      const model = fs.existsSync(spec) ? path.resolve(spec) : spec;
+      const info = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['models.inspect']({ model }));
       ctx.stdout.write((flags.json ? JSON.stringify(info, null, 2) : formatInspect(info)) + '\n');
     });
 
@@ -54,7 +57,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
     .description('catalog models and models found on disk')
     .option('--json', 'machine-readable output')
     .action(async (flags: { json?: boolean }) => {
-      const rows = await manager().list();
+      const { models: rows } = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['models.list']({}));
       if (flags.json) {
         ctx.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         return;
@@ -74,24 +77,32 @@ export function registerModels(program: Command, ctx: CliContext): void {
     .option('--allow-unpinned', 'pull even if the catalog pins no sha256 for some files or names a branch (trust on first use)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, flags: { variant?: Variant; json?: boolean; allowUnpinned?: boolean }) => {
-      const progress = new ProgressLine(`pulling ${id}`, process.stderr, flags.json);
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        const r = await manager().pull(id, { ...(flags.variant ? { variant: flags.variant } : {}), ...(flags.allowUnpinned ? { allowUnpinned: true } : {}), signal: abort.signal, onProgress: (p) => progress.update(p.bytes, p.total ?? p.bytes) });
-        progress.end();
+      // A model-pull job in the engine's download queue; its progress comes as the UI's job.updated events.
+      await withEngine(ctx, {}, async (engine) => {
+        const progress = new ProgressLine(`pulling ${id}`, process.stderr, flags.json);
+        const { jobId } = await engine.api['models.pull']({ id, ...(flags.variant ? { variant: flags.variant } : {}), ...(flags.allowUnpinned ? { allowUnpinned: true } : {}) });
+        let interrupted = false;
+        const onSigint = () => {
+          interrupted = true;
+          void engine.api['jobs.cancel']({ id: jobId }).catch(() => {});
+        };
+        process.once('SIGINT', onSigint);
+        let job;
+        try {
+          job = await awaitJob(engine, jobId, (u) => u.job.progress.total !== null && u.job.status === 'running' && progress.update(u.job.progress.done, u.job.progress.total));
+        } finally {
+          process.off('SIGINT', onSigint);
+          progress.end();
+        }
+        if (interrupted || job.status === 'cancelled') throw new TandemError('CANCELLED', 'download cancelled; run the same command again to resume');
+        if (job.status !== 'succeeded') throw new TandemError(job.error?.code ?? 'INTERNAL', job.error?.message ?? `model pull ended ${job.status}`);
+        const r = job.result as { id: string; dir: string; variant: string; downloaded: string[]; reused: string[]; unpinned: string[] };
         if (flags.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else {
           ctx.stdout.write(`${r.id} (${r.variant}) -> ${r.dir}: ${r.downloaded.length} downloaded, ${r.reused.length} already present\n`);
           if (r.unpinned.length) ctx.stderr.write(`warning: the catalog pins no sha256 for ${r.unpinned.join(', ')}; the hashes seen were recorded for \`tandem models verify\`\n`);
         }
-      } catch (e) {
-        if (abort.signal.aborted) throw new TandemError('CANCELLED', 'download cancelled; run the same command again to resume');
-        throw e;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      });
     });
 
   models
@@ -101,7 +112,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
     .option('--force', 'replace an installed copy of the same id')
     .option('--json', 'machine-readable output')
     .action(async (folder: string, flags: { id: string; force?: boolean; json?: boolean }) => {
-      const r = await manager().import(folder, { id: flags.id, ...(flags.force ? { force: true } : {}) });
+      const r = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['models.import']({ folder: path.resolve(folder), id: flags.id, ...(flags.force ? { force: true } : {}) }));
       if (flags.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {
         ctx.stdout.write(`imported ${r.id} -> ${r.dir} (${r.files.length} files)\n`);
@@ -114,7 +125,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
     .description('recompute sha256 of every file against the catalog (or the recorded manifest)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, flags: { json?: boolean }) => {
-      const r = await manager().verify(id);
+      const r = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['models.verify']({ id }));
       if (flags.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {
         const note = (f: (typeof r.files)[number]): string => {
