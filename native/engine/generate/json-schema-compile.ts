@@ -20,6 +20,11 @@ interface Base {
 export interface UnionNode extends Base {
   t: 'union';
   options: GrammarNode[];
+  /**
+   * Compile time only (`not` of enum / const): these compact texts are excluded. The automaton
+   * reads the options (a superset); intersecting with literals drops the excluded values.
+   */
+  exclude?: string[];
 }
 /** enum / const / boolean / null: the values' compact JSON texts, as UTF-8. */
 export interface LiteralNode extends Base {
@@ -63,17 +68,38 @@ export interface ObjectNode extends Base {
    * required once it is written (bit k: props[k]); -1: it can never be written (a dependent cannot be).
    */
   depMask?: number[];
+  /** Compile time only: keys that may not appear (`properties: {k: false}`, `not: {required}`); dropped when intersected with declared properties. */
+  forbid?: string[];
 }
 
 /** Objects with dependentRequired track written properties in a 31-bit mask. */
 export const MAX_DEP_PROPS = 31;
 export interface ArrayNode extends Base {
   t: 'array';
+  /** Every node an item may be (with tuple / contains: the union of theirs; what traversals see). */
   items: GrammarNode;
   minItems: number;
   maxItems: number;
   /** uniqueItems over scalar literal items (enum / const / boolean / null): the frame remembers the values written. */
   unique?: boolean;
+  /** prefixItems / draft-04..2019 `items` lists: item i (i < tuple.length) is tuple[i], the others rest. */
+  tuple?: GrammarNode[];
+  /** The schema of the items past the tuple (with contains: of every item, hit or miss). */
+  rest?: GrammarNode;
+  /**
+   * contains / minContains / maxContains: each item is a hit (items and the contains schema) or a
+   * miss (items and not the contains schema; just the items when that cannot be expressed, and then
+   * max is Infinity); the frame counts hits.
+   */
+  contains?: ContainsSpec;
+}
+
+export interface ContainsSpec {
+  hit: GrammarNode;
+  miss: GrammarNode;
+  min: number;
+  /** Infinity: not counted (absent, or left to the final validation). */
+  max: number;
 }
 
 const TYPES = ['string', 'number', 'integer', 'boolean', 'null', 'object', 'array'] as const;
@@ -97,22 +123,23 @@ const BASE_HANDLED = ['$schema', 'type', 'enum', 'properties', 'required', 'addi
 const BASE_POST = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'pattern', 'uniqueItems', 'patternProperties', 'dependencies'];
 
 function vocabulary(d: Dialect): Vocabulary {
-  const handled = new Set(BASE_HANDLED);
+  // not, if/then/else, dependentSchemas and schema dependencies reduce to unions and intersections (negate below).
+  const handled = new Set([...BASE_HANDLED, 'not']);
   const post = new Set(BASE_POST);
-  const refused = new Set(['not']);
+  const refused = new Set<string>();
   if (d === 'draft-04') {
     handled.add('id').add('additionalItems');
     return { handled, post, refused };
   }
-  handled.add('$id').add('const');
-  post.add('contains').add('propertyNames');
+  handled.add('$id').add('const').add('contains');
+  post.add('propertyNames');
   if (d === 'draft-06') return { handled: handled.add('additionalItems'), post, refused };
-  refused.add('if');
+  handled.add('if').add('then').add('else');
   if (d === 'draft-07') return { handled: handled.add('additionalItems'), post, refused };
-  handled.add('$defs').add('$anchor').add('$recursiveAnchor');
-  post.add('dependentRequired').add('minContains').add('maxContains').add('unevaluatedProperties');
+  handled.add('$defs').add('$anchor').add('$recursiveAnchor').add('minContains').add('maxContains').add('dependentSchemas');
+  post.add('dependentRequired').add('unevaluatedProperties');
   // unevaluatedItems: ajv's check misses cases (contains, nested items), so it is not left to the final validation.
-  refused.add('dependentSchemas').add('unevaluatedItems');
+  refused.add('unevaluatedItems');
   if (d === '2019-09') return { handled: handled.add('additionalItems'), post, refused: refused.add('$recursiveRef') };
   handled.add('prefixItems').add('$dynamicAnchor');
   return { handled, post, refused: refused.add('$dynamicRef') };
@@ -136,6 +163,10 @@ function nonNegInt(v: unknown, where: string, key: string): number | undefined {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw bad(where, `${key} must be a non-negative integer`);
   return v;
 }
+
+/** Private marker of `negate`'s output: `{[NOT_ENUM]: values}` is any value but these (no JSON schema can spell it). */
+const NOT_ENUM = Symbol('not enum');
+const ALL_TYPES = ['string', 'number', 'boolean', 'null', 'object', 'array'];
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -276,6 +307,8 @@ export function compileSchema(schema: unknown): GrammarNode {
   const memo = new Map<string, GrammarNode>();
   const intersect = (a: GrammarNode, b: GrammarNode): GrammarNode => {
     if (a === NEVER || b === NEVER) return NEVER;
+    if (a.t === 'union' && a.exclude) return withExclude(b, a.exclude);
+    if (b.t === 'union' && b.exclude) return withExclude(a, b.exclude);
     if (a === anyNode || pending.has(a)) return b === anyNode ? a : pending.has(a) ? a : b;
     if (b === anyNode || pending.has(b)) return a;
     if (a === b) return a;
@@ -339,6 +372,9 @@ export function compileSchema(schema: unknown): GrammarNode {
         if (!oa.props.some((x) => x.name === p.name) && oa.props.length === 0 && oa.additional) p.node = intersect(p.node, oa.additional);
         if (!ob.props.some((x) => x.name === p.name) && ob.props.length === 0 && ob.additional) p.node = intersect(p.node, ob.additional);
       }
+      const forbid = [...new Set([...(oa.forbid ?? []), ...(ob.forbid ?? [])])];
+      for (const p of props) if (forbid.includes(p.name)) p.node = NEVER;
+      if (forbid.length) obj.forbid = forbid;
       if (props.some((p) => p.required && p.node === NEVER)) out = NEVER;
       else {
         obj.props = props.filter((p) => p.node !== NEVER);
@@ -452,10 +488,12 @@ export function compileSchema(schema: unknown): GrammarNode {
         const ap = s.additionalProperties;
         const free = (): GrammarNode => (patterns ? any() : ap === undefined || ap === true ? any() : ap === false ? NEVER : compile(ap, `${where}/additionalProperties`, base));
         const props: PropertyNode[] = [];
+        const forbid: string[] = [];
         for (const [name, sub] of Object.entries(propsRaw)) {
           const node = compile(sub, `${where}/properties/${escapePointer(name)}`, base);
           if (node === NEVER) {
             if (req.has(name)) return NEVER;
+            forbid.push(name);
             continue;
           }
           props.push({ name, keyBytes: utf8.encode(`${JSON.stringify(name)}:`), node, required: req.has(name) });
@@ -493,7 +531,7 @@ export function compileSchema(schema: unknown): GrammarNode {
         const maxProps = nonNegInt(s.maxProperties, where, 'maxProperties') ?? Infinity;
         // Undeclared keys are not generated beside declared ones: more properties than are declared cannot be written.
         if (props.length > 0 && minProps > props.length && free() !== NEVER) throw unsupported('minProperties', `${where}/minProperties`, `${minProps} properties but only ${props.length} declared, and undeclared keys are not generated beside declared ones`);
-        const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps };
+        const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps, ...(forbid.length ? { forbid } : {}) };
         return finishDeps(obj, where) && objectViable(obj) ? obj : NEVER;
       }
       case 'array': {
@@ -594,6 +632,162 @@ export function compileSchema(schema: unknown): GrammarNode {
     }
   };
 
+  /**
+   * A schema accepting what `s` rejects (JSON Schema semantics, no type inferred from keywords): the
+   * union, over s's keywords, of the values each keyword rejects. Exact where the grammar can say
+   * it; a superset where only the final validation can (the `integer` of `not: {type: integer}`
+   * keeps every number; `not: {const: v}` excludes v from enums it meets, else allows any value).
+   * Keywords whose negation is neither are refused, naming `kw` (the keyword being reduced) and
+   * the pointer of the schema that has it.
+   */
+  const negate = (s: unknown, where: string, kw: string): unknown => {
+    if (s === true) return false;
+    if (s === false) return true;
+    if (!isObj(s)) throw bad(where, 'a schema must be an object or a boolean');
+    const ex = (s as Record<symbol, unknown>)[NOT_ENUM];
+    if (Array.isArray(ex)) return { enum: ex };
+    const no = (what: string): TandemError => unsupported(kw, where, `its negation of ${what} cannot be enforced while decoding`);
+    if (typeof s.$ref === 'string') throw no('"$ref"');
+    const alts: unknown[] = [];
+    const count = (k: string): number => {
+      const v = nonNegInt(s[k], where, k)!;
+      return v;
+    };
+    const num = (k: string): number => {
+      if (typeof s[k] !== 'number') throw bad(where, `${k} must be a number`);
+      return s[k];
+    };
+    for (const k of Object.keys(s)) {
+      const v = s[k];
+      if (!vocab.handled.has(k) && !vocab.post.has(k) && !vocab.refused.has(k)) continue; // annotations and unknown keywords
+      switch (k) {
+        case 'type': {
+          const list = Array.isArray(v) ? v : [v];
+          // not integer: every number stays (the grammar cannot tell 1.5 from 1 before the end; the final validation does).
+          const keep = ALL_TYPES.filter((t) => !list.includes(t));
+          if (keep.length) alts.push({ type: keep });
+          break;
+        }
+        case 'enum':
+        case 'const':
+          if (k === 'enum' && !Array.isArray(v)) throw bad(where, 'enum must be a list');
+          alts.push({ [NOT_ENUM]: k === 'enum' ? v : [v] });
+          break;
+        case 'minLength':
+        case 'minItems':
+        case 'minProperties': {
+          const n = count(k);
+          const type = k === 'minLength' ? 'string' : k === 'minItems' ? 'array' : 'object';
+          if (n > 0) alts.push({ type, [k.replace('min', 'max')]: n - 1 });
+          break;
+        }
+        case 'maxLength':
+        case 'maxItems':
+        case 'maxProperties': {
+          const type = k === 'maxLength' ? 'string' : k === 'maxItems' ? 'array' : 'object';
+          alts.push({ type, [k.replace('max', 'min')]: count(k) + 1 });
+          break;
+        }
+        case 'minimum':
+        case 'maximum': {
+          const m = num(k);
+          const lower = k === 'minimum';
+          if (dialect === 'draft-04') {
+            const strict = s[lower ? 'exclusiveMinimum' : 'exclusiveMaximum'] === true;
+            alts.push(lower ? { type: 'number', maximum: m, ...(strict ? {} : { exclusiveMaximum: true }) } : { type: 'number', minimum: m, ...(strict ? {} : { exclusiveMinimum: true }) });
+          } else alts.push(lower ? { type: 'number', exclusiveMaximum: m } : { type: 'number', exclusiveMinimum: m });
+          break;
+        }
+        case 'exclusiveMinimum':
+        case 'exclusiveMaximum':
+          if (dialect === 'draft-04') break; // modifies minimum / maximum
+          alts.push(k === 'exclusiveMinimum' ? { type: 'number', maximum: num(k) } : { type: 'number', minimum: num(k) });
+          break;
+        case 'required':
+          if (!Array.isArray(v) || v.some((r) => typeof r !== 'string')) throw bad(where, 'required must be a list of names');
+          for (const r of v as string[]) alts.push({ type: 'object', properties: { [r]: false } });
+          break;
+        case 'properties':
+          if (!isObj(v)) throw bad(where, 'properties must be an object');
+          for (const [p, sub] of Object.entries(v)) alts.push({ type: 'object', required: [p], properties: { [p]: negate(sub, `${where}/properties/${escapePointer(p)}`, kw) } });
+          break;
+        case 'not':
+          alts.push(v);
+          break;
+        case 'anyOf':
+        case 'allOf': {
+          if (!Array.isArray(v) || v.length === 0) throw bad(where, `${k} must be a non-empty list`);
+          const negs = v.map((x, i) => negate(x, `${where}/${k}/${i}`, kw));
+          if (k === 'anyOf') alts.push({ allOf: negs });
+          else alts.push(...negs);
+          break;
+        }
+        case 'if':
+          if (s.then === undefined && s.else === undefined) break;
+          // not ((if and then) or (not if and else)) = (not if or not then) and (if or not else)
+          alts.push({ allOf: [{ anyOf: [negate(v, `${where}/if`, kw), negate(s.then ?? true, `${where}/then`, kw)] }, { anyOf: [v, negate(s.else ?? true, `${where}/else`, kw)] }] });
+          break;
+        case 'then':
+        case 'else':
+          break;
+        case 'items':
+          if (Array.isArray(v) || !vocab.handled.has('contains')) throw no('"items"');
+          if (v !== true) alts.push({ type: 'array', contains: negate(v, `${where}/items`, kw) });
+          break;
+        case 'contains':
+          if (s.minContains !== undefined || s.maxContains !== undefined) throw no('"contains" with minContains / maxContains');
+          alts.push({ type: 'array', items: negate(v, `${where}/contains`, kw) });
+          break;
+        case 'uniqueItems':
+          if (v !== false) throw no('"uniqueItems"');
+          break;
+        case 'additionalProperties':
+          if (v === true || (isObj(v) && Object.keys(v).length === 0)) break;
+          if (v !== false || s.properties !== undefined || s.patternProperties !== undefined) throw no('"additionalProperties"');
+          alts.push({ type: 'object', minProperties: 1 });
+          break;
+        case '$schema':
+        case '$id':
+        case 'id':
+        case '$defs':
+        case 'definitions':
+        case '$anchor':
+        case '$dynamicAnchor':
+        case '$recursiveAnchor':
+          break;
+        case 'format':
+          if (typeof v === 'string' && Object.hasOwn(FORMATS, v)) throw no('"format"');
+          break;
+        default:
+          throw no(`"${k}"`);
+      }
+    }
+    if (alts.length === 0) return false;
+    return alts.length === 1 ? alts[0] : { anyOf: alts };
+  };
+
+  /** `s` exactly (no type inferred from its keywords): not (not s). */
+  const exact = (s: unknown, where: string, kw: string): unknown => negate(negate(s, where, kw), where, kw);
+
+  /** A node excluding these compact texts (intersecting with literals filters them; otherwise a superset). */
+  const excluding = (values: unknown[]): UnionNode => ({ t: 'union', id: nextId++, options: [any()], exclude: values.map((v) => JSON.stringify(v)) });
+  const withExclude = (n: GrammarNode, ex: string[], seen = new Set<GrammarNode>()): GrammarNode => {
+    if (n === NEVER) return NEVER;
+    if (n === anyNode) return { t: 'union', id: nextId++, options: [n], exclude: ex };
+    if (seen.has(n) || pending.has(n)) return n;
+    seen.add(n);
+    if (n.t === 'literal') {
+      const dec = new TextDecoder();
+      const values = n.values.filter((v) => !ex.includes(dec.decode(v)));
+      return values.length === n.values.length ? n : values.length ? { t: 'literal', id: nextId++, values } : NEVER;
+    }
+    if (n.t === 'union') {
+      if (n.exclude) return { t: 'union', id: nextId++, options: n.options, exclude: [...new Set([...n.exclude, ...ex])] };
+      return union(n.options.map((o) => withExclude(o, ex, seen)));
+    }
+    return n; // a string, number, object or array node: the excluded values are left to the final validation
+  };
+
   const byRef = new Map<string, GrammarNode>();
   const refNode = (ref: string, where: string, base: string): GrammarNode => {
     const r = resolveRef(ref, where, base);
@@ -627,11 +821,8 @@ export function compileSchema(schema: unknown): GrammarNode {
     const o = s;
     base = baseOf(o, base);
     for (const k of Object.keys(o)) if (vocab.refused.has(k) && active(o, k) && !(legacyRef && typeof o.$ref === 'string')) throw unsupported(k, where);
-    if (o.dependencies !== undefined && isObj(o.dependencies) && !(legacyRef && typeof o.$ref === 'string')) {
-      for (const [name, dep] of Object.entries(o.dependencies)) {
-        if (!Array.isArray(dep) && dep !== true && !(isObj(dep) && Object.keys(dep).length === 0)) throw unsupported('dependencies', `${where}/dependencies/${escapePointer(name)}`, 'a schema dependency');
-      }
-    }
+    const ex = (o as Record<symbol, unknown>)[NOT_ENUM];
+    if (Array.isArray(ex)) return excluding(ex);
     if (typeof o.$ref === 'string') {
       const target = refNode(o.$ref, where, base);
       // draft-04 to -07: $ref replaces its siblings. 2019-09 on: it applies beside them.
@@ -651,6 +842,28 @@ export function compileSchema(schema: unknown): GrammarNode {
       if (!Array.isArray(list) || list.length === 0) throw bad(where, `${k} must be a non-empty list`);
       const alt = union(list.map((x, i) => compile(x, `${where}/${k}/${i}`, base)));
       node = intersect(node, alt);
+    }
+    if (o.not !== undefined && vocab.handled.has('not')) node = intersect(node, compile(negate(o.not, `${where}/not`, 'not'), `${where}/not`, base));
+    if (o.if !== undefined && vocab.handled.has('if') && (o.then !== undefined || o.else !== undefined)) {
+      // ajv counts the properties a failing `if` looked at as evaluated: its final check would pass unevaluated ones.
+      if (o.unevaluatedProperties !== undefined && o.unevaluatedProperties !== true) throw unsupported('unevaluatedProperties', where, 'beside if/then/else the final validation (ajv) misses unevaluated properties');
+      // (if and then) or (not if and else); `if` exactly (not (not if)): no type inferred from its keywords.
+      const yes = intersect(compile(exact(o.if, `${where}/if`, 'if'), `${where}/if`, base), o.then === undefined ? any() : compile(o.then, `${where}/then`, base));
+      const no = intersect(compile(negate(o.if, `${where}/if`, 'if'), `${where}/if`, base), o.else === undefined ? any() : compile(o.else, `${where}/else`, base));
+      node = intersect(node, union([yes, no]));
+    }
+    // dependentSchemas / schema dependencies: non-objects, objects without the key, or objects with it under the schema.
+    const depKey = vocab.handled.has('dependentSchemas') ? 'dependentSchemas' : 'dependencies';
+    const deps = o[depKey];
+    if (isObj(deps)) {
+      for (const [name, dep] of Object.entries(deps)) {
+        if (Array.isArray(dep) || dep === true || (isObj(dep) && Object.keys(dep).length === 0)) continue; // lists: dependentRequired (typeNode)
+        const at = `${where}/${depKey}/${escapePointer(name)}`;
+        const others = compile({ type: ALL_TYPES.filter((t) => t !== 'object') }, at, base);
+        const absent = compile({ type: 'object', properties: { [name]: false } }, at, base);
+        const present = intersect(compile({ type: 'object', required: [name] }, at, base), compile(dep, at, base));
+        node = intersect(node, union([others, absent, present]));
+      }
     }
     return node;
   }
