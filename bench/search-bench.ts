@@ -25,9 +25,10 @@ import * as sqliteVec from 'sqlite-vec';
 import { AnnIndex, DEFAULT_ANN_PARAMS, vectorFingerprint } from '../native/engine/search/ann-index.js';
 import { addonStatus } from '../native/engine/search/kernel.js';
 import { lexicalSearch } from '../native/engine/search/lexical.js';
-import { ClusteredVectors, rng, zipfTexts } from '../native/engine/search/synthetic.js';
+import { ClusteredVectors, rng, zipfTexts } from '../native/testing/synthetic.js';
 import { allocateSharedVectors, ExactIndex, type SearchHit, type SearchOptions } from '../native/engine/search/vector-index.js';
 import { openDatabase } from '../native/engine/store/database.js';
+import { LibraryStore } from '../native/engine/store/library-store.js';
 
 interface Row {
   size: number;
@@ -292,6 +293,7 @@ async function benchSize(n: number): Promise<Row[]> {
     const ftsBuild = performance.now() - t;
     const dbMiB = mib(fs.statSync(file).size);
     // queries: 3 words from ranks 100-5000 (neither stopword-like nor unseen)
+    const lib = new LibraryStore(db);
     const pick = rng(99);
     const texts = Array.from({ length: nq }, () =>
       Array.from({ length: 3 }, () => corpus.vocabulary[100 + Math.floor(pick() * 4900)]!).join(' '),
@@ -299,7 +301,7 @@ async function benchSize(n: number): Promise<Row[]> {
     rows.push(
       row(
         { size: n, system: 'lexical-fts5', threads: 1, buildMs: ftsBuild, memMiB: dbMiB, recallAt10: null, queries: nq, note: `BM25, 40-word chunks, 3-word OR queries; mem = db file (chunks + FTS)` },
-        latencies(nq, repeat, (i) => lexicalSearch(db, texts[i]!, { k: K, collectionId: 1 })),
+        latencies(nq, repeat, (i) => lexicalSearch(lib, texts[i]!, { k: K, collectionId: 1 })),
       ),
     );
     db.close();

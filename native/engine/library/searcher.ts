@@ -154,21 +154,11 @@ export class Searcher {
   /** Chunk ids allowed by the filters (undefined = no filter). */
   private allowedChunks(c: Collection, f: SearchFilters | undefined): Set<number> | undefined {
     if (!f || (!f.pathGlob && !f.fileTypes?.length && !f.modifiedAfter && !f.modifiedBefore)) return undefined;
-    const where = ['d.collection_id = ?'];
-    const params: unknown[] = [c.id];
-    if (f.fileTypes?.length) {
-      where.push(`d.file_type IN (${f.fileTypes.map(() => '?').join(',')})`);
-      params.push(...f.fileTypes);
-    }
-    if (f.modifiedAfter) {
-      where.push('d.mtime_ms >= ?');
-      params.push(f.modifiedAfter.getTime());
-    }
-    if (f.modifiedBefore) {
-      where.push('d.mtime_ms < ?');
-      params.push(f.modifiedBefore.getTime());
-    }
-    const rows = this.lib.db.prepare(`SELECT c.id AS id, d.path AS path FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${where.join(' AND ')}`).all(...params) as Array<{ id: number; path: string }>;
+    const rows = this.lib.chunksWhere(c.id, {
+      fileTypes: f.fileTypes,
+      modifiedAfterMs: f.modifiedAfter?.getTime(),
+      modifiedBeforeMs: f.modifiedBefore?.getTime(),
+    });
     let keep = rows;
     if (f.pathGlob) {
       const isMatch = picomatch(f.pathGlob, { dot: true });
@@ -179,7 +169,7 @@ export class Searcher {
   }
 
   private lexicalChunks(c: Collection, text: string, n: number, allowed: Set<number> | undefined): SearchHit[] {
-    const hits = lexicalSearch(this.lib.db, text, { k: allowed ? Math.max(n * 4, 1000) : n, collectionId: c.id, snippets: false });
+    const hits = lexicalSearch(this.lib, text, { k: allowed ? Math.max(n * 4, 1000) : n, collectionId: c.id, snippets: false });
     return hits.filter((h) => !allowed || allowed.has(h.chunkId)).slice(0, n).map((h) => ({ id: h.chunkId, score: h.score }));
   }
 
@@ -263,7 +253,7 @@ export class Searcher {
       docs = docs.slice(0, want);
       const info = this.lib.chunkInfo(docs.map((d) => d.chunkId));
       // FTS5 snippets for the kept hits that BM25 matched (only for them: a snippet costs more than the ranking).
-      const snippets = opts.snippets === false ? new Map<number, Snippet>() : lexicalSnippets(this.lib.db, q.text, docs.map((d) => d.chunkId).filter((id) => lexIds.has(id)));
+      const snippets = opts.snippets === false ? new Map<number, Snippet>() : lexicalSnippets(this.lib, q.text, docs.map((d) => d.chunkId).filter((id) => lexIds.has(id)));
       out.set(
         q.id,
         docs.map((d) => {

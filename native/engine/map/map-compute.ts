@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TandemError } from '../common/errors.js';
 import type { Db } from '../store/database.js';
-import { LibraryStore, modelKey } from '../store/library-store.js';
+import { LibraryStore, modelKey, type MapVectorRow } from '../store/library-store.js';
 import { evenSample, project, type MapMethod } from './project.js';
 
 export interface MapRequest {
@@ -82,17 +82,15 @@ export function mapCacheFile(home: string, collection: string, model: string, me
 }
 
 /** The embeddings key to map: the collection's own model by default. */
-function resolveModel(db: Db, collection: { id: number; name: string; model: string | null; variant: string | null }, model: string | undefined): string {
+function resolveModel(lib: LibraryStore, collection: { id: number; name: string; model: string | null; variant: string | null }, model: string | undefined): string {
   if (collection.model === null || collection.variant === null) {
     throw new TandemError('NOT_FOUND', `collection "${collection.name}" is lexical-only: it has no vectors to map; \`tandem collections upgrade "${collection.name}" --model ID\` adds them`);
   }
   if (!model || model === collection.model) return modelKey(collection.model, collection.variant);
   if (model.includes('@')) return model;
-  const row = db
-    .prepare('SELECT e.model AS m FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND e.model LIKE ? ESCAPE \'\\\' LIMIT 1')
-    .get(collection.id, `${model.replace(/[\\%_]/g, (ch) => `\\${ch}`)}@%`) as { m: string } | undefined;
-  if (!row) throw new TandemError('NOT_FOUND', `collection "${collection.name}" has no vectors for model ${model} (it is indexed with ${collection.model})`);
-  return row.m;
+  const key = lib.embeddingKeyFor(collection.id, model);
+  if (!key) throw new TandemError('NOT_FOUND', `collection "${collection.name}" has no vectors for model ${model} (it is indexed with ${collection.model})`);
+  return key;
 }
 
 function commonDir(paths: string[]): string {
@@ -146,30 +144,15 @@ function writeCache(file: string, prefix: string, data: CacheFile): void {
   }
 }
 
-interface Row {
-  vector: Buffer;
-  dtype: string;
-  scale: number | null;
-  path: string;
-  fileType: string;
-  page: number | null;
-  text: string;
-}
-
 /** Compute (or read from the cache) the 2D map of a collection. */
 export function computeMap(db: Db, home: string, req: MapRequest, onProgress: (p: MapProgress) => void = () => {}, seed = 42): MapResult {
   const lib = new LibraryStore(db);
   const c = lib.requireCollection(req.collection);
-  const model = resolveModel(db, c, req.model);
+  const model = resolveModel(lib, c, req.model);
   const maxPoints = Math.min(req.maxPoints ?? DEFAULT_MAX_POINTS[req.method], MAX_POINTS_LIMIT);
   if (!Number.isInteger(maxPoints) || maxPoints < 1) throw new TandemError('INVALID_ARGUMENT', `maxPoints must be a whole number from 1 to ${MAX_POINTS_LIMIT}`);
   const fingerprint = lib.vectorFingerprint(c.id, model);
-  const ids = (
-    db
-      .prepare('SELECT e.chunk_id FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND e.model = ? ORDER BY e.chunk_id')
-      .pluck()
-      .all(c.id, model) as number[]
-  );
+  const ids = lib.vectorChunkIds(c.id, model);
   const total = ids.length;
   const pick = evenSample(total, maxPoints);
   const file = mapCacheFile(home, c.name, model, req.method, fingerprint);
@@ -178,17 +161,15 @@ export function computeMap(db: Db, home: string, req: MapRequest, onProgress: (p
   if (hit) return hit;
 
   const t0 = performance.now();
-  const get = db.prepare(
-    'SELECT e.vector AS vector, e.dtype AS dtype, e.scale AS scale, d.path AS path, d.file_type AS fileType, c.page AS page, substr(c.text, 1, 400) AS text FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE e.chunk_id = ? AND e.model = ?',
-  );
+  const get = lib.vectorRowReader(model);
   const n = pick.length;
   let dims = 0;
   let vectors = new Float32Array(0);
-  const info: Array<Omit<Row, 'vector' | 'dtype' | 'scale'> & { chunkId: number }> = [];
+  const info: Array<Omit<MapVectorRow, 'vector' | 'dtype' | 'scale'> & { chunkId: number }> = [];
   onProgress({ phase: 'loading', done: 0, total: n });
   for (let k = 0; k < n; k++) {
     const id = ids[pick[k]!]!;
-    const r = get.get(id, model) as Row | undefined;
+    const r = get(id);
     if (!r) throw new TandemError('CONFLICT', `the collection "${c.name}" changed while its map was being computed; try again`);
     const rowDims = r.dtype === 'i8' ? r.vector.byteLength : r.vector.byteLength / 4;
     if (k === 0) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isTandemError } from '../common/errors.js';
 import { openDatabase, type Db } from '../store/database.js';
+import { LibraryStore } from '../store/library-store.js';
 import { bracketed, buildFtsQuery, highlight, lexicalSearch, parseMarked, queryTerms } from './lexical.js';
 
 describe('buildFtsQuery', () => {
@@ -46,7 +47,7 @@ describe('lexicalSearch on a real store', () => {
   after(() => db.close());
 
   it('ranks by BM25 within a collection and marks snippets', () => {
-    const hits = lexicalSearch(db, 'protein folding', { k: 10, collectionId: 1 });
+    const hits = lexicalSearch(new LibraryStore(db), 'protein folding', { k: 10, collectionId: 1 });
     assert.deepEqual(
       hits.map((h) => h.chunkId).sort(),
       [10, 11, 12],
@@ -60,20 +61,20 @@ describe('lexicalSearch on a real store', () => {
     assert.equal(hits.find((h) => h.chunkId === 12)!.documentId, 2);
   });
 
-  it('stems through the porter tokenizer, limits k, filters with SQL', () => {
-    assert.deepEqual(lexicalSearch(db, 'folded proteins', { k: 10 }).length, 4, 'porter: folded ~ folding, proteins ~ protein');
-    assert.equal(lexicalSearch(db, 'protein', { k: 1 }).length, 1);
-    const pdf = lexicalSearch(db, 'protein', { k: 10, filterSql: 'd.file_type = ?', filterParams: ['pdf'] });
+  it('stems through the porter tokenizer, limits k, filters by file type', () => {
+    assert.deepEqual(lexicalSearch(new LibraryStore(db), 'folded proteins', { k: 10 }).length, 4, 'porter: folded ~ folding, proteins ~ protein');
+    assert.equal(lexicalSearch(new LibraryStore(db), 'protein', { k: 1 }).length, 1);
+    const pdf = lexicalSearch(new LibraryStore(db), 'protein', { k: 10, fileTypes: ['pdf'] });
     assert.deepEqual(pdf.map((h) => h.chunkId), [12]);
   });
 
   it('hostile and empty queries neither throw nor match everything', () => {
-    assert.deepEqual(lexicalSearch(db, '', { k: 5 }), []);
-    assert.deepEqual(lexicalSearch(db, '*** ()', { k: 5 }), []);
-    assert.deepEqual(lexicalSearch(db, '"nice" AND tomorrow* NEAR(', { k: 5 }).map((h) => h.chunkId), [14]);
-    assert.deepEqual(lexicalSearch(db, "'; DROP TABLE chunks; --", { k: 5 }), []);
+    assert.deepEqual(lexicalSearch(new LibraryStore(db), '', { k: 5 }), []);
+    assert.deepEqual(lexicalSearch(new LibraryStore(db), '*** ()', { k: 5 }), []);
+    assert.deepEqual(lexicalSearch(new LibraryStore(db), '"nice" AND tomorrow* NEAR(', { k: 5 }).map((h) => h.chunkId), [14]);
+    assert.deepEqual(lexicalSearch(new LibraryStore(db), "'; DROP TABLE chunks; --", { k: 5 }), []);
     assert.deepEqual(db.prepare('SELECT count(*) AS n FROM chunks').get(), { n: 5 }, 'nothing was executed from the query');
-    assert.throws(() => lexicalSearch(db, 'x', { k: 0 }), (e) => isTandemError(e, 'INVALID_ARGUMENT'));
+    assert.throws(() => lexicalSearch(new LibraryStore(db), 'x', { k: 0 }), (e) => isTandemError(e, 'INVALID_ARGUMENT'));
   });
 });
 
@@ -105,7 +106,7 @@ describe('snippets carry their matches as ranges, not marks in the text', () => 
     db.prepare("INSERT INTO documents (id, collection_id, doc_key, path, file_type, size, mtime_ms, sha256, indexed_at) VALUES (1, 1, 'd', '/d', 'txt', 1, 0, 'x', 'now')").run();
     const text = 'Array [x] and [y] index the heron colony; see [1] for the heron counts.';
     db.prepare('INSERT INTO chunks (id, document_id, ord, text, start, end, tokens) VALUES (1, 1, 0, ?, 0, ?, 10)').run(text, text.length);
-    const [hit] = lexicalSearch(db, 'heron', { k: 1 });
+    const [hit] = lexicalSearch(new LibraryStore(db), 'heron', { k: 1 });
     const s = hit!.snippet;
     assert.ok(s.text.includes('[x] and [y]') || s.text.includes('[1]'), `brackets stay text: ${s.text}`);
     assert.ok(s.highlights.length >= 1, 'a match');

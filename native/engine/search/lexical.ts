@@ -8,10 +8,16 @@
  * matched terms are. The quoted tokens go through the table's own tokenizer (porter, unicode61,
  * diacritics removed), so "Running" matches "runs".
  */
-import type Database from 'better-sqlite3';
 import { TandemError } from '../common/errors.js';
 
-type Db = Database.Database;
+/**
+ * Where BM25 rankings and FTS5 snippets come from: the store (LibraryStore implements it; the
+ * store is the only code that speaks SQL). `match` is an FTS5 MATCH expression built here.
+ */
+export interface FtsSource {
+  ftsTop(match: string, o: { k: number; collectionId?: number | undefined; fileTypes?: readonly string[] | undefined }): Array<{ chunkId: number; documentId: number; score: number }>;
+  ftsSnippets(match: string, ids: readonly number[], open: string, close: string): Array<{ id: number; snippet: string }>;
+}
 
 /** A short English stopword list (function words BM25 would only add noise with). */
 export const STOPWORDS: ReadonlySet<string> = new Set(
@@ -106,13 +112,8 @@ export interface LexicalOptions {
   k: number;
   /** Restrict to one collection (documents.collection_id). */
   collectionId?: number;
-  /**
-   * Extra SQL condition ANDed into the WHERE clause, over aliases `c` (chunks) and `d`
-   * (documents), e.g. "d.file_type = ?" with filterParams ['pdf']. Trusted code only: never put
-   * user text in it; pass values through filterParams.
-   */
-  filterSql?: string;
-  filterParams?: ReadonlyArray<string | number | bigint | Buffer | null>;
+  /** Restrict to documents of these file types (documents.file_type). */
+  fileTypes?: readonly string[];
   /**
    * Make FTS5 snippets for the hits (default true). Snippets cost ~0.1-0.4 ms each, far more than
    * the ranking: a caller that keeps only a few of the hits passes false and asks
@@ -121,59 +122,33 @@ export interface LexicalOptions {
   snippets?: boolean;
 }
 
-/** BM25 search over chunks_fts; an empty (token-less) query returns []. */
-export function lexicalSearch(db: Db, query: string, opts: LexicalOptions): LexicalHit[] {
+/** BM25 search over chunks_fts; an empty (token-less) query returns []. Snippets for the k winners only. */
+export function lexicalSearch(source: FtsSource, query: string, opts: LexicalOptions): LexicalHit[] {
   if (!Number.isInteger(opts.k) || opts.k < 1) throw new TandemError('INVALID_ARGUMENT', `k must be a positive integer, got ${opts.k}`);
   const match = buildFtsQuery(query);
   if (match === null) return [];
-  const where = ['chunks_fts MATCH ?'];
-  const params: unknown[] = [match];
-  if (opts.collectionId !== undefined) {
-    where.push('d.collection_id = ?');
-    params.push(opts.collectionId);
-  }
-  if (opts.filterSql) {
-    where.push(`(${opts.filterSql})`);
-    params.push(...(opts.filterParams ?? []));
-  }
-  params.push(opts.k);
-  // CROSS JOIN pins the join order: the full-text index first, then primary-key lookups. (Left to
-  // itself the planner starts from documents and re-runs MATCH per chunk: 300 ms at 10k chunks.)
-  // Snippets are made in a second statement for the k winners only, not for every match.
-  const top = `
-    SELECT c.id AS chunkId, c.document_id AS documentId, -bm25(chunks_fts) AS score
-    FROM chunks_fts
-    CROSS JOIN chunks c ON c.id = chunks_fts.rowid
-    CROSS JOIN documents d ON d.id = c.document_id
-    WHERE ${where.join(' AND ')}
-    ORDER BY score DESC, c.id
-    LIMIT ?`;
   try {
-    const hits = db.prepare(top).all(...params) as Array<Omit<LexicalHit, 'snippet'>>;
+    const hits = source.ftsTop(match, { k: opts.k, collectionId: opts.collectionId, fileTypes: opts.fileTypes });
     if (hits.length === 0) return [];
     if (opts.snippets === false) return hits.map((h) => ({ ...h, snippet: EMPTY_SNIPPET }));
-    const snippets = snippetsFor(db, match, hits.map((h) => h.chunkId));
+    const snippets = snippetsFor(source, match, hits.map((h) => h.chunkId));
     return hits.map((h) => ({ ...h, snippet: snippets.get(h.chunkId) ?? EMPTY_SNIPPET }));
   } catch (e) {
     throw storeError(e);
   }
 }
 
-function snippetsFor(db: Db, match: string, ids: readonly number[]): Map<number, Snippet> {
+function snippetsFor(source: FtsSource, match: string, ids: readonly number[]): Map<number, Snippet> {
   if (ids.length === 0) return new Map();
-  const snip = db.prepare(
-    `SELECT rowid AS id, snippet(chunks_fts, 0, ?, ?, '…', 12) AS snippet FROM chunks_fts
-     WHERE chunks_fts MATCH ? AND rowid IN (${ids.map(() => '?').join(',')})`,
-  );
-  return new Map((snip.all(MARK_OPEN, MARK_CLOSE, match, ...ids) as Array<{ id: number; snippet: string }>).map((r) => [r.id, parseMarked(r.snippet)]));
+  return new Map(source.ftsSnippets(match, ids, MARK_OPEN, MARK_CLOSE).map((r) => [r.id, parseMarked(r.snippet)]));
 }
 
 /** FTS5 snippets of these chunks for a query; chunks it does not match are absent. */
-export function lexicalSnippets(db: Db, query: string, chunkIds: readonly number[]): Map<number, Snippet> {
+export function lexicalSnippets(source: FtsSource, query: string, chunkIds: readonly number[]): Map<number, Snippet> {
   const match = buildFtsQuery(query);
   if (match === null) return new Map();
   try {
-    return snippetsFor(db, match, chunkIds);
+    return snippetsFor(source, match, chunkIds);
   } catch (e) {
     throw storeError(e);
   }

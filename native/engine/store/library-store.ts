@@ -392,4 +392,112 @@ export class LibraryStore {
     }
     return out;
   }
+  // --- queries for search, maps and file lookups (the store is the only code that speaks SQL) ---
+
+  /**
+   * BM25 over chunks_fts for an FTS5 MATCH expression built by the search layer (quoted tokens
+   * only; see native/engine/search/lexical.ts): the top k chunks by -bm25, optionally within one
+   * collection and some file types. CROSS JOIN pins the join order: the full-text index first,
+   * then primary-key lookups (left to itself the planner starts from documents and re-runs MATCH
+   * per chunk: 300 ms at 10k chunks).
+   */
+  ftsTop(match: string, o: { k: number; collectionId?: number | undefined; fileTypes?: readonly string[] | undefined }): Array<{ chunkId: number; documentId: number; score: number }> {
+    const where = ['chunks_fts MATCH ?'];
+    const params: unknown[] = [match];
+    if (o.collectionId !== undefined) {
+      where.push('d.collection_id = ?');
+      params.push(o.collectionId);
+    }
+    if (o.fileTypes?.length) {
+      where.push(`d.file_type IN (${o.fileTypes.map(() => '?').join(',')})`);
+      params.push(...o.fileTypes);
+    }
+    params.push(o.k);
+    const sql = `
+      SELECT c.id AS chunkId, c.document_id AS documentId, -bm25(chunks_fts) AS score
+      FROM chunks_fts
+      CROSS JOIN chunks c ON c.id = chunks_fts.rowid
+      CROSS JOIN documents d ON d.id = c.document_id
+      WHERE ${where.join(' AND ')}
+      ORDER BY score DESC, c.id
+      LIMIT ?`;
+    return this.db.prepare(sql).all(...params) as Array<{ chunkId: number; documentId: number; score: number }>;
+  }
+
+  /** FTS5 snippets (~12 tokens, '…' where cut) of these chunks for a MATCH expression, matches between `open` and `close`. */
+  ftsSnippets(match: string, ids: readonly number[], open: string, close: string): Array<{ id: number; snippet: string }> {
+    if (ids.length === 0) return [];
+    const snip = this.db.prepare(
+      `SELECT rowid AS id, snippet(chunks_fts, 0, ?, ?, '…', 12) AS snippet FROM chunks_fts
+       WHERE chunks_fts MATCH ? AND rowid IN (${ids.map(() => '?').join(',')})`,
+    );
+    return snip.all(open, close, match, ...ids) as Array<{ id: number; snippet: string }>;
+  }
+
+  /** Chunks of a collection (with their document's path) whose document has one of the file types and an mtime in [after, before). */
+  chunksWhere(collectionId: number, f: { fileTypes?: readonly string[] | undefined; modifiedAfterMs?: number | undefined; modifiedBeforeMs?: number | undefined }): Array<{ id: number; path: string }> {
+    const where = ['d.collection_id = ?'];
+    const params: unknown[] = [collectionId];
+    if (f.fileTypes?.length) {
+      where.push(`d.file_type IN (${f.fileTypes.map(() => '?').join(',')})`);
+      params.push(...f.fileTypes);
+    }
+    if (f.modifiedAfterMs !== undefined) {
+      where.push('d.mtime_ms >= ?');
+      params.push(f.modifiedAfterMs);
+    }
+    if (f.modifiedBeforeMs !== undefined) {
+      where.push('d.mtime_ms < ?');
+      params.push(f.modifiedBeforeMs);
+    }
+    return this.db.prepare(`SELECT c.id AS id, d.path AS path FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${where.join(' AND ')}`).all(...params) as Array<{ id: number; path: string }>;
+  }
+
+  /** Whether some collection holds a document at this absolute path. */
+  hasDocumentPath(absPath: string): boolean {
+    return this.db.prepare('SELECT 1 FROM documents WHERE path = ? LIMIT 1').get(absPath) !== undefined;
+  }
+
+  /** Width of the stored vectors of `key` in a collection (0 when there are none). */
+  storedDims(collectionId: number, key: string): number {
+    const r = this.db
+      .prepare('SELECT LENGTH(e.vector) AS b FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND e.model = ? LIMIT 1')
+      .get(collectionId, key) as { b: number } | undefined;
+    return r ? r.b / 4 : 0;
+  }
+
+  /** The first embeddings key of a collection for a model id (`model@variant`), if any. */
+  embeddingKeyFor(collectionId: number, model: string): string | undefined {
+    const row = this.db
+      .prepare("SELECT e.model AS m FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND e.model LIKE ? ESCAPE '\\' LIMIT 1")
+      .get(collectionId, `${model.replace(/[\\%_]/g, (ch) => `\\${ch}`)}@%`) as { m: string } | undefined;
+    return row?.m;
+  }
+
+  /** Chunk ids of a collection that have a vector under `key`, ascending. */
+  vectorChunkIds(collectionId: number, key: string): number[] {
+    return this.db
+      .prepare('SELECT e.chunk_id FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND e.model = ? ORDER BY e.chunk_id')
+      .pluck()
+      .all(collectionId, key) as number[];
+  }
+
+  /** A reader of one chunk's vector (raw bytes, dtype, scale) with its document's path, type, page and the first 400 characters. */
+  vectorRowReader(key: string): (chunkId: number) => MapVectorRow | undefined {
+    const get = this.db.prepare(
+      'SELECT e.vector AS vector, e.dtype AS dtype, e.scale AS scale, d.path AS path, d.file_type AS fileType, c.page AS page, substr(c.text, 1, 400) AS text FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE e.chunk_id = ? AND e.model = ?',
+    );
+    return (chunkId) => get.get(chunkId, key) as MapVectorRow | undefined;
+  }
+}
+
+/** One chunk's stored vector and what a map shows of it. */
+export interface MapVectorRow {
+  vector: Buffer;
+  dtype: string;
+  scale: number | null;
+  path: string;
+  fileType: string;
+  page: number | null;
+  text: string;
 }

@@ -97,8 +97,7 @@ export function libraryHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'colle
     'files.open': async ({ path: p, page }) => {
       if (!path.isAbsolute(p)) throw new TandemError('INVALID_ARGUMENT', `files.open: "${p}" is not an absolute path`);
       const abs = path.resolve(p);
-      const known = ctx.db.prepare('SELECT 1 FROM documents WHERE path = ? LIMIT 1').get(abs);
-      if (!known) throw new TandemError('NOT_FOUND', `files.open: ${abs} is not a document in your library`);
+      if (!lib.hasDocumentPath(abs)) throw new TandemError('NOT_FOUND', `files.open: ${abs} is not a document in your library`);
       if (!fs.existsSync(abs)) throw new TandemError('NOT_FOUND', `files.open: ${abs} no longer exists on disk`);
       if (!deps.openFile) return { path: abs, opened: false };
       await deps.openFile(abs, page);
