@@ -2,12 +2,11 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ajvForSchema } from '../native/engine/node/ajv-for-schema.js';
 import { z } from 'zod';
 import { TandemError, type JsonValue } from '../native/engine/common/errors.js';
-import type { Boltz2BatchRequest, Boltz2Request, CloudRequest, GenerateRequest, LigandInput, ProteinInput, QwenModel } from './contract.js';
+import type { Boltz2BatchRequest, Boltz2Request, CloudRequest, GenerateRequest, LigandInput, ProteinInput } from './contract.js';
 import {
   checkGenerateModel,
   checkGenerateOptions,
   nonEmptyString,
-  QWEN_MODEL_IDS,
   quote,
   validateBoltz2,
   validateBoltz2Batch,
@@ -37,8 +36,6 @@ export {
   validateLigands,
   validateProteins,
 } from '../native/engine/common/boltz-validate.js';
-
-export const QWEN_MODELS: readonly QwenModel[] = QWEN_MODEL_IDS;
 
 function invalid(message: string): TandemError {
   return new TandemError('INVALID_INPUT', message);

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const roots = ['native', 'models', 'cloud-adapters', 'cloud-emulator', 'electron', 'renderer'];
+const roots = ['native', 'models', 'cloud-adapters', 'cloud-emulator', 'electron', 'renderer', 'scripts'];
 const filters = process.argv.slice(2);
 const files = [];
 const walk = (dir) => {

@@ -4,7 +4,7 @@
  * CSP (the web host's, loosened for the dev server only), and a collection name for a folder.
  */
 import path from 'node:path';
-import { CSP } from '../../native/hosts/web/web-host';
+import { CSP } from '../../native/hosts/web/csp';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -7,8 +7,6 @@
 import { API_METHODS, isApiEventName, isApiMethod, type ApiMethod } from '../../native/engine/common/api-contract';
 import type { WireError } from '../../native/engine/common/errors';
 
-/** The renderer is served from this origin (electron/main/app-protocol.ts). */
-export const APP_ORIGIN = 'app://tandem';
 /** Inputs are small JSON objects; anything bigger is refused (as the web host refuses large bodies). */
 export const MAX_INPUT_BYTES = 1024 * 1024;
 

@@ -163,11 +163,6 @@ export class Sampler {
   }
 }
 
-/** One pick with fresh buffers (tests, one-offs). */
-export function pickToken(logits: Float32Array, limit: number, mask: Uint32Array | null, params: SamplingParams, rng: Rng): number {
-  return new Sampler().pick(logits, limit, mask, params, rng);
-}
-
 /** The k-th largest value (1-based): a min-heap of the k largest seen. */
 function kthLargest(vals: Float64Array, k: number): number {
   const heap = new Float64Array(k);

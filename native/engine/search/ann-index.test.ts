@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isTandemError } from '../common/errors.js';
 import { AnnIndex, shouldUseAnn, vectorFingerprint } from './ann-index.js';
-import { clusteredDataset } from './synthetic.js';
+import { clusteredDataset } from '../../testing/synthetic.js';
 import { ExactIndex, type SearchHit } from './vector-index.js';
 
 const dims = 384;

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import { isTandemError } from '../common/errors.js';
 import * as js from './js-kernel.js';
 import { addonStatus, jsKernel, selectKernel, type ScanKernel } from './kernel.js';
-import { clusteredDataset, gaussian, normalizeRows, rng } from './synthetic.js';
+import { clusteredDataset, gaussian, normalizeRows, rng } from '../../testing/synthetic.js';
 import { allocateSharedVectors, ExactIndex, type SearchHit } from './vector-index.js';
 
 function randomUnit(n: number, dims: number, seed: number): Float32Array {

@@ -1,4 +1,4 @@
-import { createEngine, type Engine } from '../../engine/api/create-engine.js';
+import { createEngine, type Engine } from '../../engine/index.js';
 import { describeError } from '../../engine/common/errors.js';
 import type { CliContext } from './cli-context.js';
 

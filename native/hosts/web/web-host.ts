@@ -24,7 +24,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { API_EVENT_NAMES } from '../../engine/common/api-contract.js';
 import { TandemError, toWire, type ErrorCode, type WireError } from '../../engine/common/errors.js';
-import type { ApiService } from '../../engine/api/api-service.js';
+import type { ApiService } from '../../engine/index.js';
+import { CSP } from './csp.js';
 
 /** The request header carrying the session token. */
 export const SESSION_HEADER = 'X-Tandem-Session';
@@ -35,19 +36,7 @@ export const MINTED_CODE_TTL_MS = 120_000;
 /** Request bodies above this are refused (the API takes small JSON inputs). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export { CSP };
 
 export interface WebHostOptions {
   service: Pick<ApiService, 'call' | 'events'>;

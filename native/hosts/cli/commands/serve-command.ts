@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
-import { createEngine } from '../../../engine/api/create-engine.js';
+import { createEngine } from '../../../engine/index.js';
 import { describeError } from '../../../engine/common/errors.js';
 import { osOpen } from '../../web/os-open.js';
 import { MINTED_CODE_TTL_MS, startWebHost } from '../../web/web-host.js';

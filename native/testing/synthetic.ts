@@ -3,7 +3,7 @@
  * topics and sub-topics, so nearest neighbours are structured like real embeddings rather than
  * uniform noise) and a Zipfian pseudo-word text corpus.
  */
-import { mulberry32 } from '../common/mulberry32.js';
+import { mulberry32 } from '../engine/common/mulberry32.js';
 
 /** Seeded floats in [0, 1) (mulberry32). */
 export const rng = mulberry32;
