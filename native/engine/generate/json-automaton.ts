@@ -27,8 +27,8 @@ export type Frame =
   | { k: 'O'; node: ObjectNode; ph: ObjPhase; last: number; n: number; w: number }
   /** Matching `"key":` of a declared property; the frame below is the object. */
   | { k: 'K'; node: ObjectNode; cands: number[]; pos: number }
-  /** u: with uniqueItems (node.unique), the indices of the item values written, ascending. */
-  | { k: 'A'; node: ArrayNode; ph: ArrPhase; count: number; u?: number[] }
+  /** u: with uniqueItems (node.unique), the indices of the item values written, ascending. With contains: c hits written (capped), hit: the item being written is one. */
+  | { k: 'A'; node: ArrayNode; ph: ArrPhase; count: number; u?: number[]; c?: number; hit?: boolean }
   /** The value is complete; nothing may follow. */
   | { k: 'D' };
 
@@ -60,12 +60,49 @@ function done(up: Stack | null, lit = -1): Stack {
   if (up === null) return DONE;
   const f = up.f;
   if (f.k === 'O') return f.ph === 'keystr' ? push(up.up, { ...f, ph: 'colon' }) : push(up.up, { ...f, ph: 'after', n: Math.min(f.n + 1, objCap(f.node)) });
-  if (f.k === 'A') {
-    const cap = Number.isFinite(f.node.maxItems) ? f.node.maxItems : f.node.minItems;
-    const u = f.node.unique && lit >= 0 ? withIndex(f.u, lit) : f.u;
-    return push(up.up, { ...f, ph: 'after', count: Math.min(f.count + 1, cap), ...(u ? { u } : {}) });
-  }
+  if (f.k === 'A') return push(up.up, afterItem(f, lit));
   return DONE; // not reached: only objects and arrays hold values
+}
+
+/** The array frame once its item is complete (lit: the literal value index it was, if one). */
+export function afterItem(f: Extract<Frame, { k: 'A' }>, lit = -1): Extract<Frame, { k: 'A' }> {
+  const node = f.node;
+  const out: Extract<Frame, { k: 'A' }> = { k: 'A', node, ph: 'after', count: Math.min(f.count + 1, arrCap(node)) };
+  const u = node.unique && lit >= 0 ? withIndex(f.u, lit) : f.u;
+  if (u) out.u = u;
+  if (node.contains) out.c = f.hit ? Math.min((f.c ?? 0) + 1, hitCap(node)) : (f.c ?? 0);
+  return out;
+}
+
+/** The largest item count an array frame tells apart (tuple positions are told apart too). */
+export function arrCap(node: ArrayNode): number {
+  return Number.isFinite(node.maxItems) ? node.maxItems : Math.max(node.minItems, node.tuple ? node.tuple.length : 0);
+}
+
+/** The largest count of contains hits an array frame tells apart. */
+export function hitCap(node: ArrayNode): number {
+  const k = node.contains!;
+  return Number.isFinite(k.max) ? k.max : k.min;
+}
+
+/** Start an item of an array frame (a tuple position, a contains hit or miss, or the items' node). */
+function startItem(f: Extract<Frame, { k: 'A' }>, up: Stack | null, b: number, out: Stack[]): void {
+  const node = f.node;
+  const k = node.contains;
+  if (k) {
+    const c = f.c ?? 0;
+    if (c < k.max) startValue(k.hit, push(up, { ...f, ph: 'value', hit: true }), b, out);
+    // A miss only while enough items are left for the hits still needed.
+    if (node.maxItems - (f.count + 1) >= k.min - c) startValue(k.miss, push(up, { ...f, ph: 'value', hit: false }), b, out);
+    return;
+  }
+  const item = node.tuple && f.count < node.tuple.length ? node.tuple[f.count]! : (node.rest ?? node.items);
+  startValue(item, push(up, { ...f, ph: 'value' }), b, out);
+}
+
+/** Enough contains hits to close the array. */
+function hitsOk(f: Extract<Frame, { k: 'A' }>): boolean {
+  return !f.node.contains || (f.c ?? 0) >= f.node.contains.min;
 }
 
 /** The largest property count an object frame tells apart (more says nothing new). */
@@ -179,7 +216,7 @@ function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]
       if (b === 0x7b) out.push(push(up, { k: 'O', node, ph: 'first', last: -1, n: 0, w: 0 }));
       return;
     case 'array':
-      if (b === 0x5b) out.push(push(up, { k: 'A', node, ph: 'first', count: 0 }));
+      if (b === 0x5b) out.push(push(up, node.contains ? { k: 'A', node, ph: 'first', count: 0, c: 0 } : { k: 'A', node, ph: 'first', count: 0 }));
       return;
   }
 }
@@ -462,12 +499,12 @@ export function feed(st: Stack, b: number, out: Stack[]): void {
     case 'A': {
       const node = f.node;
       if (f.ph === 'first') {
-        if (b === 0x5d && node.minItems === 0) out.push(done(up));
-        else if (node.maxItems > 0) startValue(node.items, push(up, { ...f, ph: 'value' }), b, out);
-      } else if (f.ph === 'next') startValue(node.items, push(up, { ...f, ph: 'value' }), b, out);
+        if (b === 0x5d && node.minItems === 0 && hitsOk(f)) out.push(done(up));
+        else if (node.maxItems > 0) startItem(f, up, b, out);
+      } else if (f.ph === 'next') startItem(f, up, b, out);
       else if (f.ph === 'after') {
         if (b === 0x2c && f.count < node.maxItems) out.push(push(up, { ...f, ph: 'next' }));
-        else if (b === 0x5d && f.count >= node.minItems) out.push(done(up));
+        else if (b === 0x5d && f.count >= node.minItems && hitsOk(f)) out.push(done(up));
       }
       return;
     }
@@ -515,7 +552,7 @@ function frameKey(f: Frame): string {
     case 'K':
       return `K${f.node.id}:${f.cands.join(',')}:${f.pos}`;
     case 'A':
-      return `A${f.node.id}:${f.ph}:${f.count}${f.u ? `:${f.u.join(',')}` : ''}`;
+      return `A${f.node.id}:${f.ph}:${f.count}${f.u ? `:${f.u.join(',')}` : ''}${f.c === undefined ? '' : `:c${f.c}${f.hit ? 'h' : ''}`}`;
   }
 }
 

@@ -1,4 +1,4 @@
-import { canClose, nextProps, objCap, type Frame, type Stack } from './json-automaton.js';
+import { afterItem, canClose, nextProps, objCap, type Frame, type Stack } from './json-automaton.js';
 import { intMoreDigits, intShortest } from './json-int-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, ObjectNode } from './json-schema-compile.js';
 
@@ -39,6 +39,12 @@ export class ShortestCompletion {
           break;
         case 'array':
           visit(n.items);
+          n.tuple?.forEach(visit);
+          if (n.rest) visit(n.rest);
+          if (n.contains) {
+            visit(n.contains.hit);
+            visit(n.contains.miss);
+          }
           break;
         default:
           break;
@@ -88,9 +94,8 @@ export class ShortestCompletion {
         this.objNext.delete(n.id);
         return 1 + this.objFirst(n);
       case 'array': {
-        if (n.minItems === 0) return 2;
-        if (n.unique) return 1 + this.distinct(n, n.minItems, undefined) + (n.minItems - 1) + 1;
-        return 1 + this.items(n.minItems, this.minV.get(n.items.id) ?? Infinity) + 1;
+        if (n.unique) return n.minItems === 0 ? 2 : 1 + this.distinct(n, n.minItems, undefined) + (n.minItems - 1) + 1;
+        return 1 + this.arrRest(n, 'first', 0, 0);
       }
     }
   }
@@ -116,9 +121,29 @@ export class ShortestCompletion {
     return this.distinct(n, k, u) + k + 1;
   }
 
-  /** k items and the commas between them. */
-  private items(k: number, item: number): number {
-    return k * item + (k - 1);
+  /** The rest of an array (not uniqueItems) after '[' (first), ',' (next) or an item (after), with count items and c contains hits written: ']' included. */
+  private arrRest(n: ArrayNode, ph: 'first' | 'next' | 'after', count: number, c: number): number {
+    const k = n.contains;
+    let need = Math.max(0, n.minItems - count);
+    const hitsNeeded = k ? Math.max(0, k.min - c) : 0;
+    need = Math.max(need, hitsNeeded);
+    if (ph === 'next') need = Math.max(1, need);
+    if (need === 0) return 1;
+    const commas = ph === 'after' ? need : need - 1;
+    let items: number;
+    if (k) {
+      // hits h in [hitsNeeded, min(need, max - c)], misses need - h: the cost is linear in h, so one of the ends.
+      const hMax = Math.min(need, k.max - c);
+      if (hMax < hitsNeeded) return Infinity;
+      const vh = this.value(k.hit);
+      const vm = this.value(k.miss);
+      const cost = (h: number): number => (h === 0 ? 0 : h * vh) + (need - h === 0 ? 0 : (need - h) * vm);
+      items = Math.min(cost(hitsNeeded), cost(hMax));
+    } else if (n.tuple && count < n.tuple.length) {
+      items = 0;
+      for (let i = count; i < count + need; i++) items += this.value(i < n.tuple.length ? n.tuple[i]! : (n.rest ?? n.items));
+    } else items = need * this.value(n.rest ?? n.items);
+    return items + commas + 1;
   }
 
   /** After property `last` with c properties written (w: which, with dependentRequired), the comma not yet written: the rest, '}' included. */
@@ -212,10 +237,8 @@ export class ShortestCompletion {
       case 'A': {
         const n = f.node;
         if (n.unique && f.ph !== 'value') return this.uniqueRest(n, f.ph, f.count, f.u);
-        const item = this.value(n.items);
-        if (f.ph === 'first') return n.minItems === 0 ? 1 : this.items(n.minItems, item) + 1;
-        if (f.ph === 'next') return this.items(Math.max(1, n.minItems - f.count), item) + 1;
-        return f.count >= n.minItems ? 1 : (n.minItems - f.count) * (1 + item) + 1;
+        if (f.ph === 'value') return Infinity; // below a child: see afterChild
+        return this.arrRest(n, f.ph, f.count, f.c ?? 0);
       }
     }
   }
@@ -226,10 +249,7 @@ export class ShortestCompletion {
       if (f.ph === 'keystr') return this.rest({ ...f, ph: 'colon' });
       return this.rest({ ...f, ph: 'after', n: Math.min(f.n + 1, objCap(f.node)) });
     }
-    if (f.k === 'A') {
-      const cap = Number.isFinite(f.node.maxItems) ? f.node.maxItems : f.node.minItems;
-      return this.rest({ ...f, ph: 'after', count: Math.min(f.count + 1, cap) });
-    }
+    if (f.k === 'A') return this.rest(afterItem(f));
     return 0;
   }
 

@@ -339,7 +339,49 @@ export function compileSchema(schema: unknown): GrammarNode {
       const range = intersectRanges(a.range, b.range);
       out = range && range.min > range.max ? NEVER : { t: 'number', id: nextId++, integer: a.integer || b.integer, ...(range ? { range } : {}) };
     }
-    else if (a.t === 'array' && b.t === 'array') {
+    else if (a.t === 'array' && b.t === 'array' && (a.tuple || a.contains || b.tuple || b.contains)) {
+      // Position by position; one contains is counted (a second one is left to the final validation).
+      const slot: UnionNode = { t: 'union', id: nextId++, options: [] };
+      memo.set(key, slot);
+      pending.add(slot);
+      const restOf = (x: ArrayNode): GrammarNode => x.rest ?? x.items;
+      const at = (x: ArrayNode, i: number): GrammarNode => (x.tuple && i < x.tuple.length ? x.tuple[i]! : restOf(x));
+      const minItems = Math.max(a.minItems, b.minItems);
+      let maxItems = Math.min(a.maxItems, b.maxItems);
+      const rest = intersect(restOf(a), restOf(b));
+      const len = Math.max(a.tuple?.length ?? 0, b.tuple?.length ?? 0);
+      let tuple: GrammarNode[] | undefined;
+      if (len > 0) {
+        tuple = [];
+        for (let i = 0; i < len && i < maxItems; i++) tuple.push(intersect(at(a, i), at(b, i)));
+        const firstNever = tuple.indexOf(NEVER);
+        if (firstNever >= 0) maxItems = Math.min(maxItems, firstNever);
+        if (rest === NEVER) maxItems = Math.min(maxItems, len);
+        tuple = tuple.slice(0, Math.min(tuple.length, maxItems));
+        if (tuple.length === 0) tuple = undefined;
+      }
+      if (!tuple && rest === NEVER) maxItems = 0;
+      let contains: ContainsSpec | undefined;
+      const k = a.contains ?? b.contains;
+      if (k && !tuple) {
+        const other = a.contains ? restOf(b) : restOf(a);
+        const hit = intersect(k.hit, other);
+        const miss = intersect(k.miss, other);
+        if (hit === NEVER && k.min > 0) maxItems = -1;
+        else if (hit !== NEVER) {
+          contains = { hit, miss, min: k.min, max: k.max };
+          if (miss === NEVER) maxItems = Math.min(maxItems, k.max);
+          if (k.min > maxItems) maxItems = -1;
+        }
+      }
+      pending.delete(slot);
+      if (minItems > maxItems) out = NEVER;
+      else {
+        const arr = arrayNode({ minItems, maxItems, rest, ...(tuple ? { tuple } : {}), ...(contains ? { contains } : {}) });
+        slot.options = [arr];
+        out = slot;
+      }
+    } else if (a.t === 'array' && b.t === 'array') {
       const arr: ArrayNode = { t: 'array', id: nextId++, items: NEVER, minItems: Math.max(a.minItems, b.minItems), maxItems: Math.min(a.maxItems, b.maxItems) };
       memo.set(key, arr);
       arr.items = intersect(a.items, b.items);
@@ -541,27 +583,41 @@ export function compileSchema(schema: unknown): GrammarNode {
         let minItems = nonNegInt(s.minItems, where, 'minItems') ?? 0;
         let maxItems = nonNegInt(s.maxItems, where, 'maxItems') ?? Infinity;
         const restNode = rest === undefined || rest === true ? any() : compile(rest, `${where}/${dialect === '2020-12' || !Array.isArray(s.items) ? 'items' : 'additionalItems'}`, base);
-        const parts: GrammarNode[] = [];
+        let tuple: GrammarNode[] | undefined;
         if (Array.isArray(prefix)) {
           const key = dialect === '2020-12' ? 'prefixItems' : 'items';
-          prefix.forEach((p, i) => parts.push(compile(p, `${where}/${key}/${i}`, base)));
-          // Positions are not tracked: each item may be any of the prefix schemas or the rest (ajv checks positions).
+          // Positions are tracked: item i is tuple[i] (the array frame counts its items up to the tuple's length).
+          tuple = prefix.map((p, i) => compile(p, `${where}/${key}/${i}`, base));
           if (restNode === NEVER) maxItems = Math.min(maxItems, prefix.length);
-          const firstNever = parts.indexOf(NEVER);
+          const firstNever = tuple.indexOf(NEVER);
           if (firstNever >= 0) maxItems = Math.min(maxItems, firstNever);
+          tuple = tuple.slice(0, Math.min(tuple.length, maxItems));
+          if (tuple.length === 0) tuple = undefined;
         } else if (prefix !== undefined) throw bad(where, `${dialect === '2020-12' ? 'prefixItems' : 'items'} must be a list of schemas`);
-        parts.push(restNode);
-        const items = union(parts);
-        if (items === NEVER) maxItems = 0;
+        if (!tuple && restNode === NEVER) maxItems = 0;
         if (minItems > maxItems) return NEVER;
         minItems = Math.min(minItems, maxItems);
-        const lit = s.uniqueItems === true ? uniqueLiteral(items) : undefined;
+        const lit = s.uniqueItems === true && !tuple ? uniqueLiteral(restNode) : undefined;
         if (lit) {
           // Distinct values only: no more items than there are values; fewer values than minItems can never do.
           if (minItems > lit.values.length) throw unsupported('uniqueItems', `${where}/uniqueItems`, `minItems ${minItems} but only ${lit.values.length} distinct items are allowed`);
+          // contains beside uniqueItems of literals: left to the final validation.
           return { t: 'array', id: nextId++, items: lit, minItems, maxItems: Math.min(maxItems, lit.values.length), unique: true };
         }
-        return { t: 'array', id: nextId++, items, minItems, maxItems };
+        if (vocab.handled.has('contains') && s.contains !== undefined && !tuple) {
+          const min = (vocab.handled.has('minContains') ? nonNegInt(s.minContains, where, 'minContains') : undefined) ?? 1;
+          const max = (vocab.handled.has('maxContains') ? nonNegInt(s.maxContains, where, 'maxContains') : undefined) ?? Infinity;
+          const spec = containsSpec(restNode, s.contains, min, max, `${where}/contains`, base);
+          if (spec === null) return NEVER;
+          if (spec !== undefined) {
+            if (spec.min > maxItems) return NEVER;
+            // Every item a hit: no more items than hits allowed.
+            if (spec.miss === NEVER) maxItems = Math.min(maxItems, spec.max);
+            if (minItems > maxItems) return NEVER;
+            return arrayNode({ minItems, maxItems, rest: restNode, contains: spec });
+          }
+        }
+        return arrayNode({ minItems, maxItems, rest: restNode, ...(tuple ? { tuple } : {}) });
       }
     }
   };
@@ -665,6 +721,7 @@ export function compileSchema(schema: unknown): GrammarNode {
           const list = Array.isArray(v) ? v : [v];
           // not integer: every number stays (the grammar cannot tell 1.5 from 1 before the end; the final validation does).
           const keep = ALL_TYPES.filter((t) => !list.includes(t));
+          if (list.includes('integer') && !list.includes('number')) approx = true;
           if (keep.length) alts.push({ type: keep });
           break;
         }
@@ -672,6 +729,7 @@ export function compileSchema(schema: unknown): GrammarNode {
         case 'const':
           if (k === 'enum' && !Array.isArray(v)) throw bad(where, 'enum must be a list');
           alts.push({ [NOT_ENUM]: k === 'enum' ? v : [v] });
+          approx = true;
           break;
         case 'minLength':
         case 'minItems':
@@ -693,7 +751,8 @@ export function compileSchema(schema: unknown): GrammarNode {
           const m = num(k);
           const lower = k === 'minimum';
           if (dialect === 'draft-04') {
-            const strict = s[lower ? 'exclusiveMinimum' : 'exclusiveMaximum'] === true;
+            approx = true; // bounds of non-integers are checked at the end
+          const strict = s[lower ? 'exclusiveMinimum' : 'exclusiveMaximum'] === true;
             alts.push(lower ? { type: 'number', maximum: m, ...(strict ? {} : { exclusiveMaximum: true }) } : { type: 'number', minimum: m, ...(strict ? {} : { exclusiveMinimum: true }) });
           } else alts.push(lower ? { type: 'number', exclusiveMaximum: m } : { type: 'number', exclusiveMinimum: m });
           break;
@@ -701,11 +760,13 @@ export function compileSchema(schema: unknown): GrammarNode {
         case 'exclusiveMinimum':
         case 'exclusiveMaximum':
           if (dialect === 'draft-04') break; // modifies minimum / maximum
+          approx = true;
           alts.push(k === 'exclusiveMinimum' ? { type: 'number', maximum: num(k) } : { type: 'number', minimum: num(k) });
           break;
         case 'required':
           if (!Array.isArray(v) || v.some((r) => typeof r !== 'string')) throw bad(where, 'required must be a list of names');
           for (const r of v as string[]) alts.push({ type: 'object', properties: { [r]: false } });
+          approx = true; // free-form maps may still write the key
           break;
         case 'properties':
           if (!isObj(v)) throw bad(where, 'properties must be an object');
@@ -786,6 +847,56 @@ export function compileSchema(schema: unknown): GrammarNode {
       return union(n.options.map((o) => withExclude(o, ex, seen)));
     }
     return n; // a string, number, object or array node: the excluded values are left to the final validation
+  };
+
+  /** An array node; items: the union of every node an item may be (not collapsed, so traversals see each). */
+  const arrayNode = (a: { minItems: number; maxItems: number; rest: GrammarNode; tuple?: GrammarNode[]; contains?: ContainsSpec }): ArrayNode => {
+    const parts = [...new Set(a.contains ? [a.contains.hit, a.contains.miss] : [...(a.tuple ?? []), a.rest])].filter((n) => n !== NEVER);
+    const items: GrammarNode = parts.length === 1 ? parts[0]! : { t: 'union', id: nextId++, options: parts };
+    if (!a.tuple && !a.contains) return { t: 'array', id: nextId++, items: a.rest, minItems: a.minItems, maxItems: a.maxItems };
+    return { t: 'array', id: nextId++, items, minItems: a.minItems, maxItems: a.maxItems, rest: a.rest, ...(a.tuple ? { tuple: a.tuple } : {}), ...(a.contains ? { contains: a.contains } : {}) };
+  };
+
+  /**
+   * contains under items `rest`: hits are items matching the schema (exactly: not (not contains)),
+   * misses items matching its negation. When that negation is not exact (an enum exclusion over
+   * non-literals, `not integer`...) or cannot be said, misses are any item and maxContains is left
+   * to the final validation. null: no array can do; undefined: nothing to enforce.
+   */
+  const containsSpec = (rest: GrammarNode, schema: unknown, min: number, max: number, where: string, base: string): ContainsSpec | null | undefined => {
+    if (min > max) return null;
+    let hitSchema: unknown = schema;
+    try {
+      hitSchema = exact(schema, where, 'contains');
+    } catch (e) {
+      if (!(e instanceof TandemError)) throw e;
+    }
+    const hit = intersect(rest, compile(hitSchema, where, base));
+    if (hit === NEVER) return min > 0 ? null : undefined;
+    let miss = rest;
+    let counted = false;
+    try {
+      approx = false;
+      miss = intersect(rest, compile(negate(schema, where, 'contains'), where, base));
+      counted = !approx || literalOnly(rest);
+    } catch (e) {
+      if (!(e instanceof TandemError)) throw e;
+    }
+    if (!counted) {
+      miss = rest;
+      if (min === 0) return undefined;
+      max = Infinity;
+    }
+    if (min === 0 && max === Infinity) return undefined;
+    return { hit, miss, min, max };
+  };
+  /** Set by negate when its output is a superset of the negation (see containsSpec). */
+  let approx = false;
+  const literalOnly = (n: GrammarNode, seen = new Set<GrammarNode>()): boolean => {
+    if (seen.has(n)) return true;
+    seen.add(n);
+    if (n.t === 'union') return n !== anyNode && !n.exclude && n.options.every((o) => literalOnly(o, seen));
+    return n.t === 'literal';
   };
 
   const byRef = new Map<string, GrammarNode>();
