@@ -28,7 +28,10 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-const spec = (backend: Backend = 'local', priority = 0, kind = 'embed') => ({ kind, backend, params: kind === 'embed' ? { model: 'x/y' } : {}, input: [n++], priority });
+/** Params that fit the index and boltz2 kinds' schemas (common/job-kinds.ts): the queue checks them. */
+const INDEX_PARAMS = { collection: 'papers', root: '/p', model: 'x/y' };
+const BOLTZ2_PARAMS = { request: { kind: 'boltz2', name: 'b', proteins: [{ id: 'A', sequence: 'MKT' }], ligands: [] }, route: { policy: 'modal', reason: 'test', function: null, estimateUsd: null } };
+const spec = (backend: Backend = 'local', priority = 0, kind = 'embed') => ({ kind, backend, params: kind === 'embed' ? { model: 'x/y' } : kind === 'boltz2' ? BOLTZ2_PARAMS : {}, input: [n++], priority });
 
 test('the default concurrency is local 1, modal 10, cloud-run 5', () => {
   assert.deepEqual(DEFAULT_CONCURRENCY, { local: 1, modal: 10, 'cloud-run': 5 });
@@ -241,7 +244,7 @@ test('retry creates a new job linked to the old one and runs it with the registe
     if (attempt === 1) throw new TandemError('BACKEND_ERROR', 'flaky');
     return { attempt, params: job.params };
   });
-  const first = await queue.submit({ kind: 'index', backend: 'local', params: { collection: 'papers' }, input: { root: '/p' } }).done;
+  const first = await queue.submit({ kind: 'index', backend: 'local', params: INDEX_PARAMS, input: { root: '/p' } }).done;
   assert.equal(first.status, 'failed');
   const { job, handle } = queue.retry(first.id);
   assert.ok(handle, 'a runner is registered, so the retry runs');
@@ -249,12 +252,12 @@ test('retry creates a new job linked to the old one and runs it with the registe
   assert.notEqual(job.id, first.id);
   const second = await handle.done;
   assert.equal(second.status, 'succeeded');
-  assert.deepEqual(second.result, { attempt: 2, params: { collection: 'papers' } });
+  assert.deepEqual(second.result, { attempt: 2, params: INDEX_PARAMS });
   assert.deepEqual([second.params, second.inputDigest, second.retryOf], [first.params, first.inputDigest, first.id]);
   assert.equal(store.get(first.id).status, 'failed', 'the old record is unchanged');
   assert.throws(() => queue.retry(second.id), (e: unknown) => isTandemError(e, 'CONFLICT') && /cannot retry job .*: it is succeeded/.test((e as Error).message));
   // no runner for a kind: the retry is recorded, queued, and left for a host that knows the kind
-  const lone = await queue.submit({ kind: 'boltz2', backend: 'modal', params: {}, input: 'MKT' }, () => {
+  const lone = await queue.submit({ kind: 'boltz2', backend: 'modal', params: BOLTZ2_PARAMS, input: 'MKT' }, () => {
     throw new Error('x');
   }).done;
   const r = queue.retry(lone.id);
@@ -272,7 +275,7 @@ test('retry creates a new job linked to the old one and runs it with the registe
 
 test('schedule resumes an interrupted job, which sees its checkpoints', T, async () => {
   const { db, store, queue } = fresh();
-  const job = store.createJob({ kind: 'index', backend: 'local', params: { collection: 'c' }, input: 1 });
+  const job = store.createJob({ kind: 'index', backend: 'local', params: INDEX_PARAMS, input: 1 });
   store.start(job.id);
   store.checkpoint(job.id, 'a.txt');
   db.prepare("UPDATE jobs SET status = 'interrupted' WHERE id = ?").run(job.id);

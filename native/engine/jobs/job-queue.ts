@@ -1,4 +1,6 @@
 import { isTandemError, TandemError, type JsonValue } from '../common/errors.js';
+import { isJobKind, parseJobParams, type JobKind, type JobParams, type JobResult } from '../common/job-kinds.js';
+import { assertJson } from './canonical-json.js';
 import type { CreateJobInput, JobStore, RunMetrics } from './job-store.js';
 import { BACKENDS, isFinished, type Backend, type Job, type JsonObject } from './job-types.js';
 
@@ -29,6 +31,25 @@ export interface JobRunContext {
 export type JobRunFn = (ctx: JobRunContext) => Promise<JsonValue | void> | JsonValue | void;
 
 export type JobSpec = CreateJobInput;
+
+/** A job record of a known kind, its params read through the kind's schema (common/job-kinds.ts). */
+export type KindJob<K extends JobKind> = Omit<Job, 'kind' | 'params'> & { readonly kind: K; readonly params: JobParams<K> };
+
+/** What a runner of kind K gets: the context, with the job's params typed by its kind. */
+export type KindRunContext<K extends JobKind> = Omit<JobRunContext, 'job'> & { readonly job: KindJob<K> };
+
+/**
+ * The runner of one job kind: `run` gets the params as the kind's schema reads them (a row whose
+ * params do not fit fails with INVALID_ARGUMENT naming the kind and field) and returns the kind's
+ * result, which is checked to be JSON.
+ */
+export function kindRunner<K extends JobKind>(kind: K, run: (ctx: KindRunContext<K>) => Promise<JobResult<K>>): JobRunFn {
+  return async (ctx) => {
+    if (ctx.job.kind !== kind) throw new TandemError('INVALID_ARGUMENT', `job ${ctx.job.id} is a ${ctx.job.kind} job, not ${kind}`);
+    const params = parseJobParams(kind, ctx.job.params, ctx.job.id);
+    return assertJson(await run({ ...ctx, job: { ...ctx.job, kind, params } }), `result of ${kind} job ${ctx.job.id}`);
+  };
+}
 
 export interface JobHandle {
   readonly id: string;
@@ -129,10 +150,15 @@ export class JobQueue {
     this.runners.register(kind, run);
   }
 
-  /** Record a new job (queued) and schedule it. `run` defaults to the runner registered for its kind. */
+  /**
+   * Record a new job (queued) and schedule it. `run` defaults to the runner registered for its
+   * kind. A known kind's params are checked against its schema first (INVALID_ARGUMENT naming the
+   * kind and field; nothing is recorded).
+   */
   submit(spec: JobSpec, run?: JobRunFn): JobHandle {
     const fn = run ?? this.runners.get(spec.kind);
     if (!fn) throw new TandemError('INVALID_ARGUMENT', `no runner for ${spec.kind} jobs: pass one to submit() or registerJobRunner()`);
+    if (isJobKind(spec.kind)) parseJobParams(spec.kind, spec.params);
     return this.enqueue(this.store.createJob(spec), fn);
   }
 
@@ -255,6 +281,9 @@ export class JobQueue {
     await Promise.resolve(); // the job's code never runs inside submit()
     let outcome: Outcome;
     try {
+      // Read back from SQLite: a row of a known kind whose params no longer fit its schema (corrupt,
+      // or an older version's) fails here with INVALID_ARGUMENT naming the kind and field.
+      if (isJobKind(job.kind)) parseJobParams(job.kind, job.params, job.id);
       outcome = { ok: true, value: await e.run(this.contextFor(e, job)) };
     } catch (error) {
       outcome = { ok: false, error };

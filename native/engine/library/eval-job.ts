@@ -3,8 +3,8 @@
  * queries through the Searcher in each mode and score them with native/engine/search/retrieval-metrics.ts
  * (nDCG@10, Recall@100, MRR@10 as trec_eval/BEIR). Recorded as an `eval` job.
  */
-import { TandemError, type JsonValue } from '../common/errors.js';
-import type { JobRunFn } from '../jobs/job-queue.js';
+import { TandemError } from '../common/errors.js';
+import { kindRunner, type JobRunFn } from '../jobs/job-queue.js';
 import type { FusionMethod } from '../search/fusion.js';
 import { evaluateRun, METRIC_NAMES, type EvalQuery, type Metrics, type Qrels, type RunHit } from '../search/retrieval-metrics.js';
 import { SEARCH_MODES, type DocumentHit, type SearchMode, type Searcher } from './searcher.js';
@@ -114,17 +114,14 @@ export async function evaluateCollection(searcher: Searcher, p: EvalParams, quer
 
 /** The job runner for `eval` jobs: params are EvalParams, the texts come from `load` (files for the CLI, the request for the API). */
 export function evalJobRunner(searcher: Searcher, load: (p: EvalParams) => { queries: EvalQuery[]; qrels: Qrels }): JobRunFn {
-  return async (run) => {
-    const p = run.job.params as unknown as EvalParams;
-    if (typeof p.collection !== 'string' || !Array.isArray(p.modes) || typeof p.k !== 'number') {
-      throw new TandemError('INVALID_ARGUMENT', `eval job ${run.job.id} lacks collection, modes or k in its params; run \`tandem eval\` again`);
-    }
+  return kindRunner('eval', async (run) => {
+    const p = run.job.params; // collection, modes and k checked by the kind's schema (common/job-kinds.ts)
     const { queries, qrels } = load(p);
     const t0 = performance.now();
     const report = await evaluateCollection(searcher, p, queries, qrels, { signal: run.signal, onProgress: (d, t) => run.progress(d, t) });
     run.setTimings({ inferenceMs: Math.round(performance.now() - t0) });
-    return report as unknown as JsonValue;
-  };
+    return report;
+  });
 }
 
 /** A report as an aligned text table (one row per mode). */

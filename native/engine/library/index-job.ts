@@ -1,6 +1,6 @@
-import { TandemError, type JsonValue } from '../common/errors.js';
+import type { JobParams } from '../common/job-kinds.js';
 import type { EmbedClient } from '../inference/embed-client.js';
-import type { JobRunFn } from '../jobs/job-queue.js';
+import { kindRunner, type JobRunFn } from '../jobs/job-queue.js';
 import type { Job } from '../jobs/job-types.js';
 import { BUILTIN_EMBEDDING_MODEL } from '../models/default-model.js';
 import type { LibraryStore } from '../store/library-store.js';
@@ -24,11 +24,8 @@ export const MAX_SKIPPED_IN_RECORD = 1000;
  * chunks embedded and written, of a total estimated from bytes (below done until the end).
  */
 export function indexJobRunner(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, onProgress?: (p: IndexProgress) => void, onSummary?: (s: IndexSummary) => void): JobRunFn {
-  return async (run) => {
-    const p = run.job.params as unknown as IndexOptions;
-    if (typeof p.root !== 'string' || typeof p.collection !== 'string' || typeof p.model !== 'string') {
-      throw new TandemError('INVALID_ARGUMENT', `index job ${run.job.id} lacks root, collection or model in its params; run \`tandem index PATH --collection NAME\` instead`);
-    }
+  return kindRunner('index', async (run) => {
+    const p = run.job.params; // root, collection and model checked by the kind's schema (common/job-kinds.ts)
     const s = await indexPath(lib, client, p, {
       signal: run.signal,
       onProgress: (pr) => {
@@ -40,12 +37,13 @@ export function indexJobRunner(lib: LibraryStore, client: EmbedClient, env: Node
     run.setTimings({ inferenceMs: s.embedMs });
     onSummary?.(s);
     const skipped = [...s.skipped.filter((k) => !isExpectedReason(k.reason)), ...s.skipped.filter((k) => isExpectedReason(k.reason))].slice(0, MAX_SKIPPED_IN_RECORD);
-    return { ...s, errorCount: s.errors.length, errors: s.errors.slice(0, MAX_ERRORS_IN_RECORD), skipped } as unknown as JsonValue;
-  };
+    return { ...s, errorCount: s.errors.length, errors: s.errors.slice(0, MAX_ERRORS_IN_RECORD), skipped };
+  });
 }
 
 /** Whether `job` indexes the same thing as `p` (same collection, root, model, variant and lexical-only or not): resume it rather than start anew. */
 export function sameIndexJob(job: Job, p: IndexOptions): boolean {
-  const q = job.params as unknown as IndexOptions;
-  return job.kind === 'index' && q.collection === p.collection && q.root === p.root && q.model === p.model && (q.variant ?? null) === (p.variant ?? null) && !!q.lexicalOnly === !!p.lexicalOnly;
+  if (job.kind !== 'index') return false;
+  const q: Partial<JobParams<'index'>> = job.params;
+  return q.collection === p.collection && q.root === p.root && q.model === p.model && (q.variant ?? null) === (p.variant ?? null) && !!q.lexicalOnly === !!p.lexicalOnly;
 }

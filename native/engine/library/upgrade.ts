@@ -1,9 +1,10 @@
-import { TandemError, type JsonValue } from '../common/errors.js';
+import { TandemError } from '../common/errors.js';
+import type { JobParams } from '../common/job-kinds.js';
 import { describeDevice } from '../inference/device.js';
 import type { EmbedClient } from '../inference/embed-client.js';
-import type { JobRunFn } from '../jobs/job-queue.js';
+import { kindRunner, type JobRunFn } from '../jobs/job-queue.js';
 import type { Job } from '../jobs/job-types.js';
-import { VARIANTS, type Variant } from '../models/catalog.js';
+import type { Variant } from '../models/catalog.js';
 import { resolveModel } from '../models/model-resolver.js';
 import { isLiveCollection, modelKey, type LibraryStore } from '../store/library-store.js';
 
@@ -142,12 +143,13 @@ export function upgradeJobRunner(lib: LibraryStore, client: EmbedClient, env: No
     }, env);
     run.setDevice(s.device.split(' ')[0] || 'cpu');
     run.setTimings({ inferenceMs: s.embedMs });
-    return s as unknown as JsonValue;
-  };
+    return { ...s };
+  });
 }
 
 /** Whether `job` upgrades the same collection to the same model and variant: resume it rather than start anew. */
 export function sameUpgradeJob(job: Job, p: UpgradeOptions): boolean {
-  const q = job.params as unknown as UpgradeOptions;
-  return job.kind === UPGRADE_JOB_KIND && q.collection === p.collection && q.model === p.model && (q.variant ?? null) === (p.variant ?? null);
+  if (job.kind !== UPGRADE_JOB_KIND) return false;
+  const q: Partial<JobParams<'upgrade'>> = job.params;
+  return q.collection === p.collection && q.model === p.model && (q.variant ?? null) === (p.variant ?? null);
 }
