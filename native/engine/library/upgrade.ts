@@ -109,7 +109,7 @@ export async function upgradeCollection(store: LibraryStore, client: EmbedClient
       n = total();
       hooks.onProgress?.({ done: Math.min(done, n), total: n });
     }
-    if (dims === 0) dims = storedDims(store, c.id, key);
+    if (dims === 0) dims = store.storedDims(c.id, key);
     if (store.finishUpgrade(c.name, dims)) break;
   }
   summary.chunks = total();
@@ -119,21 +119,10 @@ export async function upgradeCollection(store: LibraryStore, client: EmbedClient
   return summary;
 }
 
-/** Width of the stored vectors of `key` (0 when there are none: an empty collection). */
-function storedDims(store: LibraryStore, collectionId: number, key: string): number {
-  const r = store.db
-    .prepare('SELECT LENGTH(e.vector) AS b FROM embeddings e JOIN chunks c ON c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE d.collection_id = ? AND e.model = ? LIMIT 1')
-    .get(collectionId, key) as { b: number } | undefined;
-  return r ? r.b / 4 : 0;
-}
-
 /** The job runner for `upgrade` jobs (params: UpgradeOptions), shared by the CLI and the API service. */
 export function upgradeJobRunner(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, onProgress?: (p: UpgradeProgress) => void): JobRunFn {
-  return async (run) => {
-    const p = run.job.params as unknown as UpgradeOptions;
-    if (typeof p.collection !== 'string' || typeof p.model !== 'string' || (p.variant !== undefined && !(VARIANTS as readonly string[]).includes(p.variant))) {
-      throw new TandemError('INVALID_ARGUMENT', `upgrade job ${run.job.id} lacks a collection or model in its params; run \`tandem collections upgrade NAME --model ID\` instead`);
-    }
+  return kindRunner('upgrade', async (run) => {
+    const p = run.job.params; // collection, model and variant checked by the kind's schema (common/job-kinds.ts)
     const s = await upgradeCollection(lib, client, p, {
       signal: run.signal,
       onProgress: (pr) => {
