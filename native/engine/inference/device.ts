@@ -149,16 +149,6 @@ export function planProviders(req: DeviceRequest, facts: ProviderFacts): { provi
   return { providers, skipped };
 }
 
-/** Providers to try, in order, for a request, without probing anything (WebGPU assumed worth trying). */
-export function providerOrder(req: DeviceRequest, platform: NodeJS.Platform = process.platform, arch: string = process.arch): Array<'cpu' | Accelerator> {
-  if (req === 'cpu') return ['cpu'];
-  if (req === 'auto') {
-    const acc = platformAccelerator(platform, arch);
-    return acc ? [acc, 'webgpu', 'cpu'] : ['webgpu', 'cpu'];
-  }
-  return [req, 'cpu'];
-}
-
 /** Physical cores (hyper-threads counted once) on Linux; logical count elsewhere, halved when it looks hyper-threaded. */
 export function physicalCores(): number {
   try {
