@@ -1,5 +1,4 @@
-/** Messages between MapService (the host's thread) and the map worker. */
-import type { WireError } from '../common/errors.js';
+/** The map worker's methods (served by map-worker.ts, called by MapService over the RPC layer). */
 import type { MapProgress, MapRequest, MapResult } from './map-compute.js';
 
 export interface MapWorkerData {
@@ -9,4 +8,11 @@ export interface MapWorkerData {
   seed: number;
 }
 
-export type MapWorkerMessage = { type: 'progress'; progress: MapProgress } | { type: 'done'; result: MapResult } | { type: 'error'; error: WireError };
+export interface MapWorkerApi {
+  /** Open the store read-only and compute one map; `progress` events (MapProgress) along the way. */
+  compute(input: MapWorkerData): Promise<MapResult>;
+}
+
+export interface MapWorkerEvents {
+  progress: MapProgress;
+}

@@ -5,10 +5,12 @@
  * computation; `close()` stops every worker.
  */
 import type { Worker } from 'node:worker_threads';
-import { fromWire, TandemError } from '../common/errors.js';
+import { TandemError } from '../common/errors.js';
+import { createClient } from '../common/rpc.js';
 import { spawnWorker } from '../node/spawn-worker.js';
+import { workerPort } from '../node/worker-client.js';
 import { DEFAULT_MAX_POINTS, type MapProgress, type MapRequest, type MapResult } from './map-compute.js';
-import type { MapWorkerData, MapWorkerMessage } from './map-protocol.js';
+import type { MapWorkerApi, MapWorkerData, MapWorkerEvents } from './map-protocol.js';
 
 export interface MapProgressEvent extends MapProgress {
   collection: string;
@@ -40,7 +42,8 @@ export function createMapService(opts: MapServiceOptions): MapService {
   const run = (req: MapRequest): Promise<MapResult> =>
     new Promise<MapResult>((resolve, reject) => {
       const data: MapWorkerData = { dbFile: opts.dbFile, home: opts.home, request: req, seed: opts.seed ?? 42 };
-      const worker = spawnWorker('map-worker', import.meta.url, { workerData: data });
+      const worker = spawnWorker('map-worker', import.meta.url);
+      const client = createClient<MapWorkerApi>(workerPort(worker));
       let settled = false;
       const entry = {
         worker,
@@ -51,14 +54,17 @@ export function createMapService(opts: MapServiceOptions): MapService {
         settled = true;
         running.delete(entry);
         f();
+        client.close();
         void worker.terminate();
       };
       running.add(entry);
-      worker.on('message', (m: MapWorkerMessage) => {
-        if (m.type === 'progress') opts.onProgress?.({ collection: req.collection, method: req.method, ...m.progress });
-        else if (m.type === 'done') finish(() => resolve(m.result));
-        else finish(() => reject(fromWire(m.error)));
-      });
+      const onEvent = (name: string, payload: unknown): void => {
+        if (name === 'progress') opts.onProgress?.({ collection: req.collection, method: req.method, ...(payload as MapWorkerEvents['progress']) });
+      };
+      client.call('compute', data, { onEvent }).then(
+        (result) => finish(() => resolve(result)),
+        (e: unknown) => finish(() => reject(e)),
+      );
       worker.on('error', (e) => finish(() => reject(new TandemError('INTERNAL', `the map worker failed: ${e.message}`, { cause: e }))));
       worker.on('exit', (code) => finish(() => reject(new TandemError('INTERNAL', `the map worker exited (code ${code}) without a result`))));
     });
