@@ -1,6 +1,6 @@
 import { TandemError } from '../common/errors.js';
-import { WorkerRpc } from '../node/worker-rpc.js';
-import type { DocxHostMessage, DocxWorkerMessage } from './docx-protocol.js';
+import { WorkerClient } from '../node/worker-client.js';
+import type { DocxWorkerApi } from './docx-protocol.js';
 import { checkDocxArchive, type DocxLimits } from './docx-text.js';
 import type { ExtractResult } from './extract-types.js';
 import { invalidFile } from './source.js';
@@ -24,20 +24,16 @@ export const DEFAULT_DOCX_LIMITS: Readonly<DocxExtractionLimits> = { heapMb: 512
 let limits: DocxExtractionLimits = { ...DEFAULT_DOCX_LIMITS };
 
 /** The DOCX worker of this process: started on the first DOCX, unref'd while idle, restarted if it dies. */
-let worker: WorkerRpc<DocxHostMessage, DocxWorkerMessage> | undefined;
+let worker: WorkerClient<DocxWorkerApi> | undefined;
 
-function docxWorker(): WorkerRpc<DocxHostMessage, DocxWorkerMessage> {
-  worker ??= new WorkerRpc<DocxHostMessage, DocxWorkerMessage>(
-    {
-      entry: 'docx-worker',
-      from: import.meta.url,
-      noun: 'DOCX extraction',
-      isEvent: () => false,
-      cancelled: () => new TandemError('CANCELLED', 'extraction cancelled'),
-      resourceLimits: { maxOldGenerationSizeMb: limits.heapMb },
-    },
-    {},
-  );
+function docxWorker(): WorkerClient<DocxWorkerApi> {
+  worker ??= new WorkerClient<DocxWorkerApi>({
+    entry: 'docx-worker',
+    from: import.meta.url,
+    noun: 'DOCX extraction',
+    cancelled: () => new TandemError('CANCELLED', 'extraction cancelled'),
+    resourceLimits: { maxOldGenerationSizeMb: limits.heapMb },
+  });
   return worker;
 }
 
@@ -67,7 +63,7 @@ export function extractDocx(buf: Buffer, file: string, key: string, signal?: Abo
   const run = async (): Promise<ExtractResult> => {
     const { heapMb, maxXmlBytes, maxRatio, ratioFloorBytes } = limits;
     try {
-      return await docxWorker().call<ExtractResult>({ type: 'extract-docx', data: new Uint8Array(buf), file, key, limits: { maxXmlBytes, maxRatio, ratioFloorBytes } }, signal ? { signal } : {});
+      return await docxWorker().call('extract', { data: new Uint8Array(buf), file, key, limits: { maxXmlBytes, maxRatio, ratioFloorBytes } }, signal ? { signal } : {});
     } catch (e) {
       if ((e as { cause?: { code?: string } }).cause?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
         throw invalidFile(file, `DOCX needs more than the ${heapMb} MB of memory its extraction may use (too much text or markup)`, e);

@@ -1,16 +1,13 @@
 import { TandemError } from '../common/errors.js';
-import { WorkerRpc } from '../node/worker-rpc.js';
+import { WorkerClient } from '../node/worker-client.js';
 import type { ExtractResult } from './extract-types.js';
-import type { PdfHostMessage, PdfWorkerMessage } from './pdf-protocol.js';
+import type { PdfWorkerApi } from './pdf-protocol.js';
 
 /** The PDF worker of this process: started on the first PDF, unref'd while idle, restarted if it dies. */
-let worker: WorkerRpc<PdfHostMessage, PdfWorkerMessage> | undefined;
+let worker: WorkerClient<PdfWorkerApi> | undefined;
 
-function pdfWorker(): WorkerRpc<PdfHostMessage, PdfWorkerMessage> {
-  worker ??= new WorkerRpc<PdfHostMessage, PdfWorkerMessage>(
-    { entry: 'pdf-worker', from: import.meta.url, noun: 'PDF extraction', isEvent: () => false, cancelled: () => new TandemError('CANCELLED', 'extraction cancelled') },
-    {},
-  );
+function pdfWorker(): WorkerClient<PdfWorkerApi> {
+  worker ??= new WorkerClient<PdfWorkerApi>({ entry: 'pdf-worker', from: import.meta.url, noun: 'PDF extraction', cancelled: () => new TandemError('CANCELLED', 'extraction cancelled') });
   return worker;
 }
 
@@ -19,5 +16,5 @@ function pdfWorker(): WorkerRpc<PdfHostMessage, PdfWorkerMessage> {
  * layout rules), read by pdf.js in the PDF worker. The bytes go to the worker as a copy.
  */
 export function extractPdf(buf: Buffer, file: string, key: string, signal?: AbortSignal): Promise<ExtractResult> {
-  return pdfWorker().call<ExtractResult>({ type: 'extract-pdf', data: new Uint8Array(buf), file, key }, signal ? { signal } : {});
+  return pdfWorker().call('extract', { data: new Uint8Array(buf), file, key }, signal ? { signal } : {});
 }
