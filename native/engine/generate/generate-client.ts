@@ -1,7 +1,7 @@
 import { TandemError } from '../common/errors.js';
-import { WorkerRpc, type JobMessage } from '../node/worker-rpc.js';
+import { WorkerClient } from '../node/worker-client.js';
 import type { GenerateRequest, GenerateResult } from './generate-engine.js';
-import type { GenerateHostMessage, GenerateWorkerMessage, PreloadResult } from './generate-protocol.js';
+import type { GenerateWorkerApi, GenerateWorkerEvents, PreloadResult } from './generate-protocol.js';
 
 export interface GenerateCallOptions {
   signal?: AbortSignal;
@@ -10,31 +10,36 @@ export interface GenerateCallOptions {
 }
 
 /**
- * Host side of the generation worker (engine/node/worker-rpc.ts): inference runs in a worker
+ * Host side of the generation worker (engine/node/worker-client.ts): inference runs in a worker
  * thread, which keeps the loaded model (and its vocabulary index and compiled schemas) between
  * calls. Started on first use, restarted if it dies.
  */
 export class GenerateClient {
-  private readonly rpc: WorkerRpc<GenerateHostMessage, GenerateWorkerMessage>;
+  private readonly rpc: WorkerClient<GenerateWorkerApi>;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
-    this.rpc = new WorkerRpc(
-      { entry: 'generate-worker', from: import.meta.url, noun: 'generation', isEvent: (m) => m.type === 'text', cancelled: () => new TandemError('CANCELLED', 'generation cancelled') },
-      env,
-    );
-  }
-
-  private call<T>(msg: JobMessage<GenerateHostMessage>, opts: GenerateCallOptions): Promise<T> {
-    const onText = opts.onText;
-    const onEvent = (m: GenerateWorkerMessage): void => {
-      if (m.type === 'text') onText?.(m.row, m.text);
-    };
-    return this.rpc.call<T>(msg, { ...(opts.signal ? { signal: opts.signal } : {}), onEvent });
+    this.rpc = new WorkerClient<GenerateWorkerApi>({ entry: 'generate-worker', from: import.meta.url, noun: 'generation', cancelled: () => new TandemError('CANCELLED', 'generation cancelled') }, env);
   }
 
   /** Generate for one or more prompts; `onText` streams each prompt's text as it comes. */
   generate(request: GenerateRequest, opts: GenerateCallOptions = {}): Promise<GenerateResult> {
-    return this.call<GenerateResult>({ type: 'generate', request, stream: opts.onText !== undefined }, opts);
+    const onText = opts.onText;
+    return this.rpc.call(
+      'generate',
+      { request, stream: onText !== undefined },
+      {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(onText
+          ? {
+              onEvent: (name: string, payload: unknown) => {
+                if (name !== 'text') return;
+                const t = payload as GenerateWorkerEvents['text'];
+                onText(t.row, t.text);
+              },
+            }
+          : {}),
+      },
+    );
   }
 
   /**
@@ -76,7 +81,7 @@ export class GenerateClient {
 
   /** Load a model ahead of the first request (the load is then not paid by a job). */
   preload(request: Omit<GenerateRequest, 'prompts'>, opts: GenerateCallOptions = {}): Promise<PreloadResult> {
-    return this.call<PreloadResult>({ type: 'preload', request }, opts);
+    return this.rpc.call('preload', request, opts.signal ? { signal: opts.signal } : {});
   }
 
   /**

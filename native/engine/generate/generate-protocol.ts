@@ -1,4 +1,3 @@
-import type { WireError } from '../common/errors.js';
 import type { GenerateRequest, GenerateResult } from './generate-engine.js';
 
 /** What a preload reports: the model is in memory, on this device. */
@@ -9,23 +8,15 @@ export interface PreloadResult {
   loadMs: number;
 }
 
-/** Messages from a host to the generation process (worker thread or Electron utilityProcess). */
-export type GenerateHostMessage =
-  | { type: 'generate'; jobId: number; request: GenerateRequest; stream: boolean }
-  | { type: 'preload'; jobId: number; request: Omit<GenerateRequest, 'prompts'> }
-  | { type: 'cancel'; jobId: number }
-  /** Finish what runs, release the session, then exit (terminating a thread inside onnxruntime aborts the process). */
-  | { type: 'shutdown' };
+/** The generation worker's methods (generate-service.ts serves them in generate-worker.ts; GenerateClient calls them). */
+export interface GenerateWorkerApi {
+  /** Generate for one or more prompts; with `stream`, a `text` event per piece as it is generated. */
+  generate(input: { request: GenerateRequest; stream: boolean }): Promise<GenerateResult>;
+  /** Load a model ahead of the first request. */
+  preload(request: Omit<GenerateRequest, 'prompts'>): Promise<PreloadResult>;
+}
 
-/** Messages from the generation process back to its host. */
-export type GenerateWorkerMessage =
-  | { type: 'text'; jobId: number; row: number; text: string }
-  | { type: 'result'; jobId: number; result: GenerateResult }
-  | { type: 'preloaded'; jobId: number; result: PreloadResult }
-  | { type: 'error'; jobId: number; error: WireError };
-
-/** The smallest port both worker_threads' parentPort and Electron's process.parentPort can be adapted to. */
-export interface GeneratePort {
-  post(msg: GenerateWorkerMessage): void;
-  onMessage(cb: (msg: GenerateHostMessage) => void): void;
+/** Progress events of a `generate` call. */
+export interface GenerateWorkerEvents {
+  text: { row: number; text: string };
 }
