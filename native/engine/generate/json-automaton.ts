@@ -296,7 +296,10 @@ function feedRegexString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, ou
     if (b === 0xf0) lo = 0x90;
     if (b === 0xf4) hi = 0x8f;
   } else return;
-  if (dfa.anyIn(rx, cp << (6 * need), ((cp + 1) << (6 * need)) - 1)) out.push(push(up, { ...f, need, lo, hi, cp }));
+  // The code points this lead byte can still begin (no overlong forms, no surrogates: E0 starts at U+0800, F0 at U+10000, ED ends at U+D7FF).
+  const first = Math.max(cp << (6 * need), need === 1 ? 0x80 : need === 2 ? 0x800 : 0x10000);
+  const last = Math.min(((cp + 1) << (6 * need)) - 1, b === 0xed ? 0xd7ff : 0x10ffff);
+  if (dfa.anyIn(rx, first, last)) out.push(push(up, { ...f, need, lo, hi, cp }));
 }
 
 function feedString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: Stack[]): void {

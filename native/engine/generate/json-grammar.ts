@@ -4,6 +4,7 @@ import { TandemError } from '../common/errors.js';
 import { canEnd, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
 import { compileSchema, type GrammarNode, type StringNode } from './json-schema-compile.js';
+import { scanString, StringDfa, type StringFrame, type StringScan } from './json-string-scan.js';
 import { newMask, setBit, TokenTrie } from './token-trie.js';
 
 /**
@@ -22,6 +23,11 @@ export class TokenIndex {
   readonly buildMs: number;
   private readonly tails = new Map<TokenTrie, Map<number, StringTail>>();
   private tailIds = 0;
+
+  /** A token's bytes (text tokens only). */
+  bytesOf(id: number): Uint8Array {
+    return this.bytes[id]!;
+  }
 
   constructor(private readonly bytes: ReadonlyArray<Uint8Array | null>) {
     const t0 = performance.now();
@@ -188,6 +194,10 @@ function plainCharCount(b: Uint8Array): number {
 export type GrammarState = readonly Stack[];
 
 const MASK_CACHE_ENTRIES = 1024;
+const SCAN_CACHE_ENTRIES = 256;
+
+/** A free key string: fed a quote with frames below, it gives what closing any string gives (the value done). */
+const CLOSER: StringFrame = { k: 'S', node: null, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };
 
 /** A state's mask, and the largest shortest-completion (bytes) any of its tokens leads to: budgets at least this large need no filtering. */
 interface MaskEntry {
@@ -209,6 +219,9 @@ export class JsonGrammar {
   private readonly budgetCache = new Map<string, BudgetMask>();
   /** Per string tail and configuration after the closing quote: the suffix-trie entries accepted, and the shortest completion after each. */
   private readonly suffixCache = new Map<string, { idx: Int32Array; after: Float64Array }>();
+  /** String frames other than plain ones (patterns, escapes, split characters) as a lazy byte DFA, and its scans of the trie per (node, state). */
+  private readonly strings = new StringDfa();
+  private readonly scans = new Map<string, StringScan & { key: string }>();
   /** Shortest completions in bytes (json-budget.ts). */
   readonly shortest: ShortestCompletion;
   /**
@@ -319,6 +332,7 @@ export class JsonGrammar {
     const mask = newMask(this.index.size);
     const acc = { max: 0 };
     if (plainString(st)) this.applyTail(this.index.tail(this.index.trie, 0), st, mask, acc);
+    else if (st.f.k === 'S') this.applyScan(this.scanOf(0, st.f), st, mask, acc, Infinity);
     else this.walk(this.index.trie, 0, [st], mask, acc);
     const entry: MaskEntry = { mask, maxAfter: acc.max };
     this.cache.set(key, entry);
@@ -344,6 +358,7 @@ export class JsonGrammar {
       }
       if (first[c] === -1) continue;
       if (alive.length === 1 && plainString(alive[0]!)) this.applyTail(this.index.tail(trie, c), alive[0]!, mask, acc);
+      else if (alive.length === 1 && alive[0]!.f.k === 'S' && trie === this.index.trie) this.applyScan(this.scanOf(c, alive[0]!.f), alive[0]!, mask, acc, Infinity);
       else this.walk(trie, c, alive, mask, acc);
     }
   }
@@ -416,6 +431,76 @@ export class JsonGrammar {
     }
   }
 
+  /** The scan of the trie below `node` from a string frame (cached per grammar). */
+  private scanOf(node: number, f: StringFrame): StringScan & { key: string } {
+    const s0 = this.strings.state(f);
+    const key = `${node}|${s0}`;
+    const hit = this.scans.get(key);
+    if (hit) return hit;
+    const r = scanString(this.index.trie, node, this.strings, s0, (id) => this.index.bytesOf(id));
+    const scan = { ...r, key, suffix: r.sufBytes.length ? new TokenTrie(r.sufBytes, () => true) : null };
+    this.scans.set(key, scan);
+    if (this.scans.size > SCAN_CACHE_ENTRIES) this.scans.delete(this.scans.keys().next().value!);
+    return scan;
+  }
+
+  /**
+   * The tokens of a string scan that string configuration `st` accepts: those staying inside the
+   * string, then those closing it (what follows the quote read from the frames below). With a finite
+   * `left`, only the tokens after which a completion of at most `left` bytes remains (acc.removed: some
+   * were dropped).
+   */
+  private applyScan(scan: StringScan & { key: string }, st: Stack, mask: Uint32Array, acc: { max: number; removed?: boolean }, left: number): void {
+    const sc = this.shortest;
+    const up = st.up;
+    const frames = this.strings.frames;
+    const { insideIds, insideTo, ends } = scan;
+    if (left === Infinity) {
+      for (let i = 0; i < insideIds.length; i++) setBit(mask, insideIds[i]!);
+      for (let i = 0; i < ends.length; i++) {
+        const a = sc.of({ f: frames[ends[i]!]!, up });
+        if (a > acc.max) acc.max = a;
+      }
+    } else {
+      const after = new Map<number, number>();
+      for (let i = 0; i < ends.length; i++) after.set(ends[i]!, sc.of({ f: frames[ends[i]!]!, up }));
+      for (let i = 0; i < insideIds.length; i++) {
+        if (after.get(insideTo[i]!)! <= left) setBit(mask, insideIds[i]!);
+        else acc.removed = true;
+      }
+    }
+    if (scan.closeIds.length === 0 && !scan.suffix) return;
+    const closed: Stack[] = [];
+    feed({ f: CLOSER, up }, 0x22, closed);
+    const afterClose = sc.ofState(closed);
+    const { closeIds } = scan;
+    if (afterClose <= left) {
+      for (let i = 0; i < closeIds.length; i++) setBit(mask, closeIds[i]!);
+      if (closeIds.length && afterClose > acc.max) acc.max = afterClose;
+    } else if (closeIds.length) acc.removed = true;
+    if (!scan.suffix) return;
+    const key = `s${scan.key}|${closed.map(stackKey).join('/')}`;
+    let hits = this.suffixCache.get(key);
+    if (!hits) {
+      const idx: number[] = [];
+      const after: number[] = [];
+      collect(scan.suffix, 0, closed, sc, idx, after);
+      hits = { idx: Int32Array.from(idx), after: Float64Array.from(after) };
+      this.suffixCache.set(key, hits);
+      if (this.suffixCache.size > MASK_CACHE_ENTRIES) this.suffixCache.delete(this.suffixCache.keys().next().value!);
+    }
+    const { sufIds } = scan;
+    for (let i = 0; i < hits.idx.length; i++) {
+      const a = hits.after[i]!;
+      if (a > left) {
+        acc.removed = true;
+        continue;
+      }
+      setBit(mask, sufIds[hits.idx[i]!]!);
+      if (a > acc.max) acc.max = a;
+    }
+  }
+
   private budgetMaskOf(st: Stack, left: number): BudgetMask {
     const key = `${stackKey(st)}#${left}`;
     const hit = this.budgetCache.get(key);
@@ -426,7 +511,7 @@ export class JsonGrammar {
     }
     const mask = newMask(this.index.size);
     const sc = this.shortest;
-    const acc = { removed: false };
+    const acc = { removed: false, max: 0 };
     const plain = plainString(st);
     if (plain) {
       const room = stringRoom(plain);
@@ -439,7 +524,8 @@ export class JsonGrammar {
         else acc.removed = true;
       }
       walkWithin(this.index.impureTrie, 0, [st], mask, sc, left, acc);
-    } else walkWithin(this.index.trie, 0, [st], mask, sc, left, acc);
+    } else if (st.f.k === 'S') this.applyScan(this.scanOf(0, st.f), st, mask, acc, left);
+    else walkWithin(this.index.trie, 0, [st], mask, sc, left, acc);
     const out: BudgetMask = { mask, forced: acc.removed };
     this.budgetCache.set(key, out);
     if (this.budgetCache.size > MASK_CACHE_ENTRIES) this.budgetCache.delete(this.budgetCache.keys().next().value!);

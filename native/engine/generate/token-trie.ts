@@ -16,6 +16,12 @@ export class TokenTrie {
   readonly nodes: number;
   /** Bytes from the root to each node (the root: 0). */
   readonly depth: Int32Array;
+  /**
+   * Nodes are numbered in preorder (children in byte order), so a node's subtree is the range
+   * [n, end[n]) and parent[n] < n: a walk may scan nodes in order and skip a dead subtree at once.
+   */
+  readonly parent: Int32Array;
+  readonly end: Int32Array;
 
   constructor(bytes: ReadonlyArray<Uint8Array | null>, include: (id: number, b: Uint8Array) => boolean) {
     const order: number[] = [];
@@ -36,6 +42,7 @@ export class TokenTrie {
     const tokStart = new Int32Array(cap).fill(-1);
     const tokCount = new Int32Array(cap);
     const depth = new Int32Array(cap);
+    const parent = new Int32Array(cap).fill(-1);
     const ids = new Int32Array(order.length);
     let nodes = 1;
     const path: number[] = [0]; // path[d] = node at depth d for the previous token
@@ -50,6 +57,7 @@ export class TokenTrie {
         const child = nodes++;
         label[child] = b[d]!;
         depth[child] = d + 1;
+        parent[child] = node;
         if (first[node] === -1) first[node] = child;
         else next[last[node]!] = child;
         last[node] = child;
@@ -69,6 +77,11 @@ export class TokenTrie {
     this.ids = ids;
     this.nodes = nodes;
     this.depth = depth.subarray(0, nodes);
+    this.parent = parent.subarray(0, nodes);
+    const end = new Int32Array(nodes);
+    end[0] = nodes;
+    for (let c = 1; c < nodes; c++) end[c] = next[c] !== -1 ? next[c]! : end[parent[c]!]!;
+    this.end = end;
   }
 }
 

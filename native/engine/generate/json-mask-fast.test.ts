@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { sharedOrSkip } from '../../testing/shared.js';
+import { feedBytes, stackKey } from './json-automaton.js';
+import { JsonGrammar, TokenIndex, type GrammarState } from './json-grammar.js';
+import { allowed, Rng } from './sampling.js';
+import { HfVocab } from './vocab.js';
+
+/**
+ * The fast masks (string tails, string scans over the lazy byte DFA, caches) against a reference
+ * that feeds every token's bytes to the state on its own, token by token: along random walks of
+ * schemas with patterns, formats, bounded strings, literals, keys and unions, on a slice of the real
+ * Qwen2.5 vocabulary (every byte token, and every 13th token: real multi-byte, partial UTF-8 and
+ * quote-bearing pieces), with and without a token budget.
+ */
+
+const SCHEMAS: object[] = [
+  { type: 'string', pattern: 'a+' },
+  {
+    type: 'object',
+    properties: {
+      sku: { type: 'string', pattern: '^[A-Z]{3}-[0-9]{4,6}(-[a-z]+)?$' },
+      id: { type: 'string', format: 'uuid' },
+      email: { type: 'string', format: 'email' },
+      host: { format: 'hostname' },
+      note: { type: 'string', pattern: 'é|日|x', minLength: 2, maxLength: 5 },
+      when: { type: 'string', format: 'date-time' },
+    },
+    required: ['sku', 'note'],
+  },
+  { type: 'array', items: { anyOf: [{ type: 'string', pattern: '^[a-z]+$', maxLength: 3 }, { type: 'integer', minimum: -5, maximum: 300 }, { enum: ['alpha', 'beta', 'alphabet'] }] }, maxItems: 4 },
+  { type: 'object', additionalProperties: { type: 'string', pattern: '[0-9]' }, maxProperties: 2 },
+  { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 8 }, tags: { type: 'array', items: { type: 'string', maxLength: 3 }, uniqueItems: false }, n: { type: 'number' } }, required: ['name'] },
+];
+
+/** Reference: token t is allowed iff feeding its bytes to the state leaves a live configuration (and, with a budget, one whose shortest completion fits). */
+function reference(g: JsonGrammar, state: GrammarState, vocab: ReadonlyArray<Uint8Array | null>, left: number): Set<number> {
+  const s = new Set<number>();
+  vocab.forEach((b, id) => {
+    if (!b || b.length === 0) return;
+    const after = feedBytes(state, b);
+    if (after.length > 0 && (left === Infinity || g.shortestFrom(after) <= left)) s.add(id);
+  });
+  return s;
+}
+
+function maskSet(mask: Uint32Array, size: number): Set<number> {
+  const s = new Set<number>();
+  for (let id = 0; id < size; id++) if (allowed(mask, id)) s.add(id);
+  return s;
+}
+
+const shared = sharedOrSkip();
+
+describe('fast token masks', () => {
+  test('equal the token-by-token reference along random walks, with and without a budget, on a slice of the Qwen2.5 vocabulary', { skip: shared.skip }, () => {
+    const full = HfVocab.load(path.join(shared.shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
+    const vocab = full.bytes.map((b, id) => (b && (b.length === 1 || id % 13 === 0) ? b : null));
+    const index = new TokenIndex(vocab);
+    const rng = new Rng(11);
+    const dec = new TextDecoder();
+    let states = 0;
+    let budgeted = 0;
+    let forced = 0;
+    for (const schema of SCHEMAS) {
+      const g = new JsonGrammar(schema, index);
+      assert.ok(g.budgeted, 'every byte is a token of the slice');
+      for (let walk = 0; walk < 4; walk++) {
+        let st = g.initial();
+        let text = '';
+        for (let step = 0; step < 20 && !g.isDone(st); step++) {
+          const want = reference(g, st, vocab, Infinity);
+          assert.deepEqual(maskSet(g.mask(st), vocab.length), want, `mask after ${JSON.stringify(text)} under ${JSON.stringify(schema).slice(0, 80)}`);
+          states++;
+          if (step % 3 === 1) {
+            // A budget just above the shortest completion, where filtering bites.
+            const left = g.shortestFrom(st) + Math.floor(rng.next() * 3);
+            const wantB = reference(g, st, vocab, left);
+            const got = g.maskWithin(st, left);
+            assert.deepEqual(maskSet(got.mask, vocab.length), wantB, `budget ${left} mask after ${JSON.stringify(text)} under ${JSON.stringify(schema).slice(0, 80)}`);
+            assert.equal(got.forced, wantB.size < want.size, `forced after ${JSON.stringify(text)}`);
+            budgeted++;
+            if (got.forced) forced++;
+          }
+          const ids = [...want];
+          assert.ok(ids.length > 0, `some token is allowed after ${JSON.stringify(text)} (${st.map(stackKey).join(' / ')})`);
+          // Short tokens half of the time: deeper into strings, escapes and split characters.
+          const short = ids.filter((id) => vocab[id]!.length <= 2);
+          const pool = short.length && rng.next() < 0.5 ? short : ids;
+          const id = pool[Math.floor(rng.next() * pool.length)]!;
+          st = g.advance(st, vocab[id]!);
+          text += dec.decode(vocab[id]!, { stream: true });
+        }
+      }
+    }
+    assert.ok(states > 200, `${states} states compared`);
+    assert.ok(budgeted > 60 && forced > 5, `${budgeted} budget masks compared, ${forced} forced`);
+  });
+});

@@ -1,0 +1,152 @@
+import { feed, stackKey, type Frame, type Stack } from './json-automaton.js';
+import type { CharDfa } from './json-regex.js';
+import type { TokenTrie } from './token-trie.js';
+
+/**
+ * String frames as a byte-level DFA built lazily (issue 21, mask speed): a state is a string frame
+ * (plain or under a `pattern` / `format` DFA, bounded or not, inside an escape or a multi-byte
+ * character) interned by its key; a transition is computed once by the automaton's own `feed` (with
+ * nothing below the frame) and then read from a table. What a string frame accepts does not depend
+ * on the frames below it until its closing quote, so the tokens a string state accepts are found by
+ * one scan of the token trie in preorder with integer states, skipping dead subtrees, instead of a
+ * walk that builds a configuration per trie node.
+ */
+
+export type StringFrame = Extract<Frame, { k: 'S' }>;
+
+/** No continuation. */
+export const DEAD = -1;
+/** The byte was the closing quote: the string is complete. */
+export const CLOSED = -2;
+const UNKNOWN = -3;
+
+export class StringDfa {
+  private readonly ids = new Map<string, number>();
+  /** The frame of each state. */
+  readonly frames: StringFrame[] = [];
+  private table = new Int32Array(256 * 16).fill(UNKNOWN);
+
+  /**
+   * The state of a string frame. Inside a multi-byte character under a pattern, the frame's partial
+   * code point matters only through the DFA states its completions lead to: when they all lead to
+   * the same one, partial characters that differ only there are one state (the first seen stands
+   * for them), which keeps a pattern that allows any character from one state per CJK prefix.
+   */
+  state(f: StringFrame): number {
+    let key = stackKey({ f, up: null });
+    if (f.rx !== undefined && f.need > 0) {
+      const to = uniformStep(f.node!.regex!, f.rx, f.cp! << (6 * f.need), ((f.cp! + 1) << (6 * f.need)) - 1);
+      if (to !== DEAD) key = `${stackKey({ f: { ...f, cp: 0 }, up: null })}|u${to}`;
+    }
+    let s = this.ids.get(key);
+    if (s === undefined) {
+      s = this.frames.length;
+      this.frames.push(f);
+      this.ids.set(key, s);
+      if ((s + 1) * 256 > this.table.length) {
+        const t = new Int32Array(this.table.length * 2).fill(UNKNOWN);
+        t.set(this.table);
+        this.table = t;
+      }
+    }
+    return s;
+  }
+
+  /** The state after byte b, DEAD or CLOSED. */
+  step(s: number, b: number): number {
+    const t = this.table[s * 256 + b]!;
+    if (t !== UNKNOWN) return t;
+    const out: Stack[] = [];
+    feed({ f: this.frames[s]!, up: null }, b, out);
+    const r = out.length === 0 ? DEAD : out[0]!.f.k === 'D' ? CLOSED : this.state(out[0]!.f as StringFrame);
+    this.table[s * 256 + b] = r;
+    return r;
+  }
+}
+
+/** The state every code point in [lo, hi] leads to from state s, or DEAD when they differ (or none leads anywhere). */
+function uniformStep(dfa: CharDfa, s: number, lo: number, hi: number): number {
+  const st = dfa.start[s]!;
+  const en = dfa.end[s]!;
+  for (let i = 0; i < st.length; i++) {
+    if (en[i]! < lo) continue;
+    return st[i]! <= lo && en[i]! >= hi ? dfa.to[s]![i]! : DEAD;
+  }
+  return DEAD;
+}
+
+/** The tokens below a trie node read from a string state (their bytes after the node). */
+export interface StringScan {
+  /** Tokens that stay inside the string, and the state each ends in. */
+  insideIds: Int32Array;
+  insideTo: Int32Array;
+  /** The distinct states of insideTo. */
+  ends: Int32Array;
+  /** Tokens whose last byte is the closing quote. */
+  closeIds: Int32Array;
+  /** Tokens with bytes after the closing quote: a trie over those bytes (its ids index sufIds). */
+  suffix: TokenTrie | null;
+  sufIds: Int32Array;
+  sufBytes: Uint8Array[];
+}
+
+/**
+ * Scan the subtree of `node` from string state s0. Nodes are in preorder, so the state of a node's
+ * parent is the last one recorded at the depth above it; a dead node skips its whole subtree, and a
+ * closing quote hands the rest of its subtree to the caller as suffixes.
+ */
+export function scanString(trie: TokenTrie, node: number, dfa: StringDfa, s0: number, bytesOf: (id: number) => Uint8Array): Omit<StringScan, 'suffix'> {
+  const { label, tokStart, tokCount, ids, end, depth } = trie;
+  const base = depth[node]!;
+  const at: number[] = [s0];
+  const insideIds = new Int32Array(ids.length);
+  const insideTo = new Int32Array(ids.length);
+  let inside = 0;
+  const closeIds: number[] = [];
+  const sufIds: number[] = [];
+  const sufBytes: Uint8Array[] = [];
+  const seen = new Uint8Array(dfa.frames.length + 4096);
+  const ends: number[] = [];
+  for (let c = node + 1, e = end[node]!; c < e; ) {
+    const d = depth[c]! - base;
+    const t = dfa.step(at[d - 1]!, label[c]!);
+    if (t === DEAD) {
+      c = end[c]!;
+      continue;
+    }
+    if (t === CLOSED) {
+      for (let k = 0, s = tokStart[c]!; k < tokCount[c]!; k++) closeIds.push(ids[s + k]!);
+      const cut = depth[c]!;
+      for (let x = c + 1, xe = end[c]!; x < xe; x++) {
+        for (let k = 0, s = tokStart[x]!; k < tokCount[x]!; k++) {
+          const id = ids[s + k]!;
+          sufIds.push(id);
+          sufBytes.push(bytesOf(id).subarray(cut));
+        }
+      }
+      c = end[c]!;
+      continue;
+    }
+    at[d] = t;
+    const n = tokCount[c]!;
+    if (n > 0) {
+      if (t >= seen.length || seen[t] === 0) {
+        if (t < seen.length) seen[t] = 1;
+        if (!ends.includes(t)) ends.push(t);
+      }
+      for (let k = 0, s = tokStart[c]!; k < n; k++) {
+        insideIds[inside] = ids[s + k]!;
+        insideTo[inside++] = t;
+      }
+    }
+    c++;
+  }
+  return {
+    insideIds: insideIds.slice(0, inside),
+    insideTo: insideTo.slice(0, inside),
+    ends: Int32Array.from(ends),
+    closeIds: Int32Array.from(closeIds),
+    sufIds: Int32Array.from(sufIds),
+    sufBytes,
+  };
+}
