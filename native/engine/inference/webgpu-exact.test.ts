@@ -1,12 +1,14 @@
 /**
  * The GPU path, run: embeddings, reranking and generation on onnxruntime-node's WebGPU provider
- * (Dawn) equal the CPU provider's to 1e-4 (fp32). In CI and here the adapter is Mesa's software
+ * (Dawn) equal the CPU provider's to 1e-4 (fp32); fp16 embeddings are within cosine 0.999 of the
+ * CPU provider's fp32 ones (the fixture publishes no fp16 file: testing/fp16-models.ts makes one). In CI and here the adapter is Mesa's software
  * Vulkan device llvmpipe (Mesa >= 24 from bookworm-backports; .ci/run installs it); on a machine
  * with a GPU it is the GPU. Where no adapter can be found the tests skip and say why.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { modelsWithFp16 } from '../../testing/fp16-models.js';
 import { sharedOrSkip } from '../../testing/shared.js';
 import { OnnxDecoder } from '../generate/onnx-decoder.js';
 import { EmbedClient } from './embed-client.js';
@@ -47,6 +49,45 @@ for (const [model, variant] of [
     const d = maxAbsDiff(gpu.vectors, cpu.vectors);
     console.log(`# ${model} ${variant}: max abs diff ${d.toExponential(2)} over ${gpu.count}x${gpu.dims}`);
     assert.ok(d <= 1e-4, `max abs diff ${d}`);
+  });
+}
+
+function minCosine(a: Float32Array, b: Float32Array, dims: number): number {
+  assert.equal(a.length, b.length, 'same length');
+  let m = 1;
+  for (let o = 0; o < a.length; o += dims) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let k = o; k < o + dims; k++) {
+      ab += a[k]! * b[k]!;
+      aa += a[k]! * a[k]!;
+      bb += b[k]! * b[k]!;
+    }
+    m = Math.min(m, ab / Math.sqrt(aa * bb));
+  }
+  return m;
+}
+
+// fp16: the fixture with a converted model_fp16.onnx, through its own worker.
+const FP16_MODEL = 'fixtures/minilm-l6-arch-random';
+let fp16Client: EmbedClient | undefined;
+after(() => fp16Client?.close());
+function fp16Embed(device: 'cpu' | 'webgpu') {
+  if (!fp16Client) {
+    const { models } = modelsWithFp16(path.join(shared, 'models'), FP16_MODEL);
+    fp16Client = new EmbedClient({ TANDEM_MODELS_DIR: models, TANDEM_HOME: '/nonexistent-tandem-home' });
+  }
+  return fp16Client.embed({ model: FP16_MODEL, variant: 'fp16', device, allowFallback: false, texts: TEXTS, threads: 1 });
+}
+
+for (const device of ['cpu', 'webgpu'] as const) {
+  test(`embeddings: ${FP16_MODEL} fp16 on ${device} are within cosine 0.999 of the CPU provider's fp32`, { skip: device === 'cpu' ? sharedSkip : skip, timeout: 600_000 }, async () => {
+    const half = await fp16Embed(device);
+    const cpu = await client.embed({ model: FP16_MODEL, variant: 'fp32', device: 'cpu', texts: TEXTS, threads: 1 });
+    assert.equal(half.device.used, device);
+    assert.equal(half.variant, 'fp16', 'the fp16 file ran');
+    const cos = minCosine(half.vectors, cpu.vectors, cpu.dims);
+    console.log(`# ${FP16_MODEL} fp16 on ${device}: min cosine ${cos.toFixed(6)}, max abs diff ${maxAbsDiff(half.vectors, cpu.vectors).toExponential(2)} vs cpu fp32`);
+    assert.ok(cos >= 0.999, `min cosine ${cos}`);
   });
 }
 
