@@ -65,6 +65,7 @@ test('moved CLI commands only call the API (withEngine) and print', () => {
     ['native/hosts/cli/commands/collections-command.ts', 'show <name>'],
     ['native/hosts/cli/commands/jobs-command.ts', 'show <id>'],
     ['native/hosts/cli/commands/jobs-command.ts', 'stats'],
+    ['native/hosts/cli/commands/search-command.ts', 'search [query]'],
   ];
   for (const [file, name] of moved) {
     const body = action(file, name);

@@ -226,3 +226,37 @@ test('models list/inspect/import/verify and doctor --json equal models.list/insp
   assert.deepEqual(noProbeTime(JSON.parse(doc.stdout)), noProbeTime(report));
   assert.ok(report.models.some((m) => m.id === 'me/cli'), 'doctor lists the imported model');
 });
+
+test('search --json / --queries (json, trec) print search.batch\'s hits as they are; k past 200; errors are the API\'s', async (t) => {
+  const { env } = seed(t);
+  const one = await cli(env, ['search', 'heron marsh', '--collection', 'papers', '--mode', 'lexical', '--json']);
+  assert.equal(one.error, undefined);
+  const fromApi = await api(env, (e) => e.api['search.batch']({ collection: 'papers', queries: [{ id: 'q1', text: 'heron marsh' }], mode: 'lexical' }));
+  assert.deepEqual(JSON.parse(one.stdout), fromApi.results.q1);
+  assert.equal(fromApi.results.q1?.length, 1);
+  assert.equal(typeof fromApi.results.q1?.[0]?.chunkId, 'number');
+  assert.match(one.stderr, /^tandem search: 1 query, mode lexical, \d+ ms\n$/);
+
+  const file = path.join(env.TANDEM_HOME!, 'queries.jsonl');
+  fs.writeFileSync(file, '{"_id": "a", "text": "bread oven"}\n{"_id": "b", "text": "moon tides heron"}\n');
+  const queries = [{ id: 'a', text: 'bread oven' }, { id: 'b', text: 'moon tides heron' }];
+  const many = await cli(env, ['search', '--queries', file, '--collection', 'papers', '--mode', 'lexical', '--k', '300', '--format', 'json']);
+  assert.equal(many.error, undefined);
+  const batch = await api(env, (e) => e.api['search.batch']({ collection: 'papers', queries, mode: 'lexical', k: 300 }));
+  assert.deepEqual(JSON.parse(many.stdout), batch.results);
+  assert.deepEqual(Object.keys(batch.results), ['a', 'b']);
+
+  // TREC: one line per hit, scored from the same answer (without snippets).
+  const trec = await cli(env, ['search', '--queries', file, '--collection', 'papers', '--mode', 'lexical']);
+  const noSnippets = await api(env, (e) => e.api['search.batch']({ collection: 'papers', queries, mode: 'lexical', snippets: false }));
+  const { trecLines } = await import('../../engine/search/trec.js');
+  const lines = queries.flatMap((q) => trecLines(q.id, (noSnippets.results[q.id] ?? []).map((h) => ({ docId: h.docKey, score: h.score }))));
+  assert.equal(lines.length, 2);
+  assert.equal(trec.stdout, lines.join('\n') + '\n');
+  assert.equal(noSnippets.results.a?.[0]?.snippet, '');
+
+  const missing = await cli(env, ['search', 'heron', '--collection', 'nope']);
+  const apiError = await api(env, (e) => e.api['search.batch']({ collection: 'nope', queries: [{ id: 'q1', text: 'heron' }] }).then(() => null, (err: unknown) => toWire(err)));
+  assert.deepEqual(toWire(missing.error), apiError);
+  assert.equal(apiError?.code, 'NOT_FOUND');
+});

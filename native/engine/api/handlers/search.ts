@@ -1,6 +1,7 @@
 /**
  * Search: `search.query` (the searcher's modes and fusion, filters, an optional cross-encoder
- * rerank stage) and `search.eval` (BEIR queries and qrels through every mode, as an eval job in a
+ * rerank stage), `search.batch` (many queries in one pass, the searcher's hits as they are: the
+ * CLI's `tandem search`) and `search.eval` (BEIR queries and qrels through every mode, as an eval job in a
  * queue of its own).
  */
 import { TandemError } from '../../common/errors.js';
@@ -8,20 +9,24 @@ import { resolveReranker, type RerankResult } from '../../inference/rerank-engin
 import type { JsonObject } from '../../jobs/job-types.js';
 import { checkEvalModes, EVAL_KIND, evalJobRunner, type EvalParams, type EvalReport } from '../../library/eval-job.js';
 import type { ModeUsed } from '../../library/search-mode.js';
-import type { SearchFilters } from '../../library/searcher.js';
+import { resolveMode, type SearchFilters } from '../../library/searcher.js';
 import { parseQrels, parseQueries } from '../../search/retrieval-metrics.js';
 import type { EngineContext, HandlersOf, MethodsOf } from '../engine-context.js';
+
+function searchFilters(filters: { pathGlob?: string | undefined; fileTypes?: string[] | undefined; modifiedAfter?: string | undefined; modifiedBefore?: string | undefined } | undefined): SearchFilters {
+  return {
+    ...(filters?.pathGlob ? { pathGlob: filters.pathGlob } : {}),
+    ...(filters?.fileTypes ? { fileTypes: filters.fileTypes } : {}),
+    ...(filters?.modifiedAfter ? { modifiedAfter: new Date(filters.modifiedAfter) } : {}),
+    ...(filters?.modifiedBefore ? { modifiedBefore: new Date(filters.modifiedBefore) } : {}),
+  };
+}
 
 export function searchHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'search.'>> {
   const { searcher, env, catalog, lib, evals, jobs } = ctx;
   return {
     'search.query': async ({ query, collection, mode, fusion, k, filters, rerank }) => {
-      const f: SearchFilters = {
-        ...(filters?.pathGlob ? { pathGlob: filters.pathGlob } : {}),
-        ...(filters?.fileTypes ? { fileTypes: filters.fileTypes } : {}),
-        ...(filters?.modifiedAfter ? { modifiedAfter: new Date(filters.modifiedAfter) } : {}),
-        ...(filters?.modifiedBefore ? { modifiedBefore: new Date(filters.modifiedBefore) } : {}),
-      };
+      const f = searchFilters(filters);
       // A wrong reranker id fails here, before any search work.
       if (rerank) resolveReranker(rerank.model, env, catalog);
       let reranked: RerankResult | undefined;
@@ -47,6 +52,47 @@ export function searchHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'search
           ? {
               rerank: rr
                 ? { model: rr.model, variant: rr.variant, top: rerank.top, pairs: rr.count, device: rr.device.used, deviceReason: rr.device.fallbackReason ?? null, ms: Math.round(rr.timings.totalMs * 10) / 10 }
+                : null,
+            }
+          : {}),
+      };
+    },
+
+    'search.batch': async ({ collection, queries, mode, fusion, k, filters, precision, snippets, rerank }) => {
+      // A wrong reranker id fails here, before any search work.
+      if (rerank) resolveReranker(rerank.model, env, catalog);
+      let reranked: RerankResult | undefined;
+      let used: ModeUsed | undefined;
+      const t0 = performance.now();
+      const found = await searcher.searchMany(collection, queries, {
+        k,
+        mode,
+        fusion,
+        snippets,
+        filters: searchFilters(filters),
+        onModeUsed: (m) => (used = m),
+        ...(precision ? { precision } : {}),
+        ...(rerank
+          ? { rerank: { model: rerank.model, top: rerank.top, activation: rerank.scores === 'sigmoid' ? 'sigmoid' : 'none', ...(rerank.device ? { device: rerank.device } : {}), onResult: (r) => (reranked = r) } }
+          : {}),
+      });
+      const tookMs = performance.now() - t0;
+      const mu = used as ModeUsed | undefined;
+      const rr = reranked as RerankResult | undefined;
+      // Hybrid: how it fused (score fusion's weights come from the collection model's published quality).
+      const model = resolveMode(mode) === 'hybrid' ? searcher.collectionModel(collection) : null;
+      const weights = model && fusion === 'score' ? searcher.weightsFor(model) : undefined;
+      return {
+        results: Object.fromEntries(found),
+        tookMs,
+        mode,
+        modeUsed: mu?.used ?? mode,
+        modeReason: mu?.reason ?? null,
+        fusion: resolveMode(mode) === 'hybrid' ? { method: fusion, model, vectorWeight: weights?.vector ?? null, weightSource: weights?.source ?? null } : null,
+        ...(rerank
+          ? {
+              rerank: rr
+                ? { model: rr.model, variant: rr.variant, scores: rr.activation === 'sigmoid' ? ('sigmoid' as const) : ('raw' as const), top: rerank.top, pairs: rr.count, device: rr.device.used, deviceAdapter: rr.device.adapter ?? null, deviceReason: rr.device.fallbackReason ?? null, ms: rr.timings.totalMs }
                 : null,
             }
           : {}),

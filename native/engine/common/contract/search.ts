@@ -1,6 +1,22 @@
-/** The search part of the typed API (merged into API_METHODS in ../api-contract.ts): search.query and search.eval. Pure zod. */
+/** The search part of the typed API (merged into API_METHODS in ../api-contract.ts): search.query, search.batch and search.eval. Pure zod. */
 import { z } from 'zod';
 import { EVAL_MODE_VALUES, FUSION_VALUES, SEARCH_MODE_VALUES, isoDate, nonEmpty, retrievalMetricsSchema, searchHitSchema } from './shapes.js';
+
+/** Where a search may run a reranker (native/engine/inference/device.ts's requests). */
+export const DEVICE_REQUEST_VALUES = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
+
+const searchFiltersSchema = z
+  .object({
+    pathGlob: nonEmpty.optional(),
+    fileTypes: z.array(nonEmpty).optional(),
+    modifiedAfter: isoDate.optional(),
+    modifiedBefore: isoDate.optional(),
+  })
+  .strict();
+
+/** A batch hit: a search hit with the id of its best chunk (the searcher's DocumentHit, as is). */
+export const batchHitSchema = searchHitSchema.extend({ chunkId: z.number() });
+
 
 export const SEARCH_API_METHODS = {
   'search.query': {
@@ -12,15 +28,7 @@ export const SEARCH_API_METHODS = {
         /** Hybrid: score fusion (default) or reciprocal rank fusion. */
         fusion: z.enum(FUSION_VALUES).default('score'),
         k: z.number().int().min(1).max(200).default(10),
-        filters: z
-          .object({
-            pathGlob: nonEmpty.optional(),
-            fileTypes: z.array(nonEmpty).optional(),
-            modifiedAfter: isoDate.optional(),
-            modifiedBefore: isoDate.optional(),
-          })
-          .strict()
-          .optional(),
+        filters: searchFiltersSchema.optional(),
         /** Rescore the first stage's top documents with a cross-encoder (a model with task rerank, or a folder id). */
         rerank: z.object({ model: nonEmpty, top: z.number().int().min(1).max(200).default(50) }).strict().optional(),
       })
@@ -42,6 +50,71 @@ export const SEARCH_API_METHODS = {
           pairs: z.number(),
           device: z.string(),
           /** Why the device is not the one asked for (accelerator fallback), when it is not. */
+          deviceReason: z.string().nullable(),
+          ms: z.number(),
+        })
+        .nullable()
+        .optional(),
+    }),
+  },
+  /**
+   * Many queries in one call (`tandem search`, one query or a BEIR query file): one embedding pass
+   * and one scan for all of them. Hits are the searcher's as they are (with the best chunk's id);
+   * `snippets: false` skips snippets (TREC runs). What `search.query` leaves out is here: any k,
+   * the int8 vector scan, the reranker's activation and device, and how hybrid scores were fused.
+   */
+  'search.batch': {
+    input: z
+      .object({
+        collection: nonEmpty,
+        /** Query texts are kept as given (not trimmed). */
+        queries: z.array(z.object({ id: z.string(), text: z.string().min(1) }).strict()).min(1),
+        mode: z.enum(SEARCH_MODE_VALUES).default('default'),
+        fusion: z.enum(FUSION_VALUES).default('score'),
+        k: z.number().int().min(1).max(1_000_000).default(10),
+        filters: searchFiltersSchema.optional(),
+        /** Vector scan: float32, or int8 candidates rescored in float32 (default: the index's choice). */
+        precision: z.enum(['float32', 'int8']).optional(),
+        snippets: z.boolean().default(true),
+        rerank: z
+          .object({
+            model: nonEmpty,
+            top: z.number().int().min(1).max(1_000_000).default(50),
+            /** Scores as the model's logits (raw) or through a sigmoid. */
+            scores: z.enum(['raw', 'sigmoid']).default('raw'),
+            device: z.enum(DEVICE_REQUEST_VALUES).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    output: z.object({
+      /** Query id -> its hits, best first (in the order the queries came). */
+      results: z.record(z.string(), z.array(batchHitSchema)),
+      tookMs: z.number(),
+      mode: z.enum(SEARCH_MODE_VALUES),
+      modeUsed: z.enum(SEARCH_MODE_VALUES),
+      modeReason: z.string().nullable(),
+      /** Hybrid: how the lists were fused (rrf, or score fusion with the vector side's weight and where it comes from); null otherwise. */
+      fusion: z
+        .object({
+          method: z.enum(FUSION_VALUES),
+          /** The collection's model (null: no live vectors), the vector side's weight and its source (score fusion only). */
+          model: z.string().nullable(),
+          vectorWeight: z.number().nullable(),
+          weightSource: z.enum(['published', 'unknown']).nullable(),
+        })
+        .nullable(),
+      /** What the rerank stage did (absent without rerank; null when there was nothing to rerank). */
+      rerank: z
+        .object({
+          model: z.string(),
+          variant: z.string(),
+          scores: z.enum(['raw', 'sigmoid']),
+          top: z.number(),
+          pairs: z.number(),
+          device: z.string(),
+          deviceAdapter: z.string().nullable(),
           deviceReason: z.string().nullable(),
           ms: z.number(),
         })

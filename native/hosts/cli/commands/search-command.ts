@@ -2,19 +2,18 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { TandemError } from '../../../engine/common/errors.js';
-import { EmbedClient } from '../../../engine/inference/embed-client.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../../../engine/inference/device.js';
-import { resolveReranker, type RerankResult } from '../../../engine/inference/rerank-engine.js';
-import { DEFAULT_RERANK_TOP, DEFAULT_SEARCH_MODE, SEARCH_MODES, Searcher, resolveMode, type DocumentHit, type RerankOptions, type SearchFilters, type SearchMode, type SearchQuery } from '../../../engine/library/searcher.js';
+import { DEFAULT_RERANK_TOP, DEFAULT_SEARCH_MODE, SEARCH_MODES, resolveMode, type DocumentHit, type SearchMode, type SearchQuery } from '../../../engine/library/searcher.js';
+import type { ApiInput, ApiOutput } from '../../../engine/common/api-contract.js';
 import { FUSION_METHODS, type FusionMethod } from '../../../engine/search/fusion.js';
-import { loadCatalog } from '../../../engine/models/catalog.js';
 import { trecLines } from '../../../engine/search/trec.js';
 import { bracketed } from '../../../engine/search/lexical.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { parseJsonlLine } from '../input.js';
-import { openLibraryForReading } from './collections-command.js';
-import type { ModeUsed } from '../../../engine/library/search-mode.js';
+import { withEngine } from '../cli-engine.js';
 import { describeDevice } from '../../../engine/inference/device.js';
+
+type BatchHit = ApiOutput<'search.batch'>['results'][string][number];
 
 interface SearchFlags {
   collection: string;
@@ -65,16 +64,15 @@ export function formatScore(h: Pick<DocumentHit, 'score' | 'scoreKind'>): string
   return `${h.scoreKind} ${h.score.toFixed(digits)}`;
 }
 
-function describeMode(flags: SearchFlags, searcher: Searcher): string {
-  const mode = resolveMode(flags.mode);
-  const name = flags.mode === 'default' ? `default (${mode})` : mode;
-  if (mode !== 'hybrid') return name;
-  if (flags.fusion === 'rrf') return `${name}, reciprocal rank fusion`;
-  const c = searcher.collectionModel(flags.collection);
-  if (!c) return `${name}, score fusion`;
-  const w = searcher.weightsFor(c);
-  const why = w.source === 'published' ? `from ${c}'s published retrieval nDCG@10 vs BM25's` : `${c} has no published retrieval score`;
-  return `${name}, score fusion: vector weight ${w.vector.toFixed(2)} (${why})`;
+function describeMode(a: Pick<ApiOutput<'search.batch'>, 'mode' | 'fusion'>): string {
+  const mode = resolveMode(a.mode);
+  const name = a.mode === 'default' ? `default (${mode})` : mode;
+  const f = a.fusion;
+  if (mode !== 'hybrid' || !f) return name;
+  if (f.method === 'rrf') return `${name}, reciprocal rank fusion`;
+  if (!f.model || f.vectorWeight === null) return `${name}, score fusion`;
+  const why = f.weightSource === 'published' ? `from ${f.model}'s published retrieval nDCG@10 vs BM25's` : `${f.model} has no published retrieval score`;
+  return `${name}, score fusion: vector weight ${f.vectorWeight.toFixed(2)} (${why})`;
 }
 
 export function registerSearch(program: Command, ctx: CliContext): void {
@@ -101,60 +99,54 @@ export function registerSearch(program: Command, ctx: CliContext): void {
       if (!!query === !!flags.queries) throw new TandemError('INVALID_ARGUMENT', 'give either a QUERY or --queries FILE');
       const format = flags.format ?? (flags.json ? 'json' : flags.queries ? 'trec' : 'text');
       const queries = flags.queries ? readQueries(flags.queries) : [{ id: 'q1', text: query! }];
-      const filters: SearchFilters = {
+      const filters = {
         ...(flags.path ? { pathGlob: flags.path } : {}),
         ...(flags.type ? { fileTypes: flags.type.flatMap((t) => t.split(',')).filter(Boolean) } : {}),
-        ...(flags.modifiedAfter ? { modifiedAfter: flags.modifiedAfter } : {}),
-        ...(flags.modifiedBefore ? { modifiedBefore: flags.modifiedBefore } : {}),
+        ...(flags.modifiedAfter ? { modifiedAfter: flags.modifiedAfter.toISOString() } : {}),
+        ...(flags.modifiedBefore ? { modifiedBefore: flags.modifiedBefore.toISOString() } : {}),
       };
-      // A wrong reranker id fails here, before any search work.
-      if (flags.rerank) resolveReranker(flags.rerank, ctx.env, loadCatalog());
-      let reranked: RerankResult | undefined;
-      const rerank: RerankOptions | undefined = flags.rerank
-        ? {
-            model: flags.rerank,
-            top: flags.rerankTop,
-            activation: flags.rerankScores === 'sigmoid' ? 'sigmoid' : 'none',
-            ...(flags.rerankDevice ? { device: flags.rerankDevice } : {}),
-            onResult: (r) => (reranked = r),
-          }
-        : undefined;
-      const lib = openLibraryForReading(ctx);
-      const client = new EmbedClient(ctx.env);
-      const searcher = new Searcher(lib, client, ctx.env);
-      try {
-        const t0 = performance.now();
-        let used: ModeUsed | undefined;
-        const found = await searcher.searchMany(flags.collection, queries, { k: flags.k, mode: flags.mode, fusion: flags.fusion, snippets: format !== 'trec', filters, onModeUsed: (m) => (used = m), ...(flags.precision ? { precision: flags.precision } : {}), ...(rerank ? { rerank } : {}) });
-        // A collection without live vectors answered lexically: JSON hits say so (modeUsed, modeReason).
-        const mu = used as ModeUsed | undefined;
-        const results = mu?.reason ? new Map([...found].map(([id, hits]) => [id, hits.map((h) => ({ ...h, modeUsed: mu.used, modeReason: mu.reason }))])) : found;
-        const ms = performance.now() - t0;
-        if (format === 'trec') {
-          const lines = queries.flatMap((q) => trecLines(q.id, (results.get(q.id) ?? []).map((h) => ({ docId: h.docKey.replace(/\s/g, '_'), score: h.rerankScore ?? h.score })), { k: flags.k }));
-          ctx.stdout.write(lines.length ? lines.join('\n') + '\n' : '');
-        } else if (format === 'json') {
-          ctx.stdout.write(JSON.stringify(flags.queries ? Object.fromEntries(results) : results.get('q1'), null, 2) + '\n');
-        } else {
-          const hits = results.get('q1') ?? [];
-          if (hits.length === 0) ctx.stdout.write('no results\n');
-          hits.forEach((h, i) => {
-            const where = h.page ? `${h.path} (page ${h.page})` : h.lines ? `${h.path} lines ${h.lines.start}-${h.lines.end}` : `${h.path} [${h.start}-${h.end}]`;
-            const scores = h.rerankScore !== undefined ? `rerank ${h.rerankScore.toFixed(2)}  (first stage ${formatScore(h)})` : formatScore(h);
-            ctx.stdout.write(`${String(i + 1).padStart(2)}. ${scores}  ${where}${h.docKey !== h.path && !h.path.endsWith(h.docKey) ? `  #${h.docKey}` : ''}\n    ${bracketed({ text: h.snippet, highlights: h.highlights }).replace(/\s+/g, ' ')}\n`);
-          });
-        }
-        const rr = reranked as RerankResult | undefined;
-        const rerankNote = rr
-          ? `, rerank ${rr.model} (${rr.variant}, ${rr.activation === 'sigmoid' ? 'sigmoid' : 'raw'} scores) over the top ${flags.rerankTop}: ${rr.count} pairs, device ${describeDevice(rr.device)}, ${rr.timings.totalMs.toFixed(0)} ms`
-          : flags.rerank
-            ? ', nothing to rerank'
-            : '';
-        ctx.stderr.write(`tandem search: ${queries.length} ${queries.length === 1 ? 'query' : 'queries'}, mode ${mu?.reason ? `${mu.used} (${mu.reason})` : describeMode(flags, searcher)}${rerankNote}, ${ms.toFixed(0)} ms\n`);
-      } finally {
-        searcher.close();
-        await client.close();
-        lib.db.close();
-      }
+      const input: ApiInput<'search.batch'> = {
+        collection: flags.collection,
+        queries,
+        k: flags.k,
+        mode: flags.mode,
+        fusion: flags.fusion,
+        snippets: format !== 'trec',
+        ...(Object.keys(filters).length ? { filters } : {}),
+        ...(flags.precision ? { precision: flags.precision } : {}),
+        ...(flags.rerank ? { rerank: { model: flags.rerank, top: flags.rerankTop, scores: flags.rerankScores, ...(flags.rerankDevice ? { device: flags.rerankDevice } : {}) } } : {}),
+      };
+      const answer = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['search.batch'](input));
+      printSearch(ctx, flags, queries, format, answer);
     });
+}
+
+/** What `tandem search` prints of `search.batch`'s answer: TREC lines, JSON hits or text on stdout; a summary line on stderr. */
+export function printSearch(ctx: CliContext, flags: Pick<SearchFlags, 'queries' | 'k' | 'rerank' | 'rerankTop'>, queries: SearchQuery[], format: 'text' | 'json' | 'trec', answer: ApiOutput<'search.batch'>): void {
+  // A collection without live vectors answered lexically: JSON hits say so (modeUsed, modeReason).
+  const reason = answer.modeReason;
+  const results: Record<string, Array<BatchHit & { modeUsed?: string; modeReason?: string }>> = reason
+    ? Object.fromEntries(Object.entries(answer.results).map(([id, hits]) => [id, hits.map((h) => ({ ...h, modeUsed: answer.modeUsed, modeReason: reason }))]))
+    : answer.results;
+  if (format === 'trec') {
+    const lines = queries.flatMap((q) => trecLines(q.id, (results[q.id] ?? []).map((h) => ({ docId: h.docKey.replace(/\s/g, '_'), score: h.rerankScore ?? h.score })), { k: flags.k }));
+    ctx.stdout.write(lines.length ? lines.join('\n') + '\n' : '');
+  } else if (format === 'json') {
+    ctx.stdout.write(JSON.stringify(flags.queries ? results : results['q1'], null, 2) + '\n');
+  } else {
+    const hits = results['q1'] ?? [];
+    if (hits.length === 0) ctx.stdout.write('no results\n');
+    hits.forEach((h, i) => {
+      const where = h.page ? `${h.path} (page ${h.page})` : h.lines ? `${h.path} lines ${h.lines.start}-${h.lines.end}` : `${h.path} [${h.start}-${h.end}]`;
+      const scores = h.rerankScore !== undefined ? `rerank ${h.rerankScore.toFixed(2)}  (first stage ${formatScore(h)})` : formatScore(h);
+      ctx.stdout.write(`${String(i + 1).padStart(2)}. ${scores}  ${where}${h.docKey !== h.path && !h.path.endsWith(h.docKey) ? `  #${h.docKey}` : ''}\n    ${bracketed({ text: h.snippet, highlights: h.highlights }).replace(/\s+/g, ' ')}\n`);
+    });
+  }
+  const rr = answer.rerank;
+  const rerankNote = rr
+    ? `, rerank ${rr.model} (${rr.variant}, ${rr.scores} scores) over the top ${flags.rerankTop}: ${rr.pairs} pairs, device ${describeDevice({ used: rr.device, fallbackReason: rr.deviceReason ?? undefined, adapter: rr.deviceAdapter ?? undefined })}, ${rr.ms.toFixed(0)} ms`
+    : flags.rerank
+      ? ', nothing to rerank'
+      : '';
+  ctx.stderr.write(`tandem search: ${queries.length} ${queries.length === 1 ? 'query' : 'queries'}, mode ${reason ? `${answer.modeUsed} (${reason})` : describeMode(answer)}${rerankNote}, ${answer.tookMs.toFixed(0)} ms\n`);
 }
