@@ -41,6 +41,10 @@ const SCHEMAS: Record<string, object> = {
   mapCounts: { type: 'object', additionalProperties: { type: 'integer' }, minProperties: 2, maxProperties: 3 },
   uniqueEnum: { type: 'array', items: { enum: ['a', 'bb', 'ccc', 1, 10, 100] }, uniqueItems: true, minItems: 3 },
   dependents: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'string', minLength: 2 }, c: { enum: [true] }, d: { type: 'null' } }, dependentRequired: { c: ['a'], a: ['b'], d: ['b'] }, minProperties: 1, maxProperties: 3 },
+  contains: { type: 'array', items: { enum: ['a', 'bbbb', 7, 'xx'] }, contains: { enum: ['bbbb', 'xx'] }, minContains: 2, maxContains: 3, maxItems: 5 },
+  tuple: { type: 'array', prefixItems: [{ const: 'long value' }, { type: 'integer', minimum: 100 }, { type: 'boolean' }], items: { type: 'string', minLength: 2 }, minItems: 2 },
+  ifThenElse: { type: 'object', properties: { kind: { enum: ['a', 'bb'] }, x: { type: 'string', minLength: 3 }, y: { type: 'integer' } }, required: ['kind'], if: { properties: { kind: { const: 'a' } } }, then: { required: ['x'] }, else: { required: ['y'], properties: { x: false } } },
+  notAndDeps: { type: 'object', properties: { p: { type: 'integer' }, q: { not: { type: ['integer', 'null'] } }, r: { type: 'string' } }, dependentSchemas: { p: { required: ['r'], properties: { r: { minLength: 4 } } } } },
 };
 
 const ALL_BYTES = Array.from({ length: 256 }, (_, b) => b);

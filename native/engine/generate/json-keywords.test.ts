@@ -244,6 +244,105 @@ describe('uniqueItems over enum / const / boolean items: a value once written is
   });
 });
 
+describe('not: reduced to what is left (types, enum values, forbidden keys, bounds)', () => {
+  test('not type removes the types; not enum / const filters an enum; not required forbids the keys', () => {
+    check({ type: ['string', 'null'], not: { type: 'null' } }, ['"a"'], ['null']);
+    check({ not: { type: ['integer', 'boolean'] } }, ['"x"', '{}', '[]', 'null', '1.5'], ['true', 'false']);
+    check({ enum: ['a', 'b', 'c'], not: { const: 'b' } }, ['"a"', '"c"'], ['"b"']);
+    check({ type: 'array', items: { enum: [1, 2, 3], not: { enum: [2, 3] } } }, ['[1,1]'], ['[2]', '[1,3]']);
+    check({ type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, not: { required: ['b'] } }, ['{}', '{"a":1}'], ['{"a":1,"b":2}', '{"b":2}']);
+    check({ type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, not: { required: ['a', 'b'] } }, ['{}', '{"a":1}', '{"b":2}'], ['{"a":1,"b":2}']);
+  });
+
+  test('bounds, lengths, counts, properties and nested not / anyOf / allOf', () => {
+    check({ type: 'integer', not: { minimum: 10 } }, ['9', '-3'], ['10', '11']);
+    check({ type: 'integer', not: { anyOf: [{ maximum: 0 }, { minimum: 100 }] } }, ['1', '99'], ['0', '100', '-5']);
+    check({ type: 'string', not: { maxLength: 2 } }, ['"abc"'], ['"ab"', '""']);
+    check({ type: 'array', items: { type: 'integer' }, not: { minItems: 2 } }, ['[]', '[1]'], ['[1,2]']);
+    check({ type: 'object', properties: { a: { type: 'integer' } }, required: ['a'], not: { properties: { a: { minimum: 0 } } } }, ['{"a":-1}'], ['{"a":0}', '{"a":7}']);
+    check({ type: 'integer', not: { not: { minimum: 3 } } }, ['3', '4'], ['2']);
+    check({ type: 'integer', not: { allOf: [{ minimum: 0 }, { maximum: 9 }] } }, ['-1', '10'], ['0', '9']);
+  });
+
+  test('negations that do not reduce are refused naming not and the pointer', () => {
+    assert.match(refusal({ type: 'object', properties: { a: { type: 'string', not: { pattern: '^x' } } } }), /unsupported keyword "not" at \/properties\/a \(its negation of "pattern" at \/properties\/a\/not cannot/);
+    assert.match(refusal({ not: { multipleOf: 3 } }), /unsupported keyword "not" at \(root\)/);
+    assert.match(refusal({ not: { oneOf: [{ type: 'string' }, { minLength: 2 }] } }), /unsupported keyword "not"/);
+    assert.match(refusal({ not: { $ref: '#/$defs/a' }, $defs: { a: {} } }), /unsupported keyword "not"/);
+  });
+});
+
+describe('if / then / else: (if and then) or (not if and else)', () => {
+  const shapes = {
+    type: 'object',
+    properties: { kind: { enum: ['circle', 'square'] }, r: { type: 'number' }, side: { type: 'number' } },
+    required: ['kind'],
+    if: { properties: { kind: { const: 'circle' } } },
+    then: { required: ['r'] },
+    else: { required: ['side'] },
+  };
+  test('a discriminated union: the branch follows the discriminator', () => {
+    check(shapes, ['{"kind":"circle","r":1}', '{"kind":"square","side":2}', '{"kind":"circle","r":1,"side":2}'], ['{"kind":"circle"}', '{"kind":"square"}', '{"kind":"square","r":1}', '{"kind":"circle","side":2}']);
+  });
+
+  test('if required, if on numbers, only then / only else, draft-07', () => {
+    check({ type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, if: { required: ['a'] }, then: { required: ['b'] } }, ['{}', '{"b":1}', '{"a":1,"b":2}'], ['{"a":1}']);
+    check({ type: 'integer', if: { minimum: 0 }, then: { maximum: 9 }, else: { minimum: -9 } }, ['0', '9', '-9', '-1'], ['10', '-10']);
+    check({ type: 'integer', if: { maximum: 5 }, else: { multipleOf: 10 } }, ['5', '-3', '10', '20'], ['6', '15']);
+    check({ $schema: 'http://json-schema.org/draft-07/schema#', enum: ['x', 'y', 1, 2], if: { type: 'string' }, then: { const: 'x' } }, ['"x"', '1', '2'], ['"y"']);
+  });
+
+  test('an if whose negation does not reduce is refused naming if', () => {
+    assert.match(refusal({ type: 'string', if: { pattern: '^a' }, then: { maxLength: 3 } }), /unsupported keyword "if" at \(root\) \(its negation of "pattern" at \/if/);
+  });
+});
+
+describe('dependentSchemas / schema dependencies: without the key, or with it under the schema', () => {
+  test('2020-12 dependentSchemas and draft-07 dependencies', () => {
+    const s = { type: 'object', properties: { card: { type: 'integer' }, billing: { type: 'string' } }, dependentSchemas: { card: { required: ['billing'], properties: { billing: { minLength: 2 } } } } };
+    check(s, ['{}', '{"billing":"x"}', '{"card":1,"billing":"xy"}'], ['{"card":1}', '{"card":1,"billing":"x"}']);
+    check({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, dependencies: { a: { properties: { b: { minimum: 5 } }, required: ['b'] } } }, ['{"b":1}', '{"a":1,"b":5}'], ['{"a":1}', '{"a":1,"b":4}']);
+    check({ type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, dependentSchemas: { a: { not: { required: ['b'] } } } }, ['{"a":1}', '{"b":1}'], ['{"a":1,"b":2}']);
+  });
+});
+
+describe('contains / minContains / maxContains: the array frame counts hits', () => {
+  test('at least one hit; counted ranges over literal items; maxContains 0', () => {
+    check({ type: 'array', items: { type: 'integer' }, contains: { const: 5 } }, ['[5]', '[1,5]', '[5,5,2]'], ['[]', '[1,2]']);
+    check({ type: 'array', items: { enum: ['a', 'b', 'c'] }, contains: { const: 'a' }, minContains: 2, maxContains: 3 }, ['["a","a"]', '["b","a","c","a","a"]'], ['["a"]', '["a","a","a","a"]', '["b","c"]', '[]']);
+    check({ type: 'array', items: { enum: [1, 2] }, contains: { const: 1 }, minContains: 0, maxContains: 0 }, ['[]', '[2,2]'], ['[1]', '[2,1]']);
+    check({ type: 'array', items: { type: 'string' }, contains: { maxLength: 1 }, maxContains: 1 }, ['["a"]', '["abc","b","cd"]'], ['["a","b"]', '["abc"]']);
+    check({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'array', contains: { type: 'string' } }, ['["x"]', '[1,"x"]'], ['[]', '[1]']);
+    // A hit must still come: no miss is offered once the items left are all needed for hits.
+    check({ type: 'array', items: { enum: ['a', 'b'] }, contains: { const: 'a' }, minContains: 2, maxItems: 2 }, ['["a","a"]'], ['["b","a"]']);
+    assert.equal(feedBytes([initialStack(compileSchema({ type: 'array', items: { enum: ['a', 'b'] }, contains: { const: 'a' }, minContains: 2, maxItems: 2 }))], enc.encode('["b')).length, 0);
+  });
+
+  test('not items is contains of the negation', () => {
+    check({ type: 'array', not: { items: { type: 'string' } } }, ['[1]', '["x",null]'], ['[]', '["a","b"]']);
+  });
+
+  test('the shortest completion needs the hits (budget)', () => {
+    const node = compileSchema({ type: 'array', items: { enum: ['a', 'bbbb'] }, contains: { const: 'bbbb' }, minContains: 2 });
+    const sc = new ShortestCompletion(node);
+    assert.equal(sc.of(initialStack(node)), '["bbbb","bbbb"]'.length);
+    assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('["a",'))), '"bbbb","bbbb"]'.length);
+  });
+});
+
+describe('tuple positions (prefixItems, items lists) while decoding', () => {
+  test('each position has its schema; the rest after it', () => {
+    check({ type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }], items: false }, ['[]', '["a"]', '["a",1]'], ['[1]', '["a","b"]', '["a",1,2]']);
+    check({ $schema: 'http://json-schema.org/draft-04/schema#', type: 'array', items: [{ type: 'string' }, { type: 'integer' }], additionalItems: { type: 'boolean' } }, ['["a",1,true,false]'], ['["a",1,2]', '[1,"a"]']);
+    check({ type: 'array', prefixItems: [{ const: 'x' }], items: { type: 'integer' }, minItems: 3 }, ['["x",1,2]'], ['["x",1]', '[1,2,3]', '["x","x",1]']);
+  });
+
+  test('the shortest completion follows the positions (budget)', () => {
+    const node = compileSchema({ type: 'array', prefixItems: [{ const: 'long' }, { type: 'integer' }], minItems: 2 });
+    assert.equal(new ShortestCompletion(node).of(initialStack(node)), '["long",0]'.length);
+  });
+});
+
 const { shared, skip } = sharedOrSkip();
 const TINY = 'fixtures/tiny-decoder-random';
 const TINY_SKIP = skip || (fs.existsSync(path.join(shared, 'models', TINY)) ? false : `skipped: ${TINY} is absent from ../shared/models`);
@@ -256,6 +355,9 @@ describe('enforced keywords on the random tiny decoder (temperature 1): every ou
     mapCounts: { type: 'object', additionalProperties: { type: 'boolean' }, minProperties: 2, maxProperties: 3 },
     uniqueEnum: { type: 'array', items: { enum: ['red', 'green', 'blue', 1, 10, true] }, uniqueItems: true, minItems: 2, maxItems: 5 },
     dependentRequired: { type: 'object', properties: { a: { type: 'boolean' }, b: { type: 'integer', minimum: 0, maximum: 9 }, c: { type: 'null' }, d: { enum: ['x', 'y'] } }, dependentRequired: { a: ['c', 'd'], b: ['a'] } },
+    containsCounted: { type: 'array', items: { enum: ['a', 'b', 'c', 1] }, contains: { enum: ['a', 1] }, minContains: 2, maxContains: 3, maxItems: 6 },
+    ifThenElse: { type: 'object', properties: { kind: { enum: ['circle', 'square'] }, r: { type: 'integer' }, side: { type: 'integer' } }, required: ['kind'], if: { properties: { kind: { const: 'circle' } } }, then: { required: ['r'], not: { required: ['side'] } }, else: { required: ['side'] } },
+    tuple: { type: 'array', prefixItems: [{ enum: ['x', 'y'] }, { type: 'integer', minimum: 0, maximum: 9 }, { type: 'boolean' }], items: false, minItems: 2 },
   };
   for (const [name, schema] of Object.entries(SCHEMAS)) {
     test(`${name}: 5 seeds end valid`, async () => {

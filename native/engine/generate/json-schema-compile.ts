@@ -44,6 +44,8 @@ export interface NumberNode extends Base {
   integer: boolean;
   /** Integers only: minimum / maximum / exclusive* / multipleOf, enforced digit by digit. */
   range?: IntRange;
+  /** Compile time only: the bounds of a non-integer number (checked at the end), as the integer range they leave: enforced once intersected with an integer. */
+  bounds?: IntRange;
 }
 export interface PropertyNode {
   name: string;
@@ -336,8 +338,10 @@ export function compileSchema(schema: unknown): GrammarNode {
       const regex = a.regex && b.regex ? bothRegex(a.regex, b.regex) : (a.regex ?? b.regex);
       out = minLength > maxLength || (regex && regex.accept.length > 0 && regex.minChars[0] === Infinity) ? NEVER : { t: 'string', id: nextId++, minLength, maxLength, ...(regex ? { regex } : {}) };
     } else if (a.t === 'number' && b.t === 'number') {
-      const range = intersectRanges(a.range, b.range);
-      out = range && range.min > range.max ? NEVER : { t: 'number', id: nextId++, integer: a.integer || b.integer, ...(range ? { range } : {}) };
+      const integer = a.integer || b.integer;
+      const range = integer ? intersectRanges(a.range ?? a.bounds, b.range ?? b.bounds) : intersectRanges(a.range, b.range);
+      const bounds = integer ? undefined : intersectRanges(a.bounds, b.bounds);
+      out = range && range.min > range.max ? NEVER : { t: 'number', id: nextId++, integer, ...(range ? { range } : {}), ...(bounds ? { bounds } : {}) };
     }
     else if (a.t === 'array' && b.t === 'array' && (a.tuple || a.contains || b.tuple || b.contains)) {
       // Position by position; one contains is counted (a second one is left to the final validation).
@@ -512,7 +516,11 @@ export function compileSchema(schema: unknown): GrammarNode {
       case 'number':
       case 'integer': {
         const range = intRange(s, where, type === 'integer');
-        if (range === null) return { t: 'number', id: nextId++, integer: type === 'integer' };
+        if (range === null) {
+          const bounds = type === 'number' ? intRange(s, where, true) : null;
+          if (bounds && bounds.min > bounds.max) return { t: 'number', id: nextId++, integer: false, bounds };
+          return { t: 'number', id: nextId++, integer: type === 'integer', ...(bounds ? { bounds } : {}) };
+        }
         if (range.min > range.max) return NEVER;
         return { t: 'number', id: nextId++, integer: true, range };
       }
@@ -696,13 +704,13 @@ export function compileSchema(schema: unknown): GrammarNode {
    * Keywords whose negation is neither are refused, naming `kw` (the keyword being reduced) and
    * the pointer of the schema that has it.
    */
-  const negate = (s: unknown, where: string, kw: string): unknown => {
+  const negate = (s: unknown, where: string, kw: string, holder = where.slice(0, where.lastIndexOf('/'))): unknown => {
     if (s === true) return false;
     if (s === false) return true;
     if (!isObj(s)) throw bad(where, 'a schema must be an object or a boolean');
     const ex = (s as Record<symbol, unknown>)[NOT_ENUM];
     if (Array.isArray(ex)) return { enum: ex };
-    const no = (what: string): TandemError => unsupported(kw, where, `its negation of ${what} cannot be enforced while decoding`);
+    const no = (what: string): TandemError => unsupported(kw, holder, `its negation of ${what} at ${where} cannot be enforced while decoding`);
     if (typeof s.$ref === 'string') throw no('"$ref"');
     const alts: unknown[] = [];
     const count = (k: string): number => {
@@ -770,7 +778,7 @@ export function compileSchema(schema: unknown): GrammarNode {
           break;
         case 'properties':
           if (!isObj(v)) throw bad(where, 'properties must be an object');
-          for (const [p, sub] of Object.entries(v)) alts.push({ type: 'object', required: [p], properties: { [p]: negate(sub, `${where}/properties/${escapePointer(p)}`, kw) } });
+          for (const [p, sub] of Object.entries(v)) alts.push({ type: 'object', required: [p], properties: { [p]: negate(sub, `${where}/properties/${escapePointer(p)}`, kw, holder) } });
           break;
         case 'not':
           alts.push(v);
@@ -778,7 +786,7 @@ export function compileSchema(schema: unknown): GrammarNode {
         case 'anyOf':
         case 'allOf': {
           if (!Array.isArray(v) || v.length === 0) throw bad(where, `${k} must be a non-empty list`);
-          const negs = v.map((x, i) => negate(x, `${where}/${k}/${i}`, kw));
+          const negs = v.map((x, i) => negate(x, `${where}/${k}/${i}`, kw, holder));
           if (k === 'anyOf') alts.push({ allOf: negs });
           else alts.push(...negs);
           break;
@@ -786,18 +794,18 @@ export function compileSchema(schema: unknown): GrammarNode {
         case 'if':
           if (s.then === undefined && s.else === undefined) break;
           // not ((if and then) or (not if and else)) = (not if or not then) and (if or not else)
-          alts.push({ allOf: [{ anyOf: [negate(v, `${where}/if`, kw), negate(s.then ?? true, `${where}/then`, kw)] }, { anyOf: [v, negate(s.else ?? true, `${where}/else`, kw)] }] });
+          alts.push({ allOf: [{ anyOf: [negate(v, `${where}/if`, kw, holder), negate(s.then ?? true, `${where}/then`, kw, holder)] }, { anyOf: [v, negate(s.else ?? true, `${where}/else`, kw, holder)] }] });
           break;
         case 'then':
         case 'else':
           break;
         case 'items':
           if (Array.isArray(v) || !vocab.handled.has('contains')) throw no('"items"');
-          if (v !== true) alts.push({ type: 'array', contains: negate(v, `${where}/items`, kw) });
+          if (v !== true) alts.push({ type: 'array', contains: negate(v, `${where}/items`, kw, holder) });
           break;
         case 'contains':
           if (s.minContains !== undefined || s.maxContains !== undefined) throw no('"contains" with minContains / maxContains');
-          alts.push({ type: 'array', items: negate(v, `${where}/contains`, kw) });
+          alts.push({ type: 'array', items: negate(v, `${where}/contains`, kw, holder) });
           break;
         case 'uniqueItems':
           if (v !== false) throw no('"uniqueItems"');
