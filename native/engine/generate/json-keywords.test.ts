@@ -330,6 +330,12 @@ describe('contains / minContains / maxContains: the array frame counts hits', ()
   });
 });
 
+describe('nullable (OpenAPI): null beside the type', () => {
+  test('nullable: true adds null; false changes nothing', () => {
+    check({ type: 'object', properties: { a: { type: 'string', maxLength: 2, nullable: true }, b: { type: 'integer', nullable: false } }, required: ['a', 'b'] }, ['{"a":null,"b":1}', '{"a":"xy","b":2}'], ['{"a":"xyz","b":1}', '{"a":null,"b":null}']);
+  });
+});
+
 describe('tuple positions (prefixItems, items lists) while decoding', () => {
   test('each position has its schema; the rest after it', () => {
     check({ type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }], items: false }, ['[]', '["a"]', '["a",1]'], ['[1]', '["a","b"]', '["a",1,2]']);

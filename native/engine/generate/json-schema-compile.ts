@@ -994,6 +994,8 @@ export function compileSchema(schema: unknown): GrammarNode {
       const list = Array.isArray(o.type) ? o.type : [o.type];
       for (const t of list) if (!TYPES.includes(t as JsonType)) throw bad(where, `unknown type ${JSON.stringify(t)}`);
       types = [...new Set(list as JsonType[])];
+      // OpenAPI's nullable (ajv applies it beside type): null is one more type.
+      if (o.nullable === true && !types.includes('null')) types.push('null');
       if (types.includes('number') && types.includes('integer')) types = types.filter((t) => t !== 'integer');
     } else {
       // No type: the types its keywords are about (a schema with `properties` is meant to be an object).
