@@ -21,7 +21,7 @@ const STILL_WIRING = [
   'native/hosts/cli/commands/eval-command.ts',
   'native/hosts/cli/commands/generate-command.ts',
   'native/hosts/cli/commands/index-command.ts',
-  'native/hosts/cli/commands/jobs-command.ts', // retry, resume, export (list, show, stats and cancel go through the API)
+  'native/hosts/cli/commands/jobs-command.ts', // retry, resume (list, show, stats, cancel and export go through the API)
   'native/hosts/cli/commands/run-onnx-command.ts',
   'native/hosts/cli/commands/submit-command.ts',
 ];
@@ -66,6 +66,7 @@ test('moved CLI commands only call the API (withEngine) and print', () => {
     ['native/hosts/cli/commands/jobs-command.ts', 'show <id>'],
     ['native/hosts/cli/commands/jobs-command.ts', 'stats'],
     ['native/hosts/cli/commands/search-command.ts', 'search [query]'],
+    ['native/hosts/cli/commands/jobs-command.ts', 'export'],
   ];
   for (const [file, name] of moved) {
     const body = action(file, name);

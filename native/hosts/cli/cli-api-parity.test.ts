@@ -260,3 +260,18 @@ test('search --json / --queries (json, trec) print search.batch\'s hits as they 
   assert.deepEqual(toWire(missing.error), apiError);
   assert.equal(apiError?.code, 'NOT_FOUND');
 });
+
+test('jobs export (csv, json, filtered) prints jobs.export\'s text', async (t) => {
+  const { env, ids } = seed(t);
+  for (const args of [['--format', 'csv'], ['--format', 'json'], ['--format', 'csv', '--status', 'failed'], ['--format', 'json', '--backend', 'local', '--kind', 'parity']]) {
+    const r = await cli(env, ['jobs', 'export', ...args]);
+    assert.equal(r.error, undefined, args.join(' '));
+    const input = { format: args[1] as 'csv' | 'json', ...(args[2] ? { [args[2].slice(2)]: args[3] } : {}), ...(args[4] ? { [args[4].slice(2)]: args[5] } : {}) };
+    const fromApi = await api(env, (e) => e.api['jobs.export'](input));
+    assert.equal(r.stdout, fromApi.text, args.join(' '));
+  }
+  const failed = await api(env, (e) => e.api['jobs.export']({ format: 'json', status: 'failed' }));
+  assert.deepEqual((JSON.parse(failed.text) as Array<{ id: string }>).map((j) => j.id), [ids.failed]);
+  const csv = await api(env, (e) => e.api['jobs.export']({ format: 'csv' }));
+  assert.equal(csv.text.split('\r\n').length, 5, 'header, three jobs, and the final CRLF');
+});

@@ -1,7 +1,7 @@
-/** jobs.*: the durable history (list with filters and text search, show with timings and events, stats) and control (cancel, retry, resume). */
+/** jobs.*: the durable history (list with filters and text search, show with timings and events, stats, export as CSV or JSON) and control (cancel, retry, resume). */
 import { TandemError } from '../../common/errors.js';
 import type { ApiOutput } from '../../common/api-contract.js';
-import { jobStats } from '../../jobs/job-stats.js';
+import { jobsCsvLines, jobStats, jobsToJson } from '../../jobs/job-stats.js';
 import type { Job } from '../../jobs/job-types.js';
 import { timingBreakdown } from '../api-service.js';
 import type { EngineContext, HandlersOf, MethodsOf } from '../engine-context.js';
@@ -30,6 +30,10 @@ export function jobsHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'jobs.'>>
     'jobs.show': ({ id }) => {
       const job = store.get(id);
       return { job: jobs.shown(job), timings: timingBreakdown(job), events: store.events(id) };
+    },
+    'jobs.export': ({ format, status, kind, backend }) => {
+      const all = store.iterate({ ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(backend ? { backend } : {}) });
+      return { format, text: format === 'csv' ? [...jobsCsvLines(all)].join('') : jobsToJson(all) };
     },
     'jobs.stats': () => jobStats(ctx.db) as unknown as ApiOutput<'jobs.stats'>,
     'jobs.cancel': ({ id }) => {

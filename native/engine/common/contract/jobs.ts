@@ -22,6 +22,18 @@ export const JOBS_API_METHODS = {
     input: z.object({ id: nonEmpty }).strict(),
     output: z.object({ job: jobSchema, timings: timingBreakdownSchema, events: z.array(jobEventSchema) }),
   },
+  /** The whole history (newest first, filtered like jobs.list) as one text: CSV (RFC 4180, CRLF, header row) or a JSON array of job records. */
+  'jobs.export': {
+    input: z
+      .object({
+        format: z.enum(['csv', 'json']),
+        status: jobStatusSchema.optional(),
+        kind: nonEmpty.optional(),
+        backend: backendSchema.optional(),
+      })
+      .strict(),
+    output: z.object({ format: z.enum(['csv', 'json']), text: z.string() }),
+  },
   'jobs.stats': {
     input: empty,
     output: z.object({

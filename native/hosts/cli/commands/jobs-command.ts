@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import { openForReadingMarkingDeadJobs } from '../../../engine/jobs/open-for-reading.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { tandemHome } from '../../../engine/node/paths.js';
 import { formatDuration, formatPercent, formatTable, formatTree, formatUsd, formatWhen, oneLine } from '../../../engine/jobs/job-format.js';
 import { JobQueue, JobRunners } from '../../../engine/jobs/job-queue.js';
-import { jobsCsvLines, jobsToJson, runMs, type JobStats } from '../../../engine/jobs/job-stats.js';
+import { runMs, type JobStats } from '../../../engine/jobs/job-stats.js';
 import { JobStore } from '../../../engine/jobs/job-store.js';
 import { BACKENDS, JOB_STATUSES, type Backend, type Job, type JobEvent, type JobStatus } from '../../../engine/jobs/job-types.js';
 import { openDatabase, storePath } from '../../../engine/store/database.js';
@@ -24,20 +23,6 @@ async function withStore<T>(ctx: CliContext, fn: (store: JobStore) => T | Promis
     const store = new JobStore(db);
     store.markInterrupted();
     return await fn(store);
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * For commands that only read (list, show, stats, export): the store opened read-only, so they
- * work on a read-only TANDEM_HOME. Only when some job is still 'running' is the store opened for
- * writing to mark jobs of dead processes interrupted; a read-only disk skips that and lists as is.
- */
-async function withReadStore<T>(ctx: CliContext, fn: (store: JobStore) => T | Promise<T>): Promise<T> {
-  const db = openForReadingMarkingDeadJobs(tandemHome(ctx.env));
-  try {
-    return await fn(new JobStore(db));
   } finally {
     db.close();
   }
@@ -276,10 +261,7 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .requiredOption('--format <f>', 'csv | json', choice(['csv', 'json'] as const))
     .option('--output <file>', 'write here instead of stdout')
     .action(async (flags: FilterFlags & { format: 'csv' | 'json'; output?: string }) => {
-      const text = await withReadStore(ctx, (store) => {
-        const all = store.iterate(filterOf(flags));
-        return flags.format === 'csv' ? [...jobsCsvLines(all)].join('') : jobsToJson(all);
-      });
+      const { text } = await withEngine(ctx, { readOnly: true }, (engine) => engine.api['jobs.export']({ format: flags.format, ...filterOf(flags) }));
       if (!flags.output) return void ctx.stdout.write(text);
       const tmp = `${flags.output}.tmp-${process.pid}`;
       fs.writeFileSync(tmp, text);
