@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A GPU check for a real card, needing only this repo and its installed node_modules:
 #   bench/gpu-check.sh [--sentences N] [--repeat N] [--json]
-# Prints, for the MiniLM-L6-architecture fixture (fp32, int8, fp16 where present): sentences/s on
-# the CPU and on each usable GPU provider (CUDA, WebGPU), max abs difference vs CPU, cold load ms
-# and the adapter; on a CPU-only machine the CPU rows and why each GPU provider is absent.
+# Prints, for the MiniLM-L6-architecture fixture (fp32, int8, fp16): sentences/s on the CPU and on
+# each usable GPU provider (CUDA, WebGPU), max abs difference vs CPU (fp16 also cosine vs CPU
+# fp32), cold load ms and the adapter; on a CPU-only machine the CPU rows and why each GPU provider
+# is absent. The fixture publishes no fp16 file: one is converted from fp32 (rows say so).
 # The model is looked up in $TANDEM_MODELS_DIR, else ../shared/models beside the repo.
 set -euo pipefail
 cd "$(dirname "$0")/.."

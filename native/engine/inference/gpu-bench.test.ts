@@ -13,6 +13,7 @@ interface BenchRow {
   variant: string;
   sentencesPerSec: number | null;
   maxAbsDiffVsCpu: number | null;
+  minCosineVsCpuFp32: number | null;
   note: string;
 }
 
@@ -26,8 +27,11 @@ test('bench/gpu-check.sh on a machine without a GPU adapter prints the CPU rows 
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { rows: BenchRow[] };
   const cpu = out.rows.filter((x) => x.provider === 'cpu');
-  assert.deepEqual(cpu.map((x) => x.variant), ['fp32', 'int8'], 'CPU rows for the fixture variants on disk');
+  assert.deepEqual(cpu.map((x) => x.variant), ['fp32', 'int8', 'fp16'], 'CPU rows for the fixture variants on disk, and fp16');
   for (const row of cpu) assert.ok(row.sentencesPerSec! > 0 && row.maxAbsDiffVsCpu === 0, `cpu ${row.variant} measured`);
+  const fp16 = cpu.find((x) => x.variant === 'fp16')!;
+  assert.ok(fp16.minCosineVsCpuFp32! >= 0.999, `cpu fp16 within cosine 0.999 of cpu fp32: ${fp16.minCosineVsCpuFp32}`);
+  assert.match(fp16.note, /no fp16 file published: model_fp16\.onnx converted from fp32/, 'the row says its fp16 file was converted');
   const webgpu = out.rows.find((x) => x.provider === 'webgpu');
   assert.ok(webgpu && webgpu.sentencesPerSec === null && /^absent: no WebGPU adapter: .+/.test(webgpu.note), `webgpu absent with the reason: ${webgpu?.note}`);
   const cuda = out.rows.find((x) => x.provider === 'cuda');
