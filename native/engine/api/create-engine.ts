@@ -1,6 +1,7 @@
 /**
  * The one assembly of the engine: `createEngine(deps)` opens the store, builds the job queues with
- * every job runner (index, upgrade, model pulls, evals, the cloud's runners and the host's own),
+ * every job runner (index, upgrade, model pulls, evals, run-onnx, generate-local, the cloud's
+ * runners and the host's own),
  * the embedding client, the local generator, the searcher, the cloud service and the map service,
  * and returns the typed API of native/engine/common/api-contract.ts plus `close()`. Every host is a
  * client of it: the web host (`tandem serve`), Electron's utility process (native/hosts/electron-utility/utility-entry.ts)
@@ -30,6 +31,8 @@ import { ApiEventEmitter } from './api-events.js';
 import { MODEL_PULL_KIND, parseApiInput, type ApiService, type ApiServiceDeps } from './api-service.js';
 import type { EngineContext } from './engine-context.js';
 import { appHandlers } from './handlers/app.js';
+import { generateHandlers, generateRunners } from './handlers/generate.js';
+import { inferenceHandlers, inferenceRunners } from './handlers/inference.js';
 import { jobsHandlers } from './handlers/jobs.js';
 import { libraryHandlers, libraryRunners } from './handlers/library.js';
 import { mapHandlers } from './handlers/map.js';
@@ -103,6 +106,8 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const runners = new JobRunners();
   for (const [kind, run] of libraryRunners(lib, client, env, jobs)) runners.register(kind, run);
+  // The CLI's local jobs (run-onnx, generate-local) run here too, so jobs.retry/resume re-run them.
+  for (const [kind, run] of [...inferenceRunners(client), ...generateRunners(generator.client, events)]) runners.register(kind, jobs.observed(() => run));
   const cloudRunners = new JobRunners();
   cloud.registerRunners(cloudRunners);
   for (const kind of cloudRunners.kinds()) runners.register(kind, jobs.observed(() => cloudRunners.get(kind)!));
@@ -118,7 +123,7 @@ export function createEngine(deps: EngineDeps): Engine {
 
   // --- handlers, by area (handlers/<area>.ts) ------------------------------------------------
 
-  const ctx: EngineContext = { deps, env, home, db, lib, store, catalog, manager, client, events, searcher, maps, cloud, queue, pulls, evals, queueFor, jobs };
+  const ctx: EngineContext = { deps, env, home, db, lib, store, catalog, manager, client, generateClient: generator.client, events, searcher, maps, cloud, queue, pulls, evals, queueFor, jobs };
   const handlers: Handlers = {
     ...mapHandlers(ctx),
     ...createCloudHandlers({ cloud, db, store, queue, started: (h) => (jobs.track(h), jobs.publish(h.id)) }),
@@ -127,6 +132,8 @@ export function createEngine(deps: EngineDeps): Engine {
     ...searchHandlers(ctx),
     ...jobsHandlers(ctx),
     ...modelsHandlers(ctx),
+    ...inferenceHandlers(ctx),
+    ...generateHandlers(ctx),
   };
 
   const call = async (method: string, input: unknown): Promise<unknown> => {

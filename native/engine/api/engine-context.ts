@@ -6,6 +6,7 @@
  */
 import type { ApiMethod, ApiOutput, ApiParsedInput } from '../common/api-contract.js';
 import type { CloudService } from '../cloud/cloud-service.js';
+import type { GenerateClient } from '../generate/index.js';
 import type { EmbedClient } from '../inference/embed-client.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { JobStore } from '../jobs/job-store.js';
@@ -30,6 +31,8 @@ export interface EngineContext {
   catalog: Catalog;
   manager: ModelManager;
   client: EmbedClient;
+  /** The local generation worker, started on first use (shared with the cloud's local fallback). */
+  generateClient(): GenerateClient;
   events: ApiEventEmitter;
   searcher: Searcher;
   maps: MapService;

@@ -17,13 +17,15 @@ export function localEmbedder(client: EmbedClient): LocalEmbedder {
 }
 
 /** Local generation in its own worker, started on first use (it keeps the model loaded); close() stops it. */
-export function lazyLocalGenerator(env: NodeJS.ProcessEnv): { generate: LocalGenerator; close(): Promise<void> } {
+export function lazyLocalGenerator(env: NodeJS.ProcessEnv): { generate: LocalGenerator; client(): GenerateClient; close(): Promise<void> } {
   let client: GenerateClient | undefined;
   return {
     generate: (req, o) => {
       client ??= new GenerateClient(env);
       return createLocalGenerator(client)(req, o);
     },
+    /** The worker itself (generate-local jobs share it with the cloud's local fallback). */
+    client: () => (client ??= new GenerateClient(env)),
     close: async () => {
       await client?.close();
     },

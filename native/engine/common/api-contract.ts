@@ -5,13 +5,15 @@
  * no DOM. Errors cross as `WireError` (errors.ts), closed codes only.
  *
  * Adding a method: add an entry (input and output schemas) to its area's file in `contract/`
- * (app, library, search, jobs, models, cloud, map); the `TandemApi` type,
+ * (app, library, search, jobs, models, inference, generate, cloud, map); the `TandemApi` type,
  * the service's handler table, the HTTP routes and the renderer client follow from it.
  */
 import { z } from 'zod';
 import { CLOUD_API_METHODS } from './contract/cloud.js';
 import { MAP_API_EVENTS, MAP_API_METHODS } from './contract/map.js';
 import { APP_API_METHODS } from './contract/app.js';
+import { GENERATE_API_METHODS } from './contract/generate.js';
+import { INFERENCE_API_EVENTS, INFERENCE_API_METHODS } from './contract/inference.js';
 import { JOBS_API_METHODS } from './contract/jobs.js';
 import { LIBRARY_API_METHODS } from './contract/library.js';
 import { MODELS_API_METHODS } from './contract/models.js';
@@ -34,6 +36,10 @@ export const API_METHODS = {
   ...SEARCH_API_METHODS,
   ...JOBS_API_METHODS,
   ...MODELS_API_METHODS,
+  /** inference.embed/load/cancel/runOnnx: see contract/inference.ts. */
+  ...INFERENCE_API_METHODS,
+  /** generate.run: see contract/generate.ts. */
+  ...GENERATE_API_METHODS,
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 // ------------------------------------------------------------------------------------------------
@@ -42,6 +48,8 @@ export const API_METHODS = {
 export const API_EVENTS = {
   /** map.progress: see contract/map.ts. */
   ...MAP_API_EVENTS,
+  /** inference.progress: see contract/inference.ts. */
+  ...INFERENCE_API_EVENTS,
   /** A job's record changed (status, progress...). `etaMs`: estimated time left, when known. */
   'job.updated': z.object({
     job: jobSchema,

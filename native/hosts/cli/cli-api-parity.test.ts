@@ -185,7 +185,7 @@ const CHARRNN = (): string => path.join(shared, 'models', 'fixtures', 'charrnn-s
 
 test('models list/inspect/import/verify and doctor --json equal models.list/inspect/import/verify and app.doctor', { skip: noShared }, async (t) => {
   const { env: base } = seed(t);
-  const env = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };
+  const env: NodeJS.ProcessEnv = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };
   const list = await cli(env, ['models', 'list', '--json']);
   assert.equal(list.error, undefined);
   const fromApi = await api(env, (e) => e.api['models.list']({}));
@@ -274,4 +274,44 @@ test('jobs export (csv, json, filtered) prints jobs.export\'s text', async (t) =
   assert.deepEqual((JSON.parse(failed.text) as Array<{ id: string }>).map((j) => j.id), [ids.failed]);
   const csv = await api(env, (e) => e.api['jobs.export']({ format: 'csv' }));
   assert.equal(csv.text.split('\r\n').length, 5, 'header, three jobs, and the final CRLF');
+});
+
+test('run-onnx prints inference.runOnnx\'s outputs; generate --json is generate.run\'s job result, --stream its generate.token events', { skip: noShared }, async (t) => {
+  const { env: base } = seed(t);
+  const env: NodeJS.ProcessEnv = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };
+  const vocab = JSON.parse(fs.readFileSync(path.join(CHARRNN(), 'vocab.fixed.json'), 'utf8')) as Record<string, number>;
+  const zeros = [[new Array<number>(128).fill(0)], [new Array<number>(128).fill(0)]];
+  const inputs = path.join(env.TANDEM_HOME!, 'step.json');
+  fs.writeFileSync(inputs, JSON.stringify({ input_ids: [vocab['R']!], h_in: { dtype: 'float32', data: zeros }, c_in: { dtype: 'float32', data: zeros } }));
+  const run = await cli(env, ['run-onnx', '--model', CHARRNN(), '--inputs', inputs, '--device', 'cpu', '--fetch', 'logits']);
+  assert.equal(run.error, undefined);
+  const viaApi = await apiWrite(env, (e) => e.api['inference.runOnnx']({ model: CHARRNN(), inputs, device: 'cpu', fetch: ['logits'] }));
+  const { job, outputs } = viaApi as { job: { kind: string; status: string; params: Record<string, unknown> }; outputs: Record<string, unknown> };
+  assert.deepEqual(JSON.parse(run.stdout), outputs);
+  assert.deepEqual(Object.keys(outputs), ['logits']);
+  assert.deepEqual([job.kind, job.status, job.params.model], ['run-onnx', 'succeeded', path.join(CHARRNN(), 'model.onnx')]);
+  // A bad inputs file: the API's error, and no job recorded.
+  fs.writeFileSync(inputs, '{"input_ids": [1]}');
+  const bad = await cli(env, ['run-onnx', '--model', CHARRNN(), '--inputs', inputs]);
+  assert.deepEqual(toWire(bad.error), await apiWrite(env, (e) => e.api['inference.runOnnx']({ model: CHARRNN(), inputs })));
+  assert.equal((await api(env, (e) => e.api['jobs.list']({ kind: 'run-onnx' }))).jobs.length, 2, 'the two runs, not the refused ones');
+
+  const args = ['--model', 'fixtures/tiny-decoder-random', '--prompt', 'Hello', '--max-tokens', '8', '--temperature', '1', '--seed', '3', '--threads', '1'];
+  const input = { model: 'fixtures/tiny-decoder-random', prompt: 'Hello', maxTokens: 8, temperature: 1, seed: 3, threads: 1 };
+  const gen = await cli(env, ['generate', ...args, '--json']);
+  assert.equal(gen.error, undefined);
+  const printed = JSON.parse(gen.stdout) as { job: string; text: string; timings: unknown };
+  const shown = await api(env, (e) => e.api['jobs.show']({ id: printed.job }));
+  assert.deepEqual(printed, { job: shown.job.id, ...(shown.job.result as object) });
+  const tokens: string[] = [];
+  const answer = await apiWrite(env, async (e) => {
+    e.events.on('generate.token', (tok) => tokens.push(tok.text));
+    return e.api['generate.run'](input);
+  });
+  const result = (answer as { job: { result: { text: string; timings: unknown } } }).job.result;
+  assert.deepEqual({ ...printed, job: null, timings: null }, { ...result, job: null, timings: null }, 'the same seed: the same answer');
+  assert.equal(tokens.join(''), result.text, 'generate.token events carry the text');
+  const streamed = await cli(env, ['generate', ...args, '--stream']);
+  assert.equal(streamed.error, undefined);
+  assert.equal(streamed.stdout, result.text + '\n');
 });

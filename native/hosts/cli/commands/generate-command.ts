@@ -1,19 +1,16 @@
 import fs from 'node:fs';
-import { requireSucceeded } from '../job-outcome.js';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { TandemError, type JsonValue } from '../../../engine/common/errors.js';
-import { DEVICE_REQUESTS, type DeviceRequest } from '../../../engine/inference/device.js';
-import { GenerateClient, type GenerateRequest, type GenerateResult } from '../../../engine/generate/index.js';
-import { JobQueue, JobRunners, type JobRunFn } from '../../../engine/jobs/job-queue.js';
-import { JobStore } from '../../../engine/jobs/job-store.js';
+import type { ApiInput } from '../../../engine/common/api-contract.js';
+import { TandemError } from '../../../engine/common/errors.js';
+import { generateJobRunner } from '../../../engine/generate/generate-job.js';
+import { GenerateClient, type GenerateResult } from '../../../engine/generate/index.js';
+import { DEVICE_REQUESTS, describeDevice, type DeviceRequest } from '../../../engine/inference/device.js';
+import { JobRunners } from '../../../engine/jobs/job-queue.js';
 import type { Variant } from '../../../engine/models/catalog.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
-import { openLibrary } from './collections-command.js';
-import { describeDevice } from '../../../engine/inference/device.js';
-
-/** The params of a `generate-local` job: the request, enough to run it again (`tandem jobs retry`). */
-export type GenerateLocalParams = Omit<GenerateRequest, 'prompts' | 'useCache'> & { prompt: string; schemaFile?: string };
+import { withEngine } from '../cli-engine.js';
+import { requireSucceeded } from '../job-outcome.js';
 
 interface GenerateFlags {
   model: string;
@@ -71,40 +68,8 @@ export function readSchemaFile(file: string): object {
 }
 
 
-/**
- * The job runner for `generate-local` jobs: one prompt through the generation worker. Streamed
- * text goes to `onText`; a row error (e.g. `truncated`) fails the job with its code.
- */
-export function generateJobRunner(client: GenerateClient, onText?: (text: string) => void): JobRunFn {
-  return async (run) => {
-    const p = run.job.params as unknown as GenerateLocalParams & { schema?: object };
-    if (typeof p.model !== 'string' || typeof p.prompt !== 'string') throw new TandemError('INVALID_ARGUMENT', `generate-local job ${run.job.id} lacks model or prompt in its params`);
-    const request: GenerateRequest = { ...p, prompts: [p.prompt] };
-    delete (request as Partial<GenerateLocalParams>).prompt;
-    delete (request as Partial<GenerateLocalParams>).schemaFile;
-    const r = await client.generate(request, { signal: run.signal, ...(onText ? { onText: (_row: number, t: string) => onText(t) } : {}) });
-    run.setDevice(r.device.used);
-    run.setTimings({ loadMs: r.loadMs, inferenceMs: r.inferenceMs });
-    if (r.device.fallbackReason) run.note(`device ${r.device.used}: ${r.device.fallbackReason}`);
-    const o = r.outputs[0]!;
-    if (o.error) throw new TandemError(o.error.code, o.error.message, o.error.data ? { data: o.error.data } : {});
-    return {
-      text: o.text,
-      output: (o.output ?? null) as JsonValue,
-      finishReason: o.finishReason,
-      ...(o.budgetForcedClose ? { budgetForcedClose: true } : {}),
-      usage: { promptTokens: o.promptTokens, completionTokens: o.completionTokens },
-      model: r.model,
-      variant: r.variant,
-      device: { ...r.device } as unknown as JsonValue,
-      seed: r.seed,
-      timings: { loadMs: r.loadMs, prefillMs: r.prefillMs, inferenceMs: r.inferenceMs },
-    };
-  };
-}
-
 export function registerGenerate(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
-  // `tandem jobs retry ID` of a generate-local job runs through this.
+  // `tandem jobs retry ID` of a generate-local job runs through this while jobs retry has its own queue (the engine registers the same runner).
   runners.register('generate-local', async (run) => {
     const client = new GenerateClient(ctx.env);
     try {
@@ -136,12 +101,12 @@ export function registerGenerate(program: Command, ctx: CliContext, runners: Job
     .action(async (flags: GenerateFlags) => {
       const schemaFile = flags.schema ? path.resolve(flags.schema) : undefined;
       const schema = schemaFile ? readSchemaFile(schemaFile) : undefined;
-      const params: GenerateLocalParams & { schema?: object } = {
+      const input: ApiInput<'generate.run'> = {
         model: flags.model,
         prompt: flags.prompt,
         device: flags.device,
         allowFallback: flags.fallback,
-        ...(schema ? { schema, schemaFile: schemaFile! } : {}),
+        ...(schema ? { schema: schema as Record<string, unknown>, schemaFile: schemaFile! } : {}),
         ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
         ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
         ...(flags.topK !== undefined ? { topK: flags.topK } : {}),
@@ -153,48 +118,49 @@ export function registerGenerate(program: Command, ctx: CliContext, runners: Job
         ...(flags.variant ? { variant: flags.variant } : {}),
         ...(flags.threads ? { threads: flags.threads } : {}),
       };
-      const lib = openLibrary(ctx);
-      const jobs = new JobStore(lib.db);
-      const client = new GenerateClient(ctx.env);
-      const queue = new JobQueue(jobs, { runners: new JobRunners() });
-      let handleId: string | undefined;
-      const onSigint = () => handleId && queue.cancel(handleId, 'interrupted by Ctrl-C');
-      process.once('SIGINT', onSigint);
-      let streamed = false;
-      try {
-        jobs.markInterrupted();
-        const stream = flags.stream && !flags.json ? (t: string) => ((streamed = true), ctx.stdout.write(t)) : undefined;
-        const handle = queue.submit(
-          { kind: 'generate-local', backend: 'local', params: params as unknown as Record<string, JsonValue>, input: { prompt: flags.prompt, schema: (schema ?? null) as JsonValue } },
-          generateJobRunner(client, stream),
-        );
-        handleId = handle.id;
-        const job = await handle.done;
-        if (streamed) ctx.stdout.write('\n');
-        requireSucceeded(job);
-        const res = job.result as unknown as {
-          text: string;
-          output: unknown;
-          finishReason: string;
-          budgetForcedClose?: boolean;
-          usage: { promptTokens: number; completionTokens: number };
-          device: GenerateResult['device'];
-          variant: string;
-          seed: number;
-          timings: { loadMs: number; prefillMs: number; inferenceMs: number };
-        };
-        if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...res }, null, 2) + '\n');
-        else if (!flags.stream) ctx.stdout.write(res.text + '\n');
-        const decodeMs = res.timings.inferenceMs - res.timings.prefillMs;
-        const tps = decodeMs > 0 ? ((Math.max(res.usage.completionTokens - 1, 0) / decodeMs) * 1000).toFixed(1) : 'n/a';
-        ctx.stderr.write(
-          `tandem generate: ${res.usage.completionTokens} tokens (${res.finishReason}${res.budgetForcedClose ? '; max tokens ran low: closed early on the shortest valid path' : ''}) after a ${res.usage.promptTokens}-token prompt, ${flags.model} (${res.variant}) on ${describeDevice(res.device)}; ` +
-            `load ${res.timings.loadMs.toFixed(0)} ms, first token ${res.timings.prefillMs.toFixed(0)} ms, ${tps} tokens/s; seed ${res.seed}; job ${job.id}\n`,
-        );
-      } finally {
-        process.off('SIGINT', onSigint);
-        await client.close();
-        lib.db.close();
-      }
+      await withEngine(ctx, {}, async (engine) => {
+        // The job's id comes with its first job.updated event: its text streams as the UI's generate.token events, Ctrl-C cancels it.
+        let jobId: string | undefined;
+        let streamed = false;
+        const offJob = engine.events.on('job.updated', (u) => void (u.job.kind === 'generate-local' && (jobId ??= u.job.id)));
+        const offToken =
+          flags.stream && !flags.json
+            ? engine.events.on('generate.token', (t) => {
+                if (t.jobId !== jobId) return;
+                streamed = true;
+                ctx.stdout.write(t.text);
+              })
+            : () => {};
+        const onSigint = () => void (jobId && engine.api['jobs.cancel']({ id: jobId }).catch(() => {}));
+        process.once('SIGINT', onSigint);
+        try {
+          const { job } = await engine.api['generate.run'](input);
+          if (streamed) ctx.stdout.write('\n');
+          requireSucceeded(job);
+          const res = job.result as unknown as {
+            text: string;
+            output: unknown;
+            finishReason: string;
+            budgetForcedClose?: boolean;
+            usage: { promptTokens: number; completionTokens: number };
+            device: GenerateResult['device'];
+            variant: string;
+            seed: number;
+            timings: { loadMs: number; prefillMs: number; inferenceMs: number };
+          };
+          if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...res }, null, 2) + '\n');
+          else if (!flags.stream) ctx.stdout.write(res.text + '\n');
+          const decodeMs = res.timings.inferenceMs - res.timings.prefillMs;
+          const tps = decodeMs > 0 ? ((Math.max(res.usage.completionTokens - 1, 0) / decodeMs) * 1000).toFixed(1) : 'n/a';
+          ctx.stderr.write(
+            `tandem generate: ${res.usage.completionTokens} tokens (${res.finishReason}${res.budgetForcedClose ? '; max tokens ran low: closed early on the shortest valid path' : ''}) after a ${res.usage.promptTokens}-token prompt, ${flags.model} (${res.variant}) on ${describeDevice(res.device)}; ` +
+              `load ${res.timings.loadMs.toFixed(0)} ms, first token ${res.timings.prefillMs.toFixed(0)} ms, ${tps} tokens/s; seed ${res.seed}; job ${job.id}\n`,
+          );
+        } finally {
+          offJob();
+          offToken();
+          process.off('SIGINT', onSigint);
+        }
+      });
     });
 }

@@ -1,0 +1,40 @@
+/**
+ * `generate-local` jobs: one prompt through the local generation worker (GenerateClient). Streamed
+ * text goes to `onText`; a row error (e.g. `truncated`) fails the job with its code.
+ */
+import { TandemError, type JsonValue } from '../common/errors.js';
+import type { LocalJobRun } from '../inference/run-onnx-job.js';
+import type { GenerateClient, GenerateRequest } from './index.js';
+
+export const GENERATE_LOCAL_KIND = 'generate-local';
+
+/** The params of a `generate-local` job: the request, enough to run it again (`tandem jobs retry`). */
+export type GenerateLocalParams = Omit<GenerateRequest, 'prompts' | 'useCache'> & { prompt: string; schemaFile?: string };
+
+export function generateJobRunner(client: GenerateClient, onText?: (jobId: string, text: string) => void): (run: LocalJobRun) => Promise<JsonValue> {
+  return async (run) => {
+    const p = run.job.params as unknown as GenerateLocalParams & { schema?: object };
+    if (typeof p.model !== 'string' || typeof p.prompt !== 'string') throw new TandemError('INVALID_ARGUMENT', `generate-local job ${run.job.id} lacks model or prompt in its params`);
+    const request: GenerateRequest = { ...p, prompts: [p.prompt] };
+    delete (request as Partial<GenerateLocalParams>).prompt;
+    delete (request as Partial<GenerateLocalParams>).schemaFile;
+    const r = await client.generate(request, { signal: run.signal, ...(onText ? { onText: (_row: number, t: string) => onText(run.job.id, t) } : {}) });
+    run.setDevice(r.device.used);
+    run.setTimings({ loadMs: r.loadMs, inferenceMs: r.inferenceMs });
+    if (r.device.fallbackReason) run.note(`device ${r.device.used}: ${r.device.fallbackReason}`);
+    const o = r.outputs[0]!;
+    if (o.error) throw new TandemError(o.error.code, o.error.message, o.error.data ? { data: o.error.data } : {});
+    return {
+      text: o.text,
+      output: (o.output ?? null) as JsonValue,
+      finishReason: o.finishReason,
+      ...(o.budgetForcedClose ? { budgetForcedClose: true } : {}),
+      usage: { promptTokens: o.promptTokens, completionTokens: o.completionTokens },
+      model: r.model,
+      variant: r.variant,
+      device: { ...r.device } as unknown as JsonValue,
+      seed: r.seed,
+      timings: { loadMs: r.loadMs, prefillMs: r.prefillMs, inferenceMs: r.inferenceMs },
+    };
+  };
+}
