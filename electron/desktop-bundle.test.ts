@@ -18,6 +18,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { WORKER_ENTRIES } from '../native/engine/node/worker-entries.mjs';
 import { sharedOrSkip } from '../native/testing/shared.js';
+import type { ApiEvents } from '../native/engine/common/api-contract.js';
+import { createClient, type RpcClient } from '../native/engine/common/rpc.js';
+import type { EngineMainApi } from '../native/hosts/electron-utility/engine-port.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outMain = path.join(root, 'out', 'main');
@@ -30,16 +33,14 @@ const SCAN_ROWS = 16_400;
 const { shared, skip: sharedSkip } = sharedOrSkip();
 
 type Job = { id: string; status: string; error: { code: string; message: string } | null; result: unknown };
-type Reply = { type: string; id?: number; result?: unknown; error?: { code: string; message: string }; name?: string; data?: unknown };
 
-/** The built engine host in a child process, spoken to the way electron/main/engine-link.ts does. */
+/** The built engine host in a child process, spoken to the way electron/main/engine-link.ts does (the RPC envelope on main's port). */
 class EngineHost {
   readonly workers: string[] = [];
   readonly log: string[] = [];
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly jobs = new Map<string, Job>();
   private readonly waiting = new Map<string, (j: Job) => void>();
-  private next = 1;
+  private readonly client: RpcClient<EngineMainApi, ApiEvents>;
   readonly exited: Promise<number | null>;
   readonly child: ChildProcess;
 
@@ -52,31 +53,29 @@ class EngineHost {
     this.child.stdout!.on('data', (d: Buffer) => this.log.push(d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => this.log.push(d.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-    this.child.on('message', (m: { type: string; file?: string; msg?: Reply }) => {
+    const engineMessages = new Set<(m: unknown) => void>();
+    this.child.on('message', (m: { type: string; file?: string; msg?: unknown }) => {
       if (m.type === 'worker') this.workers.push(path.basename(fileURLToPath(m.file!)));
-      else if (m.type === 'engine') this.onReply(m.msg!);
+      else if (m.type === 'engine') for (const cb of engineMessages) cb(m.msg);
+    });
+    this.client = createClient<EngineMainApi, ApiEvents>({
+      post: (m) => this.child.send(m),
+      onMessage: (cb) => {
+        engineMessages.add(cb);
+        return () => void engineMessages.delete(cb);
+      },
+    });
+    this.client.on('job.updated', ({ job }) => {
+      if (!['succeeded', 'failed', 'cancelled', 'interrupted'].includes(job.status)) return;
+      const j = job as unknown as Job;
+      this.jobs.set(j.id, j);
+      this.waiting.get(j.id)?.(j);
     });
   }
 
-  private onReply(m: Reply): void {
-    if ((m.type === 'result' || m.type === 'error') && m.id !== undefined) {
-      const p = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      if (m.type === 'result') p?.resolve(m.result);
-      else p?.reject(Object.assign(new Error(`${m.error!.code}: ${m.error!.message}`), { code: m.error!.code }));
-    } else if (m.type === 'event' && m.name === 'job.updated') {
-      const job = (m.data as { job: Job }).job;
-      if (!['succeeded', 'failed', 'cancelled', 'interrupted'].includes(job.status)) return;
-      this.jobs.set(job.id, job);
-      this.waiting.get(job.id)?.(job);
-    }
-  }
-
   call<T>(method: string, input: unknown): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.child.send({ type: 'call', id, method, input });
+    return (this.client.call as (m: string, i: unknown) => Promise<T>)(method, input).catch((e: Error & { code?: string }) => {
+      throw Object.assign(new Error(`${e.code}: ${e.message}`), { code: e.code });
     });
   }
 
@@ -93,7 +92,7 @@ class EngineHost {
   }
 
   async close(): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.connected) this.child.send({ type: 'close' });
+    if (this.child.exitCode === null && this.child.connected) this.client.call('engine.close', {}).catch(() => {});
     // Electron main's grace (engine-link.ts close): then it kills the engine.
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
     const code = await this.exited;

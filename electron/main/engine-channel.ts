@@ -1,32 +1,45 @@
 /**
- * Main's side of the engine protocol (native/hosts/electron-utility/engine-port.ts), independent of how the engine
- * process was started: `linkEngine` turns calls into `{ result } | { error }` envelopes over any
- * transport. Two transports exist (see electron/README.md, "Where the engine runs"):
+ * Main's side of the engine (native/hosts/electron-utility/engine-port.ts), over the RPC layer
+ * (native/engine/common/rpc.ts), independent of how the engine process was started. `linkEngine`
+ * holds main's channel: main's own calls (`call` -> `{ result } | { error }` envelopes), the
+ * control methods (`engine.tokens`, `engine.close`) and main's `host.openFile` for the engine.
+ * A renderer gets its own channel (`connectRenderer`), which main does not read: see
+ * electron/README.md, "The renderer's channel". Two transports exist ("Where the engine runs"):
  * - a plain Node binary shipped with the app, forked with child_process.fork (`forkNodeEngine`,
- *   here: no Electron import, so tests run it under plain Node): the same messages travel over the
- *   child's IPC channel (advanced serialization = structured clone, as a MessagePort);
- * - Electron's utilityProcess with a MessageChannelMain port (engine-link.ts), the fallback.
+ *   here: no Electron import, so tests run it under plain Node): main's channel is the child's IPC
+ *   channel (advanced serialization = structured clone, as a MessagePort); renderer channels are
+ *   multiplexed on it (rpc-mux.ts), their messages relayed untouched;
+ * - Electron's utilityProcess with MessageChannelMain ports (engine-link.ts), the fallback: a
+ *   renderer's port is transferred to the engine, main steps out entirely.
  * Inference runs in the first one because Electron binaries replace malloc with Chromium's
  * PartitionAlloc, which traps (SIGTRAP) on the large aligned allocations onnxruntime makes.
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { WireError } from '../../native/engine/common/errors';
-import type { EngineConnect, EngineReply, EngineRequest } from '../../native/hosts/electron-utility/engine-port';
+import type { ApiEvents } from '../../native/engine/common/api-contract';
+import { toWire, TandemError, type WireError } from '../../native/engine/common/errors';
+import { createMux } from '../../native/engine/common/rpc-mux';
+import { createClient, serve, type PortLike, type RpcMessage } from '../../native/engine/common/rpc';
+import type { EngineConnect, EngineMainApi, MainHost, PortMainShape } from '../../native/hosts/electron-utility/engine-port';
 
 export type Envelope = { result: unknown } | { error: WireError };
 
 export interface EngineLink {
+  /** One call on main's channel (menu actions): never rejects. */
   call(method: string, input: unknown): Promise<Envelope>;
+  /** Hand a renderer's port (its other end is the page's) to the engine: it serves the contract on it. */
+  connectRenderer(port: PortMainShape): void;
   setTokens(tokens: Record<string, string>): void;
   close(graceMs?: number): Promise<void>;
 }
 
 /** How main reaches a started engine process (the connect message has been sent). */
 export interface EngineTransport {
-  send(m: EngineRequest): void;
-  onMessage(cb: (m: EngineReply) => void): void;
+  /** main's channel. */
+  main: PortLike;
+  /** Give the engine a renderer's port (transfer it, or relay it over a multiplexed channel). */
+  connectRenderer(port: PortMainShape): void;
   /** The process ended: its exit code, or the signal that killed it (SIGTRAP: see README). */
   onExit(cb: (code: number | null, signal: string | null) => void): void;
   kill(): void;
@@ -36,7 +49,10 @@ export interface EngineTransport {
 }
 
 export interface EngineHooks {
-  onEvent: (name: string, data: unknown) => void;
+  /** Events on main's channel (main itself needs none; tests watch jobs with it). */
+  onEvent?: (name: string, data: unknown) => void;
+  /** The engine stopped: pages' channels end with this error (engine-link.ts tells them). */
+  onEnded?: (error: WireError) => void;
   /** files.open (the engine checked the path is a library document; a PDF hit's page when given): opened by main; '' when opened, else the error. */
   openFile: (file: string, page?: number) => Promise<string>;
   /** The engine's stdout/stderr lines and exits (it never prints a token). */
@@ -44,51 +60,53 @@ export interface EngineHooks {
 }
 
 export function linkEngine(t: EngineTransport, hooks: EngineHooks): EngineLink {
-  const pending = new Map<number, (e: Envelope) => void>();
-  let nextId = 1;
-  let exited: string | null = null;
+  let exited: TandemError | null = null;
   let closing: Promise<void> | null = null;
-  let onClosed: (() => void) | null = null;
 
   t.stdout?.on('data', (d: Buffer) => hooks.log(d.toString().trimEnd()));
   t.stderr?.on('data', (d: Buffer) => hooks.log(d.toString().trimEnd()));
+  const client = createClient<EngineMainApi, ApiEvents>(t.main);
+  if (hooks.onEvent) client.onAny(hooks.onEvent);
+  serve<MainHost>(
+    {
+      'host.openFile': async ({ path: file, page }) => {
+        if (typeof file !== 'string' || !path.isAbsolute(file)) return { error: 'not an absolute path' };
+        try {
+          const error = await hooks.openFile(file, typeof page === 'number' && Number.isInteger(page) && page > 0 ? page : undefined);
+          return { error: error || null };
+        } catch (e) {
+          return { error: e instanceof Error ? e.message : String(e) };
+        }
+      },
+    },
+    t.main,
+  );
   t.onExit((code, signal) => {
-    exited = signal ? `the engine process was killed by ${signal}` : `the engine process stopped (exit code ${code})`;
-    hooks.log(exited);
-    for (const resolve of pending.values()) resolve({ error: { code: 'INTERNAL', message: `${exited}; restart Tandem` } });
-    pending.clear();
-    onClosed?.();
-  });
-  const send = (m: EngineRequest) => t.send(m);
-  t.onMessage((m) => {
-    if (m.type === 'result' || m.type === 'error') {
-      const resolve = pending.get(m.id);
-      pending.delete(m.id);
-      resolve?.(m.type === 'result' ? { result: m.result } : { error: m.error });
-    } else if (m.type === 'event') hooks.onEvent(m.name, m.data);
-    else if (m.type === 'open-file') {
-      const id = m.id;
-      if (typeof m.path !== 'string' || !path.isAbsolute(m.path)) send({ type: 'opened', id, error: 'not an absolute path' });
-      else
-        hooks.openFile(m.path, typeof m.page === 'number' && Number.isInteger(m.page) && m.page > 0 ? m.page : undefined).then(
-          (error) => send({ type: 'opened', id, ...(error ? { error } : {}) }),
-          (e: unknown) => send({ type: 'opened', id, error: e instanceof Error ? e.message : String(e) }),
-        );
-    } else if (m.type === 'closed') onClosed?.();
+    const what = signal ? `the engine process was killed by ${signal}` : `the engine process stopped (exit code ${code})`;
+    hooks.log(what);
+    exited = new TandemError('INTERNAL', `${what}; restart Tandem`);
+    client.close(toWire(exited));
+    hooks.onEnded?.(toWire(exited));
   });
 
   return {
     call(method, input) {
-      if (exited) return Promise.resolve({ error: { code: 'INTERNAL', message: `${exited}; restart Tandem` } });
+      if (exited) return Promise.resolve({ error: toWire(exited) });
       if (closing) return Promise.resolve({ error: { code: 'CANCELLED', message: 'Tandem is shutting down' } });
-      const id = nextId++;
-      return new Promise<Envelope>((resolve) => {
-        pending.set(id, resolve);
-        send({ type: 'call', id, method, input });
-      });
+      return (client.call as (m: string, i: unknown) => Promise<unknown>)(method, input).then(
+        (result) => ({ result }),
+        (e: unknown) => ({ error: toWire(e) }),
+      );
+    },
+    connectRenderer(port) {
+      if (exited) {
+        port.postMessage({ rpc: 'end', error: toWire(exited) } satisfies RpcMessage);
+        return;
+      }
+      t.connectRenderer(port);
     },
     setTokens(tokens) {
-      if (!exited) send({ type: 'tokens', tokens });
+      if (!exited) client.call('engine.tokens', { tokens }).catch(() => {});
     },
     close(graceMs = 5000) {
       if (closing) return closing;
@@ -99,15 +117,31 @@ export function linkEngine(t: EngineTransport, hooks: EngineHooks): EngineLink {
           t.kill();
           resolve();
         }, graceMs);
-        onClosed = () => {
+        const done = () => {
           clearTimeout(timer);
           resolve();
         };
-        send({ type: 'close' });
+        // answered once the store is closed; rejected if the process exits first
+        client.call('engine.close', {}).then(done, done);
       });
       return closing;
     },
   };
+}
+
+/**
+ * A renderer's port relayed over a multiplexed channel of main's transport to the engine: the
+ * messages pass through as they are (main reads none of them); the page going away ends the channel.
+ */
+export function relayRendererPort(open: () => PortLike, port: PortMainShape): void {
+  const ch = open();
+  ch.onMessage((m) => port.postMessage(m));
+  ch.onClose?.((reason) => {
+    if (reason) port.postMessage({ rpc: 'end', error: reason } satisfies RpcMessage);
+  });
+  port.on('message', (e) => ch.post(e.data as RpcMessage));
+  port.on('close', () => ch.close?.());
+  port.start();
 }
 
 /** The Node binary's file name in the app's resources (forge.config.ts `extraResource`: resources/engine-node/). */
@@ -153,12 +187,21 @@ export function forkNodeEngine(opts: ForkNodeEngineOptions): EngineLink & { pid:
   });
   const connect: EngineConnect = { type: 'connect', tokens: opts.tokens };
   child.send(connect);
+  const mux = createMux({
+    post: (m) => {
+      if (child.connected) child.send(m as EngineConnect);
+    },
+    onMessage: (cb) => {
+      const f = (m: unknown) => cb(m);
+      child.on('message', f);
+      return () => void child.off('message', f);
+    },
+  });
+  let nextChannel = 1;
   const link = linkEngine(
     {
-      send: (m) => {
-        if (child.connected) child.send(m);
-      },
-      onMessage: (cb) => child.on('message', (m) => cb(m as EngineReply)),
+      main: mux.main,
+      connectRenderer: (port) => relayRendererPort(() => mux.open(nextChannel++), port),
       onExit: (cb) => {
         let done = false;
         const once = (code: number | null, signal: string | null) => {

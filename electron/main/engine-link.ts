@@ -1,9 +1,10 @@
 /**
  * Main's link to the engine: starts the engine host (native/hosts/electron-utility/utility-entry.ts, built as
- * out/main/engine-host.js), gives it the cloud tokens, and turns calls into
- * `{ result } | { error: WireError }` envelopes (the same the web host sends; engine-channel.ts).
- * Events from the engine go to `onEvent`. `close()` asks the engine to stop (running jobs become
- * interrupted, the store closes) and kills it if it does not within the grace period.
+ * out/main/engine-host.js), gives it the cloud tokens, hands it each page's MessagePort
+ * (`connectRenderer`: the page then calls the engine directly) and makes main's own calls
+ * (`{ result } | { error: WireError }` envelopes; engine-channel.ts). `close()` asks the engine to
+ * stop (running jobs become interrupted, the store closes) and kills it if it does not within the
+ * grace period.
  *
  * Where it runs (electron/README.md, "Where the engine runs"): under `nodePath`, a plain Node
  * binary shipped with the app, over the child's IPC channel, so onnxruntime's aligned allocations
@@ -11,7 +12,7 @@
  * a logged warning (Chromium's PartitionAlloc can kill it with SIGTRAP on a large model).
  */
 import { MessageChannelMain, utilityProcess, type MessagePortMain, type UtilityProcess } from 'electron';
-import type { EngineConnect, EngineReply } from '../../native/hosts/electron-utility/engine-port';
+import { messagePortMainLike, type EngineApiPort, type EngineConnect } from '../../native/hosts/electron-utility/engine-port';
 import { forkNodeEngine, linkEngine, type EngineHooks, type EngineLink } from './engine-channel';
 
 export type { EngineLink, Envelope } from './engine-channel';
@@ -41,8 +42,12 @@ export function startEngine(opts: EngineLinkOptions): EngineLink {
   child.postMessage(connect, [port2]);
   const link = linkEngine(
     {
-      send: (m) => port1.postMessage(m),
-      onMessage: (cb) => port1.on('message', (e) => cb(e.data as EngineReply)),
+      main: messagePortMainLike(port1),
+      // the page's port goes to the engine: main is out of the path
+      connectRenderer: (port) => {
+        const msg: EngineApiPort = { type: 'api-port' };
+        child.postMessage(msg, [port as MessagePortMain]);
+      },
       onExit: (cb) => child.once('exit', (code) => cb(code, null)),
       kill: () => child.kill(),
       stdout: child.stdout,

@@ -1,20 +1,21 @@
 /**
- * Electron main process: one instance, one window, the menu, the lifecycle, and the relay between
- * the renderer and the engine. Nothing heavy runs here: the engine (store, jobs, search, cloud)
+ * Electron main process: one instance, one window, the menu, the lifecycle, and handing each page
+ * its channel to the engine. Nothing heavy runs here: the engine (store, jobs, search, cloud)
  * runs in a plain Node process shipped with the app (a utilityProcess where none is; engine-link.ts,
  * native/hosts/electron-utility/utility-entry.ts), inference and maps in its worker threads.
  *
- * renderer --ipc 'tandem:invoke'(method, input)--> main: validate (ipc-validate.ts) --MessagePort--> engine
- * engine --events--> main --'tandem:event'(name, data)--> renderer
+ * page --ipc 'tandem:connect'--> main: the sender is the app's page? (once, ipc-validate.ts isAppUrl)
+ * main --'tandem:port' [MessagePort]--> page; the other end goes to the engine (electron/README.md)
+ * page <--RPC envelope (calls, results, errors, events, cancels; native/engine/common/rpc.ts)--> engine
  */
 import path from 'node:path';
-import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, safeStorage, session, shell } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, MessageChannelMain, safeStorage, session, shell } from 'electron';
 import { tandemHome } from '../../native/engine/node/paths';
 import { collectionNameFor, cspFor } from './app-files';
 import { registerAppScheme, serveRenderer } from './app-protocol';
 import { resolveEngineNode } from './engine-channel';
-import { startEngine, type EngineLink, type Envelope } from './engine-link';
-import { isAppUrl, isForwardedEvent, validateInvoke } from './ipc-validate';
+import { startEngine, type EngineLink } from './engine-link';
+import { isAppUrl } from './ipc-validate';
 import { buildMenu } from './menu';
 import { TokenStore } from './token-store';
 import { createMainWindow } from './window';
@@ -95,18 +96,23 @@ function start(): void {
       const t = openTarget(file, page);
       return t.kind === 'url' ? shell.openExternal(t.url).then(() => '', () => shell.openPath(file)) : shell.openPath(file);
     },
-    onEvent: (name, data) => {
-      if (!isForwardedEvent(name)) return;
-      for (const w of BrowserWindow.getAllWindows()) w.webContents.send('tandem:event', name, data);
+    // the engine stopped: each page's pending and later calls fail with this error
+    onEnded: (error) => {
+      for (const w of BrowserWindow.getAllWindows()) w.webContents.send('tandem:ended', error);
     },
   });
 
-  ipcMain.handle('tandem:invoke', async (e, method: unknown, input: unknown): Promise<Envelope> => {
-    if (!e.senderFrame || !isAppUrl(e.senderFrame.url, devUrl)) return { error: { code: 'UNAUTHORIZED', message: 'only the Tandem window may call the engine' } };
-    const v = validateInvoke(method, input);
-    if (!v.ok) return { error: v.error };
-    if (!engine) return { error: { code: 'INTERNAL', message: 'the engine is not running' } };
-    return engine.call(v.method, v.input);
+  // A page asks for its channel once per load (preload/index.ts): the sender is checked here, once;
+  // its calls then go to the engine over the port without passing through this process's handlers.
+  ipcMain.on('tandem:connect', (e) => {
+    if (!e.senderFrame || !isAppUrl(e.senderFrame.url, devUrl)) {
+      log(`refused an engine channel to ${e.senderFrame?.url ?? 'an unknown frame'}: only the Tandem window may call the engine`);
+      return;
+    }
+    if (!engine) return;
+    const { port1, port2 } = new MessageChannelMain();
+    engine.connectRenderer(port1);
+    e.sender.postMessage('tandem:port', null, [port2]);
   });
 
   Menu.setApplicationMenu(

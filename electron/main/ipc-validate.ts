@@ -1,39 +1,12 @@
 /**
- * The gate every renderer request passes in main (pure: no Electron, unit-tested in plain Node):
- * the method must be one of the contract, its input must match the method's zod schema, the
- * sender must be the app's own page. Anything else is refused with a WireError INVALID_ARGUMENT
- * (UNAUTHORIZED for a foreign sender) and never reaches the engine.
+ * The gate in main (pure: no Electron, unit-tested in plain Node): only the app's own page gets a
+ * channel to the engine (checked once, when the page asks for its MessagePort; index.ts). What
+ * travels on the channel is checked by the engine: a method of the contract, an input its zod
+ * schema accepts (native/engine/api, `parseApiInput`), else a WireError.
  */
-import { API_METHODS, isApiEventName, isApiMethod, type ApiMethod } from '../../native/engine/common/api-contract';
-import type { WireError } from '../../native/engine/common/errors';
 
-/** Inputs are small JSON objects; anything bigger is refused (as the web host refuses large bodies). */
-export const MAX_INPUT_BYTES = 1024 * 1024;
-
-export type Validated = { ok: true; method: ApiMethod; input: unknown } | { ok: false; error: WireError };
-
-function sizeOf(x: unknown): number {
-  try {
-    return JSON.stringify(x ?? {}).length;
-  } catch {
-    return Infinity; // cycles, BigInt...: not JSON, not an API input
-  }
-}
-
-/** Check a `tandem:invoke` request: a contract method and an input its schema accepts (defaults filled in). */
-export function validateInvoke(method: unknown, input: unknown): Validated {
-  if (!isApiMethod(method)) {
-    const shown = typeof method === 'string' ? JSON.stringify(method.slice(0, 80)) : typeof method;
-    return { ok: false, error: { code: 'INVALID_ARGUMENT', message: `unknown API method ${shown}` } };
-  }
-  if (sizeOf(input) > MAX_INPUT_BYTES) return { ok: false, error: { code: 'INVALID_ARGUMENT', message: `${method}: the input is not JSON or is larger than ${MAX_INPUT_BYTES} bytes` } };
-  const r = API_METHODS[method].input.safeParse(input ?? {});
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`);
-    return { ok: false, error: { code: 'INVALID_ARGUMENT', message: `${method}: invalid input: ${issues.join('; ')}` } };
-  }
-  return { ok: true, method, input: r.data };
-}
+/** The renderer is served from this origin (electron/main/app-protocol.ts). */
+export const APP_ORIGIN = 'app://tandem';
 
 /** Whether a frame URL is the app's own page: `app://tandem/...`, or the dev server's origin in development. */
 export function isAppUrl(url: string, devUrl?: string): boolean {
@@ -50,9 +23,4 @@ export function isAppUrl(url: string, devUrl?: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Engine events forwarded to the renderer: the contract's, nothing else. */
-export function isForwardedEvent(name: unknown): boolean {
-  return isApiEventName(name);
 }

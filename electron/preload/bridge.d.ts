@@ -1,17 +1,15 @@
 /**
- * The renderer-visible bridge, `window.tandem`, exposed by the preload (contextBridge). It carries
- * the typed API contract (native/engine/common/api-contract.ts) over IPC:
- *
- * - `invoke(method, input)` resolves to the same envelope the web host sends over HTTP:
- *   `{ result: ApiOutput<method> }` or `{ error: WireError }` (errors never reject the promise,
- *   because Electron's IPC keeps only an Error's message).
- * - `on(event, cb)` subscribes to one contract event (`API_EVENTS`: `job.updated`, `job.event`,
- *   `models.progress`, `map.progress`, ...) and returns the unsubscribe function. Main validates
- *   every `invoke` against the contract (electron/main/ipc-validate.ts) before the engine sees it.
+ * The renderer-visible bridge, `window.tandem`, exposed by the preload (contextBridge): one end of
+ * the page's channel to the engine, as a port of the RPC layer (native/engine/common/rpc.ts
+ * `PortLike`). The renderer's client (renderer/src/api) speaks the envelope over it: `post` a
+ * `call`/`cancel`, receive `result`/`error`/`event` (contract events: `job.updated`, `job.event`,
+ * `models.progress`, `map.progress`, ...) and `end` when the engine stopped. Main checked once
+ * that this page is the app's (electron/main/ipc-validate.ts isAppUrl); the engine validates
+ * every call against the contract.
  */
 export interface TandemBridge {
-  invoke(method: string, input: unknown): Promise<unknown>;
-  on(event: string, cb: (data: unknown) => void): () => void;
+  post(msg: unknown): void;
+  onMessage(cb: (msg: unknown) => void): () => void;
 }
 
 declare global {

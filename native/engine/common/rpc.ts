@@ -155,7 +155,7 @@ export async function dispatchCall(api: object, method: string, input: unknown, 
  * `result` or an `error` (toWire). A cancelled call is still answered (the handler's CANCELLED,
  * or its output if it finished anyway). Broadcast events from `opts.events` are forwarded.
  */
-export function serve<Api extends object>(api: Api | RpcHandlers<Api>, port: PortLike, opts: ServeOptions = {}): RpcServer {
+export function serve<Api extends object = object>(api: RpcHandlers<Api>, port: PortLike, opts: ServeOptions = {}): RpcServer {
   const running = new Map<number, AbortController>();
   let closed = false;
   const post = (m: RpcMessage): void => {

@@ -71,3 +71,4 @@ export function parentProcessPortLike(proc: NodeJS.Process = process): PortLike 
     },
   };
 }
+

@@ -1,76 +1,53 @@
 /**
- * The engine side of the desktop app's MessagePort protocol (Electron main <-> the engine in a
- * utilityProcess, see utility-entry.ts). Plain Node: the port is any object that can post and
- * receive structured-clone messages (Electron's MessagePortMain, or node:worker_threads' MessagePort
- * in tests), adapted to `EnginePort`.
+ * The engine side of the desktop app, over the RPC layer (native/engine/common/rpc.ts). Plain
+ * Node: ports are `PortLike`s (Electron's MessagePortMain, a forked child's IPC channel, or
+ * node:worker_threads' MessagePort in tests).
  *
- * main -> engine: `call` (a method of the contract, already validated by main; validated again by
- * the service), `tokens` (new cloud tokens from the keychain), `opened` (the answer to `open-file`),
- * `close`.
- * engine -> main: `result` / `error` (a WireError) per call id, `event` (every contract event),
- * `open-file` (files.open checked the path is a library document; main opens it with Electron's
- * shell.openPath, no command line involved), `closed`.
+ * Two kinds of channel:
+ * - main's channel (the `connect` port, or the IPC channel's bare messages): the engine serves the
+ *   whole contract (`TandemApi`, with its events) plus the control methods main alone may call
+ *   (`engine.tokens`: new cloud tokens from the keychain; `engine.close`), and calls main's
+ *   `host.openFile` (files.open: main opens the file with shell.openPath, no command line involved);
+ * - a renderer's channel (a MessagePort main handed to the page after checking its origin once):
+ *   the contract only, with its events; every call is validated by the service (zod), none by main.
  */
-import type { ApiEventName } from '../../engine/common/api-contract.js';
-import { TandemError, toWire, type WireError } from '../../engine/common/errors.js';
+import { API_METHOD_NAMES, type ApiEvents, type TandemApi } from '../../engine/common/api-contract.js';
+import { TandemError } from '../../engine/common/errors.js';
+import { createClient, serve, type PortLike, type RpcClient, type RpcServer } from '../../engine/common/rpc.js';
 import type { ApiService } from '../../engine/api/api-service.js';
 
-export type EngineRequest =
-  | { type: 'call'; id: number; method: string; input: unknown }
-  | { type: 'tokens'; tokens: Record<string, string> }
-  /** `error`: shell.openPath's error text (absent: opened). */
-  | { type: 'opened'; id: number; error?: string }
-  | { type: 'close' };
+/** What main alone may call besides the contract. */
+export interface EngineControl {
+  /** New cloud tokens (the host's token source reads them from then on). */
+  'engine.tokens'(input: { tokens: Record<string, string> }): Promise<null>;
+  /** Stop: running jobs become interrupted, the store closes; answered before the process exits. */
+  'engine.close'(input: Record<string, never>): Promise<null>;
+}
+export const ENGINE_CONTROL_METHODS = ['engine.tokens', 'engine.close'] as const;
 
-export type EngineReply =
-  | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; error: WireError }
-  | { type: 'event'; name: ApiEventName; data: unknown }
-  | { type: 'open-file'; id: number; path: string; page?: number }
-  | { type: 'closed' };
+/** What the engine calls in main. `error`: shell.openPath's error text (null: opened). */
+export interface MainHost {
+  'host.openFile'(input: { path: string; page?: number }): Promise<{ error: string | null }>;
+}
 
-/** The first message on the utility process's parentPort: carries the MessagePort and the tokens. */
+/** main's channel to the engine. */
+export type EngineMainApi = TandemApi & EngineControl;
+
+/** The first message on the utility process's parentPort (or the IPC channel): the tokens; with a utilityProcess, main's port. */
 export interface EngineConnect {
   type: 'connect';
   tokens: Record<string, string>;
 }
-
-export interface EnginePort {
-  post(msg: EngineReply): void;
-  onMessage(cb: (msg: unknown) => void): void;
+/** Later messages on the utility process's parentPort: a renderer's port (utilityProcess only; the IPC channel multiplexes instead, rpc-mux.ts). */
+export interface EngineApiPort {
+  type: 'api-port';
 }
 
 export interface ServeEngineOptions {
-  /** New tokens arrived (the host's token source reads them from then on). */
+  /** New tokens arrived. */
   onTokens?: (tokens: Record<string, string>) => void;
-  /** After `close`: the service is closed and `closed` was posted. */
+  /** After `engine.close` was answered: the service is closed. */
   onClosed?: () => void;
-  /** Main answered an `open-file` (see mainOpener). */
-  onOpened?: (id: number, error: string | undefined) => void;
-}
-
-/**
- * files.open in the desktop app: the engine (a utilityProcess) has no Electron, so it asks main to
- * open the file (`open-file`); main answers `opened`. `open` is the API service's openFile.
- */
-export function mainOpener(post: (m: EngineReply) => void): { open: (file: string, page?: number) => Promise<void>; settle: (id: number, error: string | undefined) => void } {
-  const pending = new Map<number, { file: string; resolve: () => void; reject: (e: Error) => void }>();
-  let next = 1;
-  return {
-    open: (file, page) =>
-      new Promise<void>((resolve, reject) => {
-        const id = next++;
-        pending.set(id, { file, resolve, reject });
-        post({ type: 'open-file', id, path: file, ...(page ? { page } : {}) });
-      }),
-    settle: (id, error) => {
-      const p = pending.get(id);
-      if (!p) return;
-      pending.delete(id);
-      if (error) p.reject(new TandemError('NOT_FOUND', `the desktop could not open ${p.file}: ${error}`));
-      else p.resolve();
-    },
-  };
 }
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -83,32 +60,48 @@ export function parseTokens(x: unknown): Record<string, string> {
   return out;
 }
 
-/** Serve `service` on `port` until a `close` message. */
-export function serveEngine(service: Pick<ApiService, 'call' | 'events' | 'close'>, port: EnginePort, opts: ServeEngineOptions = {}): void {
-  let closing = false;
-  const offEvents = service.events.onAny((name, data) => port.post({ type: 'event', name, data }));
-  port.onMessage((msg) => {
-    if (!isRecord(msg)) return;
-    if (msg.type === 'call' && typeof msg.id === 'number') {
-      const id = msg.id;
-      service.call(String(msg.method), msg.input).then(
-        (result) => port.post({ type: 'result', id, result }),
-        (e: unknown) => port.post({ type: 'error', id, error: toWire(e) }),
-      );
-    } else if (msg.type === 'tokens') {
-      opts.onTokens?.(parseTokens(msg.tokens));
-    } else if (msg.type === 'opened' && typeof msg.id === 'number') {
-      opts.onOpened?.(msg.id, typeof msg.error === 'string' && msg.error ? msg.error : undefined);
-    } else if (msg.type === 'close' && !closing) {
-      closing = true;
-      offEvents();
-      void service
+/** main's `host.*` methods, reachable from the engine over main's channel (create it before the service: files.open needs it). */
+export function mainHost(port: PortLike): RpcClient<MainHost> {
+  return createClient<MainHost>(port, { closedError: () => new TandemError('INTERNAL', 'the desktop app went away') });
+}
+
+/** files.open in the desktop app: the engine has no Electron, so it asks main (`host.openFile`) and waits for its answer. */
+export function mainOpener(host: RpcClient<MainHost>): (file: string, page?: number) => Promise<void> {
+  return async (file, page) => {
+    const { error } = await host.call('host.openFile', { path: file, ...(page ? { page } : {}) });
+    if (error) throw new TandemError('NOT_FOUND', `the desktop could not open ${file}: ${error}`);
+  };
+}
+
+const events = (service: Pick<ApiService, 'events'>) => (emit: (name: string, payload: unknown) => void) => service.events.onAny(emit);
+
+/** Serve the contract and the control methods on main's channel, until `engine.close` (or the port closes). */
+export function serveEngine(service: Pick<ApiService, 'api' | 'events' | 'close'>, port: PortLike, opts: ServeEngineOptions = {}): RpcServer {
+  let closing: Promise<null> | undefined;
+  const control: EngineControl = {
+    'engine.tokens': async (input) => {
+      opts.onTokens?.(parseTokens(isRecord(input) ? input.tokens : undefined));
+      return null;
+    },
+    'engine.close': () =>
+      (closing ??= service
         .close()
         .catch(() => {})
         .then(() => {
-          port.post({ type: 'closed' });
-          opts.onClosed?.();
-        });
-    }
-  });
+          // after the answer is posted (serve posts it when this promise settles)
+          setTimeout(() => opts.onClosed?.(), 0);
+          return null;
+        })),
+  };
+  const api = { ...service.api, ...control };
+  return serve(api, port, { methods: [...API_METHOD_NAMES, ...ENGINE_CONTROL_METHODS], events: events(service) });
 }
+
+/** Serve the contract alone (a renderer's channel): no control method, every input validated by the service. */
+export function serveRenderer(service: Pick<ApiService, 'api' | 'events'>, port: PortLike): RpcServer {
+  return serve(service.api, port, { methods: API_METHOD_NAMES, events: events(service) });
+}
+
+export type { ApiEvents };
+/** Electron's MessagePortMain as a port (main and the utility process alike; electron/ reaches it through this module). */
+export { messagePortMainLike, type PortMainShape } from '../../engine/common/rpc-port-main.js';

@@ -11,9 +11,13 @@
  *   `POST /auth/code` (another tab, a test). State-changing calls from another origin (`Origin`,
  *   `Sec-Fetch-Site`) are refused (403), and request bodies must be exactly `application/json`.
  * - The Host header must be 127.0.0.1:PORT or localhost:PORT (DNS-rebinding defence).
- * - `POST /api/<method>`: JSON in, `{"result": ...}` or `{"error": WireError}` out.
- * - `GET /api/events`: server-sent events (`event: <name>` + JSON data), heartbeat comments; the
- *   page reads them with fetch (EventSource cannot send a header).
+ * - The RPC layer (native/engine/common/rpc.ts) over HTTP; the client's side is
+ *   native/engine/common/rpc-http.ts:
+ *   `POST /api/<method>` is a call: JSON in, `{"result": ...}` or `{"error": WireError}` out, the
+ *   method dispatched to the service's typed API (`dispatchCall`, contract methods only); a request
+ *   that goes away before its answer aborts the call's signal (cancel).
+ *   `GET /api/events`: the broadcast events, server-sent (`event: <name>` + JSON data), heartbeat
+ *   comments; the page reads them with fetch (EventSource cannot send a header).
  * - Everything else: static files of the built renderer, public (no secret in them; a 503 page when
  *   it was not built).
  */
@@ -22,8 +26,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { API_EVENT_NAMES } from '../../engine/common/api-contract.js';
+import { API_EVENT_NAMES, API_METHOD_NAMES } from '../../engine/common/api-contract.js';
 import { TandemError, toWire, type ErrorCode, type WireError } from '../../engine/common/errors.js';
+import { dispatchCall, type CallContext } from '../../engine/common/rpc.js';
 import type { ApiService } from '../../engine/index.js';
 import { CSP } from './csp.js';
 
@@ -39,7 +44,7 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export { CSP };
 
 export interface WebHostOptions {
-  service: Pick<ApiService, 'call' | 'events'>;
+  service: Pick<ApiService, 'api' | 'events'>;
   /** 0 picks a free port. */
   port?: number;
   /** The built renderer (index.html and assets). */
@@ -243,12 +248,21 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     if (!JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '')) {
       return sendJson(res, 415, { error: { code: 'INVALID_ARGUMENT', message: 'send the input as application/json' } satisfies WireError });
     }
+    // the caller going away (the page's cancel aborts its fetch) cancels the call
+    const ac = new AbortController();
+    const gone = () => {
+      if (!res.writableEnded) ac.abort(new TandemError('CANCELLED', `/api/${method}: the caller went away`));
+    };
+    res.on('close', gone);
+    const ctx: CallContext = { signal: ac.signal, emit: () => {} };
     try {
       const input = await jsonBody(req, `/api/${method}`);
-      const result = await opts.service.call(method, input);
+      const result = await dispatchCall(opts.service.api, method, input, ctx, { methods: API_METHOD_NAMES });
       sendJson(res, 200, { result: result ?? null });
     } catch (e) {
       sendError(res, e);
+    } finally {
+      res.off('close', gone);
     }
   };
 
