@@ -22,6 +22,9 @@ export class TokenIndex {
   readonly plainChars: Int32Array;
   readonly buildMs: number;
   private readonly tails = new Map<TokenTrie, Map<number, StringTail>>();
+  /** String frames other than plain ones (patterns, escapes, split characters) as a lazy byte DFA shared by every schema, and its scans of the trie per (node, state). */
+  readonly strings = new StringDfa();
+  private readonly scans = new Map<string, StringScan & { key: string }>();
   private tailIds = 0;
 
   /** A token's bytes (text tokens only). */
@@ -63,6 +66,19 @@ export class TokenIndex {
     let t = m.get(node);
     if (!t) m.set(node, (t = this.buildTail(trie, node)));
     return t;
+  }
+
+  /** The scan of the trie below `node` from a string frame (cached per vocabulary: the keys are structural). */
+  scanOf(node: number, f: StringFrame): StringScan & { key: string } {
+    const s0 = this.strings.state(f);
+    const key = `${node}|${s0}`;
+    const hit = this.scans.get(key);
+    if (hit) return hit;
+    const r = scanString(this.trie, node, this.strings, s0, (id) => this.bytes[id]!);
+    const scan = { ...r, key, suffix: r.sufBytes.length ? new TokenTrie(r.sufBytes, () => true) : null };
+    this.scans.set(key, scan);
+    if (this.scans.size > SCAN_CACHE_ENTRIES) this.scans.delete(this.scans.keys().next().value!);
+    return scan;
   }
 
   private buildTail(trie: TokenTrie, node: number): StringTail {
@@ -194,7 +210,7 @@ function plainCharCount(b: Uint8Array): number {
 export type GrammarState = readonly Stack[];
 
 const MASK_CACHE_ENTRIES = 1024;
-const SCAN_CACHE_ENTRIES = 256;
+const SCAN_CACHE_ENTRIES = 128;
 
 /** A free key string: fed a quote with frames below, it gives what closing any string gives (the value done). */
 const CLOSER: StringFrame = { k: 'S', node: null, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };
@@ -219,9 +235,6 @@ export class JsonGrammar {
   private readonly budgetCache = new Map<string, BudgetMask>();
   /** Per string tail and configuration after the closing quote: the suffix-trie entries accepted, and the shortest completion after each. */
   private readonly suffixCache = new Map<string, { idx: Int32Array; after: Float64Array }>();
-  /** String frames other than plain ones (patterns, escapes, split characters) as a lazy byte DFA, and its scans of the trie per (node, state). */
-  private readonly strings = new StringDfa();
-  private readonly scans = new Map<string, StringScan & { key: string }>();
   /** Shortest completions in bytes (json-budget.ts). */
   readonly shortest: ShortestCompletion;
   /**
@@ -332,7 +345,7 @@ export class JsonGrammar {
     const mask = newMask(this.index.size);
     const acc = { max: 0 };
     if (plainString(st)) this.applyTail(this.index.tail(this.index.trie, 0), st, mask, acc);
-    else if (st.f.k === 'S') this.applyScan(this.scanOf(0, st.f), st, mask, acc, Infinity);
+    else if (st.f.k === 'S') this.applyScan(this.index.scanOf(0, st.f), st, mask, acc, Infinity);
     else this.walk(this.index.trie, 0, [st], mask, acc);
     const entry: MaskEntry = { mask, maxAfter: acc.max };
     this.cache.set(key, entry);
@@ -358,7 +371,7 @@ export class JsonGrammar {
       }
       if (first[c] === -1) continue;
       if (alive.length === 1 && plainString(alive[0]!)) this.applyTail(this.index.tail(trie, c), alive[0]!, mask, acc);
-      else if (alive.length === 1 && alive[0]!.f.k === 'S' && trie === this.index.trie) this.applyScan(this.scanOf(c, alive[0]!.f), alive[0]!, mask, acc, Infinity);
+      else if (alive.length === 1 && alive[0]!.f.k === 'S' && trie === this.index.trie) this.applyScan(this.index.scanOf(c, alive[0]!.f), alive[0]!, mask, acc, Infinity);
       else this.walk(trie, c, alive, mask, acc);
     }
   }
@@ -431,19 +444,6 @@ export class JsonGrammar {
     }
   }
 
-  /** The scan of the trie below `node` from a string frame (cached per grammar). */
-  private scanOf(node: number, f: StringFrame): StringScan & { key: string } {
-    const s0 = this.strings.state(f);
-    const key = `${node}|${s0}`;
-    const hit = this.scans.get(key);
-    if (hit) return hit;
-    const r = scanString(this.index.trie, node, this.strings, s0, (id) => this.index.bytesOf(id));
-    const scan = { ...r, key, suffix: r.sufBytes.length ? new TokenTrie(r.sufBytes, () => true) : null };
-    this.scans.set(key, scan);
-    if (this.scans.size > SCAN_CACHE_ENTRIES) this.scans.delete(this.scans.keys().next().value!);
-    return scan;
-  }
-
   /**
    * The tokens of a string scan that string configuration `st` accepts: those staying inside the
    * string, then those closing it (what follows the quote read from the frames below). With a finite
@@ -453,10 +453,18 @@ export class JsonGrammar {
   private applyScan(scan: StringScan & { key: string }, st: Stack, mask: Uint32Array, acc: { max: number; removed?: boolean }, left: number): void {
     const sc = this.shortest;
     const up = st.up;
-    const frames = this.strings.frames;
+    const frames = this.index.strings.frames;
     const { insideIds, insideTo, ends } = scan;
     if (left === Infinity) {
-      for (let i = 0; i < insideIds.length; i++) setBit(mask, insideIds[i]!);
+      if (insideIds.length > 4096) {
+        // Large scans keep their inside tokens as a bitset too: a word-wise OR instead of a bit per token.
+        let m = scan.insideMask;
+        if (!m) {
+          m = scan.insideMask = newMask(this.index.size);
+          for (let i = 0; i < insideIds.length; i++) setBit(m, insideIds[i]!);
+        }
+        for (let i = 0; i < mask.length; i++) mask[i]! |= m[i]!;
+      } else for (let i = 0; i < insideIds.length; i++) setBit(mask, insideIds[i]!);
       for (let i = 0; i < ends.length; i++) {
         const a = sc.of({ f: frames[ends[i]!]!, up });
         if (a > acc.max) acc.max = a;
@@ -524,7 +532,7 @@ export class JsonGrammar {
         else acc.removed = true;
       }
       walkWithin(this.index.impureTrie, 0, [st], mask, sc, left, acc);
-    } else if (st.f.k === 'S') this.applyScan(this.scanOf(0, st.f), st, mask, acc, left);
+    } else if (st.f.k === 'S') this.applyScan(this.index.scanOf(0, st.f), st, mask, acc, left);
     else walkWithin(this.index.trie, 0, [st], mask, sc, left, acc);
     const out: BudgetMask = { mask, forced: acc.removed };
     this.budgetCache.set(key, out);

@@ -1,5 +1,6 @@
-import { feed, stackKey, type Frame, type Stack } from './json-automaton.js';
+import { feed, type Frame, type Stack } from './json-automaton.js';
 import type { CharDfa } from './json-regex.js';
+import type { StringNode } from './json-schema-compile.js';
 import type { TokenTrie } from './token-trie.js';
 
 /**
@@ -27,17 +28,24 @@ export class StringDfa {
   private table = new Int32Array(256 * 16).fill(UNKNOWN);
 
   /**
-   * The state of a string frame. Inside a multi-byte character under a pattern, the frame's partial
-   * code point matters only through the DFA states its completions lead to: when they all lead to
-   * the same one, partial characters that differ only there are one state (the first seen stands
-   * for them), which keeps a pattern that allows any character from one state per CJK prefix.
+   * The state of a string frame. Keys are structural (the node's pattern DFA and length bounds, not
+   * its id: a string frame's continuations depend on nothing else), so one machine serves every
+   * schema on a vocabulary. Inside a multi-byte character under a pattern, the partial code point
+   * matters only through the DFA states its completions lead to: when they all lead to the same
+   * one, partial characters that differ only there are one state (the first seen stands for them),
+   * which keeps a pattern that allows any character from one state per CJK prefix.
    */
   state(f: StringFrame): number {
-    let key = stackKey({ f, up: null });
+    let cp = f.cp;
+    let u = '';
     if (f.rx !== undefined && f.need > 0) {
       const to = uniformStep(f.node!.regex!, f.rx, f.cp! << (6 * f.need), ((f.cp! + 1) << (6 * f.need)) - 1);
-      if (to !== DEAD) key = `${stackKey({ f: { ...f, cp: 0 }, up: null })}|u${to}`;
+      if (to !== DEAD) {
+        cp = 0;
+        u = `u${to}`;
+      }
     }
+    const key = `${nodeSig(f.node)}:${f.n}:${f.esc}:${f.need}:${f.lo}:${f.hi}:${f.hex}:${f.rx ?? ''}:${cp ?? ''}${u}`;
     let s = this.ids.get(key);
     if (s === undefined) {
       s = this.frames.length;
@@ -52,6 +60,10 @@ export class StringDfa {
     return s;
   }
 
+  get tableRef(): Int32Array {
+    return this.table;
+  }
+
   /** The state after byte b, DEAD or CLOSED. */
   step(s: number, b: number): number {
     const t = this.table[s * 256 + b]!;
@@ -62,6 +74,21 @@ export class StringDfa {
     this.table[s * 256 + b] = r;
     return r;
   }
+}
+
+const dfaIds = new WeakMap<CharDfa, number>();
+let nextDfaId = 0;
+
+/** What a string frame's continuations depend on: its pattern DFA (by identity) and its length bounds; k: a free key. */
+function nodeSig(node: StringNode | null): string {
+  if (!node) return 'k';
+  let d = '';
+  if (node.regex) {
+    let id = dfaIds.get(node.regex);
+    if (id === undefined) dfaIds.set(node.regex, (id = nextDfaId++));
+    d = String(id);
+  }
+  return `${d}/${node.minLength}/${node.maxLength}`;
 }
 
 /** The state every code point in [lo, hi] leads to from state s, or DEAD when they differ (or none leads anywhere). */
@@ -82,6 +109,8 @@ export interface StringScan {
   insideTo: Int32Array;
   /** The distinct states of insideTo. */
   ends: Int32Array;
+  /** insideIds as a bitset (set by the first user of a large scan). */
+  insideMask?: Uint32Array;
   /** Tokens whose last byte is the closing quote. */
   closeIds: Int32Array;
   /** Tokens with bytes after the closing quote: a trie over those bytes (its ids index sufIds). */
@@ -98,18 +127,25 @@ export interface StringScan {
 export function scanString(trie: TokenTrie, node: number, dfa: StringDfa, s0: number, bytesOf: (id: number) => Uint8Array): Omit<StringScan, 'suffix'> {
   const { label, tokStart, tokCount, ids, end, depth } = trie;
   const base = depth[node]!;
-  const at: number[] = [s0];
+  const at = new Int32Array(4096);
+  at[0] = s0;
   const insideIds = new Int32Array(ids.length);
   const insideTo = new Int32Array(ids.length);
   let inside = 0;
   const closeIds: number[] = [];
   const sufIds: number[] = [];
   const sufBytes: Uint8Array[] = [];
-  const seen = new Uint8Array(dfa.frames.length + 4096);
-  const ends: number[] = [];
+  const ends = new Set<number>();
+  let last = -1;
+  let table = dfa.tableRef;
   for (let c = node + 1, e = end[node]!; c < e; ) {
     const d = depth[c]! - base;
-    const t = dfa.step(at[d - 1]!, label[c]!);
+    const from = at[d - 1]!;
+    let t = table[from * 256 + label[c]!]!;
+    if (t === UNKNOWN) {
+      t = dfa.step(from, label[c]!);
+      table = dfa.tableRef;
+    }
     if (t === DEAD) {
       c = end[c]!;
       continue;
@@ -130,9 +166,9 @@ export function scanString(trie: TokenTrie, node: number, dfa: StringDfa, s0: nu
     at[d] = t;
     const n = tokCount[c]!;
     if (n > 0) {
-      if (t >= seen.length || seen[t] === 0) {
-        if (t < seen.length) seen[t] = 1;
-        if (!ends.includes(t)) ends.push(t);
+      if (t !== last) {
+        ends.add(t);
+        last = t;
       }
       for (let k = 0, s = tokStart[c]!; k < n; k++) {
         insideIds[inside] = ids[s + k]!;
