@@ -1,6 +1,8 @@
-import { TandemError, toWire } from '../common/errors.js';
-import { EmbedEngine, type EmbedProgress } from './embed-engine.js';
-import type { EmbedHostMessage, PortLike } from './embed-protocol.js';
+import { TandemError } from '../common/errors.js';
+import type { PortLike, RpcHandlers, RpcServer } from '../common/rpc.js';
+import { oneAtATime, serveWorker } from '../node/worker-serve.js';
+import type { EmbedEngine, EmbedProgress } from './embed-engine.js';
+import type { EmbedWorkerApi, EmbedWorkerEvents } from './embed-protocol.js';
 import type { RerankEngine } from './rerank-engine.js';
 import type { TensorRunEngine } from './tensor-run-engine.js';
 
@@ -25,63 +27,46 @@ export interface SiblingEngines {
 }
 
 /**
- * Serve an EmbedEngine over a port: one job at a time (a loaded session already uses every
- * core), FIFO, throttled progress, cancel for queued and running jobs. Results are copied, not
- * transferred (see HostPort: a detached buffer slows every typed-array loop in the worker).
+ * EmbedWorkerApi over an EmbedEngine: one call at a time (a loaded session already uses every
+ * core), FIFO, throttled progress, cancel for queued and running calls.
  */
-export function serveEmbedEngine(port: PortLike, engine: EmbedEngine, onShutdown: () => void = () => {}, siblings: SiblingEngines = {}): void {
-  const cancelled = new Set<number>();
-  let chain: Promise<void> = Promise.resolve();
+export function embedHandlers(engine: EmbedEngine, siblings: SiblingEngines = {}): RpcHandlers<EmbedWorkerApi> & { drain(): Promise<void> } {
+  const hooks = (ctx: { signal: AbortSignal; emit(name: string, payload: unknown): void }) => ({
+    isCancelled: () => ctx.signal.aborted,
+    onProgress: progressPoster((p) => ctx.emit('progress', p satisfies EmbedWorkerEvents['progress'])),
+  });
+  return oneAtATime<EmbedWorkerApi>(
+    {
+      embed: (request, ctx) => engine.embed(request, hooks(ctx)),
+      embedDocuments: (request, ctx) => engine.embedDocuments(request, hooks(ctx)),
+      preload: (request) => engine.preload(request),
+      rerank: (request, ctx) => {
+        if (!siblings.rerank) throw new TandemError('INTERNAL', 'this embedding process hosts no reranker');
+        return siblings.rerank.rerank(request, { isCancelled: () => ctx.signal.aborted });
+      },
+      runOnnx: (request) => {
+        if (!siblings.tensors) throw new TandemError('INTERNAL', 'this embedding process hosts no ONNX runner');
+        return siblings.tensors.run(request);
+      },
+    },
+    () => new TandemError('CANCELLED', 'embedding job cancelled'),
+  );
+}
 
-  port.onMessage((msg: EmbedHostMessage) => {
-    if (msg.type === 'cancel') {
-      cancelled.add(msg.jobId);
-      return;
-    }
-    if (msg.type === 'shutdown') {
-      chain = chain.then(async () => {
-        await engine.dispose();
-        await siblings.rerank?.dispose();
-        await siblings.tensors?.dispose();
-        onShutdown();
-      });
-      return;
-    }
-    chain = chain.then(async () => {
-      const { jobId } = msg;
-      try {
-        if (cancelled.has(jobId)) throw new TandemError('CANCELLED', 'embedding job cancelled');
-        if (msg.type === 'preload') {
-          port.post({ type: 'preloaded', jobId, result: await engine.preload(msg.request) });
-          return;
-        }
-        if (msg.type === 'rerank') {
-          if (!siblings.rerank) throw new TandemError('INTERNAL', 'this embedding process hosts no reranker');
-          const result = await siblings.rerank.rerank(msg.request, { isCancelled: () => cancelled.has(jobId) });
-          port.post({ type: 'reranked', jobId, result });
-          return;
-        }
-        if (msg.type === 'run-onnx') {
-          if (!siblings.tensors) throw new TandemError('INTERNAL', 'this embedding process hosts no ONNX runner');
-          const result = await siblings.tensors.run(msg.request);
-          port.post({ type: 'ran', jobId, result });
-          return;
-        }
-        const hooks = {
-          isCancelled: () => cancelled.has(jobId),
-          onProgress: progressPoster((progress) => port.post({ type: 'progress', jobId, progress })),
-        };
-        if (msg.type === 'embed-documents') {
-          port.post({ type: 'chunked', jobId, result: await engine.embedDocuments(msg.request, hooks) });
-          return;
-        }
-        const result = await engine.embed(msg.request, hooks);
-        port.post({ type: 'result', jobId, result });
-      } catch (e) {
-        port.post({ type: 'error', jobId, error: toWire(e) });
-      } finally {
-        cancelled.delete(jobId);
-      }
-    });
+/**
+ * Serve an EmbedEngine (and its siblings) on the host's port until the host shuts it down: then
+ * the queued calls finish, every session is released and `host.close()` lets the process end.
+ * Results are copied, not transferred (see worker-serve.ts: a detached buffer slows every
+ * typed-array loop in the worker).
+ */
+export function serveEmbedEngine(host: { port: PortLike; close: () => void }, engine: EmbedEngine, siblings: SiblingEngines = {}): RpcServer {
+  const handlers = embedHandlers(engine, siblings);
+  return serveWorker<EmbedWorkerApi>(host, handlers, {
+    drain: handlers.drain,
+    dispose: async () => {
+      await engine.dispose();
+      await siblings.rerank?.dispose();
+      await siblings.tensors?.dispose();
+    },
   });
 }

@@ -1,13 +1,13 @@
 /**
- * Entry of the embedding process. Under Node it is a worker_threads worker; under Electron the
- * same module runs as a utilityProcess (engine/node/host-port.ts).
+ * Entry of the embedding process: serves EmbedWorkerApi (embed-service.ts). Under Node it is a
+ * worker_threads worker; under Electron the same module can run as a utilityProcess
+ * (engine/node/worker-serve.ts).
  */
-import { hostPort } from '../node/host-port.js';
+import { workerHostPort } from '../node/worker-serve.js';
 import { EmbedEngine } from './embed-engine.js';
-import type { EmbedHostMessage, EmbedWorkerMessage } from './embed-protocol.js';
 import { serveEmbedEngine } from './embed-service.js';
 import { RerankEngine } from './rerank-engine.js';
 import { TensorRunEngine } from './tensor-run-engine.js';
 
-const { port, env, close } = hostPort<EmbedHostMessage, EmbedWorkerMessage>('embed-worker');
-serveEmbedEngine(port, new EmbedEngine(env), close, { rerank: new RerankEngine(env), tensors: new TensorRunEngine() });
+const host = workerHostPort('embed-worker');
+serveEmbedEngine(host, new EmbedEngine(host.env), { rerank: new RerankEngine(host.env), tensors: new TensorRunEngine() });

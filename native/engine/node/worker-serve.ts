@@ -16,7 +16,7 @@ import type { TandemError } from '../common/errors.js';
 import { serve, type CallContext, type PortLike, type RpcHandlers, type RpcServer } from '../common/rpc.js';
 import { messagePortLike } from './rpc-ports.js';
 
-/** The method WorkerClient.close calls: finish the queued work, dispose, then let the thread end. */
+/** The method WorkerClient.close calls: cancel the queued and running calls, dispose, then let the thread end. */
 export const SHUTDOWN_METHOD = 'worker.shutdown';
 
 interface ElectronParentPort {
@@ -81,21 +81,19 @@ export interface ServeWorkerOptions {
 
 /**
  * Serve `handlers` (the worker's typed method map) to the host until it calls SHUTDOWN_METHOD:
- * then the queued calls finish, `dispose` runs, and the thread ends by itself (terminating a thread
- * while onnxruntime runs in it aborts the whole process).
+ * then every running and queued call is cancelled (its signal aborted; its answer is not sent, the
+ * host rejects it CANCELLED when the thread exits), they finish, `dispose` runs, and the thread ends
+ * by itself (terminating a thread while onnxruntime runs in it aborts the whole process).
  */
 export function serveWorker<Api extends object>(host: { port: PortLike; close: () => void }, handlers: RpcHandlers<Api>, opts: ServeWorkerOptions = {}): RpcServer {
   const methods = Object.keys(handlers).filter((k) => k !== 'drain');
   const api = {
     ...(handlers as Record<string, unknown>),
     [SHUTDOWN_METHOD]: async (): Promise<null> => {
+      server.close(); // aborts the running and queued calls
       await opts.drain?.();
       await opts.dispose?.();
-      // after this answer is posted: the host waits for the thread's exit, not for the answer
-      setImmediate(() => {
-        server.close();
-        host.close();
-      });
+      host.close();
       return null;
     },
   };
