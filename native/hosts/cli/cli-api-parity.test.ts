@@ -276,6 +276,29 @@ test('jobs export (csv, json, filtered) prints jobs.export\'s text', async (t) =
   assert.equal(csv.text.split('\r\n').length, 5, 'header, three jobs, and the final CRLF');
 });
 
+test('eval --json is search.eval\'s answer (the job id as `job`); the job records the files, so it can be retried', async (t) => {
+  const { env } = seed(t);
+  const queries = path.join(env.TANDEM_HOME!, 'queries.jsonl');
+  const qrels = path.join(env.TANDEM_HOME!, 'qrels.tsv');
+  fs.writeFileSync(queries, '{"_id": "a", "text": "bread oven"}\n{"_id": "b", "text": "violin"}\n');
+  fs.writeFileSync(qrels, 'query-id\tcorpus-id\tscore\na\tnotes.md\t1\nb\tnotes.md\t1\n');
+  const r = await cli(env, ['eval', '--collection', 'papers', '--queries', queries, '--qrels', qrels, '--mode', 'lexical', '--json', '--quiet']);
+  assert.equal(r.error, undefined);
+  const { job, ...report } = JSON.parse(r.stdout) as { job: string; ms: Record<string, number> };
+  const fromApi = (await apiWrite(env, (e) => e.api['search.eval']({ collection: 'papers', queriesFile: queries, qrelsFile: qrels, modes: ['lexical'] }))) as { jobId: string; ms: Record<string, number> };
+  const { jobId, ...apiReport } = fromApi;
+  assert.deepEqual({ ...report, ms: null }, { ...apiReport, ms: null });
+  assert.deepEqual(Object.keys(report.ms), ['lexical']);
+  assert.equal((report as unknown as { perQuery: Record<string, { lexical: { 'mrr@10': number } }> }).perQuery.a?.lexical['mrr@10'], 1);
+  const [cliJob, apiJob] = await api(env, (e) => Promise.all([e.api['jobs.show']({ id: job }), e.api['jobs.show']({ id: jobId })]));
+  assert.deepEqual(cliJob.job.params, apiJob.job.params);
+  assert.deepEqual(cliJob.job.params, { collection: 'papers', modes: ['lexical'], k: 100, queriesFile: queries, qrelsFile: qrels });
+  assert.equal(cliJob.job.inputDigest, apiJob.job.inputDigest);
+  // A relative path is the CLI's to resolve: the API takes absolute paths only.
+  const rel = await apiWrite(env, (e) => e.api['search.eval']({ collection: 'papers', queriesFile: 'queries.jsonl', qrels: 'a\tnotes.md\t1' }));
+  assert.equal((rel as { code: string }).code, 'INVALID_ARGUMENT');
+});
+
 test('run-onnx prints inference.runOnnx\'s outputs; generate --json is generate.run\'s job result, --stream its generate.token events', { skip: noShared }, async (t) => {
   const { env: base } = seed(t);
   const env: NodeJS.ProcessEnv = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };
@@ -314,4 +337,27 @@ test('run-onnx prints inference.runOnnx\'s outputs; generate --json is generate.
   const streamed = await cli(env, ['generate', ...args, '--stream']);
   assert.equal(streamed.error, undefined);
   assert.equal(streamed.stdout, result.text + '\n');
+});
+
+test('embed: each JSONL row is inference.embed\'s vector for that text (float32), truncation flagged as the API reports it', { skip: noShared }, async (t) => {
+  const { env: base } = seed(t);
+  const env: NodeJS.ProcessEnv = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };
+  const texts = ['hello world', 'semantic search of papers', 'x '.repeat(3000)];
+  const r = await cli(env, ['embed', '--model', 'fixtures/minilm-l6-arch-random', '--variant', 'int8', '--device', 'cpu', '--text', ...texts, '--quiet']);
+  assert.equal(r.error, undefined);
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; embedding: number[]; truncated?: true });
+  const page = await api(env, (e) => e.api['inference.embed']({ model: 'fixtures/minilm-l6-arch-random', variant: 'int8', device: 'cpu', texts }));
+  const buf = Buffer.from(page.vectors, 'base64');
+  const vectors = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  assert.equal(vectors.length, page.count * page.dims);
+  assert.deepEqual(rows.map((row) => row.id), ['1', '2', '3']);
+  for (const [i, row] of rows.entries()) {
+    assert.deepEqual(row.embedding.map((x) => Math.fround(x)), Array.from(vectors.subarray(i * page.dims, (i + 1) * page.dims)), `row ${i + 1}`);
+    assert.equal(row.truncated === true, page.truncated.includes(i), `row ${i + 1} truncated`);
+  }
+  assert.deepEqual(page.truncated, [2]);
+  // An unknown model: the API's error, as is.
+  const missing = await cli(env, ['embed', '--model', 'nobody/nothing', '--text', 'a', '--quiet']);
+  assert.deepEqual(toWire(missing.error), await api(env, (e) => e.api['inference.embed']({ model: 'nobody/nothing', texts: ['a'] }).catch((err: unknown) => toWire(err))));
+  assert.equal(toWire(missing.error).code, 'MODEL_NOT_FOUND');
 });

@@ -36,12 +36,12 @@ export function jobsHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'jobs.'>>
       return { format, text: format === 'csv' ? [...jobsCsvLines(all)].join('') : jobsToJson(all) };
     },
     'jobs.stats': () => jobStats(ctx.db) as unknown as ApiOutput<'jobs.stats'>,
-    'jobs.cancel': ({ id }) => {
+    'jobs.cancel': ({ id, reason }) => {
       const job = store.get(id);
       const q = ctx.queueFor(job.kind) ?? queue;
       jobs.markSeen(id);
       // The reason recorded in the job's cancelled event names where the cancel came from.
-      const after = q.cancel(id, deps.host === 'cli' ? 'cancelled from the command line' : 'cancelled from the UI');
+      const after = q.cancel(id, reason ?? (deps.host === 'cli' ? 'cancelled from the command line' : 'cancelled from the UI'));
       jobs.publish(id);
       return { job: after };
     },

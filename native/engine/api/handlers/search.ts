@@ -4,6 +4,8 @@
  * CLI's `tandem search`) and `search.eval` (BEIR queries and qrels through every mode, as an eval job in a
  * queue of its own).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { TandemError } from '../../common/errors.js';
 import { resolveReranker, type RerankResult } from '../../inference/rerank-engine.js';
 import type { JsonObject } from '../../jobs/job-types.js';
@@ -12,6 +14,22 @@ import type { ModeUsed } from '../../library/search-mode.js';
 import { resolveMode, type SearchFilters } from '../../library/searcher.js';
 import { parseQrels, parseQueries } from '../../search/retrieval-metrics.js';
 import type { EngineContext, HandlersOf, MethodsOf } from '../engine-context.js';
+
+/** A query or qrels file named by path (absolute, on the engine's machine), read whole. */
+export function readEvalFile(file: string, what: 'queries' | 'qrels'): string {
+  if (!path.isAbsolute(file)) throw new TandemError('INVALID_ARGUMENT', `search.eval: ${what} file "${file}" is not an absolute path`);
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new TandemError('NOT_FOUND', `${what} file ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+  }
+}
+
+/** The texts of an eval job started from files (its params name them), read again: `jobs.retry` and `jobs.resume` of an eval job. */
+export function loadEvalFiles(p: Pick<EvalParams, 'queriesFile' | 'qrelsFile'>): { queries: ReturnType<typeof parseQueries>; qrels: ReturnType<typeof parseQrels> } {
+  if (!p.queriesFile || !p.qrelsFile) throw new TandemError('INVALID_ARGUMENT', 'this eval job was started from the API with its texts, which are not kept: run it again from the Search page');
+  return { queries: parseQueries(readEvalFile(p.queriesFile, 'queries'), p.queriesFile), qrels: parseQrels(readEvalFile(p.qrelsFile, 'qrels'), p.qrelsFile) };
+}
 
 function searchFilters(filters: { pathGlob?: string | undefined; fileTypes?: string[] | undefined; modifiedAfter?: string | undefined; modifiedBefore?: string | undefined } | undefined): SearchFilters {
   return {
@@ -99,13 +117,14 @@ export function searchHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'search
       };
     },
 
-    'search.eval': async ({ collection, queries, qrels, modes, k, rerank }) => {
-      // Bad texts, modes, a wrong reranker or collection fail here, before a job is recorded.
-      const input = { queries: parseQueries(queries, 'queries'), qrels: parseQrels(qrels, 'qrels') };
-      const params: EvalParams = { collection, modes: checkEvalModes(modes), k, ...(rerank ? { rerank } : {}) };
+    'search.eval': async ({ collection, queries, qrels, queriesFile, qrelsFile, modes, k, fusion, rerank }) => {
+      // Bad texts or files, modes, a wrong reranker or collection fail here, before a job is recorded.
+      const texts = { queries: queries ?? readEvalFile(queriesFile!, 'queries'), qrels: qrels ?? readEvalFile(qrelsFile!, 'qrels') };
+      const input = { queries: parseQueries(texts.queries, queriesFile ?? 'queries'), qrels: parseQrels(texts.qrels, qrelsFile ?? 'qrels') };
+      const params: EvalParams = { collection, modes: checkEvalModes(modes), k, ...(fusion ? { fusion } : {}), ...(queriesFile ? { queriesFile } : {}), ...(qrelsFile ? { qrelsFile } : {}), ...(rerank ? { rerank } : {}) };
       if (rerank) resolveReranker(rerank.model, env, catalog);
       lib.requireCollection(collection);
-      const handle = evals.submit({ kind: EVAL_KIND, backend: 'local', params: params as unknown as JsonObject, input: { queries, qrels } }, jobs.observed(() => evalJobRunner(searcher, () => input)));
+      const handle = evals.submit({ kind: EVAL_KIND, backend: 'local', params: params as unknown as JsonObject, input: texts }, jobs.observed(() => evalJobRunner(searcher, () => input)));
       jobs.track(handle);
       jobs.publish(handle.id);
       const job = await handle.done;

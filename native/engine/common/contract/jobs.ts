@@ -45,7 +45,8 @@ export const JOBS_API_METHODS = {
     }),
   },
   'jobs.cancel': {
-    input: z.object({ id: nonEmpty }).strict(),
+    /** `reason`: recorded in the job's cancelled event (default: where the cancel came from, e.g. "cancelled from the UI"). */
+    input: z.object({ id: nonEmpty, reason: nonEmpty.max(200).optional() }).strict(),
     output: z.object({ job: jobSchema }),
   },
   'jobs.retry': {

@@ -125,20 +125,28 @@ export const SEARCH_API_METHODS = {
   /**
    * Retrieval evaluation on labelled queries, recorded as an `eval` job: BEIR queries (JSONL lines
    * {"_id","text"}) and qrels (TSV `query-id corpus-id score`, header optional, CRLF fine) as
-   * text, searched in each mode (k documents per query); nDCG@10, Recall@100 and MRR@10 per mode
-   * and per query. Resolves when the job ends; `job.updated` events carry its progress meanwhile.
+   * text, or as files on the engine's machine (absolute paths: `tandem eval`; the job records
+   * them, so `jobs.retry` can run it again), searched in each mode (k documents per query);
+   * nDCG@10, Recall@100 and MRR@10 per mode and per query. Resolves when the job ends;
+   * `job.updated` events carry its progress meanwhile.
    */
   'search.eval': {
     input: z
       .object({
         collection: nonEmpty,
-        queries: nonEmpty,
-        qrels: nonEmpty,
+        queries: nonEmpty.optional(),
+        qrels: nonEmpty.optional(),
+        queriesFile: nonEmpty.optional(),
+        qrelsFile: nonEmpty.optional(),
         modes: z.array(z.enum(EVAL_MODE_VALUES)).min(1).default(['lexical', 'vector', 'hybrid', 'default']),
         k: z.number().int().min(1).max(1000).default(100),
+        /** Hybrid and default modes: score fusion (default) or reciprocal rank fusion. */
+        fusion: z.enum(FUSION_VALUES).optional(),
         rerank: z.object({ model: nonEmpty, top: z.number().int().min(1).max(200).default(50) }).strict().optional(),
       })
-      .strict(),
+      .strict()
+      .refine((i) => (i.queries === undefined) !== (i.queriesFile === undefined), { message: 'give queries (text) or queriesFile (an absolute path), one of them' })
+      .refine((i) => (i.qrels === undefined) !== (i.qrelsFile === undefined), { message: 'give qrels (text) or qrelsFile (an absolute path), one of them' }),
     output: z.object({
       jobId: z.string(),
       collection: z.string(),

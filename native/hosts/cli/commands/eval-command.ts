@@ -1,19 +1,18 @@
 import fs from 'node:fs';
-import { requireSucceeded } from '../job-outcome.js';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { TandemError, type JsonValue } from '../../../engine/common/errors.js';
+import { TandemError } from '../../../engine/common/errors.js';
+import type { ApiInput } from '../../../engine/common/api-contract.js';
 import { EmbedClient } from '../../../engine/inference/embed-client.js';
-import { resolveReranker } from '../../../engine/inference/rerank-engine.js';
-import { JobQueue, JobRunners } from '../../../engine/jobs/job-queue.js';
-import { JobStore } from '../../../engine/jobs/job-store.js';
+import { JobRunners } from '../../../engine/jobs/job-queue.js';
 import { checkEvalModes, DEFAULT_EVAL_K, EVAL_KIND, EVAL_MODES, evalJobRunner, formatEvalTable, type EvalParams, type EvalReport } from '../../../engine/library/eval-job.js';
 import { DEFAULT_RERANK_TOP, Searcher } from '../../../engine/library/searcher.js';
-import { loadCatalog } from '../../../engine/models/catalog.js';
 import { parseQrels, parseQueries } from '../../../engine/search/retrieval-metrics.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { openLibrary } from './collections-command.js';
+import { withEngine } from '../cli-engine.js';
+import { callRunningJob } from '../api-jobs.js';
 
 interface EvalFlags {
   collection: string;
@@ -71,48 +70,26 @@ export function registerEval(program: Command, ctx: CliContext, runners: JobRunn
     .option('--quiet', 'no progress on stderr')
     .action(async (flags: EvalFlags) => {
       const modes = checkEvalModes(flags.mode ? flags.mode.flatMap((m) => m.split(',')).filter(Boolean) : [...EVAL_MODES]);
-      const queriesFile = path.resolve(flags.queries);
-      const qrelsFile = path.resolve(flags.qrels);
-      const params: EvalParams = { collection: flags.collection, modes, k: flags.k, ...(flags.fusion ? { fusion: flags.fusion } : {}), queriesFile, qrelsFile, ...(flags.rerank ? { rerank: { model: flags.rerank, top: flags.rerankTop } } : {}) };
-      // Bad files and a wrong reranker fail here, before a job is recorded.
-      const texts = { queries: readText(queriesFile, 'queries'), qrels: readText(qrelsFile, 'qrels') };
-      const input = { queries: parseQueries(texts.queries, flags.queries), qrels: parseQrels(texts.qrels, flags.qrels) };
-      if (flags.rerank) resolveReranker(flags.rerank, ctx.env, loadCatalog());
-      const lib = openLibrary(ctx);
-      lib.requireCollection(flags.collection);
-      const jobs = new JobStore(lib.db);
-      const client = new EmbedClient(ctx.env);
-      const searcher = new Searcher(lib, client, ctx.env);
       const progress = new ProgressLine('evaluating queries', process.stderr, flags.quiet);
-      const queue = new JobQueue(jobs, { runners: new JobRunners() });
-      let handleId: string | undefined;
-      const onSigint = () => handleId && queue.cancel(handleId, 'interrupted by Ctrl-C');
-      process.once('SIGINT', onSigint);
-      try {
-        const run = evalJobRunner(searcher, () => input);
-        const handle = queue.submit({ kind: EVAL_KIND, backend: 'local', params: params as unknown as Record<string, JsonValue>, input: texts }, async (r) => {
-          const wrapped = { ...r, progress: (d: number, t: number) => (r.progress(d, t), progress.update(d, t)) };
-          return run(wrapped);
-        });
-        handleId = handle.id;
-        const job = await handle.done;
-        progress.end();
-        requireSucceeded(job);
-        const r = job.result as unknown as EvalReport;
-        if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...r }, null, 2) + '\n');
-        else ctx.stdout.write(formatEvalTable(r));
-        const notes = [
-          r.noRelevant ? `${r.noRelevant} qrels queries without a relevant document left out` : '',
-          r.missingText ? `${r.missingText} qrels queries missing from ${flags.queries} scored 0` : '',
-          r.unjudged ? `${r.unjudged} queries not in the qrels ignored` : '',
-        ].filter(Boolean);
-        const ms = Object.values(r.ms).reduce((a, b) => a + b, 0);
-        ctx.stderr.write(`tandem eval: ${r.collection}, ${r.queries} queries, k ${r.k}${r.rerank ? `, rerank ${r.rerank}` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}; ${ms} ms, job ${job.id}\n`);
-      } finally {
-        process.off('SIGINT', onSigint);
-        searcher.close();
-        await client.close();
-        lib.db.close();
-      }
+      const input: ApiInput<'search.eval'> = {
+        collection: flags.collection,
+        queriesFile: path.resolve(flags.queries),
+        qrelsFile: path.resolve(flags.qrels),
+        modes,
+        k: flags.k,
+        ...(flags.fusion ? { fusion: flags.fusion } : {}),
+        ...(flags.rerank ? { rerank: { model: flags.rerank, top: flags.rerankTop } } : {}),
+      };
+      const { jobId, ...r } = await withEngine(ctx, {}, (engine) => callRunningJob(engine, EVAL_KIND, () => engine.api['search.eval'](input), ({ job }) => job.status === 'running' && progress.update(job.progress.done, job.progress.total ?? 0)));
+      progress.end();
+      if (flags.json) ctx.stdout.write(JSON.stringify({ job: jobId, ...r }, null, 2) + '\n');
+      else ctx.stdout.write(formatEvalTable(r as EvalReport));
+      const notes = [
+        r.noRelevant ? `${r.noRelevant} qrels queries without a relevant document left out` : '',
+        r.missingText ? `${r.missingText} qrels queries missing from ${flags.queries} scored 0` : '',
+        r.unjudged ? `${r.unjudged} queries not in the qrels ignored` : '',
+      ].filter(Boolean);
+      const ms = Object.values(r.ms).reduce((a, b) => a + b, 0);
+      ctx.stderr.write(`tandem eval: ${r.collection}, ${r.queries} queries, k ${r.k}${r.rerank ? `, rerank ${r.rerank}` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}; ${ms} ms, job ${jobId}\n`);
     });
 }
