@@ -5,9 +5,6 @@
  * schema accepts (native/engine/api, `parseApiInput`), else a WireError.
  */
 
-/** The renderer is served from this origin (electron/main/app-protocol.ts). */
-export const APP_ORIGIN = 'app://tandem';
-
 /** Whether a frame URL is the app's own page: `app://tandem/...`, or the dev server's origin in development. */
 export function isAppUrl(url: string, devUrl?: string): boolean {
   let u: URL;

@@ -14,7 +14,7 @@
 import { API_METHOD_NAMES, type ApiEvents, type TandemApi } from '../../engine/common/api-contract.js';
 import { TandemError } from '../../engine/common/errors.js';
 import { createClient, serve, type PortLike, type RpcClient, type RpcServer } from '../../engine/common/rpc.js';
-import type { ApiService } from '../../engine/api/api-service.js';
+import type { ApiService } from '../../engine/index.js';
 
 /** What main alone may call besides the contract. */
 export interface EngineControl {

@@ -8,7 +8,7 @@
  * held by main, never logged. It serves the API service (engine-port.ts) until main calls
  * `engine.close`: running jobs are recorded as interrupted, the store is closed, the process exits.
  */
-import { createEngine } from '../../engine/api/create-engine.js';
+import { createEngine } from '../../engine/index.js';
 import { describeError } from '../../engine/common/errors.js';
 import { createMux } from '../../engine/common/rpc-mux.js';
 import type { PortLike } from '../../engine/common/rpc.js';
