@@ -885,8 +885,10 @@ export function compileSchema(schema: unknown): GrammarNode {
     let counted = false;
     try {
       approx = false;
-      miss = intersect(rest, compile(negate(schema, where, 'contains'), where, base));
-      counted = !approx || literalOnly(rest);
+      const neg = negate(schema, where, 'contains');
+      const superset = approx; // read before compiling: a nested contains resets it
+      miss = intersect(rest, compile(neg, where, base));
+      counted = !superset || literalOnly(rest);
     } catch (e) {
       if (!(e instanceof TandemError)) throw e;
     }
