@@ -53,9 +53,9 @@ export type Catalog = z.infer<typeof catalogSchema>;
 
 const DEFAULT_CATALOG_URL = new URL('../../../models/catalog.json', import.meta.url);
 
-/** Candidate locations of `models/catalog.json`: next to the sources, or next to the bundle in dist/. */
+/** Candidate locations of `models/catalog.json`: from the sources, from the CLI bundle in dist/, or from the desktop bundle in out/main/. */
 function defaultCatalogPath(): string {
-  const candidates = [DEFAULT_CATALOG_URL, new URL('../models/catalog.json', import.meta.url)];
+  const candidates = [DEFAULT_CATALOG_URL, new URL('../models/catalog.json', import.meta.url), new URL('../../models/catalog.json', import.meta.url)];
   for (const c of candidates) {
     if (fs.existsSync(c)) return c.pathname;
   }

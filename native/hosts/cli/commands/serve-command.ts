@@ -11,7 +11,7 @@ import type { CliContext } from '../cli-context.js';
 
 /** The built renderer: dist/renderer beside the CLI bundle (dist/cli.js), or from the sources. */
 export function defaultRendererDir(): string {
-  const candidates = [new URL('./renderer/', import.meta.url), new URL('../../../dist/renderer/', import.meta.url)];
+  const candidates = [new URL('./renderer/', import.meta.url), new URL('../../../../dist/renderer/', import.meta.url)];
   const found = candidates.find((c) => fs.existsSync(new URL('index.html', c)));
   return fileURLToPath(found ?? candidates[candidates.length - 1]!);
 }
