@@ -23,7 +23,9 @@ import os from 'node:os';
 import path from 'node:path';
 import hnswlib, { type HierarchicalNSW } from 'hnswlib-node';
 import { TandemError } from '../common/errors.js';
-import type { AnnShardJob } from './ann-worker.js';
+import type { AnnShardJob, AnnWorkerApi } from './ann-worker.js';
+import { createClient } from '../common/rpc.js';
+import { workerPort } from '../node/worker-client.js';
 import { sha1File } from './file-hash.js';
 import { spawnWorker } from '../node/spawn-worker.js';
 import type { SearchHit } from './vector-index.js';
@@ -135,14 +137,22 @@ function fsync(file: string): void {
 
 function buildShardInWorker(job: AnnShardJob): Promise<string> {
   return new Promise((resolve, reject) => {
-    const w = spawnWorker('ann-worker', import.meta.url, { workerData: job });
+    const w = spawnWorker('ann-worker', import.meta.url);
+    const client = createClient<AnnWorkerApi>(workerPort(w));
     let settled = false;
-    w.on('message', (m: { ok: boolean; error?: string; sha1?: string }) => {
-      settled = true;
-      void w.terminate();
-      if (m.ok) resolve(m.sha1!);
-      else reject(new TandemError('INTERNAL', `HNSW shard build failed: ${m.error}`));
-    });
+    // the vectors and the progress counter are SharedArrayBuffer views: shared, not copied
+    client.call('build', job).then(
+      (r) => {
+        settled = true;
+        void w.terminate();
+        resolve(r.sha1);
+      },
+      (e: unknown) => {
+        settled = true;
+        void w.terminate();
+        reject(e);
+      },
+    );
     w.on('error', (e) => {
       if (!settled) reject(new TandemError('INTERNAL', `HNSW build worker failed: ${e.message}`, { cause: e }));
       settled = true;

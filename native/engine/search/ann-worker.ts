@@ -1,9 +1,10 @@
 /**
  * Builds one HNSW shard in a worker thread and writes it to a file (hnswlib indexes cannot move
- * between threads otherwise). Started by AnnIndex.build; posts { ok, ms, sha1 } or { ok: false, error }.
+ * between threads otherwise). Started by AnnIndex.build, which calls `build` (AnnWorkerApi) once.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import hnswlib from 'hnswlib-node';
+import { TandemError } from '../common/errors.js';
+import { serveWorker, workerHostPort } from '../node/worker-serve.js';
 import { sha1File } from './file-hash.js';
 
 export interface AnnShardJob {
@@ -21,8 +22,12 @@ export interface AnnShardJob {
   slot: number;
 }
 
-const job = workerData as AnnShardJob;
-try {
+/** The ANN worker's one method: build the shard, write it to `job.file`, answer its build time and SHA-1. */
+export interface AnnWorkerApi {
+  build(job: AnnShardJob): Promise<{ ms: number; sha1: string }>;
+}
+
+function build(job: AnnShardJob): { ms: number; sha1: string } {
   const t0 = performance.now();
   const index = new hnswlib.HierarchicalNSW('ip', job.dims);
   index.initIndex({ maxElements: Math.max(1, job.end - job.start), m: job.m, efConstruction: job.efConstruction, randomSeed: job.seed });
@@ -36,7 +41,15 @@ try {
   }
   Atomics.store(job.progress, job.slot, job.end - job.start);
   index.writeIndexSync(job.file);
-  parentPort!.postMessage({ ok: true, ms: performance.now() - t0, sha1: sha1File(job.file) });
-} catch (e) {
-  parentPort!.postMessage({ ok: false, error: (e as Error).message });
+  return { ms: performance.now() - t0, sha1: sha1File(job.file) };
 }
+
+serveWorker<AnnWorkerApi>(workerHostPort('ann-worker'), {
+  build: (job) => {
+    try {
+      return build(job);
+    } catch (e) {
+      throw new TandemError('INTERNAL', `HNSW shard build failed: ${(e as Error).message}`, { cause: e });
+    }
+  },
+});
