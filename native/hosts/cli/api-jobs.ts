@@ -10,6 +10,8 @@ type JobRecord = ApiEvents['job.updated']['job'];
 type Update = ApiEvents['job.updated'];
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
+/** How often a waiting command also reads the records of the jobs it waits for. */
+const POLL_MS = 1000;
 
 /** Cancel these jobs on Ctrl-C (the reason recorded says so) while `fn` runs. */
 async function cancellingOnSigint<T>(engine: Engine, ids: () => readonly string[], fn: () => Promise<T>): Promise<T> {
@@ -76,10 +78,36 @@ export async function startAndWait<T>(engine: Engine, call: () => Promise<T>, id
       if (ENDED.has(job.status)) ended.set(id, job);
     }
     await cancellingOnSigint(engine, () => list, async () => {
-      while (list.some((id) => !ended.has(id))) await new Promise<void>((resolve) => (wake = resolve));
+      while (list.some((id) => !ended.has(id))) {
+        // Woken by an update, or after a second to look at the records (a job another process runs sends no events here).
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, POLL_MS);
+          wake = () => (clearTimeout(timer), resolve());
+        });
+        for (const id of list) {
+          if (ended.has(id)) continue;
+          const { job } = await engine.api['jobs.show']({ id });
+          if (ENDED.has(job.status)) ended.set(id, job);
+        }
+      }
     });
     return { answer, jobs: list.map((id) => ended.get(id)!) };
   } finally {
     off();
   }
+}
+
+/**
+ * A job's progress from its updates, for a progress line: every new done/total of a running job,
+ * and the last one of a job that succeeded (events are throttled, so the end may come with it).
+ */
+export function progressFromUpdates(update: (done: number, total: number) => void): (u: Update) => void {
+  let last = '';
+  return ({ job }) => {
+    if ((job.status !== 'running' && job.status !== 'succeeded') || job.progress.total === null) return;
+    const key = `${job.progress.done}/${job.progress.total}`;
+    if (key === last) return;
+    last = key;
+    update(job.progress.done, job.progress.total);
+  };
 }

@@ -299,6 +299,37 @@ test('eval --json is search.eval\'s answer (the job id as `job`); the job record
   assert.equal((rel as { code: string }).code, 'INVALID_ARGUMENT');
 });
 
+test('collections upgrade --json is the result of the job collections.upgrade started; its errors are the API\'s', { skip: noShared }, async (t) => {
+  const { env: base } = seed(t);
+  const env: NodeJS.ProcessEnv = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };
+  const r = await cli(env, ['collections', 'upgrade', 'keywords', '--model', 'minishlab/potion-base-2M', '--json', '--quiet']);
+  assert.equal(r.error, undefined);
+  const { job, ...summary } = JSON.parse(r.stdout) as { job: string; to: { model: string } };
+  const shown = await api(env, (e) => e.api['jobs.show']({ id: job }));
+  assert.equal(shown.job.kind, 'upgrade');
+  assert.deepEqual(summary, shown.job.result);
+  assert.equal(summary.to.model, 'minishlab/potion-base-2M');
+  assert.match(r.stderr, /^tandem collections upgrade: keywords: lexical-only -> minishlab\/potion-base-2M \(static\), 0 chunks/);
+  // The same call through the API on a like store: the same kind of job, with the same params.
+  const other = seed(t);
+  const otherEnv = { ...other.env, TANDEM_MODELS_DIR: path.join(shared, 'models') };
+  const started = (await apiWrite(otherEnv, async (e) => {
+    const succeeded = new Set<string>();
+    let wake = (): void => {};
+    e.events.on('job.updated', (u) => void (u.job.status === 'succeeded' && (succeeded.add(u.job.id), wake())));
+    const a = await e.api['collections.upgrade']({ name: 'keywords', model: 'minishlab/potion-base-2M' });
+    while (!succeeded.has(a.jobId)) await new Promise<void>((resolve) => (wake = resolve));
+    return { ...a, job: (await e.api['jobs.show']({ id: a.jobId })).job };
+  })) as { resumed: boolean; job: { params: unknown } };
+  assert.equal(started.resumed, false);
+  assert.deepEqual(started.job.params, shown.job.params);
+  for (const args of [['nope', '--model', 'minishlab/potion-base-2M'], ['keywords', '--model', 'nobody/nothing']]) {
+    const bad = await cli(env, ['collections', 'upgrade', ...args]);
+    const fromApi = await apiWrite(env, (e) => e.api['collections.upgrade']({ name: args[0]!, model: args[2]! }));
+    assert.deepEqual(toWire(bad.error), fromApi, args.join(' '));
+  }
+});
+
 test('run-onnx prints inference.runOnnx\'s outputs; generate --json is generate.run\'s job result, --stream its generate.token events', { skip: noShared }, async (t) => {
   const { env: base } = seed(t);
   const env: NodeJS.ProcessEnv = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };

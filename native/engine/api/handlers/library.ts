@@ -51,12 +51,12 @@ export function libraryHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'colle
       resolveModel(model, { env, catalog }); // MODEL_NOT_FOUND at once, not as a failed job
       const params: UpgradeOptions = { collection: name, model, ...(variant ? { variant } : {}), from: current.model };
       const prior = store.list({ status: ['interrupted', 'queued', 'running'], kind: UPGRADE_JOB_KIND, limit: 50 }).find((j) => sameUpgradeJob(j, params));
-      if (prior && prior.status === 'running') return { jobId: prior.id };
+      if (prior && prior.status === 'running') return { jobId: prior.id, resumed: false };
       if (prior) jobs.markSeen(prior.id);
       const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: UPGRADE_JOB_KIND, backend: 'local', params: params as unknown as JsonObject, input: params as unknown as JsonValue });
       jobs.track(handle);
       jobs.publish(handle.id);
-      return { jobId: handle.id };
+      return { jobId: handle.id, resumed: prior !== undefined };
     },
     'collections.remove': ({ name }) => {
       lib.removeCollection(name);

@@ -17,7 +17,8 @@ export const LIBRARY_API_METHODS = {
    */
   'collections.upgrade': {
     input: z.object({ name: nonEmpty, model: nonEmpty, variant: z.enum(VARIANT_VALUES).optional() }).strict(),
-    output: z.object({ jobId: z.string() }),
+    /** `resumed`: the job is an interrupted (or queued) upgrade of the same collection to the same model, continued (chunks with a new vector are kept). */
+    output: z.object({ jobId: z.string(), resumed: z.boolean() }),
   },
   'collections.remove': {
     input: z.object({ name: nonEmpty }).strict(),

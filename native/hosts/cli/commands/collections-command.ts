@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
 import { requireSucceeded } from '../job-outcome.js';
-import type { JsonValue } from '../../../engine/common/errors.js';
 import { tandemHome } from '../../../engine/node/paths.js';
 import { EmbedClient } from '../../../engine/inference/embed-client.js';
-import { JobQueue, JobRunners } from '../../../engine/jobs/job-queue.js';
-import { JobStore } from '../../../engine/jobs/job-store.js';
-import { sameUpgradeJob, UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeOptions, type UpgradeSummary } from '../../../engine/library/upgrade.js';
+import { JobRunners } from '../../../engine/jobs/job-queue.js';
+import type { Job } from '../../../engine/jobs/job-types.js';
+import { UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeSummary } from '../../../engine/library/upgrade.js';
 import { VARIANTS, type Variant } from '../../../engine/models/catalog.js';
-import { resolveModel } from '../../../engine/models/model-resolver.js';
-import { openDatabase, openStoreForReading, storePath } from '../../../engine/store/database.js';
+import { openDatabase, storePath } from '../../../engine/store/database.js';
 import { LibraryStore, type CollectionStats } from '../../../engine/store/library-store.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { withEngine } from '../cli-engine.js';
+import { progressFromUpdates, startAndWait } from '../api-jobs.js';
 
 function mib(b: number): string {
   return `${(b / 1024 ** 2).toFixed(1)} MiB`;
@@ -20,11 +19,6 @@ function mib(b: number): string {
 
 export function openLibrary(ctx: CliContext): LibraryStore {
   return new LibraryStore(openDatabase(storePath(tandemHome(ctx.env))));
-}
-
-/** The library opened read-only (search, list, show): works on a read-only TANDEM_HOME. */
-export function openLibraryForReading(ctx: CliContext): LibraryStore {
-  return new LibraryStore(openStoreForReading(tandemHome(ctx.env)));
 }
 
 function describeLive(s: Pick<CollectionStats, 'model' | 'variant' | 'dims'>): string {
@@ -86,42 +80,29 @@ export function registerCollections(program: Command, ctx: CliContext, runners: 
     .option('--json', 'print the summary as JSON')
     .option('--quiet', 'no progress on stderr')
     .action(async (name: string, flags: { model: string; variant?: Variant; json?: boolean; quiet?: boolean }) => {
-      const lib = openLibrary(ctx);
-      const jobs = new JobStore(lib.db);
-      const client = new EmbedClient(ctx.env);
       const progress = new ProgressLine(`upgrading ${name} to ${flags.model}: chunks`, process.stderr, flags.quiet);
-      const current = lib.getCollection(name);
-      const params: UpgradeOptions = { collection: name, model: flags.model, ...(flags.variant ? { variant: flags.variant } : {}), ...(current ? { from: current.model } : {}) };
-      const queue = new JobQueue(jobs, { runners: new JobRunners() });
-      let handleId: string | undefined;
-      const onSigint = () => handleId && queue.cancel(handleId, 'interrupted by Ctrl-C');
-      process.once('SIGINT', onSigint);
-      try {
-        lib.requireCollection(name);
-        resolveModel(flags.model, { env: ctx.env }); // MODEL_NOT_FOUND before a job is recorded
-        // An upgrade job left running by a killed process is resumed (chunks with a new vector are kept).
-        jobs.markInterrupted();
-        const prior = jobs.list({ status: 'interrupted', kind: UPGRADE_JOB_KIND, limit: 20 }).find((j) => sameUpgradeJob(j, params));
-        if (prior && !flags.quiet) ctx.stderr.write(`tandem collections upgrade: resuming interrupted job ${prior.id}\n`);
-        const run = upgradeJobRunner(lib, client, ctx.env, (p) => progress.update(p.done, p.total));
-        const handle = prior ? queue.schedule(prior.id, run) : queue.submit({ kind: UPGRADE_JOB_KIND, backend: 'local', params: params as unknown as Record<string, JsonValue>, input: params as unknown as JsonValue }, run);
-        handleId = handle.id;
-        const job = await handle.done;
-        progress.end();
-        requireSucceeded(job);
-        const s = job.result as unknown as UpgradeSummary;
-        if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...s }, null, 2) + '\n');
-        const before = s.from ? `${s.from.model} (${s.from.variant})` : 'lexical-only';
-        ctx.stderr.write(
-          s.alreadyLive
-            ? `tandem collections upgrade: ${s.collection} already searches with ${s.to.model} (${s.to.variant}), ${s.chunks} chunks; job ${job.id}\n`
-            : `tandem collections upgrade: ${s.collection}: ${before} -> ${s.to.model} (${s.to.variant}), ${s.chunks} chunks (${s.embedded} embedded by this run${s.truncated ? `, ${s.truncated} cut to the model's max length` : ''}), ${s.dims} dims, device ${s.device || 'n/a'}, ${(s.totalMs / 1000).toFixed(1)} s, job ${job.id}\n`,
-        );
-      } finally {
-        process.off('SIGINT', onSigint);
-        await client.close();
-        lib.db.close();
-      }
+      const { answer, jobs } = await withEngine(ctx, {}, (engine) =>
+        startAndWait(
+          engine,
+          () => engine.api['collections.upgrade']({ name, model: flags.model, ...(flags.variant ? { variant: flags.variant } : {}) }),
+          (a) => {
+            // An upgrade job left running by a killed process is resumed (chunks with a new vector are kept).
+            if (a.resumed && !flags.quiet) ctx.stderr.write(`tandem collections upgrade: resuming interrupted job ${a.jobId}\n`);
+            return [a.jobId];
+          },
+          progressFromUpdates((done, total) => progress.update(done, total)),
+        ),
+      );
+      progress.end();
+      const job = requireSucceeded(jobs[0] as Job);
+      const s = job.result as unknown as UpgradeSummary;
+      if (flags.json) ctx.stdout.write(JSON.stringify({ job: answer.jobId, ...s }, null, 2) + '\n');
+      const before = s.from ? `${s.from.model} (${s.from.variant})` : 'lexical-only';
+      ctx.stderr.write(
+        s.alreadyLive
+          ? `tandem collections upgrade: ${s.collection} already searches with ${s.to.model} (${s.to.variant}), ${s.chunks} chunks; job ${job.id}\n`
+          : `tandem collections upgrade: ${s.collection}: ${before} -> ${s.to.model} (${s.to.variant}), ${s.chunks} chunks (${s.embedded} embedded by this run${s.truncated ? `, ${s.truncated} cut to the model's max length` : ''}), ${s.dims} dims, device ${s.device || 'n/a'}, ${(s.totalMs / 1000).toFixed(1)} s, job ${job.id}\n`,
+      );
     });
   cmd
     .command('remove <name>')

@@ -12,7 +12,7 @@ import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { openLibrary } from './collections-command.js';
 import { withEngine } from '../cli-engine.js';
-import { callRunningJob } from '../api-jobs.js';
+import { callRunningJob, progressFromUpdates } from '../api-jobs.js';
 
 interface EvalFlags {
   collection: string;
@@ -80,7 +80,7 @@ export function registerEval(program: Command, ctx: CliContext, runners: JobRunn
         ...(flags.fusion ? { fusion: flags.fusion } : {}),
         ...(flags.rerank ? { rerank: { model: flags.rerank, top: flags.rerankTop } } : {}),
       };
-      const { jobId, ...r } = await withEngine(ctx, {}, (engine) => callRunningJob(engine, EVAL_KIND, () => engine.api['search.eval'](input), ({ job }) => job.status === 'running' && progress.update(job.progress.done, job.progress.total ?? 0)));
+      const { jobId, ...r } = await withEngine(ctx, {}, (engine) => callRunningJob(engine, EVAL_KIND, () => engine.api['search.eval'](input), progressFromUpdates((done, total) => progress.update(done, total))));
       progress.end();
       if (flags.json) ctx.stdout.write(JSON.stringify({ job: jobId, ...r }, null, 2) + '\n');
       else ctx.stdout.write(formatEvalTable(r as EvalReport));
