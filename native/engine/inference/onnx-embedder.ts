@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 import { TandemError } from '../common/errors.js';
-import { describeAdapter, physicalCores, type DeviceReport, type DeviceRequest, type WebGpuProbeResult } from './device.js';
+import { describeAdapter, GPU_PROVIDERS, physicalCores, type DeviceReport, type DeviceRequest, type WebGpuProbeResult } from './device.js';
 import { resolveProviders, shortProbeError } from './webgpu-probe.js';
 import type { Embedder } from './embedder.js';
+import { POOLED_OUTPUT, withPooledOutput } from './pooled-graph.js';
 import { clsPool, halfToFloat, l2NormalizeRows, meanPool } from './pooling.js';
 import type { Pooling } from '../models/model-resolver.js';
 
@@ -17,29 +19,42 @@ export interface OnnxEmbedderOptions {
   threads?: number;
   /** The WebGPU probe's answer when the caller has it (the runner pool probes once for all runners). */
   webgpu?: WebGpuProbeResult;
+  /**
+   * On a GPU provider, pool inside the graph (pooled-graph.ts) so a batch hands back batch x hidden
+   * floats, not batch x seq x hidden. Default true; false keeps pooling in JS (for comparisons).
+   */
+  graphPooling?: boolean;
 }
+
+/** Models up to this size are read into memory to add the pooling output; larger ones pool in JS. */
+const GRAPH_POOLING_MAX_BYTES = 1 << 30;
 
 // ORT's own logging of a provider that fails to load is a native stderr line; we report the reason ourselves.
 ort.env.logLevel = 'fatal';
 
-async function createSession(file: string, provider: string, threads: number): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(file, {
+async function createSession(model: string | Uint8Array, provider: string, threads: number): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
     // WebGPU: Dawn picks the adapter (a hardware one first); nodes it has no kernel for run on CPU.
     executionProviders: provider === 'webgpu' ? [{ name: 'webgpu', validationMode: 'basic' }] : [provider],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-  });
+  };
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
-/** Load a session on the first provider that works; record why the others did not. */
+/**
+ * Load a session on the first provider that works; record why the others did not. `gpuModel`,
+ * when given, supplies the model bytes a GPU provider loads instead of the file (undefined: the file).
+ */
 export async function openSession(
   file: string,
   device: DeviceRequest,
   allowFallback: boolean,
   threads: number,
   webgpu?: WebGpuProbeResult,
+  gpuModel?: () => Uint8Array | undefined,
 ): Promise<{ session: ort.InferenceSession; report: DeviceReport }> {
   const plan = await resolveProviders(device, webgpu);
   const reasons = [...plan.skipped];
@@ -48,7 +63,7 @@ export async function openSession(
       throw new TandemError('DEVICE_UNAVAILABLE', `device ${device} unavailable and CPU fallback is disabled: ${reasons.join('; ')}`, { data: { device } });
     }
     try {
-      const session = await createSession(file, provider, threads);
+      const session = await createSession((GPU_PROVIDERS.includes(provider) && gpuModel?.()) || file, provider, threads);
       const report: DeviceReport = { requested: device, used: provider, threads };
       if (adapter) report.adapter = describeAdapter(adapter);
       if (reasons.length > 0) report.fallbackReason = reasons.join('; ');
@@ -79,9 +94,21 @@ export class OnnxEmbedder implements Embedder {
   static async load(opts: OnnxEmbedderOptions): Promise<OnnxEmbedder> {
     const t0 = performance.now();
     const threads = opts.threads ?? physicalCores();
-    const { session, report } = await openSession(opts.file, opts.device, opts.allowFallback, threads, opts.webgpu);
+    const pooling = opts.pooling;
+    const graphPooling =
+      opts.graphPooling !== false && (pooling === 'mean' || pooling === 'cls')
+        ? () => (fs.statSync(opts.file).size <= GRAPH_POOLING_MAX_BYTES ? withPooledOutput(fs.readFileSync(opts.file), pooling) : undefined)
+        : undefined;
+    const { session, report } = await openSession(opts.file, opts.device, opts.allowFallback, threads, opts.webgpu, graphPooling);
     const wantsPooled = opts.pooling === 'sentence_embedding' || (opts.pooling === 'mean' && session.outputNames.includes('sentence_embedding'));
-    const output = wantsPooled && session.outputNames.includes('sentence_embedding') ? 'sentence_embedding' : session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0];
+    const output =
+      wantsPooled && session.outputNames.includes('sentence_embedding')
+        ? 'sentence_embedding'
+        : session.outputNames.includes(POOLED_OUTPUT)
+          ? POOLED_OUTPUT
+          : session.outputNames.includes('last_hidden_state')
+            ? 'last_hidden_state'
+            : session.outputNames[0];
     if (!output) throw new TandemError('MODEL_INVALID', `${opts.file} has no outputs`);
     for (const name of session.inputNames) {
       if (!['input_ids', 'attention_mask', 'token_type_ids'].includes(name)) {
@@ -89,11 +116,12 @@ export class OnnxEmbedder implements Embedder {
         throw new TandemError('MODEL_INVALID', `${opts.file} wants input "${name}"; an embedding model takes input_ids, attention_mask and optionally token_type_ids`);
       }
     }
-    const probe = new OnnxEmbedder(session, report, 0, 0, opts, output, output === 'sentence_embedding');
+    const pooled = output === 'sentence_embedding' || output === POOLED_OUTPUT;
+    const probe = new OnnxEmbedder(session, report, 0, 0, opts, output, pooled);
     // Warm-up: the first run allocates arenas and picks kernels; also tells us the output width.
     const warm = await probe.runRaw([[opts.padId, opts.padId]]);
     const dims = warm.dims;
-    return new OnnxEmbedder(session, report, dims, performance.now() - t0, opts, output, output === 'sentence_embedding');
+    return new OnnxEmbedder(session, report, dims, performance.now() - t0, opts, output, pooled);
   }
 
   private async runRaw(batch: number[][]): Promise<{ data: Float32Array; dims: number; seq: number }> {
