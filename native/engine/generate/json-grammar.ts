@@ -357,8 +357,10 @@ export class JsonGrammar {
   private walk(trie: TokenTrie, node: number, configs: Stack[], mask: Uint32Array, acc: { max: number }): void {
     const { first, next, label, tokStart, tokCount, ids } = trie;
     const sc = this.shortest;
+    const only = nextBytes(configs);
     for (let c = first[node]!; c !== -1; c = next[c]!) {
       const b = label[c]!;
+      if (only && only[b] === 0) continue;
       const alive: Stack[] = [];
       for (const s of configs) feed(s, b, alive);
       if (alive.length === 0) continue;
@@ -394,8 +396,16 @@ export class JsonGrammar {
       else if (tail.plainAll) {
         pm = tail.byRoom.get(room);
         if (!pm) {
-          pm = newMask(this.index.size);
-          for (let i = 0; i < plainIds.length && plainChars[i]! <= room; i++) setBit(pm, plainIds[i]!);
+          // The plain tokens of at most `room` characters: all of them less the (few) longer ones, or the short ones set one by one.
+          let cut = plainChars.length;
+          while (cut > 0 && plainChars[cut - 1]! > room) cut--;
+          if (plainChars.length - cut < cut) {
+            pm = tail.plainAll.slice();
+            for (let i = cut; i < plainIds.length; i++) pm[plainIds[i]! >>> 5]! &= ~(1 << (plainIds[i]! & 31));
+          } else {
+            pm = newMask(this.index.size);
+            for (let i = 0; i < cut; i++) setBit(pm, plainIds[i]!);
+          }
           tail.byRoom.set(room, pm);
         }
       }
@@ -539,6 +549,85 @@ export class JsonGrammar {
     if (this.budgetCache.size > MASK_CACHE_ENTRIES) this.budgetCache.delete(this.budgetCache.keys().next().value!);
     return out;
   }
+}
+
+/**
+ * The only bytes that can follow, when every configuration is inside an enum/const value that is not
+ * complete yet or inside a declared key (their candidates' next bytes); null when any other frame may
+ * take more (then every child is fed). Lets a walk skip the trie children no candidate starts with
+ * instead of filtering hundreds of candidates for each.
+ */
+function nextBytes(configs: Stack[]): Uint8Array | null {
+  let out: Uint8Array | null = null;
+  for (const st of configs) {
+    const f = st.f;
+    if (f.k === 'L') {
+      if (f.cands.length < 8) return null;
+      out ??= new Uint8Array(256);
+      for (const i of f.cands) {
+        const v = f.node.values[i]!;
+        if (v.length === f.pos) return null; // complete: what follows it may come next
+        out[v[f.pos]!] = 1;
+      }
+    } else if (f.k === 'K') {
+      if (f.cands.length < 8) return null;
+      out ??= new Uint8Array(256);
+      for (const j of f.cands) {
+        const kb = f.node.props[j]!.keyBytes;
+        if (kb.length > f.pos) out[kb[f.pos]!] = 1;
+      }
+    } else if (f.k === 'V') {
+      out ??= new Uint8Array(256);
+      const fb = firstBytes(f.node);
+      for (let b = 0; b < 256; b++) out[b]! |= fb[b]!;
+    } else return null;
+  }
+  return out;
+}
+
+const firstCache = new WeakMap<GrammarNode, Uint8Array>();
+const firstPending = new Set<GrammarNode>();
+const ALL_BYTES = new Uint8Array(256).fill(1);
+
+/** The bytes a value of this node may start with (a superset: literal values already used in a uniqueItems array are not left out). */
+function firstBytes(node: GrammarNode): Uint8Array {
+  const hit = firstCache.get(node);
+  if (hit) return hit;
+  // A union reached again while its own options are read (a $ref cycle without a container in between): every byte, then nothing partial is cached.
+  if (firstPending.has(node)) return ALL_BYTES;
+  firstPending.add(node);
+  const out = new Uint8Array(256);
+  const set = (bs: string): void => {
+    for (let i = 0; i < bs.length; i++) out[bs.charCodeAt(i)] = 1;
+  };
+  switch (node.t) {
+    case 'union':
+      for (const o of node.options) {
+        const fb = firstBytes(o);
+        for (let b = 0; b < 256; b++) out[b]! |= fb[b]!;
+      }
+      break;
+    case 'literal':
+      for (const v of node.values) if (v.length) out[v[0]!] = 1;
+      break;
+    case 'string':
+      set('"');
+      break;
+    case 'number':
+      set('-0123456789');
+      break;
+    case 'object':
+      set('{');
+      break;
+    case 'array':
+      set('[');
+      break;
+    default:
+      out.fill(1);
+  }
+  firstPending.delete(node);
+  firstCache.set(node, out);
+  return out;
 }
 
 /** Whether every byte a shortest completion may write is a token of its own: printable ASCII, UTF-8 continuation bytes, and the bytes of the schema's keys and literals. */

@@ -10,7 +10,7 @@ import { HfVocab } from './vocab.js';
 /**
  * The fast masks (string tails, string scans over the lazy byte DFA, caches) against a reference
  * that feeds every token's bytes to the state on its own, token by token: along random walks of
- * schemas with patterns, formats, bounded strings, literals, keys and unions, on a slice of the real
+ * schemas with patterns, formats, bounded strings, literals, keys (many candidates too) and unions (recursive too), on a slice of the real
  * Qwen2.5 vocabulary (every byte token, and every 13th token: real multi-byte, partial UTF-8 and
  * quote-bearing pieces), with and without a token budget.
  */
@@ -32,6 +32,14 @@ const SCHEMAS: object[] = [
   { type: 'array', items: { anyOf: [{ type: 'string', pattern: '^[a-z]+$', maxLength: 3 }, { type: 'integer', minimum: -5, maximum: 300 }, { enum: ['alpha', 'beta', 'alphabet'] }] }, maxItems: 4 },
   { type: 'object', additionalProperties: { type: 'string', pattern: '[0-9]' }, maxProperties: 2 },
   { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 8 }, tags: { type: 'array', items: { type: 'string', maxLength: 3 }, uniqueItems: false }, n: { type: 'number' } }, required: ['name'] },
+  // Many candidates (the walk's next-byte prefilter): 12 keys with a shared prefix, a 30-value enum in a uniqueItems array, a recursive union.
+  {
+    type: 'object',
+    properties: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`key_${i}${'x'.repeat(i % 3)}`, i % 2 ? { type: 'integer' } : { enum: Array.from({ length: 30 }, (_, j) => `v${j % 7}-${j}`) }])),
+    required: ['key_3x'],
+  },
+  { type: 'array', items: { enum: Array.from({ length: 30 }, (_, j) => (j % 3 ? `item-${j}` : j)) }, uniqueItems: true, maxItems: 4 },
+  { $defs: { n: { anyOf: [{ type: 'integer' }, { enum: ['leaf', 'leaves', 'lea', 'x', 'y', 'z', 'w', 'v', 'u'] }, { type: 'array', items: { $ref: '#/$defs/n' }, maxItems: 2 }] } }, $ref: '#/$defs/n' },
 ];
 
 /** Reference: token t is allowed iff feeding its bytes to the state leaves a live configuration (and, with a budget, one whose shortest completion fits). */
@@ -84,6 +92,7 @@ describe('fast token masks', () => {
             if (got.forced) forced++;
           }
           const ids = [...want];
+          if (ids.length === 0 && g.canEnd(st)) break; // complete, nothing may follow (only the end of generation)
           assert.ok(ids.length > 0, `some token is allowed after ${JSON.stringify(text)} (${st.map(stackKey).join(' / ')})`);
           // Short tokens half of the time: deeper into strings, escapes and split characters.
           const short = ids.filter((id) => vocab[id]!.length <= 2);
