@@ -19,7 +19,6 @@ const STILL_WIRING = [
   'native/hosts/cli/commands/cloud-command.ts',
   'native/hosts/cli/commands/collections-command.ts', // the runner jobs retry uses for upgrade jobs (the commands go through the API)
   'native/hosts/cli/commands/index-command.ts',
-  'native/hosts/cli/commands/jobs-command.ts', // retry, resume (list, show, stats, cancel and export go through the API)
   'native/hosts/cli/commands/submit-command.ts',
 ];
 
@@ -77,6 +76,8 @@ test('moved CLI commands only call the API (withEngine) and print', () => {
     ['native/hosts/cli/commands/jobs-command.ts', 'cancel <id>'],
     ['native/hosts/cli/commands/eval-command.ts', 'eval'],
     ['native/hosts/cli/commands/collections-command.ts', 'upgrade <name>'],
+    ['native/hosts/cli/commands/jobs-command.ts', 'retry <id>'],
+    ['native/hosts/cli/commands/jobs-command.ts', 'resume [ids...]'],
     ['native/hosts/cli/commands/models-command.ts', 'pull <id>'],
     ['native/hosts/cli/commands/run-onnx-command.ts', 'run-onnx'],
     ['native/hosts/cli/commands/generate-command.ts', 'generate'],

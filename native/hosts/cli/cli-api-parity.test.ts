@@ -330,6 +330,53 @@ test('collections upgrade --json is the result of the job collections.upgrade st
   }
 });
 
+test('jobs retry --json is jobs.retry\'s new record, run here to its end (an eval from files); resume: the API\'s answers and errors', async (t) => {
+  const { env, ids } = seed(t);
+  const queries = path.join(env.TANDEM_HOME!, 'queries.jsonl');
+  const qrels = path.join(env.TANDEM_HOME!, 'qrels.tsv');
+  fs.writeFileSync(queries, '{"_id": "a", "text": "bread oven"}\n');
+  fs.writeFileSync(qrels, 'a\tnotes.md\t1\n');
+  // An eval from these files that failed (as one does when the machine stops mid-way).
+  const db = openDatabase(storePath(env.TANDEM_HOME!));
+  const store = new JobStore(db);
+  const first = store.createJob({ kind: 'eval', backend: 'local', params: { collection: 'papers', modes: ['lexical'], k: 100, queriesFile: queries, qrelsFile: qrels }, input: { queries: '', qrels: '' } }).id;
+  store.start(first);
+  store.fail(first, { code: 'INTERNAL', message: 'the machine stopped' });
+  db.close();
+  const r = await cli(env, ['jobs', 'retry', first, '--json']);
+  assert.equal(r.error, undefined);
+  const retried = JSON.parse(r.stdout) as { id: string; retryOf: string; status: string; kind: string };
+  assert.deepEqual([retried.retryOf, retried.status, retried.kind], [first, 'queued', 'eval']);
+  assert.match(r.stderr, new RegExp(`^tandem jobs: ${retried.id} succeeded\\n$`));
+  const { job: done } = await api(env, (e) => e.api['jobs.show']({ id: retried.id }));
+  assert.equal(done.status, 'succeeded');
+  assert.deepEqual((done.result as { modes: unknown }).modes, { lexical: { 'ndcg@10': 1, 'recall@100': 1, 'mrr@10': 1 } });
+  // The API's retry of the same job: a record like the one the CLI printed.
+  const viaApi = (await apiWrite(env, (e) => e.api['jobs.retry']({ id: first }))) as { job: typeof retried; scheduled: boolean };
+  const pick = (j: Record<string, unknown>) => ({ kind: j.kind, params: j.params, retryOf: j.retryOf, status: j.status, inputDigest: j.inputDigest });
+  assert.deepEqual(pick(viaApi.job), pick(retried));
+  assert.equal(viaApi.scheduled, true);
+  // A kind this host cannot run stays queued: printed, not waited for.
+  const failed = await cli(env, ['jobs', 'retry', ids.failed]);
+  assert.match(failed.stderr, /and is queued; this command cannot run parity jobs itself/);
+  for (const args of [['resume', ids.orphan], ['resume', ids.done], ['retry', ids.done], ['retry', 'nope']]) {
+    const bad = await cli(env, ['jobs', ...args]);
+    const id = args[1]!;
+    const fromApi = await apiWrite(env, (e) => (args[0] === 'resume' ? e.api['jobs.resume']({ id }) : e.api['jobs.retry']({ id })));
+    assert.deepEqual(toWire(bad.error), fromApi, args.join(' '));
+  }
+  // The API's retry was left unfinished when its engine closed: resume --all runs it here (the dead process's orphan has no runner).
+  const all = await cli(env, ['jobs', 'resume', '--all', '--json']);
+  assert.equal(all.error, undefined);
+  const finals = JSON.parse(all.stdout) as Array<{ id: string; status: string }>;
+  assert.deepEqual(finals.map((j) => [j.id, j.status]), [[viaApi.job.id, 'succeeded']]);
+  assert.deepEqual(finals[0], (await api(env, (e) => e.api['jobs.show']({ id: viaApi.job.id }))).job);
+  assert.equal(all.stderr, `tandem jobs: ${viaApi.job.id} eval succeeded\n`);
+  assert.deepEqual(await apiWrite(env, (e) => e.api['jobs.resumeAll']({})), { jobs: [] });
+  const none = await cli(env, ['jobs', 'resume', '--all']);
+  assert.equal(none.stderr, 'tandem jobs: nothing to resume\n');
+});
+
 test('run-onnx prints inference.runOnnx\'s outputs; generate --json is generate.run\'s job result, --stream its generate.token events', { skip: noShared }, async (t) => {
   const { env: base } = seed(t);
   const env: NodeJS.ProcessEnv = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };
@@ -376,12 +423,12 @@ test('embed: each JSONL row is inference.embed\'s vector for that text (float32)
   const texts = ['hello world', 'semantic search of papers', 'x '.repeat(3000)];
   const r = await cli(env, ['embed', '--model', 'fixtures/minilm-l6-arch-random', '--variant', 'int8', '--device', 'cpu', '--text', ...texts, '--quiet']);
   assert.equal(r.error, undefined);
-  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; embedding: number[]; truncated?: true });
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; embedding: number[]; truncated?: true });
   const page = await api(env, (e) => e.api['inference.embed']({ model: 'fixtures/minilm-l6-arch-random', variant: 'int8', device: 'cpu', texts }));
   const buf = Buffer.from(page.vectors, 'base64');
   const vectors = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   assert.equal(vectors.length, page.count * page.dims);
-  assert.deepEqual(rows.map((row) => row.id), ['1', '2', '3']);
+  assert.deepEqual(rows.map((row) => row.id), [1, 2, 3]);
   for (const [i, row] of rows.entries()) {
     assert.deepEqual(row.embedding.map((x) => Math.fround(x)), Array.from(vectors.subarray(i * page.dims, (i + 1) * page.dims)), `row ${i + 1}`);
     assert.equal(row.truncated === true, page.truncated.includes(i), `row ${i + 1} truncated`);
