@@ -63,6 +63,12 @@ test('moved CLI commands only call the API (withEngine) and print', () => {
     ['native/hosts/cli/commands/jobs-command.ts', 'stats'],
     ['native/hosts/cli/commands/search-command.ts', 'search [query]'],
     ['native/hosts/cli/commands/jobs-command.ts', 'export'],
+    ['native/hosts/cli/commands/models-command.ts', 'inspect <path>'],
+    ['native/hosts/cli/commands/models-command.ts', 'list'],
+    ['native/hosts/cli/commands/models-command.ts', 'import <folder>'],
+    ['native/hosts/cli/commands/models-command.ts', 'verify <id>'],
+    ['native/hosts/cli/commands/doctor-command.ts', 'doctor'],
+    ['native/hosts/cli/commands/embed-command.ts', 'embed'],
   ];
   for (const [file, name] of moved) {
     const body = action(file, name);
