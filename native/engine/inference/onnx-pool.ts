@@ -1,18 +1,23 @@
 import type { Worker } from 'node:worker_threads';
-import { fromWire, TandemError } from '../common/errors.js';
+import { TandemError } from '../common/errors.js';
+import { createClient, type RpcClient } from '../common/rpc.js';
 import type { DeviceReport } from './device.js';
 import { resolveProviders } from './webgpu-probe.js';
 import type { Embedder } from './embedder.js';
 import type { OnnxEmbedderOptions } from './onnx-embedder.js';
 import type { CrossEncoderOptions } from './cross-encoder.js';
-import type { RunnerModel, RunnerReply, RunnerRequest } from './onnx-runner.js';
+import type { RunnerApi, RunnerModel } from './onnx-runner.js';
 import type { EncodedPair } from './tokenizer.js';
 import { spawnWorker } from '../node/spawn-worker.js';
+import { workerPort } from '../node/worker-client.js';
+import { SHUTDOWN_METHOD } from '../node/worker-serve.js';
 
 interface Runner {
   worker: Worker;
-  busy: boolean;
+  client: RpcClient<RunnerApi>;
 }
+
+type Loaded = Awaited<ReturnType<RunnerApi['load']>>;
 
 interface Waiting {
   resolve: (v: Float32Array) => void;
@@ -30,8 +35,8 @@ type Job = { type: 'embed'; batch: number[][] } | { type: 'score'; pairs: Encode
 export class OnnxRunnerPool {
   private readonly idle: Runner[] = [];
   private readonly queue: Array<{ job: Job; w: Waiting }> = [];
-  private readonly pending = new Map<number, Waiting & { runner: Runner }>();
-  private nextId = 1;
+  /** Batches sent to a runner and not answered yet. */
+  private readonly pending = new Set<Waiting>();
 
   private constructor(
     private readonly runners: Runner[],
@@ -42,7 +47,6 @@ export class OnnxRunnerPool {
   ) {
     for (const r of runners) {
       this.idle.push(r);
-      r.worker.on('message', (m: RunnerReply) => this.onReply(r, m));
       r.worker.on('error', (e) => this.failAll(new TandemError('INTERNAL', `inference runner crashed: ${e.message}`, { cause: e })));
     }
   }
@@ -52,19 +56,22 @@ export class OnnxRunnerPool {
     return this.runners.length;
   }
 
-  private static async startRunner(model: RunnerModel): Promise<{ runner: Runner; reply: Extract<RunnerReply, { type: 'loaded' }> }> {
+  private static async startRunner(model: RunnerModel): Promise<{ runner: Runner; reply: Loaded }> {
     const worker = spawnWorker('onnx-runner', import.meta.url);
-    const reply = await new Promise<RunnerReply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.postMessage({ type: 'load', model } satisfies RunnerRequest);
-    });
-    if (reply.type !== 'loaded') {
+    const client = createClient<RunnerApi>(workerPort(worker));
+    let reply: Loaded;
+    try {
+      reply = await new Promise<Loaded>((resolve, reject) => {
+        worker.once('error', reject);
+        client.call('load', model).then(resolve, reject);
+      });
+    } catch (e) {
+      client.close();
       await worker.terminate();
-      throw reply.type === 'error' ? fromWire(reply.error) : new TandemError('INTERNAL', 'inference runner answered out of turn');
+      throw e;
     }
     worker.unref();
-    return { runner: { worker, busy: false }, reply };
+    return { runner: { worker, client }, reply };
   }
 
   /** `model.opts.threads`: CPU threads in all (default physical cores); each CPU runner uses one. */
@@ -98,14 +105,11 @@ export class OnnxRunnerPool {
     return new OnnxRunnerPool(runners, first.reply.dims, report, performance.now() - t0);
   }
 
-  private onReply(runner: Runner, m: RunnerReply): void {
-    if (m.type === 'loaded') return;
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    this.pending.delete(m.id);
-    if (m.type === 'done') p.resolve(m.data);
-    else p.reject(fromWire(m.error));
-    runner.busy = false;
+  /** The runner answered (or failed) one batch: settle it, then give the runner the next one. */
+  private settle(runner: Runner, w: Waiting, f: () => void): void {
+    if (!this.pending.delete(w)) return; // already failed by failAll
+    runner.worker.unref();
+    f();
     this.idle.push(runner);
     this.pump();
   }
@@ -114,15 +118,18 @@ export class OnnxRunnerPool {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const runner = this.idle.pop()!;
       const { job, w } = this.queue.shift()!;
-      const id = this.nextId++;
-      runner.busy = true;
-      this.pending.set(id, { ...w, runner });
-      runner.worker.postMessage({ ...job, id } satisfies RunnerRequest);
+      this.pending.add(w);
+      runner.worker.ref(); // a batch in flight keeps the process alive; an idle runner does not
+      const sent = job.type === 'embed' ? runner.client.call('embed', { batch: job.batch }) : runner.client.call('score', { pairs: job.pairs });
+      sent.then(
+        (data) => this.settle(runner, w, () => w.resolve(data)),
+        (e: Error) => this.settle(runner, w, () => w.reject(e)),
+      );
     }
   }
 
   private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
+    for (const p of this.pending) p.reject(e);
     this.pending.clear();
     for (const q of this.queue.splice(0)) q.w.reject(e);
   }
@@ -139,10 +146,11 @@ export class OnnxRunnerPool {
   private static async stopRunner(r: Runner): Promise<void> {
     r.worker.ref();
     const exited = new Promise<void>((resolve) => r.worker.once('exit', () => resolve()));
-    r.worker.postMessage({ type: 'dispose' } satisfies RunnerRequest);
+    (r.client as unknown as RpcClient<{ [SHUTDOWN_METHOD](input: null): Promise<null> }>).call(SHUTDOWN_METHOD, null).catch(() => undefined);
     const timer = setTimeout(() => void r.worker.terminate(), 10_000);
     await exited;
     clearTimeout(timer);
+    r.client.close();
   }
 
   /** Release every session and let the runner threads exit on their own. */
