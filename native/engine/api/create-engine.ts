@@ -37,7 +37,7 @@ import { jobsHandlers } from './handlers/jobs.js';
 import { libraryHandlers, libraryRunners } from './handlers/library.js';
 import { mapHandlers } from './handlers/map.js';
 import { modelPullRunner, modelsHandlers } from './handlers/models.js';
-import { searchHandlers } from './handlers/search.js';
+import { evalRunners, searchHandlers } from './handlers/search.js';
 import { createLiveJobs } from './live-jobs.js';
 
 export interface EngineDeps extends ApiServiceDeps {
@@ -117,8 +117,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const pullRunners = new JobRunners();
   pullRunners.register(MODEL_PULL_KIND, modelPullRunner(manager, events, jobs, progressIntervalMs));
   const pulls = new JobQueue(store, { runners: pullRunners, onError: (_id, e) => onError(e) });
-  // Evaluations too: an eval never waits behind an index job. Their texts are not kept, so they are not retried.
-  const evals = new JobQueue(store, { onError: (_id, e) => onError(e) });
+  // Evaluations too: an eval never waits behind an index job. Its runner re-reads the files an eval started from files names (retry, resume); texts given inline are not kept.
+  const evals = new JobQueue(store, { runners: evalRunners(searcher, jobs), onError: (_id, e) => onError(e) });
   const queueFor = (kind: string): JobQueue | undefined => (kind === MODEL_PULL_KIND ? pulls : kind === EVAL_KIND ? evals : runners.get(kind) ? queue : undefined);
 
   // --- handlers, by area (handlers/<area>.ts) ------------------------------------------------

@@ -63,10 +63,10 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerRunOnnx(program, ctx, runners);
   registerGenerate(program, ctx, runners);
   registerSearch(program, ctx);
-  registerEval(program, ctx, runners);
-  registerCollections(program, ctx, runners);
+  registerEval(program, ctx);
+  registerCollections(program, ctx);
   registerCloudRunners(runners, ctx);
-  registerJobs(program, ctx, runners);
+  registerJobs(program, ctx);
   registerCloud(program, ctx);
   registerSubmit(program, ctx);
   registerServe(program, ctx);

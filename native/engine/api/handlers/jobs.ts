@@ -1,4 +1,4 @@
-/** jobs.*: the durable history (list with filters and text search, show with timings and events, stats, export as CSV or JSON) and control (cancel, retry, resume). */
+/** jobs.*: the durable history (list with filters and text search, show with timings and events, stats, export as CSV or JSON) and control (cancel, retry, resume one or all). */
 import { TandemError } from '../../common/errors.js';
 import type { ApiOutput } from '../../common/api-contract.js';
 import { jobsCsvLines, jobStats, jobsToJson } from '../../jobs/job-stats.js';
@@ -63,6 +63,15 @@ export function jobsHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'jobs.'>>
       jobs.track(handle);
       jobs.publish(id);
       return { job: store.get(id) };
+    },
+    'jobs.resumeAll': () => {
+      const handles = [queue, ctx.pulls, ctx.evals].flatMap((q) => q.adoptStored());
+      for (const h of handles) {
+        jobs.markSeen(h.id);
+        jobs.track(h);
+        jobs.publish(h.id);
+      }
+      return { jobs: handles.map((h) => store.get(h.id)).sort((a, b) => a.timings.queuedAt.localeCompare(b.timings.queuedAt) || a.id.localeCompare(b.id)) };
     },
   };
 }

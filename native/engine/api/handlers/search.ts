@@ -11,7 +11,9 @@ import { resolveReranker, type RerankResult } from '../../inference/rerank-engin
 import type { JsonObject } from '../../jobs/job-types.js';
 import { checkEvalModes, EVAL_KIND, evalJobRunner, type EvalParams, type EvalReport } from '../../library/eval-job.js';
 import type { ModeUsed } from '../../library/search-mode.js';
-import { resolveMode, type SearchFilters } from '../../library/searcher.js';
+import { resolveMode, type Searcher, type SearchFilters } from '../../library/searcher.js';
+import { JobRunners } from '../../jobs/job-queue.js';
+import type { LiveJobs } from '../live-jobs.js';
 import { parseQrels, parseQueries } from '../../search/retrieval-metrics.js';
 import type { EngineContext, HandlersOf, MethodsOf } from '../engine-context.js';
 
@@ -29,6 +31,13 @@ export function readEvalFile(file: string, what: 'queries' | 'qrels'): string {
 export function loadEvalFiles(p: Pick<EvalParams, 'queriesFile' | 'qrelsFile'>): { queries: ReturnType<typeof parseQueries>; qrels: ReturnType<typeof parseQrels> } {
   if (!p.queriesFile || !p.qrelsFile) throw new TandemError('INVALID_ARGUMENT', 'this eval job was started from the API with its texts, which are not kept: run it again from the Search page');
   return { queries: parseQueries(readEvalFile(p.queriesFile, 'queries'), p.queriesFile), qrels: parseQrels(readEvalFile(p.qrelsFile, 'qrels'), p.qrelsFile) };
+}
+
+/** The eval queue's runner: an eval job started from files reads them again (jobs.retry, jobs.resume). */
+export function evalRunners(searcher: Searcher, jobs: LiveJobs): JobRunners {
+  const runners = new JobRunners();
+  runners.register(EVAL_KIND, jobs.observed(() => evalJobRunner(searcher, loadEvalFiles)));
+  return runners;
 }
 
 function searchFilters(filters: { pathGlob?: string | undefined; fileTypes?: string[] | undefined; modifiedAfter?: string | undefined; modifiedBefore?: string | undefined } | undefined): SearchFilters {

@@ -59,4 +59,9 @@ export const JOBS_API_METHODS = {
     /** Resume an interrupted (or queued) job in this host: finished work is kept, the rest runs. */
     output: z.object({ job: jobSchema }),
   },
+  /** Resume every queued or interrupted job this host can run, oldest first (`tandem jobs resume --all`); the jobs scheduled. */
+  'jobs.resumeAll': {
+    input: empty,
+    output: z.object({ jobs: z.array(jobSchema) }),
+  },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { requireSucceeded } from '../job-outcome.js';
 import { tandemHome } from '../../../engine/node/paths.js';
-import { EmbedClient } from '../../../engine/inference/embed-client.js';
-import { JobRunners } from '../../../engine/jobs/job-queue.js';
 import type { Job } from '../../../engine/jobs/job-types.js';
-import { UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeSummary } from '../../../engine/library/upgrade.js';
+import type { UpgradeSummary } from '../../../engine/library/upgrade.js';
 import { VARIANTS, type Variant } from '../../../engine/models/catalog.js';
 import { openDatabase, storePath } from '../../../engine/store/database.js';
 import { LibraryStore, type CollectionStats } from '../../../engine/store/library-store.js';
@@ -25,18 +23,7 @@ function describeLive(s: Pick<CollectionStats, 'model' | 'variant' | 'dims'>): s
   return s.model === null ? 'none: lexical-only (keyword search)' : `${s.model} (${s.variant}), ${s.dims ?? '?'} dims`;
 }
 
-export function registerCollections(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
-  // `tandem jobs retry|resume ID` of an upgrade job runs through this.
-  runners.register(UPGRADE_JOB_KIND, async (run) => {
-    const lib = openLibrary(ctx);
-    const client = new EmbedClient(ctx.env);
-    try {
-      return await upgradeJobRunner(lib, client, ctx.env)(run);
-    } finally {
-      await client.close();
-      lib.db.close();
-    }
-  });
+export function registerCollections(program: Command, ctx: CliContext): void {
   const cmd = program.command('collections').description('list | show NAME | upgrade NAME --model ID | remove NAME');
   cmd
     .command('list')

@@ -1,16 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { TandemError } from '../../../engine/common/errors.js';
 import type { ApiInput } from '../../../engine/common/api-contract.js';
-import { EmbedClient } from '../../../engine/inference/embed-client.js';
-import { JobRunners } from '../../../engine/jobs/job-queue.js';
-import { checkEvalModes, DEFAULT_EVAL_K, EVAL_KIND, EVAL_MODES, evalJobRunner, formatEvalTable, type EvalParams, type EvalReport } from '../../../engine/library/eval-job.js';
-import { DEFAULT_RERANK_TOP, Searcher } from '../../../engine/library/searcher.js';
-import { parseQrels, parseQueries } from '../../../engine/search/retrieval-metrics.js';
+import { checkEvalModes, DEFAULT_EVAL_K, EVAL_KIND, EVAL_MODES, formatEvalTable, type EvalReport } from '../../../engine/library/eval-job.js';
+import { DEFAULT_RERANK_TOP } from '../../../engine/library/searcher.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
-import { openLibrary } from './collections-command.js';
 import { withEngine } from '../cli-engine.js';
 import { callRunningJob, progressFromUpdates } from '../api-jobs.js';
 
@@ -27,34 +21,7 @@ interface EvalFlags {
   quiet?: boolean;
 }
 
-function readText(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new TandemError('NOT_FOUND', `${what} file ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
-  }
-}
-
-/** Read the job's query and qrels files (its params name them). */
-function loadFiles(p: EvalParams) {
-  if (!p.queriesFile || !p.qrelsFile) throw new TandemError('INVALID_ARGUMENT', 'this eval job was started from the API with its texts, which are not kept: run it again from the Search page');
-  return { queries: parseQueries(readText(p.queriesFile, 'queries'), p.queriesFile), qrels: parseQrels(readText(p.qrelsFile, 'qrels'), p.qrelsFile) };
-}
-
-export function registerEval(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
-  // `tandem jobs retry ID` of an eval job runs through this.
-  runners.register(EVAL_KIND, async (run) => {
-    const lib = openLibrary(ctx);
-    const client = new EmbedClient(ctx.env);
-    const searcher = new Searcher(lib, client, ctx.env);
-    try {
-      return await evalJobRunner(searcher, loadFiles)(run);
-    } finally {
-      searcher.close();
-      await client.close();
-      lib.db.close();
-    }
-  });
+export function registerEval(program: Command, ctx: CliContext): void {
   program
     .command('eval')
     .description('measure retrieval on labelled queries: nDCG@10, Recall@100 and MRR@10 per search mode (BEIR files)')

@@ -1,31 +1,16 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { tandemHome } from '../../../engine/node/paths.js';
 import { formatDuration, formatPercent, formatTable, formatTree, formatUsd, formatWhen, oneLine } from '../../../engine/jobs/job-format.js';
-import { JobQueue, JobRunners } from '../../../engine/jobs/job-queue.js';
 import { runMs, type JobStats } from '../../../engine/jobs/job-stats.js';
-import { JobStore } from '../../../engine/jobs/job-store.js';
 import { BACKENDS, JOB_STATUSES, type Backend, type Job, type JobEvent, type JobStatus } from '../../../engine/jobs/job-types.js';
-import { openDatabase, storePath } from '../../../engine/store/database.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
+import { startAndWait } from '../api-jobs.js';
 
 interface FilterFlags {
   status?: JobStatus;
   kind?: string;
   backend?: Backend;
-}
-
-/** Open the store, mark jobs of dead processes interrupted, run `fn`, close. */
-async function withStore<T>(ctx: CliContext, fn: (store: JobStore) => T | Promise<T>): Promise<T> {
-  const db = openDatabase(storePath(tandemHome(ctx.env)));
-  try {
-    const store = new JobStore(db);
-    store.markInterrupted();
-    return await fn(store);
-  } finally {
-    db.close();
-  }
 }
 
 function json(ctx: CliContext, value: unknown): void {
@@ -143,10 +128,11 @@ function addFilters(cmd: Command): Command {
 }
 
 /**
- * `tandem jobs ...`. `runners` holds the code that can re-run each job kind in this process
- * (`jobs retry` runs the new job at once when its kind has one; otherwise it stays queued).
+ * `tandem jobs ...`: every subcommand is a client of the engine's API; retry and resume run the
+ * jobs in this process's engine (its runners: index, upgrade, eval from files, run-onnx, generate,
+ * the cloud's) and wait for them.
  */
-export function registerJobs(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
+export function registerJobs(program: Command, ctx: CliContext): void {
   const jobs = program.command('jobs').description('the job history: list, show, stats, cancel, retry, export');
 
   addFilters(jobs.command('list').description('recent jobs, newest first'))
@@ -211,26 +197,24 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .description('retry a failed, cancelled or interrupted job as a new job linked to it; prints the new id')
     .option('--json', 'print the new record as JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
-      await withStore(ctx, async (store) => {
-        const queue = new JobQueue(store, { runners });
-        const { job, handle } = queue.retry(id);
-        if (flags.json) json(ctx, job);
-        else ctx.stdout.write(`${job.id}\n`);
-        if (!handle) {
-          ctx.stderr.write(`tandem jobs: ${job.id} retries ${id} and is queued; this command cannot run ${job.kind} jobs itself, the next host that runs ${job.kind} jobs picks it up\n`);
-          return;
-        }
-        const onSigint = () => queue.cancel(job.id);
-        process.once('SIGINT', onSigint);
-        try {
-          const final = await handle.done;
-          ctx.stderr.write(`tandem jobs: ${final.id} ${final.status}${final.error ? `: ${final.error.code}: ${final.error.message}` : ''}\n`);
-          if (final.status === 'failed') ctx.setExitCode(1);
-          if (final.status === 'cancelled') ctx.setExitCode(130);
-        } finally {
-          process.off('SIGINT', onSigint);
-        }
-      });
+      const { jobs: finals } = await withEngine(ctx, {}, (engine) =>
+        startAndWait(
+          engine,
+          () => engine.api['jobs.retry']({ id }),
+          ({ job, scheduled }) => {
+            if (flags.json) json(ctx, job);
+            else ctx.stdout.write(`${job.id}\n`);
+            if (scheduled) return [job.id];
+            ctx.stderr.write(`tandem jobs: ${job.id} retries ${id} and is queued; this command cannot run ${job.kind} jobs itself, the next host that runs ${job.kind} jobs picks it up\n`);
+            return [];
+          },
+        ),
+      );
+      const final = finals[0];
+      if (!final) return;
+      ctx.stderr.write(`tandem jobs: ${final.id} ${final.status}${final.error ? `: ${final.error.code}: ${final.error.message}` : ''}\n`);
+      if (final.status === 'failed') ctx.setExitCode(1);
+      if (final.status === 'cancelled') ctx.setExitCode(130);
     });
 
   jobs
@@ -240,21 +224,19 @@ export function registerJobs(program: Command, ctx: CliContext, runners: JobRunn
     .option('--json', 'print the final records as JSON')
     .action(async (ids: string[], flags: { all?: boolean; json?: boolean }) => {
       if (ids.length === 0 && !flags.all) throw new InvalidArgumentError('give job ids, or --all');
-      await withStore(ctx, async (store) => {
-        const queue = new JobQueue(store, { runners });
-        const handles = flags.all ? queue.adoptStored() : ids.map((id) => queue.schedule(id));
-        if (handles.length === 0) ctx.stderr.write('tandem jobs: nothing to resume\n');
-        const onSigint = () => handles.forEach((h) => queue.cancel(h.id, 'interrupted by Ctrl-C'));
-        process.once('SIGINT', onSigint);
-        try {
-          const finals = await Promise.all(handles.map((h) => h.done));
-          if (flags.json) json(ctx, finals);
-          for (const j of finals) ctx.stderr.write(`tandem jobs: ${j.id} ${j.kind} ${j.status}${j.error ? `: ${j.error.code}: ${j.error.message}` : ''}\n`);
-          if (finals.some((j) => j.status === 'failed')) ctx.setExitCode(1);
-        } finally {
-          process.off('SIGINT', onSigint);
-        }
-      });
+      const { jobs: finals } = await withEngine(ctx, {}, (engine) =>
+        startAndWait(
+          engine,
+          async () => (flags.all ? (await engine.api['jobs.resumeAll']({})).jobs : await Promise.all(ids.map(async (id) => (await engine.api['jobs.resume']({ id })).job))),
+          (started) => {
+            if (started.length === 0) ctx.stderr.write('tandem jobs: nothing to resume\n');
+            return started.map((j) => j.id);
+          },
+        ),
+      );
+      if (flags.json) json(ctx, finals);
+      for (const j of finals) ctx.stderr.write(`tandem jobs: ${j.id} ${j.kind} ${j.status}${j.error ? `: ${j.error.code}: ${j.error.message}` : ''}\n`);
+      if (finals.some((j) => j.status === 'failed')) ctx.setExitCode(1);
     });
 
   addFilters(jobs.command('export').description('the job history as CSV (RFC 4180, header row) or JSON'))
