@@ -19,6 +19,8 @@ import type { CliContext } from './cli-context.js';
 import { buildProgram } from './main.js';
 import { writeSmallCollection } from '../../testing/small-library.js';
 import { sharedOrSkip } from '../../testing/shared.js';
+import { startEmulator } from '../../../cloud-emulator/index.js';
+import { TEST_TOKEN } from '../../testing/cloud-rig.js';
 
 class Sink extends Writable {
   text = '';
@@ -438,4 +440,47 @@ test('embed: each JSONL row is inference.embed\'s vector for that text (float32)
   const missing = await cli(env, ['embed', '--model', 'nobody/nothing', '--text', 'a', '--quiet']);
   assert.deepEqual(toWire(missing.error), await api(env, (e) => e.api['inference.embed']({ model: 'nobody/nothing', texts: ['a'] }).catch((err: unknown) => toWire(err))));
   assert.equal(toWire(missing.error).code, 'MODEL_NOT_FOUND');
+});
+
+test('cloud config/health/costs/route/budget/prices/warmup --json are the cloud.* answers (against the emulator)', async (t) => {
+  const { env: base } = seed(t);
+  const emu = await startEmulator({ port: 0, timeScale: 0.001, retryAfterS: 0, token: TEST_TOKEN, coldStartMs: { 'qwen-32b': 300 }, idleMs: 600_000 });
+  t.after(() => emu.close());
+  const env: NodeJS.ProcessEnv = { ...base, TANDEM_MODAL_URL_TEMPLATE: emu.modalTemplate, TANDEM_CLOUDRUN_URL: emu.cloudRunUrl, TANDEM_MODAL_TOKEN: TEST_TOKEN, TANDEM_CLOUDRUN_TOKEN: TEST_TOKEN, TANDEM_CLOUD_POLL_MS: '20' };
+  const json = async (args: string[]): Promise<unknown> => {
+    const r = await cli(env, [...args, '--json']);
+    assert.equal(r.error, undefined, args.join(' '));
+    return JSON.parse(r.stdout);
+  };
+  const config = await api(env, (e) => e.api['cloud.config']({}));
+  const noWarmth = (c: typeof config) => ({ ...c, functions: c.functions.map((f) => ({ ...f, warm: null })) });
+  assert.deepEqual(noWarmth((await json(['cloud', 'config'])) as typeof config), noWarmth(config));
+  assert.equal(config.modal.hasToken, true);
+  // --profile: the flag over the environment, as the API's engine with the same flag answers.
+  const staging = (await json(['cloud', 'config', '--profile', 'staging'])) as typeof config;
+  assert.equal(staging.profile, 'staging');
+  assert.equal(staging.sources.profile, '--profile');
+
+  const health = (await json(['cloud', 'health'])) as Array<{ backend: string; ok: boolean; latencyMs: number | null }>;
+  const apiHealth = await api(env, (e) => e.api['cloud.health']({}));
+  const noLatency = (rows: Array<{ latencyMs: number | null }>) => rows.map((r) => ({ ...r, latencyMs: null }));
+  assert.deepEqual(noLatency(health), noLatency(apiHealth.backends));
+  assert.deepEqual(health.map((h) => [h.backend, h.ok]), [['modal', true], ['cloud-run', true]]);
+
+  const warm = (await json(['cloud', 'warmup', '--backend', 'modal'])) as { id: string; kind: string; status: string };
+  assert.deepEqual([warm.kind, warm.status], ['warmup', 'succeeded']);
+  assert.deepEqual(warm, (await api(env, (e) => e.api['jobs.show']({ id: warm.id }))).job);
+
+  assert.deepEqual(await json(['cloud', 'route', 'boltz2', 'modal']), (await api(env, (e) => e.api['cloud.config']({}))).routing);
+  assert.equal(((await json(['cloud', 'route'])) as Record<string, string>).boltz2, 'modal');
+  const budget = await json(['cloud', 'budget', '--monthly', '100', '--action', 'block']);
+  assert.deepEqual(budget, (await api(env, (e) => e.api['cloud.config']({}))).budget);
+  assert.deepEqual(budget, { monthlyUsd: 100, action: 'block' });
+  assert.deepEqual(await json(['cloud', 'prices', '--backend', 'modal', '--gpu', 'L4', '--rate', '0.9']), (await api(env, (e) => e.api['cloud.config']({}))).prices);
+  const costs = (await json(['cloud', 'costs'])) as { month: { spentUsd: number } };
+  // The month's projection moves with the clock between the two calls.
+  const noClock = (c: { month: object }) => ({ ...c, month: { ...c.month, daysElapsed: null, projectedUsd: null } });
+  assert.deepEqual(noClock(costs), noClock(await api(env, (e) => e.api['cloud.costs']({}))));
+  assert.ok(costs.month.spentUsd > 0, 'the warmup cost');
+  assert.equal(await json(['cloud', 'budget', '--clear']), null);
 });
