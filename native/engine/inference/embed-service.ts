@@ -1,5 +1,5 @@
 import { TandemError } from '../common/errors.js';
-import type { PortLike, RpcHandlers, RpcServer } from '../common/rpc.js';
+import { isCancelled, type CallContext, type PortLike, type RpcHandlers, type RpcServer } from '../common/rpc.js';
 import { oneAtATime, serveWorker } from '../node/worker-serve.js';
 import type { EmbedEngine, EmbedProgress } from './embed-engine.js';
 import type { EmbedWorkerApi, EmbedWorkerEvents } from './embed-protocol.js';
@@ -31,8 +31,9 @@ export interface SiblingEngines {
  * core), FIFO, throttled progress, cancel for queued and running calls.
  */
 export function embedHandlers(engine: EmbedEngine, siblings: SiblingEngines = {}): RpcHandlers<EmbedWorkerApi> & { drain(): Promise<void> } {
-  const hooks = (ctx: { signal: AbortSignal; emit(name: string, payload: unknown): void }) => ({
-    isCancelled: () => ctx.signal.aborted,
+  // isCancelled(ctx), not ctx.signal: the signal is created on first use, and costs more than a small call
+  const hooks = (ctx: CallContext) => ({
+    isCancelled: () => isCancelled(ctx),
     onProgress: progressPoster((p) => ctx.emit('progress', p satisfies EmbedWorkerEvents['progress'])),
   });
   return oneAtATime<EmbedWorkerApi>(
@@ -42,7 +43,7 @@ export function embedHandlers(engine: EmbedEngine, siblings: SiblingEngines = {}
       preload: (request) => engine.preload(request),
       rerank: (request, ctx) => {
         if (!siblings.rerank) throw new TandemError('INTERNAL', 'this embedding process hosts no reranker');
-        return siblings.rerank.rerank(request, { isCancelled: () => ctx.signal.aborted });
+        return siblings.rerank.rerank(request, { isCancelled: () => isCancelled(ctx) });
       },
       runOnnx: (request) => {
         if (!siblings.tensors) throw new TandemError('INTERNAL', 'this embedding process hosts no ONNX runner');

@@ -13,7 +13,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TandemError } from '../common/errors.js';
-import { serve, type CallContext, type PortLike, type RpcHandlers, type RpcServer } from '../common/rpc.js';
+import { isCancelled, serve, type CallContext, type PortLike, type RpcHandlers, type RpcServer } from '../common/rpc.js';
 import { messagePortLike } from './rpc-ports.js';
 
 /** The method WorkerClient.close calls: cancel the queued and running calls, dispose, then let the thread end. */
@@ -61,7 +61,7 @@ export function oneAtATime<Api extends object>(handlers: RpcHandlers<Api>, cance
   for (const [name, h] of Object.entries(handlers as Record<string, (input: unknown, ctx: CallContext) => unknown>)) {
     out[name] = (input: unknown, ctx: CallContext): Promise<unknown> => {
       const p = chain.then(() => {
-        if (ctx.signal.aborted) throw cancelled();
+        if (isCancelled(ctx)) throw cancelled();
         return h(input, ctx);
       });
       chain = p.catch(() => undefined);
