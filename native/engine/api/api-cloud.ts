@@ -346,10 +346,16 @@ export function createCloudHandlers(deps: CloudHandlerDeps): CloudHandlers {
       return { plan: planOut(cloud.plan(request as CloudRequest, policy as Policy | undefined)) };
     },
 
-    'cloud.submit': async ({ request, policy, priority }) => {
+    'cloud.submit': async ({ request, policy, priority, detached }) => {
       await ensureChemFor(request); // nothing is recorded or sent before RDKit has read every ligand
       await cloud.checkRoute(request as CloudRequest, policy as Policy | undefined);
-      const { handle, plan } = cloud.submit(queue, request as CloudRequest, { ...(policy ? { policy } : {}), ...(priority !== undefined ? { priority } : {}) });
+      const opts = { ...(policy ? { policy } : {}), ...(priority !== undefined ? { priority } : {}) };
+      if (detached) {
+        // Recorded only: a host that runs its kind resumes it (the CLI starts `tandem jobs resume ID` in the background).
+        const { spec, plan } = cloud.prepare(request as CloudRequest, opts);
+        return { jobId: store.createJob(spec).id, plan: planOut(plan) };
+      }
+      const { handle, plan } = cloud.submit(queue, request as CloudRequest, opts);
       deps.started(handle);
       return { jobId: handle.id, plan: planOut(plan) };
     },

@@ -18,7 +18,6 @@ const STILL_WIRING = [
   'native/hosts/cli/cloud-host.ts',
   'native/hosts/cli/commands/collections-command.ts', // the runner jobs retry uses for upgrade jobs (the commands go through the API)
   'native/hosts/cli/commands/index-command.ts',
-  'native/hosts/cli/commands/submit-command.ts',
 ];
 
 function sources(dir: string): string[] {

@@ -471,6 +471,16 @@ test('cloud config/health/costs/route/budget/prices/warmup --json are the cloud.
   assert.deepEqual([warm.kind, warm.status], ['warmup', 'succeeded']);
   assert.deepEqual(warm, (await api(env, (e) => e.api['jobs.show']({ id: warm.id }))).job);
 
+  // submit --wait: the job cloud.submit started, to its end; without --wait: the record cloud.submit {detached} left (queued).
+  const schema = path.join(env.TANDEM_HOME!, 'schema.json');
+  fs.writeFileSync(schema, JSON.stringify({ type: 'object', properties: { name: { type: 'string' } }, required: ['name'] }));
+  const sub = (await json(['submit', 'generate', '--prompt', 'Name a protein', '--schema', schema, '--backend', 'modal', '--wait'])) as { id: string; kind: string; status: string };
+  assert.deepEqual([sub.kind, sub.status], ['generate', 'succeeded']);
+  assert.deepEqual(sub, (await api(env, (e) => e.api['jobs.show']({ id: sub.id }))).job);
+  const queued = (await json(['submit', 'generate', '--prompt', 'Name a protein', '--schema', schema, '--backend', 'modal'])) as { id: string; status: string; params: { route: { policy: string } } };
+  assert.deepEqual([queued.status, queued.params.route.policy], ['queued', 'modal']);
+  assert.deepEqual(queued, (await api(env, (e) => e.api['jobs.show']({ id: queued.id }))).job);
+
   assert.deepEqual(await json(['cloud', 'route', 'boltz2', 'modal']), (await api(env, (e) => e.api['cloud.config']({}))).routing);
   assert.equal(((await json(['cloud', 'route'])) as Record<string, string>).boltz2, 'modal');
   const budget = await json(['cloud', 'budget', '--monthly', '100', '--action', 'block']);

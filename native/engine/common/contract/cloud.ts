@@ -257,9 +257,12 @@ export const CLOUD_API_METHODS = {
     input: z.object({ request: cloudRequestSchema, policy: policySchema.optional() }).strict(),
     output: z.object({ plan: routePlanSchema }),
   },
-  /** Record and run a remote job; returns at once with its id and the plan it follows. */
+  /**
+   * Record and run a remote job; returns at once with its id and the plan it follows. `detached`:
+   * record it only (queued), for a host that runs its kind to resume (`jobs.resume`).
+   */
   'cloud.submit': {
-    input: z.object({ request: cloudRequestSchema, policy: policySchema.optional(), priority: z.number().int().min(-100).max(100).optional() }).strict(),
+    input: z.object({ request: cloudRequestSchema, policy: policySchema.optional(), priority: z.number().int().min(-100).max(100).optional(), detached: z.boolean().optional() }).strict(),
     output: z.object({ jobId: z.string(), plan: routePlanSchema }),
   },
   /** The text of a result file under $TANDEM_HOME/results/<jobId>/ (e.g. a predicted mmCIF); nothing outside it. */

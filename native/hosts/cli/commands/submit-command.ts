@@ -7,12 +7,13 @@ import { ligandWarnings } from '../../../engine/common/boltz-validate.js';
 import { TandemError, type JsonValue } from '../../../engine/common/errors.js';
 import { loadChemToolkit } from '../../../engine/node/chem-toolkit.js';
 import { formatDuration, formatUsd } from '../../../engine/jobs/job-format.js';
-import { JobQueue, JobRunners } from '../../../engine/jobs/job-queue.js';
 import type { Job } from '../../../engine/jobs/job-types.js';
+import type { ApiInput, ApiJob } from '../../../engine/common/api-contract.js';
+import { awaitJob } from '../await-job.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
-import { openCloud, runInBackground } from '../cloud-host.js';
+import { withEngine } from '../cli-engine.js';
+import { runInBackground } from '../cloud-host.js';
 import type { RoutePlan } from '../../../engine/cloud/cloud-service.js';
-import type { WaitStatus } from '../../../engine/cloud/wait-status.js';
 import { readInputFile } from '../input.js';
 
 interface CommonFlags extends CloudFlags {
@@ -53,35 +54,6 @@ function common(cmd: Command): Command {
 
 function flagsOf(f: CommonFlags): CloudFlags {
   return { ...(f.profile ? { profile: f.profile } : {}), ...(f.modalUrl ? { modalUrl: f.modalUrl } : {}), ...(f.cloudRunUrl ? { cloudRunUrl: f.cloudRunUrl } : {}) };
-}
-
-/** One line per notable moment of a running job: progress, per-ligand results, notes. */
-function watch(ctx: CliContext, store: { get(id: string): Job; events(id: string): { id: number; type: string; data: Record<string, JsonValue> }[] }, id: string, quiet: boolean, showProgress = true): () => void {
-  if (quiet) return () => {};
-  let lastEvent = 0;
-  let lastProgress = '';
-  const tick = () => {
-    try {
-      for (const e of store.events(id)) {
-        if (e.id <= lastEvent) continue;
-        lastEvent = e.id;
-        if (e.type === 'note' && typeof e.data.note === 'string') ctx.stderr.write(`  ${e.data.note}\n`);
-      }
-      const j = store.get(id);
-      const p = j.progress.total ? `${j.progress.done}/${j.progress.total}` : '';
-      if (showProgress && p && p !== lastProgress) {
-        lastProgress = p;
-        ctx.stderr.write(`  progress ${p}\n`);
-      }
-    } catch {
-      // the store is busy: try again at the next tick
-    }
-  };
-  const t = setInterval(tick, 250);
-  return () => {
-    clearInterval(t);
-    tick();
-  };
 }
 
 export function summary(job: Job): string {
@@ -148,49 +120,80 @@ export function planLines(plan: RoutePlan): string[] {
   return lines;
 }
 
+/** The plan's figures and the request's warnings, on stderr, before anything runs. */
+function reportPlan(ctx: CliContext, req: CloudRequest, plan: RoutePlan, f: CommonFlags): void {
+  // A `block` budget refuses the job at submit (BUDGET_EXCEEDED); a `warn` one is said here.
+  if (plan.budget && !plan.budget.ok && plan.budget.action === 'block') return;
+  if (plan.budget && !plan.budget.ok) ctx.stderr.write(`tandem submit: budget warning: ${plan.budget.message}\n`);
+  if (req.kind === 'boltz2' || req.kind === 'boltz2-batch') for (const w of ligandWarnings(req.ligands, { affinity: req.affinity === true })) ctx.stderr.write(`tandem submit: warning: ${w.field}: ${w.message}\n`);
+  if (!f.quiet) ctx.stderr.write(`tandem submit: ${planLines(plan).join('\n')}\n`);
+}
+
 async function submitAndReport(ctx: CliContext, req: CloudRequest, f: CommonFlags): Promise<void> {
-  let streaming = false;
-  const onStream = f.wait && !f.quiet && !f.json ? (_id: string, text: string) => void ((streaming = true), ctx.stderr.write(text)) : undefined;
-  // While a remote call waits: a status line every few seconds (TANDEM_CLOUD_STATUS_MS), on stderr.
-  const onWait = f.wait && !f.quiet ? (w: WaitStatus) => void ctx.stderr.write(`  ${w.line}\n`) : undefined;
-  const cloud = openCloud(ctx, flagsOf(f), { ...(onStream ? { onStream } : {}), ...(onWait ? { onWait } : {}) });
-  try {
-    await cloud.svc.checkRoute(req, f.backend);
-    const { spec, plan } = cloud.svc.prepare(req, { ...(f.backend ? { policy: f.backend } : {}), ...(f.priority !== undefined ? { priority: f.priority } : {}) });
-    if (plan.budget && !plan.budget.ok) ctx.stderr.write(`tandem submit: budget warning: ${plan.budget.message}\n`);
-    if (req.kind === 'boltz2' || req.kind === 'boltz2-batch') for (const w of ligandWarnings(req.ligands, { affinity: req.affinity === true })) ctx.stderr.write(`tandem submit: warning: ${w.field}: ${w.message}\n`);
-    if (!f.quiet) ctx.stderr.write(`tandem submit: ${planLines(plan).join('\n')}\n`);
+  const request = req as ApiInput<'cloud.submit'>['request'];
+  const opts = { ...(f.backend ? { policy: f.backend } : {}), ...(f.priority !== undefined ? { priority: f.priority } : {}) };
+  await withEngine(ctx, { cloud: { flags: flagsOf(f) } }, async (engine) => {
     if (!f.wait) {
-      const job = cloud.store.createJob(spec);
+      // Recorded here, run by a detached `tandem jobs resume ID`.
+      const { jobId, plan: recorded } = await engine.api['cloud.submit']({ request, ...opts, detached: true });
+      reportPlan(ctx, req, recorded as RoutePlan, f);
+      const { job } = await engine.api['jobs.show']({ id: jobId });
       const log = runInBackground(ctx, job.id);
       if (f.json) ctx.stdout.write(JSON.stringify(job, null, 2) + '\n');
       else ctx.stdout.write(`${job.id}\n`);
       if (!f.quiet) ctx.stderr.write(log ? `tandem submit: running in the background (log ${log}); follow with \`tandem jobs show ${job.id}\`\n` : `tandem submit: queued; run it with \`tandem jobs resume ${job.id}\`\n`);
       return;
     }
-    const runners = new JobRunners();
-    cloud.svc.registerRunners(runners);
-    const queue = new JobQueue(cloud.store, { runners });
-    const handle = queue.submit(spec);
-    if (!f.json) ctx.stdout.write(`${handle.id}\n`);
-    const onSigint = () => queue.cancel(handle.id, 'interrupted by Ctrl-C');
+    const { plan } = await engine.api['cloud.plan']({ request, ...(f.backend ? { policy: f.backend } : {}) });
+    reportPlan(ctx, req, plan as RoutePlan, f);
+    // While it runs, the UI's events: notes (per-ligand results), progress, the wait status line
+    // (the job's phase, TANDEM_CLOUD_STATUS_MS) and a local generation's text, on stderr.
+    const quiet = f.quiet === true;
+    const streams = !quiet && !f.json;
+    let jobId: string | undefined;
+    let streaming = false;
+    let lastProgress = '';
+    let lastPhase: string | null = null;
+    const offs = [
+      engine.events.on('job.updated', (u) => {
+        if (u.job.kind !== req.kind || (jobId ??= u.job.id) !== u.job.id || quiet) return;
+        const p = u.job.progress.total ? `${u.job.progress.done}/${u.job.progress.total}` : '';
+        if (!(streams && req.kind === 'generate') && p && p !== lastProgress) {
+          lastProgress = p;
+          ctx.stderr.write(`  progress ${p}\n`);
+        }
+        if (u.phase && u.phase !== lastPhase && u.job.status === 'running') {
+          lastPhase = u.phase;
+          ctx.stderr.write(`  ${u.phase}\n`);
+        }
+      }),
+      engine.events.on('job.event', (e) => {
+        if (!quiet && e.jobId === jobId && e.type === 'note' && typeof e.data.note === 'string') ctx.stderr.write(`  ${e.data.note}\n`);
+      }),
+      engine.events.on('generate.token', (t) => {
+        if (!streams || t.jobId !== jobId) return;
+        streaming = true;
+        ctx.stderr.write(t.text);
+      }),
+    ];
+    const onSigint = () => void (jobId && engine.api['jobs.cancel']({ id: jobId, reason: 'interrupted by Ctrl-C' }).catch(() => {}));
     process.once('SIGINT', onSigint);
-    const stop = watch(ctx, cloud.store, handle.id, f.quiet === true, !(onStream && req.kind === 'generate'));
-    let job: Job;
+    let job: ApiJob;
     try {
-      job = await handle.done;
+      const submitted = await engine.api['cloud.submit']({ request, ...opts });
+      jobId = submitted.jobId;
+      if (!f.json) ctx.stdout.write(`${submitted.jobId}\n`);
+      job = await awaitJob(engine, submitted.jobId);
     } finally {
-      stop();
+      for (const off of offs) off();
       process.off('SIGINT', onSigint);
       if (streaming) ctx.stderr.write('\n');
     }
     if (f.json) ctx.stdout.write(JSON.stringify(job, null, 2) + '\n');
-    else ctx.stdout.write(summary(job));
+    else ctx.stdout.write(summary(job as unknown as Job));
     if (job.status === 'failed') ctx.setExitCode(1);
     if (job.status === 'cancelled') ctx.setExitCode(130);
-  } finally {
-    await cloud.close();
-  }
+  });
 }
 
 export function registerSubmit(program: Command, ctx: CliContext): void {
