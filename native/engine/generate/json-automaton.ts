@@ -1,3 +1,4 @@
+import { hasKey, literalKeys, valueKey, withKey } from './json-distinct.js';
 import { intComplete, intViable } from './json-int-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, NumberNode, ObjectNode, StringNode } from './json-schema-compile.js';
 
@@ -22,13 +23,15 @@ export type Frame =
   /** Inside a string (node null: a free object key). esc: 0 none, 1 after '\', 2..5 hex digits of \u read + 2. */
   | { k: 'S'; node: StringNode | null; n: number; esc: number; need: number; lo: number; hi: number; hex: number; rx?: number; cp?: number }
   /** Inside a number; ph: 0 after '-', 1 leading 0, 2 int digits, 3 after '.', 4 fraction, 5 after e, 6 exp sign, 7 exp digits. */
-  | { k: 'N'; node: NumberNode; ph: number; d: number; neg?: boolean; v?: number }
+  | { k: 'N'; node: NumberNode; ph: number; d: number; neg?: boolean; v?: number; t?: string }
+  /** A string item of a distinct array (node.distinct): the string frame and its raw content bytes so far (one char per byte). */
+  | { k: 'U'; s: Extract<Frame, { k: 'S' }>; t: string }
   /** n: properties written (capped: see objCap), for minProperties / maxProperties; w: the declared ones written (a bit mask, only with dependentRequired). */
   | { k: 'O'; node: ObjectNode; ph: ObjPhase; last: number; n: number; w: number }
   /** Matching `"key":` of a declared property; the frame below is the object. */
   | { k: 'K'; node: ObjectNode; cands: number[]; pos: number }
   /** u: with uniqueItems (node.unique), the indices of the item values written, ascending. With contains: c hits written (capped), hit: the item being written is one. */
-  | { k: 'A'; node: ArrayNode; ph: ArrPhase; count: number; u?: number[]; c?: number; hit?: boolean }
+  | { k: 'A'; node: ArrayNode; ph: ArrPhase; count: number; u?: number[]; c?: number; hit?: boolean; vals?: string[] }
   /** The value is complete; nothing may follow. */
   | { k: 'D' };
 
@@ -55,21 +58,23 @@ export function initialStack(root: GrammarNode): Stack {
   return push(null, { k: 'V', node: root });
 }
 
-/** A value has just been completed under `up` (lit: the index of the literal value it was, if one). */
-function done(up: Stack | null, lit = -1): Stack {
+/** A value has just been completed under `up` (lit: the index of the literal value it was, if one; val: its equality key, for a distinct array). */
+function done(up: Stack | null, lit = -1, val?: string): Stack {
   if (up === null) return DONE;
   const f = up.f;
   if (f.k === 'O') return f.ph === 'keystr' ? push(up.up, { ...f, ph: 'colon' }) : push(up.up, { ...f, ph: 'after', n: Math.min(f.n + 1, objCap(f.node)) });
-  if (f.k === 'A') return push(up.up, afterItem(f, lit));
+  if (f.k === 'A') return push(up.up, afterItem(f, lit, val));
   return DONE; // not reached: only objects and arrays hold values
 }
 
-/** The array frame once its item is complete (lit: the literal value index it was, if one). */
-export function afterItem(f: Extract<Frame, { k: 'A' }>, lit = -1): Extract<Frame, { k: 'A' }> {
+/** The array frame once its item is complete (lit: the literal value index it was, if one; val: its equality key in a distinct array). */
+export function afterItem(f: Extract<Frame, { k: 'A' }>, lit = -1, val?: string): Extract<Frame, { k: 'A' }> {
   const node = f.node;
   const out: Extract<Frame, { k: 'A' }> = { k: 'A', node, ph: 'after', count: Math.min(f.count + 1, arrCap(node)) };
   const u = node.unique && lit >= 0 ? withIndex(f.u, lit) : f.u;
   if (u) out.u = u;
+  const vals = node.distinct && val !== undefined ? withKey(f.vals, val) : f.vals;
+  if (vals) out.vals = vals;
   if (node.contains) out.c = f.hit ? Math.min((f.c ?? 0) + 1, hitCap(node)) : (f.c ?? 0);
   return out;
 }
@@ -168,7 +173,18 @@ function emitLiteral(node: LiteralNode, cands: number[], pos: number, up: Stack 
   let longer = false;
   for (const i of cands) if (node.values[i]!.length > pos) longer = true;
   if (longer) out.push(push(up, { k: 'L', node, cands, pos }));
-  else out.push(done(up, completeAt(node, cands, pos)));
+  else out.push(literalDone(node, completeAt(node, cands, pos), up));
+}
+
+/** A literal value complete under `up` (its key recorded in a distinct array). */
+function literalDone(node: LiteralNode, i: number, up: Stack | null): Stack {
+  return done(up, i, i >= 0 && distinctUp(up) ? literalKeys(node)[i] : undefined);
+}
+
+/** The array frame below an item of a distinct array (node.distinct: the values written are remembered by key). */
+export function distinctUp(up: Stack | null): Extract<Frame, { k: 'A' }> | undefined {
+  const f = up?.f;
+  return f && f.k === 'A' && f.node.distinct ? f : undefined;
 }
 
 /** Item values already written in a uniqueItems array whose items are this literal node. */
@@ -194,23 +210,35 @@ function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]
     case 'literal': {
       const cands: number[] = [];
       const used = usedItems(up, node);
+      const vals = distinctUp(up)?.vals;
+      const keys = vals ? literalKeys(node) : undefined;
       node.values.forEach((v, i) => {
-        if (v[0] === b && !used?.includes(i)) cands.push(i);
+        if (v[0] === b && !used?.includes(i) && !(keys && hasKey(vals, keys[i]!))) cands.push(i);
       });
       if (cands.length) emitLiteral(node, cands, 1, up, out);
       return;
     }
     case 'string':
-      if (b === Q) out.push(push(up, strFrame(node, 0)));
+      if (b === Q) out.push(push(up, distinctUp(up) ? { k: 'U', s: strFrame(node, 0) as Extract<Frame, { k: 'S' }>, t: '' } : strFrame(node, 0)));
       return;
     case 'number':
       if (node.range) {
         startRangedInt(node, up, b, out);
         return;
       }
-      if (b === 0x2d) out.push(push(up, { k: 'N', node, ph: 0, d: 0 }));
-      else if (b === 0x30) out.push(push(up, { k: 'N', node, ph: 1, d: 1 }));
-      else if (b >= 0x31 && b <= 0x39) out.push(push(up, { k: 'N', node, ph: 2, d: 1 }));
+      {
+        let f: Extract<Frame, { k: 'N' }> | undefined;
+        if (b === 0x2d) f = { k: 'N', node, ph: 0, d: 0 };
+        else if (b === 0x30) f = { k: 'N', node, ph: 1, d: 1 };
+        else if (b >= 0x31 && b <= 0x39) f = { k: 'N', node, ph: 2, d: 1 };
+        if (!f) return;
+        const a = distinctUp(up);
+        if (a) {
+          f.t = String.fromCharCode(b);
+          if (!numberAlive(f, a.vals)) return;
+        }
+        out.push(push(up, f));
+      }
       return;
     case 'object':
       if (b === 0x7b) out.push(push(up, { k: 'O', node, ph: 'first', last: -1, n: 0, w: 0 }));
@@ -390,9 +418,28 @@ function feedNumber(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: St
     return;
   }
   const up = st.up;
+  const next = numberStep(f, b);
+  const a = f.t !== undefined ? distinctUp(up) : undefined;
+  if (next) {
+    if (a) {
+      next.t = f.t + String.fromCharCode(b);
+      if (!numberAlive(next, a.vals)) return;
+    }
+    out.push(push(up, next));
+    return;
+  }
+  if (!numberComplete(f)) return;
+  if (a) {
+    const key = numberKey(f.t!);
+    if (!hasKey(a.vals, key)) feed(done(up, -1, key), b, out);
+  } else feed(done(up), b, out);
+}
+
+/** The number frame after byte b within the number (a digit, '.', 'e', a sign), if it takes it. */
+export function numberStep(f: Extract<Frame, { k: 'N' }>, b: number): Extract<Frame, { k: 'N' }> | undefined {
   const digit = b >= 0x30 && b <= 0x39;
   const int = f.node.integer;
-  let next: Frame | undefined;
+  let next: Extract<Frame, { k: 'N' }> | undefined;
   switch (f.ph) {
     case 0:
       if (b === 0x30) next = { ...f, ph: 1, d: 1 };
@@ -422,14 +469,58 @@ function feedNumber(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: St
       if (digit && f.d < MAX_EXP_DIGITS) next = { ...f, d: f.d + 1 };
       break;
   }
-  if (next) {
-    out.push(push(up, next));
-    return;
-  }
-  if (numberComplete(f)) feed(done(up), b, out);
+  return next;
 }
 
-function numberComplete(f: Extract<Frame, { k: 'N' }>): boolean {
+export function numberKey(text: string): string {
+  return valueKey(Number(text));
+}
+
+/**
+ * A number item of a distinct array can still end as a value not written before: it may end now
+ * with a new value, or take more characters (digits, or '.' where fractions are allowed; a
+ * finite number of values used cannot cover all the ways on).
+ */
+export function numberAlive(f: Extract<Frame, { k: 'N' }>, vals: readonly string[] | undefined): boolean {
+  if (numberComplete(f) && !hasKey(vals, numberKey(f.t!))) return true;
+  const int = f.node.integer;
+  switch (f.ph) {
+    case 1:
+      return !int;
+    case 2:
+      return f.d < MAX_INT_DIGITS || !int;
+    case 7:
+      return f.d < MAX_EXP_DIGITS;
+    default:
+      return true;
+  }
+}
+
+/** A string item of a distinct array: the string frame steps; the closing quote only when the value is new. */
+function feedDistinctString(st: Stack, f: Extract<Frame, { k: 'U' }>, b: number, out: Stack[]): void {
+  const inner: Stack[] = [];
+  feedString({ f: f.s, up: null }, f.s, b, inner);
+  if (inner.length === 0) return;
+  const g = inner[0]!.f;
+  const a = distinctUp(st.up)!;
+  if (g.k === 'D') {
+    const key = valueKey(decodeContent(f.t));
+    if (!hasKey(a.vals, key)) out.push(done(st.up, -1, key));
+    return;
+  }
+  const s = g as Extract<Frame, { k: 'S' }>;
+  const t = f.t + String.fromCharCode(b);
+  // At its maximum length a value already written has no way on.
+  if (s.esc === 0 && s.need === 0 && isBounded(s.node) && s.n >= s.node.maxLength && hasKey(a.vals, valueKey(decodeContent(t)))) return;
+  out.push(push(st.up, { k: 'U', s, t }));
+}
+
+/** The string value of complete raw content bytes (one char per byte). */
+export function decodeContent(t: string): string {
+  return JSON.parse(`"${Buffer.from(t, 'latin1').toString('utf8')}"`) as string;
+}
+
+export function numberComplete(f: Extract<Frame, { k: 'N' }>): boolean {
   if (f.node.range) return (f.ph === 1 || f.ph === 2) && intComplete(f.node.range, f.neg!, f.v!, f.d);
   return f.ph === 1 || f.ph === 2 || f.ph === 4 || f.ph === 7;
 }
@@ -456,11 +547,14 @@ export function feed(st: Stack, b: number, out: Stack[]): void {
         if (v.length > f.pos && v[f.pos] === b) next.push(i);
       }
       if (next.length) emitLiteral(f.node, next, f.pos + 1, up, out);
-      if (literalComplete(f)) feed(done(up, completeAt(f.node, f.cands, f.pos)), b, out);
+      if (literalComplete(f)) feed(literalDone(f.node, completeAt(f.node, f.cands, f.pos), up), b, out);
       return;
     }
     case 'S':
       feedString(st, f, b, out);
+      return;
+    case 'U':
+      feedDistinctString(st, f, b, out);
       return;
     case 'N':
       feedNumber(st, f, b, out);
@@ -549,13 +643,15 @@ function frameKey(f: Frame): string {
     case 'S':
       return `S${f.node ? f.node.id : 'k'}:${f.n}:${f.esc}:${f.need}:${f.lo}:${f.hi}:${f.hex}${f.rx === undefined ? '' : `:${f.rx}:${f.cp}`}`;
     case 'N':
-      return f.v === undefined ? `N${f.node.id}:${f.ph}:${f.d}` : `N${f.node.id}:${f.ph}:${f.d}:${f.neg ? '-' : ''}${f.v}`;
+      return (f.v === undefined ? `N${f.node.id}:${f.ph}:${f.d}` : `N${f.node.id}:${f.ph}:${f.d}:${f.neg ? '-' : ''}${f.v}`) + (f.t === undefined ? '' : `:${f.t}`);
+    case 'U':
+      return `U${frameKey(f.s)}:${JSON.stringify(f.t)}`;
     case 'O':
       return `O${f.node.id}:${f.ph}:${f.last}:${f.n}:${f.w}`;
     case 'K':
       return `K${f.node.id}:${f.cands.join(',')}:${f.pos}`;
     case 'A':
-      return `A${f.node.id}:${f.ph}:${f.count}${f.u ? `:${f.u.join(',')}` : ''}${f.c === undefined ? '' : `:c${f.c}${f.hit ? 'h' : ''}`}`;
+      return `A${f.node.id}:${f.ph}:${f.count}${f.u ? `:${f.u.join(',')}` : ''}${f.c === undefined ? '' : `:c${f.c}${f.hit ? 'h' : ''}`}${f.vals ? `:${JSON.stringify(f.vals)}` : ''}`;
   }
 }
 

@@ -44,6 +44,9 @@ const SCHEMAS: Record<string, object> = {
   contains: { type: 'array', items: { enum: ['a', 'bbbb', 7, 'xx'] }, contains: { enum: ['bbbb', 'xx'] }, minContains: 2, maxContains: 3, maxItems: 5 },
   tuple: { type: 'array', prefixItems: [{ const: 'long value' }, { type: 'integer', minimum: 100 }, { type: 'boolean' }], items: { type: 'string', minLength: 2 }, minItems: 2 },
   ifThenElse: { type: 'object', properties: { kind: { enum: ['a', 'bb'] }, x: { type: 'string', minLength: 3 }, y: { type: 'integer' } }, required: ['kind'], if: { properties: { kind: { const: 'a' } } }, then: { required: ['x'] }, else: { required: ['y'], properties: { x: false } } },
+  uniqueStrings: { type: 'array', items: { type: 'string', maxLength: 2 }, uniqueItems: true, minItems: 3 },
+  uniqueNumbers: { type: 'array', items: { type: 'number' }, uniqueItems: true, minItems: 11 },
+  uniqueMixed: { type: 'array', items: { anyOf: [{ type: 'integer' }, { type: 'string', minLength: 1 }, { enum: [true, null, 'é', 2.5] }] }, uniqueItems: true, minItems: 4 },
   notAndDeps: { type: 'object', properties: { p: { type: 'integer' }, q: { not: { type: ['integer', 'null'] } }, r: { type: 'string' } }, dependentSchemas: { p: { required: ['r'], properties: { r: { minLength: 4 } } } } },
 };
 

@@ -1,4 +1,5 @@
-import { afterItem, canClose, nextProps, objCap, type Frame, type Stack } from './json-automaton.js';
+import { afterItem, arrCap, canClose, decodeContent, nextProps, numberComplete, numberKey, numberStep, objCap, type Frame, type Stack } from './json-automaton.js';
+import { ascii94, hasKey, literalKeys, poolOf } from './json-distinct.js';
 import { intMoreDigits, intShortest } from './json-int-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, ObjectNode } from './json-schema-compile.js';
 
@@ -16,6 +17,17 @@ import type { ArrayNode, GrammarNode, LiteralNode, ObjectNode } from './json-sch
  * Values are computed once per schema (a fixpoint over the node graph: recursive `$ref`s work; a
  * node with no finite instance is Infinity); a configuration costs one pass over its stack.
  */
+const EMPTY_HIST = new Map<number, number>();
+const DIGITS = [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39];
+const DIGITS_DOT = [...DIGITS, 0x2e];
+/** The characters of the short escapes (\" \\ \/ \b \f \n \r \t). */
+const SHORT_ESCAPED = [0x22, 0x5c, 0x2f, 8, 12, 10, 13, 9];
+
+function isAscii94(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (!ascii94(s.charCodeAt(i))) return false;
+  return true;
+}
+
 export class ShortestCompletion {
   private readonly minV = new Map<number, number>();
   /** Per object node with declared properties: after property `last` with c properties written (index (last+1)*(cap+1)+c), with / without the comma already written. */
@@ -95,6 +107,7 @@ export class ShortestCompletion {
         return 1 + this.objFirst(n);
       case 'array': {
         if (n.unique) return n.minItems === 0 ? 2 : 1 + this.distinct(n, n.minItems, undefined) + (n.minItems - 1) + 1;
+        if (n.distinct) return 1 + this.distinctRest(n, 'first', 0, undefined);
         return 1 + this.arrRest(n, 'first', 0, 0);
       }
     }
@@ -119,6 +132,158 @@ export class ShortestCompletion {
     if (count >= n.minItems) return 1;
     const k = n.minItems - count;
     return this.distinct(n, k, u) + k + 1;
+  }
+
+  /**
+   * The rest of a distinct array (json-distinct.ts) after '[' (first), ',' (next) or an item
+   * (after), with count items and the values `vals` written: the cheapest values of its pool not
+   * written (extra: the pool length of one more value taken, the item being finished), commas and ']'.
+   */
+  private distinctRest(n: ArrayNode, ph: 'first' | 'next' | 'after', count: number, vals: string[] | undefined, extra = -1): number {
+    const pool = poolOf(n);
+    const hist = this.histOf(n, vals);
+    const m = n.minItems;
+    if (ph === 'first') return m === 0 ? 1 : pool.cheapest(hist, m, extra) + (m - 1) + 1;
+    if (ph === 'next') {
+      const k = Math.max(1, m - count);
+      return pool.cheapest(hist, k, extra) + (k - 1) + 1;
+    }
+    const k = Math.max(0, m - count);
+    return k === 0 ? 1 : k + pool.cheapest(hist, k, extra) + 1;
+  }
+
+  private readonly hists = new WeakMap<string[], Map<number, number>>();
+  private histOf(n: ArrayNode, vals: string[] | undefined): Map<number, number> {
+    if (!vals) return EMPTY_HIST;
+    let h = this.hists.get(vals);
+    if (!h) this.hists.set(vals, (h = poolOf(n).histogram(vals)));
+    return h;
+  }
+
+  /** An item of a distinct array being written, and the rest of the array after it: the cheapest way to end it as a new value. */
+  private distinctItem(f: Frame, a: Extract<Frame, { k: 'A' }>): number {
+    const pool = poolOf(a.node);
+    const count = Math.min(a.count + 1, arrCap(a.node));
+    const after = (key: string | undefined): number => this.distinctRest(a.node, 'after', count, a.vals, key === undefined ? -1 : pool.slot(key));
+    if (f.k === 'L') {
+      const keys = literalKeys(f.node);
+      let best = Infinity;
+      for (const i of f.cands) if (!hasKey(a.vals, keys[i]!)) best = Math.min(best, f.node.values[i]!.length - f.pos + after(keys[i]));
+      return best;
+    }
+    if (f.k === 'N') return this.numberItem(f, a, after);
+    if (f.k === 'U') return this.stringItem(f, a, after);
+    return Infinity;
+  }
+
+  /** A number item: it ends now, or after more digits (or '.' and digits), as a value not written; breadth first by bytes added. */
+  private numberItem(f: Extract<Frame, { k: 'N' }>, a: Extract<Frame, { k: 'A' }>, after: (key: string | undefined) => number): number {
+    const base = after(undefined);
+    let best = Infinity;
+    let layer = [f];
+    for (let e = 0; layer.length > 0 && e + base < best; e++) {
+      const next: Array<Extract<Frame, { k: 'N' }>> = [];
+      for (const g of layer) {
+        if (numberComplete(g)) {
+          const key = numberKey(g.t!);
+          if (!hasKey(a.vals, key)) best = Math.min(best, e + after(key));
+        }
+        const bytes = (g.ph === 1 || g.ph === 2) && !g.node.integer ? DIGITS_DOT : DIGITS;
+        for (const b of bytes) {
+          const h = numberStep(g, b);
+          if (h) next.push({ ...h, t: g.t! + String.fromCharCode(b) });
+        }
+      }
+      layer = next;
+    }
+    return best;
+  }
+
+  /**
+   * A string item: its decoded content so far, then the cheapest new value it can become: printable
+   * ASCII characters after it (one byte each), or first the character being written (an escape, a
+   * multi-byte character) in its cheapest way, each way checked against the values written.
+   */
+  private stringItem(f: Extract<Frame, { k: 'U' }>, a: Extract<Frame, { k: 'A' }>, after: (key: string | undefined) => number): number {
+    const s = f.s;
+    const node = s.node!;
+    const min = node.minLength;
+    const max = node.maxLength;
+    const used: string[] = [];
+    for (const k of a.vals ?? []) if (k[0] === 's') used.push(k.slice(1));
+    /** Content c (n characters, all complete): the fewest bytes to end it as a new value, the rest of the array included. */
+    const plain = (c: string, n: number): number => {
+      const canon = isAscii94(c);
+      const ext = new Map<number, number>();
+      for (const v of used) {
+        if (v.length > c.length && v.startsWith(c) && isAscii94(v.slice(c.length))) ext.set(v.length - c.length, (ext.get(v.length - c.length) ?? 0) + 1);
+      }
+      for (let j = Math.max(0, min - n); n + j <= max; j++) {
+        if (j === 0) {
+          if (!used.includes(c)) return 1 + after(`s${c}`);
+        } else if (94 ** j > (ext.get(j) ?? 0)) return j + 1 + (canon ? this.distinctRest(a.node, 'after', Math.min(a.count + 1, arrCap(a.node)), a.vals, n + j + 2) : after(undefined));
+      }
+      return Infinity;
+    };
+    let tail = 0;
+    if (s.esc === 1) tail = 1;
+    else if (s.esc >= 2) tail = s.esc;
+    else if (s.need > 0) {
+      let i = f.t.length - 1;
+      while (i > 0 && f.t.charCodeAt(i) >= 0x80 && f.t.charCodeAt(i) <= 0xbf) i--;
+      tail = f.t.length - i;
+    }
+    const c = decodeContent(f.t.slice(0, f.t.length - tail));
+    const n = [...c].length;
+    if (tail === 0) return plain(c, n);
+    // Characters later values start with right after c.
+    const interesting = new Set<number>();
+    for (const v of used) if (v.length > c.length && v.startsWith(c)) interesting.add(v.codePointAt(c.length)!);
+    // A character no value written goes on with, and not printable ASCII: nothing used and no pool value can follow it.
+    const generic = Math.max(0, min - n - 1) + 1 + after(undefined);
+    const one = (cp: number): number => plain(c + String.fromCodePoint(cp), n + 1);
+    if (s.esc === 1) {
+      let best = 5 + generic; // \uXXXX of a character nothing starts with
+      for (const ch of SHORT_ESCAPED) best = Math.min(best, 1 + one(ch));
+      return best;
+    }
+    let lo: number;
+    let hi: number;
+    let r: number;
+    if (s.esc >= 2) {
+      const read = s.esc - 2;
+      lo = s.hex << (4 * (4 - read));
+      hi = ((s.hex + 1) << (4 * (4 - read))) - 1;
+      r = 6 - s.esc;
+    } else {
+      const t = f.t.slice(f.t.length - tail);
+      const lead = t.charCodeAt(0);
+      const len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+      let cp = lead & (len === 2 ? 0x1f : len === 3 ? 0x0f : 0x07);
+      for (let i = 1; i < t.length; i++) cp = (cp << 6) | (t.charCodeAt(i) & 0x3f);
+      r = s.need;
+      lo = Math.max(cp << (6 * r), len === 2 ? 0x80 : len === 3 ? 0x800 : 0x10000);
+      hi = Math.min(((cp + 1) << (6 * r)) - 1, 0x10ffff);
+    }
+    const inRange = (cp: number): boolean => cp >= lo && cp <= hi && (cp < 0xd800 || cp > 0xdfff);
+    let best = Infinity;
+    let asciiRep = -1;
+    let ascii = 0;
+    for (let cp = Math.max(lo, 0x20); cp <= Math.min(hi, 0x7f); cp++) {
+      if (!ascii94(cp)) continue;
+      ascii++;
+      if (!interesting.has(cp) && asciiRep < 0) asciiRep = cp;
+    }
+    if (asciiRep >= 0) best = Math.min(best, r + one(asciiRep));
+    let otherInteresting = 0;
+    for (const cp of interesting) {
+      if (!inRange(cp)) continue;
+      best = Math.min(best, r + one(cp));
+      if (!ascii94(cp)) otherInteresting++;
+    }
+    const surrogates = Math.max(0, Math.min(hi, 0xdfff) - Math.max(lo, 0xd800) + 1);
+    if (hi - lo + 1 - surrogates - ascii - otherInteresting > 0) best = Math.min(best, r + generic);
+    return best;
   }
 
   /** The rest of an array (not uniqueItems) after '[' (first), ',' (next) or an item (after), with count items and c contains hits written: ']' included. */
@@ -233,10 +398,12 @@ export class ShortestCompletion {
         return this.objAfterRest(n, f.last, f.n, f.w);
       }
       case 'K':
-        return Infinity; // handled with its object in of()
+      case 'U':
+        return Infinity; // handled with its object / array in of()
       case 'A': {
         const n = f.node;
         if (n.unique && f.ph !== 'value') return this.uniqueRest(n, f.ph, f.count, f.u);
+        if (n.distinct && f.ph !== 'value') return this.distinctRest(n, f.ph, f.count, f.vals);
         if (f.ph === 'value') return Infinity; // below a child: see afterChild
         return this.arrRest(n, f.ph, f.count, f.c ?? 0);
       }
@@ -258,7 +425,10 @@ export class ShortestCompletion {
     let total: number;
     let s: Stack | null;
     const below = st.up?.f;
-    if (st.f.k === 'L' && below?.k === 'A' && below.node.unique && below.node.items === st.f.node) {
+    if (below?.k === 'A' && below.node.distinct && (st.f.k === 'L' || st.f.k === 'N' || st.f.k === 'U')) {
+      total = this.distinctItem(st.f, below);
+      s = st.up!.up;
+    } else if (st.f.k === 'L' && below?.k === 'A' && below.node.unique && below.node.items === st.f.node) {
       // A literal item of a uniqueItems array: which value it becomes decides what is left for the others.
       const f = st.f;
       const a = below;

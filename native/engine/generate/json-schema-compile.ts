@@ -1,6 +1,7 @@
 import { TandemError } from '../common/errors.js';
 import { schemaDialect, type Dialect } from '../node/ajv-for-schema.js';
 import { canEnd, feedBytes, initialStack } from './json-automaton.js';
+import { scalarLeaves } from './json-distinct.js';
 import { intersectRanges, type IntRange } from './json-int-range.js';
 import { FORMATS, intersectDfa, RegexUnsupported, regexDfa, type CharDfa } from './json-regex.js';
 
@@ -84,6 +85,12 @@ export interface ArrayNode extends Base {
   maxItems: number;
   /** uniqueItems over scalar literal items (enum / const / boolean / null): the frame remembers the values written. */
   unique?: boolean;
+  /**
+   * uniqueItems over other scalar items (strings without pattern, numbers without range, literals;
+   * json-distinct.ts): the frame remembers the values written by key, and an item may not end equal
+   * to one of them.
+   */
+  distinct?: boolean;
   /** prefixItems / draft-04..2019 `items` lists: item i (i < tuple.length) is tuple[i], the others rest. */
   tuple?: GrammarNode[];
   /** The schema of the items past the tuple (with contains: of every item, hit or miss). */
@@ -390,13 +397,13 @@ export function compileSchema(schema: unknown): GrammarNode {
       memo.set(key, arr);
       arr.items = intersect(a.items, b.items);
       if (arr.items === NEVER) arr.maxItems = 0;
-      if (a.unique || b.unique) {
+      if (a.unique || b.unique || a.distinct || b.distinct) {
         const lit = uniqueLiteral(arr.items);
         if (lit) {
           arr.items = lit;
           arr.unique = true;
           arr.maxItems = Math.min(arr.maxItems, lit.values.length);
-        }
+        } else if (arr.items !== anyNode && scalarLeaves(arr.items, pending)) arr.distinct = true;
       }
       out = arr.minItems > arr.maxItems ? NEVER : arr;
     } else {
@@ -612,6 +619,8 @@ export function compileSchema(schema: unknown): GrammarNode {
           // contains beside uniqueItems of literals: left to the final validation.
           return { t: 'array', id: nextId++, items: lit, minItems, maxItems: Math.min(maxItems, lit.values.length), unique: true };
         }
+        // Other scalar items (free strings, numbers...): the values written are remembered by key (beside contains: uniqueItems is left to the final validation).
+        if (s.uniqueItems === true && !tuple && s.contains === undefined && restNode !== anyNode && scalarLeaves(restNode, pending)) return { t: 'array', id: nextId++, items: restNode, minItems, maxItems, distinct: true };
         if (vocab.handled.has('contains') && s.contains !== undefined && !tuple) {
           const min = (vocab.handled.has('minContains') ? nonNegInt(s.minContains, where, 'minContains') : undefined) ?? 1;
           const max = (vocab.handled.has('maxContains') ? nonNegInt(s.maxContains, where, 'maxContains') : undefined) ?? Infinity;
