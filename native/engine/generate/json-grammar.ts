@@ -47,9 +47,11 @@ export class TokenIndex {
     plain.sort((a, b) => chars[a]! - chars[b]! || a - b);
     this.plainIds = Int32Array.from(plain);
     this.plainChars = Int32Array.from(plain.map((id) => chars[id]!));
-    // The string tails every schema with a string needs: inside a string, and just after an opening quote.
+    // The string tails schemas need: inside a string, and after every quote that a token continues past
+    // ('"', '{"', '["', ',"', '":"'...: 138 nodes in Qwen2.5, about 20 ms), so no first mask builds one.
     this.tail(this.trie, 0);
-    for (let c = this.trie.first[0]!; c !== -1; c = this.trie.next[c]!) if (this.trie.label[c] === 0x22) this.tail(this.trie, c);
+    const { label, first: firstChild } = this.trie;
+    for (let c = 1; c < this.trie.nodes; c++) if (label[c] === 0x22 && firstChild[c] !== -1) this.tail(this.trie, c);
     this.buildMs = performance.now() - t0;
   }
 
@@ -372,9 +374,15 @@ export class JsonGrammar {
         if (after > acc.max) acc.max = after;
       }
       if (first[c] === -1) continue;
-      if (alive.length === 1 && plainString(alive[0]!)) this.applyTail(this.index.tail(trie, c), alive[0]!, mask, acc);
-      else if (alive.length === 1 && alive[0]!.f.k === 'S' && trie === this.index.trie) this.applyScan(this.index.scanOf(c, alive[0]!.f), alive[0]!, mask, acc, Infinity);
-      else this.walk(trie, c, alive, mask, acc);
+      if (trie === this.index.trie && alive.every((s) => s.f.k === 'S')) {
+        // Strings only (one, or a union of them): each reads the rest from its tail or scan. The mask is the
+        // union; acc.max may exceed the walk's (the max over configurations rather than over tokens of the
+        // min), which only starts budget filtering earlier (budget masks are computed exactly).
+        for (const s of alive) {
+          if (plainString(s)) this.applyTail(this.index.tail(trie, c), s, mask, acc);
+          else this.applyScan(this.index.scanOf(c, s.f as StringFrame), s, mask, acc, Infinity);
+        }
+      } else this.walk(trie, c, alive, mask, acc);
     }
   }
 

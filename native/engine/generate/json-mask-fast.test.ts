@@ -31,7 +31,16 @@ const SCHEMAS: object[] = [
   },
   { type: 'array', items: { anyOf: [{ type: 'string', pattern: '^[a-z]+$', maxLength: 3 }, { type: 'integer', minimum: -5, maximum: 300 }, { enum: ['alpha', 'beta', 'alphabet'] }] }, maxItems: 4 },
   { type: 'object', additionalProperties: { type: 'string', pattern: '[0-9]' }, maxProperties: 2 },
-  { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 8 }, tags: { type: 'array', items: { type: 'string', maxLength: 3 }, uniqueItems: false }, n: { type: 'number' } }, required: ['name'] },
+  {
+    type: 'object',
+    properties: {
+      u: { anyOf: [{ type: 'string', maxLength: 2 }, { type: 'string', minLength: 4, pattern: '^[a-z]' }, { type: 'string', format: 'date' }] },
+      name: { type: 'string', minLength: 1, maxLength: 8 },
+      tags: { type: 'array', items: { type: 'string', maxLength: 3 }, uniqueItems: false },
+      n: { type: 'number' },
+    },
+    required: ['u', 'name'],
+  },
   // Many candidates (the walk's next-byte prefilter): 12 keys with a shared prefix, a 30-value enum in a uniqueItems array, a recursive union.
   {
     type: 'object',
