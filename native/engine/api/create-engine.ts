@@ -34,7 +34,7 @@ import { appHandlers } from './handlers/app.js';
 import { generateHandlers, generateRunners } from './handlers/generate.js';
 import { inferenceHandlers, inferenceRunners } from './handlers/inference.js';
 import { jobsHandlers } from './handlers/jobs.js';
-import { libraryHandlers, libraryRunners } from './handlers/library.js';
+import { createIndexReports, libraryHandlers, libraryRunners } from './handlers/library.js';
 import { mapHandlers } from './handlers/map.js';
 import { modelPullRunner, modelsHandlers } from './handlers/models.js';
 import { evalRunners, searchHandlers } from './handlers/search.js';
@@ -105,7 +105,8 @@ export function createEngine(deps: EngineDeps): Engine {
   // --- runners and queues --------------------------------------------------------------------
 
   const runners = new JobRunners();
-  for (const [kind, run] of libraryRunners(lib, client, env, jobs)) runners.register(kind, run);
+  const indexReports = createIndexReports();
+  for (const [kind, run] of libraryRunners(lib, client, env, jobs, indexReports)) runners.register(kind, run);
   // The CLI's local jobs (run-onnx, generate-local) run here too, so jobs.retry/resume re-run them.
   for (const [kind, run] of [...inferenceRunners(client), ...generateRunners(generator.client, events)]) runners.register(kind, jobs.observed(() => run));
   const cloudRunners = new JobRunners();
@@ -128,7 +129,7 @@ export function createEngine(deps: EngineDeps): Engine {
     ...mapHandlers(ctx),
     ...createCloudHandlers({ cloud, db, store, queue, started: (h) => (jobs.track(h), jobs.publish(h.id)) }),
     ...appHandlers(ctx),
-    ...libraryHandlers(ctx),
+    ...libraryHandlers(ctx, indexReports),
     ...searchHandlers(ctx),
     ...jobsHandlers(ctx),
     ...modelsHandlers(ctx),

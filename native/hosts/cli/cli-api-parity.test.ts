@@ -379,6 +379,43 @@ test('jobs retry --json is jobs.retry\'s new record, run here to its end (an eva
   assert.equal(none.stderr, 'tandem jobs: nothing to resume\n');
 });
 
+test('index --json is library.index\'s job and its library.indexReport summary; errors are the API\'s', async (t) => {
+  const make = (home: string): string => {
+    const dir = path.join(home, 'docs');
+    fs.mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'a.md'), '# Herons\n\nThe heron stands in the marsh at dawn.\n');
+    fs.writeFileSync(path.join(dir, 'sub', 'b.txt'), 'Bread rises in a warm oven.\n');
+    fs.writeFileSync(path.join(dir, 'c.bin'), Buffer.from([0, 1, 2, 3, 0, 255, 0, 7]));
+    return dir;
+  };
+  const { env } = seed(t);
+  const r = await cli(env, ['index', make(env.TANDEM_HOME!), '--collection', 'notes', '--lexical-only', '--json', '--quiet']);
+  assert.equal(r.error, undefined);
+  const { job, ...summary } = JSON.parse(r.stdout) as { job: string; totalMs: number; filesIndexed: number };
+  assert.equal(summary.filesIndexed, 2);
+  const other = seed(t);
+  const viaApi = (await apiWrite(other.env, async (e) => {
+    const ended = new Set<string>();
+    let wake = (): void => {};
+    e.events.on('job.updated', (u) => void (u.job.status !== 'running' && u.job.status !== 'queued' && (ended.add(u.job.id), wake())));
+    const a = await e.api['library.index']({ paths: [make(other.env.TANDEM_HOME!)], collection: 'notes', lexicalOnly: true });
+    while (!ended.has(a.jobIds[0]!)) await new Promise<void>((resolve) => (wake = resolve));
+    return { answer: a, report: await e.api['library.indexReport']({ jobId: a.jobIds[0]! }) };
+  })) as { answer: { jobIds: string[]; resumed: string[]; modelReason: string | null }; report: { summary: Record<string, unknown>; complete: boolean } };
+  assert.deepEqual([viaApi.answer.resumed, viaApi.answer.modelReason, viaApi.report.complete], [[], null, true]);
+  // The same summary, but for times and where each home is.
+  const like = (s: Record<string, unknown>, home: string) => JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(s).map(([k, v]) => [k, /Ms$/.test(k) ? 0 : v]))).replaceAll(home, '~')) as unknown;
+  assert.deepEqual(like(summary, env.TANDEM_HOME!), like(viaApi.report.summary, other.env.TANDEM_HOME!));
+  // After the engine that ran it closed: the record's copy.
+  const later = await apiWrite(env, (e) => e.api['library.indexReport']({ jobId: job }));
+  assert.equal((later as { complete: boolean }).complete, false);
+  for (const args of [[path.join(env.TANDEM_HOME!, 'nothing'), '--collection', 'x'], [env.TANDEM_HOME!, '--collection', 'papers', '--lexical-only']]) {
+    const bad = await cli(env, ['index', ...args, '--quiet']);
+    const fromApi = await apiWrite(env, (e) => e.api['library.index']({ paths: [args[0]!], collection: args[2]!, ...(args[3] ? { lexicalOnly: true } : {}) }));
+    assert.deepEqual(toWire(bad.error), fromApi, args.join(' '));
+  }
+});
+
 test('run-onnx prints inference.runOnnx\'s outputs; generate --json is generate.run\'s job result, --stream its generate.token events', { skip: noShared }, async (t) => {
   const { env: base } = seed(t);
   const env: NodeJS.ProcessEnv = { ...base, TANDEM_MODELS_DIR: path.join(shared, 'models') };

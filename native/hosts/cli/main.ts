@@ -59,7 +59,7 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerModels(program, ctx);
   registerEmbed(program, ctx);
   const runners = new JobRunners();
-  registerIndex(program, ctx, runners);
+  registerIndex(program, ctx);
   registerRunOnnx(program, ctx, runners);
   registerGenerate(program, ctx, runners);
   registerSearch(program, ctx);

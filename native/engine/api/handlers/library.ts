@@ -1,6 +1,7 @@
 /**
  * The library: collections (list, show, upgrade, remove), indexing folders (`library.index`, one
- * job per path, resuming an interrupted job for the same collection, root and model) and opening a
+ * job per path, resuming an interrupted job for the same collection, root and model; the whole
+ * summary of one with `library.indexReport`) and opening a
  * library document (`files.open`). Also the runners of index and upgrade jobs.
  */
 import fs from 'node:fs';
@@ -9,7 +10,8 @@ import { TandemError, type JsonValue } from '../../common/errors.js';
 import type { JobRunFn } from '../../jobs/job-queue.js';
 import type { JsonObject } from '../../jobs/job-types.js';
 import { indexJobRunner, sameIndexJob } from '../../library/index-job.js';
-import type { IndexOptions } from '../../library/indexer.js';
+import type { IndexOptions, IndexSummary } from '../../library/indexer.js';
+import type { ApiOutput } from '../../common/api-contract.js';
 import { sameUpgradeJob, UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeOptions } from '../../library/upgrade.js';
 import type { Variant } from '../../models/catalog.js';
 import { chooseDefaultEmbeddingModel } from '../../models/default-model.js';
@@ -19,17 +21,44 @@ import type { LibraryStore } from '../../store/library-store.js';
 import type { EngineContext, HandlersOf, MethodsOf } from '../engine-context.js';
 import type { LiveJobs } from '../live-jobs.js';
 
+/** Index summaries kept whole for `library.indexReport` (the record keeps a capped copy): the last few, each until read. */
+export interface IndexReports {
+  put(jobId: string, s: IndexSummary): void;
+  take(jobId: string): IndexSummary | undefined;
+}
+
+export function createIndexReports(keep = 16): IndexReports {
+  const byJob = new Map<string, IndexSummary>();
+  return {
+    put: (id, s) => {
+      byJob.set(id, s);
+      for (const old of byJob.keys()) if (byJob.size > keep) byJob.delete(old);
+    },
+    take: (id) => {
+      const s = byJob.get(id);
+      byJob.delete(id);
+      return s;
+    },
+  };
+}
+
 /** The runners of the library's jobs: index and upgrade (their progress becomes live events). */
-export function libraryRunners(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, jobs: LiveJobs): Array<[string, JobRunFn]> {
+export function libraryRunners(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, jobs: LiveJobs, reports?: IndexReports): Array<[string, JobRunFn]> {
   const indexRunner: JobRunFn = jobs.observed((ctx, l) =>
-    indexJobRunner(lib, client, env, (p) => {
-      // The job's progress counts chunks (so its ETA is the measured chunk rate); files read go beside it.
-      l.files = { done: p.filesDone, total: p.filesTotal };
-      if (l.phase !== p.phase) {
-        l.phase = p.phase;
-        if (p.phase === 'scanning') jobs.publish(ctx.job.id);
-      }
-    }),
+    indexJobRunner(
+      lib,
+      client,
+      env,
+      (p) => {
+        // The job's progress counts chunks (so its ETA is the measured chunk rate); files read go beside it.
+        l.files = { done: p.filesDone, total: p.filesTotal };
+        if (l.phase !== p.phase) {
+          l.phase = p.phase;
+          if (p.phase === 'scanning') jobs.publish(ctx.job.id);
+        }
+      },
+      (s) => reports?.put(ctx.job.id, s),
+    ),
   );
   const upgradeRunner: JobRunFn = jobs.observed((_ctx, l) => {
     l.phase = 'embedding';
@@ -41,7 +70,7 @@ export function libraryRunners(lib: LibraryStore, client: EmbedClient, env: Node
   ];
 }
 
-export function libraryHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'collections.'> | 'library.index' | 'files.open'> {
+export function libraryHandlers(ctx: EngineContext, reports: IndexReports = createIndexReports()): HandlersOf<MethodsOf<'collections.'> | MethodsOf<'library.'> | 'files.open'> {
   const { lib, store, queue, jobs, env, catalog, deps } = ctx;
   return {
     'collections.list': () => ({ collections: lib.listCollections().map((c) => lib.stats(c)) }),
@@ -63,12 +92,13 @@ export function libraryHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'colle
       return { removed: name };
     },
 
-    'library.index': ({ paths, collection, model, variant, lexicalOnly }) => {
+    'library.index': ({ paths, collection, model, variant, lexicalOnly, device, columns, maxTokens, overlapTokens }) => {
       const existing = lib.getCollection(collection);
       // Lexical-only when asked, or when adding to a lexical-only collection without naming a model.
       const lexical = lexicalOnly === true || (existing !== undefined && existing.model === null && !model);
       if (lexicalOnly && existing && existing.model !== null) throw new TandemError('CONFLICT', `collection "${collection}" has vectors of ${existing.model} (${existing.variant}); index it without lexicalOnly, or use another collection name`);
-      const modelId = model ?? existing?.model ?? chooseDefaultEmbeddingModel(catalog, env).id;
+      const chosen = model || existing?.model ? undefined : chooseDefaultEmbeddingModel(catalog, env);
+      const modelId = model ?? existing?.model ?? chosen!.id;
       const v = (variant ?? (existing && !model && existing.variant !== null ? (existing.variant as Variant) : undefined)) as Variant | undefined;
       // MODEL_NOT_FOUND at once, not as a failed job (a default model that cannot load makes a lexical-only collection instead)
       const resolved = lexical || (!model && !existing) ? undefined : resolveModel(modelId, { env, catalog });
@@ -81,17 +111,41 @@ export function libraryHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'colle
       if (existing && resolved && (existing.model !== modelId || existing.variant !== (v ?? resolved.defaultVariant))) {
         throw new TandemError('CONFLICT', `collection "${collection}" is indexed with ${existing.model} (${existing.variant}); index with that model, or use another collection name`);
       }
+      const resumed: string[] = [];
       const jobIds = roots.map((root) => {
-        const params: IndexOptions = { root, collection, model: modelId, ...(v ? { variant: v } : {}), ...(lexical ? { lexicalOnly: true } : {}), ...(!model ? { lexicalFallback: true } : {}) };
+        const params: IndexOptions = {
+          root,
+          collection,
+          model: modelId,
+          ...(v ? { variant: v } : {}),
+          ...(device && device !== 'auto' ? { device } : {}),
+          ...(columns ? { columns } : {}),
+          ...(maxTokens ? { maxTokens } : {}),
+          ...(overlapTokens !== undefined ? { overlapTokens } : {}),
+          ...(lexical ? { lexicalOnly: true } : {}),
+          ...(!model ? { lexicalFallback: true } : {}),
+        };
         const prior = store.list({ status: ['interrupted', 'queued', 'running'], kind: 'index', limit: 50 }).find((j) => sameIndexJob(j, params));
         if (prior && prior.status === 'running') return prior.id;
-        if (prior) jobs.markSeen(prior.id);
+        if (prior) {
+          jobs.markSeen(prior.id);
+          if (prior.status === 'interrupted') resumed.push(prior.id);
+        }
         const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: 'index', backend: 'local', params: params as unknown as JsonObject, input: params as unknown as JsonValue });
         jobs.track(handle);
         jobs.publish(handle.id);
         return handle.id;
       });
-      return { jobIds, model: modelId };
+      return { jobIds, model: modelId, modelReason: chosen && !lexical ? chosen.reason : null, resumed };
+    },
+
+    'library.indexReport': ({ jobId }) => {
+      const full = reports.take(jobId);
+      if (full) return { summary: { ...full, errorCount: full.errors.length } as unknown as ApiOutput<'library.indexReport'>['summary'], complete: true };
+      const job = store.get(jobId);
+      if (job.kind !== 'index') throw new TandemError('INVALID_ARGUMENT', `job ${jobId} is a ${job.kind} job, not an index job`);
+      if (job.status !== 'succeeded' || job.result === null) throw new TandemError('CONFLICT', `job ${jobId} is ${job.status}: only a finished index job has a summary`);
+      return { summary: job.result as unknown as ApiOutput<'library.indexReport'>['summary'], complete: false };
     },
 
     'files.open': async ({ path: p, page }) => {

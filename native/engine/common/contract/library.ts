@@ -1,6 +1,7 @@
-/** The library part of the typed API (merged into API_METHODS in ../api-contract.ts): collections.*, library.index and files.open: the researcher's library. Pure zod. */
+/** The library part of the typed API (merged into API_METHODS in ../api-contract.ts): collections.*, library.index, library.indexReport and files.open: the researcher's library. Pure zod. */
 import { z } from 'zod';
 import { VARIANT_VALUES, collectionSchema, empty, nonEmpty } from './shapes.js';
+import { DEVICE_REQUEST_VALUES } from './search.js';
 
 export const LIBRARY_API_METHODS = {
   'collections.list': {
@@ -35,10 +36,35 @@ export const LIBRARY_API_METHODS = {
         variant: z.enum(VARIANT_VALUES).optional(),
         /** Keyword (BM25) search only: chunks, no vectors; `collections.upgrade` adds vectors later. */
         lexicalOnly: z.boolean().optional(),
+        /** Where the model runs (default auto: CUDA, then a hardware WebGPU adapter, then CPU). */
+        device: z.enum(DEVICE_REQUEST_VALUES).optional(),
+        /** CSV/TSV columns that form the text (names or 0-based indices). */
+        columns: z.array(nonEmpty).min(1).optional(),
+        /** Chunk size and overlap in tokens (defaults 256, capped by the model, and 32). */
+        maxTokens: z.number().int().min(1).optional(),
+        overlapTokens: z.number().int().min(0).optional(),
       })
       .strict(),
-    /** model: the model the jobs index with (the one chosen when none was named). */
-    output: z.object({ jobIds: z.array(z.string()), model: z.string() }),
+    /**
+     * model: the model the jobs index with (the one chosen when none was named); modelReason: why,
+     * when this call chose it (a new collection, no model named, not lexical-only); resumed: jobs
+     * that continue an interrupted index of the same path (finished documents are kept).
+     */
+    output: z.object({ jobIds: z.array(z.string()), model: z.string(), modelReason: z.string().nullable().optional(), resumed: z.array(z.string()).optional() }),
+  },
+  /**
+   * The whole summary of an index job that succeeded (every path not indexed, with its reason):
+   * kept by the engine that ran it until asked once; otherwise the job record's copy (errors and
+   * skipped paths capped), and `complete` is false.
+   */
+  'library.indexReport': {
+    input: z.object({ jobId: nonEmpty }).strict(),
+    output: z.object({
+      summary: z
+        .object({ collection: z.string(), filesSeen: z.number(), filesIndexed: z.number(), filesNotIndexed: z.number(), errorCount: z.number(), errors: z.array(z.object({ path: z.string(), reason: z.string() }).loose()), skipped: z.array(z.object({ path: z.string(), reason: z.string() }).loose()) })
+        .loose(),
+      complete: z.boolean(),
+    }),
   },
   'files.open': {
     /** `page`: a PDF hit's page; the desktop opens the PDF there where the platform's opener takes a page. */

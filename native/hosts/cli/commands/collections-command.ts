@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { requireSucceeded } from '../job-outcome.js';
-import { tandemHome } from '../../../engine/node/paths.js';
 import type { Job } from '../../../engine/jobs/job-types.js';
 import type { UpgradeSummary } from '../../../engine/library/upgrade.js';
 import { VARIANTS, type Variant } from '../../../engine/models/catalog.js';
-import { openDatabase, storePath } from '../../../engine/store/database.js';
-import { LibraryStore, type CollectionStats } from '../../../engine/store/library-store.js';
+import type { CollectionStats } from '../../../engine/store/library-store.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { withEngine } from '../cli-engine.js';
@@ -13,10 +11,6 @@ import { progressFromUpdates, startAndWait } from '../api-jobs.js';
 
 function mib(b: number): string {
   return `${(b / 1024 ** 2).toFixed(1)} MiB`;
-}
-
-export function openLibrary(ctx: CliContext): LibraryStore {
-  return new LibraryStore(openDatabase(storePath(tandemHome(ctx.env))));
 }
 
 function describeLive(s: Pick<CollectionStats, 'model' | 'variant' | 'dims'>): string {
