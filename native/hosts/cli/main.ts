@@ -1,8 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isTandemError, toWire } from '../../engine/common/errors.js';
-import { JobRunners } from '../../engine/jobs/job-queue.js';
 import type { CliContext } from './cli-context.js';
-import { registerCloudRunners } from './cloud-host.js';
 import { registerCloud } from './commands/cloud-command.js';
 import { registerCollections } from './commands/collections-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
@@ -58,14 +56,12 @@ Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 finished but some input items wer
   registerDoctor(program, ctx);
   registerModels(program, ctx);
   registerEmbed(program, ctx);
-  const runners = new JobRunners();
   registerIndex(program, ctx);
-  registerRunOnnx(program, ctx, runners);
-  registerGenerate(program, ctx, runners);
+  registerRunOnnx(program, ctx);
+  registerGenerate(program, ctx);
   registerSearch(program, ctx);
   registerEval(program, ctx);
   registerCollections(program, ctx);
-  registerCloudRunners(runners, ctx);
   registerJobs(program, ctx);
   registerCloud(program, ctx);
   registerSubmit(program, ctx);

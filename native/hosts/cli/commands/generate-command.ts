@@ -3,10 +3,8 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ApiInput } from '../../../engine/common/api-contract.js';
 import { TandemError } from '../../../engine/common/errors.js';
-import { generateJobRunner } from '../../../engine/generate/generate-job.js';
-import { GenerateClient, type GenerateResult } from '../../../engine/generate/index.js';
+import type { GenerateResult } from '../../../engine/generate/index.js';
 import { DEVICE_REQUESTS, describeDevice, type DeviceRequest } from '../../../engine/inference/device.js';
-import { JobRunners } from '../../../engine/jobs/job-queue.js';
 import type { Variant } from '../../../engine/models/catalog.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
@@ -68,16 +66,7 @@ export function readSchemaFile(file: string): object {
 }
 
 
-export function registerGenerate(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
-  // `tandem jobs retry ID` of a generate-local job runs through this while jobs retry has its own queue (the engine registers the same runner).
-  runners.register('generate-local', async (run) => {
-    const client = new GenerateClient(ctx.env);
-    try {
-      return await generateJobRunner(client)(run);
-    } finally {
-      await client.close();
-    }
-  });
+export function registerGenerate(program: Command, ctx: CliContext): void {
   program
     .command('generate')
     .description('generate text (or schema-valid JSON) with a local model; recorded as a generate-local job')

@@ -3,11 +3,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { ApiInput } from '../../../engine/common/api-contract.js';
 import { DEVICE_REQUESTS, describeDevice, type DeviceRequest } from '../../../engine/inference/device.js';
-import { EmbedClient } from '../../../engine/inference/embed-client.js';
-import { runOnnxJobRunner } from '../../../engine/inference/run-onnx-job.js';
 import { describeTensor, type HostTensor, type TensorFormat } from '../../../engine/inference/tensor-io.js';
 import type { TensorRunResult } from '../../../engine/inference/tensor-run-engine.js';
-import { JobRunners } from '../../../engine/jobs/job-queue.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
 import { requireSucceeded } from '../job-outcome.js';
@@ -35,16 +32,7 @@ export function runOnnxInput(flags: RunOnnxFlags): ApiInput<'inference.runOnnx'>
   };
 }
 
-export function registerRunOnnx(program: Command, ctx: CliContext, runners: JobRunners = new JobRunners()): void {
-  // `tandem jobs retry ID` of a run-onnx job runs through this while jobs retry has its own queue (the engine registers the same runner).
-  runners.register('run-onnx', async (run) => {
-    const client = new EmbedClient(ctx.env);
-    try {
-      return await runOnnxJobRunner(client)(run);
-    } finally {
-      await client.close();
-    }
-  });
+export function registerRunOnnx(program: Command, ctx: CliContext): void {
   program
     .command('run-onnx')
     .description("run an ONNX model on named tensors (a researcher's own model), recorded as a job")
