@@ -96,7 +96,10 @@ export function registerEmbed(program: Command, ctx: CliContext): void {
         const out: NodeJS.WritableStream = flags.output ? fs.createWriteStream(flags.output) : ctx.stdout;
         // Pages in flight (at most two: the next is embedded while this one is written), by request id.
         const inflight = new Map<string, number>();
+        // Ctrl-C: the pages in flight are cancelled through the API, and no further page is sent.
+        let interrupted = false;
         const onSigint = () => {
+          interrupted = true;
           for (const requestId of inflight.keys()) void engine.api['inference.cancel']({ requestId }).catch(() => {});
         };
         process.once('SIGINT', onSigint);
@@ -116,6 +119,7 @@ export function registerEmbed(program: Command, ctx: CliContext): void {
           if (total === 0) await engine.api['inference.load'](base);
           loadMs += (await preloaded)?.loadMs ?? 0;
           const submit = (start: number) => {
+            if (interrupted) throw new TandemError('CANCELLED', 'embedding job cancelled');
             const items = input.items.slice(start, start + CHUNK);
             const requestId = `embed-${start}`;
             inflight.set(requestId, start);

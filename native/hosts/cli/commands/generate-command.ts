@@ -110,8 +110,16 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       await withEngine(ctx, {}, async (engine) => {
         // The job's id comes with its first job.updated event: its text streams as the UI's generate.token events, Ctrl-C cancels it.
         let jobId: string | undefined;
+        // Ctrl-C before the job is recorded cancels it as soon as its id comes.
+        let interrupted = false;
+        const cancel = () => void (jobId && engine.api['jobs.cancel']({ id: jobId, reason: 'interrupted by Ctrl-C' }).catch(() => {}));
+        const onSigint = () => ((interrupted = true), cancel());
         let streamed = false;
-        const offJob = engine.events.on('job.updated', (u) => void (u.job.kind === 'generate-local' && (jobId ??= u.job.id)));
+        const offJob = engine.events.on('job.updated', (u) => {
+          if (u.job.kind !== 'generate-local' || jobId) return;
+          jobId = u.job.id;
+          if (interrupted) cancel();
+        });
         const offToken =
           flags.stream && !flags.json
             ? engine.events.on('generate.token', (t) => {
@@ -120,7 +128,6 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
                 ctx.stdout.write(t.text);
               })
             : () => {};
-        const onSigint = () => void (jobId && engine.api['jobs.cancel']({ id: jobId }).catch(() => {}));
         process.once('SIGINT', onSigint);
         try {
           const { job } = await engine.api['generate.run'](input);

@@ -48,8 +48,15 @@ export function registerRunOnnx(program: Command, ctx: CliContext): void {
       await withEngine(ctx, {}, async (engine) => {
         // The job's id comes with its first job.updated event: Ctrl-C cancels it through the API.
         let jobId: string | undefined;
-        const off = engine.events.on('job.updated', (u) => void (u.job.kind === 'run-onnx' && (jobId ??= u.job.id)));
-        const onSigint = () => void (jobId && engine.api['jobs.cancel']({ id: jobId }).catch(() => {}));
+        // Ctrl-C before the job is recorded cancels it as soon as its id comes.
+        let interrupted = false;
+        const cancel = () => void (jobId && engine.api['jobs.cancel']({ id: jobId, reason: 'interrupted by Ctrl-C' }).catch(() => {}));
+        const onSigint = () => ((interrupted = true), cancel());
+        const off = engine.events.on('job.updated', (u) => {
+          if (u.job.kind !== 'run-onnx' || jobId) return;
+          jobId = u.job.id;
+          if (interrupted) cancel();
+        });
         process.once('SIGINT', onSigint);
         try {
           const { job, inputs, outputs } = await engine.api['inference.runOnnx'](input);
