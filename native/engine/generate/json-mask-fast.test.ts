@@ -29,6 +29,8 @@ const SCHEMAS: object[] = [
     },
     required: ['sku', 'note'],
   },
+  // Two live pattern states from one byte class ('a' and 'b' lead apart): a scan that merged them would let 'aa' in.
+  { type: 'array', items: { type: 'string', pattern: '^(ab|ba)+(-[a-z]+)?$' }, maxItems: 3 },
   { type: 'array', items: { anyOf: [{ type: 'string', pattern: '^[a-z]+$', maxLength: 3 }, { type: 'integer', minimum: -5, maximum: 300 }, { enum: ['alpha', 'beta', 'alphabet'] }] }, maxItems: 4 },
   { type: 'object', additionalProperties: { type: 'string', pattern: '[0-9]' }, maxProperties: 2 },
   {

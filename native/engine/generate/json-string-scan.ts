@@ -25,6 +25,8 @@ export class StringDfa {
   private readonly ids = new Map<string, number>();
   /** The frame of each state. */
   readonly frames: StringFrame[] = [];
+  /** 1: a state inside a multi-byte character whose every continuation byte in range leads to one state. */
+  private readonly uniform: number[] = [];
   private table = new Int32Array(256 * 16).fill(UNKNOWN);
 
   /**
@@ -50,6 +52,7 @@ export class StringDfa {
     if (s === undefined) {
       s = this.frames.length;
       this.frames.push(f);
+      this.uniform.push(f.need > 0 && f.esc === 0 && (f.rx === undefined || u !== '') ? 1 : 0);
       this.ids.set(key, s);
       if ((s + 1) * 256 > this.table.length) {
         const t = new Int32Array(this.table.length * 2).fill(UNKNOWN);
@@ -68,11 +71,41 @@ export class StringDfa {
   step(s: number, b: number): number {
     const t = this.table[s * 256 + b]!;
     if (t !== UNKNOWN) return t;
-    const out: Stack[] = [];
-    feed({ f: this.frames[s]!, up: null }, b, out);
-    const r = out.length === 0 ? DEAD : out[0]!.f.k === 'D' ? CLOSED : this.state(out[0]!.f as StringFrame);
+    const f = this.frames[s]!;
+    if (f.esc === 0 && f.need === 0 && b >= 0x20 && b < 0x80 && b !== 0x22 && b !== 0x5c) {
+      // A one-byte character: what follows depends only on the pattern state it leads to (or on nothing,
+      // without a pattern), so the whole ASCII row is filled with one feed per distinct pattern state.
+      const dfa = f.rx === undefined ? null : f.node!.regex!;
+      const byTo = new Map<number, number>();
+      for (let c = 0x20; c < 0x80; c++) {
+        if (c === 0x22 || c === 0x5c) continue;
+        const to = dfa ? dfa.step(f.rx!, c) : 0;
+        let r = to < 0 ? DEAD : byTo.get(to);
+        if (r === undefined) {
+          r = this.compute(s, c);
+          byTo.set(to, r);
+        }
+        this.table[s * 256 + c] = r;
+      }
+      return this.table[s * 256 + b]!;
+    }
+    if (this.uniform[s] === 1 && b >= f.lo && b <= f.hi) {
+      // Inside a character whose completions all lead to one pattern state (or without a pattern): every
+      // continuation byte in range leads to the same state.
+      const r = this.compute(s, b);
+      for (let c = f.lo; c <= f.hi; c++) this.table[s * 256 + c] = r;
+      return r;
+    }
+    const r = this.compute(s, b);
     this.table[s * 256 + b] = r;
     return r;
+  }
+
+  /** The transition by the automaton itself. */
+  private compute(s: number, b: number): number {
+    const out: Stack[] = [];
+    feed({ f: this.frames[s]!, up: null }, b, out);
+    return out.length === 0 ? DEAD : out[0]!.f.k === 'D' ? CLOSED : this.state(out[0]!.f as StringFrame);
   }
 }
 
