@@ -229,10 +229,11 @@ describe('uniqueItems over enum / const / boolean items: a value once written is
     check({ type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 2 }, ['[true,false]', '[false,true]'], ['[true]', '[true,false,true]']);
     assert.match(refusal({ type: 'array', items: { enum: ['a', 'b'] }, uniqueItems: true, minItems: 3 }), /unsupported keyword "uniqueItems" at \/uniqueItems \(minItems 3 but only 2 distinct items/);
     assert.match(refusal({ type: 'object', properties: { f: { type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 3 } } }), /unsupported keyword "uniqueItems" at \/properties\/f\/uniqueItems/);
-    // Items that are objects/arrays or free values stay with the final validation.
-    const free = { type: 'array', items: { type: 'integer' }, uniqueItems: true };
-    assert.ok(accepts(free, '[1,1]'));
-    assert.throws(() => new JsonGrammar(free, BYTES).check('[1,1]'), /uniqueItems/);
+    // Items that are objects/arrays (or strings under a pattern) stay with the final validation.
+    const free = { type: 'array', items: { type: 'array' }, uniqueItems: true };
+    assert.ok(accepts(free, '[[],[]]'));
+    assert.throws(() => new JsonGrammar(free, BYTES).check('[[],[]]'), /uniqueItems/);
+    assert.ok(accepts({ type: 'array', items: { type: 'string', pattern: '^a+$' }, uniqueItems: true }, '["a","a"]'));
   });
 
   test('the shortest completion picks distinct values (budget)', () => {
@@ -241,6 +242,52 @@ describe('uniqueItems over enum / const / boolean items: a value once written is
     assert.equal(sc.of(initialStack(node)), '["b","cc"]'.length);
     assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('["b",'))), '"cc"]'.length);
     assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('["'))), 'b","cc"]'.length);
+  });
+});
+
+describe('uniqueItems over free strings, numbers and mixed scalars: an item may not end equal to an earlier one', () => {
+  test('strings by decoded value: the closing quote is refused on a written value, the string may go on', () => {
+    const s = { type: 'array', items: { type: 'string' }, uniqueItems: true };
+    check(s, ['[]', '["a","b"]', '["a","ab"]', '["ab","a"]', '["","a","\\u00e9"]', '["é","e"]'], ['["a","a"]', '["a","\\u0061"]', '["","b",""]', '["\\n","\\u000a"]', '["é","\\u00e9"]']);
+    const st = feedBytes([initialStack(compileSchema(s))], enc.encode('["ab","a'));
+    assert.equal(feedBytes(st, enc.encode('b"')).length, 0, 'the quote after a written value dies');
+    assert.equal(feedBytes(st, enc.encode('"')).length, 1, 'a prefix of a written value may end');
+    assert.equal(feedBytes(st, enc.encode('bc"')).length, 1, 'and a written value may go on');
+    // At maxLength a written value has no way on: its last character is refused.
+    const one = { type: 'array', items: { type: 'string', maxLength: 1 }, uniqueItems: true };
+    assert.equal(feedBytes([initialStack(compileSchema(one))], enc.encode('["a","a')).length, 0);
+  });
+
+  test('numbers by value: 1 = 1.0 = 1e0 = 10e-1; the terminator is refused on a written value, digits may follow', () => {
+    check({ type: 'array', items: { type: 'number' }, uniqueItems: true }, ['[1,10]', '[10,1]', '[1,1.5,-1,0]', '[0.1,0.01]'], ['[1,1.0]', '[1,1]', '[1.0,1e0]', '[100,1e2]', '[0,-0]', '[2,3,10e-1,20e-1]', '[1,2,1 ]']);
+    check({ type: 'array', items: { type: 'integer' }, uniqueItems: true, minItems: 2 }, ['[1,10]', '[-1,1]', '[0,1]'], ['[1,1]', '[7,-0,0]', '[5]']);
+    // An integer 0 already written: a second 0 can neither end nor go on.
+    assert.equal(feedBytes([initialStack(compileSchema({ type: 'array', items: { type: 'integer' }, uniqueItems: true }))], enc.encode('[0,0')).length, 0);
+  });
+
+  test('mixed scalars: booleans, null, strings, numbers and enum values share one set', () => {
+    const m = { type: 'array', items: { type: ['string', 'boolean', 'null', 'integer'] }, uniqueItems: true };
+    check(m, ['[true,"true",null,1,"1",false]'], ['[true,true]', '["x",null,"x"]', '[null,null]', '[1,false,1]']);
+    const e = { type: 'array', items: { anyOf: [{ enum: ['a', 2.5] }, { type: 'string' }, { type: 'number' }] }, uniqueItems: true };
+    check(e, ['["a",2.5,"b",2]'], ['["a","a"]', '[2.5,2.50]', '["b","a","b"]']);
+    // allOf with uniqueItems on one side.
+    check({ allOf: [{ type: 'array', items: { type: 'string' } }, { uniqueItems: true }] }, ['["a","b"]'], ['["a","a"]']);
+  });
+
+  test('shortest completions count the values written (budget)', () => {
+    const of = (schema: object, text: string): number => {
+      const node = compileSchema(schema);
+      return new ShortestCompletion(node).ofState(feedBytes([initialStack(node)], enc.encode(text)));
+    };
+    const strs = { type: 'array', items: { type: 'string' }, uniqueItems: true, minItems: 3 };
+    assert.equal(of(strs, ''), '["","a","b"]'.length);
+    assert.equal(of(strs, '["",'), '"a","b"]'.length);
+    assert.equal(of(strs, '["","'), 'a","b"]'.length, 'the empty string is written: one character more');
+    assert.equal(of(strs, '["a","'), '","b"]'.length, 'the empty string now, then another letter');
+    const ints = { type: 'array', items: { type: 'integer' }, uniqueItems: true, minItems: 11 };
+    assert.equal(of(ints, ''), '[0,1,2,3,4,5,6,7,8,9,10]'.length, 'ten one-digit values, then two digits');
+    assert.equal(of(ints, '[1'), ',0,2,3,4,5,6,7,8,9,10]'.length);
+    assert.equal(of({ ...ints, minItems: 2 }, '[1,1'), '0]'.length, '1 again cannot end: a digit more');
   });
 });
 
@@ -364,6 +411,8 @@ describe('enforced keywords on the random tiny decoder (temperature 1): every ou
     containsCounted: { type: 'array', items: { enum: ['a', 'b', 'c', 1] }, contains: { enum: ['a', 1] }, minContains: 2, maxContains: 3, maxItems: 6 },
     ifThenElse: { type: 'object', properties: { kind: { enum: ['circle', 'square'] }, r: { type: 'integer' }, side: { type: 'integer' } }, required: ['kind'], if: { properties: { kind: { const: 'circle' } } }, then: { required: ['r'], not: { required: ['side'] } }, else: { required: ['side'] } },
     tuple: { type: 'array', prefixItems: [{ enum: ['x', 'y'] }, { type: 'integer', minimum: 0, maximum: 9 }, { type: 'boolean' }], items: false, minItems: 2 },
+    uniqueStrings: { type: 'array', items: { type: 'string', maxLength: 3 }, minItems: 5, uniqueItems: true },
+    uniqueIntegers: { type: 'array', items: { type: 'integer' }, minItems: 5, uniqueItems: true },
   };
   for (const [name, schema] of Object.entries(SCHEMAS)) {
     test(`${name}: 5 seeds end valid`, async () => {

@@ -91,6 +91,8 @@ export interface ArrayNode extends Base {
    * to one of them.
    */
   distinct?: boolean;
+  /** uniqueItems: true was asked (kept through intersections, which then enforce it when the items allow). */
+  uniqueAsked?: boolean;
   /** prefixItems / draft-04..2019 `items` lists: item i (i < tuple.length) is tuple[i], the others rest. */
   tuple?: GrammarNode[];
   /** The schema of the items past the tuple (with contains: of every item, hit or miss). */
@@ -397,7 +399,8 @@ export function compileSchema(schema: unknown): GrammarNode {
       memo.set(key, arr);
       arr.items = intersect(a.items, b.items);
       if (arr.items === NEVER) arr.maxItems = 0;
-      if (a.unique || b.unique || a.distinct || b.distinct) {
+      if (a.unique || b.unique || a.distinct || b.distinct || a.uniqueAsked || b.uniqueAsked) {
+        arr.uniqueAsked = true;
         const lit = uniqueLiteral(arr.items);
         if (lit) {
           arr.items = lit;
@@ -634,7 +637,9 @@ export function compileSchema(schema: unknown): GrammarNode {
             return arrayNode({ minItems, maxItems, rest: restNode, contains: spec });
           }
         }
-        return arrayNode({ minItems, maxItems, rest: restNode, ...(tuple ? { tuple } : {}) });
+        const arr = arrayNode({ minItems, maxItems, rest: restNode, ...(tuple ? { tuple } : {}) });
+        if (s.uniqueItems === true) arr.uniqueAsked = true;
+        return arr;
       }
     }
   };
