@@ -84,6 +84,16 @@ export type ApiEventName = keyof typeof API_EVENTS;
 export type ApiEvents = { [E in ApiEventName]: z.output<(typeof API_EVENTS)[E]> };
 
 export const API_METHOD_NAMES = Object.keys(API_METHODS) as ApiMethod[];
+
+/**
+ * Methods that read or write files at any path the caller names (`inference.runOnnx` writes its
+ * output file, `models.inspect` reads any file): the CLI calls them in-process for its own user;
+ * the UI hosts (the web host, a desktop page's channel) never serve them, so a page (or a script
+ * that got hold of a session) cannot reach the disk beyond the library through them.
+ */
+export const CLI_ONLY_METHODS: readonly ApiMethod[] = ['inference.runOnnx', 'models.inspect'];
+/** What the UI hosts serve: every method but the CLI-only ones. */
+export const UI_METHOD_NAMES: ApiMethod[] = API_METHOD_NAMES.filter((m) => !CLI_ONLY_METHODS.includes(m));
 export const API_EVENT_NAMES = Object.keys(API_EVENTS) as ApiEventName[];
 
 export function isApiMethod(x: unknown): x is ApiMethod {

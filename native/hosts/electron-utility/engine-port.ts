@@ -11,7 +11,7 @@
  * - a renderer's channel (a MessagePort main handed to the page after checking its origin once):
  *   the contract only, with its events; every call is validated by the service (zod), none by main.
  */
-import { API_METHOD_NAMES, type ApiEvents, type TandemApi } from '../../engine/common/api-contract.js';
+import { UI_METHOD_NAMES, type ApiEvents, type TandemApi } from '../../engine/common/api-contract.js';
 import { TandemError } from '../../engine/common/errors.js';
 import { createClient, serve, type PortLike, type RpcClient, type RpcServer } from '../../engine/common/rpc.js';
 import type { ApiService } from '../../engine/index.js';
@@ -94,12 +94,12 @@ export function serveEngine(service: Pick<ApiService, 'api' | 'events' | 'close'
         })),
   };
   const api = { ...service.api, ...control };
-  return serve(api, port, { methods: [...API_METHOD_NAMES, ...ENGINE_CONTROL_METHODS], events: events(service) });
+  return serve(api, port, { methods: [...UI_METHOD_NAMES, ...ENGINE_CONTROL_METHODS], events: events(service) });
 }
 
 /** Serve the contract alone (a renderer's channel): no control method, every input validated by the service. */
 export function serveRenderer(service: Pick<ApiService, 'api' | 'events'>, port: PortLike): RpcServer {
-  return serve(service.api, port, { methods: API_METHOD_NAMES, events: events(service) });
+  return serve(service.api, port, { methods: UI_METHOD_NAMES, events: events(service) });
 }
 
 export type { ApiEvents };

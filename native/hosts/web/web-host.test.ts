@@ -217,3 +217,17 @@ test('server-sent events deliver job events (and heartbeats) to an authenticated
   assert.match(text, /event: job\.event\ndata: \{[^\n]*"type":"queued"/, 'job history events are delivered');
   assert.match(text, /: ping \d+/, 'heartbeat comments keep the stream alive');
 });
+
+test('methods that read or write any path the caller names are not served to a page: CLI only', async (t) => {
+  const { host, session } = await setup(t);
+  const out = path.join(os.tmpdir(), `tandem-never-${process.pid}.json`);
+  const run = await api(host, session, 'inference.runOnnx', { model: '/etc/hostname', input: '/etc/hostname', output: out });
+  assert.equal(run.status, 404, 'inference.runOnnx is not a method of the web host');
+  assert.equal(JSON.parse(run.body).error.code, 'NOT_FOUND');
+  assert.equal(fs.existsSync(out), false, 'nothing was written');
+  const inspect = await api(host, session, 'models.inspect', { model: '/etc/passwd' });
+  assert.equal(inspect.status, 404, 'models.inspect is not a method of the web host');
+  const evalFiles = await api(host, session, 'search.eval', { collection: 'c', queriesFile: '/etc/passwd', qrelsFile: '/etc/passwd' });
+  assert.equal(evalFiles.status, 400, 'search.eval reads no files for a page');
+  assert.match(JSON.parse(evalFiles.body).error.message, /queriesFile and qrelsFile are for the command line/);
+});

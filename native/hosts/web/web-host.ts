@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { API_EVENT_NAMES, API_METHOD_NAMES } from '../../engine/common/api-contract.js';
+import { API_EVENT_NAMES, UI_METHOD_NAMES } from '../../engine/common/api-contract.js';
 import { TandemError, toWire, type ErrorCode, type WireError } from '../../engine/common/errors.js';
 import { dispatchCall, type CallContext } from '../../engine/common/rpc.js';
 import type { ApiService } from '../../engine/index.js';
@@ -257,7 +257,7 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const ctx: CallContext = { signal: ac.signal, emit: () => {} };
     try {
       const input = await jsonBody(req, `/api/${method}`);
-      const result = await dispatchCall(opts.service.api, method, input, ctx, { methods: API_METHOD_NAMES });
+      const result = await dispatchCall(opts.service.api, method, input, ctx, { methods: UI_METHOD_NAMES });
       sendJson(res, 200, { result: result ?? null });
     } catch (e) {
       sendError(res, e);
