@@ -152,6 +152,19 @@ export class ShortestCompletion {
     return k === 0 ? 1 : k + pool.cheapest(hist, k, extra) + 1;
   }
 
+  private readonly strs = new WeakMap<string[], string[]>();
+  /** The string values written (cached per list). */
+  private stringsOf(vals: string[] | undefined): string[] {
+    if (!vals) return [];
+    let out = this.strs.get(vals);
+    if (!out) {
+      out = [];
+      for (const k of vals) if (k[0] === 's') out.push(k.slice(1));
+      this.strs.set(vals, out);
+    }
+    return out;
+  }
+
   private readonly hists = new WeakMap<string[], Map<number, number>>();
   private histOf(n: ArrayNode, vals: string[] | undefined): Map<number, number> {
     if (!vals) return EMPTY_HIST;
@@ -209,8 +222,7 @@ export class ShortestCompletion {
     const node = s.node!;
     const min = node.minLength;
     const max = node.maxLength;
-    const used: string[] = [];
-    for (const k of a.vals ?? []) if (k[0] === 's') used.push(k.slice(1));
+    const used = this.stringsOf(a.vals);
     /** Content c (n characters, all complete): the fewest bytes to end it as a new value, the rest of the array included. */
     const plain = (c: string, n: number): number => {
       const canon = isAscii94(c);
@@ -233,8 +245,10 @@ export class ShortestCompletion {
       while (i > 0 && f.t.charCodeAt(i) >= 0x80 && f.t.charCodeAt(i) <= 0xbf) i--;
       tail = f.t.length - i;
     }
-    const c = decodeContent(f.t.slice(0, f.t.length - tail));
-    const n = [...c].length;
+    const raw = f.t.slice(0, f.t.length - tail);
+    const simple = isAscii94(raw); // printable ASCII without escapes: the content is the bytes
+    const c = simple ? raw : decodeContent(raw);
+    const n = simple ? c.length : [...c].length;
     if (tail === 0) return plain(c, n);
     // Characters later values start with right after c.
     const interesting = new Set<number>();
