@@ -21,7 +21,7 @@ import { JobQueue, JobRunners } from '../jobs/job-queue.js';
 import { JobStore } from '../jobs/job-store.js';
 import { EVAL_KIND } from '../library/eval-job.js';
 import { Searcher } from '../library/searcher.js';
-import { loadCatalog } from '../models/catalog.js';
+import { lazyCatalog } from '../models/catalog.js';
 import { createModelManager, type ModelManager } from '../models/model-manager.js';
 import { openDatabase, storePath, type Db } from '../store/database.js';
 import { LibraryStore } from '../store/library-store.js';
@@ -75,7 +75,8 @@ export function createEngine(deps: EngineDeps): Engine {
   const db: Db = openEngineStore(home, readOnly);
   const lib = new LibraryStore(db);
   const store = new JobStore(db);
-  const catalog = deps.catalog ?? loadCatalog();
+  // Read on first use: keyword search, jobs and collections never look a model up.
+  const catalog = deps.catalog ?? lazyCatalog();
   const manager: ModelManager = createModelManager({ env, catalog, ...(deps.modelManager ?? {}) });
   const client = new EmbedClient(env);
   const events = new ApiEventEmitter(onError);

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { Agent } from 'undici';
 import { isTandemError } from '../common/errors.js';
 import { sharedOrSkip } from '../../testing/shared.js';
-import { catalogSchema, loadCatalog, parseCatalog, type Catalog, type CatalogEntry } from './catalog.js';
+import { catalogSchema, lazyCatalog, loadCatalog, parseCatalog, type Catalog, type CatalogEntry } from './catalog.js';
 import { createModelManager } from './model-manager.js';
 import { resolveModel } from './model-resolver.js';
 
@@ -66,6 +66,17 @@ describe('models/catalog.json', () => {
         [512, 'model.safetensors'],
       ],
     );
+  });
+
+  test('lazyCatalog reads the catalog on first use of its fields, once; a missing file fails that use', () => {
+    let reads = 0;
+    const lazy = lazyCatalog(() => (reads++, loadCatalog(CATALOG_FILE)));
+    assert.equal(reads, 0);
+    assert.deepEqual(lazy.models.map((m) => m.id), catalog.models.map((m) => m.id));
+    assert.equal(lazy.version, 1);
+    assert.equal(reads, 1);
+    const missing = lazyCatalog(() => loadCatalog(path.join(os.tmpdir(), 'no-such-tandem-catalog.json')));
+    assert.throws(() => missing.models, (e: unknown) => isTandemError(e) && e.code === 'NOT_FOUND' && /model catalog not found/.test(e.message));
   });
 
   test('a variant naming a file outside files is rejected', () => {

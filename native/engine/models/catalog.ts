@@ -94,6 +94,24 @@ export function loadCatalog(file: string = defaultCatalogPath()): Catalog {
   return parseCatalog(json, file);
 }
 
+/**
+ * A catalog read on first use of its fields (`load`, by default the bundled catalog): an engine
+ * that never looks a model up (keyword search, jobs, collections) skips reading and checking it.
+ * A missing or invalid catalog fails that first use, with loadCatalog's error.
+ */
+export function lazyCatalog(load: () => Catalog = loadCatalog): Catalog {
+  let loaded: Catalog | undefined;
+  const get = (): Catalog => (loaded ??= load());
+  return {
+    get version() {
+      return get().version;
+    },
+    get models() {
+      return get().models;
+    },
+  };
+}
+
 export function findCatalogEntry(catalog: Catalog, id: string): CatalogEntry | undefined {
   return catalog.models.find((m) => m.id === id);
 }
