@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { sharedOrSkip } from '../../testing/shared.js';
 import { isTandemError } from '../common/errors.js';
-import { convertOnnxToFp16, floatToHalf } from './onnx-fp16.js';
+import { floatToHalf } from './half-float.js';
+import { convertOnnxToFp16 } from './onnx-fp16.js';
 import { inspectOnnx } from './onnx-inspect.js';
 import { halfToFloat } from './pooling.js';
 

@@ -12,40 +12,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TandemError } from '../common/errors.js';
+import { floatToHalf } from './half-float.js';
 import { encBytes, encString, encVarint, fields, str } from './onnx-wire.js';
 
 const FLOAT = 1;
 const FLOAT16 = 10;
 const HALF_MAX = 65504;
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** float32 -> IEEE half bits, round to nearest even; the caller clamps to +-65504 first. */
-export function floatToHalf(x: number): number {
-  f32[0] = x;
-  const b = u32[0]!;
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  const mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    let h = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
 
 export interface Fp16Stats {
   /** Float tensors converted (initializers and Constant / ConstantOfShape values). */

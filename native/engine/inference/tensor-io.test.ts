@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isTandemError } from '../common/errors.js';
 import type { OnnxModelInfo } from './onnx-inspect.js';
-import { decodeInputs, decodeTensor, encodeTensor, floatToHalf, halfToNumber, validateFeeds, type HostTensor } from './tensor-io.js';
+import { floatToHalf, halfToNumber } from './half-float.js';
+import { decodeInputs, decodeTensor, encodeTensor, validateFeeds, type HostTensor } from './tensor-io.js';
 
 const invalid = (name: string, re: RegExp) => (e: unknown) => isTandemError(e, 'INVALID_INPUT') && e.message.includes(`"${name}"`) && re.test(e.message);
 

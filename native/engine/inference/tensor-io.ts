@@ -6,6 +6,7 @@
  */
 import type { JsonValue } from '../common/errors.js';
 import { TandemError } from '../common/errors.js';
+import { floatToHalf, halfToNumber } from './half-float.js';
 import { formatShape, type OnnxModelInfo, type OnnxValueInfo } from './onnx-inspect.js';
 
 export const TENSOR_DTYPES = ['float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'bool', 'string'] as const;
@@ -53,40 +54,6 @@ function allocate(dtype: Exclude<TensorDtype, 'string'>, n: number): Exclude<Ten
     case 'int64': return new BigInt64Array(n);
     case 'uint64': return new BigUint64Array(n);
   }
-}
-
-/** float -> IEEE half bits, round to nearest even (for float16 tensors written as numbers). */
-export function floatToHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0]!;
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  // Rounding up may carry into the exponent: up to 0x7c00 (infinity), which is the right answer.
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
-
-export function halfToNumber(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  return e === 0 ? s * 2 ** -14 * (f / 1024) : e === 31 ? (f ? NaN : s * Infinity) : s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 /** Flatten a nested array, returning its dims; fails naming the tensor when it is ragged. */
