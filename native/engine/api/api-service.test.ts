@@ -158,27 +158,28 @@ test('close() leaves a running index job interrupted; the next service resumes i
 test('extra runners (e.g. cloud kinds) run in the service queue with live events, and retry re-runs them', async (t) => {
   const dir = tempDir(t);
   let calls = 0;
+  // a host's own runner of a known kind (here warmup, in place of the cloud service's)
   const run = async (ctx: { progress(d: number, t: number): void }) => {
     calls++;
     ctx.progress(1, 2);
     if (calls === 1) throw new Error('first try fails');
     ctx.progress(2, 2);
-    return { ok: true };
+    return { backend: 'modal', function: 'warmup', modelLoadMs: 0, totalMs: 1, coldStart: false };
   };
-  const svc = createApiService({ env: env(path.join(dir, 'home')), host: 'test', progressIntervalMs: 0, runners: new Map([['echo', run]]) });
+  const svc = createApiService({ env: env(path.join(dir, 'home')), host: 'test', progressIntervalMs: 0, runners: { warmup: run } });
   t.after(() => svc.close());
   // a job of that kind recorded by another host, then retried here
   const { JobStore } = await import('../jobs/job-store.js');
   const { openDatabase, storePath } = await import('../store/database.js');
   const db = openDatabase(storePath(path.join(dir, 'home')));
   const store = new JobStore(db);
-  const job = store.createJob({ kind: 'echo', backend: 'modal', params: {}, input: {} });
+  const job = store.createJob({ kind: 'warmup', backend: 'modal', params: { backend: 'modal', function: null }, input: {} });
   db.close();
   const seen: string[] = [];
   const all: string[] = [];
   svc.events.on('job.updated', (e) => void all.push(`${e.job.id}:${e.job.status}`));
   const resumed = await svc.api['jobs.resume']({ id: job.id });
-  assert.equal(resumed.job.kind, 'echo', 'a queued job of an extra kind can be scheduled here');
+  assert.equal(resumed.job.kind, 'warmup', 'a queued job of an extra kind can be scheduled here');
   const failed = waitFinished(svc, () => job.id, seen);
   assert.equal((await failed).job.status, 'failed', 'its failure is recorded');
   const r = await svc.api['jobs.retry']({ id: job.id });

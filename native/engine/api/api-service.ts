@@ -8,7 +8,7 @@ import { API_METHODS, type ApiDeviceInfo, type ApiMethod, type ApiOutput, type A
 import { TandemError } from '../common/errors.js';
 import { acceleratorPrecheck, describeAdapter, planProviders, platformAccelerator } from '../inference/device.js';
 import { probeWebGpu } from '../inference/webgpu-probe.js';
-import type { JobRunFn } from '../jobs/job-queue.js';
+import type { JobRunnerTable } from '../jobs/job-queue.js';
 import { runMs } from '../jobs/job-stats.js';
 import type { Job } from '../jobs/job-types.js';
 import type { Catalog } from '../models/catalog.js';
@@ -31,10 +31,11 @@ export interface ApiServiceDeps {
   /** Minimum time between two job.updated events of one running job. Default 200 ms. */
   progressIntervalMs?: number;
   /**
-   * Runners for more job kinds (e.g. cloud jobs), by kind: they run in the service's queue (per-backend
-   * limits), their progress becomes job.updated events, and jobs.retry/resume can re-run them.
+   * Runners of job kinds (common/job-kinds.ts), by kind, in place of the engine's own (e.g. a test's
+   * cloud runner): they run in the service's queue (per-backend limits), their progress becomes
+   * job.updated events, and jobs.retry/resume can re-run them. Only known kinds have runners.
    */
-  runners?: ReadonlyMap<string, JobRunFn>;
+  runners?: JobRunnerTable;
   /** Told about errors nobody awaits (a listener that threw, a job outcome that could not be recorded). */
   onError?: (e: unknown) => void;
   /** Cloud service settings (tuning, poll interval, a token source); the service is built from `env` (api-cloud.ts). */

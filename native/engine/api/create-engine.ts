@@ -17,7 +17,7 @@ import { EmbedClient } from '../inference/embed-client.js';
 import type { LocalGenerator } from '../cloud/cloud-service.js';
 import { lazyLocalGenerator } from '../cloud/local-engines.js';
 import type { WaitStatus } from '../cloud/wait-status.js';
-import { JobQueue, JobRunners } from '../jobs/job-queue.js';
+import { JobQueue, JobRunners, type RunnerWrap } from '../jobs/job-queue.js';
 import { JobStore } from '../jobs/job-store.js';
 import { EVAL_KIND } from '../library/eval-job.js';
 import { Searcher } from '../library/searcher.js';
@@ -107,13 +107,12 @@ export function createEngine(deps: EngineDeps): Engine {
 
   const runners = new JobRunners();
   const indexReports = createIndexReports();
-  for (const [kind, run] of libraryRunners(lib, client, env, jobs, indexReports)) runners.register(kind, run);
+  runners.addAll(libraryRunners(lib, client, env, jobs, indexReports));
   // The CLI's local jobs (run-onnx, generate-local) run here too, so jobs.retry/resume re-run them.
-  for (const [kind, run] of [...inferenceRunners(client), ...generateRunners(generator.client, events)]) runners.register(kind, jobs.observed(() => run));
-  const cloudRunners = new JobRunners();
-  cloud.registerRunners(cloudRunners);
-  for (const kind of cloudRunners.kinds()) runners.register(kind, jobs.observed(() => cloudRunners.get(kind)!));
-  for (const [kind, run] of deps.runners ?? []) runners.register(kind, jobs.observed(() => run));
+  const observe: RunnerWrap = (run) => jobs.observed(() => run);
+  runners.addAll({ ...inferenceRunners(client), ...generateRunners(generator.client, events) }, observe);
+  runners.addAll(cloud.runners(), observe);
+  if (deps.runners) runners.addAll(deps.runners, observe);
   const queue = new JobQueue(store, { runners, onError: (_id, e) => onError(e) });
   // Downloads get their own queue so a pull never waits behind an index job (and vice versa).
   const pullRunners = new JobRunners();
@@ -121,7 +120,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const pulls = new JobQueue(store, { runners: pullRunners, onError: (_id, e) => onError(e) });
   // Evaluations too: an eval never waits behind an index job. Its runner re-reads the files an eval started from files names (retry, resume); texts given inline are not kept.
   const evals = new JobQueue(store, { runners: evalRunners(searcher, jobs), onError: (_id, e) => onError(e) });
-  const queueFor = (kind: string): JobQueue | undefined => (kind === MODEL_PULL_KIND ? pulls : kind === EVAL_KIND ? evals : runners.get(kind) ? queue : undefined);
+  const queueFor = (kind: string): JobQueue | undefined => (kind === MODEL_PULL_KIND ? pulls : kind === EVAL_KIND ? evals : runners.has(kind) ? queue : undefined);
 
   // --- handlers, by area (handlers/<area>.ts) ------------------------------------------------
 

@@ -5,6 +5,7 @@
  * `track(handle)` publishes the end and forgets the job.
  */
 import type { ApiEvents } from '../common/api-contract.js';
+import type { JobKind } from '../common/job-kinds.js';
 import type { JobHandle, JobRunContext, JobRunFn } from '../jobs/job-queue.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { Job } from '../jobs/job-types.js';
@@ -31,7 +32,7 @@ export interface LiveJobs {
   /** Before acting on an existing job: only events from now on are news. */
   markSeen(id: string): void;
   /** A runner whose progress becomes events: `make` builds the job's code for its (wrapped) context and live state. */
-  observed(make: (ctx: JobRunContext, l: Live) => JobRunFn): JobRunFn;
+  observed<K extends JobKind>(make: (ctx: JobRunContext<K>, l: Live) => JobRunFn<K>): JobRunFn<K>;
   /** Publish a job's end and forget its live state. */
   track(handle: JobHandle): void;
   /** A job as the API shows it: a running job's progress is its live progress. */
@@ -84,12 +85,12 @@ export function createLiveJobs(o: { store: JobStore; events: ApiEventEmitter; on
     if (!eventCursor.has(id)) eventCursor.set(id, lastEventId(id));
   };
 
-  const observed = (make: (ctx: JobRunContext, l: Live) => JobRunFn): JobRunFn => {
-    return async (ctx) => {
+  const observed = <K extends JobKind>(make: (ctx: JobRunContext<K>, l: Live) => JobRunFn<K>): JobRunFn<K> => {
+    return (ctx) => {
       const l: Live = { done: ctx.job.progress.done, total: ctx.job.progress.total, phase: null, startedAt: Date.now(), doneAtStart: null, lastEmit: 0 };
       live.set(ctx.job.id, l);
       publish(ctx.job.id);
-      const wrapped: JobRunContext = {
+      const wrapped: JobRunContext<K> = {
         ...ctx,
         job: ctx.job,
         signal: ctx.signal,

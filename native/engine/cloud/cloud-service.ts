@@ -10,6 +10,7 @@ import type {
   CloudAdapter,
   CloudRequest,
   CostEstimate,
+  EmbedRemoteRequest,
   EmbedRemoteResult,
   SubmitOutcome,
   FunctionCapability,
@@ -23,9 +24,10 @@ import { defaultRegistry, type AdapterRegistry } from '../../../cloud-adapters/r
 import { validateEmbedRemote, validateGenerate, validateJsonAgainstSchema } from '../../../cloud-adapters/validate.js';
 import { ensureChemFor } from '../node/chem-toolkit.js';
 import { isTandemError, TandemError, toWire, type JsonValue } from '../common/errors.js';
-import type { JobHandle, JobQueue, JobRunContext, JobRunners, JobSpec } from '../jobs/job-queue.js';
+import type { JobResultInput } from '../common/job-kinds.js';
+import type { JobHandle, JobQueue, JobRunContext, JobRunFn, JobRunners, JobSpec, KindJob } from '../jobs/job-queue.js';
 import type { JobStore } from '../jobs/job-store.js';
-import type { Backend, Job, JsonObject } from '../jobs/job-types.js';
+import type { Backend } from '../jobs/job-types.js';
 import type { Db } from '../store/database.js';
 import { BACKEND_FAILURE_CODES, CircuitBreakers } from './circuit-breaker.js';
 import { DEFAULT_LOCAL_EMBED_MODEL, DEFAULT_REMOTE, endpointFor, envTokenSource, pollIntervalFromEnv, resolveCloudConfig, type CloudFlags, type Policy, type ResolvedCloudConfig, type RoutedKind, type TokenSource } from './cloud-config.js';
@@ -145,12 +147,12 @@ interface CloudParams {
   };
 }
 
-function paramsOf(job: Job): CloudParams {
-  const p = job.params as unknown as CloudParams;
-  if (!p || typeof p !== 'object' || !p.request || typeof p.request !== 'object' || !p.route) {
-    throw new TandemError('INVALID_ARGUMENT', `job ${job.id} has no cloud request in its params; submit it again with \`tandem submit\``);
-  }
-  return p;
+/** The job kinds this service runs: one per request kind, and warmups. */
+export type CloudJobKind = RoutedKind | 'warmup';
+
+/** A cloud job's params (request and route), checked by its kind's schema when the queue read the job (common/job-kinds.ts). */
+function paramsOf(job: KindJob<RoutedKind>): CloudParams {
+  return job.params;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -422,7 +424,7 @@ export class CloudService {
    * to run it elsewhere). A budget set to `block` that this job would exceed throws BUDGET_EXCEEDED
    * here, before anything is recorded or sent.
    */
-  prepare(req: CloudRequest, opts: { policy?: Policy; priority?: number } = {}): { spec: JobSpec; plan: RoutePlan } {
+  prepare(req: CloudRequest, opts: { policy?: Policy; priority?: number } = {}): { spec: JobSpec<RoutedKind>; plan: RoutePlan } {
     const plan = this.plan(req, opts.policy);
     if (plan.budget && !plan.budget.ok && plan.budget.action === 'block') throw new TandemError('BUDGET_EXCEEDED', plan.budget.message, { data: { budgetUsd: plan.budget.budgetUsd, afterUsd: plan.budget.afterUsd } });
     const params: CloudParams = {
@@ -438,13 +440,17 @@ export class CloudService {
         answeredBy: plan.answeredBy,
       },
     };
-    const spec: JobSpec = {
-      kind: req.kind,
-      backend: plan.backend,
-      params: params as unknown as JsonObject,
-      input: req as unknown as JsonValue,
-      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
-    };
+    const base = { backend: plan.backend, ...(opts.priority !== undefined ? { priority: opts.priority } : {}) };
+    const { route } = params;
+    // One branch per kind, so each spec's params are typed by its own kind.
+    const spec: JobSpec<RoutedKind> =
+      req.kind === 'boltz2'
+        ? { ...base, kind: req.kind, params: { request: req, route }, input: req }
+        : req.kind === 'boltz2-batch'
+          ? { ...base, kind: req.kind, params: { request: req, route }, input: req }
+          : req.kind === 'generate'
+            ? { ...base, kind: req.kind, params: { request: req, route }, input: req }
+            : { ...base, kind: req.kind, params: { request: req, route }, input: req };
     return { spec, plan };
   }
 
@@ -460,25 +466,60 @@ export class CloudService {
   }
 
   /** The job kinds this service runs. */
-  static readonly KINDS = ['boltz2', 'boltz2-batch', 'generate', 'embed-remote', 'warmup'] as const;
+  static readonly KINDS = ['boltz2', 'boltz2-batch', 'generate', 'embed-remote', 'warmup'] as const satisfies readonly CloudJobKind[];
+
+  /** The runners of every cloud job kind, by kind (a host registers them so retry, resume and adopt work there). */
+  runners(): { [K in CloudJobKind]: JobRunFn<K> } {
+    return {
+      boltz2: (run) => this.runBoltz2(run),
+      'boltz2-batch': (run) => this.runBatch(run),
+      generate: (run) => this.runGenerate(run),
+      'embed-remote': (run) => this.runEmbedRemote(run),
+      warmup: (run) => this.runWarmup(run),
+    };
+  }
 
   /** Register the runners of every cloud job kind (so retry, resume and adopt work in any host). */
   registerRunners(runners: JobRunners): void {
-    for (const kind of CloudService.KINDS) runners.register(kind, (run) => this.run(kind, run));
-  }
-
-  /** Run one job of a cloud kind (what the registered runners call). */
-  run(kind: (typeof CloudService.KINDS)[number], run: JobRunContext): Promise<JsonValue> {
-    if (kind === 'boltz2-batch') return this.runBatch(run);
-    if (kind === 'warmup') return this.runWarmup(run);
-    return this.runSync(run);
+    runners.addAll(this.runners());
   }
 
   // --- runners ---
 
-  private async runSync(run: JobRunContext): Promise<JsonValue> {
+  private async runBoltz2(run: JobRunContext<'boltz2'>): Promise<JobResultInput<'boltz2'>> {
     const { request: req, route } = paramsOf(run.job);
-    if (run.job.backend === 'local') return req.kind === 'generate' ? this.runLocalGenerate(run, req) : this.runLocalEmbed(run, req);
+    if (req.kind !== 'boltz2' || run.job.backend === 'local') throw new TandemError('INVALID_ARGUMENT', `${req.kind} jobs cannot run locally`);
+    const c = await this.callSync(run, req, route.reason);
+    const r = c.result as Boltz2Prediction;
+    return { answeredBy: c.answered, timings: c.timings, ...this.writePrediction(c.files, req.name, r), confidence: r.confidence, affinity: r.affinity };
+  }
+
+  private async runGenerate(run: JobRunContext<'generate'>): Promise<JobResultInput<'generate'>> {
+    const { request: req, route } = paramsOf(run.job);
+    if (req.kind !== 'generate') throw new TandemError('INVALID_ARGUMENT', `job ${run.job.id} is not a generate request`);
+    if (run.job.backend === 'local') return this.runLocalGenerate(run, req);
+    const c = await this.callSync(run, req, route.reason);
+    const r = c.result as GenerateResult;
+    const check = validateJsonAgainstSchema(req.schema, r.output);
+    if (!check.ok) {
+      c.files.writeJson('output.invalid.json', r.output);
+      throw new TandemError('BACKEND_ERROR', `${c.backend} returned output that does not match the request's JSON Schema: ${check.errors}`);
+    }
+    const output = c.files.writeJson('output.json', r.output);
+    return { answeredBy: c.answered, timings: c.timings, files: { output }, output: r.output, usage: r.usage };
+  }
+
+  private async runEmbedRemote(run: JobRunContext<'embed-remote'>): Promise<JobResultInput<'embed-remote'>> {
+    const { request: req, route } = paramsOf(run.job);
+    if (req.kind !== 'embed-remote') throw new TandemError('INVALID_ARGUMENT', `job ${run.job.id} is not an embed-remote request`);
+    if (run.job.backend === 'local') return this.runLocalEmbed(run, req);
+    const c = await this.callSync(run, req, route.reason);
+    const r = c.result as EmbedRemoteResult;
+    return { answeredBy: c.answered, timings: c.timings, ...this.writeEmbeddings(c.files, r.embeddings.length, r.dim, flatten(r.embeddings, r.dim), REMOTE_EMBED_MODEL) };
+  }
+
+  /** One synchronous call of a remote function (boltz2, generate, embed-remote): its result, who answered and how long it took. */
+  private async callSync(run: JobRunContext<RoutedKind>, req: CloudRequest, reason: string) {
     const backend = run.job.backend as BackendId;
     const wait = this.tracker(run, backend, req);
     let out: SubmitOutcome;
@@ -497,27 +538,12 @@ export class CloudService {
     const t = out.timings;
     this.recordRun(run, backend, fn, t);
     const files = new ResultFiles(this.config().home, run.job.id);
-    const answered = { backend, function: out.function, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason: route.reason, model: askedModel(req), where: `${backend} ${fn.gpu.count}x ${fn.gpu.type}`, substitutedFor: null };
+    const answered = { backend, function: out.function, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason, model: askedModel(req), where: `${backend} ${fn.gpu.count}x ${fn.gpu.type}`, substitutedFor: null };
     const timings = { totalMs: t.totalMs, ttfbMs: t.ttfbMs, coldStart: t.coldStart, modelLoadMs: t.modelLoadMs, inferenceMs: t.inferenceMs, transferMs: t.transferMs, attempts: t.attempts };
-    if (req.kind === 'boltz2') {
-      const r = out.result as Boltz2Prediction;
-      return { answeredBy: answered, timings, ...this.writePrediction(files, req.name, r), confidence: r.confidence, affinity: r.affinity } as JsonValue;
-    }
-    if (req.kind === 'generate') {
-      const r = out.result as GenerateResult;
-      const check = validateJsonAgainstSchema(req.schema, r.output);
-      if (!check.ok) {
-        files.writeJson('output.invalid.json', r.output);
-        throw new TandemError('BACKEND_ERROR', `${backend} returned output that does not match the request's JSON Schema: ${check.errors}`);
-      }
-      const output = files.writeJson('output.json', r.output);
-      return { answeredBy: answered, timings, files: { output }, output: r.output, usage: r.usage } as JsonValue;
-    }
-    const r = out.result as EmbedRemoteResult;
-    return { answeredBy: answered, timings, ...this.writeEmbeddings(files, r.embeddings.length, r.dim, flatten(r.embeddings, r.dim), REMOTE_EMBED_MODEL) } as JsonValue;
+    return { result: out.result, backend, files, answered, timings };
   }
 
-  private async runBatch(run: JobRunContext): Promise<JsonValue> {
+  private async runBatch(run: JobRunContext<'boltz2-batch'>): Promise<JobResultInput<'boltz2-batch'>> {
     const { request: req, route } = paramsOf(run.job);
     if (req.kind !== 'boltz2-batch') throw new TandemError('INVALID_ARGUMENT', `job ${run.job.id} is not a boltz2-batch request`);
     const backend = run.job.backend as BackendId;
@@ -576,7 +602,7 @@ export class CloudService {
           run.setDevice(`${backend} ${fn.gpu.count}x ${fn.gpu.type}`);
           run.setCostUsd(costUsd(fn.gpu, gpuS, this.config().prices, backend));
           run.setTimings({ inferenceMs: gpuS * 1000 });
-          return { answeredBy: { backend, function: fn.name, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason: route.reason }, remoteId: id, total: p.total, ligands: [...written.values()] } as unknown as JsonValue;
+          return { answeredBy: { backend, function: fn.name, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason: route.reason }, remoteId: id, total: p.total, ligands: [...written.values()] };
         }
         if (p.status === 'failed') throw new TandemError('BACKEND_ERROR', `remote batch ${id} failed on ${backend}: ${p.error ?? 'no reason given'}`);
         if (p.status === 'cancelled') throw new TandemError('CANCELLED', `remote batch ${id} was cancelled on ${backend}`);
@@ -592,7 +618,7 @@ export class CloudService {
    * with its own idempotency key (`<job>:<ligand>`), results written as they arrive. A resumed job
    * skips the ligands whose files are already on disk, and counts the GPU time they paid for.
    */
-  private async runBatchPerLigand(run: JobRunContext, adapter: CloudAdapter, fn: FunctionCapability, req: Boltz2BatchRequest, files: ResultFiles, reason: string): Promise<JsonValue> {
+  private async runBatchPerLigand(run: JobRunContext<'boltz2-batch'>, adapter: CloudAdapter, fn: FunctionCapability, req: Boltz2BatchRequest, files: ResultFiles, reason: string): Promise<JobResultInput<'boltz2-batch'>> {
     const backend = adapter.id;
     const ligands: LigandFiles[] = [];
     let gpuMs = 0;
@@ -634,14 +660,13 @@ export class CloudService {
     run.setDevice(`${backend} ${fn.gpu.count}x ${fn.gpu.type}`);
     run.setTimings({ loadMs, inferenceMs: Math.max(0, gpuMs - loadMs), transferMs });
     run.setCostUsd(costUsd(fn.gpu, gpuMs / 1000, this.config().prices, backend));
-    return { answeredBy: { backend, function: fn.name, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason }, total, ligands } as unknown as JsonValue;
+    return { answeredBy: { backend, function: fn.name, gpu: `${fn.gpu.count}x ${fn.gpu.type}`, reason }, total, ligands };
   }
 
-  private async runWarmup(run: JobRunContext): Promise<JsonValue> {
-    const p = run.job.params as { backend?: unknown; function?: unknown };
+  private async runWarmup(run: JobRunContext<'warmup'>): Promise<JobResultInput<'warmup'>> {
     const backend = run.job.backend as BackendId;
     const adapter = this.adapter(backend);
-    const fnName = typeof p.function === 'string' ? p.function : undefined;
+    const fnName = run.job.params.function ?? undefined;
     const target = warmedFunction(adapter, fnName ?? (backend === 'modal' ? 'warmup' : 'health'));
     const subject = target.kinds.includes('generate') ? (target.name === 'generate' ? 'qwen-32b' : target.name.replace(/-generate$/, '')) : target.kinds.includes('embed-remote') ? 'instructor-xl' : 'Boltz-2';
     const wait = this.deps.onWait ? this.newTracker(run, backend, target, subject) : null;
@@ -658,10 +683,10 @@ export class CloudService {
     run.setDevice(`${backend} ${fn.gpu.count}x ${fn.gpu.type}`);
     run.setTimings({ loadMs: w.modelLoadMs, transferMs: Math.max(0, w.totalMs - w.modelLoadMs) });
     run.setCostUsd(costUsd(fn.gpu, w.modelLoadMs / 1000, this.config().prices, backend));
-    return { ...w } as unknown as JsonValue;
+    return { ...w };
   }
 
-  private async runLocalGenerate(run: JobRunContext, req: GenerateRequest): Promise<JsonValue> {
+  private async runLocalGenerate(run: JobRunContext<'generate'>, req: GenerateRequest): Promise<JobResultInput<'generate'>> {
     const gen = this.deps.localGenerate;
     if (!gen) throw new TandemError('DEVICE_UNAVAILABLE', 'this host has no local generation engine');
     const model = this.config().localGenerateModel;
@@ -686,11 +711,10 @@ export class CloudService {
     }
     const output = files.writeJson('output.json', r.output as JsonValue);
     const { route } = paramsOf(run.job);
-    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason, where: 'this machine', substitutedFor: r.model === req.model ? null : req.model }, files: { output }, output: r.output, text: r.text, usage: r.usage } as JsonValue;
+    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason, where: 'this machine', substitutedFor: r.model === req.model ? null : req.model }, files: { output }, output: r.output as JsonValue, text: r.text, usage: r.usage as JsonValue };
   }
 
-  private async runLocalEmbed(run: JobRunContext, req: CloudRequest): Promise<JsonValue> {
-    if (req.kind !== 'embed-remote') throw new TandemError('INVALID_ARGUMENT', `${req.kind} jobs cannot run locally`);
+  private async runLocalEmbed(run: JobRunContext<'embed-remote'>, req: EmbedRemoteRequest): Promise<JobResultInput<'embed-remote'>> {
     const embed = this.deps.localEmbed;
     if (!embed) throw new TandemError('DEVICE_UNAVAILABLE', 'this host has no local embedding engine');
     const model = this.localModel('embed').model;
@@ -700,7 +724,7 @@ export class CloudService {
     run.setTimings({ loadMs: r.loadMs, inferenceMs: r.inferenceMs });
     const { route } = paramsOf(run.job);
     const files = new ResultFiles(this.config().home, run.job.id);
-    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason, where: 'this machine', substitutedFor: r.model === REMOTE_EMBED_MODEL ? null : REMOTE_EMBED_MODEL }, ...this.writeEmbeddings(files, texts.length, r.dims, r.vectors, r.model) } as JsonValue;
+    return { answeredBy: { backend: 'local', model: r.model, device: r.device, reason: route.reason, where: 'this machine', substitutedFor: r.model === REMOTE_EMBED_MODEL ? null : REMOTE_EMBED_MODEL }, ...this.writeEmbeddings(files, texts.length, r.dims, r.vectors, r.model) };
   }
 
   // --- helpers ---
@@ -798,7 +822,7 @@ export class CloudService {
     return { ligandId: r.ligandId, ...this.writePrediction(files, r.ligandId, r).files };
   }
 
-  private writeEmbeddings(files: ResultFiles, count: number, dims: number, vectors: Float32Array, model: string): JsonObject {
+  private writeEmbeddings(files: ResultFiles, count: number, dims: number, vectors: Float32Array, model: string): { model: string; count: number; dims: number; files: { embeddings: string; meta: string } } {
     const bytes = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
     const data = files.write('embeddings.f32', bytes);
     const meta = files.writeJson('embeddings.json', { model, count, dims, dtype: 'float32', byteOrder: 'little-endian', layout: 'row-major, row i = text i', file: 'embeddings.f32' });

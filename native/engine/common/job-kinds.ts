@@ -112,7 +112,8 @@ const evalResult = z.object({
 // --- models ----------------------------------------------------------------------------------
 
 const modelPullParams = z.looseObject({ id: str, variant: variant.optional(), allowUnpinned: z.boolean().optional() });
-const modelPullResult = z.looseObject({ id: z.string(), dir: z.string(), variant: z.string(), downloaded: z.array(z.string()), reused: z.number(), unpinned: z.boolean() });
+/** reused: files already on disk; unpinned: files whose bytes no catalog checksum pins. */
+const modelPullResult = z.looseObject({ id: z.string(), dir: z.string(), variant: z.string(), downloaded: z.array(z.string()), reused: z.array(z.string()), unpinned: z.array(z.string()) });
 
 // --- local inference (CLI) -------------------------------------------------------------------
 
@@ -193,7 +194,7 @@ const CLOUD_REQUESTS = {
   'embed-remote': z.looseObject({ kind: z.literal('embed-remote'), texts: z.array(z.string()), instruction: z.string().optional() }),
 };
 
-const answeredBy = z.looseObject({ model: z.string().optional(), where: z.string().optional(), substitutedFor: z.string().nullable().optional() });
+const answeredBy = z.looseObject({ model: z.string(), where: z.string(), substitutedFor: z.string().nullable() });
 
 /** How a cloud job was routed when it was recorded (jobs recorded before the estimate fields lack them). */
 const routeSchema = z.looseObject({
@@ -210,7 +211,19 @@ const routeSchema = z.looseObject({
 const cloudParams = <R extends z.ZodType>(request: R) => z.looseObject({ request, route: routeSchema });
 
 /** Who answered a cloud job: the backend and function, or the local model it fell back to. */
-const answered = z.looseObject({ backend: z.string(), reason: z.string() });
+const answered = z.looseObject({
+  backend: z.string(),
+  reason: z.string(),
+  /** A remote answer: the function and its GPUs. */
+  function: z.string().optional(),
+  gpu: z.string().optional(),
+  /** The model that answered, where, and the one asked for when another answered (null: the same). */
+  model: z.string().optional(),
+  where: z.string().optional(),
+  substitutedFor: z.string().nullable().optional(),
+  /** A local answer: the device it ran on. */
+  device: z.string().optional(),
+});
 const callTimings = z.looseObject({ totalMs: z.number() });
 const ligandFiles = z.looseObject({ ligandId: z.string(), structure: z.string(), confidence: z.string(), affinity: z.string().nullable() });
 
@@ -254,9 +267,24 @@ export type JobKind = keyof typeof JOB_KINDS;
 export const JOB_KIND_NAMES = Object.keys(JOB_KINDS) as JobKind[];
 /** A job's params as its runner reads them (after the schema). */
 export type JobParams<K extends JobKind> = z.output<(typeof JOB_KINDS)[K]['params']>;
+/**
+ * A loose object's type without its `[key: string]: unknown` (a record of a real value type keeps
+ * its own): what a writer gives. The record keeps extra fields, but a host's own interfaces (which
+ * have no index signature) fit it, and a misspelt field in an object literal is a type error.
+ */
+export type KnownFields<T, Depth extends unknown[] = []> = Depth['length'] extends 5
+  ? T // deep enough for every schema here; stops recursive types (z.json()) from unfolding forever
+  : T extends readonly unknown[]
+    ? { [I in keyof T]: KnownFields<T[I], [...Depth, 0]> }
+    : T extends object
+      ? { [P in keyof T as string extends P ? (unknown extends T[P] ? never : P) : P]: KnownFields<T[P], [...Depth, 0]> }
+      : T;
 /** A job's params as a host submits them (before the schema: defaults not yet applied). */
-export type JobParamsInput<K extends JobKind> = z.input<(typeof JOB_KINDS)[K]['params']>;
+export type JobParamsInput<K extends JobKind> = KnownFields<z.input<(typeof JOB_KINDS)[K]['params']>>;
+/** A finished job's result as a reader gets it (parseJobResult). */
 export type JobResult<K extends JobKind> = z.output<(typeof JOB_KINDS)[K]['result']>;
+/** A job's result as its runner writes it. */
+export type JobResultInput<K extends JobKind> = KnownFields<z.input<(typeof JOB_KINDS)[K]['result']>>;
 
 export function isJobKind(kind: string): kind is JobKind {
   return Object.hasOwn(JOB_KINDS, kind);

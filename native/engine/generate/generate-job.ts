@@ -3,6 +3,7 @@
  * text goes to `onText`; a row error (e.g. `truncated`) fails the job with its code.
  */
 import { TandemError, type JsonValue } from '../common/errors.js';
+import type { JobParams, JobResultInput } from '../common/job-kinds.js';
 import type { LocalJobRun } from '../inference/run-onnx-job.js';
 import type { GenerateClient, GenerateRequest } from './index.js';
 
@@ -11,13 +12,11 @@ export const GENERATE_LOCAL_KIND = 'generate-local';
 /** The params of a `generate-local` job: the request, enough to run it again (`tandem jobs retry`). */
 export type GenerateLocalParams = Omit<GenerateRequest, 'prompts' | 'useCache'> & { prompt: string; schemaFile?: string };
 
-export function generateJobRunner(client: GenerateClient, onText?: (jobId: string, text: string) => void): (run: LocalJobRun) => Promise<JsonValue> {
+export function generateJobRunner(client: GenerateClient, onText?: (jobId: string, text: string) => void): (run: LocalJobRun<JobParams<'generate-local'>>) => Promise<JobResultInput<'generate-local'>> {
   return async (run) => {
-    const p = run.job.params as unknown as GenerateLocalParams & { schema?: object };
-    if (typeof p.model !== 'string' || typeof p.prompt !== 'string') throw new TandemError('INVALID_ARGUMENT', `generate-local job ${run.job.id} lacks model or prompt in its params`);
-    const request: GenerateRequest = { ...p, prompts: [p.prompt] };
-    delete (request as Partial<GenerateLocalParams>).prompt;
-    delete (request as Partial<GenerateLocalParams>).schemaFile;
+    // model and prompt checked by the kind's schema (common/job-kinds.ts); the rest are the request's options
+    const { prompt, schemaFile: _schemaFile, ...options } = run.job.params;
+    const request: GenerateRequest = { ...options, prompts: [prompt] };
     const r = await client.generate(request, { signal: run.signal, ...(onText ? { onText: (_row: number, t: string) => onText(run.job.id, t) } : {}) });
     run.setDevice(r.device.used);
     run.setTimings({ loadMs: r.loadMs, inferenceMs: r.inferenceMs });
@@ -32,7 +31,7 @@ export function generateJobRunner(client: GenerateClient, onText?: (jobId: strin
       usage: { promptTokens: o.promptTokens, completionTokens: o.completionTokens },
       model: r.model,
       variant: r.variant,
-      device: { ...r.device } as unknown as JsonValue,
+      device: { ...r.device },
       seed: r.seed,
       timings: { loadMs: r.loadMs, prefillMs: r.prefillMs, inferenceMs: r.inferenceMs },
     };

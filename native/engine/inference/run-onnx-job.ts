@@ -7,13 +7,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TandemError, type JsonValue } from '../common/errors.js';
+import type { JobParams, JobResultInput } from '../common/job-kinds.js';
 
 /**
  * What the job's code gets from the queue that runs it (the part of native/engine/jobs' run
  * context it uses; this layer does not depend on the job system).
  */
-export interface LocalJobRun {
-  readonly job: { readonly id: string; readonly params: unknown };
+export interface LocalJobRun<P = unknown> {
+  /** Its params as its kind's schema reads them (common/job-kinds.ts). */
+  readonly job: { readonly id: string; readonly params: P };
   readonly signal: AbortSignal;
   setDevice(device: string): void;
   setTimings(timings: { loadMs?: number; inferenceMs?: number }): void;
@@ -83,10 +85,9 @@ function writeAtomic(file: string, body: string): void {
  * caller just read them; a retry reads and checks the inputs file again. Outputs go to the params'
  * output file, or to `onOutputs` when there is none.
  */
-export function runOnnxJobRunner(client: EmbedClient, preloaded?: Record<string, HostTensor>, onOutputs?: (r: TensorRunResult) => void): (run: LocalJobRun) => Promise<JsonValue> {
+export function runOnnxJobRunner(client: EmbedClient, preloaded?: Record<string, HostTensor>, onOutputs?: (r: TensorRunResult) => void): (run: LocalJobRun<JobParams<'run-onnx'>>) => Promise<JobResultInput<'run-onnx'>> {
   return async (run) => {
-    const p = run.job.params as unknown as RunOnnxParams;
-    if (typeof p.model !== 'string' || typeof p.inputs !== 'string') throw new TandemError('INVALID_ARGUMENT', `run-onnx job ${run.job.id} lacks model or inputs in its params`);
+    const p = run.job.params; // model, inputs, device... checked by the kind's schema
     const feeds = preloaded ?? loadInputs(p.inputs, p.model).feeds;
     const r = await client.runOnnx(
       { model: p.model, inputs: feeds, device: p.device, allowFallback: p.allowFallback, ...(p.fetch ? { outputs: p.fetch } : {}) },
@@ -100,9 +101,9 @@ export function runOnnxJobRunner(client: EmbedClient, preloaded?: Record<string,
     return {
       outputs: Object.fromEntries(Object.entries(r.outputs).map(([name, t]) => [name, { dtype: t.dtype, dims: t.dims }])),
       output: p.output,
-      device: { ...r.device } as unknown as JsonValue,
+      device: { ...r.device },
       modelCached: r.modelCached,
       timings: r.timings,
-    } as JsonValue;
+    };
   };
 }

@@ -7,6 +7,7 @@ import { isTandemError } from '../common/errors.js';
 import { JOB_KIND_NAMES, parseJobParams, parseJobResult } from '../common/job-kinds.js';
 import { openDatabase } from '../store/database.js';
 import { JobQueue, JobRunners, kindRunner } from './job-queue.js';
+import type { JobKind } from '../common/job-kinds.js';
 import { JobStore } from './job-store.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-jobkinds-'));
@@ -46,6 +47,7 @@ test('a stored job whose params no longer fit its kind fails with an error namin
   assert.equal(ran, false);
   // submitting such params is refused before anything is recorded
   const before = store.list().length;
+  // @ts-expect-error -- root and model missing: a type error, and refused at run time too
   assert.throws(() => queue.submit({ kind: 'index', backend: 'local', params: { collection: 'papers' }, input: 2 }), (e: unknown) => isTandemError(e, 'INVALID_ARGUMENT') && /index job has invalid params: root:/.test(e.message));
   assert.equal(store.list().length, before);
   db.close();
@@ -61,5 +63,36 @@ test('a job of a kind this version does not know still lists and shows, and is n
   assert.deepEqual(queue.adoptStored(), [], 'no runner: left queued');
   assert.throws(() => queue.schedule(old.id), (e: unknown) => isTandemError(e, 'INVALID_ARGUMENT') && /no runner for legacy-fold jobs/.test(e.message));
   assert.equal(store.get(old.id).status, 'queued');
+  db.close();
+});
+
+test('a result that does not fit its kind fails the job (INTERNAL, naming the field); a fitting one is recorded as returned', async () => {
+  const { db, store } = fresh();
+  const queue = new JobQueue(store);
+  const pulled = { id: 'a/b', dir: '/m/a', variant: 'int8', downloaded: ['model.onnx'], reused: [], unpinned: [], extra: 'kept' };
+  const ok = await queue.submit({ kind: 'model-pull', backend: 'local', params: { id: 'a/b' }, input: 1 }, () => pulled).done;
+  assert.equal(ok.status, 'succeeded');
+  assert.deepEqual(ok.result, pulled);
+  // a count where the kind has a list: what a runner typed by its kind cannot return (the cast stands for a drifted runner)
+  const bad = await queue.submit({ kind: 'model-pull', backend: 'local', params: { id: 'a/b' }, input: 2 }, (() => ({ ...pulled, reused: 3 })) as never).done;
+  assert.deepEqual([bad.status, bad.error?.code], ['failed', 'INTERNAL']);
+  assert.match(bad.error?.message ?? '', new RegExp(`model-pull job ${bad.id} has an unexpected result: reused: `));
+  db.close();
+});
+
+test('only known kinds have runners: a stored job of an unknown kind lists and shows, but never runs here', async () => {
+  const { db, store } = fresh();
+  const runners = new JobRunners();
+  assert.throws(() => runners.register('echo' as JobKind, () => null), (e: unknown) => isTandemError(e, 'INVALID_ARGUMENT') && /unknown job kind "echo"/.test(e.message));
+  const queue = new JobQueue(store, { runners });
+  const old = store.createJob({ kind: 'echo', backend: 'local', params: {}, input: 1 });
+  assert.equal(store.get(old.id).kind, 'echo');
+  assert.equal(runners.has('echo'), false);
+  assert.deepEqual(queue.adoptStored(), []);
+  assert.throws(() => queue.schedule(old.id), (e: unknown) => isTandemError(e, 'INVALID_ARGUMENT') && /no runner for echo jobs/.test(e.message));
+  // a runner passed for it is refused when the job is read back to run
+  const done = await queue.schedule(old.id, () => null).done;
+  assert.deepEqual([done.status, done.error?.code], ['failed', 'INVALID_ARGUMENT']);
+  assert.match(done.error?.message ?? '', /unknown job kind "echo"/);
   db.close();
 });

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { isTandemError, TandemError, type JsonValue } from '../common/errors.js';
 import { openDatabase, type Db } from '../store/database.js';
-import { DEFAULT_CONCURRENCY, JobQueue, type JobQueueOptions, type JobRunFn } from './job-queue.js';
+import type { JobParamsInput } from '../common/job-kinds.js';
+import { DEFAULT_CONCURRENCY, JobQueue, type JobQueueOptions, type JobRunFn, type JobSpec } from './job-queue.js';
 import { JobStore } from './job-store.js';
 import type { Backend } from './job-types.js';
 
@@ -28,10 +29,13 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-/** Params that fit the index and boltz2 kinds' schemas (common/job-kinds.ts): the queue checks them. */
-const INDEX_PARAMS = { collection: 'papers', root: '/p', model: 'x/y' };
-const BOLTZ2_PARAMS = { request: { kind: 'boltz2', name: 'b', proteins: [{ id: 'A', sequence: 'MKT' }], ligands: [] }, route: { policy: 'modal', reason: 'test', function: null, estimateUsd: null } };
-const spec = (backend: Backend = 'local', priority = 0, kind = 'embed') => ({ kind, backend, params: kind === 'embed' ? { model: 'x/y' } : kind === 'boltz2' ? BOLTZ2_PARAMS : {}, input: [n++], priority });
+/** Params that fit the embed and boltz2 kinds' schemas (common/job-kinds.ts): the queue checks them. */
+const EMBED_PARAMS = { model: 'x/y' };
+const BOLTZ2_PARAMS = { request: { kind: 'boltz2', name: 'b', proteins: [{ id: 'A', sequence: 'MKT' }], ligands: [] }, route: { policy: 'modal', reason: 'test', function: null, estimateUsd: null } } satisfies JobParamsInput<'boltz2'>;
+/** A boltz2 result that fits its kind's schema (results are checked when a job finishes). */
+const FOLDED = { answeredBy: { backend: 'modal', reason: 'test' }, timings: { totalMs: 1 }, files: { structure: 'b.cif', confidence: 'b.confidence.json', affinity: null }, confidence: {}, affinity: null };
+/** An embed job (its result may be any JSON), or a boltz2 one. */
+const spec = (backend: Backend = 'local', priority = 0, kind: 'embed' | 'boltz2' = 'embed'): JobSpec => (kind === 'embed' ? { kind, backend, params: EMBED_PARAMS, input: [n++], priority } : { kind, backend, params: BOLTZ2_PARAMS, input: [n++], priority });
 
 test('the default concurrency is local 1, modal 10, cloud-run 5', () => {
   assert.deepEqual(DEFAULT_CONCURRENCY, { local: 1, modal: 10, 'cloud-run': 5 });
@@ -239,12 +243,12 @@ test('timings, cost, device and remote id set by the job are recorded, also when
 test('retry creates a new job linked to the old one and runs it with the registered runner', T, async () => {
   const { db, store, queue } = fresh();
   let attempt = 0;
-  queue.registerJobRunner('index', ({ job }) => {
+  queue.registerJobRunner('embed', ({ job }) => {
     attempt++;
     if (attempt === 1) throw new TandemError('BACKEND_ERROR', 'flaky');
-    return { attempt, params: job.params };
+    return { attempt, params: { model: job.params.model } };
   });
-  const first = await queue.submit({ kind: 'index', backend: 'local', params: INDEX_PARAMS, input: { root: '/p' } }).done;
+  const first = await queue.submit({ kind: 'embed', backend: 'local', params: EMBED_PARAMS, input: { root: '/p' } }).done;
   assert.equal(first.status, 'failed');
   const { job, handle } = queue.retry(first.id);
   assert.ok(handle, 'a runner is registered, so the retry runs');
@@ -252,7 +256,7 @@ test('retry creates a new job linked to the old one and runs it with the registe
   assert.notEqual(job.id, first.id);
   const second = await handle.done;
   assert.equal(second.status, 'succeeded');
-  assert.deepEqual(second.result, { attempt: 2, params: INDEX_PARAMS });
+  assert.deepEqual(second.result, { attempt: 2, params: EMBED_PARAMS });
   assert.deepEqual([second.params, second.inputDigest, second.retryOf], [first.params, first.inputDigest, first.id]);
   assert.equal(store.get(first.id).status, 'failed', 'the old record is unchanged');
   assert.throws(() => queue.retry(second.id), (e: unknown) => isTandemError(e, 'CONFLICT') && /cannot retry job .*: it is succeeded/.test((e as Error).message));
@@ -266,16 +270,16 @@ test('retry creates a new job linked to the old one and runs it with the registe
   assert.throws(() => queue.submit(spec('modal', 0, 'boltz2')), (e: unknown) => isTandemError(e, 'INVALID_ARGUMENT') && /no runner for boltz2 jobs/.test((e as Error).message));
   // a host that knows the kind adopts it later
   const host = new JobQueue(store);
-  host.registerJobRunner('boltz2', () => 'folded');
+  host.registerJobRunner('boltz2', () => FOLDED);
   const adopted = host.adoptStored();
   assert.deepEqual(adopted.map((h) => h.id), [r.job.id]);
-  assert.equal((await adopted[0]!.done).result, 'folded');
+  assert.deepEqual((await adopted[0]!.done).result, FOLDED);
   db.close();
 });
 
 test('schedule resumes an interrupted job, which sees its checkpoints', T, async () => {
   const { db, store, queue } = fresh();
-  const job = store.createJob({ kind: 'index', backend: 'local', params: INDEX_PARAMS, input: 1 });
+  const job = store.createJob({ kind: 'embed', backend: 'local', params: EMBED_PARAMS, input: 1 });
   store.start(job.id);
   store.checkpoint(job.id, 'a.txt');
   db.prepare("UPDATE jobs SET status = 'interrupted' WHERE id = ?").run(job.id);

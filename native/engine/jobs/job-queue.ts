@@ -1,13 +1,16 @@
 import { isTandemError, TandemError, type JsonValue } from '../common/errors.js';
-import { isJobKind, parseJobParams, type JobKind, type JobParams, type JobResult } from '../common/job-kinds.js';
+import { isJobKind, parseJobParams, parseJobResult, type JobKind, type JobParams, type JobParamsInput, type JobResultInput } from '../common/job-kinds.js';
 import { assertJson } from './canonical-json.js';
 import type { CreateJobInput, JobStore, RunMetrics } from './job-store.js';
 import { BACKENDS, isFinished, type Backend, type Job, type JsonObject } from './job-types.js';
 
+/** A job record of a known kind, its params read through the kind's schema (common/job-kinds.ts). */
+export type KindJob<K extends JobKind = JobKind> = Omit<Job, 'kind' | 'params'> & { readonly kind: K; readonly params: JobParams<K> };
+
 /** What a running job's code gets. */
-export interface JobRunContext {
-  /** The record as it was when the job started (params, retryOf...). */
-  readonly job: Job;
+export interface JobRunContext<K extends JobKind = JobKind> {
+  /** The record as it was when the job started (params, retryOf...), its params read through its kind's schema. */
+  readonly job: KindJob<K>;
   /** Aborted (reason: a CANCELLED TandemError) when the job is cancelled, here or from another process. */
   readonly signal: AbortSignal;
   /** Cheap to call per batch (the store throttles writes). */
@@ -24,31 +27,42 @@ export interface JobRunContext {
   note(message: string, data?: JsonObject): void;
 }
 
-/**
- * The work of one job. Its return value (JSON) becomes the job's result. Throwing fails the job
- * with the error's TandemError code (other errors: INTERNAL); throwing CANCELLED cancels it.
- */
-export type JobRunFn = (ctx: JobRunContext) => Promise<JsonValue | void> | JsonValue | void;
-
-export type JobSpec = CreateJobInput;
-
-/** A job record of a known kind, its params read through the kind's schema (common/job-kinds.ts). */
-export type KindJob<K extends JobKind> = Omit<Job, 'kind' | 'params'> & { readonly kind: K; readonly params: JobParams<K> };
-
-/** What a runner of kind K gets: the context, with the job's params typed by its kind. */
-export type KindRunContext<K extends JobKind> = Omit<JobRunContext, 'job'> & { readonly job: KindJob<K> };
+/** What a runner of kind K returns: its kind's result (a kind whose result may be null may also return nothing). */
+export type RunOutput<K extends JobKind> = JobResultInput<K> | (null extends JobResultInput<K> ? void : never);
 
 /**
- * The runner of one job kind: `run` gets the params as the kind's schema reads them (a row whose
- * params do not fit fails with INVALID_ARGUMENT naming the kind and field) and returns the kind's
- * result, which is checked to be JSON.
+ * The work of one job of kind K. Its return value becomes the job's result, checked against the
+ * kind's result schema (common/job-kinds.ts) and to be JSON. Throwing fails the job with the
+ * error's TandemError code (other errors: INTERNAL); throwing CANCELLED cancels it.
  */
-export function kindRunner<K extends JobKind>(kind: K, run: (ctx: KindRunContext<K>) => Promise<JobResult<K>>): JobRunFn {
-  return async (ctx) => {
-    if (ctx.job.kind !== kind) throw new TandemError('INVALID_ARGUMENT', `job ${ctx.job.id} is a ${ctx.job.kind} job, not ${kind}`);
-    const params = parseJobParams(kind, ctx.job.params, ctx.job.id);
-    return assertJson(await run({ ...ctx, job: { ...ctx.job, kind, params } }), `result of ${kind} job ${ctx.job.id}`);
-  };
+export type JobRunFn<K extends JobKind = JobKind> = (ctx: JobRunContext<K>) => Promise<RunOutput<K>> | RunOutput<K>;
+
+/** The runners of several kinds, by kind (a kind's runner takes that kind's context). */
+export type JobRunnerTable = { readonly [K in JobKind]?: JobRunFn<K> };
+
+/** Something done to each runner of a table (e.g. LiveJobs.observed), keeping its kind. */
+export type RunnerWrap = <K extends JobKind>(run: JobRunFn<K>, kind: K) => JobRunFn<K>;
+
+/** A job to record, typed by its kind: its params are checked against the kind's schema before anything is recorded. */
+export type JobSpec<K extends JobKind = JobKind> = Omit<CreateJobInput, 'kind' | 'params'> & { readonly kind: K; readonly params: JobParamsInput<K> };
+
+/** A runner with its kind erased: what the queue holds (it calls it only with a context of its kind). */
+type ErasedRunFn = (ctx: JobRunContext) => Promise<unknown>;
+/** A runner of some kind (`never`: every runner takes it). */
+type SomeRunFn = (ctx: never) => unknown;
+
+function erase(run: SomeRunFn): ErasedRunFn {
+  // The queue calls it only for a job of the kind it was registered or submitted for, with the
+  // params read through that kind's schema (execute()).
+  return async (ctx) => run(ctx as never);
+}
+
+/**
+ * The runner of one job kind, typed by it: `kindRunner('index', async (run) => ...)` gets
+ * `run.job.params` as `JobParams<'index'>` and must return `JobResult<'index'>`.
+ */
+export function kindRunner<K extends JobKind>(_kind: K, run: JobRunFn<K>): JobRunFn<K> {
+  return run;
 }
 
 export interface JobHandle {
@@ -62,20 +76,45 @@ export interface JobHandle {
 
 export const DEFAULT_CONCURRENCY: Readonly<Record<Backend, number>> = { local: 1, modal: 10, 'cloud-run': 5 };
 
-/** Which code runs each job kind, so a host can re-run (retry, resume, adopt) jobs by kind. */
+/**
+ * Which code runs each job kind, so a host can re-run (retry, resume, adopt) jobs by kind. Only the
+ * kinds of JOB_KINDS have runners: a stored job of a kind this version does not know lists and
+ * shows, but never runs.
+ */
 export class JobRunners {
-  private readonly byKind = new Map<string, JobRunFn>();
+  private readonly byKind = new Map<JobKind, SomeRunFn>();
 
-  register(kind: string, run: JobRunFn): void {
+  register<K extends JobKind>(kind: K, run: JobRunFn<K>): void {
+    if (!isJobKind(kind)) throw new TandemError('INVALID_ARGUMENT', `unknown job kind ${JSON.stringify(kind)}: only the kinds of common/job-kinds.ts have runners`);
     if (typeof run !== 'function') throw new TandemError('INVALID_ARGUMENT', `the runner for ${kind} jobs must be a function`);
     this.byKind.set(kind, run);
   }
 
-  get(kind: string): JobRunFn | undefined {
-    return this.byKind.get(kind);
+  /** Register every runner of a table, each through `wrap` when given. */
+  addAll(table: JobRunnerTable, wrap?: RunnerWrap): void {
+    const add = <K extends JobKind>(kind: K): void => {
+      const run = table[kind];
+      if (run) this.register(kind, wrap ? wrap(run, kind) : run);
+    };
+    for (const kind of Object.keys(table)) if (isJobKind(kind)) add(kind);
   }
 
-  kinds(): string[] {
+  /** Whether a runner is registered for `kind` (any string: a stored job may be of a kind this version does not know). */
+  has(kind: string): boolean {
+    return isJobKind(kind) && this.byKind.has(kind);
+  }
+
+  get<K extends JobKind>(kind: K): JobRunFn<K> | undefined {
+    return this.byKind.get(kind) as JobRunFn<K> | undefined; // register() keys each runner by its own kind
+  }
+
+  /** The runner of a stored job's kind, its kind erased (undefined: none, or a kind this version does not know). */
+  erased(kind: string): ErasedRunFn | undefined {
+    const run = isJobKind(kind) ? this.byKind.get(kind) : undefined;
+    return run ? erase(run) : undefined;
+  }
+
+  kinds(): JobKind[] {
     return [...this.byKind.keys()].sort();
   }
 }
@@ -88,14 +127,14 @@ export interface JobQueueOptions {
   onError?: (jobId: string, error: unknown) => void;
 }
 
-type Outcome = { ok: true; value: JsonValue | void } | { ok: false; error: unknown };
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface Entry {
   readonly id: string;
   readonly backend: Backend;
   readonly priority: number;
   readonly seq: number;
-  readonly run: JobRunFn;
+  readonly run: ErasedRunFn;
   /** An interrupted job: resumed, not started. */
   readonly resume: boolean;
   readonly handle: JobHandle;
@@ -146,29 +185,29 @@ export class JobQueue {
   }
 
   /** The hook hosts use so jobs of `kind` can be re-run (retry, resume, adoptStored). */
-  registerJobRunner(kind: string, run: JobRunFn): void {
+  registerJobRunner<K extends JobKind>(kind: K, run: JobRunFn<K>): void {
     this.runners.register(kind, run);
   }
 
   /**
    * Record a new job (queued) and schedule it. `run` defaults to the runner registered for its
-   * kind. A known kind's params are checked against its schema first (INVALID_ARGUMENT naming the
+   * kind. The params are checked against the kind's schema first (INVALID_ARGUMENT naming the
    * kind and field; nothing is recorded).
    */
-  submit(spec: JobSpec, run?: JobRunFn): JobHandle {
-    const fn = run ?? this.runners.get(spec.kind);
+  submit<K extends JobKind>(spec: JobSpec<K>, run?: JobRunFn<K>): JobHandle {
+    const fn = run ? erase(run) : this.runners.erased(spec.kind);
     if (!fn) throw new TandemError('INVALID_ARGUMENT', `no runner for ${spec.kind} jobs: pass one to submit() or registerJobRunner()`);
-    if (isJobKind(spec.kind)) parseJobParams(spec.kind, spec.params);
+    parseJobParams(spec.kind, spec.params);
     return this.enqueue(this.store.createJob(spec), fn);
   }
 
   /** Schedule a job already in the store: a queued one starts, an interrupted one resumes. */
-  schedule(id: string, run?: JobRunFn): JobHandle {
+  schedule<K extends JobKind>(id: string, run?: JobRunFn<K>): JobHandle {
     const existing = this.entries.get(id);
     if (existing) return existing.handle;
     const job = this.store.get(id);
     if (job.status !== 'queued' && job.status !== 'interrupted') throw new TandemError('CONFLICT', `cannot schedule job ${id}: it is ${job.status} (only queued or interrupted jobs can be)`, { data: { jobId: id, status: job.status } });
-    const fn = run ?? this.runners.get(job.kind);
+    const fn = run ? erase(run) : this.runners.erased(job.kind);
     if (!fn) throw new TandemError('INVALID_ARGUMENT', `no runner for ${job.kind} jobs (job ${id}): register one with registerJobRunner()`);
     return this.enqueue(job, fn);
   }
@@ -176,7 +215,7 @@ export class JobQueue {
   /** Schedule every queued or interrupted job in the store that has a runner here, oldest first. */
   adoptStored(): JobHandle[] {
     const jobs = this.store.list({ status: ['queued', 'interrupted'], limit: Number.MAX_SAFE_INTEGER }).reverse();
-    return jobs.filter((j) => this.runners.get(j.kind) !== undefined).map((j) => this.schedule(j.id));
+    return jobs.filter((j) => this.runners.has(j.kind)).map((j) => this.schedule(j.id));
   }
 
   /**
@@ -211,9 +250,9 @@ export class JobQueue {
    * input). It is scheduled when `run` is given or a runner is registered for its kind; otherwise
    * it stays queued in the store for a host that knows the kind (`schedule`/`adoptStored`).
    */
-  retry(id: string, run?: JobRunFn): { job: Job; handle: JobHandle | null } {
+  retry<K extends JobKind>(id: string, run?: JobRunFn<K>): { job: Job; handle: JobHandle | null } {
     const job = this.store.createRetry(id);
-    const fn = run ?? this.runners.get(job.kind);
+    const fn = run ? erase(run) : this.runners.erased(job.kind);
     return { job, handle: fn ? this.enqueue(job, fn) : null };
   }
 
@@ -230,7 +269,7 @@ export class JobQueue {
 
   // --- internals ---
 
-  private enqueue(job: Job, run: JobRunFn): JobHandle {
+  private enqueue(job: Job, run: ErasedRunFn): JobHandle {
     let resolve!: (j: Job) => void;
     let reject!: (e: unknown) => void;
     const done = new Promise<Job>((res, rej) => ((resolve = res), (reject = rej)));
@@ -281,10 +320,15 @@ export class JobQueue {
     await Promise.resolve(); // the job's code never runs inside submit()
     let outcome: Outcome;
     try {
-      // Read back from SQLite: a row of a known kind whose params no longer fit its schema (corrupt,
-      // or an older version's) fails here with INVALID_ARGUMENT naming the kind and field.
-      if (isJobKind(job.kind)) parseJobParams(job.kind, job.params, job.id);
-      outcome = { ok: true, value: await e.run(this.contextFor(e, job)) };
+      // Read back from SQLite: a row whose params no longer fit its kind (corrupt, or an older
+      // version's) fails here with INVALID_ARGUMENT naming the kind and field, not inside the runner.
+      const params = parseJobParams(job.kind, job.params, job.id);
+      const kind = job.kind as JobKind; // parseJobParams refuses a kind this version does not know
+      const value = await e.run(this.contextFor(e, { ...job, kind, params }));
+      // The result must be JSON (INVALID_ARGUMENT, as the store says) and fit its kind's result
+      // schema (INTERNAL naming the field); the record keeps it as returned.
+      if (!e.controller.signal.aborted) parseJobResult(kind, assertJson(value ?? null, `result of job ${job.id}`), job.id);
+      outcome = { ok: true, value };
     } catch (error) {
       outcome = { ok: false, error };
     }
@@ -299,7 +343,7 @@ export class JobQueue {
     this.pump();
   }
 
-  private contextFor(e: Entry, job: Job): JobRunContext {
+  private contextFor(e: Entry, job: KindJob): JobRunContext {
     const live = () => !e.controller.signal.aborted;
     /** The record is no longer running (cancelled from another process): stop the job's code. */
     const guard = (f: () => void): void => {
@@ -347,7 +391,7 @@ export class JobQueue {
       const m = this.metricsOf(e);
       try {
         if (e.controller.signal.aborted) this.store.cancel(e.id, 'cancelled', m);
-        else if (outcome.ok) this.store.succeed(e.id, { ...m, result: outcome.value ?? null });
+        else if (outcome.ok) this.store.succeed(e.id, { ...m, result: (outcome.value ?? null) as JsonValue }); // checked by its kind's schema in execute(), and to be JSON by the store
         else this.store.fail(e.id, outcome.error, m);
       } catch (err) {
         // e.g. a result that is not JSON, or metrics out of range: that is the job's failure

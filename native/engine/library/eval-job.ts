@@ -113,7 +113,7 @@ export async function evaluateCollection(searcher: Searcher, p: EvalParams, quer
 }
 
 /** The job runner for `eval` jobs: params are EvalParams, the texts come from `load` (files for the CLI, the request for the API). */
-export function evalJobRunner(searcher: Searcher, load: (p: EvalParams) => { queries: EvalQuery[]; qrels: Qrels }): JobRunFn {
+export function evalJobRunner(searcher: Searcher, load: (p: EvalParams) => { queries: EvalQuery[]; qrels: Qrels }): JobRunFn<'eval'> {
   return kindRunner('eval', async (run) => {
     const p = run.job.params; // collection, modes and k checked by the kind's schema (common/job-kinds.ts)
     const { queries, qrels } = load(p);

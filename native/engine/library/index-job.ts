@@ -23,7 +23,7 @@ export const MAX_SKIPPED_IN_RECORD = 1000;
  * (errors and skipped paths capped; `onSummary` gets the whole summary). The job's progress is in
  * chunks embedded and written, of a total estimated from bytes (below done until the end).
  */
-export function indexJobRunner(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, onProgress?: (p: IndexProgress) => void, onSummary?: (s: IndexSummary) => void): JobRunFn {
+export function indexJobRunner(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, onProgress?: (p: IndexProgress) => void, onSummary?: (s: IndexSummary) => void): JobRunFn<'index'> {
   return kindRunner('index', async (run) => {
     const p = run.job.params; // root, collection and model checked by the kind's schema (common/job-kinds.ts)
     const s = await indexPath(lib, client, p, {

@@ -120,7 +120,7 @@ export async function upgradeCollection(store: LibraryStore, client: EmbedClient
 }
 
 /** The job runner for `upgrade` jobs (params: UpgradeOptions), shared by the CLI and the API service. */
-export function upgradeJobRunner(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, onProgress?: (p: UpgradeProgress) => void): JobRunFn {
+export function upgradeJobRunner(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, onProgress?: (p: UpgradeProgress) => void): JobRunFn<'upgrade'> {
   return kindRunner('upgrade', async (run) => {
     const p = run.job.params; // collection, model and variant checked by the kind's schema (common/job-kinds.ts)
     const s = await upgradeCollection(lib, client, p, {

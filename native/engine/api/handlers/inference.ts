@@ -12,8 +12,8 @@ import type { JobRunFn } from '../../jobs/job-queue.js';
 import type { EngineContext, HandlersOf, MethodsOf } from '../engine-context.js';
 
 /** The runners of this area, by kind (a retried run-onnx job writes to its output file; without one its tensors are not kept). */
-export function inferenceRunners(client: EmbedClient): Array<[string, JobRunFn]> {
-  return [[RUN_ONNX_KIND, runOnnxJobRunner(client)]];
+export function inferenceRunners(client: EmbedClient): { [RUN_ONNX_KIND]: JobRunFn<typeof RUN_ONNX_KIND> } {
+  return { [RUN_ONNX_KIND]: runOnnxJobRunner(client) };
 }
 
 /** Float32 rows as base64 of their little-endian bytes (no copy of the vectors before encoding). */
@@ -56,7 +56,7 @@ export function inferenceHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'inf
       const params: RunOnnxParams = { model: file, inputs, device, allowFallback, format, output, fetch };
       let outputs: Record<string, JsonValue> | null = null;
       const handle = queue.submit(
-        { kind: RUN_ONNX_KIND, backend: 'local', params: params as unknown as Record<string, JsonValue>, inputDigest: digest },
+        { kind: RUN_ONNX_KIND, backend: 'local', params, inputDigest: digest },
         jobs.observed(() => runOnnxJobRunner(client, feeds, (r) => (outputs = encodeOutputs(r.outputs, format)))),
       );
       jobs.track(handle);

@@ -6,12 +6,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TandemError, type JsonValue } from '../../common/errors.js';
+import { TandemError } from '../../common/errors.js';
+import { parseJobResult } from '../../common/job-kinds.js';
 import type { JobRunFn } from '../../jobs/job-queue.js';
-import type { JsonObject } from '../../jobs/job-types.js';
 import { indexJobRunner, sameIndexJob } from '../../library/index-job.js';
 import type { IndexOptions, IndexSummary } from '../../library/indexer.js';
-import type { ApiOutput } from '../../common/api-contract.js';
 import { sameUpgradeJob, UPGRADE_JOB_KIND, upgradeJobRunner, type UpgradeOptions } from '../../library/upgrade.js';
 import type { Variant } from '../../models/catalog.js';
 import { chooseDefaultEmbeddingModel } from '../../models/default-model.js';
@@ -43,8 +42,8 @@ export function createIndexReports(keep = 16): IndexReports {
 }
 
 /** The runners of the library's jobs: index and upgrade (their progress becomes live events). */
-export function libraryRunners(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, jobs: LiveJobs, reports?: IndexReports): Array<[string, JobRunFn]> {
-  const indexRunner: JobRunFn = jobs.observed((ctx, l) =>
+export function libraryRunners(lib: LibraryStore, client: EmbedClient, env: NodeJS.ProcessEnv, jobs: LiveJobs, reports?: IndexReports): { index: JobRunFn<'index'>; upgrade: JobRunFn<'upgrade'> } {
+  const indexRunner = jobs.observed<'index'>((ctx, l) =>
     indexJobRunner(
       lib,
       client,
@@ -60,14 +59,11 @@ export function libraryRunners(lib: LibraryStore, client: EmbedClient, env: Node
       (s) => reports?.put(ctx.job.id, s),
     ),
   );
-  const upgradeRunner: JobRunFn = jobs.observed((_ctx, l) => {
+  const upgradeRunner = jobs.observed<'upgrade'>((_ctx, l) => {
     l.phase = 'embedding';
     return upgradeJobRunner(lib, client, env);
   });
-  return [
-    ['index', indexRunner],
-    [UPGRADE_JOB_KIND, upgradeRunner],
-  ];
+  return { index: indexRunner, [UPGRADE_JOB_KIND]: upgradeRunner };
 }
 
 export function libraryHandlers(ctx: EngineContext, reports: IndexReports = createIndexReports()): HandlersOf<MethodsOf<'collections.'> | MethodsOf<'library.'> | 'files.open'> {
@@ -82,7 +78,7 @@ export function libraryHandlers(ctx: EngineContext, reports: IndexReports = crea
       const prior = store.list({ status: ['interrupted', 'queued', 'running'], kind: UPGRADE_JOB_KIND, limit: 50 }).find((j) => sameUpgradeJob(j, params));
       if (prior && prior.status === 'running') return { jobId: prior.id, resumed: false };
       if (prior) jobs.markSeen(prior.id);
-      const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: UPGRADE_JOB_KIND, backend: 'local', params: params as unknown as JsonObject, input: params as unknown as JsonValue });
+      const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: UPGRADE_JOB_KIND, backend: 'local', params, input: params });
       jobs.track(handle);
       jobs.publish(handle.id);
       return { jobId: handle.id, resumed: prior !== undefined };
@@ -131,7 +127,7 @@ export function libraryHandlers(ctx: EngineContext, reports: IndexReports = crea
           jobs.markSeen(prior.id);
           if (prior.status === 'interrupted') resumed.push(prior.id);
         }
-        const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: 'index', backend: 'local', params: params as unknown as JsonObject, input: params as unknown as JsonValue });
+        const handle = prior ? queue.schedule(prior.id) : queue.submit({ kind: 'index', backend: 'local', params, input: params });
         jobs.track(handle);
         jobs.publish(handle.id);
         return handle.id;
@@ -141,11 +137,11 @@ export function libraryHandlers(ctx: EngineContext, reports: IndexReports = crea
 
     'library.indexReport': ({ jobId }) => {
       const full = reports.take(jobId);
-      if (full) return { summary: { ...full, errorCount: full.errors.length } as unknown as ApiOutput<'library.indexReport'>['summary'], complete: true };
+      if (full) return { summary: { ...full, errorCount: full.errors.length, errors: full.errors.map((e) => ({ ...e })), skipped: full.skipped.map((k) => ({ ...k })) }, complete: true };
       const job = store.get(jobId);
       if (job.kind !== 'index') throw new TandemError('INVALID_ARGUMENT', `job ${jobId} is a ${job.kind} job, not an index job`);
       if (job.status !== 'succeeded' || job.result === null) throw new TandemError('CONFLICT', `job ${jobId} is ${job.status}: only a finished index job has a summary`);
-      return { summary: job.result as unknown as ApiOutput<'library.indexReport'>['summary'], complete: false };
+      return { summary: parseJobResult('index', job.result, jobId), complete: false };
     },
 
     'files.open': async ({ path: p, page }) => {

@@ -4,11 +4,11 @@
  * folders and checksum verification.
  */
 import path from 'node:path';
-import { TandemError, type JsonValue } from '../../common/errors.js';
+import { TandemError } from '../../common/errors.js';
 import type { JobRunFn } from '../../jobs/job-queue.js';
 import { resolveOnnxFile } from '../../inference/onnx-file.js';
 import { inspectOnnx } from '../../inference/onnx-inspect.js';
-import { findCatalogEntry, VARIANTS, type Variant } from '../../models/catalog.js';
+import { findCatalogEntry } from '../../models/catalog.js';
 import { chooseDefaultEmbeddingModel } from '../../models/default-model.js';
 import { requirePinned, type ModelManager } from '../../models/model-manager.js';
 import { modelSearchDirs } from '../../node/paths.js';
@@ -19,12 +19,10 @@ import type { LiveJobs } from '../live-jobs.js';
 import { inferModelTask } from '../model-task.js';
 
 /** The runner of `model-pull` jobs: downloads with byte progress as `models.progress` events (throttled). */
-export function modelPullRunner(manager: ModelManager, events: ApiEventEmitter, jobs: LiveJobs, progressIntervalMs: number): JobRunFn {
-  return jobs.observed((ctx, l) => async (run) => {
-    const p = run.job.params as { id?: unknown; variant?: unknown; allowUnpinned?: unknown };
-    if (typeof p.id !== 'string') throw new TandemError('INVALID_ARGUMENT', `model pull job ${run.job.id} lacks the model id in its params`);
-    const id = p.id;
-    const variant = typeof p.variant === 'string' && (VARIANTS as readonly string[]).includes(p.variant) ? (p.variant as Variant) : undefined;
+export function modelPullRunner(manager: ModelManager, events: ApiEventEmitter, jobs: LiveJobs, progressIntervalMs: number): JobRunFn<'model-pull'> {
+  return jobs.observed<'model-pull'>((ctx, l) => async (run) => {
+    const p = run.job.params; // id and variant checked by the kind's schema (common/job-kinds.ts)
+    const { id, variant } = p;
     const files = new Map<string, { bytes: number; total: number | null }>();
     let lastProgressEmit = 0;
     l.phase = 'downloading';
@@ -50,7 +48,7 @@ export function modelPullRunner(manager: ModelManager, events: ApiEventEmitter, 
       },
     });
     run.setTimings({ transferMs: Math.round(performance.now() - t0) });
-    return { id: r.id, dir: r.dir, variant: r.variant, downloaded: r.downloaded.map((f) => f.path), reused: r.reused, unpinned: r.unpinned } as unknown as JsonValue;
+    return { id: r.id, dir: r.dir, variant: r.variant, downloaded: r.downloaded.map((f) => f.path), reused: r.reused, unpinned: r.unpinned };
   });
 }
 

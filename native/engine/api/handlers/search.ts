@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TandemError } from '../../common/errors.js';
+import { parseJobResult } from '../../common/job-kinds.js';
 import { resolveReranker, type RerankResult } from '../../inference/rerank-engine.js';
-import type { JsonObject } from '../../jobs/job-types.js';
-import { checkEvalModes, EVAL_KIND, evalJobRunner, type EvalParams, type EvalReport } from '../../library/eval-job.js';
+import { checkEvalModes, EVAL_KIND, evalJobRunner, type EvalParams } from '../../library/eval-job.js';
 import type { ModeUsed } from '../../library/search-mode.js';
 import { resolveMode, type Searcher, type SearchFilters } from '../../library/searcher.js';
 import { JobRunners } from '../../jobs/job-queue.js';
@@ -128,12 +128,14 @@ export function searchHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'search
 
     'search.eval': async ({ collection, queries, qrels, queriesFile, qrelsFile, modes, k, fusion, rerank }) => {
       // Bad texts or files, modes, a wrong reranker or collection fail here, before a job is recorded.
+      // Files are read only for the CLI (its own user's paths); a UI host sends the texts.
+      if ((queriesFile || qrelsFile) && ctx.deps.host !== 'cli' && ctx.deps.host !== 'test') throw new TandemError('INVALID_ARGUMENT', 'search.eval: queriesFile and qrelsFile are for the command line; send the queries and qrels texts instead');
       const texts = { queries: queries ?? readEvalFile(queriesFile!, 'queries'), qrels: qrels ?? readEvalFile(qrelsFile!, 'qrels') };
       const input = { queries: parseQueries(texts.queries, queriesFile ?? 'queries'), qrels: parseQrels(texts.qrels, qrelsFile ?? 'qrels') };
       const params: EvalParams = { collection, modes: checkEvalModes(modes), k, ...(fusion ? { fusion } : {}), ...(queriesFile ? { queriesFile } : {}), ...(qrelsFile ? { qrelsFile } : {}), ...(rerank ? { rerank } : {}) };
       if (rerank) resolveReranker(rerank.model, env, catalog);
       lib.requireCollection(collection);
-      const handle = evals.submit({ kind: EVAL_KIND, backend: 'local', params: params as unknown as JsonObject, input: texts }, jobs.observed(() => evalJobRunner(searcher, () => input)));
+      const handle = evals.submit({ kind: EVAL_KIND, backend: 'local', params, input: texts }, jobs.observed(() => evalJobRunner(searcher, () => input)));
       jobs.track(handle);
       jobs.publish(handle.id);
       const job = await handle.done;
@@ -141,7 +143,7 @@ export function searchHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'search
         const err = job.error ?? { code: 'INTERNAL' as const, message: `the eval job ended ${job.status}` };
         throw new TandemError(job.status === 'cancelled' ? 'CANCELLED' : err.code, `${err.message} (job ${job.id})`);
       }
-      return { jobId: job.id, ...(job.result as unknown as EvalReport) };
+      return { jobId: job.id, ...parseJobResult(EVAL_KIND, job.result, job.id) };
     },
   };
 }
