@@ -34,9 +34,8 @@ export function literalKeys(node: LiteralNode): string[] {
   return k;
 }
 
-/** Insert a key into a sorted list (a new list; the same list when present). */
-export function withKey(vals: readonly string[] | undefined, key: string): string[] {
-  if (!vals) return [key];
+/** Where `key` stands, or would stand, in a sorted list: the first index whose key is not below it. */
+function lowerBound(vals: readonly string[], key: string): number {
   let lo = 0;
   let hi = vals.length;
   while (lo < hi) {
@@ -44,20 +43,19 @@ export function withKey(vals: readonly string[] | undefined, key: string): strin
     if (vals[mid]! < key) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+/** Insert a key into a sorted list (a new list; the same list when present). */
+export function withKey(vals: readonly string[] | undefined, key: string): string[] {
+  if (!vals) return [key];
+  const lo = lowerBound(vals, key);
   if (vals[lo] === key) return vals as string[];
   return [...vals.slice(0, lo), key, ...vals.slice(lo)];
 }
 
 export function hasKey(vals: readonly string[] | undefined, key: string): boolean {
-  if (!vals) return false;
-  let lo = 0;
-  let hi = vals.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (vals[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return vals[lo] === key;
+  return vals !== undefined && vals[lowerBound(vals, key)] === key;
 }
 
 /** The leaves of items whose values a distinct array can track (strings without pattern, numbers without range, scalar literals); undefined when some leaf is another kind. */
