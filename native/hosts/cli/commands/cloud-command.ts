@@ -5,7 +5,7 @@ import type { ApiJob } from '../../../engine/common/api-contract.js';
 import { describeError, TandemError } from '../../../engine/common/errors.js';
 import { formatDuration, formatTable, formatUsd } from '../../../engine/jobs/job-format.js';
 import type { Engine, EngineDeps } from '../../../engine/index.js';
-import { awaitJob } from '../await-job.js';
+import { awaitJob } from '../api-jobs.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
 

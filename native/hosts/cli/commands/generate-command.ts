@@ -7,6 +7,7 @@ import type { GenerateResult } from '../../../engine/generate/index.js';
 import { DEVICE_REQUESTS, describeDevice, type DeviceRequest } from '../../../engine/inference/device.js';
 import type { Variant } from '../../../engine/models/catalog.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
+import { callRunningJob } from '../api-jobs.js';
 import { withEngine } from '../cli-engine.js';
 import { requireSucceeded } from '../job-outcome.js';
 
@@ -110,16 +111,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       await withEngine(ctx, {}, async (engine) => {
         // The job's id comes with its first job.updated event: its text streams as the UI's generate.token events, Ctrl-C cancels it.
         let jobId: string | undefined;
-        // Ctrl-C before the job is recorded cancels it as soon as its id comes.
-        let interrupted = false;
-        const cancel = () => void (jobId && engine.api['jobs.cancel']({ id: jobId, reason: 'interrupted by Ctrl-C' }).catch(() => {}));
-        const onSigint = () => ((interrupted = true), cancel());
         let streamed = false;
-        const offJob = engine.events.on('job.updated', (u) => {
-          if (u.job.kind !== 'generate-local' || jobId) return;
-          jobId = u.job.id;
-          if (interrupted) cancel();
-        });
         const offToken =
           flags.stream && !flags.json
             ? engine.events.on('generate.token', (t) => {
@@ -128,35 +120,33 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
                 ctx.stdout.write(t.text);
               })
             : () => {};
-        process.once('SIGINT', onSigint);
+        let job;
         try {
-          const { job } = await engine.api['generate.run'](input);
-          if (streamed) ctx.stdout.write('\n');
-          requireSucceeded(job);
-          const res = job.result as unknown as {
-            text: string;
-            output: unknown;
-            finishReason: string;
-            budgetForcedClose?: boolean;
-            usage: { promptTokens: number; completionTokens: number };
-            device: GenerateResult['device'];
-            variant: string;
-            seed: number;
-            timings: { loadMs: number; prefillMs: number; inferenceMs: number };
-          };
-          if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...res }, null, 2) + '\n');
-          else if (!flags.stream) ctx.stdout.write(res.text + '\n');
-          const decodeMs = res.timings.inferenceMs - res.timings.prefillMs;
-          const tps = decodeMs > 0 ? ((Math.max(res.usage.completionTokens - 1, 0) / decodeMs) * 1000).toFixed(1) : 'n/a';
-          ctx.stderr.write(
-            `tandem generate: ${res.usage.completionTokens} tokens (${res.finishReason}${res.budgetForcedClose ? '; max tokens ran low: closed early on the shortest valid path' : ''}) after a ${res.usage.promptTokens}-token prompt, ${flags.model} (${res.variant}) on ${describeDevice(res.device)}; ` +
-              `load ${res.timings.loadMs.toFixed(0)} ms, first token ${res.timings.prefillMs.toFixed(0)} ms, ${tps} tokens/s; seed ${res.seed}; job ${job.id}\n`,
-          );
+          ({ job } = await callRunningJob(engine, 'generate-local', () => engine.api['generate.run'](input), (u) => (jobId = u.job.id)));
         } finally {
-          offJob();
           offToken();
-          process.off('SIGINT', onSigint);
         }
+        if (streamed) ctx.stdout.write('\n');
+        requireSucceeded(job);
+        const res = job.result as unknown as {
+          text: string;
+          output: unknown;
+          finishReason: string;
+          budgetForcedClose?: boolean;
+          usage: { promptTokens: number; completionTokens: number };
+          device: GenerateResult['device'];
+          variant: string;
+          seed: number;
+          timings: { loadMs: number; prefillMs: number; inferenceMs: number };
+        };
+        if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...res }, null, 2) + '\n');
+        else if (!flags.stream) ctx.stdout.write(res.text + '\n');
+        const decodeMs = res.timings.inferenceMs - res.timings.prefillMs;
+        const tps = decodeMs > 0 ? ((Math.max(res.usage.completionTokens - 1, 0) / decodeMs) * 1000).toFixed(1) : 'n/a';
+        ctx.stderr.write(
+          `tandem generate: ${res.usage.completionTokens} tokens (${res.finishReason}${res.budgetForcedClose ? '; max tokens ran low: closed early on the shortest valid path' : ''}) after a ${res.usage.promptTokens}-token prompt, ${flags.model} (${res.variant}) on ${describeDevice(res.device)}; ` +
+            `load ${res.timings.loadMs.toFixed(0)} ms, first token ${res.timings.prefillMs.toFixed(0)} ms, ${tps} tokens/s; seed ${res.seed}; job ${job.id}\n`,
+        );
       });
     });
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { TandemError } from '../../../engine/common/errors.js';
 import { formatShape, type OnnxModelInfo, type OnnxValueInfo } from '../../../engine/inference/onnx-inspect.js';
 import type { Variant } from '../../../engine/models/catalog.js';
-import { awaitJob } from '../await-job.js';
+import { awaitJob, cancelOnCtrlC } from '../api-jobs.js';
 import { ProgressLine } from '../progress.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
@@ -81,20 +81,17 @@ export function registerModels(program: Command, ctx: CliContext): void {
       await withEngine(ctx, {}, async (engine) => {
         const progress = new ProgressLine(`pulling ${id}`, process.stderr, flags.json);
         const { jobId } = await engine.api['models.pull']({ id, ...(flags.variant ? { variant: flags.variant } : {}), ...(flags.allowUnpinned ? { allowUnpinned: true } : {}) });
-        let interrupted = false;
-        const onSigint = () => {
-          interrupted = true;
-          void engine.api['jobs.cancel']({ id: jobId }).catch(() => {});
-        };
-        process.once('SIGINT', onSigint);
+        // Ctrl-C cancels it with the engine's own reason ('cancelled from the command line').
+        const ctrlC = cancelOnCtrlC(engine, null);
+        ctrlC.watch(jobId);
         let job;
         try {
           job = await awaitJob(engine, jobId, (u) => u.job.progress.total !== null && u.job.status === 'running' && progress.update(u.job.progress.done, u.job.progress.total));
         } finally {
-          process.off('SIGINT', onSigint);
+          ctrlC.off();
           progress.end();
         }
-        if (interrupted || job.status === 'cancelled') throw new TandemError('CANCELLED', 'download cancelled; run the same command again to resume');
+        if (ctrlC.interrupted || job.status === 'cancelled') throw new TandemError('CANCELLED', 'download cancelled; run the same command again to resume');
         if (job.status !== 'succeeded') throw new TandemError(job.error?.code ?? 'INTERNAL', job.error?.message ?? `model pull ended ${job.status}`);
         const r = job.result as { id: string; dir: string; variant: string; downloaded: string[]; reused: string[]; unpinned: string[] };
         if (flags.json) ctx.stdout.write(JSON.stringify(r, null, 2) + '\n');

@@ -6,6 +6,7 @@ import { DEVICE_REQUESTS, describeDevice, type DeviceRequest } from '../../../en
 import { describeTensor, type HostTensor, type TensorFormat } from '../../../engine/inference/tensor-io.js';
 import type { TensorRunResult } from '../../../engine/inference/tensor-run-engine.js';
 import { choice, type CliContext } from '../cli-context.js';
+import { callRunningJob } from '../api-jobs.js';
 import { withEngine } from '../cli-engine.js';
 import { requireSucceeded } from '../job-outcome.js';
 
@@ -47,31 +48,15 @@ export function registerRunOnnx(program: Command, ctx: CliContext): void {
       const input = runOnnxInput(flags);
       await withEngine(ctx, {}, async (engine) => {
         // The job's id comes with its first job.updated event: Ctrl-C cancels it through the API.
-        let jobId: string | undefined;
-        // Ctrl-C before the job is recorded cancels it as soon as its id comes.
-        let interrupted = false;
-        const cancel = () => void (jobId && engine.api['jobs.cancel']({ id: jobId, reason: 'interrupted by Ctrl-C' }).catch(() => {}));
-        const onSigint = () => ((interrupted = true), cancel());
-        const off = engine.events.on('job.updated', (u) => {
-          if (u.job.kind !== 'run-onnx' || jobId) return;
-          jobId = u.job.id;
-          if (interrupted) cancel();
-        });
-        process.once('SIGINT', onSigint);
-        try {
-          const { job, inputs, outputs } = await engine.api['inference.runOnnx'](input);
-          requireSucceeded(job);
-          if (outputs) ctx.stdout.write(JSON.stringify(outputs) + '\n');
-          const res = job.result as unknown as { outputs: Record<string, { dtype: HostTensor['dtype']; dims: number[] }>; output: string | null; device: { used: string; fallbackReason?: string }; timings: TensorRunResult['timings'] };
-          const outs = Object.entries(res.outputs).map(([name, o]) => describeTensor(name, { ...o, data: [] }));
-          ctx.stderr.write(
-            `tandem run-onnx: ${path.basename((job.params as { model: string }).model)} on ${describeDevice(res.device)}: ${inputs.length} inputs -> ${outs.join(', ')}; ` +
-              `load ${res.timings.loadMs.toFixed(0)} ms, run ${res.timings.inferenceMs.toFixed(1)} ms${res.output ? `, written to ${res.output}` : ''}; job ${job.id}\n`,
-          );
-        } finally {
-          off();
-          process.off('SIGINT', onSigint);
-        }
+        const { job, inputs, outputs } = await callRunningJob(engine, 'run-onnx', () => engine.api['inference.runOnnx'](input));
+        requireSucceeded(job);
+        if (outputs) ctx.stdout.write(JSON.stringify(outputs) + '\n');
+        const res = job.result as unknown as { outputs: Record<string, { dtype: HostTensor['dtype']; dims: number[] }>; output: string | null; device: { used: string; fallbackReason?: string }; timings: TensorRunResult['timings'] };
+        const outs = Object.entries(res.outputs).map(([name, o]) => describeTensor(name, { ...o, data: [] }));
+        ctx.stderr.write(
+          `tandem run-onnx: ${path.basename((job.params as { model: string }).model)} on ${describeDevice(res.device)}: ${inputs.length} inputs -> ${outs.join(', ')}; ` +
+            `load ${res.timings.loadMs.toFixed(0)} ms, run ${res.timings.inferenceMs.toFixed(1)} ms${res.output ? `, written to ${res.output}` : ''}; job ${job.id}\n`,
+        );
       });
     });
 }

@@ -9,7 +9,7 @@ import { loadChemToolkit } from '../../../engine/node/chem-toolkit.js';
 import { formatDuration, formatUsd } from '../../../engine/jobs/job-format.js';
 import type { Job } from '../../../engine/jobs/job-types.js';
 import type { ApiInput, ApiJob } from '../../../engine/common/api-contract.js';
-import { awaitJob } from '../await-job.js';
+import { awaitJob, cancelOnCtrlC } from '../api-jobs.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
 import { runInBackground } from '../cloud-host.js';
@@ -154,9 +154,13 @@ async function submitAndReport(ctx: CliContext, req: CloudRequest, f: CommonFlag
     let streaming = false;
     let lastProgress = '';
     let lastPhase: string | null = null;
+    // Ctrl-C cancels the job (once its id is known) through jobs.cancel.
+    const ctrlC = cancelOnCtrlC(engine);
     const offs = [
       engine.events.on('job.updated', (u) => {
-        if (u.job.kind !== req.kind || (jobId ??= u.job.id) !== u.job.id || quiet) return;
+        if (u.job.kind !== req.kind || (jobId ??= u.job.id) !== u.job.id) return;
+        ctrlC.watch(jobId);
+        if (quiet) return;
         const p = u.job.progress.total ? `${u.job.progress.done}/${u.job.progress.total}` : '';
         if (!(streams && req.kind === 'generate') && p && p !== lastProgress) {
           lastProgress = p;
@@ -176,17 +180,16 @@ async function submitAndReport(ctx: CliContext, req: CloudRequest, f: CommonFlag
         ctx.stderr.write(t.text);
       }),
     ];
-    const onSigint = () => void (jobId && engine.api['jobs.cancel']({ id: jobId, reason: 'interrupted by Ctrl-C' }).catch(() => {}));
-    process.once('SIGINT', onSigint);
     let job: ApiJob;
     try {
       const submitted = await engine.api['cloud.submit']({ request, ...opts });
       jobId = submitted.jobId;
+      ctrlC.watch(jobId);
       if (!f.json) ctx.stdout.write(`${submitted.jobId}\n`);
       job = await awaitJob(engine, submitted.jobId);
     } finally {
       for (const off of offs) off();
-      process.off('SIGINT', onSigint);
+      ctrlC.off();
       if (streaming) ctx.stderr.write('\n');
     }
     if (f.json) ctx.stdout.write(JSON.stringify(job, null, 2) + '\n');
