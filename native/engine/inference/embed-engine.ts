@@ -1,5 +1,5 @@
 import { TandemError } from '../common/errors.js';
-import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
+import { lazyCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
 import { resolveModel, variantFile, type ResolvedModel } from '../models/model-resolver.js';
 import { batchFor, planBatches, runBatches } from './batching.js';
 import { DEVICE_REQUESTS, physicalCores, type DeviceReport, type DeviceRequest } from './device.js';
@@ -209,22 +209,18 @@ export function validateEmbedDocumentsRequest(req: EmbedDocumentsRequest): void 
  */
 export class EmbedEngine {
   private readonly loaded = new LoadCache<Loaded>();
-  private catalog: Catalog | undefined;
+  /** Read on first use: a worker that never loads a model never reads it. */
+  private readonly catalog: Catalog;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
     catalog?: Catalog,
   ) {
-    this.catalog = catalog;
-  }
-
-  private getCatalog(): Catalog {
-    this.catalog ??= loadCatalog();
-    return this.catalog;
+    this.catalog = catalog ?? lazyCatalog();
   }
 
   private async load(req: EmbedRequest): Promise<{ loaded: Loaded; cached: boolean }> {
-    const model = resolveModel(req.model, { env: this.env, catalog: this.getCatalog() });
+    const model = resolveModel(req.model, { env: this.env, catalog: this.catalog });
     const variant = req.variant ?? model.defaultVariant;
     const file = variantFile(model, req.model, variant);
     const device = req.device ?? 'auto';

@@ -1,5 +1,5 @@
 import { TandemError } from '../common/errors.js';
-import { loadCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
+import { lazyCatalog, VARIANTS, type Catalog, type Variant } from '../models/catalog.js';
 import { resolveModel, variantFile, type ResolvedModel } from '../models/model-resolver.js';
 import { LoadCache } from './load-cache.js';
 import { GPU_BATCH, planBatches, runBatches } from './batching.js';
@@ -91,22 +91,18 @@ const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.e
  */
 export class RerankEngine {
   private readonly loaded = new LoadCache<LoadedReranker>();
-  private catalog: Catalog | undefined;
+  /** Read on first use: a worker that never loads a model never reads it. */
+  private readonly catalog: Catalog;
 
   constructor(
     private readonly env: NodeJS.ProcessEnv = process.env,
     catalog?: Catalog,
   ) {
-    this.catalog = catalog;
-  }
-
-  private getCatalog(): Catalog {
-    this.catalog ??= loadCatalog();
-    return this.catalog;
+    this.catalog = catalog ?? lazyCatalog();
   }
 
   private async load(req: RerankRequest): Promise<{ loaded: LoadedReranker; cached: boolean }> {
-    const model = resolveReranker(req.model, this.env, this.getCatalog());
+    const model = resolveReranker(req.model, this.env, this.catalog);
     const variant = req.variant ?? (model.defaultVariant === 'static' ? 'fp32' : model.defaultVariant);
     const file = variantFile(model, req.model, variant, { noun: 'reranker', data: { id: req.model } });
     const device = req.device ?? 'auto';
