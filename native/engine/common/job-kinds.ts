@@ -314,5 +314,6 @@ export function parseJobResult<K extends JobKind>(kind: K, result: unknown, jobI
   const schema: z.ZodType = JOB_KINDS[kind].result;
   const r = schema.safeParse(result);
   if (!r.success) throw new TandemError('INTERNAL', `${kind} job${jobId ? ` ${jobId}` : ''} has an unexpected result: ${issuesOf(r.error)}`, { data: { kind, ...(jobId ? { jobId } : {}) } });
-  return r.data as JobResult<K>;
+  // The value itself, checked (the schemas transform nothing): its fields keep their order for hosts that print it.
+  return result as JobResult<K>;
 }

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import type { JsonValue } from '../common/errors.js';
 import { EmbedClient } from '../inference/embed-client.js';
 import { JobQueue, JobRunners } from '../jobs/job-queue.js';
 import { JobStore } from '../jobs/job-store.js';
@@ -63,7 +62,7 @@ test('the job record counts chunks too: every progress row before the end is bel
   runners.register('index', indexJobRunner(lib, client, env));
   const queue = new JobQueue(store, { runners });
   const params = { root: dir, collection: 'j', model: MODEL };
-  const job = await queue.submit({ kind: 'index', backend: 'local', params, input: params as unknown as JsonValue }).done;
+  const job = await queue.submit({ kind: 'index', backend: 'local', params, input: params }).done;
   assert.equal(job.status, 'succeeded', JSON.stringify(job.error));
   const chunks = (job.result as { chunksWritten: number }).chunksWritten;
   assert.deepEqual(job.progress, { done: chunks, total: chunks }, 'the final record: every chunk of the run');

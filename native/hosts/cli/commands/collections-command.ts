@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
+import { parseJobResult } from '../../../engine/common/job-kinds.js';
 import { requireSucceeded } from '../job-outcome.js';
 import type { Job } from '../../../engine/jobs/job-types.js';
-import type { UpgradeSummary } from '../../../engine/library/upgrade.js';
 import { VARIANTS, type Variant } from '../../../engine/models/catalog.js';
 import type { CollectionStats } from '../../../engine/store/library-store.js';
 import { choice, type CliContext } from '../cli-context.js';
@@ -76,7 +76,7 @@ export function registerCollections(program: Command, ctx: CliContext): void {
       );
       progress.end();
       const job = requireSucceeded(jobs[0] as Job);
-      const s = job.result as unknown as UpgradeSummary;
+      const s = parseJobResult('upgrade', job.result, job.id);
       if (flags.json) ctx.stdout.write(JSON.stringify({ job: answer.jobId, ...s }, null, 2) + '\n');
       const before = s.from ? `${s.from.model} (${s.from.variant})` : 'lexical-only';
       ctx.stderr.write(

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ApiEvents, ApiInput } from '../../../engine/common/api-contract.js';
+import { parseJobResult, type JobResult } from '../../../engine/common/job-kinds.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../../../engine/inference/device.js';
 import type { Job } from '../../../engine/jobs/job-types.js';
 import { DEFAULT_INDEX_MODEL } from '../../../engine/library/index-job.js';
-import type { IndexSummary } from '../../../engine/library/indexer.js';
 import { isExpectedReason, type NotIndexed } from '../../../engine/library/index-report.js';
 import type { Variant } from '../../../engine/models/catalog.js';
 import { startAndWait } from '../api-jobs.js';
@@ -33,7 +33,7 @@ export { DEFAULT_INDEX_MODEL };
 const VERBOSE_PATHS = 20;
 
 /** The lines about files not indexed: counts by reason, then (verbose) the first paths, refused and failed ones first. */
-function notIndexedReport(s: IndexSummary, verbose: boolean, jobId: string): string[] {
+function notIndexedReport(s: JobResult<'index'>, verbose: boolean, jobId: string): string[] {
   const lines: string[] = [];
   const refused = Object.entries(s.byReason).filter(([r]) => !isExpectedReason(r));
   const expected = Object.entries(s.byReason).filter(([r]) => isExpectedReason(r));
@@ -112,7 +112,7 @@ export function registerIndex(program: Command, ctx: CliContext): void {
         const job = requireSucceeded(jobs[0] as Job);
         // The whole summary (every path not indexed, with its reason); the record keeps a capped copy.
         const { summary } = await engine.api['library.indexReport']({ jobId: job.id });
-        return { job, s: summary as unknown as IndexSummary & { errorCount: number } };
+        return { job, s: parseJobResult('index', summary, job.id) };
       });
       if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...s }, null, 2) + '\n');
       for (const line of notIndexedReport(s, flags.verbose === true, job.id)) ctx.stderr.write(`${line}\n`);
