@@ -1,4 +1,5 @@
 import type { Db } from '../store/database.js';
+import { remoteWindowRows, spendRows, succeededRunMsRows } from '../store/job-queries.js';
 
 /**
  * Spend, monthly projection, budget checks and the seed's alert rules (ADR-001 "Alerting": cost
@@ -47,7 +48,6 @@ export interface AlertThresholds {
 
 export const DEFAULT_THRESHOLDS: AlertThresholds = { costAnomaly: 0.2, errorRate: 0.01, slowdown: 0.1, recentMs: 24 * 3_600_000, baselineMs: 7 * 24 * 3_600_000, minJobs: 5 };
 
-const REMOTE = "backend IN ('modal','cloud-run')";
 
 function monthStart(now: number): Date {
   const d = new Date(now);
@@ -57,9 +57,7 @@ function monthStart(now: number): Date {
 export function monthSpend(db: Db, now: number = Date.now()): MonthSpend {
   const start = monthStart(now);
   const next = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
-  const rows = db
-    .prepare(`SELECT kind, backend, COUNT(*) AS jobs, COALESCE(SUM(cost_usd),0) AS usd FROM jobs WHERE finished_at >= ? AND finished_at < ? AND cost_usd > 0 GROUP BY kind, backend ORDER BY usd DESC`)
-    .all(start.toISOString(), next.toISOString()) as { kind: string; backend: string; jobs: number; usd: number }[];
+  const rows = spendRows(db, start.toISOString(), next.toISOString());
   const spentUsd = rows.reduce((a, r) => a + r.usd, 0);
   const daysInMonth = (next.getTime() - start.getTime()) / 86_400_000;
   const daysElapsed = Math.max((now - start.getTime()) / 86_400_000, 1 / 24);
@@ -110,27 +108,13 @@ interface WindowRow {
 }
 
 function windowRows(db: Db, from: string, to: string): WindowRow[] {
-  return db
-    .prepare(
-      `SELECT kind, backend,
-              SUM(status IN ('succeeded','failed','cancelled')) AS finished,
-              SUM(status = 'failed') AS failed,
-              SUM(status = 'succeeded') AS succeeded,
-              AVG(CASE WHEN status = 'succeeded' THEN cost_usd END) AS avgCost
-       FROM jobs WHERE ${REMOTE} AND finished_at >= ? AND finished_at < ? GROUP BY kind, backend`,
-    )
-    .all(from, to) as WindowRow[];
+  return remoteWindowRows(db, from, to);
 }
 
 function medianRunMs(db: Db, kind: string, backend: string, from: string, to: string): number | null {
-  const rows = db
-    .prepare(
-      `SELECT (julianday(finished_at) - julianday(started_at)) * 86400000.0 AS ms FROM jobs
-       WHERE kind = ? AND backend = ? AND status = 'succeeded' AND started_at IS NOT NULL AND finished_at >= ? AND finished_at < ? ORDER BY ms`,
-    )
-    .all(kind, backend, from, to) as { ms: number }[];
-  if (rows.length === 0) return null;
-  return rows[Math.floor((rows.length - 1) / 2)]!.ms;
+  const ms = succeededRunMsRows(db, kind, backend, from, to);
+  if (ms.length === 0) return null;
+  return ms[Math.floor((ms.length - 1) / 2)]!;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

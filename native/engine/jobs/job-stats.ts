@@ -1,4 +1,5 @@
 import type { Db } from '../store/database.js';
+import { failedFinishedRows, finishedCostRows, finishedPerHourRows, jobStatusCounts, succeededDurationRows } from '../store/job-queries.js';
 import { JOB_STATUSES, type Job, type JobStatus } from './job-types.js';
 
 /** Statistics over the whole job history, computed in SQL. Durations in ms, costs in US dollars. */
@@ -48,7 +49,6 @@ export interface CostStats extends KindBackend {
   avgUsd: number;
 }
 
-const FINISHED_SQL = "('succeeded','failed','cancelled')";
 const HOUR_MS = 3_600_000;
 
 export function jobStats(db: Db, opts: { now?: number; windowHours?: number } = {}): JobStats {
@@ -67,56 +67,27 @@ export function jobStats(db: Db, opts: { now?: number; windowHours?: number } = 
 function statusCounts(db: Db): JobStats['counts'] {
   const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
   let total = 0;
-  for (const r of db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status').all() as { status: JobStatus; n: number }[]) {
-    counts[r.status] = r.n;
+  for (const r of jobStatusCounts(db)) {
+    counts[r.status as JobStatus] = r.n;
     total += r.n;
   }
   return { ...counts, total };
 }
 
 function durationStats(db: Db): DurationStats[] {
-  // nearest rank: the ceil(p * n / 100)-th smallest, ceil by integer arithmetic
-  const rows = db
-    .prepare(
-      `WITH d AS (
-         SELECT kind, backend, (unixepoch(finished_at, 'subsec') - unixepoch(started_at, 'subsec')) * 1000.0 AS ms
-         FROM jobs WHERE status = 'succeeded' AND started_at IS NOT NULL AND finished_at IS NOT NULL
-       ), r AS (
-         SELECT kind, backend, ms,
-                ROW_NUMBER() OVER (PARTITION BY kind, backend ORDER BY ms) AS rn,
-                COUNT(*) OVER (PARTITION BY kind, backend) AS n
-         FROM d
-       )
-       SELECT kind, backend, n AS count,
-              MAX(CASE WHEN rn = (50 * n + 99) / 100 THEN ms END) AS p50,
-              MAX(CASE WHEN rn = (95 * n + 99) / 100 THEN ms END) AS p95,
-              AVG(ms) AS mean, MIN(ms) AS min, MAX(ms) AS max
-       FROM r GROUP BY kind, backend ORDER BY kind, backend`,
-    )
-    .all() as { kind: string; backend: string; count: number; p50: number; p95: number; mean: number; min: number; max: number }[];
   const ms = (x: number) => Math.round(x * 1000) / 1000;
-  return rows.map((r) => ({ kind: r.kind, backend: r.backend, count: r.count, p50Ms: ms(r.p50), p95Ms: ms(r.p95), meanMs: ms(r.mean), minMs: ms(r.min), maxMs: ms(r.max) }));
+  return succeededDurationRows(db).map((r) => ({ kind: r.kind, backend: r.backend, count: r.count, p50Ms: ms(r.p50), p95Ms: ms(r.p95), meanMs: ms(r.mean), minMs: ms(r.min), maxMs: ms(r.max) }));
 }
 
 function errorRates(db: Db): JobStats['errorRate'] {
-  const sql = (group: boolean) =>
-    `SELECT ${group ? 'kind, backend, ' : ''}COALESCE(SUM(status = 'failed'), 0) AS failed, COUNT(*) AS finished
-     FROM jobs WHERE status IN ${FINISHED_SQL}${group ? ' GROUP BY kind, backend ORDER BY kind, backend' : ''}`;
   const rate = (r: { failed: number; finished: number }): ErrorRate => ({ failed: r.failed, finished: r.finished, rate: r.finished > 0 ? r.failed / r.finished : null });
-  const overall = db.prepare(sql(false)).get() as { failed: number; finished: number };
-  const by = db.prepare(sql(true)).all() as (KindBackend & { failed: number; finished: number })[];
-  return { overall: rate(overall), byKindBackend: by.map((r) => ({ kind: r.kind, backend: r.backend, ...rate(r) })) };
+  const { overall, byKindBackend } = failedFinishedRows(db);
+  return { overall: rate(overall), byKindBackend: byKindBackend.map((r) => ({ kind: r.kind, backend: r.backend, ...rate(r) })) };
 }
 
 function throughput(db: Db, now: number, windowHours: number): Throughput {
   const since = now - windowHours * HOUR_MS;
-  const rows = db
-    .prepare(
-      `SELECT CAST((unixepoch(finished_at, 'subsec') * 1000 - ?) / ${HOUR_MS} AS INTEGER) AS bucket, COUNT(*) AS n
-       FROM jobs WHERE status IN ${FINISHED_SQL} AND finished_at >= ? AND finished_at < ?
-       GROUP BY bucket`,
-    )
-    .all(since, new Date(since).toISOString(), new Date(now).toISOString()) as { bucket: number; n: number }[];
+  const rows = finishedPerHourRows(db, since, now);
   const series = Array.from({ length: windowHours }, (_, i) => ({ hourStart: new Date(since + i * HOUR_MS).toISOString(), finished: 0 }));
   let total = 0;
   for (const r of rows) {
@@ -128,13 +99,7 @@ function throughput(db: Db, now: number, windowHours: number): Throughput {
 }
 
 function costStats(db: Db): JobStats['cost'] {
-  const rows = db
-    .prepare(
-      `SELECT kind, backend, COUNT(*) AS jobs, SUM(cost_usd) AS total, AVG(cost_usd) AS avg
-       FROM jobs WHERE status IN ${FINISHED_SQL} GROUP BY kind, backend ORDER BY kind, backend`,
-    )
-    .all() as (KindBackend & { jobs: number; total: number; avg: number })[];
-  const byKindBackend = rows.map((r) => ({ kind: r.kind, backend: r.backend, jobs: r.jobs, totalUsd: r.total, avgUsd: r.avg }));
+  const byKindBackend = finishedCostRows(db).map((r) => ({ kind: r.kind, backend: r.backend, jobs: r.jobs, totalUsd: r.total, avgUsd: r.avg }));
   return { totalUsd: byKindBackend.reduce((s, r) => s + r.totalUsd, 0), byKindBackend };
 }
 

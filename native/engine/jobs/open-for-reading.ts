@@ -1,5 +1,6 @@
 import { isTandemError } from '../common/errors.js';
 import { openDatabase, openStoreForReading, storePath, type Db } from '../store/database.js';
+import { hasRunningJob } from '../store/job-queries.js';
 import { JobStore } from './job-store.js';
 
 /**
@@ -9,7 +10,7 @@ import { JobStore } from './job-store.js';
  */
 export function openForReadingMarkingDeadJobs(home: string): Db {
   let db = openStoreForReading(home);
-  const running = db.prepare("SELECT 1 FROM jobs WHERE status = 'running' LIMIT 1").get() !== undefined;
+  const running = hasRunningJob(db);
   if (running && !db.memory) {
     try {
       const rw = openDatabase(storePath(home));

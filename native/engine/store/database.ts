@@ -153,6 +153,16 @@ export function openStoreForReading(home: string): Db {
   }
 }
 
+/**
+ * An existing store file opened read-only as it is (no migrations, no checks), for a worker thread
+ * that only reads (the map worker) beside a writer: waits up to 5 s on a busy writer.
+ */
+export function openFileReadOnly(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
 /** The store file under TANDEM_HOME. */
 export function storePath(home: string): string {
   return path.join(home, 'tandem.db');
