@@ -1,7 +1,7 @@
 import os from 'node:os';
-import type { Statement } from 'better-sqlite3';
 import { isErrorCode, storageError, TandemError, toWire, type JsonValue } from '../common/errors.js';
 import type { Db } from '../store/database.js';
+import { JobTable, type JobRow } from '../store/job-table.js';
 import { assertJson, inputDigest as digestOf } from './canonical-json.js';
 import { JobIdGenerator } from './job-id.js';
 import { jobLabel } from './job-label.js';
@@ -74,41 +74,8 @@ export interface MarkInterruptedOptions {
   isOwnerAlive?: (owner: JobOwner) => boolean;
 }
 
-interface JobRow {
-  id: string;
-  kind: string;
-  backend: string;
-  device: string | null;
-  params: string;
-  input_digest: string;
-  status: string;
-  priority: number;
-  progress_done: number;
-  progress_total: number | null;
-  queued_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  load_ms: number | null;
-  inference_ms: number | null;
-  queue_ms: number | null;
-  transfer_ms: number | null;
-  error_code: string | null;
-  error_message: string | null;
-  cost_usd: number;
-  result: string | null;
-  retry_of: string | null;
-  remote_id: string | null;
-  /** Absent on a store not yet at schema v4 (read-only), NULL on rows written before it. */
-  label?: string | null;
-}
-
-interface EventRow {
-  id: number;
-  job_id: string;
-  at: string;
-  type: string;
-  data: string;
-}
+/** A run's checked metrics (NULL: not measured, the row keeps what it has). */
+type Metrics = { [K in keyof RunMetrics]-?: Exclude<RunMetrics[K], undefined> | null };
 
 /** In-memory progress of a running job, so `progress()` is cheap to call per batch. */
 interface LiveProgress {
@@ -193,41 +160,6 @@ function asStoreError(e: unknown): TandemError {
   return storageError(e) ?? new TandemError('STORE_ERROR', `job store: ${msg}`, { cause: e });
 }
 
-interface Statements {
-  get: Statement<[string], JobRow>;
-  insert: Statement<unknown[]>;
-  event: Statement<[string, string, string, string]>;
-  progress: Statement<[number, number, string]>;
-  status: Statement<[string], { status: string }>;
-  checkpoint: Statement<[string, string]>;
-  checkpoints: Statement<[string], { doc_key: string }>;
-  events: Statement<[string], EventRow>;
-  ownerOf: Statement<[string], { data: string }>;
-  maxId: Statement<[], { id: string }>;
-}
-
-function prepareStatements(db: Db): Statements {
-  try {
-    return {
-      get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      insert: db.prepare(
-        `INSERT INTO jobs (id, kind, backend, params, input_digest, status, priority, queued_at, retry_of, label)
-         VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
-      ),
-      event: db.prepare('INSERT INTO job_events (job_id, at, type, data) VALUES (?, ?, ?, ?)'),
-      progress: db.prepare("UPDATE jobs SET progress_done = ?, progress_total = ? WHERE id = ? AND status = 'running'"),
-      status: db.prepare('SELECT status FROM jobs WHERE id = ?'),
-      checkpoint: db.prepare('INSERT OR IGNORE INTO job_checkpoints (job_id, doc_key) VALUES (?, ?)'),
-      checkpoints: db.prepare('SELECT doc_key FROM job_checkpoints WHERE job_id = ?'),
-      events: db.prepare('SELECT * FROM job_events WHERE job_id = ? ORDER BY id'),
-      ownerOf: db.prepare("SELECT data FROM job_events WHERE job_id = ? AND type IN ('started', 'resumed') ORDER BY id DESC LIMIT 1"),
-      maxId: db.prepare('SELECT id FROM jobs ORDER BY id DESC LIMIT 1'),
-    };
-  } catch (e) {
-    throw new TandemError('STORE_ERROR', `the job tables are not there (${(e as Error).message}); open the store with openDatabase(), which migrates it`, { cause: e });
-  }
-}
-
 /**
  * The job history in SQLite. Every state change writes the row and appends an event in one
  * transaction; illegal transitions throw CONFLICT; finished records never change.
@@ -242,7 +174,7 @@ export class JobStore {
   private readonly owner: JobOwner;
   private readonly ids = new JobIdGenerator();
   private readonly live = new Map<string, LiveProgress>();
-  private readonly stmt: Statements;
+  private readonly table: JobTable;
 
   constructor(
     readonly db: Db,
@@ -252,7 +184,7 @@ export class JobStore {
     this.progressIntervalMs = opts.progressIntervalMs ?? 250;
     this.schemas = opts.paramSchemas ?? DEFAULT_PARAM_SCHEMAS;
     this.owner = opts.owner ?? defaultOwner();
-    this.stmt = prepareStatements(db);
+    this.table = new JobTable(db);
   }
 
   /** Record a new job (status queued, plus its 'queued' event). Call this before any work runs. */
@@ -274,7 +206,7 @@ export class JobStore {
   start(id: string, opts: { device?: string } = {}): Job {
     return this.transition(id, 'start', ['queued'], (job, at, now) => {
       const queueMs = Math.max(0, now - Date.parse(job.timings.queuedAt));
-      this.db.prepare("UPDATE jobs SET status = 'running', started_at = ?, queue_ms = ?, device = COALESCE(?, device) WHERE id = ?").run(at, queueMs, opts.device ?? null, id);
+      this.table.markRunning(id, at, queueMs, opts.device ?? null);
       this.event(id, at, 'started', { owner: { ...this.owner }, ...(opts.device ? { device: opts.device } : {}) });
     });
   }
@@ -303,7 +235,7 @@ export class JobStore {
     const decile = total > 0 ? Math.floor((done * 10) / total) : 10;
     const live = s;
     this.tx(() => {
-      if (this.stmt.progress.run(done, total, id).changes === 0) {
+      if (!this.table.setProgress(id, done, total)) {
         this.live.delete(id);
         throw this.illegal(this.require(id), 'report progress on', ['running']);
       }
@@ -365,11 +297,11 @@ export class JobStore {
     return this.tx(() => {
       const at = new Date(this.now()).toISOString();
       const out: Job[] = [];
-      const running = this.db.prepare("SELECT * FROM jobs WHERE status = 'running' ORDER BY id").all() as JobRow[];
+      const running = this.table.runningRows();
       for (const row of running) {
         const owner = this.ownerOf(row.id);
         if (owner && alive(owner)) continue;
-        this.db.prepare("UPDATE jobs SET status = 'interrupted' WHERE id = ? AND status = 'running'").run(row.id);
+        this.table.setInterrupted(row.id);
         this.event(row.id, at, 'interrupted', { reason: 'the process running it ended before it finished', ...(owner ? { owner: { ...owner } } : {}) });
         this.live.delete(row.id);
         out.push(this.require(row.id));
@@ -381,7 +313,7 @@ export class JobStore {
   /** interrupted -> running (event 'resumed'). started_at keeps the first start. */
   resume(id: string): Job {
     return this.transition(id, 'resume', ['interrupted'], (_job, at) => {
-      this.db.prepare("UPDATE jobs SET status = 'running' WHERE id = ?").run(id);
+      this.table.setRunning(id);
       this.event(id, at, 'resumed', { owner: { ...this.owner } });
     });
   }
@@ -409,7 +341,7 @@ export class JobStore {
   /** Record what ran a job or its backend id while it is queued or running (event 'note'). */
   annotate(id: string, info: { device?: string; remoteId?: string; note?: string; data?: JsonObject }): Job {
     return this.transition(id, 'annotate', ['queued', 'running'], (_job, at) => {
-      this.db.prepare('UPDATE jobs SET device = COALESCE(?, device), remote_id = COALESCE(?, remote_id) WHERE id = ?').run(info.device ?? null, info.remoteId ?? null, id);
+      this.table.setInfo(id, info.device ?? null, info.remoteId ?? null);
       const data: JsonObject = { ...(info.data ?? {}) };
       if (info.device !== undefined) data.device = info.device;
       if (info.remoteId !== undefined) data.remoteId = info.remoteId;
@@ -424,7 +356,7 @@ export class JobStore {
   }
 
   find(id: string): Job | null {
-    const r = this.stmt.get.get(id);
+    const r = this.table.getRow(id);
     return r ? rowToJob(r) : null;
   }
 
@@ -437,36 +369,18 @@ export class JobStore {
 
   /** Every job matching the filter, newest first, read lazily (for exports). */
   *iterate(filter: Omit<ListFilter, 'limit'> = {}, limit?: number): Generator<Job> {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
+    let statuses: string[] | undefined;
     if (filter.status !== undefined) {
-      const statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];
+      statuses = typeof filter.status === 'string' ? [filter.status] : [...filter.status];
       for (const s of statuses) if (!(JOB_STATUSES as readonly string[]).includes(s)) throw new TandemError('INVALID_ARGUMENT', `unknown job status ${JSON.stringify(s)}; one of ${JOB_STATUSES.join(', ')}`);
-      where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
-      args.push(...statuses);
     }
-    const eq: [string, string | undefined][] = [
-      ['kind = ?', filter.kind],
-      ['backend = ?', filter.backend],
-      ['id < ?', filter.before],
-    ];
-    for (const [clause, value] of eq) {
-      if (value === undefined) continue;
-      where.push(clause);
-      args.push(value);
-    }
-    let sql = `SELECT * FROM jobs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`;
-    if (limit !== undefined) {
-      sql += ' LIMIT ?';
-      args.push(limit);
-    }
-    for (const r of this.db.prepare(sql).iterate(...args) as IterableIterator<JobRow>) yield rowToJob(r);
+    for (const r of this.table.iterateRows({ statuses, kind: filter.kind, backend: filter.backend, before: filter.before, limit })) yield rowToJob(r);
   }
 
   /** The job's events, oldest first. */
   events(id: string): JobEvent[] {
     this.require(id);
-    return this.stmt.events.all(id).map((r) => ({ id: r.id, jobId: r.job_id, at: r.at, type: r.type as JobEventType, data: JSON.parse(r.data) as JsonObject }));
+    return this.table.events(id).map((r) => ({ id: r.id, jobId: r.job_id, at: r.at, type: r.type as JobEventType, data: JSON.parse(r.data) as JsonObject }));
   }
 
   /**
@@ -475,11 +389,11 @@ export class JobStore {
    */
   checkpoint(jobId: string, docKey: string): void {
     if (typeof docKey !== 'string' || docKey.length === 0) throw new TandemError('INVALID_ARGUMENT', `job ${jobId}: a checkpoint needs a non-empty document key`);
-    const s = this.stmt.status.get(jobId);
-    if (!s) throw this.notFound(jobId);
-    if (s.status !== 'running') throw this.illegal(this.require(jobId), 'checkpoint', ['running']);
+    const status = this.table.statusOf(jobId);
+    if (status === undefined) throw this.notFound(jobId);
+    if (status !== 'running') throw this.illegal(this.require(jobId), 'checkpoint', ['running']);
     try {
-      this.stmt.checkpoint.run(jobId, docKey);
+      this.table.addCheckpoint(jobId, docKey);
     } catch (e) {
       throw asStoreError(e);
     }
@@ -488,36 +402,40 @@ export class JobStore {
   /** Document keys a job has finished (a resumed job skips them; a retry may read its retryOf's). */
   checkpoints(jobId: string): Set<string> {
     this.require(jobId);
-    return new Set(this.stmt.checkpoints.all(jobId).map((r) => r.doc_key));
+    return new Set(this.table.checkpoints(jobId));
   }
 
   // --- internals ---
 
   private insertJob(kind: string, backend: Backend, params: JsonObject, digest: string, priority: number, retryOf: string | null, label: string): Job {
-    if (retryOf !== null && !this.stmt.get.get(retryOf)) throw new TandemError('NOT_FOUND', `cannot retry job ${retryOf}: no such job`, { data: { jobId: retryOf } });
+    if (retryOf !== null && !this.table.getRow(retryOf)) throw new TandemError('NOT_FOUND', `cannot retry job ${retryOf}: no such job`, { data: { jobId: retryOf } });
     const now = this.now();
-    const id = this.ids.next(now, this.stmt.maxId.get()?.id ?? null);
+    const id = this.ids.next(now, this.table.maxId());
     const at = new Date(now).toISOString();
-    this.stmt.insert.run(id, kind, backend, JSON.stringify(params), digest, priority, at, retryOf, label);
+    this.table.insertRow({ id, kind, backend, params: JSON.stringify(params), inputDigest: digest, priority, queuedAt: at, retryOf, label });
     this.event(id, at, 'queued', { kind, backend, priority, ...(retryOf ? { retryOf } : {}) });
     return this.require(id);
   }
 
-  private finishRow(id: string, status: 'succeeded' | 'failed' | 'cancelled', at: string, m: Record<keyof RunMetrics, number | string | null>, extra: { result?: string | null; errorCode?: string; errorMessage?: string }): void {
+  private finishRow(id: string, status: 'succeeded' | 'failed' | 'cancelled', at: string, m: Metrics, extra: { result?: string | null; errorCode?: string; errorMessage?: string }): void {
     const live = this.live.get(id);
-    this.db
-      .prepare(
-        `UPDATE jobs SET status = ?, finished_at = ?,
-           progress_done = COALESCE(?, progress_done), progress_total = COALESCE(?, progress_total),
-           load_ms = COALESCE(?, load_ms), inference_ms = COALESCE(?, inference_ms), transfer_ms = COALESCE(?, transfer_ms),
-           cost_usd = COALESCE(?, cost_usd), device = COALESCE(?, device),
-           result = COALESCE(?, result), error_code = ?, error_message = ?
-         WHERE id = ?`,
-      )
-      .run(status, at, live?.done ?? null, live && live.total >= 0 ? live.total : null, m.loadMs, m.inferenceMs, m.transferMs, m.costUsd, m.device, extra.result ?? null, extra.errorCode ?? null, extra.errorMessage ?? null, id);
+    this.table.finishRow(id, {
+      status,
+      finishedAt: at,
+      progressDone: live?.done ?? null,
+      progressTotal: live && live.total >= 0 ? live.total : null,
+      loadMs: m.loadMs,
+      inferenceMs: m.inferenceMs,
+      transferMs: m.transferMs,
+      costUsd: m.costUsd,
+      device: m.device,
+      result: extra.result ?? null,
+      errorCode: extra.errorCode ?? null,
+      errorMessage: extra.errorMessage ?? null,
+    });
   }
 
-  private metrics(id: string, m: RunMetrics): Record<keyof RunMetrics, number | string | null> {
+  private metrics(id: string, m: RunMetrics): Metrics {
     if (m.device !== undefined && (typeof m.device !== 'string' || m.device.length === 0)) throw new TandemError('INVALID_ARGUMENT', `job ${id}: device must be a non-empty string`);
     return {
       loadMs: nonNegative(m.loadMs, 'loadMs', id),
@@ -548,25 +466,25 @@ export class JobStore {
   }
 
   private require(id: string): Job {
-    const r = this.stmt.get.get(id);
+    const r = this.table.getRow(id);
     if (!r) throw this.notFound(id);
     return rowToJob(r);
   }
 
   private ownerOf(id: string): JobOwner | null {
-    const r = this.stmt.ownerOf.get(id);
-    if (!r) return null;
-    const o = (JSON.parse(r.data) as { owner?: { pid?: unknown; host?: unknown } }).owner;
+    const data = this.table.ownerData(id);
+    if (data === null) return null;
+    const o = (JSON.parse(data) as { owner?: { pid?: unknown; host?: unknown } }).owner;
     return o && typeof o.pid === 'number' && typeof o.host === 'string' ? { pid: o.pid, host: o.host } : null;
   }
 
   private event(jobId: string, at: string, type: JobEventType, data: JsonObject): void {
-    this.stmt.event.run(jobId, at, type, JSON.stringify(data));
+    this.table.appendEvent(jobId, at, type, JSON.stringify(data));
   }
 
   private tx<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn).immediate();
+      return this.table.transaction(fn);
     } catch (e) {
       throw asStoreError(e);
     }
