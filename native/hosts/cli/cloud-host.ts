@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tandemHome } from '../../engine/node/paths.js';
+import { tandemHome } from '../../engine/index.js';
 import type { CliContext } from './cli-context.js';
 
 /**

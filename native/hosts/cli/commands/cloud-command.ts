@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import type { BackendId } from '../../../../cloud-adapters/contract.js';
-import { POLICIES, ROUTED_KINDS, type CloudFlags, type Policy, type RoutedKind } from '../../../engine/cloud/cloud-config.js';
+import { POLICIES, ROUTED_KINDS, formatDuration, formatTable, formatUsd, type BackendId, type CloudFlags, type Engine, type EngineDeps, type Policy, type RoutedKind } from '../../../engine/index.js';
 import type { ApiJob } from '../../../engine/common/api-contract.js';
 import { describeError, TandemError } from '../../../engine/common/errors.js';
-import { formatDuration, formatTable, formatUsd } from '../../../engine/jobs/job-format.js';
-import type { Engine, EngineDeps } from '../../../engine/index.js';
 import { awaitJob } from '../api-jobs.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';

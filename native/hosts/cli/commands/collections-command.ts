@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { parseJobResult } from '../../../engine/common/job-kinds.js';
 import { requireSucceeded } from '../job-outcome.js';
-import type { Job } from '../../../engine/jobs/job-types.js';
-import { VARIANTS, type Variant } from '../../../engine/models/catalog.js';
-import type { CollectionStats } from '../../../engine/store/library-store.js';
+import { type Job, VARIANTS, type Variant, type CollectionStats } from '../../../engine/index.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { withEngine } from '../cli-engine.js';

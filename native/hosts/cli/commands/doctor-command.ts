@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeAdapter } from '../../../engine/inference/device.js';
+import { describeAdapter } from '../../../engine/common/device-text.js';
 import type { CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
 

@@ -4,15 +4,12 @@ import type { Command } from 'commander';
 import type { ApiInput, ApiOutput } from '../../../engine/common/api-contract.js';
 import { EMBED_PAGE_MAX } from '../../../engine/common/contract/inference.js';
 import { TandemError } from '../../../engine/common/errors.js';
-import type { InputType } from '../../../engine/inference/embed-engine.js';
-import { DEVICE_REQUESTS, type DeviceRequest } from '../../../engine/inference/device.js';
-import type { Variant } from '../../../engine/models/catalog.js';
+import { type InputType, type Variant, f32RowsFormatter, type F32RowsFormatter } from '../../../engine/index.js';
+import { DEVICE_REQUESTS, type DeviceRequest, describeDevice } from '../../../engine/common/device-text.js';
 import { itemsFromTexts, readInputFile, type InputItem, type ParsedInput } from '../input.js';
 import { ProgressLine } from '../progress.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
-import { describeDevice } from '../../../engine/inference/device.js';
-import { f32RowsFormatter, type F32RowsFormatter } from '../../../engine/node/f32-rows.js';
 
 /** Items per inference.embed call (a page): bounds memory, keeps length-sorting effective, lets output stream. */
 const CHUNK = EMBED_PAGE_MAX;

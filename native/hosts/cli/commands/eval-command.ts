@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ApiInput } from '../../../engine/common/api-contract.js';
-import { checkEvalModes, DEFAULT_EVAL_K, EVAL_KIND, EVAL_MODES, formatEvalTable, type EvalReport } from '../../../engine/library/eval-job.js';
-import { DEFAULT_RERANK_TOP } from '../../../engine/library/searcher.js';
+import { checkEvalModes, DEFAULT_EVAL_K, EVAL_KIND, EVAL_MODES, formatEvalTable, type EvalReport, DEFAULT_RERANK_TOP } from '../../../engine/index.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { withEngine } from '../cli-engine.js';

@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatDuration, formatPercent, formatTable, formatTree, formatUsd, formatWhen, oneLine } from '../../../engine/jobs/job-format.js';
-import { runMs, type JobStats } from '../../../engine/jobs/job-stats.js';
-import { BACKENDS, JOB_STATUSES, type Backend, type Job, type JobEvent, type JobStatus } from '../../../engine/jobs/job-types.js';
+import { formatDuration, formatPercent, formatTable, formatTree, formatUsd, formatWhen, oneLine, runMs, type JobStats, BACKENDS, JOB_STATUSES, type Backend, type Job, type JobEvent, type JobStatus } from '../../../engine/index.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
 import { startAndWait } from '../api-jobs.js';

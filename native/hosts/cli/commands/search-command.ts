@@ -2,16 +2,12 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { TandemError } from '../../../engine/common/errors.js';
-import { DEVICE_REQUESTS, type DeviceRequest } from '../../../engine/inference/device.js';
-import { DEFAULT_RERANK_TOP, DEFAULT_SEARCH_MODE, SEARCH_MODES, resolveMode, type DocumentHit, type SearchMode, type SearchQuery } from '../../../engine/library/searcher.js';
+import { DEFAULT_RERANK_TOP, DEFAULT_SEARCH_MODE, SEARCH_MODES, resolveMode, type DocumentHit, type SearchMode, type SearchQuery, FUSION_METHODS, type FusionMethod, trecLines, bracketed } from '../../../engine/index.js';
+import { DEVICE_REQUESTS, type DeviceRequest, describeDevice } from '../../../engine/common/device-text.js';
 import type { ApiInput, ApiOutput } from '../../../engine/common/api-contract.js';
-import { FUSION_METHODS, type FusionMethod } from '../../../engine/search/fusion.js';
-import { trecLines } from '../../../engine/search/trec.js';
-import { bracketed } from '../../../engine/search/lexical.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { parseJsonlLine } from '../input.js';
 import { withEngine } from '../cli-engine.js';
-import { describeDevice } from '../../../engine/inference/device.js';
 
 type BatchHit = ApiOutput<'search.batch'>['results'][string][number];
 

@@ -1,19 +1,13 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import type { CloudRequest, GenerateRequest, QwenModel } from '../../../../cloud-adapters/contract.js';
-import { parseBatchJson, parseComplexJson } from '../../../../cloud-adapters/validate.js';
-import { POLICIES, type CloudFlags, type Policy } from '../../../engine/cloud/cloud-config.js';
+import { type CloudRequest, type GenerateRequest, type QwenModel, parseBatchJson, parseComplexJson, POLICIES, type CloudFlags, type Policy, loadChemToolkit, formatDuration, formatUsd, type Job, type RoutePlan } from '../../../engine/index.js';
 import { ligandWarnings } from '../../../engine/common/boltz-validate.js';
 import { TandemError, type JsonValue } from '../../../engine/common/errors.js';
-import { loadChemToolkit } from '../../../engine/node/chem-toolkit.js';
-import { formatDuration, formatUsd } from '../../../engine/jobs/job-format.js';
-import type { Job } from '../../../engine/jobs/job-types.js';
 import type { ApiInput, ApiJob } from '../../../engine/common/api-contract.js';
 import { awaitJob, cancelOnCtrlC } from '../api-jobs.js';
 import { choice, positiveInt, type CliContext } from '../cli-context.js';
 import { withEngine } from '../cli-engine.js';
 import { runInBackground } from '../cloud-host.js';
-import type { RoutePlan } from '../../../engine/cloud/cloud-service.js';
 import { readInputFile } from '../input.js';
 
 interface CommonFlags extends CloudFlags {
