@@ -26,7 +26,7 @@ export const ENTRY = `${E}/index.ts`;
 /**
  * The files the entry re-exports from (besides `api/` and `common/`): a curated list of types and
  * pure helpers for printing, defaults and flag choices, and the Node helpers hosts need themselves.
- * Never the store, the queue or a client (a type from the store is fine: `CollectionStats`).
+ * Never the store, the queue or a client.
  */
 const ENTRY_EXPORTS = [
   `${E}/node/paths.ts`, `${E}/node/f32-rows.ts`, `${E}/node/chem-toolkit.ts`,
@@ -34,7 +34,6 @@ const ENTRY_EXPORTS = [
   `${E}/inference/embed-engine.ts`, `${E}/inference/onnx-inspect.ts`, `${E}/inference/tensor-io.ts`, `${E}/inference/tensor-run-engine.ts`,
   `${E}/generate/index.ts`,
   `${E}/search/fusion.ts`, `${E}/search/trec.ts`, `${E}/search/lexical.ts`,
-  `${E}/store/library-store.ts`,
   `${E}/jobs/job-format.ts`, `${E}/jobs/job-stats.ts`, `${E}/jobs/job-types.ts`,
   `${E}/library/index-job.ts`, `${E}/library/index-report.ts`, `${E}/library/eval-job.ts`, `${E}/library/searcher.ts`,
   `${E}/cloud/cloud-config.ts`, `${E}/cloud/cloud-service.ts`,

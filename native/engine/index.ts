@@ -21,7 +21,6 @@ export type { GenerateResult } from './generate/index.js';
 export { FUSION_METHODS, type FusionMethod } from './search/fusion.js';
 export { trecLines } from './search/trec.js';
 export { bracketed } from './search/lexical.js';
-export type { CollectionStats } from './store/library-store.js';
 export { formatDuration, formatPercent, formatTable, formatTree, formatUsd, formatWhen, oneLine } from './jobs/job-format.js';
 export { runMs, type JobStats } from './jobs/job-stats.js';
 export { BACKENDS, JOB_STATUSES, type Backend, type Job, type JobEvent, type JobStatus } from './jobs/job-types.js';

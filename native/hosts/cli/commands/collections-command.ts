@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { parseJobResult } from '../../../engine/common/job-kinds.js';
 import { requireSucceeded } from '../job-outcome.js';
-import { type Job, VARIANTS, type Variant, type CollectionStats } from '../../../engine/index.js';
+import { type Job, VARIANTS, type Variant } from '../../../engine/index.js';
+import type { ApiCollection } from '../../../engine/common/api-contract.js';
 import { choice, type CliContext } from '../cli-context.js';
 import { ProgressLine } from '../progress.js';
 import { withEngine } from '../cli-engine.js';
@@ -11,7 +12,7 @@ function mib(b: number): string {
   return `${(b / 1024 ** 2).toFixed(1)} MiB`;
 }
 
-function describeLive(s: Pick<CollectionStats, 'model' | 'variant' | 'dims'>): string {
+function describeLive(s: Pick<ApiCollection, 'model' | 'variant' | 'dims'>): string {
   return s.model === null ? 'none: lexical-only (keyword search)' : `${s.model} (${s.variant}), ${s.dims ?? '?'} dims`;
 }
 
