@@ -115,6 +115,8 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
     budgetForced: false,
   }));
   const sampler = new Sampler();
+  /** Scratch for a grammar mask plus EOS (reused at every step). */
+  const withEos = newMask(lm.vocabSize);
   /** The row's next token from these logits under its mask (-1: nothing allowed); `left`: tokens allowed from here on, this one included. */
   const choose = (row: RowState, logits: Float32Array, left: number): number => {
     let mask = free;
@@ -124,8 +126,11 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
       mask = within.mask;
       if (within.forced) row.budgetForced = true;
       if (eos.length && opts.grammar.canEnd(row.grammar)) {
-        mask = mask.slice();
-        for (const id of eos) setBit(mask, id);
+        const words = Math.min(mask.length, withEos.length);
+        withEos.set(mask.subarray(0, words));
+        withEos.fill(0, words);
+        for (const id of eos) setBit(withEos, id);
+        mask = withEos;
       }
     }
     return sampler.pick(logits, lm.vocabSize, mask, opts.sampling, row.rng);
@@ -158,10 +163,11 @@ export async function runGeneration(lm: CausalLm, vocab: TokenVocab, prompts: re
   const context = lookup ? [...prompts[0]!] : [];
   const width = lm.vocabSize;
   let steps = 0;
+  const next: number[] = new Array<number>(rows.length);
   try {
     for (let generated = 0; ; ) {
       if (opts.signal?.aborted) throw cancelled();
-      const next: number[] = new Array<number>(rows.length).fill(vocab.padId);
+      next.fill(vocab.padId);
       for (let r = 0; r < rows.length; r++) {
         const row = rows[r]!;
         if (row.finish) continue;

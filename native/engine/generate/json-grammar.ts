@@ -1,7 +1,8 @@
 import type { ValidateFunction } from 'ajv';
 import { ajvForSchema } from '../node/ajv-for-schema.js';
 import { TandemError } from '../common/errors.js';
-import { canEnd, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
+import { canEnd, decodeContent, distinctUp, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
+import { ascii94 } from './json-distinct.js';
 import { ShortestCompletion } from './json-budget.js';
 import { compileSchema, type GrammarNode, type StringNode } from './json-schema-compile.js';
 import { scanString, StringDfa, type StringFrame, type StringScan } from './json-string-scan.js';
@@ -25,6 +26,7 @@ export class TokenIndex {
   /** String frames other than plain ones (patterns, escapes, split characters) as a lazy byte DFA shared by every schema, and its scans of the trie per (node, state). */
   readonly strings = new StringDfa();
   private readonly scans = new Map<string, StringScan & { key: string }>();
+  private readonly uniques = new WeakMap<StringTail, UniqueTail>();
   private tailIds = 0;
 
   /** A token's bytes (text tokens only). */
@@ -81,6 +83,46 @@ export class TokenIndex {
     this.scans.set(key, scan);
     if (this.scans.size > SCAN_CACHE_ENTRIES) this.scans.delete(this.scans.keys().next().value!);
     return scan;
+  }
+
+  /**
+   * The root string tail read for string items of a uniqueItems array (built on first use): its
+   * tokens that stay inside the string grouped into classes whose shortest completion is the same
+   * from any content none of the written values starts with (characters added, whether they are all
+   * printable ASCII, the shape of a character or escape left open), keyed by their decoded text for
+   * finding the few that can meet a written value, and the tokens that close the string.
+   */
+  uniqueTail(tail: StringTail): UniqueTail {
+    let u = this.uniques.get(tail);
+    if (!u) this.uniques.set(tail, (u = this.buildUniqueTail(tail)));
+    return u;
+  }
+
+  private buildUniqueTail(tail: StringTail): UniqueTail {
+    const classes = new Map<string, number[]>();
+    const byText = new Map<string, number[]>();
+    const byPartial = new Map<string, number[]>();
+    const escOpen: number[] = [];
+    const add = (m: Map<string, number[]>, k: string, id: number): void => {
+      const l = m.get(k);
+      if (l) l.push(id);
+      else m.set(k, [id]);
+    };
+    const read = (id: number): void => {
+      const r = readContent(this.bytes[id]!);
+      add(classes, `${r.chars}|${r.canon ? 1 : 0}|${r.shape}`, id);
+      if (r.shape === '') add(byText, r.text, id);
+      else if (r.shape[0] === 'e') escOpen.push(id);
+      else add(byPartial, `${r.text}\u0000${r.open}`, id);
+    };
+    for (const id of tail.plainIds) read(id);
+    for (const id of tail.innerIds) read(id);
+    const closers = new Int32Array(tail.closeIds.length + tail.sufIds.length);
+    closers.set(tail.closeIds);
+    closers.set(tail.sufIds, tail.closeIds.length);
+    // Shortest first: a class is read from its first member not checked exactly.
+    const len = (id: number): number => this.bytes[id]!.length;
+    return { members: [...classes.values()].map((l) => Int32Array.from(l.sort((x, y) => len(x) - len(y) || x - y))), byText, byPartial, escOpen: Int32Array.from(escOpen), closers, stamp: new Int32Array(this.size), gen: 0 };
   }
 
   private buildTail(trie: TokenTrie, node: number): StringTail {
@@ -175,6 +217,71 @@ export interface StringTail {
   sufChars: Int32Array;
 }
 
+/** A string tail's inside tokens for string items of a uniqueItems array (TokenIndex.uniqueTail). */
+export interface UniqueTail {
+  /** Token classes (the same shortest completion from a content no written value starts with). */
+  members: Int32Array[];
+  /** Tokens ending on a whole character by their decoded text; tokens ending inside a UTF-8 character by text, NUL, the open bytes (latin1). */
+  byText: Map<string, number[]>;
+  byPartial: Map<string, number[]>;
+  /** Tokens ending inside an escape (always checked exactly). */
+  escOpen: Int32Array;
+  /** Tokens that close the string. */
+  closers: Int32Array;
+  /** Scratch: stamp[id] === gen marks the tokens checked exactly in the current mask. */
+  stamp: Int32Array;
+  gen: number;
+}
+
+const SHORT_ESC_CHARS: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9 };
+const utf8Bytes = new TextEncoder();
+
+/**
+ * A token's bytes read as the continuation of a plain string: the decoded text of its whole
+ * characters (escapes decoded), their count, whether all are printable ASCII, and what it leaves
+ * open: '' nothing, 'e' + the bytes of an open escape, or 'u' + the bytes still needed and the
+ * first one's range for an open UTF-8 character (open: its bytes, latin1).
+ */
+function readContent(b: Uint8Array): { text: string; chars: number; canon: boolean; shape: string; open: string } {
+  let text = '';
+  let chars = 0;
+  let canon = true;
+  let i = 0;
+  const one = (cp: number): void => {
+    text += String.fromCodePoint(cp);
+    chars++;
+    if (!ascii94(cp)) canon = false;
+  };
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c === 0x5c) {
+      if (i + 1 < b.length && b[i + 1] !== 0x75) {
+        one(SHORT_ESC_CHARS[b[i + 1]!]!);
+        i += 2;
+      } else if (i + 6 <= b.length) {
+        one(parseInt(String.fromCharCode(...b.subarray(i + 2, i + 6)), 16));
+        i += 6;
+      } else return { text, chars, canon, shape: `e${String.fromCharCode(...b.subarray(i))}`, open: '' };
+    } else if (c < 0x80) {
+      one(c);
+      i++;
+    } else {
+      const len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      if (i + len > b.length) {
+        const open = b.subarray(i);
+        // The next byte's range: narrowed only right after E0, ED, F0, F4.
+        const range = open.length > 1 ? '' : c === 0xe0 || c === 0xed || c === 0xf0 || c === 0xf4 ? c.toString(16) : '';
+        return { text, chars, canon, shape: `u${i + len - b.length}${range}`, open: String.fromCharCode(...open) };
+      }
+      let cp = c & (len === 2 ? 0x1f : len === 3 ? 0x0f : 0x07);
+      for (let k = 1; k < len; k++) cp = (cp << 6) | (b[i + k]! & 0x3f);
+      one(cp);
+      i += len;
+    }
+  }
+  return { text, chars, canon, shape: '', open: '' };
+}
+
 /** Characters in a token made only of whole, valid UTF-8 characters other than '"', '\' and controls; -1 otherwise. */
 function plainCharCount(b: Uint8Array): number {
   let n = 0;
@@ -212,6 +319,8 @@ function plainCharCount(b: Uint8Array): number {
 export type GrammarState = readonly Stack[];
 
 const MASK_CACHE_ENTRIES = 1024;
+/** Union masks of multi-configuration states (64 masks of 19 KB on Qwen2.5's vocabulary). */
+const UNION_CACHE_ENTRIES = 64;
 const SCAN_CACHE_ENTRIES = 128;
 
 /** A free key string: fed a quote with frames below, it gives what closing any string gives (the value done). */
@@ -235,6 +344,7 @@ export class JsonGrammar {
   private readonly validate: ValidateFunction;
   private readonly cache = new Map<string, MaskEntry>();
   private readonly budgetCache = new Map<string, BudgetMask>();
+  private readonly unionCache = new Map<string, Uint32Array>();
   /** Per string tail and configuration after the closing quote: the suffix-trie entries accepted, and the shortest completion after each. */
   private readonly suffixCache = new Map<string, { idx: Int32Array; after: Float64Array }>();
   /** Shortest completions in bytes (json-budget.ts). */
@@ -270,11 +380,21 @@ export class JsonGrammar {
   /** Token ids that keep the output a valid prefix (a bitset; shared, do not modify). */
   mask(state: GrammarState): Uint32Array {
     if (state.length === 1) return this.maskOf(state[0]!).mask;
+    // Several configurations (a number that may end or go on, a union): their union, cached too.
+    const key = state.map(stackKey).join('\n');
+    const hit = this.unionCache.get(key);
+    if (hit) {
+      this.unionCache.delete(key);
+      this.unionCache.set(key, hit);
+      return hit;
+    }
     const out = newMask(this.index.size);
     for (const s of state) {
       const m = this.maskOf(s).mask;
       for (let i = 0; i < out.length; i++) out[i]! |= m[i]!;
     }
+    this.unionCache.set(key, out);
+    if (this.unionCache.size > UNION_CACHE_ENTRIES) this.unionCache.delete(this.unionCache.keys().next().value!);
     return out;
   }
 
@@ -285,11 +405,16 @@ export class JsonGrammar {
    */
   maskWithin(state: GrammarState, left: number): BudgetMask {
     if (!this.budgeted) return { mask: this.mask(state), forced: false };
+    if (state.length === 1) {
+      const e = this.maskOf(state[0]!);
+      return e.maxAfter <= left ? { mask: e.mask, forced: false } : this.budgetMaskOf(state[0]!, left);
+    }
+    // No configuration needs filtering: the (cached) union.
+    if (state.every((s) => this.maskOf(s).maxAfter <= left)) return { mask: this.mask(state), forced: false };
     const parts: BudgetMask[] = state.map((s) => {
       const e = this.maskOf(s);
       return e.maxAfter <= left ? { mask: e.mask, forced: false } : this.budgetMaskOf(s, left);
     });
-    if (parts.length === 1) return parts[0]!;
     const out = newMask(this.index.size);
     for (const p of parts) for (let i = 0; i < out.length; i++) out[i]! |= p.mask[i]!;
     // A token one configuration drops may be kept by another: forced when the union lost tokens.
@@ -344,6 +469,13 @@ export class JsonGrammar {
       return hit;
     }
     this.cacheMisses++;
+    const uniq = this.uniqueMask(st, Infinity);
+    if (uniq) {
+      const entry: MaskEntry = { mask: uniq.mask, maxAfter: uniq.max };
+      this.cache.set(key, entry);
+      if (this.cache.size > MASK_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+      return entry;
+    }
     const mask = newMask(this.index.size);
     const acc = { max: 0 };
     if (plainString(st)) this.applyTail(this.index.tail(this.index.trie, 0), st, mask, acc);
@@ -527,6 +659,90 @@ export class JsonGrammar {
     }
   }
 
+  /**
+   * A string item of a uniqueItems array (a U frame) in its plain state: it takes what the plain
+   * string takes, except that it may not close on (nor, at maxLength, end on) a value written
+   * before. So: the plain string's (cached) mask; the tokens that close it and the few whose text
+   * can meet a written value checked exactly by feeding them; every other token's shortest
+   * completion read from its class (one token fed per class). With a finite `left`, only the tokens
+   * whose shortest completion fits (removed: some were dropped). Undefined for other states.
+   */
+  private uniqueMask(st: Stack, left: number): { mask: Uint32Array; max: number; removed: boolean } | undefined {
+    const u = st.f;
+    if (u.k !== 'U' || u.s.esc !== 0 || u.s.need !== 0 || u.s.rx !== undefined) return undefined;
+    const a = distinctUp(st.up);
+    if (!a) return undefined;
+    const base = this.maskOf({ f: u.s, up: st.up }).mask;
+    const info = this.index.uniqueTail(this.index.tail(this.index.trie, 0));
+    const gen = ++info.gen;
+    const { stamp } = info;
+    const mask = base.slice();
+    const sc = this.shortest;
+    const has = (id: number): boolean => (base[id >>> 5]! & (1 << (id & 31))) !== 0;
+    let max = 0;
+    let removed = false;
+    const exact = (id: number): void => {
+      if (stamp[id] === gen || !has(id)) return;
+      stamp[id] = gen;
+      mask[id >>> 5]! &= ~(1 << (id & 31));
+      const after = feedBytes([st], this.index.bytesOf(id));
+      if (after.length === 0) return;
+      const x = sc.ofState(after);
+      if (x > left) removed = true;
+      else {
+        setBit(mask, id);
+        if (x > max) max = x;
+      }
+    };
+    for (let i = 0; i < info.closers.length; i++) exact(info.closers[i]!);
+    for (let i = 0; i < info.escOpen.length; i++) exact(info.escOpen[i]!);
+    // Tokens after which the content is a written value or a prefix of one: exact.
+    const c = decodeContent(u.t);
+    for (const k of a.vals ?? []) {
+      if (k[0] !== 's' || !k.startsWith(c, 1)) continue;
+      const rem = k.slice(1 + c.length);
+      for (let p = 0; ; ) {
+        const text = rem.slice(0, p);
+        for (const id of info.byText.get(text) ?? []) exact(id);
+        if (p >= rem.length) break;
+        const cp = rem.codePointAt(p)!;
+        const w = cp > 0xffff ? 2 : 1;
+        if (cp >= 0x80) {
+          // Tokens ending inside this next character (their open bytes a prefix of its UTF-8).
+          const enc = String.fromCharCode(...utf8Bytes.encode(String.fromCodePoint(cp)));
+          for (let j = 1; j < enc.length; j++) for (const id of info.byPartial.get(`${text}\u0000${enc.slice(0, j)}`) ?? []) exact(id);
+        }
+        p += w;
+      }
+    }
+    // Every other token by its class: one member fed gives the shortest completion of all. A class
+    // is in the plain string's mask whole or not at all (applyTail keeps tokens by character count).
+    for (const members of info.members) {
+      let rep = -1;
+      for (let i = 0; i < members.length; i++) {
+        const id = members[i]!;
+        if (stamp[id] !== gen) {
+          rep = id;
+          break;
+        }
+      }
+      if (rep < 0 || !has(rep)) continue;
+      const after = feedBytes([st], this.index.bytesOf(rep));
+      const x = after.length ? sc.ofState(after) : Infinity;
+      if (x <= left) {
+        if (x > max) max = x;
+        continue;
+      }
+      for (let i = 0; i < members.length; i++) {
+        const id = members[i]!;
+        if (stamp[id] === gen || !has(id)) continue;
+        mask[id >>> 5]! &= ~(1 << (id & 31));
+        removed = true;
+      }
+    }
+    return { mask, max, removed };
+  }
+
   private budgetMaskOf(st: Stack, left: number): BudgetMask {
     const key = `${stackKey(st)}#${left}`;
     const hit = this.budgetCache.get(key);
@@ -534,6 +750,13 @@ export class JsonGrammar {
       this.budgetCache.delete(key);
       this.budgetCache.set(key, hit);
       return hit;
+    }
+    const uniq = this.uniqueMask(st, left);
+    if (uniq) {
+      const out: BudgetMask = { mask: uniq.mask, forced: uniq.removed };
+      this.budgetCache.set(key, out);
+      if (this.budgetCache.size > MASK_CACHE_ENTRIES) this.budgetCache.delete(this.budgetCache.keys().next().value!);
+      return out;
     }
     const mask = newMask(this.index.size);
     const sc = this.shortest;

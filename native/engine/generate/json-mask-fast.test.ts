@@ -51,6 +51,13 @@ const SCHEMAS: object[] = [
   },
   { type: 'array', items: { enum: Array.from({ length: 30 }, (_, j) => (j % 3 ? `item-${j}` : j)) }, uniqueItems: true, maxItems: 4 },
   { $defs: { n: { anyOf: [{ type: 'integer' }, { enum: ['leaf', 'leaves', 'lea', 'x', 'y', 'z', 'w', 'v', 'u'] }, { type: 'array', items: { $ref: '#/$defs/n' }, maxItems: 2 }] } }, $ref: '#/$defs/n' },
+  // uniqueItems string items (the U frame's fast path: the plain string's mask, closing tokens and
+  // tokens that can meet a written value checked exactly, the rest by class): short bounded strings
+  // meet written values often (a duplicate at maxLength, a closing quote on one); free strings; mixed scalars.
+  { type: 'array', items: { type: 'string', maxLength: 1 }, uniqueItems: true, minItems: 4, maxItems: 6 },
+  { type: 'array', items: { type: 'string', minLength: 1, maxLength: 3 }, uniqueItems: true, minItems: 3 },
+  { type: 'object', properties: { tags: { type: 'array', items: { type: 'string' }, uniqueItems: true, minItems: 2 }, n: { type: 'integer' } }, required: ['tags', 'n'] },
+  { type: 'array', items: { type: ['string', 'integer', 'boolean'], maxLength: 2 }, uniqueItems: true, minItems: 3, maxItems: 5 },
 ];
 
 /** Reference: token t is allowed iff feeding its bytes to the state leaves a live configuration (and, with a budget, one whose shortest completion fits). */

@@ -78,12 +78,17 @@ export function allowed(mask: Uint32Array | null, id: number): boolean {
  * Picks the next token from one row of logits, over the ids the mask allows (ids >= `limit` and
  * non-finite logits never). Greedy takes the highest logit (lowest id on ties). Sampling follows
  * Hugging Face's order: temperature, then top-k, then top-p, then a draw from the softmax.
+ * Under a mask only the allowed ids are read (the set bits, word by word: a mask of a few tokens
+ * costs a few reads, not a pass over the vocabulary), in ascending id order as a full pass would
+ * read them, so the candidates, their weights, the sum and the draw are the same numbers bit for bit.
  * Holds its scratch buffers, so one generation reuses them at every step.
  */
 export class Sampler {
   private ids = new Int32Array(0);
   private vals = new Float64Array(0);
   private w = new Float64Array(0);
+  private sorted = new Float64Array(0);
+  private heap = new Float64Array(0);
 
   /** The chosen id, or -1 when nothing is allowed. */
   pick(logits: Float32Array, limit: number, mask: Uint32Array | null, params: SamplingParams, rng: Rng): number {
@@ -92,11 +97,29 @@ export class Sampler {
     if (temperature === 0) {
       let best = -1;
       let bestV = -Infinity;
-      for (let i = 0; i < n; i++) {
-        const v = logits[i]!;
-        if (v > bestV && allowed(mask, i)) {
-          bestV = v;
-          best = i;
+      if (mask === null) {
+        for (let i = 0; i < n; i++) {
+          const v = logits[i]!;
+          if (v > bestV) {
+            bestV = v;
+            best = i;
+          }
+        }
+        return best;
+      }
+      const words = Math.min(mask.length, (n + 31) >>> 5);
+      for (let wd = 0; wd < words; wd++) {
+        let x = mask[wd]!;
+        while (x !== 0) {
+          const low = x & -x;
+          x ^= low;
+          const i = (wd << 5) | (31 - Math.clz32(low));
+          if (i >= n) break;
+          const v = logits[i]!;
+          if (v > bestV) {
+            bestV = v;
+            best = i;
+          }
         }
       }
       return best;
@@ -110,19 +133,42 @@ export class Sampler {
     // Candidates: allowed ids with finite logits, scaled by the temperature.
     let m = 0;
     let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = logits[i]!;
-      if (v > -Infinity && v < Infinity && allowed(mask, i)) {
-        ids[m] = i;
-        const s = v / temperature;
-        vals[m++] = s;
-        if (s > max) max = s;
+    if (mask === null) {
+      for (let i = 0; i < n; i++) {
+        const v = logits[i]!;
+        if (v > -Infinity && v < Infinity) {
+          ids[m] = i;
+          const s = v / temperature;
+          vals[m++] = s;
+          if (s > max) max = s;
+        }
+      }
+    } else {
+      const words = Math.min(mask.length, (n + 31) >>> 5);
+      for (let wd = 0; wd < words; wd++) {
+        let x = mask[wd]!;
+        while (x !== 0) {
+          const low = x & -x;
+          x ^= low;
+          const i = (wd << 5) | (31 - Math.clz32(low));
+          if (i >= n) break;
+          const v = logits[i]!;
+          if (v > -Infinity && v < Infinity) {
+            ids[m] = i;
+            const s = v / temperature;
+            vals[m++] = s;
+            if (s > max) max = s;
+          }
+        }
       }
     }
     if (m === 0) return -1;
     let keepAbove = -Infinity; // keep candidates with value >= keepAbove
     const topK = params.topK ?? 0;
-    if (topK > 0 && topK < m) keepAbove = kthLargest(vals.subarray(0, m), topK);
+    if (topK > 0 && topK < m) {
+      if (this.heap.length < topK) this.heap = new Float64Array(topK);
+      keepAbove = kthLargest(vals, m, topK, this.heap);
+    }
     const topP = params.topP ?? 1;
     let z = 0;
     for (let j = 0; j < m; j++) {
@@ -133,8 +179,15 @@ export class Sampler {
     }
     if (topP < 1) {
       // The nucleus: the most likely candidates until their mass reaches p.
-      const kept = w.subarray(0, m);
-      const sorted = (keepAbove > -Infinity ? kept.filter((x) => x > 0) : kept.slice()).sort();
+      if (this.sorted.length < m) this.sorted = new Float64Array(this.ids.length);
+      let k = 0;
+      if (keepAbove > -Infinity) {
+        for (let j = 0; j < m; j++) if (w[j]! > 0) this.sorted[k++] = w[j]!;
+      } else {
+        this.sorted.set(w.subarray(0, m));
+        k = m;
+      }
+      const sorted = this.sorted.subarray(0, k).sort();
       let mass = 0;
       let cut = 0;
       for (let i = sorted.length - 1; i >= 0; i--) {
@@ -163,9 +216,8 @@ export class Sampler {
   }
 }
 
-/** The k-th largest value (1-based): a min-heap of the k largest seen. */
-function kthLargest(vals: Float64Array, k: number): number {
-  const heap = new Float64Array(k);
+/** The k-th largest (1-based) of vals[0..m): a min-heap of the k largest seen, in `heap` (at least k long). */
+function kthLargest(vals: Float64Array, m: number, k: number, heap: Float64Array): number {
   let size = 0;
   const down = (i: number): void => {
     for (;;) {
@@ -181,7 +233,8 @@ function kthLargest(vals: Float64Array, k: number): number {
       i = s;
     }
   };
-  for (const v of vals) {
+  for (let j = 0; j < m; j++) {
+    const v = vals[j]!;
     if (size < k) {
       let i = size++;
       heap[i] = v;
