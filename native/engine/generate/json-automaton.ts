@@ -330,6 +330,13 @@ function feedRegexString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, ou
   if (dfa.anyIn(rx, first, last)) out.push(push(up, { ...f, need, lo, hi, cp }));
 }
 
+/** A string frame's character count after one more character (counted up to max(minLength, maxLength) when bounded, else 0). */
+function countChar(node: StringNode | null, bounded: boolean, n: number): number {
+  if (!bounded) return 0;
+  const max = node!.maxLength;
+  return Math.min(n + 1, Math.max(node!.minLength, Number.isFinite(max) ? max : 0));
+}
+
 function feedString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: Stack[]): void {
   if (f.rx !== undefined) {
     feedRegexString(st, f, b, out);
@@ -338,15 +345,14 @@ function feedString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: St
   const up = st.up;
   const max = f.node ? f.node.maxLength : Infinity;
   const bounded = isBounded(f.node);
-  const count = (n: number): number => (bounded ? Math.min(n + 1, Math.max(f.node!.minLength, Number.isFinite(max) ? max : 0)) : 0);
   if (f.need > 0) {
     if (b < f.lo || b > f.hi) return;
     const need = f.need - 1;
-    out.push(push(up, { ...f, need, lo: 0x80, hi: 0xbf, n: need === 0 ? count(f.n) : f.n }));
+    out.push(push(up, { ...f, need, lo: 0x80, hi: 0xbf, n: need === 0 ? countChar(f.node, bounded, f.n) : f.n }));
     return;
   }
   if (f.esc === 1) {
-    if (b === Q || b === BS || b === 0x2f || b === 0x62 || b === 0x66 || b === 0x6e || b === 0x72 || b === 0x74) out.push(push(up, { ...f, esc: 0, n: count(f.n) }));
+    if (b === Q || b === BS || b === 0x2f || b === 0x62 || b === 0x66 || b === 0x6e || b === 0x72 || b === 0x74) out.push(push(up, { ...f, esc: 0, n: countChar(f.node, bounded, f.n) }));
     else if (b === 0x75) out.push(push(up, { ...f, esc: 2, hex: 0 }));
     return;
   }
@@ -356,7 +362,7 @@ function feedString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: St
     const hex = f.hex * 16 + d;
     const read = f.esc - 1; // digits read including this one
     if (read === 2 && hex >= 0xd8 && hex <= 0xdf) return; // a surrogate: never
-    if (read === 4) out.push(push(up, { ...f, esc: 0, hex: 0, n: count(f.n) }));
+    if (read === 4) out.push(push(up, { ...f, esc: 0, hex: 0, n: countChar(f.node, bounded, f.n) }));
     else out.push(push(up, { ...f, esc: f.esc + 1, hex }));
     return;
   }
@@ -371,7 +377,7 @@ function feedString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: St
   }
   if (b < 0x20) return;
   if (b < 0x80) {
-    out.push(bounded ? push(up, { ...f, n: count(f.n) }) : st);
+    out.push(bounded ? push(up, { ...f, n: countChar(f.node, bounded, f.n) }) : st);
     return;
   }
   let need = 0;

@@ -321,6 +321,7 @@ export type GrammarState = readonly Stack[];
 const MASK_CACHE_ENTRIES = 1024;
 /** Union masks of multi-configuration states (64 masks of 19 KB on Qwen2.5's vocabulary). */
 const UNION_CACHE_ENTRIES = 64;
+const QUOTE = Uint8Array.of(0x22);
 const SCAN_CACHE_ENTRIES = 128;
 
 /** A free key string: fed a quote with frames below, it gives what closing any string gives (the value done). */
@@ -694,6 +695,24 @@ export class JsonGrammar {
         if (x > max) max = x;
       }
     };
+    // Closers that start with the quote: the quote is fed once, then each token's rest.
+    const closed = feedBytes([st], QUOTE);
+    for (let i = 0; i < info.closers.length; i++) {
+      const id = info.closers[i]!;
+      const b = this.index.bytesOf(id);
+      if (b[0] !== 0x22 || !has(id)) continue;
+      stamp[id] = gen;
+      mask[id >>> 5]! &= ~(1 << (id & 31));
+      if (closed.length === 0) continue;
+      const after = b.length === 1 ? closed : feedBytes(closed, b.subarray(1));
+      if (after.length === 0) continue;
+      const x = sc.ofState(after);
+      if (x > left) removed = true;
+      else {
+        setBit(mask, id);
+        if (x > max) max = x;
+      }
+    }
     for (let i = 0; i < info.closers.length; i++) exact(info.closers[i]!);
     for (let i = 0; i < info.escOpen.length; i++) exact(info.escOpen[i]!);
     // Tokens after which the content is a written value or a prefix of one: exact.
