@@ -381,7 +381,11 @@ export class JsonGrammar {
   /** Token ids that keep the output a valid prefix (a bitset; shared, do not modify). */
   mask(state: GrammarState): Uint32Array {
     if (state.length === 1) return this.maskOf(state[0]!).mask;
-    // Several configurations (a number that may end or go on, a union): their union, cached too.
+    return this.unionOf(state, state.map((s) => this.maskOf(s)));
+  }
+
+  /** Several configurations (a number that may end or go on, a union): the union of their masks, cached too. */
+  private unionOf(state: GrammarState, entries: MaskEntry[]): Uint32Array {
     const key = state.map(stackKey).join('\n');
     const hit = this.unionCache.get(key);
     if (hit) {
@@ -390,8 +394,8 @@ export class JsonGrammar {
       return hit;
     }
     const out = newMask(this.index.size);
-    for (const s of state) {
-      const m = this.maskOf(s).mask;
+    for (const e of entries) {
+      const m = e.mask;
       for (let i = 0; i < out.length; i++) out[i]! |= m[i]!;
     }
     this.unionCache.set(key, out);
@@ -410,16 +414,14 @@ export class JsonGrammar {
       const e = this.maskOf(state[0]!);
       return e.maxAfter <= left ? { mask: e.mask, forced: false } : this.budgetMaskOf(state[0]!, left);
     }
+    const entries = state.map((s) => this.maskOf(s));
     // No configuration needs filtering: the (cached) union.
-    if (state.every((s) => this.maskOf(s).maxAfter <= left)) return { mask: this.mask(state), forced: false };
-    const parts: BudgetMask[] = state.map((s) => {
-      const e = this.maskOf(s);
-      return e.maxAfter <= left ? { mask: e.mask, forced: false } : this.budgetMaskOf(s, left);
-    });
+    if (entries.every((e) => e.maxAfter <= left)) return { mask: this.unionOf(state, entries), forced: false };
+    const parts: BudgetMask[] = state.map((s, i) => (entries[i]!.maxAfter <= left ? { mask: entries[i]!.mask, forced: false } : this.budgetMaskOf(s, left)));
     const out = newMask(this.index.size);
     for (const p of parts) for (let i = 0; i < out.length; i++) out[i]! |= p.mask[i]!;
     // A token one configuration drops may be kept by another: forced when the union lost tokens.
-    const all = this.mask(state);
+    const all = this.unionOf(state, entries);
     let forced = false;
     for (let i = 0; i < out.length && !forced; i++) if (out[i] !== all[i]) forced = true;
     return { mask: out, forced };

@@ -147,6 +147,19 @@ export class Sampler {
       const words = Math.min(mask.length, (n + 31) >>> 5);
       for (let wd = 0; wd < words; wd++) {
         let x = mask[wd]!;
+        if (x === 0xffffffff && (wd << 5) + 32 <= n) {
+          // A full word (most of a mask inside a free string): its 32 ids straight.
+          for (let i = wd << 5, end = i + 32; i < end; i++) {
+            const v = logits[i]!;
+            if (v > -Infinity && v < Infinity) {
+              ids[m] = i;
+              const s = v / temperature;
+              vals[m++] = s;
+              if (s > max) max = s;
+            }
+          }
+          continue;
+        }
         while (x !== 0) {
           const low = x & -x;
           x ^= low;
