@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { QWEN_MODEL_IDS } from './boltz-validate.js';
 import { POLICY_VALUES } from './contract/cloud.js';
-import { EVAL_MODE_VALUES, FUSION_VALUES, retrievalMetricsSchema, SEARCH_MODE_VALUES, VARIANT_VALUES } from './contract/shapes.js';
+import { EVAL_MODE_VALUES, FUSION_VALUES, evalReportSchema, SEARCH_MODE_VALUES, VARIANT_VALUES } from './contract/shapes.js';
 import { TandemError } from './errors.js';
 
 const str = z.string().min(1);
@@ -95,19 +95,7 @@ const evalParams = z.looseObject({
   qrelsFile: z.string().optional(),
 });
 
-const evalResult = z.object({
-  collection: z.string(),
-  k: z.number(),
-  rerank: z.string().nullable(),
-  modes: z.record(z.string(), retrievalMetricsSchema),
-  ranAs: z.record(z.string(), z.enum(SEARCH_MODE_VALUES)),
-  queries: z.number(),
-  perQuery: z.record(z.string(), z.record(z.string(), retrievalMetricsSchema)),
-  noRelevant: z.number(),
-  missingText: z.number(),
-  unjudged: z.number(),
-  ms: z.record(z.string(), z.number()),
-});
+const evalResult = evalReportSchema;
 
 // --- models ----------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 /** The search part of the typed API (merged into API_METHODS in ../api-contract.ts): search.query, search.batch and search.eval. Pure zod. */
 import { z } from 'zod';
-import { EVAL_MODE_VALUES, FUSION_VALUES, SEARCH_MODE_VALUES, isoDate, nonEmpty, retrievalMetricsSchema, searchHitSchema } from './shapes.js';
+import { EVAL_MODE_VALUES, FUSION_VALUES, SEARCH_MODE_VALUES, isoDate, nonEmpty, searchHitSchema, evalReportSchema } from './shapes.js';
 
 /** Where a search may run a reranker (native/engine/inference/device.ts's requests). */
 export const DEVICE_REQUEST_VALUES = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
@@ -147,24 +147,7 @@ export const SEARCH_API_METHODS = {
       .strict()
       .refine((i) => (i.queries === undefined) !== (i.queriesFile === undefined), { message: 'give queries (text) or queriesFile (an absolute path), one of them' })
       .refine((i) => (i.qrels === undefined) !== (i.qrelsFile === undefined), { message: 'give qrels (text) or qrelsFile (an absolute path), one of them' }),
-    output: z.object({
-      jobId: z.string(),
-      collection: z.string(),
-      k: z.number(),
-      rerank: z.string().nullable(),
-      /** Mean metrics per mode, in the order asked for. */
-      modes: z.record(z.string(), retrievalMetricsSchema),
-      /** The searcher mode each ran as. */
-      ranAs: z.record(z.string(), z.string()),
-      /** Queries evaluated: every qrels query with a relevant document (one without a query line scores 0). */
-      queries: z.number(),
-      /** qid -> mode -> metrics. */
-      perQuery: z.record(z.string(), z.record(z.string(), retrievalMetricsSchema)),
-      /** Qrels queries with no relevant document (left out), evaluated queries without a query line, queries without qrels (ignored). */
-      noRelevant: z.number(),
-      missingText: z.number(),
-      unjudged: z.number(),
-      ms: z.record(z.string(), z.number()),
-    }),
+    /** The eval job's report (evalReportSchema, also the `eval` job kind's result) and its job id. */
+    output: z.object({ jobId: z.string() }).extend(evalReportSchema.shape),
   },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;

@@ -152,4 +152,24 @@ export const EVAL_MODE_VALUES = ['lexical', 'vector', 'hybrid', 'default'] as co
 export const retrievalMetricsSchema = z.object({ 'ndcg@10': z.number(), 'recall@100': z.number(), 'mrr@10': z.number() });
 export type ApiRetrievalMetrics = z.infer<typeof retrievalMetricsSchema>;
 
+/** What an evaluation reports (search.eval's answer, and the result of an `eval` job). */
+export const evalReportSchema = z.object({
+  collection: z.string(),
+  k: z.number(),
+  rerank: z.string().nullable(),
+  /** Mean metrics per mode, in the order asked for. */
+  modes: z.record(z.string(), retrievalMetricsSchema),
+  /** The searcher mode each ran as. */
+  ranAs: z.record(z.string(), z.enum(SEARCH_MODE_VALUES)),
+  /** Queries evaluated: every qrels query with a relevant document (one without a query line scores 0). */
+  queries: z.number(),
+  /** qid -> mode -> metrics. */
+  perQuery: z.record(z.string(), z.record(z.string(), retrievalMetricsSchema)),
+  /** Qrels queries with no relevant document (left out), evaluated queries without a query line, queries without qrels (ignored). */
+  noRelevant: z.number(),
+  missingText: z.number(),
+  unjudged: z.number(),
+  ms: z.record(z.string(), z.number()),
+});
+
 export const fileStatusSchema = z.object({ path: z.string(), sha256: z.string(), size: z.number(), pinned: z.boolean() });
