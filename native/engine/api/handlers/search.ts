@@ -129,7 +129,7 @@ export function searchHandlers(ctx: EngineContext): HandlersOf<MethodsOf<'search
     'search.eval': async ({ collection, queries, qrels, queriesFile, qrelsFile, modes, k, fusion, rerank }) => {
       // Bad texts or files, modes, a wrong reranker or collection fail here, before a job is recorded.
       // Files are read only for the CLI (its own user's paths); a UI host sends the texts.
-      if ((queriesFile || qrelsFile) && ctx.deps.host !== 'cli' && ctx.deps.host !== 'test') throw new TandemError('INVALID_ARGUMENT', 'search.eval: queriesFile and qrelsFile are for the command line; send the queries and qrels texts instead');
+      if ((queriesFile || qrelsFile) && ctx.deps.host !== 'cli') throw new TandemError('INVALID_ARGUMENT', 'search.eval: queriesFile and qrelsFile are for the command line; send the queries and qrels texts instead');
       const texts = { queries: queries ?? readEvalFile(queriesFile!, 'queries'), qrels: qrels ?? readEvalFile(qrelsFile!, 'qrels') };
       const input = { queries: parseQueries(texts.queries, queriesFile ?? 'queries'), qrels: parseQrels(texts.qrels, qrelsFile ?? 'qrels') };
       const params: EvalParams = { collection, modes: checkEvalModes(modes), k, ...(fusion ? { fusion } : {}), ...(queriesFile ? { queriesFile } : {}), ...(qrelsFile ? { qrelsFile } : {}), ...(rerank ? { rerank } : {}) };
