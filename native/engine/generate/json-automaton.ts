@@ -94,15 +94,16 @@ export function hitCap(node: ArrayNode): number {
 function startItem(f: Extract<Frame, { k: 'A' }>, up: Stack | null, b: number, out: Stack[]): void {
   const node = f.node;
   const k = node.contains;
+  // The frames below an item are built only when the byte may start it (walks feed every byte of a trie level).
   if (k) {
     const c = f.c ?? 0;
-    if (c < k.max) startValue(k.hit, push(up, { ...f, ph: 'value', hit: true }), b, out);
+    if (c < k.max && firstBytes(k.hit)[b] === 1) startValue(k.hit, push(up, { ...f, ph: 'value', hit: true }), b, out);
     // A miss only while enough items are left for the hits still needed.
-    if (node.maxItems - (f.count + 1) >= k.min - c) startValue(k.miss, push(up, { ...f, ph: 'value', hit: false }), b, out);
+    if (node.maxItems - (f.count + 1) >= k.min - c && firstBytes(k.miss)[b] === 1) startValue(k.miss, push(up, { ...f, ph: 'value', hit: false }), b, out);
     return;
   }
   const item = node.tuple && f.count < node.tuple.length ? node.tuple[f.count]! : (node.rest ?? node.items);
-  startValue(item, push(up, { ...f, ph: 'value' }), b, out);
+  if (firstBytes(item)[b] === 1) startValue(item, push(up, { ...f, ph: 'value' }), b, out);
 }
 
 /** Enough contains hits to close the array. */
@@ -202,19 +203,83 @@ function strFrame(node: StringNode | null, n: number): Frame {
   return { k: 'S', node, n, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };
 }
 
+const firstCache = new WeakMap<GrammarNode, Uint8Array>();
+const firstPending = new Set<GrammarNode>();
+const ALL_BYTES = new Uint8Array(256).fill(1);
+
+/** The bytes a value of this node may start with, 1 or 0 (a superset: literal values already used in a uniqueItems array are not left out). */
+export function firstBytes(node: GrammarNode): Uint8Array {
+  const hit = firstCache.get(node);
+  if (hit) return hit;
+  // A union reached again while its own options are read (a $ref cycle without a container in between): every byte, then nothing partial is cached.
+  if (firstPending.has(node)) return ALL_BYTES;
+  firstPending.add(node);
+  const out = new Uint8Array(256);
+  const set = (bs: string): void => {
+    for (let i = 0; i < bs.length; i++) out[bs.charCodeAt(i)] = 1;
+  };
+  switch (node.t) {
+    case 'union':
+      for (const o of node.options) {
+        const fb = firstBytes(o);
+        for (let b = 0; b < 256; b++) out[b]! |= fb[b]!;
+      }
+      break;
+    case 'literal':
+      for (const v of node.values) if (v.length) out[v[0]!] = 1;
+      break;
+    case 'string':
+      set('"');
+      break;
+    case 'number':
+      set('-0123456789');
+      break;
+    case 'object':
+      set('{');
+      break;
+    case 'array':
+      set('[');
+      break;
+    default:
+      out.fill(1);
+  }
+  firstPending.delete(node);
+  firstCache.set(node, out);
+  return out;
+}
+
+const byFirstCache = new WeakMap<LiteralNode, Array<number[] | undefined>>();
+
+/** A literal node's value indices by first byte (ascending; a 500-value enum is not scanned for every byte fed). */
+function literalsByFirst(node: LiteralNode): Array<number[] | undefined> {
+  let t = byFirstCache.get(node);
+  if (!t) {
+    t = new Array<number[] | undefined>(256);
+    node.values.forEach((v, i) => {
+      if (v.length) (t![v[0]!] ??= []).push(i);
+    });
+    byFirstCache.set(node, t);
+  }
+  return t;
+}
+
 function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]): void {
   switch (node.t) {
     case 'union':
-      for (const o of node.options) startValue(o, up, b, out);
+      for (const o of node.options) if (firstBytes(o)[b] === 1) startValue(o, up, b, out);
       return;
     case 'literal': {
-      const cands: number[] = [];
+      const starting = literalsByFirst(node)[b];
+      if (!starting) return;
       const used = usedItems(up, node);
       const vals = distinctUp(up)?.vals;
+      if (!used && !vals) {
+        emitLiteral(node, starting, 1, up, out);
+        return;
+      }
       const keys = vals ? literalKeys(node) : undefined;
-      node.values.forEach((v, i) => {
-        if (v[0] === b && !used?.includes(i) && !(keys && hasKey(vals, keys[i]!))) cands.push(i);
-      });
+      const cands: number[] = [];
+      for (const i of starting) if (!used?.includes(i) && !(keys && hasKey(vals, keys[i]!))) cands.push(i);
       if (cands.length) emitLiteral(node, cands, 1, up, out);
       return;
     }
