@@ -4,7 +4,8 @@ import { TandemError } from '../common/errors.js';
 import { canEnd, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
 import { compileSchema, type GrammarNode, type StringNode } from './json-schema-compile.js';
-import { scanString, StringDfa, type StringFrame, type StringScan } from './json-string-scan.js';
+import { PatternScans } from './class-trie.js';
+import { scanString, scanSize, StringDfa, type StringFrame, type StringScan } from './json-string-scan.js';
 import { newMask, setBit, TokenTrie } from './token-trie.js';
 import { buildUniqueTail, uniqueMask, type UniqueMaskContext, type UniqueTail } from './json-unique-mask.js';
 
@@ -26,6 +27,9 @@ export class TokenIndex {
   /** String frames other than plain ones (patterns, escapes, split characters) as a lazy byte DFA shared by every schema, and its scans of the trie per (node, state). */
   readonly strings = new StringDfa();
   private readonly scans = new Map<string, StringScan & { key: string }>();
+  private scanBytes = 0;
+  /** Root scans of pattern string frames over class-compressed tries (class-trie.ts). */
+  readonly patterns: PatternScans;
   private readonly uniques = new WeakMap<StringTail, UniqueTail>();
   private tailIds = 0;
 
@@ -43,6 +47,7 @@ export class TokenIndex {
       if (b && b.length > 0) chars[id] = plainCharCount(b);
     }
     this.trie = new TokenTrie(bytes, () => true);
+    this.patterns = new PatternScans(this.trie);
     this.impureTrie = new TokenTrie(bytes, (id) => chars[id]! < 0);
     const plain: number[] = [];
     for (let id = 0; id < bytes.length; id++) if (chars[id]! >= 0) plain.push(id);
@@ -72,16 +77,33 @@ export class TokenIndex {
     return t;
   }
 
-  /** The scan of the trie below `node` from a string frame (cached per vocabulary: the keys are structural). */
+  /**
+   * The scan of the trie below `node` from a string frame (cached per vocabulary: the keys are
+   * structural; least recently used dropped first past SCAN_CACHE_BYTES). From the root, a pattern
+   * frame at a character boundary is scanned over class-compressed tries (the same sets, class-trie.ts).
+   */
   scanOf(node: number, f: StringFrame): StringScan & { key: string } {
     const s0 = this.strings.state(f);
     const key = `${node}|${s0}`;
     const hit = this.scans.get(key);
-    if (hit) return hit;
-    const r = scanString(this.trie, node, this.strings, s0, (id) => this.bytes[id]!);
+    if (hit) {
+      this.scans.delete(key);
+      this.scans.set(key, hit);
+      return hit;
+    }
+    const bytesOf = (id: number): Uint8Array => this.bytes[id]!;
+    const r =
+      node === 0 && f.rx !== undefined && f.esc === 0 && f.need === 0
+        ? this.patterns.scanRoot(f.node!.regex!, this.strings, s0, bytesOf)
+        : scanString(this.trie, node, this.strings, s0, bytesOf);
     const scan = { ...r, key, suffix: r.sufBytes.length ? new TokenTrie(r.sufBytes, () => true) : null };
     this.scans.set(key, scan);
-    if (this.scans.size > SCAN_CACHE_ENTRIES) this.scans.delete(this.scans.keys().next().value!);
+    this.scanBytes += scanSize(scan, this.size);
+    for (const [k, old] of this.scans) {
+      if (this.scanBytes <= SCAN_CACHE_BYTES || old === scan) break;
+      this.scans.delete(k);
+      this.scanBytes -= scanSize(old, this.size);
+    }
     return scan;
   }
 
@@ -229,7 +251,8 @@ export type GrammarState = readonly Stack[];
 const MASK_CACHE_ENTRIES = 1024;
 /** Union masks of multi-configuration states (64 masks of 19 KB on Qwen2.5's vocabulary). */
 const UNION_CACHE_ENTRIES = 64;
-const SCAN_CACHE_ENTRIES = 128;
+/** String scans kept (their arrays, suffix tries and the masks of large ones), per vocabulary. */
+const SCAN_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** A free key string: fed a quote with frames below, it gives what closing any string gives (the value done). */
 const CLOSER: StringFrame = { k: 'S', node: null, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };

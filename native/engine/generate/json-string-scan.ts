@@ -135,6 +135,9 @@ function uniformStep(dfa: CharDfa, s: number, lo: number, hi: number): number {
   return DEAD;
 }
 
+/** What scanString reads of a trie: TokenTrie's flat preorder layout (class tries have it too, class-trie.ts). */
+export type ScanTrie = Pick<TokenTrie, 'label' | 'tokStart' | 'tokCount' | 'ids' | 'end' | 'depth'>;
+
 /** The tokens below a trie node read from a string state (their bytes after the node). */
 export interface StringScan {
   /** Tokens that stay inside the string, and the state each ends in. */
@@ -157,13 +160,14 @@ export interface StringScan {
  * parent is the last one recorded at the depth above it; a dead node skips its whole subtree, and a
  * closing quote hands the rest of its subtree to the caller as suffixes.
  */
-export function scanString(trie: TokenTrie, node: number, dfa: StringDfa, s0: number, bytesOf: (id: number) => Uint8Array): Omit<StringScan, 'suffix'> {
+export function scanString(trie: ScanTrie, node: number, dfa: StringDfa, s0: number, bytesOf: (id: number) => Uint8Array): Omit<StringScan, 'suffix'> {
   const { label, tokStart, tokCount, ids, end, depth } = trie;
   const base = depth[node]!;
   const at = new Int32Array(4096);
   at[0] = s0;
-  const insideIds = new Int32Array(ids.length);
-  const insideTo = new Int32Array(ids.length);
+  // Grown on demand: most scans keep few tokens, and zeroing two vocabulary-sized arrays per scan is not free.
+  let insideIds = new Int32Array(Math.min(ids.length, 1024));
+  let insideTo = new Int32Array(insideIds.length);
   let inside = 0;
   const closeIds: number[] = [];
   const sufIds: number[] = [];
@@ -203,6 +207,15 @@ export function scanString(trie: TokenTrie, node: number, dfa: StringDfa, s0: nu
         ends.add(t);
         last = t;
       }
+      if (inside + n > insideIds.length) {
+        const cap = Math.min(ids.length, Math.max(inside + n, insideIds.length * 2));
+        const i2 = new Int32Array(cap);
+        i2.set(insideIds);
+        insideIds = i2;
+        const t2 = new Int32Array(cap);
+        t2.set(insideTo);
+        insideTo = t2;
+      }
       for (let k = 0, s = tokStart[c]!; k < n; k++) {
         insideIds[inside] = ids[s + k]!;
         insideTo[inside++] = t;
@@ -218,4 +231,13 @@ export function scanString(trie: TokenTrie, node: number, dfa: StringDfa, s0: nu
     sufIds: Int32Array.from(sufIds),
     sufBytes,
   };
+}
+
+/** About the bytes a scan holds, the bitset of a large one's inside tokens included (a vocabulary of `size` tokens). */
+export function scanSize(s: StringScan, size: number): number {
+  let n = 64 + s.insideIds.length * 8 + s.ends.length * 4 + s.closeIds.length * 4 + s.sufIds.length * 4;
+  // Each suffix: a view (~100 bytes) and its suffix-trie nodes (~33 bytes per byte at most).
+  for (const b of s.sufBytes) n += 100 + b.length * 33;
+  if (s.insideIds.length > 4096) n += ((size + 31) >>> 5) * 4;
+  return n;
 }

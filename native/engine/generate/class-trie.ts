@@ -1,0 +1,313 @@
+import type { CharDfa } from './json-regex.js';
+import { scanString, type ScanTrie, type StringDfa, type StringScan } from './json-string-scan.js';
+import type { TokenTrie } from './token-trie.js';
+
+/**
+ * Root scans of string frames under a `pattern` / `format` over class-compressed tries (issue 21,
+ * mask speed). A broad pattern (email, hostname, uri, an unanchored one) keeps most of the byte
+ * trie's ~333k nodes (Qwen2.5) alive, so a scan of it costs milliseconds for every new pattern state.
+ * Instead, the tokens are split in two:
+ *  - "plain ASCII" tokens: every byte a one-byte character that keeps the string open (isPlainByte:
+ *    0x20..0x7f but '"' and '\'). Their bytes are mapped to classes of characters with the same
+ *    transition from every state of the pattern's CharDfa, and they are put in a trie over class
+ *    sequences (a node's label is its class's smallest byte; tokens of one class sequence share a
+ *    node): a few hundred to a few thousand nodes instead of ~200k.
+ *  - every other token: the byte trie restricted to them (built once per token trie).
+ * The two scans' results, concatenated, are the full trie's scan.
+ *
+ * Why this is exact. The scan starts at a character boundary (esc 0, need 0). A plain byte there is
+ * a one-byte character, and the string state after it is again at a character boundary (no quote
+ * closes the string, no backslash opens an escape, no lead byte opens a multi-byte character), so
+ * a plain-ASCII token never leaves that regime. In that regime StringDfa.step fills a state's whole
+ * ASCII row by the pattern state each character leads to (`byTo`): its successor after a one-byte
+ * character c depends only on dfa.step(rx, c) (the length counter n grows by one for every
+ * character alike, and maxLength kills alike). Characters of one class have the same dfa.step from
+ * every pattern state, so from every string state their table entries are equal: stepping the class's
+ * representative gives, byte for byte, the states stepping any member gives. A class-trie node stands
+ * for byte-trie nodes that are reached through the same state sequence, so each plain token ends in
+ * the state (or is cut as DEAD at the same point) that the byte-trie scan gives it; plain tokens never
+ * close the string (no closeIds, no suffixes from them). The other tokens are scanned over their own
+ * byte trie exactly as before (the same nodes, labels, depths, in preorder).
+ */
+
+/** One-byte characters that keep a string at a character boundary: printable ASCII and DEL, but '"' and '\' (StringDfa.step's one-byte row). */
+export function isPlainByte(b: number): boolean {
+  return b >= 0x20 && b < 0x80 && b !== 0x22 && b !== 0x5c;
+}
+
+/** Not a plain byte (classOf). */
+const NONE = 255;
+
+/** The plain bytes' classes under a pattern DFA: bytes with the same transition from every state. */
+export interface ByteClasses {
+  /** Per byte: its class, or 255 for bytes that are not plain. */
+  classOf: Uint8Array;
+  /** Per class: its smallest byte. */
+  rep: Uint8Array;
+  count: number;
+  /** classOf as text (DFAs with the same classes share one class trie). */
+  key: string;
+}
+
+export function byteClasses(dfa: CharDfa): ByteClasses {
+  // Refine state by state: a byte's class is (its class so far, where this state sends it).
+  const classOf = new Uint8Array(256).fill(NONE);
+  const cur = new Int32Array(128);
+  for (let s = 0; s < dfa.size; s++) {
+    const ids = new Map<number, number>();
+    for (let c = 0x20; c < 0x80; c++) {
+      if (!isPlainByte(c)) continue;
+      const k = cur[c]! * 8192 + (dfa.step(s, c) + 1);
+      let v = ids.get(k);
+      if (v === undefined) ids.set(k, (v = ids.size));
+      cur[c] = v;
+    }
+  }
+  const rep: number[] = [];
+  const renum = new Map<number, number>();
+  for (let c = 0x20; c < 0x80; c++) {
+    if (!isPlainByte(c)) continue;
+    let v = renum.get(cur[c]!);
+    if (v === undefined) {
+      renum.set(cur[c]!, (v = rep.length));
+      rep.push(c);
+    }
+    classOf[c] = v;
+  }
+  return { classOf, rep: Uint8Array.from(rep), count: rep.length, key: String.fromCharCode(...classOf.subarray(0x20, 0x80)) };
+}
+
+/** A trie laid out like TokenTrie (preorder, end, depth, tokens per node) that scanString reads. */
+export interface FlatTrie extends ScanTrie {
+  readonly nodes: number;
+}
+
+/**
+ * The part of a token trie that plain-ASCII tokens use (nodes whose path is all plain bytes), in
+ * preorder with parents in its own numbering, and the nodes that end tokens: what every class trie
+ * is built from (once per token trie).
+ */
+export interface PlainTrie {
+  readonly nodes: number;
+  readonly label: Uint8Array;
+  readonly parent: Int32Array;
+  /** Nodes with tokens: the node, and its tokens ids[tokFrom[i] .. tokFrom[i] + tokN[i]) of the token trie. */
+  readonly tokNode: Int32Array;
+  readonly tokFrom: Int32Array;
+  readonly tokN: Int32Array;
+  readonly ids: Int32Array;
+}
+
+export function plainTrie(trie: TokenTrie): PlainTrie {
+  const { label, parent, end, tokCount, tokStart, ids, nodes } = trie;
+  const map = new Int32Array(nodes);
+  const outLabel = new Uint8Array(nodes);
+  const outParent = new Int32Array(nodes);
+  const tokNode: number[] = [];
+  const tokFrom: number[] = [];
+  const tokN: number[] = [];
+  let m = 1;
+  for (let c = 1; c < nodes; ) {
+    if (!isPlainByte(label[c]!)) {
+      c = end[c]!;
+      continue;
+    }
+    const q = m++;
+    map[c] = q;
+    outLabel[q] = label[c]!;
+    outParent[q] = map[parent[c]!]!;
+    if (tokCount[c]! > 0) {
+      tokNode.push(q);
+      tokFrom.push(tokStart[c]!);
+      tokN.push(tokCount[c]!);
+    }
+    c++;
+  }
+  return { nodes: m, label: outLabel.slice(0, m), parent: outParent.slice(0, m), tokNode: Int32Array.from(tokNode), tokFrom: Int32Array.from(tokFrom), tokN: Int32Array.from(tokN), ids };
+}
+
+/**
+ * The class trie of the plain-ASCII tokens: one pass over the plain trie mapping each node to a
+ * class-trie node (children found by class among the siblings), then a numbering in preorder
+ * (subtree sizes, each child placed after its parent's earlier children) and the tokens laid out in
+ * that order.
+ */
+export function buildClassTrie(plain: PlainTrie, cls: ByteClasses): FlatTrie {
+  const { label, parent, nodes, tokNode, tokFrom, tokN, ids } = plain;
+  const { classOf, rep } = cls;
+  const map = new Int32Array(nodes);
+  const first = new Int32Array(nodes).fill(-1);
+  const next = new Int32Array(nodes);
+  const up = new Int32Array(nodes);
+  const klass = new Uint8Array(nodes);
+  let m = 1;
+  for (let c = 1; c < nodes; c++) {
+    const k = classOf[label[c]!]!;
+    const p = map[parent[c]!]!;
+    let q = first[p]!;
+    while (q !== -1 && klass[q] !== k) q = next[q]!;
+    if (q === -1) {
+      q = m++;
+      klass[q] = k;
+      up[q] = p;
+      next[q] = first[p]!;
+      first[p] = q;
+    }
+    map[c] = q;
+  }
+  // Nodes were made after their parents: subtree sizes bottom-up, then preorder positions top-down.
+  const size = new Int32Array(m).fill(1);
+  for (let q = m - 1; q > 0; q--) size[up[q]!]! += size[q]!;
+  const pre = new Int32Array(m);
+  const fill = new Int32Array(m);
+  fill[0] = 1;
+  const outLabel = new Uint8Array(m);
+  const outDepth = new Int32Array(m);
+  const outEnd = new Int32Array(m);
+  const outCount = new Int32Array(m);
+  outEnd[0] = m;
+  for (let q = 1; q < m; q++) {
+    const p = up[q]!;
+    const at = fill[p]!;
+    fill[p] = at + size[q]!;
+    pre[q] = at;
+    fill[q] = at + 1;
+    outLabel[at] = rep[klass[q]!]!;
+    outDepth[at] = outDepth[pre[p]!]! + 1;
+    outEnd[at] = at + size[q]!;
+  }
+  for (let i = 0; i < tokNode.length; i++) outCount[pre[map[tokNode[i]!]!]!]! += tokN[i]!;
+  const outStart = new Int32Array(m);
+  let total = 0;
+  for (let n = 0; n < m; n++) {
+    outStart[n] = total;
+    total += outCount[n]!;
+  }
+  const outIds = new Int32Array(total);
+  const put = outStart.slice();
+  for (let i = 0; i < tokNode.length; i++) {
+    const at = pre[map[tokNode[i]!]!]!;
+    outIds.set(ids.subarray(tokFrom[i]!, tokFrom[i]! + tokN[i]!), put[at]!);
+    put[at]! += tokN[i]!;
+  }
+  return { label: outLabel, depth: outDepth, end: outEnd, tokStart: outStart, tokCount: outCount, ids: outIds, nodes: m };
+}
+
+/**
+ * `trie` restricted to the tokens that are not plain ASCII (a byte other than a plain one somewhere):
+ * the nodes with such a token in their subtree, in the same preorder. All tokens of one node have the
+ * same bytes, so a node's tokens are all kept or all dropped.
+ */
+export function otherTrie(trie: TokenTrie): FlatTrie {
+  const { label, parent, end, depth, tokCount, tokStart, ids, nodes } = trie;
+  const impure = new Uint8Array(nodes);
+  for (let c = 1; c < nodes; c++) impure[c] = impure[parent[c]!]! | (isPlainByte(label[c]!) ? 0 : 1);
+  const keep = new Uint8Array(nodes);
+  keep[0] = 1;
+  for (let c = nodes - 1; c > 0; c--) if (keep[c] || (impure[c] && tokCount[c]! > 0)) keep[c] = keep[parent[c]!] = 1;
+  // rank[x]: kept nodes before x (x up to nodes).
+  const rank = new Int32Array(nodes + 1);
+  for (let c = 0; c < nodes; c++) rank[c + 1] = rank[c]! + keep[c]!;
+  const m = rank[nodes]!;
+  const outLabel = new Uint8Array(m);
+  const outDepth = new Int32Array(m);
+  const outEnd = new Int32Array(m);
+  const outStart = new Int32Array(m);
+  const outCount = new Int32Array(m);
+  let total = 0;
+  for (let c = 0; c < nodes; c++) if (keep[c] && impure[c]) total += tokCount[c]!;
+  const outIds = new Int32Array(total);
+  total = 0;
+  for (let c = 0; c < nodes; c++) {
+    if (!keep[c]) continue;
+    const n = rank[c]!;
+    outLabel[n] = label[c]!;
+    outDepth[n] = depth[c]!;
+    outEnd[n] = rank[end[c]!]!;
+    outStart[n] = total;
+    if (impure[c] && tokCount[c]! > 0) {
+      outIds.set(ids.subarray(tokStart[c]!, tokStart[c]! + tokCount[c]!), total);
+      outCount[n] = tokCount[c]!;
+      total += tokCount[c]!;
+    }
+  }
+  return { label: outLabel, depth: outDepth, end: outEnd, tokStart: outStart, tokCount: outCount, ids: outIds, nodes: m };
+}
+
+/** Bytes a class trie holds (its typed arrays). */
+function trieBytes(t: FlatTrie): number {
+  return t.nodes * 17 + t.ids.length * 4;
+}
+
+/** Class tries kept per token trie (all DFAs together), least recently used dropped first. */
+const CLASS_TRIE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Root scans of pattern string frames over one token trie: the class trie of each set of byte
+ * classes (built on a pattern's first root scan from the plain trie, shared by DFAs with the same
+ * classes) and the trie of the other tokens (built with the plain trie, with the token index).
+ */
+export class PatternScans {
+  private readonly plain: PlainTrie;
+  private readonly other: FlatTrie;
+  private readonly classes = new WeakMap<CharDfa, ByteClasses>();
+  private readonly tries = new Map<string, FlatTrie>();
+  private bytes = 0;
+  /** Time spent building class tries (ms), and how many were built. */
+  buildMs = 0;
+  built = 0;
+
+  constructor(trie: TokenTrie) {
+    this.plain = plainTrie(trie);
+    this.other = otherTrie(trie);
+  }
+
+  /** The class trie of a pattern DFA's plain-ASCII tokens. */
+  classTrie(dfa: CharDfa): FlatTrie {
+    let cls = this.classes.get(dfa);
+    if (!cls) this.classes.set(dfa, (cls = byteClasses(dfa)));
+    let t = this.tries.get(cls.key);
+    if (t) {
+      this.tries.delete(cls.key);
+      this.tries.set(cls.key, t);
+      return t;
+    }
+    const t0 = performance.now();
+    t = buildClassTrie(this.plain, cls);
+    this.buildMs += performance.now() - t0;
+    this.built++;
+    this.tries.set(cls.key, t);
+    this.bytes += trieBytes(t);
+    for (const [k, old] of this.tries) {
+      if (this.bytes <= CLASS_TRIE_BYTES || old === t) break;
+      this.tries.delete(k);
+      this.bytes -= trieBytes(old);
+    }
+    return t;
+  }
+
+  /** The trie of the tokens that are not plain ASCII. */
+  otherTrie(): FlatTrie {
+    return this.other;
+  }
+
+  /**
+   * The scan of the whole vocabulary from string state s0, a state at a character boundary under
+   * pattern `dfa` (its frame: rx set, esc 0, need 0): the same sets as scanString over the full trie
+   * from its root (ids in another order).
+   */
+  scanRoot(dfa: CharDfa, strings: StringDfa, s0: number, bytesOf: (id: number) => Uint8Array): Omit<StringScan, 'suffix'> {
+    const a = scanString(this.classTrie(dfa), 0, strings, s0, bytesOf);
+    const b = scanString(this.otherTrie(), 0, strings, s0, bytesOf);
+    const insideIds = new Int32Array(a.insideIds.length + b.insideIds.length);
+    insideIds.set(a.insideIds);
+    insideIds.set(b.insideIds, a.insideIds.length);
+    const insideTo = new Int32Array(insideIds.length);
+    insideTo.set(a.insideTo);
+    insideTo.set(b.insideTo, a.insideTo.length);
+    const ends = new Set<number>(a.ends);
+    for (const e of b.ends) ends.add(e);
+    // Plain-ASCII tokens never close the string: closers and suffixes come from the other tokens only.
+    return { insideIds, insideTo, ends: Int32Array.from(ends), closeIds: b.closeIds, sufIds: b.sufIds, sufBytes: b.sufBytes };
+  }
+}
