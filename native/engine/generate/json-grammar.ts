@@ -442,14 +442,18 @@ export class JsonGrammar {
         if (after > acc.max) acc.max = after;
       }
       if (first[c] === -1) continue;
-      if (trie === this.index.trie && alive.every((s) => s.f.k === 'S')) {
-        // Strings only (one, or a union of them): each reads the rest from its tail or scan. The mask is the
-        // union; acc.max may exceed the walk's (the max over configurations rather than over tokens of the
-        // min), which only starts budget filtering earlier (budget masks are computed exactly).
+      if (trie === this.index.trie && alive.some((s) => s.f.k === 'S')) {
+        // Strings (one, or a union of them, beside other configurations such as declared keys next to free
+        // ones): each reads the rest from its tail or scan, and the others walk on without them. The mask is
+        // the union either way; acc.max may exceed the walk's (the max over configurations rather than over
+        // tokens of the min), which only starts budget filtering earlier (budget masks are computed exactly).
+        const rest: Stack[] = [];
         for (const s of alive) {
-          if (plainString(s)) this.applyTail(this.index.tail(trie, c), s, mask, acc);
-          else this.applyScan(this.index.scanOf(c, s.f as StringFrame), s, mask, acc, Infinity);
+          if (s.f.k !== 'S') rest.push(s);
+          else if (plainString(s)) this.applyTail(this.index.tail(trie, c), s, mask, acc);
+          else this.applyScan(this.index.scanOf(c, s.f), s, mask, acc, Infinity);
         }
+        if (rest.length) this.walk(trie, c, rest, mask, acc);
       } else this.walk(trie, c, alive, mask, acc);
     }
   }
