@@ -1,4 +1,5 @@
 import type { CharDfa } from './json-regex.js';
+import type { GrammarNode } from './json-schema-compile.js';
 import { scanString, type ScanTrie, type StringDfa, type StringScan } from './json-string-scan.js';
 import type { TokenTrie } from './token-trie.js';
 
@@ -187,8 +188,9 @@ export function buildClassTrie(plain: PlainTrie, cls: ByteClasses): FlatTrie {
   const put = outStart.slice();
   for (let i = 0; i < tokNode.length; i++) {
     const at = pre[map[tokNode[i]!]!]!;
-    outIds.set(ids.subarray(tokFrom[i]!, tokFrom[i]! + tokN[i]!), put[at]!);
-    put[at]! += tokN[i]!;
+    let to = put[at]!;
+    for (let k = tokFrom[i]!, e = k + tokN[i]!; k < e; k++) outIds[to++] = ids[k]!;
+    put[at] = to;
   }
   return { label: outLabel, depth: outDepth, end: outEnd, tokStart: outStart, tokCount: outCount, ids: outIds, nodes: m };
 }
@@ -226,9 +228,8 @@ export function otherTrie(trie: TokenTrie): FlatTrie {
     outEnd[n] = rank[end[c]!]!;
     outStart[n] = total;
     if (impure[c] && tokCount[c]! > 0) {
-      outIds.set(ids.subarray(tokStart[c]!, tokStart[c]! + tokCount[c]!), total);
       outCount[n] = tokCount[c]!;
-      total += tokCount[c]!;
+      for (let k = tokStart[c]!, e = k + tokCount[c]!; k < e; k++) outIds[total++] = ids[k]!;
     }
   }
   return { label: outLabel, depth: outDepth, end: outEnd, tokStart: outStart, tokCount: outCount, ids: outIds, nodes: m };
@@ -310,4 +311,39 @@ export class PatternScans {
     // Plain-ASCII tokens never close the string: closers and suffixes come from the other tokens only.
     return { insideIds, insideTo, ends: Int32Array.from(ends), closeIds: b.closeIds, sufIds: b.sufIds, sufBytes: b.sufBytes };
   }
+}
+
+/** The pattern DFAs of a grammar's string nodes (each once): what a grammar prepares class tries for when it is compiled. */
+export function patternDfas(root: GrammarNode): CharDfa[] {
+  const out = new Set<CharDfa>();
+  const seen = new Set<GrammarNode>();
+  const visit = (n: GrammarNode): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    switch (n.t) {
+      case 'string':
+        if (n.regex) out.add(n.regex);
+        break;
+      case 'union':
+        n.options.forEach(visit);
+        break;
+      case 'object':
+        for (const p of n.props) visit(p.node);
+        if (n.additional) visit(n.additional);
+        break;
+      case 'array':
+        visit(n.items);
+        n.tuple?.forEach(visit);
+        if (n.rest) visit(n.rest);
+        if (n.contains) {
+          visit(n.contains.hit);
+          visit(n.contains.miss);
+        }
+        break;
+      default:
+        break;
+    }
+  };
+  visit(root);
+  return [...out];
 }

@@ -4,7 +4,7 @@ import { TandemError } from '../common/errors.js';
 import { canEnd, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
 import { compileSchema, type GrammarNode, type StringNode } from './json-schema-compile.js';
-import { PatternScans } from './class-trie.js';
+import { patternDfas, PatternScans } from './class-trie.js';
 import { scanString, scanSize, StringDfa, type StringFrame, type StringScan } from './json-string-scan.js';
 import { newMask, setBit, TokenTrie } from './token-trie.js';
 import { buildUniqueTail, uniqueMask, type UniqueMaskContext, type UniqueTail } from './json-unique-mask.js';
@@ -305,6 +305,8 @@ export class JsonGrammar {
     this.minBytes = this.shortest.ofState(this.initial());
     this.budgeted = hasByteTokens(index.trie, this.root);
     this.uniqueCtx = { index, shortest: this.shortest, plainMask: (st) => this.maskOf(st).mask };
+    // The class tries of the patterns' root scans (a few ms each, once per set of byte classes per vocabulary) are built here rather than in a first mask.
+    for (const dfa of patternDfas(this.root)) index.patterns.classTrie(dfa);
   }
 
   initial(): GrammarState {
