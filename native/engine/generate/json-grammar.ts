@@ -1,7 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import { ajvForSchema } from '../node/ajv-for-schema.js';
 import { TandemError } from '../common/errors.js';
-import { canEnd, feed, feedBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
+import { canEnd, feed, feedBytes, firstBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
 import { compileSchema, type GrammarNode, type StringNode } from './json-schema-compile.js';
 import { patternDfas, PatternScans } from './class-trie.js';
@@ -671,51 +671,6 @@ function nextBytes(configs: Stack[]): Uint8Array | null {
       for (let b = 0; b < 256; b++) out[b]! |= fb[b]!;
     } else return null;
   }
-  return out;
-}
-
-const firstCache = new WeakMap<GrammarNode, Uint8Array>();
-const firstPending = new Set<GrammarNode>();
-const ALL_BYTES = new Uint8Array(256).fill(1);
-
-/** The bytes a value of this node may start with (a superset: literal values already used in a uniqueItems array are not left out). */
-function firstBytes(node: GrammarNode): Uint8Array {
-  const hit = firstCache.get(node);
-  if (hit) return hit;
-  // A union reached again while its own options are read (a $ref cycle without a container in between): every byte, then nothing partial is cached.
-  if (firstPending.has(node)) return ALL_BYTES;
-  firstPending.add(node);
-  const out = new Uint8Array(256);
-  const set = (bs: string): void => {
-    for (let i = 0; i < bs.length; i++) out[bs.charCodeAt(i)] = 1;
-  };
-  switch (node.t) {
-    case 'union':
-      for (const o of node.options) {
-        const fb = firstBytes(o);
-        for (let b = 0; b < 256; b++) out[b]! |= fb[b]!;
-      }
-      break;
-    case 'literal':
-      for (const v of node.values) if (v.length) out[v[0]!] = 1;
-      break;
-    case 'string':
-      set('"');
-      break;
-    case 'number':
-      set('-0123456789');
-      break;
-    case 'object':
-      set('{');
-      break;
-    case 'array':
-      set('[');
-      break;
-    default:
-      out.fill(1);
-  }
-  firstPending.delete(node);
-  firstCache.set(node, out);
   return out;
 }
 
