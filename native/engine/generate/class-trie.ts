@@ -127,20 +127,31 @@ export function plainTrie(trie: TokenTrie): PlainTrie {
   return { nodes: m, label: outLabel.slice(0, m), parent: outParent.slice(0, m), tokNode: Int32Array.from(tokNode), tokFrom: Int32Array.from(tokFrom), tokN: Int32Array.from(tokN), ids };
 }
 
+/** Work arrays of buildClassTrie, one entry per plain-trie node. */
+export interface ClassScratch {
+  map: Int32Array;
+  first: Int32Array;
+  next: Int32Array;
+  up: Int32Array;
+  klass: Uint8Array;
+}
+
+export function newScratch(nodes: number): ClassScratch {
+  return { map: new Int32Array(nodes), first: new Int32Array(nodes), next: new Int32Array(nodes), up: new Int32Array(nodes), klass: new Uint8Array(nodes) };
+}
+
 /**
  * The class trie of the plain-ASCII tokens: one pass over the plain trie mapping each node to a
  * class-trie node (children found by class among the siblings), then a numbering in preorder
  * (subtree sizes, each child placed after its parent's earlier children) and the tokens laid out in
  * that order.
  */
-export function buildClassTrie(plain: PlainTrie, cls: ByteClasses): FlatTrie {
+export function buildClassTrie(plain: PlainTrie, cls: ByteClasses, scratch: ClassScratch = newScratch(plain.nodes)): FlatTrie {
   const { label, parent, nodes, tokNode, tokFrom, tokN, ids } = plain;
   const { classOf, rep } = cls;
-  const map = new Int32Array(nodes);
-  const first = new Int32Array(nodes).fill(-1);
-  const next = new Int32Array(nodes);
-  const up = new Int32Array(nodes);
-  const klass = new Uint8Array(nodes);
+  // Work arrays (reused across builds: no plain-trie-sized allocations per pattern); only first[] needs resetting.
+  const { map, first, next, up, klass } = scratch;
+  first.fill(-1);
   let m = 1;
   for (let c = 1; c < nodes; c++) {
     const k = classOf[label[c]!]!;
@@ -251,6 +262,7 @@ const CLASS_TRIE_BYTES = 32 * 1024 * 1024;
 export class PatternScans {
   private readonly plain: PlainTrie;
   private readonly other: FlatTrie;
+  private scratch: ClassScratch | null = null;
   private readonly classes = new WeakMap<CharDfa, ByteClasses>();
   private readonly tries = new Map<string, FlatTrie>();
   private bytes = 0;
@@ -274,7 +286,7 @@ export class PatternScans {
       return t;
     }
     const t0 = performance.now();
-    t = buildClassTrie(this.plain, cls);
+    t = buildClassTrie(this.plain, cls, (this.scratch ??= newScratch(this.plain.nodes)));
     this.buildMs += performance.now() - t0;
     this.built++;
     this.tries.set(cls.key, t);
