@@ -1,16 +1,40 @@
-import { decodeContent, distinctUp, feedBytes, type Stack } from './json-automaton.js';
+import { afterItem, decodeContent, distinctUp, feed, feedBytes, type Frame, type Stack } from './json-automaton.js';
 import type { ShortestCompletion } from './json-budget.js';
 import { ascii94 } from './json-distinct.js';
 import type { StringTail, TokenIndex } from './json-grammar.js';
-import { setBit } from './token-trie.js';
+import type { StringNode } from './json-schema-compile.js';
 
 /**
  * Masks of string items of a uniqueItems array (the U frame, json-automaton.ts): the plain string's
  * mask less what would close on (or, at maxLength, end on) a value written before, with the
- * largest shortest completion after an allowed token.
+ * largest shortest completion after an allowed token (exact: the same number a token-by-token walk
+ * gives).
+ *
+ * Why tokens may be taken by class. Let c be the content written so far (complete characters) and
+ * c' the content after a token.
+ *  - A token that stays inside the string and leaves c' that is neither a written value nor a prefix
+ *    of one (for a token ending inside an escape or a character: c' its complete part) is accepted
+ *    wherever the plain string accepts it (a U frame only refuses a written value at maxLength or at
+ *    the quote), and its shortest completion (json-budget.ts, stringItem) is read from the actual
+ *    character count of c', whether c' is all printable ASCII, and what the token leaves open: no
+ *    written value extends c', so no value meets any way on. Tokens with the same (characters,
+ *    printable ASCII, open shape) are one class; the class's value for (characters of c',
+ *    printable ASCII, shape) is the same at every step of the item and is cached per array state.
+ *    The few tokens after which c' IS a written value or a prefix of one are fed exactly: the raw
+ *    ones lie on the trie path of the value's remaining UTF-8 bytes, those with an escape are looked
+ *    up by decoded text.
+ *  - A token that closes the string is dead when c' is a written value (looked up by the decoded
+ *    text before its quote). Otherwise the item's key joins the written values, and the bytes after
+ *    the quote, when they hold no quote (so start no string item that could be compared with c'),
+ *    meet the written values only through numbers and true/false/null (other keys than c'), and
+ *    the shortest completion after them reads the written set only as counts per pool length
+ *    (json-distinct.ts, DistinctPool.histogram): c' counts by its length when it is printable
+ *    ASCII, not at all otherwise. So such closers are one class per (characters of c', printable
+ *    ASCII, bytes after the quote). Closers whose bytes after the quote hold a quote ('","',
+ *    '"],"', 'a","b') are fed exactly.
+ * A class is in the plain string's mask whole or not at all (applyTail keeps tokens by character
+ * count and by their bytes after the quote).
  */
-
-const QUOTE = Uint8Array.of(0x22);
 
 /** What a U mask needs from its grammar: the vocabulary's index, shortest completions, and the (cached) mask of a plain string state. */
 export interface UniqueMaskContext {
@@ -26,24 +50,43 @@ export interface UniqueMask {
   removed: boolean;
 }
 
-/** A string tail's inside tokens for string items of a uniqueItems array (TokenIndex.uniqueTail). */
+type StringFrameOf = Extract<Frame, { k: 'S' }>;
+
+/** The string frame fields a class of tokens ends in (from a fresh frame; lo / hi do not matter once a character is complete). */
+interface EndFrame {
+  esc: number;
+  need: number;
+  lo: number;
+  hi: number;
+  hex: number;
+}
+
+/** A string tail's tokens for string items of a uniqueItems array (TokenIndex.uniqueTail), read once per vocabulary. */
 export interface UniqueTail {
-  /** Token classes (the same shortest completion from a content no written value starts with). */
+  /** Inside tokens by class (characters, all printable ASCII, open shape); per class its members, characters, printable-ASCII flag (0/1), shape index and end frame. */
   members: Int32Array[];
-  /** Tokens ending on a whole character by their decoded text; tokens ending inside a UTF-8 character by text, NUL, the open bytes (latin1). */
-  byText: Map<string, number[]>;
-  byPartial: Map<string, number[]>;
-  /** Tokens ending inside an escape (always checked exactly). */
-  escOpen: Int32Array;
-  /** Tokens that close the string. */
+  clsChars: Int32Array;
+  clsCanon: Uint8Array;
+  clsShape: Int32Array;
+  clsEnd: EndFrame[];
+  shapes: number;
+  /** Inside tokens holding a backslash, by the decoded text of their complete characters (the rest are found on the trie); escMax: the longest such text (UTF-16 units). */
+  escText: Map<string, number[]>;
+  escMax: number;
+  /** Tokens that close the string: characters before the quote, printable ASCII (0/1), the index of their bytes after it (-1: they hold a quote, fed exactly). */
   closers: Int32Array;
+  closerChars: Int32Array;
+  closerCanon: Uint8Array;
+  closerSuf: Int32Array;
+  suffixes: Uint8Array[];
+  /** Closers by the decoded text before their quote. */
+  closerText: Map<string, number[]>;
   /** Scratch: stamp[id] === gen marks the tokens checked exactly in the current mask. */
   stamp: Int32Array;
   gen: number;
 }
 
 const SHORT_ESC_CHARS: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9 };
-const utf8Bytes = new TextEncoder();
 
 /**
  * A token's bytes read as the continuation of a plain string: the decoded text of its whole
@@ -91,129 +134,313 @@ function readContent(b: Uint8Array): { text: string; chars: number; canon: boole
   return { text, chars, canon, shape: '', open: '' };
 }
 
+/** A string with no limits that counts its characters: the reader of end frames. */
+const TAIL_STRING: StringNode = { t: 'string', id: -1, minLength: 0, maxLength: 2 ** 30 };
+
+function addTo(m: Map<string, number[]>, k: string, id: number): void {
+  const l = m.get(k);
+  if (l) l.push(id);
+  else m.set(k, [id]);
+}
+
+/** Where a closing token's quote is: the first '"' not inside an escape. */
+function quoteAt(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length && b[i] !== 0x22) i += b[i] === 0x5c ? (b[i + 1] === 0x75 ? 6 : 2) : 1;
+  return i;
+}
+
 export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Array | null>, size: number): UniqueTail {
-  const classes = new Map<string, number[]>();
-  const byText = new Map<string, number[]>();
-  const byPartial = new Map<string, number[]>();
-  const escOpen: number[] = [];
-  const add = (m: Map<string, number[]>, k: string, id: number): void => {
-    const l = m.get(k);
-    if (l) l.push(id);
-    else m.set(k, [id]);
+  const classIdx = new Map<string, number>();
+  const shapeIdx = new Map<string, number>([['', 0]]);
+  const lists: number[][] = [];
+  const clsChars: number[] = [];
+  const clsCanon: number[] = [];
+  const clsShape: number[] = [];
+  const classOf = (chars: number, canon: boolean, shape: string): number => {
+    const key = `${chars}|${canon ? 1 : 0}|${shape}`;
+    let k = classIdx.get(key);
+    if (k === undefined) {
+      classIdx.set(key, (k = lists.length));
+      lists.push([]);
+      clsChars.push(chars);
+      clsCanon.push(canon ? 1 : 0);
+      let s = shapeIdx.get(shape);
+      if (s === undefined) shapeIdx.set(shape, (s = shapeIdx.size));
+      clsShape.push(s);
+    }
+    return k;
   };
+  const escText = new Map<string, number[]>();
+  let escMax = 0;
   const read = (id: number): void => {
-    const r = readContent(bytes[id]!);
-    add(classes, `${r.chars}|${r.canon ? 1 : 0}|${r.shape}`, id);
-    if (r.shape === '') add(byText, r.text, id);
-    else if (r.shape[0] === 'e') escOpen.push(id);
-    else add(byPartial, `${r.text}\u0000${r.open}`, id);
+    const b = bytes[id]!;
+    const r = readContent(b);
+    lists[classOf(r.chars, r.canon, r.shape)]!.push(id);
+    if (b.includes(0x5c)) {
+      addTo(escText, r.text, id);
+      escMax = Math.max(escMax, r.text.length);
+    }
   };
-  for (const id of tail.plainIds) read(id);
+  // Plain tokens without an escape (nearly all): their count is known, printable ASCII iff every byte is below 0x80.
+  const fast: number[] = [];
+  const { plainIds, plainChars } = tail;
+  for (let i = 0; i < plainIds.length; i++) {
+    const id = plainIds[i]!;
+    const b = bytes[id]!;
+    let canon = 1;
+    let esc = false;
+    for (let j = 0; j < b.length; j++) {
+      const x = b[j]!;
+      if (x === 0x5c) esc = true;
+      else if (x >= 0x80) canon = 0;
+    }
+    if (esc) {
+      read(id);
+      continue;
+    }
+    const f = 2 * plainChars[i]! + canon;
+    let k = fast[f];
+    if (k === undefined) k = fast[f] = classOf(plainChars[i]!, canon === 1, '');
+    lists[k]!.push(id);
+  }
   for (const id of tail.innerIds) read(id);
+  const clsEnd = lists.map((l): EndFrame => {
+    let st: Stack[] = [{ f: { k: 'S', node: TAIL_STRING, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 }, up: null }];
+    for (const x of bytes[l[0]!]!) {
+      const out: Stack[] = [];
+      feed(st[0]!, x, out);
+      st = out;
+    }
+    const f = st[0]!.f as StringFrameOf;
+    return { esc: f.esc, need: f.need, lo: f.lo, hi: f.hi, hex: f.hex };
+  });
   const closers = new Int32Array(tail.closeIds.length + tail.sufIds.length);
   closers.set(tail.closeIds);
   closers.set(tail.sufIds, tail.closeIds.length);
-  // Shortest first: a class is read from its first member not checked exactly.
-  const len = (id: number): number => bytes[id]!.length;
-  return { members: [...classes.values()].map((l) => Int32Array.from(l.sort((x, y) => len(x) - len(y) || x - y))), byText, byPartial, escOpen: Int32Array.from(escOpen), closers, stamp: new Int32Array(size), gen: 0 };
+  const closerChars = new Int32Array(closers.length);
+  const closerCanon = new Uint8Array(closers.length);
+  const closerSuf = new Int32Array(closers.length);
+  const sufIdx = new Map<string, number>();
+  const suffixes: Uint8Array[] = [];
+  const closerText = new Map<string, number[]>();
+  closers.forEach((id, i) => {
+    const b = bytes[id]!;
+    const q = quoteAt(b);
+    const r = readContent(b.subarray(0, q));
+    closerChars[i] = r.chars;
+    closerCanon[i] = r.canon ? 1 : 0;
+    addTo(closerText, r.text, id);
+    const rest = b.subarray(q + 1);
+    if (rest.includes(0x22)) {
+      closerSuf[i] = -1;
+      return;
+    }
+    const key = String.fromCharCode(...rest);
+    let s = sufIdx.get(key);
+    if (s === undefined) {
+      sufIdx.set(key, (s = suffixes.length));
+      suffixes.push(rest.slice());
+    }
+    closerSuf[i] = s;
+  });
+  return {
+    members: lists.map((l) => Int32Array.from(l)),
+    clsChars: Int32Array.from(clsChars),
+    clsCanon: Uint8Array.from(clsCanon),
+    clsShape: Int32Array.from(clsShape),
+    clsEnd,
+    shapes: shapeIdx.size,
+    escText,
+    escMax,
+    closers,
+    closerChars,
+    closerCanon,
+    closerSuf,
+    suffixes,
+    closerText,
+    stamp: new Int32Array(size),
+    gen: 0,
+  };
+}
+
+/** Shortest completions per array state (the item's frames below) and string node: by class key, and by the raw content after an exactly fed token (-1: the token dies). */
+interface ItemMemo {
+  cls: Map<number, number>;
+  exact: Map<string, number>;
+}
+const memos = new WeakMap<UniqueMaskContext, WeakMap<Stack, Map<number, ItemMemo>>>();
+
+function memoOf(ctx: UniqueMaskContext, up: Stack, node: StringNode): ItemMemo {
+  let byUp = memos.get(ctx);
+  if (!byUp) memos.set(ctx, (byUp = new WeakMap()));
+  let byNode = byUp.get(up);
+  if (!byNode) byUp.set(up, (byNode = new Map()));
+  let m = byNode.get(node.id);
+  if (!m) byNode.set(node.id, (m = { cls: new Map(), exact: new Map() }));
+  return m;
+}
+
+const utf8 = new TextEncoder();
+
+function isAscii94(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (!ascii94(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/** The automaton's character counter after k more characters (countChar, json-automaton.ts: 0 when unbounded, capped at what the bounds can tell apart). */
+function countAfter(node: StringNode, n: number, k: number): number {
+  if (!(node.minLength > 0 || Number.isFinite(node.maxLength))) return 0;
+  return Math.min(n + k, Math.max(node.minLength, Number.isFinite(node.maxLength) ? node.maxLength : 0));
 }
 
 /**
  * A string item of a uniqueItems array (a U frame) in its plain state: it takes what the plain
  * string takes, except that it may not close on (nor, at maxLength, end on) a value written
- * before. So: the plain string's (cached) mask; the tokens that close it and the few whose text
- * can meet a written value checked exactly by feeding them; every other token's shortest
- * completion read from its class (one token fed per class). With a finite `left`, only the tokens
- * whose shortest completion fits (removed: some were dropped). Undefined for other states.
+ * before (see the top of this file). With a finite `left`, only the tokens whose shortest
+ * completion fits (removed: some were dropped). Undefined for other states.
  */
 export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): UniqueMask | undefined {
   const u = st.f;
   if (u.k !== 'U' || u.s.esc !== 0 || u.s.need !== 0 || u.s.rx !== undefined) return undefined;
-  const a = distinctUp(st.up);
-  if (!a) return undefined;
-  const base = ctx.plainMask({ f: u.s, up: st.up });
-  const info = ctx.index.uniqueTail(ctx.index.tail(ctx.index.trie, 0));
+  const up = st.up!;
+  const a = distinctUp(up);
+  if (!a || !u.s.node) return undefined;
+  const node = u.s.node;
+  const base = ctx.plainMask({ f: u.s, up });
+  const { index, shortest: sc } = ctx;
+  const info = index.uniqueTail(index.tail(index.trie, 0));
+  const memo = memoOf(ctx, up, node);
   const gen = ++info.gen;
   const { stamp } = info;
   const mask = base.slice();
-  const sc = ctx.shortest;
   const has = (id: number): boolean => (base[id >>> 5]! & (1 << (id & 31))) !== 0;
+  const clear = (id: number): void => {
+    mask[id >>> 5]! &= ~(1 << (id & 31));
+  };
   let max = 0;
   let removed = false;
-  const exact = (id: number): void => {
-    if (stamp[id] === gen || !has(id)) return;
-    stamp[id] = gen;
-    mask[id >>> 5]! &= ~(1 << (id & 31));
-    const after = feedBytes([st], ctx.index.bytesOf(id));
-    if (after.length === 0) return;
-    const x = sc.ofState(after);
-    if (x > left) removed = true;
-    else {
-      setBit(mask, id);
-      if (x > max) max = x;
-    }
+  /** Token id's shortest completion x (-1: dead) against the budget. */
+  const apply = (id: number, x: number): void => {
+    if (x < 0) clear(id);
+    else if (x > left) {
+      clear(id);
+      removed = true;
+    } else if (x > max) max = x;
   };
-  // Closers that start with the quote: the quote is fed once, then each token's rest.
-  const closed = feedBytes([st], QUOTE);
-  for (let i = 0; i < info.closers.length; i++) {
-    const id = info.closers[i]!;
-    const b = ctx.index.bytesOf(id);
-    if (b[0] !== 0x22 || !has(id)) continue;
+  const exact = (id: number): void => {
+    if (stamp[id] === gen) return;
     stamp[id] = gen;
-    mask[id >>> 5]! &= ~(1 << (id & 31));
-    if (closed.length === 0) continue;
-    const after = b.length === 1 ? closed : feedBytes(closed, b.subarray(1));
-    if (after.length === 0) continue;
-    const x = sc.ofState(after);
-    if (x > left) removed = true;
-    else {
-      setBit(mask, id);
-      if (x > max) max = x;
+    if (!has(id)) return;
+    const b = index.bytesOf(id);
+    const key = `${u.t}\u0000${String.fromCharCode(...b)}`;
+    let x = memo.exact.get(key);
+    if (x === undefined) {
+      const after = feedBytes([st], b);
+      x = after.length ? sc.ofState(after) : -1;
+      memo.exact.set(key, x);
     }
+    apply(id, x);
+  };
+  const c = u.t === '' ? '' : decodeContent(u.t);
+  let chars = 0;
+  for (let i = 0; i < c.length; i++) {
+    const h = c.charCodeAt(i);
+    if (h < 0xd800 || h > 0xdbff) chars++;
   }
-  for (let i = 0; i < info.closers.length; i++) exact(info.closers[i]!);
-  for (let i = 0; i < info.escOpen.length; i++) exact(info.escOpen[i]!);
-  // Tokens after which the content is a written value or a prefix of one: exact.
-  const c = decodeContent(u.t);
+  const canon = isAscii94(c);
+  // Written values that extend c: closers onto them die; inside tokens that leave a prefix of one are fed exactly.
+  const { first, next, label, tokStart, tokCount, ids } = index.trie;
   for (const k of a.vals ?? []) {
     if (k[0] !== 's' || !k.startsWith(c, 1)) continue;
     const rem = k.slice(1 + c.length);
-    for (let p = 0; ; ) {
-      const text = rem.slice(0, p);
-      for (const id of info.byText.get(text) ?? []) exact(id);
-      if (p >= rem.length) break;
-      const cp = rem.codePointAt(p)!;
-      const w = cp > 0xffff ? 2 : 1;
-      if (cp >= 0x80) {
-        // Tokens ending inside this next character (their open bytes a prefix of its UTF-8).
-        const enc = String.fromCharCode(...utf8Bytes.encode(String.fromCodePoint(cp)));
-        for (let j = 1; j < enc.length; j++) for (const id of info.byPartial.get(`${text}\u0000${enc.slice(0, j)}`) ?? []) exact(id);
+    for (const id of info.closerText.get(rem) ?? []) {
+      if (stamp[id] === gen) continue;
+      stamp[id] = gen;
+      clear(id);
+    }
+    // Raw tokens: the trie path of rem's UTF-8 bytes, up to the first byte that must be escaped.
+    let at = 0;
+    for (const x of utf8.encode(rem)) {
+      if (x === 0x22 || x === 0x5c || x < 0x20) break;
+      let ch = first[at]!;
+      while (ch !== -1 && label[ch] !== x) ch = next[ch]!;
+      if (ch === -1) break;
+      at = ch;
+      for (let j = 0; j < tokCount[at]!; j++) exact(ids[tokStart[at]! + j]!);
+    }
+    // Tokens with an escape whose complete text is a prefix of rem.
+    if (info.escText.size) {
+      const lim = Math.min(rem.length, info.escMax);
+      for (let p = 0; p <= lim; p++) {
+        const h = rem.charCodeAt(p - 1);
+        if (p > 0 && h >= 0xd800 && h <= 0xdbff) continue; // inside a surrogate pair
+        for (const id of info.escText.get(rem.slice(0, p)) ?? []) exact(id);
       }
-      p += w;
     }
   }
-  // Every other token by its class: one member fed gives the shortest completion of all. A class
-  // is in the plain string's mask whole or not at all (applyTail keeps tokens by character count).
-  for (const members of info.members) {
+  // Closers: by class (characters of c', printable ASCII, bytes after the quote), one closed state per (characters, printable ASCII).
+  const { closers, closerChars, closerCanon, closerSuf, suffixes } = info;
+  const nSuf = suffixes.length;
+  let closedBy: Map<number, Stack> | undefined;
+  for (let i = 0; i < closers.length; i++) {
+    const id = closers[i]!;
+    if (stamp[id] === gen || !has(id)) continue;
+    const sf = closerSuf[i]!;
+    if (sf < 0) {
+      exact(id);
+      continue;
+    }
+    const n2 = chars + closerChars[i]!;
+    const cn = canon && closerCanon[i] === 1 ? 1 : 0;
+    const key = ((n2 * 2 + cn) * nSuf + sf) * 2 + 1;
+    let x = memo.cls.get(key);
+    if (x === undefined) {
+      closedBy ??= new Map();
+      let closed = closedBy.get(n2 * 2 + cn);
+      if (!closed) {
+        // This closer's own value (not written: closers onto written values died above).
+        const b = index.bytesOf(id);
+        const text = decodeContent(u.t + String.fromCharCode(...b.subarray(0, quoteAt(b))));
+        closedBy.set(n2 * 2 + cn, (closed = { f: afterItem(a, -1, `s${text}`), up: up.up }));
+      }
+      const s = suffixes[sf]!;
+      const after = s.length ? feedBytes([closed], s) : [closed];
+      x = after.length ? sc.ofState(after) : -1;
+      memo.cls.set(key, x);
+    }
+    apply(id, x);
+  }
+  // Inside tokens by class: one member's shortest completion from a state built for it (no feeding).
+  const { members, clsChars, clsCanon, clsShape, clsEnd, shapes } = info;
+  for (let k = 0; k < members.length; k++) {
+    const list = members[k]!;
     let rep = -1;
-    for (let i = 0; i < members.length; i++) {
-      const id = members[i]!;
-      if (stamp[id] !== gen) {
-        rep = id;
+    for (let i = 0; i < list.length; i++) {
+      if (stamp[list[i]!] !== gen) {
+        rep = list[i]!;
         break;
       }
     }
     if (rep < 0 || !has(rep)) continue;
-    const after = feedBytes([st], ctx.index.bytesOf(rep));
-    const x = after.length ? sc.ofState(after) : Infinity;
+    const n2 = chars + clsChars[k]!;
+    const cn = canon && clsCanon[k] === 1 ? 1 : 0;
+    const key = ((n2 * 2 + cn) * shapes + clsShape[k]!) * 2;
+    let x = memo.cls.get(key);
+    if (x === undefined) {
+      const e = clsEnd[k]!;
+      const s: StringFrameOf = { k: 'S', node, n: countAfter(node, u.s.n, clsChars[k]!), esc: e.esc, need: e.need, lo: e.lo, hi: e.hi, hex: e.hex };
+      x = sc.of({ f: { k: 'U', s, t: u.t + String.fromCharCode(...index.bytesOf(rep)) }, up });
+      memo.cls.set(key, x);
+    }
     if (x <= left) {
       if (x > max) max = x;
       continue;
     }
-    for (let i = 0; i < members.length; i++) {
-      const id = members[i]!;
+    for (let i = 0; i < list.length; i++) {
+      const id = list[i]!;
       if (stamp[id] === gen || !has(id)) continue;
-      mask[id >>> 5]! &= ~(1 << (id & 31));
+      clear(id);
       removed = true;
     }
   }
