@@ -259,6 +259,15 @@ const LARGE: Record<string, Record<string, unknown>> = {
     minItems: 9,
     items: { type: 'object', properties: { key: { type: 'string', minLength: 2 }, value: { type: ['integer', 'string'] } }, required: ['key', 'value'] },
   },
+  // uniqueItems of bounded integers (enforced while decoding): a random decoder repeats small values often.
+  uniqueBoundedIntegers: {
+    type: 'object',
+    properties: {
+      months: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 12 }, uniqueItems: true, minItems: 3, maxItems: 8 },
+      days: { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 1, maximum: 31 }, { type: 'string', maxLength: 3 }] }, uniqueItems: true, minItems: 2, maxItems: 6 },
+    },
+    required: ['months', 'days'],
+  },
 };
 
 /**

@@ -1,5 +1,5 @@
 import { hasKey, literalKeys, valueKey, withKey } from './json-distinct.js';
-import { intComplete, intViable } from './json-int-range.js';
+import { intComplete, intFresh, intViable } from './json-int-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, NumberNode, ObjectNode, StringNode } from './json-schema-compile.js';
 
 /**
@@ -464,23 +464,54 @@ function feedString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, out: St
 /** An integer with a range / multipleOf (json-int-range.ts): its sign and magnitude are part of the frame. */
 function startRangedInt(node: NumberNode, up: Stack | null, b: number, out: Stack[]): void {
   const r = node.range!;
+  // An item of a distinct array: some value with this prefix is not written yet (the frame's sign and magnitude are its text: one spelling per value).
+  const used = distinctUp(up) ? usedInts(distinctUp(up)!.vals) : undefined;
   if (b === 0x2d) {
-    if (intViable(r, true, 0, 0)) out.push(push(up, { k: 'N', node, ph: 0, d: 0, neg: true, v: 0 }));
+    if (used ? intFresh(r, true, 0, 0, used) : intViable(r, true, 0, 0)) out.push(push(up, { k: 'N', node, ph: 0, d: 0, neg: true, v: 0 }));
   } else if (b >= 0x30 && b <= 0x39) {
     const v = b - 0x30;
-    if (intViable(r, false, v, 1)) out.push(push(up, { k: 'N', node, ph: v === 0 ? 1 : 2, d: 1, neg: false, v }));
+    if (used ? intFresh(r, false, v, 1, used) : intViable(r, false, v, 1)) out.push(push(up, { k: 'N', node, ph: v === 0 ? 1 : 2, d: 1, neg: false, v }));
   }
 }
 
 function feedRangedInt(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: Stack[]): void {
   const r = f.node.range!;
+  const a = distinctUp(st.up);
   if (b >= 0x30 && b <= 0x39 && (f.ph === 0 || f.ph === 2)) {
     const v = f.v! * 10 + (b - 0x30);
     const d = f.d + 1;
-    if (intViable(r, f.neg!, v, d)) out.push(push(st.up, { ...f, ph: f.ph === 0 && v === 0 ? 1 : 2, d, v }));
+    if (a ? intFresh(r, f.neg!, v, d, usedInts(a.vals)) : intViable(r, f.neg!, v, d)) out.push(push(st.up, { ...f, ph: f.ph === 0 && v === 0 ? 1 : 2, d, v }));
     return;
   }
-  if (numberComplete(f)) feed(done(st.up), b, out);
+  if (!numberComplete(f)) return;
+  if (a) {
+    const key = rangedKey(f);
+    if (!hasKey(a.vals, key)) feed(done(st.up, -1, key), b, out);
+  } else feed(done(st.up), b, out);
+}
+
+/** The equality key of a complete ranged integer frame ("-0" is 0). */
+export function rangedKey(f: Extract<Frame, { k: 'N' }>): string {
+  return valueKey(f.neg ? -f.v! : f.v!);
+}
+
+const usedIntCache = new WeakMap<readonly string[], number[]>();
+const NO_INTS: number[] = [];
+
+/** The integer values among the keys written in a distinct array (cached per list). */
+export function usedInts(vals: readonly string[] | undefined): number[] {
+  if (!vals) return NO_INTS;
+  let out = usedIntCache.get(vals);
+  if (!out) {
+    out = [];
+    for (const k of vals) {
+      if (k[0] !== 'n') continue;
+      const x = Number(k.slice(1));
+      if (Number.isInteger(x)) out.push(x);
+    }
+    usedIntCache.set(vals, out);
+  }
+  return out;
 }
 
 function feedNumber(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: Stack[]): void {

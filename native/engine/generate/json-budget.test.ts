@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { canEnd, feedBytes, initialStack, type Stack } from './json-automaton.js';
+import { canEnd, feedBytes, initialStack, stackKey, type Stack } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
 import { JsonGrammar, TokenIndex, type GrammarState } from './json-grammar.js';
 import { compileSchema } from './json-schema-compile.js';
@@ -47,6 +47,9 @@ const SCHEMAS: Record<string, object> = {
   uniqueStrings: { type: 'array', items: { type: 'string', maxLength: 2 }, uniqueItems: true, minItems: 3 },
   uniqueNumbers: { type: 'array', items: { type: 'number' }, uniqueItems: true, minItems: 11 },
   uniqueMixed: { type: 'array', items: { anyOf: [{ type: 'integer' }, { type: 'string', minLength: 1 }, { enum: [true, null, 'é', 2.5] }] }, uniqueItems: true, minItems: 4 },
+  uniqueRanged: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 12 }, uniqueItems: true, minItems: 11 },
+  uniqueRangedSigned: { type: 'array', items: { type: 'integer', minimum: -12, maximum: 25, multipleOf: 3 }, uniqueItems: true, minItems: 10 },
+  uniqueRangedUnion: { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 5, maximum: 15 }, { type: 'integer', minimum: 10, maximum: 20, multipleOf: 2 }, { enum: [true, 7, 'x'] }, { type: 'string', maxLength: 1 }] }, uniqueItems: true, minItems: 6 },
   notAndDeps: { type: 'object', properties: { p: { type: 'integer' }, q: { not: { type: ['integer', 'null'] } }, r: { type: 'string' } }, dependentSchemas: { p: { required: ['r'], properties: { r: { minLength: 4 } } } } },
 };
 
@@ -69,6 +72,9 @@ describe('shortest completions (json-budget.ts)', () => {
     assert.equal(min(SCHEMAS.propCounts!), '{"a":0,"c":true}'.length, 'minProperties: a second property');
     assert.equal(min(SCHEMAS.mapCounts!), '{"":0,"":0}'.length, 'minProperties of a map');
     assert.equal(min(SCHEMAS.uniqueEnum!), '["a",1,10]'.length, 'uniqueItems: the three shortest distinct values');
+    assert.equal(min(SCHEMAS.uniqueRanged!), '[1,2,3,4,5,6,7,8,9,10,11]'.length, 'uniqueItems of 1..12: nine one-digit values, two of two');
+    assert.equal(min(SCHEMAS.uniqueRangedSigned!), '[0,3,6,9,12,15,18,21,24,-3]'.length, 'multiples of 3 in -12..25');
+    assert.equal(min(SCHEMAS.uniqueRangedUnion!), '[5,6,7,8,9,""]'.length);
     assert.equal(min({ type: 'object', properties: { x: { $ref: '#' } }, required: ['x'] }), Infinity, 'a required self-reference has no finite instance');
   });
 
@@ -97,6 +103,68 @@ describe('shortest completions (json-budget.ts)', () => {
     }
     assert.ok(checked > 2000, `${checked} states checked`);
   });
+});
+
+/** Every state of a finite automaton (dedup by key) and its true distance to an end, by a backward BFS over the whole graph. */
+function trueDistances(root: Stack[], limit: number): Array<{ state: Stack[]; dist: number }> {
+  const keyOf = (st: Stack[]): string => st.map(stackKey).sort().join('\n');
+  const states: Stack[][] = [];
+  const index = new Map<string, number>();
+  const preds: number[][] = [];
+  const add = (st: Stack[]): number => {
+    const k = keyOf(st);
+    let i = index.get(k);
+    if (i === undefined) {
+      i = states.length;
+      index.set(k, i);
+      states.push(st);
+      preds.push([]);
+    }
+    return i;
+  };
+  add(root);
+  for (let i = 0; i < states.length; i++) {
+    assert.ok(states.length <= limit, `at most ${limit} states`);
+    for (const b of ALL_BYTES) {
+      const s = next(states[i]!, b);
+      if (s.length) preds[add(s)]!.push(i);
+    }
+  }
+  const dist = states.map((st) => (st.some(canEnd) ? 0 : Infinity));
+  let frontier = dist.flatMap((d, i) => (d === 0 ? [i] : []));
+  for (let d = 1; frontier.length; d++) {
+    const nextFrontier: number[] = [];
+    for (const i of frontier) {
+      for (const p of preds[i]!) {
+        if (dist[p] === Infinity) {
+          dist[p] = d;
+          nextFrontier.push(p);
+        }
+      }
+    }
+    frontier = nextFrontier;
+  }
+  return states.map((state, i) => ({ state, dist: dist[i]! }));
+}
+
+describe('uniqueItems of bounded integers: shortest completions = the true distance over every state', () => {
+  const CASES: Record<string, object> = {
+    oneToSix: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 6 }, uniqueItems: true, minItems: 5 },
+    minItemsIsTheRange: { type: 'array', items: { type: 'integer', minimum: 8, maximum: 12 }, uniqueItems: true, minItems: 5 },
+    signedMultiples: { type: 'array', items: { type: 'integer', minimum: -4, maximum: 4, multipleOf: 2 }, uniqueItems: true, minItems: 4 },
+    twoDigits: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 13, multipleOf: 4 }, uniqueItems: true, minItems: 2, maxItems: 3 },
+    unionWithLiterals: { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 8, maximum: 11 }, { type: 'integer', minimum: 10, maximum: 20, multipleOf: 5 }, { enum: [9, true, 'ab'] }] }, uniqueItems: true, minItems: 5 },
+    negativeOnly: { type: 'array', items: { type: 'integer', minimum: -11, maximum: 0 }, uniqueItems: true, minItems: 3, maxItems: 4 },
+  };
+  for (const [name, schema] of Object.entries(CASES)) {
+    test(name, () => {
+      const root = compileSchema(schema);
+      const sc = new ShortestCompletion(root);
+      const all = trueDistances([initialStack(root)], 20000);
+      for (const { state, dist } of all) assert.equal(sc.ofState(state), dist, `${name}: ${state.map(stackKey).join(' / ')}`);
+      assert.ok(all.every(({ dist }) => dist < Infinity), `${name}: no dead end (${all.length} states)`);
+    });
+  }
 });
 
 /** A byte-level toy vocabulary: every byte alone, plus multi-byte JSON-ish pieces (so tokens can overshoot a budget). */

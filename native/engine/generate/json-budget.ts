@@ -1,6 +1,6 @@
-import { afterItem, arrCap, canClose, decodeContent, nextProps, numberComplete, numberKey, numberStep, objCap, type Frame, type Stack } from './json-automaton.js';
+import { afterItem, arrCap, canClose, decodeContent, nextProps, numberComplete, numberKey, numberStep, objCap, usedInts, type Frame, type Stack } from './json-automaton.js';
 import { ascii94, hasKey, literalKeys, poolOf } from './json-distinct.js';
-import { intMoreDigits, intShortest } from './json-int-range.js';
+import { intCount, intIn, intMoreDigits, intShortest, intSpan, MAX_DIGITS } from './json-int-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, ObjectNode } from './json-schema-compile.js';
 
 /**
@@ -184,7 +184,7 @@ export class ShortestCompletion {
       for (const i of f.cands) if (!hasKey(a.vals, keys[i]!)) best = Math.min(best, f.node.values[i]!.length - f.pos + after(keys[i]));
       return best;
     }
-    if (f.k === 'N') return this.numberItem(f, a, after);
+    if (f.k === 'N') return f.node.range ? this.rangedItem(f, a) : this.numberItem(f, a, after);
     if (f.k === 'U') return this.stringItem(f, a, after);
     return Infinity;
   }
@@ -208,6 +208,33 @@ export class ShortestCompletion {
         }
       }
       layer = next;
+    }
+    return best;
+  }
+
+  /**
+   * A bounded integer item: k more digits (k = 0: it ends now) give the span of values with that
+   * prefix; it can end as one not written when the range holds more of them than were written. Every
+   * such value takes the pool slot of its length, but 0 (reached as "-0"), which takes one byte's.
+   */
+  private rangedItem(f: Extract<Frame, { k: 'N' }>, a: Extract<Frame, { k: 'A' }>): number {
+    const r = f.node.range!;
+    const used = usedInts(a.vals);
+    const count = Math.min(a.count + 1, arrCap(a.node));
+    const rest = (slot: number): number => this.distinctRest(a.node, 'after', count, a.vals, slot);
+    let best = Infinity;
+    for (let k = 0; f.d + k <= MAX_DIGITS && k + 1 < best; k++) {
+      const s = intSpan(f.neg!, f.v!, f.d, k);
+      if (!s) continue;
+      const c = intCount(r, s[0], s[1]);
+      if (c === 0) continue;
+      let u = 0;
+      for (const x of used) if (x >= s[0] && x <= s[1] && intIn(r, x)) u++;
+      if (c <= u) continue;
+      const zero = f.neg! && s[0] <= 0 && s[1] >= 0 && intIn(r, 0); // "-0": the value 0, one byte in the pool
+      const zeroFree = zero && !used.includes(0);
+      if (zeroFree) best = Math.min(best, k + rest(1));
+      if (c - (zero ? 1 : 0) > u - (zero && !zeroFree ? 1 : 0)) best = Math.min(best, k + rest((f.neg ? 1 : 0) + f.d + k));
     }
     return best;
   }

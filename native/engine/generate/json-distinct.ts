@@ -1,14 +1,16 @@
+import { intCount, intersectRanges, intIn, type IntRange } from './json-int-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode } from './json-schema-compile.js';
 
 /**
- * uniqueItems over scalar items that are not only literals (free strings, numbers, and literals
- * beside them): the array frame remembers a key per item written (JSON Schema equality, as ajv
- * checks it: strings by their decoded value, numbers by their double value, so 1 and 1.0 are
- * equal), and an item may not end equal to an earlier one.
+ * uniqueItems over scalar items that are not only literals (free strings, numbers, bounded
+ * integers, and literals beside them): the array frame remembers a key per item written (JSON
+ * Schema equality, as ajv checks it: strings by their decoded value, numbers by their double value,
+ * so 1 and 1.0 are equal, and -0 is 0), and an item may not end equal to an earlier one.
  *
  * The budget side (`DistinctPool`) counts a canonical subset of the item values by their length in
  * bytes: strings of printable ASCII characters other than `"` and `\` (one byte each) within the
- * string options' length ranges, integers of at most 15 digits written plainly, and the literal
+ * string options' length ranges, integers of at most 15 digits written plainly (all of them beside
+ * a free number option, else those of the integer options' ranges and multiples), and the literal
  * values (string literals only when no string option is there). The cheapest k values of that pool
  * not yet written bound the rest of an array; the pool is a subset of the values, so the bound is
  * never below the true shortest completion, and it is consistent (each state has a next byte that
@@ -58,7 +60,10 @@ export function hasKey(vals: readonly string[] | undefined, key: string): boolea
   return vals !== undefined && vals[lowerBound(vals, key)] === key;
 }
 
-/** The leaves of items whose values a distinct array can track (strings without pattern, numbers without range, scalar literals); undefined when some leaf is another kind. */
+/** Integer ranges (different ones) a distinct array's pool counts by inclusion-exclusion: 2^n intersections. */
+const MAX_RANGES = 8;
+
+/** The leaves of items whose values a distinct array can track (strings without pattern, numbers, bounded integers of at most MAX_RANGES ranges, scalar literals); undefined when some leaf is another kind. */
 export function scalarLeaves(node: GrammarNode, pending?: Set<GrammarNode>): GrammarNode[] | undefined {
   const out: GrammarNode[] = [];
   const seen = new Set<GrammarNode>();
@@ -73,7 +78,7 @@ export function scalarLeaves(node: GrammarNode, pending?: Set<GrammarNode>): Gra
         return !n.regex && n.maxLength >= 1;
       case 'number':
         out.push(n);
-        return !n.range;
+        return true;
       case 'literal':
         out.push(n);
         return n.values.every((v) => v[0] !== 0x7b && v[0] !== 0x5b);
@@ -81,7 +86,49 @@ export function scalarLeaves(node: GrammarNode, pending?: Set<GrammarNode>): Gra
         return false;
     }
   };
-  return walk(node) && out.length > 0 ? out : undefined;
+  if (!walk(node) || out.length === 0) return undefined;
+  return rangesOf(out).length <= MAX_RANGES ? out : undefined;
+}
+
+/** The different integer ranges among the leaves. */
+function rangesOf(leaves: readonly GrammarNode[]): IntRange[] {
+  const out: IntRange[] = [];
+  for (const n of leaves) {
+    const r = n.t === 'number' ? n.range : undefined;
+    if (r && !out.some((o) => o.min === r.min && o.max === r.max && o.mult === r.mult)) out.push(r);
+  }
+  return out;
+}
+
+/** The largest value of at most 15 digits; the automaton writes no longer integer. */
+const MAX_INT = 1e15 - 1;
+
+/** The integers of each byte length (index: bytes, 1..16) in the union of the ranges (inclusion-exclusion over their intersections). */
+function rangedCounts(ranges: readonly IntRange[]): number[] {
+  const counts = new Array<number>(17).fill(0);
+  const parts: Array<{ r: IntRange; sign: number }> = [];
+  for (let mask = 1; mask < 1 << ranges.length; mask++) {
+    let r: IntRange | undefined;
+    let bits = 0;
+    for (let i = 0; i < ranges.length; i++) {
+      if (((mask >>> i) & 1) === 0) continue;
+      r = intersectRanges(r, ranges[i]);
+      bits++;
+    }
+    if (r && r.min <= r.max) parts.push({ r, sign: bits % 2 ? 1 : -1 });
+  }
+  for (let len = 1; len <= 16; len++) {
+    // len bytes: len digits, or '-' and len - 1 digits (-0 is 0: counted at one byte).
+    const pos: [number, number] | undefined = len <= 15 ? [len === 1 ? 0 : 10 ** (len - 1), Math.min(10 ** len - 1, MAX_INT)] : undefined;
+    const neg: [number, number] | undefined = len >= 2 ? [-(10 ** (len - 1) - 1), len === 2 ? -1 : -(10 ** (len - 2))] : undefined;
+    let c = 0;
+    for (const { r, sign } of parts) {
+      if (pos) c += sign * intCount(r, pos[0], pos[1]);
+      if (neg) c += sign * intCount(r, neg[0], neg[1]);
+    }
+    counts[len] = c;
+  }
+  return counts;
 }
 
 const ASCII_CAP = 2 ** 50;
@@ -101,6 +148,10 @@ export class DistinctPool {
   /** Character-count ranges of the string options. */
   readonly ranges: Array<[number, number]> = [];
   readonly hasNum: boolean;
+  /** The integer options' ranges (none beside a free number option: every integer is counted then). */
+  private readonly ranges_: IntRange[];
+  /** Integers of the ranges by byte length. */
+  private readonly intCounts: number[] | undefined;
   /** Literal values in the pool (not covered by the other parts): key -> bytes. */
   private readonly lits = new Map<string, number>();
   private readonly litCount = new Map<number, number>();
@@ -112,10 +163,12 @@ export class DistinctPool {
     let num = false;
     for (const n of leaves) {
       if (n.t === 'string') this.ranges.push([n.minLength, n.maxLength]);
-      else if (n.t === 'number') num = true;
+      else if (n.t === 'number' && !n.range) num = true;
     }
     this.hasNum = num;
-    let maxLen = num ? 16 : 0;
+    this.ranges_ = num ? [] : rangesOf(leaves);
+    this.intCounts = this.ranges_.length ? rangedCounts(this.ranges_) : undefined;
+    let maxLen = num || this.intCounts ? 16 : 0;
     for (const [, m] of this.ranges) maxLen = Math.max(maxLen, m + 2);
     for (const n of leaves) {
       if (n.t !== 'literal') continue;
@@ -144,9 +197,10 @@ export class DistinctPool {
       const s = key.slice(1);
       return this.ranges.length && allAscii94(s) && this.inRanges(s.length) ? s.length + 2 : -1;
     }
-    if (key[0] === 'n' && this.hasNum) {
+    if (key[0] === 'n' && (this.hasNum || this.ranges_.length)) {
       const x = Number(key.slice(1));
-      return Number.isInteger(x) && Math.abs(x) < 1e15 ? key.length - 1 : -1;
+      if (!Number.isInteger(x) || Math.abs(x) >= 1e15) return -1;
+      return this.hasNum || this.ranges_.some((r) => intIn(r, x)) ? key.length - 1 : -1;
     }
     return -1;
   }
@@ -165,6 +219,15 @@ export class DistinctPool {
       if (len <= 15) n += len === 1 ? 10 : 9 * 10 ** (len - 1);
       n += len === 2 ? 9 : len >= 3 ? 9 * 10 ** (len - 2) : 0;
     }
+    if (this.intCounts && len <= 16) n += this.intCounts[len]!;
+    return n;
+  }
+
+  /** How many values the items allow, when that is known exactly (bounded integers and literals only), else Infinity. */
+  total(): number {
+    if (this.hasNum || this.ranges.length) return Infinity;
+    let n = this.lits.size;
+    for (const c of this.intCounts ?? []) n += c;
     return n;
   }
 

@@ -12,7 +12,7 @@ export interface IntRange {
   mult: number;
 }
 
-const MAX_DIGITS = 15;
+export const MAX_DIGITS = 15;
 const POW10 = Array.from({ length: MAX_DIGITS + 1 }, (_, k) => 10 ** k);
 
 /** Is some multiple of `mult` in [lo, hi] ∩ [min, max]? */
@@ -25,20 +25,62 @@ function hits(r: IntRange, lo: number, hi: number): boolean {
   return first <= b;
 }
 
-/** The magnitudes reachable from magnitude `v` (with `d` digits so far; d = 0: nothing yet) by exactly k more digits, as values with the sign. */
-function reach(r: IntRange, neg: boolean, v: number, d: number, k: number): boolean {
-  if (d + k > MAX_DIGITS || d + k === 0) return false;
+/**
+ * The integers a prefix (sign, magnitude `v` with `d` digits so far; d = 0: nothing yet) becomes
+ * with exactly k more digits, as values with the sign: [lo, hi], or undefined when there are none
+ * (no digit at all, past 15 digits, or after a leading zero). "-0" is the value 0.
+ */
+export function intSpan(neg: boolean, v: number, d: number, k: number): [number, number] | undefined {
+  if (d + k > MAX_DIGITS || d + k === 0) return undefined;
   let lo: number;
   let hi: number;
   if (d === 0) {
     lo = k === 1 ? 0 : POW10[k - 1]!;
     hi = POW10[k]! - 1;
   } else {
-    if (v === 0 && k > 0) return false; // a leading zero ends the number
+    if (v === 0 && k > 0) return undefined; // a leading zero ends the number
     lo = v * POW10[k]!;
     hi = lo + POW10[k]! - 1;
   }
-  return neg ? hits(r, -hi, -lo) : hits(r, lo, hi);
+  return neg ? [hi === 0 ? 0 : -hi, lo === 0 ? 0 : -lo] : [lo, hi];
+}
+
+/** The multiples of `mult` in [lo, hi] ∩ [min, max]: how many. */
+export function intCount(r: IntRange, lo: number, hi: number): number {
+  const a = Math.max(lo, r.min);
+  const b = Math.min(hi, r.max);
+  if (a > b) return 0;
+  return Math.max(0, Math.floor(b / r.mult) - Math.ceil(a / r.mult) + 1);
+}
+
+/** Is the integer x in the range and a multiple? */
+export function intIn(r: IntRange, x: number): boolean {
+  return Number.isInteger(x) && x >= r.min && x <= r.max && x % r.mult === 0;
+}
+
+/** Whether some integer with the prefix and exactly k more digits is in the range and a multiple. */
+function reach(r: IntRange, neg: boolean, v: number, d: number, k: number): boolean {
+  const s = intSpan(neg, v, d, k);
+  return s !== undefined && hits(r, s[0], s[1]);
+}
+
+/**
+ * A prefix of an integer item in a uniqueItems array can still end as a value not written before
+ * (`used`: the integer values written, any order): for some number of more digits, the range holds
+ * more of its values than were written (spans of different digit counts are disjoint; one spelling
+ * per value, but "-0", which is 0).
+ */
+export function intFresh(r: IntRange, neg: boolean, v: number, d: number, used: readonly number[]): boolean {
+  for (let k = 0; d + k <= MAX_DIGITS; k++) {
+    const s = intSpan(neg, v, d, k);
+    if (!s) continue;
+    const c = intCount(r, s[0], s[1]);
+    if (c === 0) continue;
+    let u = 0;
+    for (const x of used) if (x >= s[0] && x <= s[1] && intIn(r, x)) u++;
+    if (c > u) return true;
+  }
+  return false;
 }
 
 /** Is the integer read so far (sign, magnitude, digit count) valid as it is? */

@@ -291,6 +291,67 @@ describe('uniqueItems over free strings, numbers and mixed scalars: an item may 
   });
 });
 
+describe('uniqueItems over bounded integers (minimum / maximum / multipleOf): an item may not end equal to an earlier one', () => {
+  const month = { type: 'array', items: { type: 'integer', minimum: 1, maximum: 60 }, uniqueItems: true };
+  test('a written value is refused by the automaton (not only by ajv); a prefix of it may go on', () => {
+    check(month, ['[]', '[5,50]', '[50,5]', '[1,10,11,12]', '[60,6]'], ['[5,5]', '[1,2,1]', '[50,5,50]', '[12,1,12]']);
+    const at = (text: string) => feedBytes([initialStack(compileSchema(month))], enc.encode(text));
+    assert.equal(at('[5,5').length, 1, '5 written: "5" may still become 50..59');
+    assert.equal(at('[5,5,').length, 0, 'but not end as 5');
+    assert.equal(at('[5,5]').length, 0);
+    assert.ok(at('[5,50').some((s) => !canEnd(s)) && at('[5,50]').some(canEnd));
+    // Every value 6, 60 written: "6" can neither end nor go on (61.. is out of range): the digit dies at once.
+    assert.equal(at('[6,60,6').length, 0);
+    // Items like these were only caught by the final validation before: ajv rejects what the automaton now never writes.
+    assert.throws(() => new JsonGrammar(month, BYTES).check('[5,5]'), /uniqueItems|duplicate/);
+  });
+
+  test('-0 is 0 (JSON Schema equality); multipleOf and negative ranges', () => {
+    const s = { type: 'array', items: { type: 'integer', minimum: -12, maximum: 12, multipleOf: 4 }, uniqueItems: true };
+    check(s, ['[0,4,-4]', '[-0,8]', '[-12,12,-8]'], ['[0,-0]', '[-0,0]', '[4,-4,4]', '[-8,-8]', '[3]']);
+    const at = (text: string) => feedBytes([initialStack(compileSchema(s))], enc.encode(text));
+    assert.equal(at('[-4,-8,-12,0,-').length, 0, 'every negative value and 0 written: "-" dies at once');
+    assert.equal(at('[-4,-8,0,-').length, 1, '-12 is left');
+  });
+
+  test('unions with strings, free numbers, literals and other ranges share one set', () => {
+    const u = { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 1, maximum: 9 }, { type: 'string', maxLength: 2 }, { enum: [7, 'x', true] }] }, uniqueItems: true };
+    check(u, ['[7,"7","x",1,true]'], ['[7,7]', '[1,"x",1]', '["x","x"]']);
+    const two = { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 1, maximum: 5 }, { type: 'integer', minimum: 4, maximum: 20, multipleOf: 4 }] }, uniqueItems: true };
+    check(two, ['[4,1,8,20]', '[5,16,12]'], ['[4,4]', '[8,2,8]']);
+    const free = { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 1, maximum: 3 }, { type: 'number' }] }, uniqueItems: true };
+    check(free, ['[1,1.5,4]'], ['[1,1.0]', '[2,2]']);
+    check({ allOf: [{ type: 'array', items: { type: 'integer', minimum: 0, maximum: 5 } }, { uniqueItems: true }] }, ['[0,5]'], ['[5,5]']);
+  });
+
+  test('maxItems shrinks to the number of values; minItems beyond it is refused naming uniqueItems', () => {
+    const s = { type: 'array', items: { type: 'integer', minimum: 1, maximum: 3 }, uniqueItems: true };
+    check({ ...s, minItems: 3 }, ['[1,2,3]', '[3,1,2]'], ['[1,2]', '[1,2,3,', '[1,2,3,1]']);
+    assert.equal(feedBytes([initialStack(compileSchema(s))], enc.encode('[1,2,3,')).length, 0, 'no comma after the last value');
+    assert.match(refusal({ ...s, minItems: 4 }), /unsupported keyword "uniqueItems" at \/uniqueItems \(minItems 4 but only 3 distinct items are allowed\)/);
+    assert.match(refusal({ type: 'object', properties: { days: { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 1, maximum: 31, multipleOf: 10 }, { type: 'boolean' }] }, uniqueItems: true, minItems: 6 } } }), /unsupported keyword "uniqueItems" at \/properties\/days\/uniqueItems \(minItems 6 but only 5 distinct items/);
+  });
+
+  test('shortest completions count the values written (budget)', () => {
+    const of = (schema: object, text: string): number => {
+      const node = compileSchema(schema);
+      return new ShortestCompletion(node).ofState(feedBytes([initialStack(node)], enc.encode(text)));
+    };
+    const s = { type: 'array', items: { type: 'integer', minimum: 1, maximum: 12 }, uniqueItems: true, minItems: 11 };
+    assert.equal(of(s, ''), '[1,2,3,4,5,6,7,8,9,10,11]'.length);
+    assert.equal(of(s, '[1'), ',2,3,4,5,6,7,8,9,10,11]'.length);
+    assert.equal(of(s, '[10,1'), ',2,3,4,5,6,7,8,9,11]'.length, '1 may end: 10 is taken, one two-digit value left to write');
+    assert.equal(of({ ...s, minItems: 2 }, '[1,1'), '1]'.length, '1 again cannot end: a digit more (10, 11 or 12)');
+    assert.equal(of({ ...s, minItems: 2 }, '[1,10,11,12,1'), Infinity, 'not reached: the digit is refused');
+    const z = { type: 'array', items: { type: 'integer', minimum: -9, maximum: 9 }, uniqueItems: true, minItems: 11 };
+    assert.equal(of(z, '[-'), '1,0,1,2,3,4,5,6,7,8,9]'.length, '-1, then 0 and 1..9 (cheaper than "-0" and a second negative value)');
+    assert.equal(of(z, '[0,-'), '1,1,2,3,4,5,6,7,8,9]'.length);
+    assert.equal(of({ ...z, minimum: 0, maximum: 0, minItems: 1 }, '[-'), '0]'.length, '"-0" is 0');
+    assert.equal(of({ ...z, minimum: -1, maximum: 1, minItems: 3 }, '[1,-'), '1,0]'.length);
+    assert.equal(of({ ...z, minimum: -1, maximum: 1, minItems: 3 }, '[1,-1,-'), '0]'.length, 'only 0 is left: as "-0"');
+  });
+});
+
 describe('not: reduced to what is left (types, enum values, forbidden keys, bounds)', () => {
   test('not type removes the types; not enum / const filters an enum; not required forbids the keys', () => {
     check({ type: ['string', 'null'], not: { type: 'null' } }, ['"a"'], ['null']);
@@ -413,6 +474,7 @@ describe('enforced keywords on the random tiny decoder (temperature 1): every ou
     tuple: { type: 'array', prefixItems: [{ enum: ['x', 'y'] }, { type: 'integer', minimum: 0, maximum: 9 }, { type: 'boolean' }], items: false, minItems: 2 },
     uniqueStrings: { type: 'array', items: { type: 'string', maxLength: 3 }, minItems: 5, uniqueItems: true },
     uniqueIntegers: { type: 'array', items: { type: 'integer' }, minItems: 5, uniqueItems: true },
+    uniqueRangedIntegers: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 12 }, minItems: 10, uniqueItems: true },
   };
   for (const [name, schema] of Object.entries(SCHEMAS)) {
     test(`${name}: 5 seeds end valid`, async () => {

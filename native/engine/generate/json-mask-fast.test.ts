@@ -58,6 +58,9 @@ const SCHEMAS: object[] = [
   { type: 'array', items: { type: 'string', minLength: 1, maxLength: 3 }, uniqueItems: true, minItems: 3 },
   { type: 'object', properties: { tags: { type: 'array', items: { type: 'string' }, uniqueItems: true, minItems: 2 }, n: { type: 'integer' } }, required: ['tags', 'n'] },
   { type: 'array', items: { type: ['string', 'integer', 'boolean'], maxLength: 2 }, uniqueItems: true, minItems: 3, maxItems: 5 },
+  // uniqueItems of bounded integers (a ranged number frame that may not end on a written value), alone and beside strings.
+  { type: 'array', items: { type: 'integer', minimum: 1, maximum: 12 }, uniqueItems: true, minItems: 3, maxItems: 5 },
+  { type: 'array', items: { anyOf: [{ type: 'integer', minimum: -20, maximum: 40, multipleOf: 2 }, { type: 'string', maxLength: 2 }] }, uniqueItems: true, minItems: 4, maxItems: 6 },
 ];
 
 /** Reference: token t is allowed iff feeding its bytes to the state leaves a live configuration (and, with a budget, one whose shortest completion fits). */

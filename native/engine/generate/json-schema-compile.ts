@@ -1,7 +1,7 @@
 import { TandemError } from '../common/errors.js';
 import { schemaDialect, type Dialect } from '../node/ajv-for-schema.js';
 import { canEnd, feedBytes, initialStack } from './json-automaton.js';
-import { scalarLeaves } from './json-distinct.js';
+import { DistinctPool, scalarLeaves } from './json-distinct.js';
 import { intersectRanges, type IntRange } from './json-int-range.js';
 import { FORMATS, intersectDfa, RegexUnsupported, regexDfa, type CharDfa } from './json-regex.js';
 
@@ -86,7 +86,7 @@ export interface ArrayNode extends Base {
   /** uniqueItems over scalar literal items (enum / const / boolean / null): the frame remembers the values written. */
   unique?: boolean;
   /**
-   * uniqueItems over other scalar items (strings without pattern, numbers without range, literals;
+   * uniqueItems over other scalar items (strings without pattern, numbers, bounded integers, literals;
    * json-distinct.ts): the frame remembers the values written by key, and an item may not end equal
    * to one of them.
    */
@@ -406,7 +406,10 @@ export function compileSchema(schema: unknown): GrammarNode {
           arr.items = lit;
           arr.unique = true;
           arr.maxItems = Math.min(arr.maxItems, lit.values.length);
-        } else if (arr.items !== anyNode && scalarLeaves(arr.items, pending)) arr.distinct = true;
+        } else if (arr.items !== anyNode && scalarLeaves(arr.items, pending)) {
+          arr.distinct = true;
+          arr.maxItems = Math.min(arr.maxItems, new DistinctPool(arr.items).total());
+        }
       }
       out = arr.minItems > arr.maxItems ? NEVER : arr;
     } else {
@@ -623,7 +626,12 @@ export function compileSchema(schema: unknown): GrammarNode {
           return { t: 'array', id: nextId++, items: lit, minItems, maxItems: Math.min(maxItems, lit.values.length), unique: true };
         }
         // Other scalar items (free strings, numbers...): the values written are remembered by key (beside contains: uniqueItems is left to the final validation).
-        if (s.uniqueItems === true && !tuple && s.contains === undefined && restNode !== anyNode && scalarLeaves(restNode, pending)) return { t: 'array', id: nextId++, items: restNode, minItems, maxItems, distinct: true };
+        if (s.uniqueItems === true && !tuple && s.contains === undefined && restNode !== anyNode && scalarLeaves(restNode, pending)) {
+          // Bounded integers and literals only: as many items as values at most.
+          const total = new DistinctPool(restNode).total();
+          if (minItems > total) throw unsupported('uniqueItems', `${where}/uniqueItems`, `minItems ${minItems} but only ${total} distinct items are allowed`);
+          return { t: 'array', id: nextId++, items: restNode, minItems, maxItems: Math.min(maxItems, total), distinct: true };
+        }
         if (vocab.handled.has('contains') && s.contains !== undefined && !tuple) {
           const min = (vocab.handled.has('minContains') ? nonNegInt(s.minContains, where, 'minContains') : undefined) ?? 1;
           const max = (vocab.handled.has('maxContains') ? nonNegInt(s.maxContains, where, 'maxContains') : undefined) ?? Infinity;
