@@ -152,6 +152,32 @@ export class ShortestCompletion {
     return k === 0 ? 1 : k + pool.cheapest(hist, k, extra) + 1;
   }
 
+  /**
+   * What an item being written under distinct array frame `a` (ph 'value') sees of the array in its
+   * shortest completion, as a key: the rest after the item (distinctRest's 'after' phase, whatever
+   * extra slot the item takes) reads the written values only as counts per pool length, and only
+   * while minItems is not met. Two frames with the same key (and the same frames below) give the
+   * same shortest completion to the same item content, provided no written value extends that
+   * content (stringItem then compares it with none). Keep in step with distinctRest.
+   */
+  itemContext(a: Extract<Frame, { k: 'A' }>): string {
+    const n = a.node;
+    const k = Math.max(0, n.minItems - Math.min(a.count + 1, arrCap(n)));
+    if (k === 0) return `${n.id}|0`;
+    return `${n.id}|${k}|${[...this.histOf(n, a.vals)].sort((x, y) => x[0] - y[0]).join(';')}`;
+  }
+
+  /**
+   * Whether minItems is met once the item being written under `a` ends: then the rest after it does
+   * not read which value it became, and a string item whose content meets minLength and which no
+   * written value extends has a shortest completion that depends only on what its last token left
+   * open (nothing, an escape, a UTF-8 character: stringItem closes it or finishes that character
+   * in its cheapest way, then closes). Keep in step with distinctRest and stringItem.
+   */
+  itemRestFixed(a: Extract<Frame, { k: 'A' }>): boolean {
+    return a.node.minItems <= Math.min(a.count + 1, arrCap(a.node));
+  }
+
   private readonly strs = new WeakMap<string[], string[]>();
   /** The string values written (cached per list). */
   private stringsOf(vals: string[] | undefined): string[] {

@@ -1,4 +1,4 @@
-import { afterItem, decodeContent, distinctUp, feed, feedBytes, type Frame, type Stack } from './json-automaton.js';
+import { afterItem, decodeContent, distinctUp, feed, feedBytes, stackKey, type Frame, type Stack } from './json-automaton.js';
 import type { ShortestCompletion } from './json-budget.js';
 import { ascii94 } from './json-distinct.js';
 import type { StringTail, TokenIndex } from './json-grammar.js';
@@ -18,8 +18,12 @@ import type { StringNode } from './json-schema-compile.js';
  *    the quote), and its shortest completion (json-budget.ts, stringItem) is read from the actual
  *    character count of c', whether c' is all printable ASCII, and what the token leaves open: no
  *    written value extends c', so no value meets any way on. Tokens with the same (characters,
- *    printable ASCII, open shape) are one class; the class's value for (characters of c',
- *    printable ASCII, shape) is the same at every step of the item and is cached per array state.
+ *    printable ASCII, open shape) are one class. A class's value for (characters of c', printable
+ *    ASCII, shape) reads the array only as ShortestCompletion.itemContext does (minItems still
+ *    missing, counts of written values per pool length) and the frames below it: it is cached per
+ *    grammar under that key, across the item's steps, the array's items and later generations;
+ *    once minItems is met after the item and c' meets minLength, the shape alone decides it
+ *    (itemRestFixed), so an item's first mask feeds a few classes instead of ~140.
  *    The few tokens after which c' IS a written value or a prefix of one are fed exactly: the raw
  *    ones lie on the trie path of the value's remaining UTF-8 bytes, those with an escape are looked
  *    up by decoded text.
@@ -30,8 +34,9 @@ import type { StringNode } from './json-schema-compile.js';
  *    the shortest completion after them reads the written set only as counts per pool length
  *    (json-distinct.ts, DistinctPool.histogram): c' counts by its length when it is printable
  *    ASCII, not at all otherwise. So such closers are one class per (characters of c', printable
- *    ASCII, bytes after the quote). Closers whose bytes after the quote hold a quote ('","',
- *    '"],"', 'a","b') are fed exactly.
+ *    ASCII, bytes after the quote), cached per array state (stackKey) and string node, like the
+ *    exactly fed tokens (by the raw content after them). Closers whose bytes after the quote hold a
+ *    quote ('","', '"],"', 'a","b') are fed exactly.
  * A class is in the plain string's mask whole or not at all (applyTail keeps tokens by character
  * count and by their bytes after the quote).
  */
@@ -264,21 +269,26 @@ export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Arra
   };
 }
 
-/** Shortest completions per array state (the item's frames below) and string node: by class key, and by the raw content after an exactly fed token (-1: the token dies). */
+/** Per array state (the frames below the item, by stackKey) and string node: closer classes by class key, exactly fed tokens by raw content after them (-1: the token dies). */
 interface ItemMemo {
   cls: Map<number, number>;
   exact: Map<string, number>;
 }
-const memos = new WeakMap<UniqueMaskContext, WeakMap<Stack, Map<number, ItemMemo>>>();
+/** Per grammar: inside-token classes by item context (see uniqueMask), and the item memos. */
+interface MaskMemo {
+  members: Map<string, Map<number, number>>;
+  items: Map<string, ItemMemo>;
+}
+const MEMO_ENTRIES = 256;
+const memos = new WeakMap<UniqueMaskContext, MaskMemo>();
 
-function memoOf(ctx: UniqueMaskContext, up: Stack, node: StringNode): ItemMemo {
-  let byUp = memos.get(ctx);
-  if (!byUp) memos.set(ctx, (byUp = new WeakMap()));
-  let byNode = byUp.get(up);
-  if (!byNode) byUp.set(up, (byNode = new Map()));
-  let m = byNode.get(node.id);
-  if (!m) byNode.set(node.id, (m = { cls: new Map(), exact: new Map() }));
-  return m;
+function cached<T>(m: Map<string, T>, key: string, make: () => T): T {
+  let v = m.get(key);
+  if (v === undefined) {
+    m.set(key, (v = make()));
+    if (m.size > MEMO_ENTRIES) m.delete(m.keys().next().value!);
+  }
+  return v;
 }
 
 const utf8 = new TextEncoder();
@@ -310,7 +320,12 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
   const base = ctx.plainMask({ f: u.s, up });
   const { index, shortest: sc } = ctx;
   const info = index.uniqueTail(index.tail(index.trie, 0));
-  const memo = memoOf(ctx, up, node);
+  let memos_ = memos.get(ctx);
+  if (!memos_) memos.set(ctx, (memos_ = { members: new Map(), items: new Map() }));
+  const below = up.up ? stackKey(up.up) : '';
+  const memo = cached(memos_.items, `${node.id}|${stackKey(up)}`, () => ({ cls: new Map(), exact: new Map() }));
+  // Inside-token classes: the shortest completion after one reads the array only through sc.itemContext (while no written value extends the content) and the frames below it.
+  const memberMemo = cached(memos_.members, `${node.id}|${sc.itemContext(a)}|${below}`, () => new Map<number, number>());
   const gen = ++info.gen;
   const { stamp } = info;
   const mask = base.slice();
@@ -413,6 +428,7 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
   }
   // Inside tokens by class: one member's shortest completion from a state built for it (no feeding).
   const { members, clsChars, clsCanon, clsShape, clsEnd, shapes } = info;
+  const fixed = sc.itemRestFixed(a);
   for (let k = 0; k < members.length; k++) {
     const list = members[k]!;
     let rep = -1;
@@ -425,13 +441,14 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
     if (rep < 0 || !has(rep)) continue;
     const n2 = chars + clsChars[k]!;
     const cn = canon && clsCanon[k] === 1 ? 1 : 0;
-    const key = ((n2 * 2 + cn) * shapes + clsShape[k]!) * 2;
-    let x = memo.cls.get(key);
+    // With minItems met after the item and minLength met, only the shape counts (ShortestCompletion.itemRestFixed): key -1 - shape.
+    const key = fixed && n2 >= node.minLength ? -1 - clsShape[k]! : ((n2 * 2 + cn) * shapes + clsShape[k]!) * 2;
+    let x = memberMemo.get(key);
     if (x === undefined) {
       const e = clsEnd[k]!;
       const s: StringFrameOf = { k: 'S', node, n: countAfter(node, u.s.n, clsChars[k]!), esc: e.esc, need: e.need, lo: e.lo, hi: e.hi, hex: e.hex };
       x = sc.of({ f: { k: 'U', s, t: u.t + String.fromCharCode(...index.bytesOf(rep)) }, up });
-      memo.cls.set(key, x);
+      memberMemo.set(key, x);
     }
     if (x <= left) {
       if (x > max) max = x;
