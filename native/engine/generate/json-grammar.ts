@@ -116,7 +116,7 @@ export class TokenIndex {
    */
   uniqueTail(tail: StringTail): UniqueTail {
     let u = this.uniques.get(tail);
-    if (!u) this.uniques.set(tail, (u = buildUniqueTail(tail, this.bytes, this.size)));
+    if (!u) this.uniques.set(tail, (u = buildUniqueTail(tail, this.bytes, this)));
     return u;
   }
 

@@ -155,7 +155,8 @@ function quoteAt(b: Uint8Array): number {
   return i;
 }
 
-export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Array | null>, size: number): UniqueTail {
+export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Array | null>, index: TokenIndex): UniqueTail {
+  const size = index.size;
   const classIdx = new Map<string, number>();
   const shapeIdx = new Map<string, number>([['', 0]]);
   const lists: number[][] = [];
@@ -187,30 +188,43 @@ export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Arra
       escMax = Math.max(escMax, r.text.length);
     }
   };
-  // Plain tokens without an escape (nearly all): their count is known, printable ASCII iff every byte is below 0x80.
-  const fast: number[] = [];
+  // Plain tokens without an escape (nearly all): their count is known, and they are printable ASCII
+  // iff they have as many bytes as characters (a UTF-8 character past ASCII takes 2-4 bytes, an
+  // escape 2 or 6). Those with an escape are among the index's impure tokens (a '\\' byte).
+  const impure = new Uint8Array(size);
+  const it = index.impureTrie.ids;
+  for (let i = 0; i < it.length; i++) impure[it[i]!] = 1;
   const { plainIds, plainChars } = tail;
+  const plainCls = new Int32Array(plainIds.length);
+  const fast: number[] = [];
   for (let i = 0; i < plainIds.length; i++) {
     const id = plainIds[i]!;
-    const b = bytes[id]!;
-    let canon = 1;
-    let esc = false;
-    for (let j = 0; j < b.length; j++) {
-      const x = b[j]!;
-      if (x === 0x5c) esc = true;
-      else if (x >= 0x80) canon = 0;
-    }
-    if (esc) {
+    if (impure[id] === 1) {
+      plainCls[i] = -1;
       read(id);
       continue;
     }
-    const f = 2 * plainChars[i]! + canon;
+    const chars = plainChars[i]!;
+    const kind = bytes[id]!.length === chars ? 1 : 0;
+    const f = 2 * chars + kind;
     let k = fast[f];
-    if (k === undefined) k = fast[f] = classOf(plainChars[i]!, canon === 1, '');
-    lists[k]!.push(id);
+    if (k === undefined) k = fast[f] = classOf(chars, kind === 1, '');
+    plainCls[i] = k;
   }
   for (const id of tail.innerIds) read(id);
-  const clsEnd = lists.map((l): EndFrame => {
+  const counts = new Int32Array(lists.length);
+  for (let i = 0; i < plainIds.length; i++) if (plainCls[i]! >= 0) counts[plainCls[i]!]!++;
+  const members = lists.map((l, k) => {
+    const m = new Int32Array(l.length + counts[k]!);
+    m.set(l);
+    return m;
+  });
+  const fill = lists.map((l) => l.length);
+  for (let i = 0; i < plainIds.length; i++) {
+    const k = plainCls[i]!;
+    if (k >= 0) members[k]![fill[k]!++] = plainIds[i]!;
+  }
+  const clsEnd = members.map((l): EndFrame => {
     let st: Stack[] = [{ f: { k: 'S', node: TAIL_STRING, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 }, up: null }];
     for (const x of bytes[l[0]!]!) {
       const out: Stack[] = [];
@@ -250,7 +264,7 @@ export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Arra
     closerSuf[i] = s;
   });
   return {
-    members: lists.map((l) => Int32Array.from(l)),
+    members,
     clsChars: Int32Array.from(clsChars),
     clsCanon: Uint8Array.from(clsCanon),
     clsShape: Int32Array.from(clsShape),
