@@ -1,5 +1,6 @@
 import { hasKey, literalKeys, valueKey, withKey } from './json-distinct.js';
 import { intComplete, intFresh, intViable } from './json-int-range.js';
+import { numIn, numViable } from './json-num-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, NumberNode, ObjectNode, StringNode } from './json-schema-compile.js';
 
 /**
@@ -22,8 +23,8 @@ export type Frame =
   | { k: 'L'; node: LiteralNode; cands: number[]; pos: number }
   /** Inside a string (node null: a free object key). esc: 0 none, 1 after '\', 2..5 hex digits of \u read + 2. */
   | { k: 'S'; node: StringNode | null; n: number; esc: number; need: number; lo: number; hi: number; hex: number; rx?: number; cp?: number }
-  /** Inside a number; ph: 0 after '-', 1 leading 0, 2 int digits, 3 after '.', 4 fraction, 5 after e, 6 exp sign, 7 exp digits. */
-  | { k: 'N'; node: NumberNode; ph: number; d: number; neg?: boolean; v?: number; t?: string }
+  /** Inside a number; ph: 0 after '-', 1 leading 0, 2 int digits, 3 after '.', 4 fraction, 5 after e, 6 exp sign, 7 exp digits. x: a bounded number's text so far (node.num). */
+  | { k: 'N'; node: NumberNode; ph: number; d: number; neg?: boolean; v?: number; t?: string; x?: string }
   /** A string item of a distinct array (node.distinct): the string frame and its raw content bytes so far (one char per byte). */
   | { k: 'U'; s: Extract<Frame, { k: 'S' }>; t: string }
   /** n: properties written (capped: see objCap), for minProperties / maxProperties; w: the declared ones written (a bit mask, only with dependentRequired). */
@@ -297,6 +298,12 @@ function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]
         else if (b === 0x30) f = { k: 'N', node, ph: 1, d: 1 };
         else if (b >= 0x31 && b <= 0x39) f = { k: 'N', node, ph: 2, d: 1 };
         if (!f) return;
+        if (node.num) {
+          // Bounded (json-num-range.ts): only while some plain number with this prefix is in the bounds.
+          f.x = String.fromCharCode(b);
+          if (numViable(node.num, f.x)) out.push(push(up, f));
+          return;
+        }
         const a = distinctUp(up);
         if (a) {
           f.t = String.fromCharCode(b);
@@ -520,6 +527,10 @@ function feedNumber(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: St
     return;
   }
   const up = st.up;
+  if (f.node.num) {
+    feedBoundedNumber(st, f, b, out);
+    return;
+  }
   const next = numberStep(f, b);
   const a = f.t !== undefined ? distinctUp(up) : undefined;
   if (next) {
@@ -535,6 +546,17 @@ function feedNumber(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: St
     const key = numberKey(f.t!);
     if (!hasKey(a.vals, key)) feed(done(up, -1, key), b, out);
   } else feed(done(up), b, out);
+}
+
+/** A bounded number (node.num): written plainly (no exponent); a byte only while some completion is in the bounds; it ends only in them. */
+function feedBoundedNumber(st: Stack, f: Extract<Frame, { k: 'N' }>, b: number, out: Stack[]): void {
+  const next = b === 0x65 || b === 0x45 ? undefined : numberStep(f, b);
+  if (next) {
+    next.x = f.x! + String.fromCharCode(b);
+    if (numViable(f.node.num!, next.x)) out.push(push(st.up, next));
+    return;
+  }
+  if (numberComplete(f)) feed(done(st.up), b, out);
 }
 
 /** The number frame after byte b within the number (a digit, '.', 'e', a sign), if it takes it. */
@@ -624,6 +646,7 @@ export function decodeContent(t: string): string {
 
 export function numberComplete(f: Extract<Frame, { k: 'N' }>): boolean {
   if (f.node.range) return (f.ph === 1 || f.ph === 2) && intComplete(f.node.range, f.neg!, f.v!, f.d);
+  if (f.node.num) return (f.ph === 1 || f.ph === 2 || f.ph === 4) && numIn(f.node.num, f.x!);
   return f.ph === 1 || f.ph === 2 || f.ph === 4 || f.ph === 7;
 }
 
@@ -745,7 +768,7 @@ function frameKey(f: Frame): string {
     case 'S':
       return `S${f.node ? f.node.id : 'k'}:${f.n}:${f.esc}:${f.need}:${f.lo}:${f.hi}:${f.hex}${f.rx === undefined ? '' : `:${f.rx}:${f.cp}`}`;
     case 'N':
-      return (f.v === undefined ? `N${f.node.id}:${f.ph}:${f.d}` : `N${f.node.id}:${f.ph}:${f.d}:${f.neg ? '-' : ''}${f.v}`) + (f.t === undefined ? '' : `:${f.t}`);
+      return (f.v === undefined ? `N${f.node.id}:${f.ph}:${f.d}` : `N${f.node.id}:${f.ph}:${f.d}:${f.neg ? '-' : ''}${f.v}`) + (f.t === undefined ? '' : `:${f.t}`) + (f.x === undefined ? '' : `:${f.x}`);
     case 'U':
       return `U${frameKey(f.s)}:${JSON.stringify(f.t)}`;
     case 'O':

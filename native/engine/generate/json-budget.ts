@@ -1,6 +1,7 @@
 import { afterItem, arrCap, canClose, decodeContent, nextProps, numberComplete, numberKey, numberStep, objCap, usedInts, type Frame, type Stack } from './json-automaton.js';
 import { ascii94, hasKey, literalKeys, poolOf } from './json-distinct.js';
 import { intCount, intIn, intMoreDigits, intShortest, intSpan, MAX_DIGITS } from './json-int-range.js';
+import { numMore, numShortest } from './json-num-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, ObjectNode } from './json-schema-compile.js';
 
 /**
@@ -99,7 +100,7 @@ export class ShortestCompletion {
       case 'string':
         return 2 + (n.regex ? Math.max(n.minLength, n.regex.minBytes[0]!) : n.minLength);
       case 'number':
-        return n.range ? intShortest(n.range) : 1;
+        return n.range ? intShortest(n.range) : n.num ? numShortest(n.num) : 1;
       case 'object':
         if (n.props.length === 0) return 1 + this.mapRest(n, 'first', 0);
         this.objAfter.delete(n.id); // tables depend on the values of the properties: rebuild
@@ -452,6 +453,7 @@ export class ShortestCompletion {
       }
       case 'N':
         if (f.node.range) return intMoreDigits(f.node.range, f.neg!, f.v!, f.d);
+        if (f.node.num) return numMore(f.node.num, f.x!);
         return f.ph === 0 || f.ph === 3 || f.ph === 5 || f.ph === 6 ? 1 : 0;
       case 'O': {
         const n = f.node;

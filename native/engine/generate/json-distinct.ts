@@ -78,7 +78,7 @@ export function scalarLeaves(node: GrammarNode, pending?: Set<GrammarNode>): Gra
         return !n.regex && n.maxLength >= 1;
       case 'number':
         out.push(n);
-        return true;
+        return !n.num; // bounded non-integers (json-num-range.ts): uniqueItems left to the final validation
       case 'literal':
         out.push(n);
         return n.values.every((v) => v[0] !== 0x7b && v[0] !== 0x5b);

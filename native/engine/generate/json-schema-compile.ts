@@ -3,6 +3,7 @@ import { schemaDialect, type Dialect } from '../node/ajv-for-schema.js';
 import { canEnd, feedBytes, initialStack } from './json-automaton.js';
 import { DistinctPool, scalarLeaves } from './json-distinct.js';
 import { intersectRanges, type IntRange } from './json-int-range.js';
+import { intersectNum, numEmpty, numPasses, numRangeOf, type NumRange } from './json-num-range.js';
 import { FORMATS, intersectDfa, RegexUnsupported, regexDfa, type CharDfa } from './json-regex.js';
 
 /**
@@ -45,8 +46,10 @@ export interface NumberNode extends Base {
   integer: boolean;
   /** Integers only: minimum / maximum / exclusive* / multipleOf, enforced digit by digit. */
   range?: IntRange;
-  /** Compile time only: the bounds of a non-integer number (checked at the end), as the integer range they leave: enforced once intersected with an integer. */
+  /** Compile time only: the bounds of a non-integer number, as the integer range they leave: enforced once intersected with an integer. */
   bounds?: IntRange;
+  /** Non-integers only: minimum / maximum / exclusive* exactly (json-num-range.ts): written plainly, a byte only while the bounds can still be met. */
+  num?: NumRange;
 }
 export interface PropertyNode {
   name: string;
@@ -312,7 +315,16 @@ export function compileSchema(schema: unknown): GrammarNode {
     return live.length === 1 ? live[0]! : { t: 'union', id: nextId++, options: live };
   };
 
-  const accepts = (node: GrammarNode, bytes: Uint8Array): boolean => feedBytes([initialStack(node)], bytes).some(canEnd);
+  const accepts = (node: GrammarNode, bytes: Uint8Array): boolean => feedBytes([initialStack(node)], bytes).some(canEnd) || boundedLiteral(node, bytes);
+  /** A number literal (an enum / const value, maybe with an exponent) meeting a bounded number: ajv's comparisons decide, not the plain spelling the automaton writes. */
+  const boundedLiteral = (node: GrammarNode, bytes: Uint8Array, seen = new Set<GrammarNode>()): boolean => {
+    if (seen.has(node)) return false;
+    seen.add(node);
+    if (node.t === 'union') return node.options.some((o) => boundedLiteral(o, bytes, seen));
+    if (node.t !== 'number' || !node.num || !(bytes[0] === 0x2d || (bytes[0]! >= 0x30 && bytes[0]! <= 0x39))) return false;
+    const loose: NumberNode = { t: 'number', id: node.id, integer: false };
+    return feedBytes([initialStack(loose)], bytes).some(canEnd) && numPasses(node.num, Number(new TextDecoder().decode(bytes)));
+  };
 
   /** A node accepting (a superset of) what both accept. */
   const memo = new Map<string, GrammarNode>();
@@ -350,7 +362,8 @@ export function compileSchema(schema: unknown): GrammarNode {
       const integer = a.integer || b.integer;
       const range = integer ? intersectRanges(a.range ?? a.bounds, b.range ?? b.bounds) : intersectRanges(a.range, b.range);
       const bounds = integer ? undefined : intersectRanges(a.bounds, b.bounds);
-      out = range && range.min > range.max ? NEVER : { t: 'number', id: nextId++, integer, ...(range ? { range } : {}), ...(bounds ? { bounds } : {}) };
+      const num = integer ? undefined : intersectNum(a.num, b.num);
+      out = (range && range.min > range.max) || (num && numEmpty(num)) ? NEVER : { t: 'number', id: nextId++, integer, ...(range ? { range } : {}), ...(bounds ? { bounds } : {}), ...(num ? { num } : {}) };
     }
     else if (a.t === 'array' && b.t === 'array' && (a.tuple || a.contains || b.tuple || b.contains)) {
       // Position by position; one contains is counted (a second one is left to the final validation).
@@ -531,8 +544,9 @@ export function compileSchema(schema: unknown): GrammarNode {
         const range = intRange(s, where, type === 'integer');
         if (range === null) {
           const bounds = type === 'number' ? intRange(s, where, true) : null;
-          if (bounds && bounds.min > bounds.max) return { t: 'number', id: nextId++, integer: false, bounds };
-          return { t: 'number', id: nextId++, integer: type === 'integer', ...(bounds ? { bounds } : {}) };
+          const num = bounds ? numRangeOf(s, dialect === 'draft-04') : undefined;
+          if (num && numEmpty(num)) return NEVER;
+          return { t: 'number', id: nextId++, integer: type === 'integer', ...(bounds ? { bounds } : {}), ...(num ? { num } : {}) };
         }
         if (range.min > range.max) return NEVER;
         return { t: 'number', id: nextId++, integer: true, range };
