@@ -12,7 +12,7 @@ import { HfVocab } from './vocab.js';
  * String items of a uniqueItems array (json-unique-mask.ts: tokens taken by class, closers by the
  * text before their quote and the bytes after it) against a reference that feeds every token on its
  * own: the mask, the budget masks, and the largest shortest completion after an allowed token, on a
- * slice of the real Qwen2.5 vocabulary (every byte token and every 13th token). The walks lean to a
+ * slice of the real Qwen2.5 vocabulary (every byte token, every 13th token, short tokens with a quote). The walks lean to a
  * few bytes so that items meet written values often (a quote that would repeat one, a duplicate at
  * maxLength, closers such as '","').
  */
@@ -31,7 +31,8 @@ const shared = sharedOrSkip();
 describe('uniqueItems string masks', () => {
   test('equal the token-by-token reference next to written values: mask, budget masks, largest shortest completion', { skip: shared.skip }, () => {
     const full = HfVocab.load(path.join(shared.shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
-    const vocab = full.bytes.map((b, id) => (b && (b.length === 1 || id % 13 === 0) ? b : null));
+    // Every byte token, every 13th token, and the short quote-bearing ones ('","', '"],"', 'a",'): closers after which another item starts.
+    const vocab = full.bytes.map((b, id) => (b && (b.length === 1 || id % 13 === 0 || (b.includes(0x22) && b.length <= 5)) ? b : null));
     const index = new TokenIndex(vocab);
     const rng = new Rng(5);
     const near = new Set([...Buffer.from('ab",]')]);

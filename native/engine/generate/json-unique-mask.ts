@@ -1,6 +1,6 @@
 import { afterItem, decodeContent, distinctUp, feed, feedBytes, stackKey, type Frame, type Stack } from './json-automaton.js';
 import type { ShortestCompletion } from './json-budget.js';
-import { ascii94 } from './json-distinct.js';
+import { ascii94, poolOf } from './json-distinct.js';
 import type { StringTail, TokenIndex } from './json-grammar.js';
 import type { StringNode } from './json-schema-compile.js';
 
@@ -33,8 +33,8 @@ import type { StringNode } from './json-schema-compile.js';
  *    meet the written values only through numbers and true/false/null (other keys than c'), and
  *    the shortest completion after them reads the written set only as counts per pool length
  *    (json-distinct.ts, DistinctPool.histogram): c' counts by its length when it is printable
- *    ASCII, not at all otherwise. So such closers are one class per (characters of c', printable
- *    ASCII, bytes after the quote), cached per array state (stackKey) and string node, like the
+ *    ASCII, not at all otherwise. So such closers are one class per (pool slot of c',
+ *    DistinctPool.slot; bytes after the quote), cached per array state (stackKey) and string node, like the
  *    exactly fed tokens (by the raw content after them). Closers whose bytes after the quote hold a
  *    quote ('","', '"],"', 'a","b') are fed exactly.
  * A class is in the plain string's mask whole or not at all (applyTail keeps tokens by character
@@ -83,6 +83,9 @@ export interface UniqueTail {
   closerChars: Int32Array;
   closerCanon: Uint8Array;
   closerSuf: Int32Array;
+  /** The decoded text before each closer's quote; the bytes after it when they hold a quote (else empty). */
+  closerStr: string[];
+  closerRest: Uint8Array[];
   suffixes: Uint8Array[];
   /** Closers by the decoded text before their quote. */
   closerText: Map<string, number[]>;
@@ -243,6 +246,8 @@ export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Arra
   const sufIdx = new Map<string, number>();
   const suffixes: Uint8Array[] = [];
   const closerText = new Map<string, number[]>();
+  const closerStr: string[] = [];
+  const closerRest: Uint8Array[] = [];
   closers.forEach((id, i) => {
     const b = bytes[id]!;
     const q = quoteAt(b);
@@ -250,11 +255,14 @@ export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Arra
     closerChars[i] = r.chars;
     closerCanon[i] = r.canon ? 1 : 0;
     addTo(closerText, r.text, id);
+    closerStr.push(r.text);
     const rest = b.subarray(q + 1);
     if (rest.includes(0x22)) {
       closerSuf[i] = -1;
+      closerRest.push(rest);
       return;
     }
+    closerRest.push(EMPTY);
     const key = String.fromCharCode(...rest);
     let s = sufIdx.get(key);
     if (s === undefined) {
@@ -276,6 +284,8 @@ export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Arra
     closerChars,
     closerCanon,
     closerSuf,
+    closerStr,
+    closerRest,
     suffixes,
     closerText,
     stamp: new Int32Array(size),
@@ -306,6 +316,7 @@ function cached<T>(m: Map<string, T>, key: string, make: () => T): T {
 }
 
 const utf8 = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
 function isAscii94(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (!ascii94(s.charCodeAt(i))) return false;
@@ -408,31 +419,43 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
       }
     }
   }
-  // Closers: by class (characters of c', printable ASCII, bytes after the quote), one closed state per (characters, printable ASCII).
-  const { closers, closerChars, closerCanon, closerSuf, suffixes } = info;
+  // Closers: by class (bytes after the quote, and the pool slot of c', which (characters of c', printable ASCII) decides: one closed state per slot).
+  const { closers, closerChars, closerCanon, closerSuf, closerStr, suffixes } = info;
   const nSuf = suffixes.length;
+  const pool = poolOf(a.node);
+  let slotBy: Map<number, number> | undefined;
   let closedBy: Map<number, Stack> | undefined;
   for (let i = 0; i < closers.length; i++) {
     const id = closers[i]!;
     if (stamp[id] === gen || !has(id)) continue;
     const sf = closerSuf[i]!;
     if (sf < 0) {
-      exact(id);
+      // A quote after the closing one: fed exactly, from the state the closing quote leads to (c' is not written:
+      // the automaton's done(up, -1, key of c')), as the bytes before it are plain characters the base mask took.
+      stamp[id] = gen;
+      const text = c + closerStr[i]!;
+      const rest = info.closerRest[i]!;
+      const key = `q${text}\u0000${String.fromCharCode(...rest)}`;
+      let x = memo.exact.get(key);
+      if (x === undefined) {
+        const after = feedBytes([{ f: afterItem(a, -1, `s${text}`), up: up.up }], rest);
+        x = after.length ? sc.ofState(after) : -1;
+        memo.exact.set(key, x);
+      }
+      apply(id, x);
       continue;
     }
-    const n2 = chars + closerChars[i]!;
-    const cn = canon && closerCanon[i] === 1 ? 1 : 0;
-    const key = ((n2 * 2 + cn) * nSuf + sf) * 2 + 1;
+    const nc = (chars + closerChars[i]!) * 2 + (canon && closerCanon[i] === 1 ? 1 : 0);
+    slotBy ??= new Map();
+    let slot = slotBy.get(nc);
+    if (slot === undefined) slotBy.set(nc, (slot = pool.slot(`s${c}${closerStr[i]!}`)));
+    const key = (slot + 1) * nSuf + sf;
     let x = memo.cls.get(key);
     if (x === undefined) {
       closedBy ??= new Map();
-      let closed = closedBy.get(n2 * 2 + cn);
-      if (!closed) {
-        // This closer's own value (not written: closers onto written values died above).
-        const b = index.bytesOf(id);
-        const text = decodeContent(u.t + String.fromCharCode(...b.subarray(0, quoteAt(b))));
-        closedBy.set(n2 * 2 + cn, (closed = { f: afterItem(a, -1, `s${text}`), up: up.up }));
-      }
+      let closed = closedBy.get(slot);
+      // This closer's own value (not written: closers onto written values died above).
+      if (!closed) closedBy.set(slot, (closed = { f: afterItem(a, -1, `s${c}${closerStr[i]!}`), up: up.up }));
       const s = suffixes[sf]!;
       const after = s.length ? feedBytes([closed], s) : [closed];
       x = after.length ? sc.ofState(after) : -1;
