@@ -51,6 +51,13 @@ const SCHEMAS: Record<string, object> = {
   uniqueRangedSigned: { type: 'array', items: { type: 'integer', minimum: -12, maximum: 25, multipleOf: 3 }, uniqueItems: true, minItems: 10 },
   uniqueRangedUnion: { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 5, maximum: 15 }, { type: 'integer', minimum: 10, maximum: 20, multipleOf: 2 }, { enum: [true, 7, 'x'] }, { type: 'string', maxLength: 1 }] }, uniqueItems: true, minItems: 6 },
   notAndDeps: { type: 'object', properties: { p: { type: 'integer' }, q: { not: { type: ['integer', 'null'] } }, r: { type: 'string' } }, dependentSchemas: { p: { required: ['r'], properties: { r: { minLength: 4 } } } } },
+  // Bounded non-integer numbers (json-num-range.ts): every exclusive combination, negative ranges, inside (0,1), straddling 0, narrower than 1.
+  boundedUnit: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 4 },
+  boundedOpen: { type: 'object', properties: { p: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }, q: { type: 'number', minimum: 0.25, exclusiveMaximum: 0.5 } }, required: ['p', 'q'] },
+  boundedNegative: { type: 'array', items: { anyOf: [{ type: 'number', exclusiveMinimum: -10.5, maximum: -3.25 }, { type: 'null' }] }, minItems: 1 },
+  boundedNarrow: { type: 'object', properties: { a: { type: ['number', 'null'], minimum: 2.5, maximum: 2.75 }, b: { type: 'number', minimum: 10, maximum: 10.5 } }, required: ['a', 'b'] },
+  boundedDraft04: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'array', items: { type: 'number', minimum: -1.5, exclusiveMinimum: true, maximum: 2, exclusiveMaximum: true }, minItems: 1 },
+  boundedStraddle: { type: 'number', minimum: -90, maximum: 90 },
 };
 
 const ALL_BYTES = Array.from({ length: 256 }, (_, b) => b);
@@ -163,6 +170,57 @@ describe('uniqueItems of bounded integers: shortest completions = the true dista
       const all = trueDistances([initialStack(root)], 20000);
       for (const { state, dist } of all) assert.equal(sc.ofState(state), dist, `${name}: ${state.map(stackKey).join(' / ')}`);
       assert.ok(all.every(({ dist }) => dist < Infinity), `${name}: no dead end (${all.length} states)`);
+    });
+  }
+});
+
+/** A plain JSON number as the bounded automaton writes it (at most 15 integer and 15 fraction digits, no exponent). */
+const PLAIN = /^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,15})?$/;
+
+describe('bounded numbers: every prefix up to 5 bytes (4 for one-sided bounds) against ajv\'s comparisons and the true distance', () => {
+  // Each case: the schema and ajv's check of a value, written independently of json-num-range.ts.
+  const CASES: Array<[string, object, (v: number) => boolean, number?]> = [
+    ['[0, 1]', { type: 'number', minimum: 0, maximum: 1 }, (v) => v >= 0 && v <= 1],
+    ['(0, 1)', { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }, (v) => v > 0 && v < 1],
+    ['[0.25, 0.5)', { type: 'number', minimum: 0.25, exclusiveMaximum: 0.5 }, (v) => v >= 0.25 && v < 0.5],
+    ['(-10.5, -3.25]', { type: 'number', exclusiveMinimum: -10.5, maximum: -3.25 }, (v) => v > -10.5 && v <= -3.25],
+    ['[2.5, 2.75]', { type: 'number', minimum: 2.5, maximum: 2.75 }, (v) => v >= 2.5 && v <= 2.75],
+    ['[10, 10.5]', { type: 'number', minimum: 10, maximum: 10.5 }, (v) => v >= 10 && v <= 10.5],
+    ['[-90, 90]', { type: 'number', minimum: -90, maximum: 90 }, (v) => v >= -90 && v <= 90],
+    ['draft-04 (-1.5, 2)', { $schema: 'http://json-schema.org/draft-04/schema#', type: 'number', minimum: -1.5, exclusiveMinimum: true, maximum: 2, exclusiveMaximum: true }, (v) => v > -1.5 && v < 2],
+    ['> 0.05', { type: 'number', exclusiveMinimum: 0.05 }, (v) => v > 0.05, 4],
+    ['<= -0.5', { type: 'number', maximum: -0.5 }, (v) => v <= -0.5, 4],
+  ];
+  const ALPHABET = [...'-0123456789.eE+'].map((c) => c.charCodeAt(0));
+  for (const [name, schema, ok, depth = 5] of CASES) {
+    test(name, () => {
+      const root = compileSchema(schema);
+      const sc = new ShortestCompletion(root);
+      let live = 0;
+      let complete = 0;
+      // Every string over the number's characters up to 5 bytes, with the automaton's state alongside (empty once it died).
+      const walk = (text: string, state: Stack[]): void => {
+        if (state.length) {
+          live++;
+          const here = sc.ofState(state);
+          assert.ok(here < Infinity, `${name}: ${text} is alive, so it has a completion`);
+          // A top-level number takes nothing but these bytes.
+          const best = Math.min(...ALPHABET.map((b) => {
+            const s = next(state, b);
+            return s.length ? sc.ofState(s) : Infinity;
+          }));
+          if (state.some(canEnd)) assert.equal(here, 0, `${name}: ${text} may end`);
+          else assert.equal(here, 1 + best, `${name}: ${text}: shortest ${here} = 1 + the best next byte (${best})`);
+        }
+        if (text.length && PLAIN.test(text)) {
+          complete++;
+          assert.equal(state.some(canEnd), ok(Number(text)), `${name}: ${text} ends here iff ajv's comparisons pass`);
+        } else if (text.length) assert.ok(!state.some(canEnd), `${name}: ${text} is no plain number`);
+        if (text.length === depth) return;
+        for (const b of ALPHABET) walk(text + String.fromCharCode(b), state.length ? next(state, b) : state);
+      };
+      walk('', [initialStack(root)]);
+      assert.ok(live > 50 && complete > 1000, `${live} live prefixes, ${complete} plain numbers checked`);
     });
   }
 });

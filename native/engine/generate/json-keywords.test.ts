@@ -82,6 +82,67 @@ describe('integer ranges and multipleOf', () => {
   });
 });
 
+describe('bounds of non-integer numbers (json-num-range.ts)', () => {
+  const live = (schema: object, text: string): number => feedBytes([initialStack(compileSchema(schema))], enc.encode(text)).length;
+
+  test('minimum / maximum: a byte only while the bounds can be met, the end only inside them', () => {
+    const unit = { type: 'number', minimum: 0, maximum: 1 };
+    check(unit, ['0', '0.99', '1', '1.0', '1.000', '0.5', '-0', '0.000000000000001'], ['1.5', '1.01', '2', '-0.1', '10', '1e0', '0.5e-1']);
+    // 1.5 dies at the 5: "1." may still become 1.0.
+    assert.equal(live(unit, '1.'), 1);
+    assert.equal(live(unit, '1.5'), 0);
+    assert.equal(live(unit, '2'), 0, 'no number starting with 2 is at most 1');
+    assert.equal(live(unit, '-0.'), 1, '-0.0 is 0');
+    assert.equal(live(unit, '-0.1'), 0);
+    check({ type: 'number', minimum: -90, maximum: 90 }, ['-90', '-89.999', '0', '45.5', '90', '90.000'], ['-90.5', '90.01', '91', '100', '-100']);
+    check({ type: 'number', minimum: 2.5, maximum: 2.75 }, ['2.5', '2.6', '2.75', '2.7499'], ['2', '3', '2.4', '2.76', '2.8']);
+    assert.equal(live({ type: 'number', minimum: 2.5, maximum: 2.75 }, '2.8'), 0);
+    check({ type: 'number', minimum: 1000.5 }, ['1000.5', '1001', '99999'], ['1000', '999.9', '-1001']);
+  });
+
+  test('exclusive bounds (numbers in draft 6+, booleans in draft-04) and negative ranges', () => {
+    check({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }, ['0.5', '0.000000000000001', '0.999999999999999'], ['0', '-0', '0.0', '1', '1.0']);
+    check({ type: 'number', minimum: 0.25, exclusiveMaximum: 0.5 }, ['0.25', '0.4999'], ['0.2', '0.5', '0.50']);
+    check({ type: 'number', exclusiveMinimum: -10.5, maximum: -3.25 }, ['-10.4', '-10', '-3.25', '-4'], ['-10.5', '-11', '-3.2', '-3', '0', '3.5']);
+    assert.equal(live({ type: 'number', maximum: -3.25 }, '3'), 0, 'a positive start is refused at once');
+    const d4 = { $schema: 'http://json-schema.org/draft-04/schema#', type: 'number', minimum: -1.5, exclusiveMinimum: true, maximum: 2, exclusiveMaximum: true };
+    check(d4, ['-1.4', '0', '1.999'], ['-1.5', '-2', '2', '2.0']);
+    check({ ...d4, exclusiveMinimum: false, exclusiveMaximum: false }, ['-1.5', '2', '2.0'], ['-1.6', '2.1']);
+    // More significant digits than a double holds: ajv reads 100000000000000.000000000000001 as 1e14, not above it.
+    check({ type: 'number', exclusiveMinimum: 1e14 }, ['100000000000000.02', '100000000000001'], ['100000000000000', '100000000000000.000000000000001']);
+  });
+
+  test('unions, enums and integers beside bounds', () => {
+    check({ type: ['number', 'null'], minimum: 0, maximum: 1 }, ['null', '0.3', '1'], ['1.5', '-1']);
+    check({ anyOf: [{ type: 'number', minimum: 5, maximum: 6 }, { type: 'number', minimum: 10.5, maximum: 11 }] }, ['5.5', '10.5', '11'], ['7', '10', '11.5']);
+    check({ allOf: [{ type: 'number', minimum: 0 }, { type: 'number', exclusiveMaximum: 0.5 }] }, ['0', '0.49'], ['0.5', '-1']);
+    check({ allOf: [{ type: 'number', minimum: 0.5, maximum: 3.5 }, { type: 'integer' }] }, ['1', '3'], ['0', '4', '1.5']);
+    // enum values keep their spelling (an exponent too): ajv's comparisons decide which stay.
+    check({ type: 'number', enum: [1e-7, 0.5, 7], minimum: 0, maximum: 1 }, ['1e-7', '0.5'], ['7', '0.1']);
+    assert.match(refusal({ type: 'number', minimum: 1.5, maximum: 1.25 }), /no value is valid/);
+    // uniqueItems of bounded non-integers: the bounds are enforced, uniqueness left to the final validation.
+    check({ type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, uniqueItems: true }, ['[0.5,1]'], ['[1.5]']);
+  });
+
+  test('the shortest completion reaches into the bounds (budget)', () => {
+    const of = (schema: object, text: string): number => {
+      const node = compileSchema(schema);
+      return new ShortestCompletion(node).ofState(feedBytes([initialStack(node)], enc.encode(text)));
+    };
+    assert.equal(of({ type: 'number', minimum: 0.5 }, '0.'), 1, '0.5');
+    assert.equal(of({ type: 'number', minimum: 0.5 }, '0'), 2, '0.5');
+    assert.equal(of({ type: 'number', minimum: 10, maximum: 10.5 }, '1'), 1, '10');
+    assert.equal(of({ type: 'number', minimum: 10, maximum: 10.5 }, ''), 2, '10');
+    assert.equal(of({ type: 'number', maximum: -3.25 }, '-'), 1, '-4');
+    assert.equal(of({ type: 'number', maximum: -3.25 }, '-3'), 1, '-3.3..-3.9 (or -30)');
+    assert.equal(of({ type: 'number', maximum: -3.25 }, '-3.2'), 1, '-3.25..-3.29');
+    assert.equal(of({ type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }, ''), 3, '0.1');
+    assert.equal(of({ type: 'number', minimum: 2.5, maximum: 2.75 }, ''), 3, '2.5');
+    assert.equal(of({ type: 'number', exclusiveMinimum: 2.5, maximum: 2.75 }, '2.5'), 1, '2.51');
+    assert.equal(of({ type: 'array', items: { type: 'number', minimum: 0.5, maximum: 0.75 }, minItems: 2 }, '[0.6,'), '0.5]'.length);
+  });
+});
+
 describe('pattern (a regex to a character DFA)', () => {
   test('anchored patterns: classes, quantifiers, groups, alternation', () => {
     check({ type: 'string', pattern: '^[A-Z]{3}-[0-9]{4,6}(-[a-z]+)?$' }, ['"ABC-1234"', '"XYZ-123456-blue"', '"\\u0041BC-1234"'], ['"AB-1234"', '"ABC-123"', '"ABC-1234567"', '"ABC-1234-"', '"abc-1234"']);

@@ -61,6 +61,8 @@ const SCHEMAS: object[] = [
   // uniqueItems of bounded integers (a ranged number frame that may not end on a written value), alone and beside strings.
   { type: 'array', items: { type: 'integer', minimum: 1, maximum: 12 }, uniqueItems: true, minItems: 3, maxItems: 5 },
   { type: 'array', items: { anyOf: [{ type: 'integer', minimum: -20, maximum: 40, multipleOf: 2 }, { type: 'string', maxLength: 2 }] }, uniqueItems: true, minItems: 4, maxItems: 6 },
+  // Bounded non-integer numbers (json-num-range.ts: a byte only while the bounds can be met; multi-digit tokens cross the bound).
+  { type: 'array', items: { anyOf: [{ type: 'number', minimum: -0.5, exclusiveMaximum: 1 }, { type: 'number', minimum: 2.5, maximum: 2.75 }, { type: 'null' }] }, minItems: 2, maxItems: 4 },
 ];
 
 /** Reference: token t is allowed iff feeding its bytes to the state leaves a live configuration (and, with a budget, one whose shortest completion fits). */
