@@ -268,6 +268,22 @@ const LARGE: Record<string, Record<string, unknown>> = {
     },
     required: ['months', 'days'],
   },
+  // Bounds of non-integer numbers (enforced while decoding): probabilities, coordinates, an open interval, a nullable score; a free array so the budget closes it.
+  boundedNumbers: {
+    type: 'array',
+    minItems: 5,
+    items: {
+      type: 'object',
+      properties: {
+        p: { type: 'number', minimum: 0, maximum: 1 },
+        lat: { type: 'number', minimum: -90, maximum: 90 },
+        lon: { type: 'number', exclusiveMinimum: -180, maximum: 180 },
+        score: { type: ['number', 'null'], exclusiveMinimum: 0, exclusiveMaximum: 0.5 },
+        narrow: { type: 'number', minimum: 2.5, maximum: 2.75 },
+      },
+      required: ['p', 'lat', 'lon', 'narrow'],
+    },
+  },
 };
 
 /**
