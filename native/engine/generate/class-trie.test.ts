@@ -2,16 +2,16 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { sharedOrSkip } from '../../testing/shared.js';
-import { buildClassTrie, byteClasses, isPlainByte, otherTrie, plainTrie } from './class-trie.js';
+import { buildClassTrie, byteClasses, isPlainByte, plainTrie } from './class-trie.js';
 import { TokenIndex } from './json-grammar.js';
 import { FORMATS, regexDfa } from './json-regex.js';
 import type { StringNode } from './json-schema-compile.js';
-import { scanString, type StringFrame, type StringScan } from './json-string-scan.js';
+import { scanString, type ScanTrie, type StringFrame, type StringScan } from './json-string-scan.js';
 import { HfVocab } from './vocab.js';
 
 /**
- * Root scans of pattern string frames over the class trie of the plain-ASCII tokens and the trie of
- * the other tokens (class-trie.ts) against the scan of the whole byte trie: the same tokens inside
+ * Root scans of pattern string frames over the class trie of the plain prefixes and the byte trie's
+ * subtrees below them (class-trie.ts) against the scan of the whole byte trie: the same tokens inside
  * the string with the same states, the same closers, the same suffixes, from every pattern state
  * reached by whole tokens (breadth first, up to a count), on the real Qwen2.5 vocabulary.
  */
@@ -43,13 +43,22 @@ function frameOf(node: StringNode): StringFrame {
   return { k: 'S', node, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0, rx: 0, cp: 0 };
 }
 
-/** A scan as sets: inside token -> state, closers, suffix token -> its bytes after the quote. */
-function asSets(r: Omit<StringScan, 'suffix'>): { inside: Map<number, number>; close: number[]; suf: Map<number, string> } {
+/** A scan as sets: inside token -> state, closers, suffix token -> its bytes after the quote (the tokens below the closing nodes). */
+function asSets(r: StringScan, trie: ScanTrie, bytesOf: (id: number) => Uint8Array): { inside: Map<number, number>; close: number[]; suf: Map<number, string> } {
   const inside = new Map<number, number>();
   r.insideIds.forEach((id, i) => inside.set(id, r.insideTo[i]!));
   assert.equal(inside.size, r.insideIds.length, 'each token once');
   const suf = new Map<number, string>();
-  r.sufIds.forEach((id, i) => suf.set(id, Buffer.from(r.sufBytes[i]!).toString('hex')));
+  for (const c of r.closeAt) {
+    assert.equal(trie.label[c], 0x22, 'a closing node is a quote');
+    for (let x = c + 1; x < trie.end[c]!; x++) {
+      for (let k = 0; k < trie.tokCount[x]!; k++) {
+        const id = trie.ids[trie.tokStart[x]! + k]!;
+        assert.ok(!suf.has(id), 'each suffix token once');
+        suf.set(id, Buffer.from(bytesOf(id).subarray(trie.depth[c]!)).toString('hex'));
+      }
+    }
+  }
   assert.deepEqual([...r.ends].sort((a, b) => a - b), [...new Set(r.insideTo)].sort((a, b) => a - b), 'ends are the distinct end states');
   return { inside, close: [...r.closeIds].sort((a, b) => a - b), suf };
 }
@@ -57,21 +66,30 @@ function asSets(r: Omit<StringScan, 'suffix'>): { inside: Map<number, number>; c
 const shared = sharedOrSkip();
 
 describe('class-trie root scans', () => {
-  test('the class tries hold every plain-ASCII token once, the other trie every other token', { skip: shared.skip }, () => {
+  test('a class trie holds every plain-ASCII token once, its raw roots every other token once', { skip: shared.skip }, () => {
     const vocab = HfVocab.load(path.join(shared.shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
     const index = new TokenIndex(vocab.bytes);
     const plain = vocab.bytes.flatMap((b, id) => (b && b.length > 0 && b.every(isPlainByte) ? [id] : []));
     const other = vocab.bytes.flatMap((b, id) => (b && b.length > 0 && !b.every(isPlainByte) ? [id] : []));
     assert.ok(plain.length > 80_000 && other.length > 50_000, `${plain.length} plain, ${other.length} other`);
+    const full = index.trie;
     for (const src of ['a+', FORMATS.uuid!, FORMATS.email!]) {
-      const t = buildClassTrie(plainTrie(index.trie), byteClasses(regexDfa(src)));
+      const t = buildClassTrie(plainTrie(full), byteClasses(regexDfa(src)));
       assert.deepEqual([...t.ids].sort((a, b) => a - b), plain, src);
       // Preorder: each node's subtree a range, depths one more than the parent's.
       for (let n = 1; n < t.nodes; n++) assert.ok(t.end[n]! > n && t.end[n]! <= t.nodes && t.depth[n]! >= 1);
-      assert.ok(t.nodes < index.trie.nodes / 10, `${src}: ${t.nodes} class-trie nodes`);
+      assert.ok(t.nodes < full.nodes / 10, `${src}: ${t.nodes} class-trie nodes`);
+      // Raw roots: byte-trie nodes by a byte that is not plain, one level below their class-trie node.
+      const below: number[] = [];
+      for (let n = 0; n < t.nodes; n++) {
+        for (let k = t.rawStart[n]!; k < t.rawStart[n + 1]!; k++) {
+          const r = t.rawRoots[k]!;
+          assert.ok(!isPlainByte(full.label[r]!) && full.depth[r] === t.depth[n]! + 1);
+          for (let x = r; x < full.end[r]!; x++) for (let j = 0; j < full.tokCount[x]!; j++) below.push(full.ids[full.tokStart[x]! + j]!);
+        }
+      }
+      assert.deepEqual(below.sort((a, b) => a - b), other, src);
     }
-    const o = otherTrie(index.trie);
-    assert.deepEqual([...o.ids].sort((a, b) => a - b), other);
   });
 
   test('equal the full-trie scan from every pattern state reached, on the Qwen2.5 vocabulary', { skip: shared.skip }, () => {
@@ -89,14 +107,14 @@ describe('class-trie root scans', () => {
       for (let q = 0; q < queue.length && q < STATES_PER_PATTERN; q++) {
         const s = queue[q]!;
         const f = index.strings.frames[s]!;
-        const want = asSets(scanString(index.trie, 0, index.strings, s, bytesOf));
-        const got = asSets(index.patterns.scanRoot(dfa, index.strings, s, bytesOf));
+        const want = asSets(scanString(index.trie, 0, index.strings, s), index.trie, bytesOf);
+        const got = asSets(index.patterns.scanRoot(dfa, index.strings, s), index.trie, bytesOf);
         const at = `${src} (${minLength}..${maxLength}) from state ${s} (rx ${f.rx}, n ${f.n})`;
         assert.deepEqual(got.inside, want.inside, `inside tokens ${at}`);
         assert.deepEqual(got.close, want.close, `closers ${at}`);
         assert.deepEqual(got.suf, want.suf, `suffixes ${at}`);
-        // The grammar's path (cached, with the suffix trie) gives the same.
-        const viaIndex = asSets(index.scanOf(0, f));
+        // The grammar's path (cached) gives the same.
+        const viaIndex = asSets(index.scanOf(0, f), index.trie, bytesOf);
         assert.deepEqual(viaIndex.inside, want.inside, `scanOf ${at}`);
         compared++;
         if (want.close.length || want.suf.size) closing++;

@@ -1,34 +1,33 @@
 import type { CharDfa } from './json-regex.js';
-import type { GrammarNode } from './json-schema-compile.js';
-import { scanString, type ScanTrie, type StringDfa, type StringScan } from './json-string-scan.js';
+import type { GrammarNode, StringNode } from './json-schema-compile.js';
+import { scanClassRoot, type ScanTrie, type StringDfa, type StringScan } from './json-string-scan.js';
 import type { TokenTrie } from './token-trie.js';
 
 /**
  * Root scans of string frames under a `pattern` / `format` over class-compressed tries (issue 21,
  * mask speed). A broad pattern (email, hostname, uri, an unanchored one) keeps most of the byte
  * trie's ~333k nodes (Qwen2.5) alive, so a scan of it costs milliseconds for every new pattern state.
- * Instead, the tokens are split in two:
- *  - "plain ASCII" tokens: every byte a one-byte character that keeps the string open (isPlainByte:
- *    0x20..0x7f but '"' and '\'). Their bytes are mapped to classes of characters with the same
- *    transition from every state of the pattern's CharDfa, and they are put in a trie over class
- *    sequences (a node's label is its class's smallest byte; tokens of one class sequence share a
- *    node): a few hundred to a few thousand nodes instead of ~200k.
- *  - every other token: the byte trie restricted to them (built once per token trie).
- * The two scans' results, concatenated, are the full trie's scan.
+ * Instead, the tokens' plain prefixes (their bytes up to the first one that is not plain, isPlainByte:
+ * 0x20..0x7f but '"' and '\') are mapped to classes of characters with the same transition from every
+ * state of the pattern's CharDfa and put in a trie over class sequences (a node's label is its class's
+ * smallest byte; tokens of one class sequence share a node): a few hundred to a few thousand nodes
+ * instead of ~200k. The plain-ASCII tokens are that trie's tokens; every other token lies below a
+ * "raw root", a byte-trie node reached from a plain prefix by a byte that is not plain, kept with the
+ * class-trie node of that prefix and scanned in the byte trie itself (json-string-scan.ts,
+ * scanClassRoot). The sets are the full trie's scan's.
  *
  * Why this is exact. The scan starts at a character boundary (esc 0, need 0). A plain byte there is
  * a one-byte character, and the string state after it is again at a character boundary (no quote
  * closes the string, no backslash opens an escape, no lead byte opens a multi-byte character), so
- * a plain-ASCII token never leaves that regime. In that regime StringDfa.step fills a state's whole
- * ASCII row by the pattern state each character leads to (`byTo`): its successor after a one-byte
- * character c depends only on dfa.step(rx, c) (the length counter n grows by one for every
- * character alike, and maxLength kills alike). Characters of one class have the same dfa.step from
- * every pattern state, so from every string state their table entries are equal: stepping the class's
- * representative gives, byte for byte, the states stepping any member gives. A class-trie node stands
- * for byte-trie nodes that are reached through the same state sequence, so each plain token ends in
- * the state (or is cut as DEAD at the same point) that the byte-trie scan gives it; plain tokens never
- * close the string (no closeIds, no suffixes from them). The other tokens are scanned over their own
- * byte trie exactly as before (the same nodes, labels, depths, in preorder).
+ * along a plain prefix the scan stays in that regime. There StringDfa fills a state's whole ASCII
+ * row by the pattern state each character leads to: its successor after a one-byte character c
+ * depends only on dfa.step(rx, c) (the length counter n grows by one for every character alike, and
+ * maxLength kills alike). Characters of one class have the same dfa.step from every pattern state, so
+ * from every string state their table entries are equal: stepping the class's representative gives,
+ * byte for byte, the states stepping any member gives. A class-trie node stands for byte-trie nodes
+ * reached through the same state sequence, so each plain token ends in the state (or is cut as DEAD
+ * at the same point) that the byte-trie scan gives it, plain tokens never close the string, and each
+ * raw root is scanned from the state the byte-trie scan reaches its parent in.
  */
 
 /** One-byte characters that keep a string at a character boundary: printable ASCII and DEL, but '"' and '\' (StringDfa.step's one-byte row). */
@@ -84,9 +83,22 @@ export interface FlatTrie extends ScanTrie {
 }
 
 /**
- * The part of a token trie that plain-ASCII tokens use (nodes whose path is all plain bytes), in
- * preorder with parents in its own numbering, and the nodes that end tokens: what every class trie
- * is built from (once per token trie).
+ * The class trie of a pattern's byte classes: the plain prefixes of the vocabulary's tokens over
+ * classes (FlatTrie; its tokens: the plain-ASCII tokens), and per node the byte-trie nodes that
+ * continue one of its plain prefixes with a byte that is not plain (raw roots: their subtrees hold
+ * every other token).
+ */
+export interface ClassTrie extends FlatTrie {
+  /** The raw roots of node n: rawRoots[rawStart[n] .. rawStart[n + 1]), nodes of the byte trie. */
+  readonly rawStart: Int32Array;
+  readonly rawRoots: Int32Array;
+}
+
+/**
+ * The part of a token trie that the tokens' plain prefixes use (nodes whose path is all plain bytes),
+ * in preorder with parents in its own numbering, the nodes that end tokens, and the raw roots of each
+ * node (its children in the byte trie by a byte that is not plain): what every class trie is built
+ * from (once per token trie).
  */
 export interface PlainTrie {
   readonly nodes: number;
@@ -97,6 +109,9 @@ export interface PlainTrie {
   readonly tokFrom: Int32Array;
   readonly tokN: Int32Array;
   readonly ids: Int32Array;
+  /** Raw roots: node rawNode[i] (plain-trie numbering) continues into byte-trie node rawRoot[i]. */
+  readonly rawNode: Int32Array;
+  readonly rawRoot: Int32Array;
 }
 
 export function plainTrie(trie: TokenTrie): PlainTrie {
@@ -107,9 +122,13 @@ export function plainTrie(trie: TokenTrie): PlainTrie {
   const tokNode: number[] = [];
   const tokFrom: number[] = [];
   const tokN: number[] = [];
+  const rawNode: number[] = [];
+  const rawRoot: number[] = [];
   let m = 1;
   for (let c = 1; c < nodes; ) {
     if (!isPlainByte(label[c]!)) {
+      rawNode.push(map[parent[c]!]!);
+      rawRoot.push(c);
       c = end[c]!;
       continue;
     }
@@ -124,7 +143,17 @@ export function plainTrie(trie: TokenTrie): PlainTrie {
     }
     c++;
   }
-  return { nodes: m, label: outLabel.slice(0, m), parent: outParent.slice(0, m), tokNode: Int32Array.from(tokNode), tokFrom: Int32Array.from(tokFrom), tokN: Int32Array.from(tokN), ids };
+  return {
+    nodes: m,
+    label: outLabel.slice(0, m),
+    parent: outParent.slice(0, m),
+    tokNode: Int32Array.from(tokNode),
+    tokFrom: Int32Array.from(tokFrom),
+    tokN: Int32Array.from(tokN),
+    ids,
+    rawNode: Int32Array.from(rawNode),
+    rawRoot: Int32Array.from(rawRoot),
+  };
 }
 
 /** Work arrays of buildClassTrie, one entry per plain-trie node. */
@@ -141,13 +170,13 @@ export function newScratch(nodes: number): ClassScratch {
 }
 
 /**
- * The class trie of the plain-ASCII tokens: one pass over the plain trie mapping each node to a
- * class-trie node (children found by class among the siblings), then a numbering in preorder
- * (subtree sizes, each child placed after its parent's earlier children) and the tokens laid out in
- * that order.
+ * The class trie: one pass over the plain trie mapping each node to a class-trie node (children found
+ * by class among the siblings), then a numbering in preorder (subtree sizes, each child placed after
+ * its parent's earlier children), the tokens laid out in that order, and the raw roots grouped by
+ * class-trie node.
  */
-export function buildClassTrie(plain: PlainTrie, cls: ByteClasses, scratch: ClassScratch = newScratch(plain.nodes)): FlatTrie {
-  const { label, parent, nodes, tokNode, tokFrom, tokN, ids } = plain;
+export function buildClassTrie(plain: PlainTrie, cls: ByteClasses, scratch: ClassScratch = newScratch(plain.nodes)): ClassTrie {
+  const { label, parent, nodes, tokNode, tokFrom, tokN, ids, rawNode, rawRoot } = plain;
   const { classOf, rep } = cls;
   // Work arrays (reused across builds: no plain-trie-sized allocations per pattern); only first[] needs resetting.
   const { map, first, next, up, klass } = scratch;
@@ -203,80 +232,45 @@ export function buildClassTrie(plain: PlainTrie, cls: ByteClasses, scratch: Clas
     for (let k = tokFrom[i]!, e = k + tokN[i]!; k < e; k++) outIds[to++] = ids[k]!;
     put[at] = to;
   }
-  return { label: outLabel, depth: outDepth, end: outEnd, tokStart: outStart, tokCount: outCount, ids: outIds, nodes: m };
-}
-
-/**
- * `trie` restricted to the tokens that are not plain ASCII (a byte other than a plain one somewhere):
- * the nodes with such a token in their subtree, in the same preorder. All tokens of one node have the
- * same bytes, so a node's tokens are all kept or all dropped.
- */
-export function otherTrie(trie: TokenTrie): FlatTrie {
-  const { label, parent, end, depth, tokCount, tokStart, ids, nodes } = trie;
-  const impure = new Uint8Array(nodes);
-  for (let c = 1; c < nodes; c++) impure[c] = impure[parent[c]!]! | (isPlainByte(label[c]!) ? 0 : 1);
-  const keep = new Uint8Array(nodes);
-  keep[0] = 1;
-  for (let c = nodes - 1; c > 0; c--) if (keep[c] || (impure[c] && tokCount[c]! > 0)) keep[c] = keep[parent[c]!] = 1;
-  // rank[x]: kept nodes before x (x up to nodes).
-  const rank = new Int32Array(nodes + 1);
-  for (let c = 0; c < nodes; c++) rank[c + 1] = rank[c]! + keep[c]!;
-  const m = rank[nodes]!;
-  const outLabel = new Uint8Array(m);
-  const outDepth = new Int32Array(m);
-  const outEnd = new Int32Array(m);
-  const outStart = new Int32Array(m);
-  const outCount = new Int32Array(m);
-  let total = 0;
-  for (let c = 0; c < nodes; c++) if (keep[c] && impure[c]) total += tokCount[c]!;
-  const outIds = new Int32Array(total);
-  total = 0;
-  for (let c = 0; c < nodes; c++) {
-    if (!keep[c]) continue;
-    const n = rank[c]!;
-    outLabel[n] = label[c]!;
-    outDepth[n] = depth[c]!;
-    outEnd[n] = rank[end[c]!]!;
-    outStart[n] = total;
-    if (impure[c] && tokCount[c]! > 0) {
-      outCount[n] = tokCount[c]!;
-      for (let k = tokStart[c]!, e = k + tokCount[c]!; k < e; k++) outIds[total++] = ids[k]!;
-    }
-  }
-  return { label: outLabel, depth: outDepth, end: outEnd, tokStart: outStart, tokCount: outCount, ids: outIds, nodes: m };
+  // Raw roots by class-trie node (map[0] is 0: the root's own).
+  const rawStart = new Int32Array(m + 1);
+  for (let i = 0; i < rawNode.length; i++) rawStart[pre[map[rawNode[i]!]!]! + 1]!++;
+  for (let n = 0; n < m; n++) rawStart[n + 1]! += rawStart[n]!;
+  const rawRoots = new Int32Array(rawNode.length);
+  const rput = rawStart.slice(0, m);
+  for (let i = 0; i < rawNode.length; i++) rawRoots[rput[pre[map[rawNode[i]!]!]!]!++] = rawRoot[i]!;
+  return { label: outLabel, depth: outDepth, end: outEnd, tokStart: outStart, tokCount: outCount, ids: outIds, nodes: m, rawStart, rawRoots };
 }
 
 /** Bytes a class trie holds (its typed arrays). */
-function trieBytes(t: FlatTrie): number {
-  return t.nodes * 17 + t.ids.length * 4;
+function trieBytes(t: ClassTrie): number {
+  return t.nodes * 21 + t.ids.length * 4 + t.rawRoots.length * 4;
 }
 
 /** Class tries kept per token trie (all DFAs together), least recently used dropped first. */
 const CLASS_TRIE_BYTES = 32 * 1024 * 1024;
 
 /**
- * Root scans of pattern string frames over one token trie: the class trie of each set of byte
- * classes (built on a pattern's first root scan from the plain trie, shared by DFAs with the same
- * classes) and the trie of the other tokens (built with the plain trie, with the token index).
+ * Root scans of pattern string frames over one token trie: the class trie of each set of byte classes
+ * (built when a grammar with the pattern is compiled, from the plain trie, shared by DFAs with the
+ * same classes), its raw roots' subtrees read in the token trie itself.
  */
 export class PatternScans {
   private readonly plain: PlainTrie;
-  private readonly other: FlatTrie;
   private scratch: ClassScratch | null = null;
   private readonly classes = new WeakMap<CharDfa, ByteClasses>();
-  private readonly tries = new Map<string, FlatTrie>();
+  private readonly tries = new Map<string, ClassTrie>();
   private bytes = 0;
   /** Time spent building class tries (ms), and how many were built. */
   buildMs = 0;
   built = 0;
 
-  constructor(trie: TokenTrie) {
+  constructor(private readonly trie: TokenTrie) {
     this.plain = plainTrie(trie);
-    this.other = otherTrie(trie);
   }
 
-  /** The class trie of a pattern DFA's plain-ASCII tokens. */
-  classTrie(dfa: CharDfa): FlatTrie {
+  /** The class trie of a pattern DFA. */
+  classTrie(dfa: CharDfa): ClassTrie {
     let cls = this.classes.get(dfa);
     if (!cls) this.classes.set(dfa, (cls = byteClasses(dfa)));
     let t = this.tries.get(cls.key);
@@ -299,42 +293,26 @@ export class PatternScans {
     return t;
   }
 
-  /** The trie of the tokens that are not plain ASCII. */
-  otherTrie(): FlatTrie {
-    return this.other;
-  }
-
   /**
    * The scan of the whole vocabulary from string state s0, a state at a character boundary under
    * pattern `dfa` (its frame: rx set, esc 0, need 0): the same sets as scanString over the full trie
-   * from its root (ids in another order).
+   * from its root (ids in another order; closeAt: nodes of the token trie).
    */
-  scanRoot(dfa: CharDfa, strings: StringDfa, s0: number, bytesOf: (id: number) => Uint8Array): Omit<StringScan, 'suffix'> {
-    const a = scanString(this.classTrie(dfa), 0, strings, s0, bytesOf);
-    const b = scanString(this.otherTrie(), 0, strings, s0, bytesOf);
-    const insideIds = new Int32Array(a.insideIds.length + b.insideIds.length);
-    insideIds.set(a.insideIds);
-    insideIds.set(b.insideIds, a.insideIds.length);
-    const insideTo = new Int32Array(insideIds.length);
-    insideTo.set(a.insideTo);
-    insideTo.set(b.insideTo, a.insideTo.length);
-    const ends = new Set<number>(a.ends);
-    for (const e of b.ends) ends.add(e);
-    // Plain-ASCII tokens never close the string: closers and suffixes come from the other tokens only.
-    return { insideIds, insideTo, ends: Int32Array.from(ends), closeIds: b.closeIds, sufIds: b.sufIds, sufBytes: b.sufBytes };
+  scanRoot(dfa: CharDfa, strings: StringDfa, s0: number): StringScan {
+    return scanClassRoot(this.classTrie(dfa), this.trie, strings, s0);
   }
 }
 
-/** The pattern DFAs of a grammar's string nodes (each once): what a grammar prepares class tries for when it is compiled. */
-export function patternDfas(root: GrammarNode): CharDfa[] {
-  const out = new Set<CharDfa>();
+/** A grammar's string nodes under a pattern (each once): what a grammar prepares class tries and string states for when it is compiled. */
+export function patternStrings(root: GrammarNode): StringNode[] {
+  const out = new Set<StringNode>();
   const seen = new Set<GrammarNode>();
   const visit = (n: GrammarNode): void => {
     if (seen.has(n)) return;
     seen.add(n);
     switch (n.t) {
       case 'string':
-        if (n.regex) out.add(n.regex);
+        if (n.regex) out.add(n);
         break;
       case 'union':
         n.options.forEach(visit);

@@ -4,7 +4,7 @@ import { TandemError } from '../common/errors.js';
 import { canEnd, feed, feedBytes, firstBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
 import { compileSchema, type GrammarNode, type StringNode } from './json-schema-compile.js';
-import { patternDfas, PatternScans } from './class-trie.js';
+import { patternStrings, PatternScans } from './class-trie.js';
 import { scanString, scanSize, StringDfa, type StringFrame, type StringScan } from './json-string-scan.js';
 import { newMask, setBit, TokenTrie } from './token-trie.js';
 import { buildUniqueTail, uniqueMask, type UniqueMaskContext, type UniqueTail } from './json-unique-mask.js';
@@ -26,7 +26,7 @@ export class TokenIndex {
   private readonly tails = new Map<TokenTrie, Map<number, StringTail>>();
   /** String frames other than plain ones (patterns, escapes, split characters) as a lazy byte DFA shared by every schema, and its scans of the trie per (node, state). */
   readonly strings = new StringDfa();
-  private readonly scans = new Map<string, StringScan & { key: string }>();
+  private readonly scans = new Map<string, ScanEntry>();
   private scanBytes = 0;
   /** Root scans of pattern string frames over class-compressed tries (class-trie.ts). */
   readonly patterns: PatternScans;
@@ -82,7 +82,7 @@ export class TokenIndex {
    * structural; least recently used dropped first past SCAN_CACHE_BYTES). From the root, a pattern
    * frame at a character boundary is scanned over class-compressed tries (the same sets, class-trie.ts).
    */
-  scanOf(node: number, f: StringFrame): StringScan & { key: string } {
+  scanOf(node: number, f: StringFrame): ScanEntry {
     const s0 = this.strings.state(f);
     const key = `${node}|${s0}`;
     const hit = this.scans.get(key);
@@ -91,12 +91,12 @@ export class TokenIndex {
       this.scans.set(key, hit);
       return hit;
     }
-    const bytesOf = (id: number): Uint8Array => this.bytes[id]!;
-    const r =
-      node === 0 && f.rx !== undefined && f.esc === 0 && f.need === 0
-        ? this.patterns.scanRoot(f.node!.regex!, this.strings, s0, bytesOf)
-        : scanString(this.trie, node, this.strings, s0, bytesOf);
-    const scan = { ...r, key, suffix: r.sufBytes.length ? new TokenTrie(r.sufBytes, () => true) : null };
+    const scan: ScanEntry = {
+      ...(node === 0 && f.rx !== undefined && f.esc === 0 && f.need === 0
+        ? this.patterns.scanRoot(f.node!.regex!, this.strings, s0)
+        : scanString(this.trie, node, this.strings, s0)),
+      key,
+    };
     this.scans.set(key, scan);
     this.scanBytes += scanSize(scan, this.size);
     for (const [k, old] of this.scans) {
@@ -187,6 +187,9 @@ export class TokenIndex {
   }
 }
 
+/** A cached string scan and its cache key (closeAt's nodes are nodes of the index's trie). */
+type ScanEntry = StringScan & { key: string };
+
 /** A string with no limits that counts its characters: the reader of string tails. */
 const TAIL_STRING: StringNode = { t: 'string', id: -1, minLength: 0, maxLength: 2 ** 30 };
 
@@ -254,6 +257,9 @@ const UNION_CACHE_ENTRIES = 64;
 /** String scans kept (their arrays, suffix tries and the masks of large ones), per vocabulary. */
 const SCAN_CACHE_BYTES = 32 * 1024 * 1024;
 
+/** String states (and their table rows) a grammar fills per pattern string when it is compiled (StringDfa.prepare). */
+const PREPARED_STATES = 2048;
+
 /** A free key string: fed a quote with frames below, it gives what closing any string gives (the value done). */
 const CLOSER: StringFrame = { k: 'S', node: null, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };
 
@@ -305,8 +311,12 @@ export class JsonGrammar {
     this.minBytes = this.shortest.ofState(this.initial());
     this.budgeted = hasByteTokens(index.trie, this.root);
     this.uniqueCtx = { index, shortest: this.shortest, plainMask: (st) => this.maskOf(st).mask };
-    // The class tries of the patterns' root scans (a few ms each, once per set of byte classes per vocabulary) are built here rather than in a first mask.
-    for (const dfa of patternDfas(this.root)) index.patterns.classTrie(dfa);
+    // The class tries of the patterns' root scans (once per set of byte classes per vocabulary) and the
+    // string states they reach (their table rows) are built here rather than in a first mask.
+    for (const node of patternStrings(this.root)) {
+      index.patterns.classTrie(node.regex!);
+      index.strings.prepare(node, PREPARED_STATES);
+    }
   }
 
   initial(): GrammarState {
@@ -542,11 +552,16 @@ export class JsonGrammar {
    * `left`, only the tokens after which a completion of at most `left` bytes remains (acc.removed: some
    * were dropped).
    */
-  private applyScan(scan: StringScan & { key: string }, st: Stack, mask: Uint32Array, acc: { max: number; removed?: boolean }, left: number): void {
+  private applyScan(scan: ScanEntry, st: Stack, mask: Uint32Array, acc: { max: number; removed?: boolean }, left: number): void {
     const sc = this.shortest;
     const up = st.up;
     const frames = this.index.strings.frames;
     const { insideIds, insideTo, ends } = scan;
+    // A string frame's shortest completion is its own rest plus what the frames below it add (the same
+    // for every end state): that sum once, then each end state's rest alone.
+    let below = ends.length > 1 ? sc.of({ f: frames[ends[0]!]!, up }) - sc.of({ f: frames[ends[0]!]!, up: null }) : NaN;
+    if (!Number.isFinite(below)) below = NaN;
+    const afterEnd = (e: number): number => (Number.isNaN(below) ? sc.of({ f: frames[e]!, up }) : sc.of({ f: frames[e]!, up: null }) + below);
     if (left === Infinity) {
       if (insideIds.length > 4096) {
         // Large scans keep their inside tokens as a bitset too: a word-wise OR instead of a bit per token.
@@ -558,46 +573,52 @@ export class JsonGrammar {
         for (let i = 0; i < mask.length; i++) mask[i]! |= m[i]!;
       } else for (let i = 0; i < insideIds.length; i++) setBit(mask, insideIds[i]!);
       for (let i = 0; i < ends.length; i++) {
-        const a = sc.of({ f: frames[ends[i]!]!, up });
+        const a = afterEnd(ends[i]!);
         if (a > acc.max) acc.max = a;
       }
     } else {
       const after = new Map<number, number>();
-      for (let i = 0; i < ends.length; i++) after.set(ends[i]!, sc.of({ f: frames[ends[i]!]!, up }));
+      for (let i = 0; i < ends.length; i++) after.set(ends[i]!, afterEnd(ends[i]!));
       for (let i = 0; i < insideIds.length; i++) {
         if (after.get(insideTo[i]!)! <= left) setBit(mask, insideIds[i]!);
         else acc.removed = true;
       }
     }
-    if (scan.closeIds.length === 0 && !scan.suffix) return;
+    const { closeIds, closeAt } = scan;
+    if (closeIds.length === 0 && closeAt.length === 0) return;
     const closed: Stack[] = [];
     feed({ f: CLOSER, up }, 0x22, closed);
     const afterClose = sc.ofState(closed);
-    const { closeIds } = scan;
     if (afterClose <= left) {
       for (let i = 0; i < closeIds.length; i++) setBit(mask, closeIds[i]!);
       if (closeIds.length && afterClose > acc.max) acc.max = afterClose;
     } else if (closeIds.length) acc.removed = true;
-    if (!scan.suffix) return;
-    const key = `s${scan.key}|${closed.map(stackKey).join('/')}`;
-    let hits = this.suffixCache.get(key);
-    if (!hits) {
-      const idx: number[] = [];
-      const after: number[] = [];
-      collect(scan.suffix, 0, closed, sc, idx, after);
-      hits = { idx: Int32Array.from(idx), after: Float64Array.from(after) };
-      this.suffixCache.set(key, hits);
-      if (this.suffixCache.size > MASK_CACHE_ENTRIES) this.suffixCache.delete(this.suffixCache.keys().next().value!);
-    }
-    const { sufIds } = scan;
-    for (let i = 0; i < hits.idx.length; i++) {
-      const a = hits.after[i]!;
-      if (a > left) {
-        acc.removed = true;
-        continue;
+    if (closeAt.length === 0) return;
+    // The tokens below each closing node (of the index's trie), read from what the quote leads to: cached
+    // per node and configuration, so the states of one string (and its patterns) that close through the
+    // same node share them.
+    const closedKey = closed.map(stackKey).join('/');
+    for (let j = 0; j < closeAt.length; j++) {
+      const c = closeAt[j]!;
+      const key = `q${c}|${closedKey}`;
+      let hits = this.suffixCache.get(key);
+      if (!hits) {
+        const idx: number[] = [];
+        const after: number[] = [];
+        collect(this.index.trie, c, closed, sc, idx, after);
+        hits = { idx: Int32Array.from(idx), after: Float64Array.from(after) };
+        this.suffixCache.set(key, hits);
+        if (this.suffixCache.size > MASK_CACHE_ENTRIES) this.suffixCache.delete(this.suffixCache.keys().next().value!);
       }
-      setBit(mask, sufIds[hits.idx[i]!]!);
-      if (a > acc.max) acc.max = a;
+      for (let i = 0; i < hits.idx.length; i++) {
+        const a = hits.after[i]!;
+        if (a > left) {
+          acc.removed = true;
+          continue;
+        }
+        setBit(mask, hits.idx[i]!);
+        if (a > acc.max) acc.max = a;
+      }
     }
   }
 

@@ -63,6 +63,18 @@ export class StringDfa {
     return s;
   }
 
+  private workIds = new Int32Array(0);
+  private workTo = new Int32Array(0);
+
+  /** Work arrays of at least n entries for a scan's inside tokens (reused by every scan; contents undefined). */
+  work(n: number): { ids: Int32Array; to: Int32Array } {
+    if (this.workIds.length < n) {
+      this.workIds = new Int32Array(n);
+      this.workTo = new Int32Array(n);
+    }
+    return { ids: this.workIds, to: this.workTo };
+  }
+
   get tableRef(): Int32Array {
     return this.table;
   }
@@ -72,6 +84,15 @@ export class StringDfa {
     const t = this.table[s * 256 + b]!;
     if (t !== UNKNOWN) return t;
     const f = this.frames[s]!;
+    if (f.rx !== undefined && f.need === 0 && f.esc < 2) {
+      this.fillRow(s);
+      return this.table[s * 256 + b]!;
+    }
+    if (f.rx !== undefined && f.esc >= 2 && !HEX_BYTES[b]) {
+      // Past '\u' only hex digits go on (each digit read is a state of its own: those are fed one by one).
+      this.table[s * 256 + b] = DEAD;
+      return DEAD;
+    }
     if (f.esc === 0 && f.need === 0 && b >= 0x20 && b < 0x80 && b !== 0x22 && b !== 0x5c) {
       // A one-byte character: what follows depends only on the pattern state it leads to (or on nothing,
       // without a pattern), so the whole ASCII row is filled with one feed per distinct pattern state.
@@ -101,12 +122,96 @@ export class StringDfa {
     return r;
   }
 
+  /**
+   * The whole row of a pattern state outside a multi-byte character (rx set, need 0), as the automaton
+   * gives it (feedRegexString). At a character boundary: the one-byte characters by the pattern state
+   * each leads to (one feed per distinct one), control bytes and bytes that begin no UTF-8 character
+   * DEAD, the quote and the backslash fed, and the lead bytes of multi-byte characters fed one by one,
+   * or all DEAD without feeding when the pattern takes no character above U+007F from here. After a
+   * backslash: the bytes that can go on fed, the others DEAD.
+   */
+  private fillRow(s: number): void {
+    const f = this.frames[s]!;
+    const dfa = f.node!.regex!;
+    const rx = f.rx!;
+    if (f.esc === 1) {
+      // After '\' only a short escape's letter or 'u' goes on.
+      for (let c = 0; c < 256; c++) {
+        const r = ESCAPE_BYTES[c] ? this.compute(s, c) : DEAD;
+        this.table[s * 256 + c] = r;
+      }
+      return;
+    }
+    const byTo = new Map<number, number>();
+    for (let c = 0x20; c < 0x80; c++) {
+      if (c === 0x22 || c === 0x5c) continue;
+      const to = dfa.step(rx, c);
+      let r = to < 0 ? DEAD : byTo.get(to);
+      if (r === undefined) {
+        r = this.compute(s, c);
+        byTo.set(to, r);
+      }
+      this.table[s * 256 + c] = r;
+    }
+    const row = s * 256;
+    for (let c = 0; c < 0x20; c++) this.table[row + c] = DEAD;
+    // compute may grow the table: the entry is written after it.
+    const quote = this.compute(s, 0x22);
+    this.table[row + 0x22] = quote;
+    const backslash = this.compute(s, 0x5c);
+    this.table[row + 0x5c] = backslash;
+    const wide = dfa.anyIn(rx, 0x80, 0x10ffff);
+    for (let c = 0x80; c < 0x100; c++) {
+      const r = wide && c >= 0xc2 && c <= 0xf4 ? this.compute(s, c) : DEAD;
+      this.table[row + c] = r;
+    }
+  }
+
+  /**
+   * Fill the rows of the states a pattern string reaches from its opening quote, breadth first through
+   * whole characters (the states at character boundaries, inside a multi-byte character, after a
+   * backslash), up to `limit` states: what a grammar does when it is compiled, so that its masks read the table
+   * instead of feeding the automaton. Returns the number of states visited.
+   */
+  prepare(node: StringNode, limit: number): number {
+    if (!node.regex || node.regex.universal[0]) return 0;
+    const s0 = this.state({ k: 'S', node, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0, rx: 0, cp: 0 });
+    const seen = new Set<number>([s0]);
+    const queue = [s0];
+    for (let q = 0; q < queue.length && q < limit; q++) {
+      const s = queue[q]!;
+      const f = this.frames[s]!;
+      // Past '\u' each hex digit read is a state of its own: those rows are filled when first read.
+      if (f.esc >= 2 || f.rx === undefined) continue;
+      const lo = f.need > 0 ? f.lo : 0;
+      const hi = f.need > 0 ? f.hi : 0xff;
+      for (let b = lo; b <= hi; b++) {
+        const t = this.step(s, b);
+        if (t >= 0 && !seen.has(t)) {
+          seen.add(t);
+          queue.push(t);
+        }
+      }
+    }
+    return Math.min(queue.length, limit);
+  }
+
   /** The transition by the automaton itself. */
   private compute(s: number, b: number): number {
     const out: Stack[] = [];
     feed({ f: this.frames[s]!, up: null }, b, out);
     return out.length === 0 ? DEAD : out[0]!.f.k === 'D' ? CLOSED : this.state(out[0]!.f as StringFrame);
   }
+}
+
+/** The bytes that can follow '\' in a JSON string (a short escape's letter, or 'u'), and hex digits. */
+const ESCAPE_BYTES = byteSet('"\\/bfnrtu');
+const HEX_BYTES = byteSet('0123456789abcdefABCDEF');
+
+function byteSet(chars: string): Uint8Array {
+  const out = new Uint8Array(256);
+  for (let i = 0; i < chars.length; i++) out[chars.charCodeAt(i)] = 1;
+  return out;
 }
 
 const dfaIds = new WeakMap<CharDfa, number>();
@@ -149,38 +254,61 @@ export interface StringScan {
   insideMask?: Uint32Array;
   /** Tokens whose last byte is the closing quote. */
   closeIds: Int32Array;
-  /** Tokens with bytes after the closing quote: a trie over those bytes (its ids index sufIds). */
-  suffix: TokenTrie | null;
-  sufIds: Int32Array;
-  sufBytes: Uint8Array[];
+  /**
+   * Nodes of the scanned trie whose label is the closing quote and which have children: the tokens
+   * below them have bytes after the quote (a node's subtree is a trie over those bytes, depths less
+   * the node's).
+   */
+  closeAt: Int32Array;
+}
+
+/** What a scan gathers: inside tokens in the machine's work arrays, then copied out once (result). */
+class ScanOut {
+  inside = 0;
+  readonly ends = new Set<number>();
+  last = -1;
+  readonly closeIds: number[] = [];
+  readonly closeAt: number[] = [];
+  readonly ids: Int32Array;
+  readonly to: Int32Array;
+
+  constructor(dfa: StringDfa, n: number) {
+    const w = dfa.work(n);
+    this.ids = w.ids;
+    this.to = w.to;
+  }
+
+  result(): StringScan {
+    return {
+      insideIds: this.ids.slice(0, this.inside),
+      insideTo: this.to.slice(0, this.inside),
+      ends: Int32Array.from(this.ends),
+      closeIds: Int32Array.from(this.closeIds),
+      closeAt: Int32Array.from(this.closeAt),
+    };
+  }
 }
 
 /**
- * Scan the subtree of `node` from string state s0. Nodes are in preorder, so the state of a node's
- * parent is the last one recorded at the depth above it; a dead node skips its whole subtree, and a
- * closing quote hands the rest of its subtree to the caller as suffixes.
+ * Scan the nodes [from, to) of a trie in preorder (a node's subtree, or the children of one) whose
+ * ancestors at depth `base` are in string state s0. The state of a node's parent is the last one
+ * recorded at the depth above it; a dead node skips its whole subtree, and a closing quote hands the
+ * rest of its subtree to the caller (closeAt).
  */
-export function scanString(trie: ScanTrie, node: number, dfa: StringDfa, s0: number, bytesOf: (id: number) => Uint8Array): Omit<StringScan, 'suffix'> {
+function scanRange(trie: ScanTrie, from: number, to: number, base: number, dfa: StringDfa, s0: number, out: ScanOut, at: Int32Array): void {
   const { label, tokStart, tokCount, ids, end, depth } = trie;
-  const base = depth[node]!;
-  const at = new Int32Array(4096);
+  const insideIds = out.ids;
+  const insideTo = out.to;
+  let inside = out.inside;
+  let last = out.last;
   at[0] = s0;
-  // Grown on demand: most scans keep few tokens, and zeroing two vocabulary-sized arrays per scan is not free.
-  let insideIds = new Int32Array(Math.min(ids.length, 1024));
-  let insideTo = new Int32Array(insideIds.length);
-  let inside = 0;
-  const closeIds: number[] = [];
-  const sufIds: number[] = [];
-  const sufBytes: Uint8Array[] = [];
-  const ends = new Set<number>();
-  let last = -1;
   let table = dfa.tableRef;
-  for (let c = node + 1, e = end[node]!; c < e; ) {
+  for (let c = from; c < to; ) {
     const d = depth[c]! - base;
-    const from = at[d - 1]!;
-    let t = table[from * 256 + label[c]!]!;
+    const prev = at[d - 1]!;
+    let t = table[prev * 256 + label[c]!]!;
     if (t === UNKNOWN) {
-      t = dfa.step(from, label[c]!);
+      t = dfa.step(prev, label[c]!);
       table = dfa.tableRef;
     }
     if (t === DEAD) {
@@ -188,15 +316,8 @@ export function scanString(trie: ScanTrie, node: number, dfa: StringDfa, s0: num
       continue;
     }
     if (t === CLOSED) {
-      for (let k = 0, s = tokStart[c]!; k < tokCount[c]!; k++) closeIds.push(ids[s + k]!);
-      const cut = depth[c]!;
-      for (let x = c + 1, xe = end[c]!; x < xe; x++) {
-        for (let k = 0, s = tokStart[x]!; k < tokCount[x]!; k++) {
-          const id = ids[s + k]!;
-          sufIds.push(id);
-          sufBytes.push(bytesOf(id).subarray(cut));
-        }
-      }
+      for (let k = 0, s = tokStart[c]!; k < tokCount[c]!; k++) out.closeIds.push(ids[s + k]!);
+      if (end[c]! > c + 1) out.closeAt.push(c);
       c = end[c]!;
       continue;
     }
@@ -204,17 +325,8 @@ export function scanString(trie: ScanTrie, node: number, dfa: StringDfa, s0: num
     const n = tokCount[c]!;
     if (n > 0) {
       if (t !== last) {
-        ends.add(t);
+        out.ends.add(t);
         last = t;
-      }
-      if (inside + n > insideIds.length) {
-        const cap = Math.min(ids.length, Math.max(inside + n, insideIds.length * 2));
-        const i2 = new Int32Array(cap);
-        i2.set(insideIds);
-        insideIds = i2;
-        const t2 = new Int32Array(cap);
-        t2.set(insideTo);
-        insideTo = t2;
       }
       for (let k = 0, s = tokStart[c]!; k < n; k++) {
         insideIds[inside] = ids[s + k]!;
@@ -223,21 +335,76 @@ export function scanString(trie: ScanTrie, node: number, dfa: StringDfa, s0: num
     }
     c++;
   }
-  return {
-    insideIds: insideIds.slice(0, inside),
-    insideTo: insideTo.slice(0, inside),
-    ends: Int32Array.from(ends),
-    closeIds: Int32Array.from(closeIds),
-    sufIds: Int32Array.from(sufIds),
-    sufBytes,
-  };
+  out.inside = inside;
+  out.last = last;
+}
+
+/** Scan the subtree of `node` from string state s0 (its tokens' bytes after the node). */
+export function scanString(trie: ScanTrie, node: number, dfa: StringDfa, s0: number): StringScan {
+  const out = new ScanOut(dfa, trie.ids.length);
+  scanRange(trie, node + 1, trie.end[node]!, trie.depth[node]!, dfa, s0, out, new Int32Array(4096));
+  return out.result();
+}
+
+/** A class trie as scanClassRoot reads it (class-trie.ts): its nodes, and per node the byte-trie subtrees that continue it. */
+export type ClassScanTrie = ScanTrie & { rawStart: Int32Array; rawRoots: Int32Array };
+
+/**
+ * The scan of a whole token trie from s0, a pattern state at a character boundary, through a class
+ * trie of its plain prefixes (class-trie.ts): each class-trie node is stepped as its class's
+ * representative byte, and each of its raw roots' subtrees is scanned in the token trie from the
+ * node's state. The same sets as scanString(full, 0, ...); closeAt holds token-trie nodes.
+ */
+export function scanClassRoot(ct: ClassScanTrie, full: ScanTrie, dfa: StringDfa, s0: number): StringScan {
+  const out = new ScanOut(dfa, full.ids.length);
+  const { label, tokStart, tokCount, ids, end, depth, rawStart, rawRoots } = ct;
+  const fullDepth = full.depth;
+  const fullEnd = full.end;
+  const at = new Int32Array(4096);
+  const rawAt = new Int32Array(4096);
+  at[0] = s0;
+  for (let k = rawStart[0]!; k < rawStart[1]!; k++) {
+    const r = rawRoots[k]!;
+    scanRange(full, r, fullEnd[r]!, fullDepth[r]! - 1, dfa, s0, out, rawAt);
+  }
+  let table = dfa.tableRef;
+  for (let c = 1, e = ct.end[0]!; c < e; ) {
+    const d = depth[c]!;
+    const prev = at[d - 1]!;
+    let t = table[prev * 256 + label[c]!]!;
+    if (t === UNKNOWN) t = dfa.step(prev, label[c]!);
+    table = dfa.tableRef;
+    // A plain byte at a character boundary never closes the string: DEAD or a state.
+    if (t < 0) {
+      c = end[c]!;
+      continue;
+    }
+    at[d] = t;
+    const n = tokCount[c]!;
+    if (n > 0) {
+      if (t !== out.last) {
+        out.ends.add(t);
+        out.last = t;
+      }
+      let inside = out.inside;
+      for (let k = 0, s = tokStart[c]!; k < n; k++) {
+        out.ids[inside] = ids[s + k]!;
+        out.to[inside++] = t;
+      }
+      out.inside = inside;
+    }
+    for (let k = rawStart[c]!; k < rawStart[c + 1]!; k++) {
+      const r = rawRoots[k]!;
+      scanRange(full, r, fullEnd[r]!, fullDepth[r]! - 1, dfa, t, out, rawAt);
+    }
+    c++;
+  }
+  return out.result();
 }
 
 /** About the bytes a scan holds, the bitset of a large one's inside tokens included (a vocabulary of `size` tokens). */
 export function scanSize(s: StringScan, size: number): number {
-  let n = 64 + s.insideIds.length * 8 + s.ends.length * 4 + s.closeIds.length * 4 + s.sufIds.length * 4;
-  // Each suffix: a view (~100 bytes) and its suffix-trie nodes (~33 bytes per byte at most).
-  for (const b of s.sufBytes) n += 100 + b.length * 33;
+  let n = 64 + s.insideIds.length * 8 + s.ends.length * 4 + s.closeIds.length * 4 + s.closeAt.length * 4;
   if (s.insideIds.length > 4096) n += ((size + 31) >>> 5) * 4;
   return n;
 }
