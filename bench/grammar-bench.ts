@@ -140,17 +140,27 @@ const LARGE: Case[] = [
   },
   {
     set: 'large',
-    name: 'uniqueItems strings (tags, bounded codes, mixed scalars)',
+    name: 'uniqueItems strings (tags, bounded codes, mixed scalars, emails, patterned codes)',
     schema: {
       type: 'object',
       properties: {
         tags: { type: 'array', items: { type: 'string' }, uniqueItems: true, maxItems: 12 },
         codes: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 4 }, uniqueItems: true, minItems: 2 },
         mixed: { type: 'array', items: { type: ['string', 'integer', 'boolean'] }, uniqueItems: true },
+        emails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, minItems: 2 },
+        airports: { type: 'array', items: { type: 'string', pattern: '^[A-Z]{3}$' }, uniqueItems: true, minItems: 3 },
       },
       required: ['tags'],
     },
-    instances: [{ tags: ['search', 'local', 'embeddings', 'searching', 'loc', 'ünïcödé', 'a\\b "q"'], codes: ['ab', 'abc', 'x', 'é'], mixed: ['1', 1, true, 'true', 'one'] }],
+    instances: [
+      {
+        tags: ['search', 'local', 'embeddings', 'searching', 'loc', 'ünïcödé', 'a\\b "q"'],
+        codes: ['ab', 'abc', 'x', 'é'],
+        mixed: ['1', 1, true, 'true', 'one'],
+        emails: ['ann@example.org', 'ann@example.org.uk', 'bob@example.org', 'an@example.org'],
+        airports: ['CDG', 'LHR', 'CDA', 'JFK', 'LHX'],
+      },
+    ],
   },
 ];
 

@@ -1,4 +1,4 @@
-import { hasKey, literalKeys, valueKey, withKey } from './json-distinct.js';
+import { hasKey, isRegexString, literalKeys, regexCountOf, valueKey, withKey } from './json-distinct.js';
 import { intComplete, intFresh, intViable } from './json-int-range.js';
 import { numIn, numViable } from './json-num-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, NumberNode, ObjectNode, StringNode } from './json-schema-compile.js';
@@ -285,7 +285,14 @@ function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]
       return;
     }
     case 'string':
-      if (b === Q) out.push(push(up, distinctUp(up) ? { k: 'U', s: strFrame(node, 0) as Extract<Frame, { k: 'S' }>, t: '' } : strFrame(node, 0)));
+      if (b === Q) {
+        const a = distinctUp(up);
+        if (!a) out.push(push(up, strFrame(node, 0)));
+        else {
+          const s = strFrame(node, 0) as Extract<Frame, { k: 'S' }>;
+          if (s.rx === undefined || !a.vals || regexAlive(s, '', a.vals)) out.push(push(up, { k: 'U', s, t: '' }));
+        }
+      }
       return;
     case 'number':
       if (node.range) {
@@ -636,7 +643,28 @@ function feedDistinctString(st: Stack, f: Extract<Frame, { k: 'U' }>, b: number,
   const t = f.t + String.fromCharCode(b);
   // At its maximum length a value already written has no way on.
   if (s.esc === 0 && s.need === 0 && isBounded(s.node) && s.n >= s.node.maxLength && hasKey(a.vals, valueKey(decodeContent(t)))) return;
+  // Under a pattern: only while the DFA has more completions from here than the values written that extend the content.
+  if (s.rx !== undefined && s.esc === 0 && s.need === 0 && a.vals && !regexAlive(s, t, a.vals)) return;
   out.push(push(st.up, { k: 'U', s, t }));
+}
+
+/** A pattern string item at a character boundary (content t, raw bytes) can still end as a value not written. */
+export function regexAlive(s: Extract<Frame, { k: 'S' }>, t: string, vals: readonly string[]): boolean {
+  const node = s.node!;
+  if (!isRegexString(node)) return true;
+  const rc = regexCountOf(node);
+  const total = rc.total(s.rx!, s.n);
+  let strs = 0;
+  for (const k of vals) if (k[0] === 's') strs++;
+  if (total > strs) return true;
+  const c = decodeContent(t);
+  let met = 0;
+  for (const k of vals) {
+    if (k[0] !== 's' || !k.startsWith(c, 1)) continue;
+    const e = rc.run(s.rx!, s.n, k.slice(1 + c.length));
+    if (e && rc.accepts(e[0], e[1])) met++;
+  }
+  return total > met;
 }
 
 /** The string value of complete raw content bytes (one char per byte). */

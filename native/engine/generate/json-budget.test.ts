@@ -292,3 +292,48 @@ describe('the budget mask (JsonGrammar.maskWithin) on a toy byte-level vocabular
     }
   });
 });
+
+describe('uniqueItems of strings under a pattern: shortest completions', () => {
+  test('a finite language (^[ab]{1,2}$, 6 values): the true distance over every state', () => {
+    for (const schema of [
+      { type: 'array', items: { type: 'string', pattern: '^[ab]{1,2}$' }, uniqueItems: true, minItems: 5 },
+      { type: 'array', items: { type: 'string', pattern: '^[ab]{1,2}$' }, uniqueItems: true, minItems: 6 },
+    ]) {
+      const root = compileSchema(schema);
+      const sc = new ShortestCompletion(root);
+      const all = trueDistances([initialStack(root)], 20000);
+      for (const { state, dist } of all) assert.equal(sc.ofState(state), dist, state.map(stackKey).join(' / '));
+      // Dead ends only inside an escape begun after a full value (a pattern string takes '\' before knowing what it escapes).
+      const dead = all.filter(({ dist, state }) => dist === Infinity && !state.every((s) => s.f.k === 'U' && s.f.s.esc > 0));
+      assert.deepEqual(dead.map(({ state }) => state.map(stackKey).join(' / ')), [], `no other dead end (${all.length} states)`);
+    }
+  });
+  test('infinite languages (email, ^[a-c]+@x$, non-ASCII): 1 + the best next byte along random walks', () => {
+    const rng = new Rng(3);
+    let checked = 0;
+    for (const schema of [
+      { type: 'array', items: { type: 'string', pattern: '^[a-c]+@x$' }, uniqueItems: true, minItems: 4 },
+      { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, minItems: 3 },
+      { type: 'array', items: { anyOf: [{ type: 'string', pattern: '^[A-C]{2}$' }, { type: 'integer' }, { const: 'AB' }] }, uniqueItems: true, minItems: 11 },
+      { type: 'array', items: { type: 'string', pattern: '^é[αβ]?$' }, uniqueItems: true, minItems: 2 },
+    ]) {
+      const root = compileSchema(schema);
+      const sc = new ShortestCompletion(root);
+      for (let walk = 0; walk < 12; walk++) {
+        let state: Stack[] = [initialStack(root)];
+        for (let step = 0; step < 50 && state.length > 0; step++) {
+          const here = sc.ofState(state);
+          const succ = ALL_BYTES.map((b) => next(state, b));
+          const best = Math.min(...succ.map((s) => (s.length ? sc.ofState(s) : Infinity)));
+          if (state.some(canEnd)) assert.equal(here, 0);
+          else assert.equal(here, 1 + best, state.map(stackKey).join(' / '));
+          checked++;
+          const live = succ.filter((s) => s.length > 0 && sc.ofState(s) < Infinity);
+          if (live.length === 0) break;
+          state = rng.next() < 0.6 ? succ.find((s) => s.length > 0 && sc.ofState(s) === best)! : live[Math.floor(rng.next() * live.length)]!;
+        }
+      }
+    }
+    assert.ok(checked > 1000, `${checked} states checked`);
+  });
+});

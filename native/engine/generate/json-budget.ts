@@ -1,5 +1,5 @@
 import { afterItem, arrCap, canClose, decodeContent, nextProps, numberComplete, numberKey, numberStep, objCap, usedInts, type Frame, type Stack } from './json-automaton.js';
-import { ascii94, hasKey, literalKeys, poolOf } from './json-distinct.js';
+import { ascii94, canonBytes, costCounts, COSTS, hasKey, jsonCharBytes, literalKeys, poolOf, REGEX_MAX_BYTES, type RegexCount } from './json-distinct.js';
 import { intCount, intIn, intMoreDigits, intShortest, intSpan, MAX_DIGITS } from './json-int-range.js';
 import { numMore, numShortest } from './json-num-range.js';
 import type { ArrayNode, GrammarNode, LiteralNode, ObjectNode } from './json-schema-compile.js';
@@ -302,6 +302,8 @@ export class ShortestCompletion {
     const raw = f.t.slice(0, f.t.length - tail);
     const simple = isAscii94(raw); // printable ASCII without escapes: the content is the bytes
     const c = simple ? raw : decodeContent(raw);
+    const rc = poolOf(a.node).rx;
+    if (rc && rc.node === node) return this.regexItem(f, a, rc, c, tail);
     const n = simple ? c.length : [...c].length;
     if (tail === 0) return plain(c, n);
     // Characters later values start with right after c.
@@ -352,6 +354,93 @@ export class ShortestCompletion {
     const surrogates = Math.max(0, Math.min(hi, 0xdfff) - Math.max(lo, 0xd800) + 1);
     if (hi - lo + 1 - surrogates - ascii - otherInteresting > 0) best = Math.min(best, r + generic);
     return best;
+  }
+
+  /**
+   * A string item under a pattern (the pool counts its values exactly, json-distinct.ts RegexCount):
+   * the cheapest completion from the DFA state and character counter, by content bytes j, among those
+   * of j bytes not written (the pattern's completions of j bytes outnumber the values written that
+   * extend the content by j bytes), then the rest of the array with the value at its canonical
+   * length. Inside an escape or a UTF-8 character, each character the rest of it can be: the ones
+   * written values go on with exactly, the others by DFA transition and byte cost (nothing written
+   * extends them). c: the decoded content of the complete characters; tail: raw bytes after them.
+   */
+  private regexItem(f: Extract<Frame, { k: 'U' }>, a: Extract<Frame, { k: 'A' }>, rc: RegexCount, c: string, tail: number): number {
+    const s = f.s;
+    const count = Math.min(a.count + 1, arrCap(a.node));
+    const restAt = (slot: number): number => this.distinctRest(a.node, 'after', count, a.vals, slot);
+    const low = restAt(-1);
+    const used = this.stringsOf(a.vals);
+    const st0 = s.rx ?? rc.univ;
+    const n0 = s.n;
+    const cb0 = canonBytes(c);
+    /** Content c at DFA state st, counter n, canonical length cb (free: no value written extends it). */
+    const boundary = (cc: string, st: number, n: number, cb: number, free: boolean): number => {
+      const ext = new Map<number, number>();
+      if (!free) {
+        for (const v of used) {
+          if (!v.startsWith(cc)) continue;
+          const rest = v.slice(cc.length);
+          const e = rc.run(st, n, rest);
+          if (e && rc.accepts(e[0], e[1])) {
+            const j = canonBytes(rest);
+            ext.set(j, (ext.get(j) ?? 0) + 1);
+          }
+        }
+      }
+      const m = Math.min(rc.maxBytes(st, n), REGEX_MAX_BYTES);
+      let best = Infinity;
+      for (let j = 0; j <= m && j + 1 + low < best; j++) {
+        if (rc.count(st, n, j) > (ext.get(j) ?? 0)) best = Math.min(best, j + 1 + restAt(cb + j + 2));
+      }
+      return best;
+    };
+    if (tail === 0) return boundary(c, st0, n0, cb0, false);
+    const interesting = new Set<number>();
+    for (const v of used) if (v.length > c.length && v.startsWith(c)) interesting.add(v.codePointAt(c.length)!);
+    /** The character cp, then rem more bytes of its spelling. */
+    const one = (cp: number, rem: number): number => {
+      const e = rc.run(st0, n0, String.fromCodePoint(cp));
+      return e ? rem + boundary(c + String.fromCodePoint(cp), e[0], e[1], cb0 + jsonCharBytes(cp), false) : Infinity;
+    };
+    /** Any character of [lo, hi], then rem more bytes of its spelling. */
+    const range = (lo: number, hi: number, rem: number): number => {
+      if (n0 + 1 > s.node!.maxLength) return Infinity;
+      const n2 = Math.min(n0 + 1, rc.cap);
+      const dfa = rc.dfa;
+      const starts = dfa.start[st0]!;
+      let best = Infinity;
+      for (let i = 0; i < starts.length; i++) {
+        const x = Math.max(starts[i]!, lo);
+        const y = Math.min(dfa.end[st0]![i]!, hi);
+        if (x > y) continue;
+        const cc = costCounts(x, y);
+        const met = [0, 0, 0, 0, 0];
+        for (const cp of interesting) {
+          if (cp < x || cp > y || (cp >= 0xd800 && cp <= 0xdfff)) continue;
+          best = Math.min(best, one(cp, rem));
+          met[COSTS.indexOf(jsonCharBytes(cp) as 1)]!++;
+        }
+        for (let q = 0; q < COSTS.length; q++) if (cc[q]! > met[q]!) best = Math.min(best, rem + boundary('', dfa.to[st0]![i]!, n2, cb0 + COSTS[q]!, true));
+      }
+      return best;
+    };
+    if (s.esc === 1) {
+      let best = range(0, 0xffff, 5);
+      for (const ch of SHORT_ESCAPED) best = Math.min(best, one(ch, 1));
+      return best;
+    }
+    if (s.esc >= 2) {
+      const read = s.esc - 2;
+      return range(s.hex << (4 * (4 - read)), ((s.hex + 1) << (4 * (4 - read))) - 1, 6 - s.esc);
+    }
+    const t = f.t.slice(f.t.length - tail);
+    const lead = t.charCodeAt(0);
+    const len = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    let cp = lead & (len === 2 ? 0x1f : len === 3 ? 0x0f : 0x07);
+    for (let i = 1; i < t.length; i++) cp = (cp << 6) | (t.charCodeAt(i) & 0x3f);
+    const r = s.need;
+    return range(Math.max(cp << (6 * r), len === 2 ? 0x80 : len === 3 ? 0x800 : 0x10000), Math.min(((cp + 1) << (6 * r)) - 1, 0x10ffff), r);
   }
 
   /** The rest of an array (not uniqueItems) after '[' (first), ',' (next) or an item (after), with count items and c contains hits written: ']' included. */

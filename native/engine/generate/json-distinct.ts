@@ -1,5 +1,6 @@
 import { intCount, intersectRanges, intIn, type IntRange } from './json-int-range.js';
-import type { ArrayNode, GrammarNode, LiteralNode } from './json-schema-compile.js';
+import type { CharDfa } from './json-regex.js';
+import type { ArrayNode, GrammarNode, LiteralNode, StringNode } from './json-schema-compile.js';
 
 /**
  * uniqueItems over scalar items that are not only literals (free strings, numbers, bounded
@@ -15,6 +16,12 @@ import type { ArrayNode, GrammarNode, LiteralNode } from './json-schema-compile.
  * not yet written bound the rest of an array; the pool is a subset of the values, so the bound is
  * never below the true shortest completion, and it is consistent (each state has a next byte that
  * lowers it by one), so a budget kept by it never runs out.
+ *
+ * A string option under `pattern` / `format` (one per array, and no plain string option beside it)
+ * is counted exactly instead (RegexCount): every value the pattern and the length bounds accept, at
+ * the length of its canonical spelling (each character in its cheapest JSON form: printable ASCII 1
+ * byte, \" \\ \b \f \n \r \t 2, other controls 6, others raw UTF-8), by a DP over the DFA's states,
+ * the automaton's character counter and the characters' byte costs, capped at 2^50.
  */
 
 /** The equality key of a scalar JSON value. */
@@ -75,7 +82,7 @@ export function scalarLeaves(node: GrammarNode, pending?: Set<GrammarNode>): Gra
         return !pending?.has(n) && n.options.every(walk);
       case 'string':
         out.push(n);
-        return !n.regex && n.maxLength >= 1;
+        return n.maxLength >= 1;
       case 'number':
         out.push(n);
         return !n.num; // bounded non-integers (json-num-range.ts): uniqueItems left to the final validation
@@ -87,7 +94,186 @@ export function scalarLeaves(node: GrammarNode, pending?: Set<GrammarNode>): Gra
     }
   };
   if (!walk(node) || out.length === 0) return undefined;
+  // Strings under a pattern: one such option, and no plain string option beside it (their values would overlap).
+  const strs = out.filter((n) => n.t === 'string');
+  const rx = strs.filter((n) => isRegexString(n));
+  if (rx.length > 1 || (rx.length === 1 && strs.length > 1)) return undefined;
   return rangesOf(out).length <= MAX_RANGES ? out : undefined;
+}
+
+/** A string node whose pattern constrains it from the start (a pattern matching every string is a plain string). */
+export function isRegexString(n: GrammarNode): n is StringNode & { regex: CharDfa } {
+  return n.t === 'string' && n.regex !== undefined && !n.regex.universal[0];
+}
+
+/** Bytes a character takes inside a JSON string, in its cheapest spelling. */
+export function jsonCharBytes(cp: number): number {
+  if (cp === 0x22 || cp === 0x5c) return 2;
+  if (cp < 0x20) return cp === 8 || cp === 9 || cp === 10 || cp === 12 || cp === 13 ? 2 : 6;
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/** The canonical spelling's length of a string's content (no quotes). */
+export function canonBytes(s: string): number {
+  let n = 0;
+  for (const ch of s) n += jsonCharBytes(ch.codePointAt(0)!);
+  return n;
+}
+
+/** Byte costs of the canonical spellings (index into a cost vector). */
+export const COSTS = [1, 2, 3, 4, 6] as const;
+/** Boundaries where jsonCharBytes changes: [start, cost] pieces over 0..0x10ffff (surrogates cost 0: never written). */
+const PIECES: Array<[number, number]> = [
+  [0, 6], [8, 2], [0x0b, 6], [0x0c, 2], [0x0e, 6], [0x20, 1], [0x22, 2], [0x23, 1], [0x5c, 2], [0x5d, 1],
+  [0x80, 2], [0x800, 3], [0xd800, 0], [0xe000, 3], [0x10000, 4], [0x110000, 0],
+];
+
+/** How many characters of [lo, hi] take each cost of COSTS (surrogates left out). */
+export function costCounts(lo: number, hi: number): number[] {
+  const out = [0, 0, 0, 0, 0];
+  for (let i = 0; i + 1 < PIECES.length; i++) {
+    const [a, c] = PIECES[i]!;
+    const b = PIECES[i + 1]![0] - 1;
+    if (c === 0 || b < lo || a > hi) continue;
+    out[COSTS.indexOf(c as 1)]! += Math.min(b, hi) - Math.max(a, lo) + 1;
+  }
+  return out;
+}
+
+const COUNT_CAP = 2 ** 50;
+/** Content bytes past which a completion is not looked for (an infinite language's values are counted up to here). */
+export const REGEX_MAX_BYTES = 4096;
+
+/**
+ * The values of a string node under a pattern, by the canonical length of their content: from DFA
+ * state s with the automaton's character counter n (json-automaton.ts, countChar: exact up to
+ * cap = max(minLength, finite maxLength), then held there), how many strings of exactly j bytes
+ * lead to a match that meets the length bounds (capped at 2^50).
+ */
+export class RegexCount {
+  readonly dfa: CharDfa;
+  private readonly min: number;
+  private readonly max: number;
+  readonly cap: number;
+  private readonly states: number;
+  /** Per state, per transition, the characters of each cost. */
+  private readonly costs: number[][][];
+  private readonly layers: Float64Array[] = [];
+  /** States from which a cycle of live states is reachable (infinitely many completions when maxLength is not finite). */
+  private readonly cyclic: Uint8Array;
+  private readonly longest: Float64Array;
+  /** A state from which every string matches, if any (a frame that reached one is a plain string frame). */
+  readonly univ: number;
+
+  constructor(readonly node: StringNode & { regex: CharDfa }) {
+    const dfa = node.regex;
+    this.dfa = dfa;
+    this.min = node.minLength;
+    this.max = node.maxLength;
+    this.cap = Math.max(node.minLength, Number.isFinite(node.maxLength) ? node.maxLength : 0);
+    this.states = dfa.size;
+    this.costs = dfa.start.map((st, s) => Array.from(st, (lo, i) => costCounts(lo, dfa.end[s]![i]!)));
+    this.univ = dfa.universal.indexOf(1);
+    // Longest path in characters from each state (Infinity on or before a cycle): depth-first with colours.
+    const S = this.states;
+    this.cyclic = new Uint8Array(S);
+    this.longest = new Float64Array(S);
+    const colour = new Uint8Array(S);
+    const visit = (s: number): void => {
+      colour[s] = 1;
+      let best = dfa.accept[s] ? 0 : -Infinity;
+      let cyc = false;
+      for (const t of dfa.to[s]!) {
+        if (colour[t] === 1) cyc = true;
+        else {
+          if (colour[t] === 0) visit(t);
+          if (this.cyclic[t]) cyc = true;
+          best = Math.max(best, 1 + this.longest[t]!);
+        }
+      }
+      this.cyclic[s] = cyc ? 1 : 0;
+      this.longest[s] = cyc ? Infinity : best;
+      colour[s] = 2;
+    };
+    for (let s = 0; s < S; s++) if (colour[s] === 0) visit(s);
+  }
+
+  /** Completions of exactly j content bytes from every (state, counter): index s * (cap + 1) + n. */
+  private layer(j: number): Float64Array {
+    for (let k = this.layers.length; k <= j; k++) {
+      const w = this.cap + 1;
+      const L = new Float64Array(this.states * w);
+      const dfa = this.dfa;
+      for (let s = 0; s < this.states; s++) {
+        for (let n = 0; n <= this.cap; n++) {
+          if (k === 0) {
+            L[s * w + n] = dfa.accept[s] && n >= this.min ? 1 : 0;
+            continue;
+          }
+          if (n + 1 > this.max) continue;
+          const n2 = Math.min(n + 1, this.cap);
+          const to = dfa.to[s]!;
+          let sum = 0;
+          for (let i = 0; i < to.length; i++) {
+            const cc = this.costs[s]![i]!;
+            for (let q = 0; q < COSTS.length; q++) {
+              const c = COSTS[q]!;
+              if (cc[q] === 0 || c > k) continue;
+              sum += cc[q]! * this.layers[k - c]![to[i]! * w + n2]!;
+            }
+          }
+          L[s * w + n] = Math.min(sum, COUNT_CAP);
+        }
+      }
+      this.layers.push(L);
+    }
+    return this.layers[j]!;
+  }
+
+  /** Completions of exactly j content bytes from state s with counter n. */
+  count(s: number, n: number, j: number): number {
+    if (j > REGEX_MAX_BYTES) return 0;
+    return this.layer(j)[s * (this.cap + 1) + n]!;
+  }
+
+  /** An upper bound of the content bytes of any completion from (s, n) (Infinity: infinitely many). */
+  maxBytes(s: number, n: number): number {
+    const chars = Number.isFinite(this.max) ? Math.min(this.max - n, this.longest[s]!) : this.longest[s]!;
+    return chars === Infinity ? Infinity : Math.max(0, chars) * 6;
+  }
+
+  /** How many completions (s, n) has, capped (Infinity: infinitely many or past the cap). */
+  total(s: number, n: number): number {
+    const m = this.maxBytes(s, n);
+    if (m === Infinity) return Infinity;
+    let t = 0;
+    for (let j = 0; j <= m; j++) t += this.count(s, n, j);
+    return t >= COUNT_CAP ? Infinity : t;
+  }
+
+  /** The (state, counter) after the characters of str from (s, n), or undefined when the DFA or maxLength refuses them. */
+  run(s: number, n: number, str: string): [number, number] | undefined {
+    for (const ch of str) {
+      if (n + 1 > this.max) return undefined;
+      s = this.dfa.step(s, ch.codePointAt(0)!);
+      if (s < 0) return undefined;
+      n = Math.min(n + 1, this.cap);
+    }
+    return [s, n];
+  }
+
+  /** Whether (s, n) ends a value (a match meeting minLength). */
+  accepts(s: number, n: number): boolean {
+    return this.dfa.accept[s] === 1 && n >= this.min;
+  }
+}
+
+const regexCounts = new WeakMap<StringNode, RegexCount>();
+/** The counts of a pattern string node (cached). */
+export function regexCountOf(node: StringNode & { regex: CharDfa }): RegexCount {
+  let r = regexCounts.get(node);
+  if (!r) regexCounts.set(node, (r = new RegexCount(node)));
+  return r;
 }
 
 /** The different integer ranges among the leaves. */
@@ -158,18 +344,25 @@ export class DistinctPool {
   /** The longest value length with any count (Infinity with an unbounded string option). */
   private readonly maxLen: number;
 
+  /** The string option under a pattern, counted exactly (json-distinct.ts, RegexCount). */
+  readonly rx: RegexCount | undefined;
+
   constructor(items: GrammarNode) {
     const leaves = scalarLeaves(items) ?? [];
     let num = false;
+    let rx: RegexCount | undefined;
     for (const n of leaves) {
-      if (n.t === 'string') this.ranges.push([n.minLength, n.maxLength]);
+      if (isRegexString(n)) rx = regexCountOf(n);
+      else if (n.t === 'string') this.ranges.push([n.minLength, n.maxLength]);
       else if (n.t === 'number' && !n.range) num = true;
     }
+    this.rx = rx;
     this.hasNum = num;
     this.ranges_ = num ? [] : rangesOf(leaves);
     this.intCounts = this.ranges_.length ? rangedCounts(this.ranges_) : undefined;
     let maxLen = num || this.intCounts ? 16 : 0;
     for (const [, m] of this.ranges) maxLen = Math.max(maxLen, m + 2);
+    if (rx) maxLen = Math.max(maxLen, Math.min(rx.maxBytes(0, 0), REGEX_MAX_BYTES) + 2);
     for (const n of leaves) {
       if (n.t !== 'literal') continue;
       const keys = literalKeys(n);
@@ -195,6 +388,10 @@ export class DistinctPool {
   private canonical(key: string): number {
     if (key[0] === 's') {
       const s = key.slice(1);
+      if (this.rx) {
+        const e = this.rx.run(0, 0, s);
+        return e && this.rx.accepts(e[0], e[1]) ? canonBytes(s) + 2 : -1;
+      }
       return this.ranges.length && allAscii94(s) && this.inRanges(s.length) ? s.length + 2 : -1;
     }
     if (key[0] === 'n' && (this.hasNum || this.ranges_.length)) {
@@ -215,6 +412,7 @@ export class DistinctPool {
   count(len: number): number {
     let n = this.litCount.get(len) ?? 0;
     if (len >= 2 && this.inRanges(len - 2)) n += Math.min(ASCII_CAP, 94 ** (len - 2));
+    if (this.rx && len >= 2) n += this.rx.count(0, 0, len - 2);
     if (this.hasNum && len >= 1 && len <= 16) {
       if (len <= 15) n += len === 1 ? 10 : 9 * 10 ** (len - 1);
       n += len === 2 ? 9 : len >= 3 ? 9 * 10 ** (len - 2) : 0;
@@ -223,10 +421,10 @@ export class DistinctPool {
     return n;
   }
 
-  /** How many values the items allow, when that is known exactly (bounded integers and literals only), else Infinity. */
+  /** How many values the items allow, when that is known exactly (bounded integers, literals and a finite pattern language only), else Infinity. */
   total(): number {
     if (this.hasNum || this.ranges.length) return Infinity;
-    let n = this.lits.size;
+    let n = this.lits.size + (this.rx ? this.rx.total(0, 0) : 0);
     for (const c of this.intCounts ?? []) n += c;
     return n;
   }

@@ -290,11 +290,12 @@ describe('uniqueItems over enum / const / boolean items: a value once written is
     check({ type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 2 }, ['[true,false]', '[false,true]'], ['[true]', '[true,false,true]']);
     assert.match(refusal({ type: 'array', items: { enum: ['a', 'b'] }, uniqueItems: true, minItems: 3 }), /unsupported keyword "uniqueItems" at \/uniqueItems \(minItems 3 but only 2 distinct items/);
     assert.match(refusal({ type: 'object', properties: { f: { type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 3 } } }), /unsupported keyword "uniqueItems" at \/properties\/f\/uniqueItems/);
-    // Items that are objects/arrays (or strings under a pattern) stay with the final validation.
+    // Items that are objects/arrays stay with the final validation; strings under a pattern are tracked.
     const free = { type: 'array', items: { type: 'array' }, uniqueItems: true };
     assert.ok(accepts(free, '[[],[]]'));
     assert.throws(() => new JsonGrammar(free, BYTES).check('[[],[]]'), /uniqueItems/);
-    assert.ok(accepts({ type: 'array', items: { type: 'string', pattern: '^a+$' }, uniqueItems: true }, '["a","a"]'));
+    assert.ok(!accepts({ type: 'array', items: { type: 'string', pattern: '^a+$' }, uniqueItems: true }, '["a","a"]'));
+    assert.ok(accepts({ type: 'array', items: { type: 'string', pattern: '^a+$' }, uniqueItems: true }, '["a","aa"]'));
   });
 
   test('the shortest completion picks distinct values (budget)', () => {
@@ -519,6 +520,50 @@ describe('tuple positions (prefixItems, items lists) while decoding', () => {
 });
 
 const { shared, skip } = sharedOrSkip();
+describe('uniqueItems of strings under a pattern / format: an item may not end equal to an earlier one, nor go where only written values lie', () => {
+  const email = { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true };
+  const prefix = (schema: object, text: string): number => feedBytes([initialStack(compileSchema(schema))], enc.encode(text)).length;
+  test('a repeated email is rejected (escaped spellings too); longer values with a written prefix go on', () => {
+    check(email, ['["ab@x.io","ab@x.iox"]', '["ab@x.io","b@x.io","ab@x.ioo"]', '[]'], ['["ab@x.io","ab@x.io"]', '["ab@x.io","a\\u0062@x.io"]', '["a@b.c","x@y.z","a@b.c"]']);
+    assert.ok(prefix(email, '["ab@x.io","ab@x.io') > 0, 'the written value as a prefix: it may go on');
+    assert.ok(prefix(email, '["ab@x.io","ab@x.iox') > 0);
+    assert.equal(prefix(email, '["ab@x.io","ab@x.io"'), 0, 'the closing quote on a written value');
+  });
+  test('a finite language: a prefix whose completions are all written is refused at once; maxItems shrinks, minItems beyond is refused', () => {
+    const ab = { type: 'array', items: { type: 'string', pattern: '^[ab]{1,2}$' }, uniqueItems: true };
+    assert.ok(prefix(ab, '["aa","ab","b","a') > 0, '"a" itself is still free');
+    assert.equal(prefix(ab, '["aa","ab","a","a'), 0, '"a", "aa", "ab" all written: no new value starts with a');
+    assert.equal(prefix(ab, '["aa","ab","a","\\u0061'), 0, 'nor spelled as an escape');
+    assert.ok(prefix(ab, '["aa","ab","a","b') > 0);
+    check({ ...ab, minItems: 6 }, ['["a","b","aa","ab","ba","bb"]'], ['["a","b","aa","ab","ba","bb",', '["a","b","aa","ab","ba"]']);
+    const codes = { type: 'array', items: { type: 'string', pattern: '^[A-C]{2}$' }, uniqueItems: true };
+    const node = compileSchema(codes);
+    assert.equal(node.t === 'array' ? node.maxItems : -1, 9, 'maxItems: the 9 values of ^[A-C]{2}$');
+    assert.match(refusal({ ...codes, minItems: 10 }), /unsupported keyword "uniqueItems" at \/uniqueItems \(minItems 10 but only 9 distinct items are allowed\)/);
+    // With literals and bounded integers beside it: 9 codes, "x" (not a code), 0..2; "AB" counted once.
+    const mixed = { type: 'array', items: { anyOf: [{ type: 'string', pattern: '^[A-C]{2}$' }, { enum: ['AB', 'x'] }, { type: 'integer', minimum: 0, maximum: 2 }] }, uniqueItems: true };
+    assert.equal((compileSchema(mixed) as { maxItems: number }).maxItems, 13);
+    // An infinite language or a plain string beside the pattern: no count.
+    assert.equal((compileSchema(email) as { maxItems: number }).maxItems, Infinity);
+  });
+  test('shortest completions count the pattern values by canonical length', () => {
+    const of = (schema: object, text: string): number => {
+      const node = compileSchema(schema);
+      return new ShortestCompletion(node).ofState(feedBytes([initialStack(node)], enc.encode(text)));
+    };
+    const ab = { type: 'array', items: { type: 'string', pattern: '^[ab]{1,2}$' }, uniqueItems: true, minItems: 5 };
+    assert.equal(of(ab, ''), '["a","b","aa","ab","ba"]'.length);
+    assert.equal(of(ab, '["a","b","'), 'aa","ab","ba"]'.length);
+    assert.equal(of(ab, '["aa","ab","a'), '","b","ba"]'.length, '"a" may end');
+    assert.equal(of(ab, '["a","aa","ab","b'), '","ba"]'.length);
+    const at = { type: 'array', items: { type: 'string', pattern: '^[a-c]+@x$' }, uniqueItems: true, minItems: 4 };
+    assert.equal(of(at, ''), '["a@x","b@x","c@x","aa@x"]'.length, 'an infinite language');
+    assert.equal(of(at, '["a@x","a'), 'a@x","b@x","c@x"]'.length, '"a@x" written: "aa@x" (the content a goes on)');
+    const uni = { type: 'array', items: { type: 'string', pattern: '^é[αβ]?$' }, uniqueItems: true, minItems: 2 };
+    assert.equal(of(uni, ''), enc.encode('["é","éα"]').length, 'non-ASCII characters at their UTF-8 length');
+  });
+});
+
 const TINY = 'fixtures/tiny-decoder-random';
 const TINY_SKIP = skip || (fs.existsSync(path.join(shared, 'models', TINY)) ? false : `skipped: ${TINY} is absent from ../shared/models`);
 
@@ -536,6 +581,8 @@ describe('enforced keywords on the random tiny decoder (temperature 1): every ou
     uniqueStrings: { type: 'array', items: { type: 'string', maxLength: 3 }, minItems: 5, uniqueItems: true },
     uniqueIntegers: { type: 'array', items: { type: 'integer' }, minItems: 5, uniqueItems: true },
     uniqueRangedIntegers: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 12 }, minItems: 10, uniqueItems: true },
+    uniquePatternCodes: { type: 'array', items: { type: 'string', pattern: '^[A-C]{2}$' }, minItems: 4, uniqueItems: true },
+    uniqueEmails: { type: 'array', items: { type: 'string', format: 'email' }, minItems: 4, uniqueItems: true },
   };
   for (const [name, schema] of Object.entries(SCHEMAS)) {
     test(`${name}: 5 seeds end valid`, async () => {

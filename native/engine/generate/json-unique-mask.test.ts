@@ -26,20 +26,37 @@ const SCHEMAS: object[] = [
   { type: 'array', items: { type: ['string', 'integer', 'boolean'] }, uniqueItems: true, minItems: 3, maxItems: 6 },
 ];
 
+/** String items under a pattern / format (json-unique-mask.ts, regexUniqueMask: the pattern string's scan grouped by end state and canonical length). */
+const PATTERN_SCHEMAS: object[] = [
+  { type: 'array', items: { type: 'string', pattern: '^[ab]{1,3}$' }, uniqueItems: true, minItems: 6 },
+  { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, minItems: 4 },
+  { type: 'array', items: { anyOf: [{ type: 'string', pattern: '^[a-c]+@x$' }, { enum: ['a@x', 1, true] }, { type: 'integer', minimum: 0, maximum: 3 }] }, uniqueItems: true, minItems: 5 },
+  { type: 'array', items: { type: 'string', pattern: '^a' }, uniqueItems: true, minItems: 3 },
+];
+
 const shared = sharedOrSkip();
 
 describe('uniqueItems string masks', () => {
   test('equal the token-by-token reference next to written values: mask, budget masks, largest shortest completion', { skip: shared.skip }, () => {
+    compareWalks(SCHEMAS, 'ab",]', 5);
+  });
+  test('strings under a pattern / format: equal the token-by-token reference', { skip: shared.skip }, () => {
+    compareWalks(PATTERN_SCHEMAS, 'ab@x.",]', 9);
+  });
+});
+
+function compareWalks(schemas: object[], nearBytes: string, seed: number): void {
+  {
     const full = HfVocab.load(path.join(shared.shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
     // Every byte token, every 13th token, and the short quote-bearing ones ('","', '"],"', 'a",'): closers after which another item starts.
     const vocab = full.bytes.map((b, id) => (b && (b.length === 1 || id % 13 === 0 || (b.includes(0x22) && b.length <= 5)) ? b : null));
     const index = new TokenIndex(vocab);
-    const rng = new Rng(5);
-    const near = new Set([...Buffer.from('ab",]')]);
+    const rng = new Rng(seed);
+    const near = new Set([...Buffer.from(nearBytes)]);
     const dec = new TextDecoder();
     let states = 0;
     let refused = 0;
-    for (const schema of SCHEMAS) {
+    for (const schema of schemas) {
       const g = new JsonGrammar(schema, index);
       const ctx = { index, shortest: g.shortest, plainMask: (s: Stack) => g.mask([s]) };
       for (let walk = 0; walk < 3; walk++) {
@@ -84,5 +101,5 @@ describe('uniqueItems string masks', () => {
     }
     assert.ok(states > 100, `${states} string-item states compared`);
     assert.ok(refused > 5, `${refused} states where a closing quote would repeat a written value`);
-  });
-});
+  }
+}

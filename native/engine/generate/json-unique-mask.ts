@@ -1,6 +1,6 @@
 import { afterItem, decodeContent, distinctUp, feed, feedBytes, stackKey, type Frame, type Stack } from './json-automaton.js';
 import type { ShortestCompletion } from './json-budget.js';
-import { ascii94, poolOf } from './json-distinct.js';
+import { ascii94, canonBytes, poolOf, type DistinctPool } from './json-distinct.js';
 import type { StringTail, TokenIndex } from './json-grammar.js';
 import type { StringNode } from './json-schema-compile.js';
 
@@ -337,10 +337,13 @@ function countAfter(node: StringNode, n: number, k: number): number {
  */
 export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): UniqueMask | undefined {
   const u = st.f;
-  if (u.k !== 'U' || u.s.esc !== 0 || u.s.need !== 0 || u.s.rx !== undefined) return undefined;
+  if (u.k !== 'U' || u.s.esc !== 0 || u.s.need !== 0) return undefined;
   const up = st.up!;
   const a = distinctUp(up);
   if (!a || !u.s.node) return undefined;
+  const pool = poolOf(a.node);
+  if (pool.rx) return u.s.esc === 0 && u.s.need === 0 ? regexUniqueMask(st, left, ctx, pool) : undefined;
+  if (u.s.rx !== undefined) return undefined;
   const node = u.s.node;
   const base = ctx.plainMask({ f: u.s, up });
   const { index, shortest: sc } = ctx;
@@ -422,7 +425,6 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
   // Closers: by class (bytes after the quote, and the pool slot of c', which (characters of c', printable ASCII) decides: one closed state per slot).
   const { closers, closerChars, closerCanon, closerSuf, closerStr, suffixes } = info;
   const nSuf = suffixes.length;
-  const pool = poolOf(a.node);
   let slotBy: Map<number, number> | undefined;
   let closedBy: Map<number, Stack> | undefined;
   for (let i = 0; i < closers.length; i++) {
@@ -485,6 +487,232 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
       const e = clsEnd[k]!;
       const s: StringFrameOf = { k: 'S', node, n: countAfter(node, u.s.n, clsChars[k]!), esc: e.esc, need: e.need, lo: e.lo, hi: e.hi, hex: e.hex };
       x = sc.of({ f: { k: 'U', s, t: u.t + String.fromCharCode(...index.bytesOf(rep)) }, up });
+      memberMemo.set(key, x);
+    }
+    if (x <= left) {
+      if (x > max) max = x;
+      continue;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const id = list[i]!;
+      if (stamp[id] === gen || !has(id)) continue;
+      clear(id);
+      removed = true;
+    }
+  }
+  return { mask, max, removed };
+}
+
+/** A scan's inside tokens grouped by (end state, canonical bytes of their complete characters). */
+interface ScanGroups {
+  end: Int32Array;
+  canon: Int32Array;
+  members: Int32Array[];
+}
+const scanGroups = new WeakMap<object, ScanGroups>();
+/** Per vocabulary: the canonical length of each token's complete characters read as string content (-1: not read yet). */
+const tokenCanon = new WeakMap<TokenIndex, Int32Array>();
+/** Per unique tail: the canonical length of each closer's text before its quote. */
+const closerCanons = new WeakMap<UniqueTail, Int32Array>();
+
+function canonOfToken(index: TokenIndex, id: number): number {
+  let t = tokenCanon.get(index);
+  if (!t) tokenCanon.set(index, (t = new Int32Array(index.size).fill(-1)));
+  let v = t[id]!;
+  if (v < 0) t[id] = v = canonOfBytes(index.bytesOf(id));
+  return v;
+}
+
+/** The canonical length of the complete characters of string content bytes: raw characters are canonical (controls never are raw), escapes are decoded. */
+function canonOfBytes(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c === 0x5c) return canonBytes(readContent(b).text);
+    if (c < 0x80) i++;
+    else {
+      const len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+      if (i + len > b.length) return i;
+      i += len;
+    }
+  }
+  return i;
+}
+
+function groupsOf(scan: { insideIds: Int32Array; insideTo: Int32Array }, index: TokenIndex): ScanGroups {
+  let g = scanGroups.get(scan);
+  if (g) return g;
+  const { insideIds, insideTo } = scan;
+  const idx = new Map<number, number>();
+  const lists: number[][] = [];
+  const end: number[] = [];
+  const canon: number[] = [];
+  for (let i = 0; i < insideIds.length; i++) {
+    const id = insideIds[i]!;
+    const cb = canonOfToken(index, id);
+    const key = insideTo[i]! * 65536 + cb;
+    let k = idx.get(key);
+    if (k === undefined) {
+      idx.set(key, (k = lists.length));
+      lists.push([]);
+      end.push(insideTo[i]!);
+      canon.push(cb);
+    }
+    lists[k]!.push(id);
+  }
+  g = { end: Int32Array.from(end), canon: Int32Array.from(canon), members: lists.map((l) => Int32Array.from(l)) };
+  scanGroups.set(scan, g);
+  return g;
+}
+
+/**
+ * A string item under a pattern (the array's pool counts the pattern's values by canonical length,
+ * json-distinct.ts RegexCount), at a character boundary (a DFA state, or a plain frame once every
+ * continuation matches): the pattern string's own mask (its scan, cached), less the closers onto a
+ * written value, with the shortest completion after each token. A token after which the content c'
+ * is neither a written value nor a prefix of one has a shortest completion that depends only on
+ * the string state it ends in and the canonical length of c' (json-budget.ts, regexItem: the DFA
+ * state, the counter, what the token leaves open, and c''s slot in the pool; no value written meets
+ * it), read through the array as itemContext tells: the scan's inside tokens are grouped by
+ * (end state, canonical bytes of their complete characters), one member fed per group, cached per
+ * grammar. Tokens that can meet a written value are fed exactly (the trie path of the value's rest,
+ * escaped ones by text), as are closers with a quote after theirs; the other closers by (slot of c',
+ * bytes after the quote), as for plain strings.
+ */
+function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: DistinctPool): UniqueMask | undefined {
+  const u = st.f as Extract<Frame, { k: 'U' }>;
+  const up = st.up!;
+  const a = distinctUp(up)!;
+  const node = u.s.node!;
+  if (pool.rx!.node !== node) return undefined;
+  const { index, shortest: sc } = ctx;
+  const base = ctx.plainMask({ f: u.s, up });
+  const scan = index.scanOf(0, u.s);
+  const groups = groupsOf(scan, index);
+  const frames = index.strings.frames;
+  const info = index.uniqueTail(index.tail(index.trie, 0));
+  let memos_ = memos.get(ctx);
+  if (!memos_) memos.set(ctx, (memos_ = { members: new Map(), items: new Map() }));
+  const below = up.up ? stackKey(up.up) : '';
+  const memo = cached(memos_.items, `${node.id}|${stackKey(up)}`, () => ({ cls: new Map(), exact: new Map() }));
+  const memberMemo = cached(memos_.members, `r${node.id}|${sc.itemContext(a)}|${below}`, () => new Map<number, number>());
+  const gen = ++info.gen;
+  const { stamp } = info;
+  const mask = base.slice();
+  const has = (id: number): boolean => (base[id >>> 5]! & (1 << (id & 31))) !== 0;
+  const clear = (id: number): void => {
+    mask[id >>> 5]! &= ~(1 << (id & 31));
+  };
+  let max = 0;
+  let removed = false;
+  const apply = (id: number, x: number): void => {
+    if (x < 0) clear(id);
+    else if (x > left) {
+      clear(id);
+      removed = true;
+    } else if (x > max) max = x;
+  };
+  const exact = (id: number): void => {
+    if (stamp[id] === gen) return;
+    stamp[id] = gen;
+    if (!has(id)) return;
+    const b = index.bytesOf(id);
+    const key = `${u.t}\u0000${String.fromCharCode(...b)}`;
+    let x = memo.exact.get(key);
+    if (x === undefined) {
+      const after = feedBytes([st], b);
+      x = after.length ? sc.ofState(after) : -1;
+      memo.exact.set(key, x);
+    }
+    apply(id, x);
+  };
+  const c = u.t === '' ? '' : decodeContent(u.t);
+  const cb = canonBytes(c);
+  const { first, next, label, tokStart, tokCount, ids } = index.trie;
+  for (const k of a.vals ?? []) {
+    if (k[0] !== 's' || !k.startsWith(c, 1)) continue;
+    const rem = k.slice(1 + c.length);
+    for (const id of info.closerText.get(rem) ?? []) {
+      if (stamp[id] === gen) continue;
+      stamp[id] = gen;
+      clear(id);
+    }
+    let at = 0;
+    for (const x of utf8.encode(rem)) {
+      if (x === 0x22 || x === 0x5c || x < 0x20) break;
+      let ch = first[at]!;
+      while (ch !== -1 && label[ch] !== x) ch = next[ch]!;
+      if (ch === -1) break;
+      at = ch;
+      for (let j = 0; j < tokCount[at]!; j++) exact(ids[tokStart[at]! + j]!);
+    }
+    if (info.escText.size) {
+      const lim = Math.min(rem.length, info.escMax);
+      for (let p = 0; p <= lim; p++) {
+        const h = rem.charCodeAt(p - 1);
+        if (p > 0 && h >= 0xd800 && h <= 0xdbff) continue;
+        for (const id of info.escText.get(rem.slice(0, p)) ?? []) exact(id);
+      }
+    }
+  }
+  // Closers: the value c' is in the pattern's language (the pattern string closes only on a match), at its canonical length.
+  const { closers, closerSuf, closerStr, suffixes } = info;
+  let cc = closerCanons.get(info);
+  if (!cc) {
+    closerCanons.set(info, (cc = new Int32Array(closers.length)));
+    for (let i = 0; i < closers.length; i++) cc[i] = canonBytes(closerStr[i]!);
+  }
+  const nSuf = suffixes.length;
+  let closedBy: Map<number, Stack> | undefined;
+  for (let i = 0; i < closers.length; i++) {
+    const id = closers[i]!;
+    if (stamp[id] === gen || !has(id)) continue;
+    const sf = closerSuf[i]!;
+    if (sf < 0) {
+      stamp[id] = gen;
+      const text = c + closerStr[i]!;
+      const rest = info.closerRest[i]!;
+      const key = `q${text}\u0000${String.fromCharCode(...rest)}`;
+      let x = memo.exact.get(key);
+      if (x === undefined) {
+        const after = feedBytes([{ f: afterItem(a, -1, `s${text}`), up: up.up }], rest);
+        x = after.length ? sc.ofState(after) : -1;
+        memo.exact.set(key, x);
+      }
+      apply(id, x);
+      continue;
+    }
+    const slot = cb + cc[i]! + 2;
+    const key = (slot + 1) * nSuf + sf;
+    let x = memo.cls.get(key);
+    if (x === undefined) {
+      closedBy ??= new Map();
+      let closed = closedBy.get(slot);
+      if (!closed) closedBy.set(slot, (closed = { f: afterItem(a, -1, `s${c}${closerStr[i]!}`), up: up.up }));
+      const sfx = suffixes[sf]!;
+      const after = sfx.length ? feedBytes([closed], sfx) : [closed];
+      x = after.length ? sc.ofState(after) : -1;
+      memo.cls.set(key, x);
+    }
+    apply(id, x);
+  }
+  // Inside tokens by (end state, canonical bytes): one member's shortest completion from the U frame it leads to.
+  const { end, canon, members } = groups;
+  for (let k = 0; k < members.length; k++) {
+    const list = members[k]!;
+    let rep = -1;
+    for (let i = 0; i < list.length; i++) {
+      if (stamp[list[i]!] !== gen) {
+        rep = list[i]!;
+        break;
+      }
+    }
+    if (rep < 0 || !has(rep)) continue;
+    const key = end[k]! * 1048576 + cb + canon[k]!;
+    let x = memberMemo.get(key);
+    if (x === undefined) {
+      const f = frames[end[k]!]! as StringFrameOf;
+      x = sc.of({ f: { k: 'U', s: f, t: u.t + String.fromCharCode(...index.bytesOf(rep)) }, up });
       memberMemo.set(key, x);
     }
     if (x <= left) {
