@@ -6,7 +6,8 @@ import { buildClassTrie, byteClasses, isPlainByte, plainTrie } from './class-tri
 import { TokenIndex } from './json-grammar.js';
 import { FORMATS, regexDfa } from './json-regex.js';
 import type { StringNode } from './json-schema-compile.js';
-import { scanString, type ScanTrie, type StringFrame, type StringScan } from './json-string-scan.js';
+import { feed, type Stack } from './json-automaton.js';
+import { CLOSED, DEAD, scanString, type ScanTrie, type StringFrame, type StringScan } from './json-string-scan.js';
 import { HfVocab } from './vocab.js';
 
 /**
@@ -90,6 +91,37 @@ describe('class-trie root scans', () => {
       }
       assert.deepEqual(below.sort((a, b) => a - b), other, src);
     }
+  });
+
+  test('StringDfa rows filled whole (prepared at compile, read by scans) equal the automaton fed byte by byte', { skip: shared.skip }, () => {
+    const vocab = HfVocab.load(path.join(shared.shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
+    const index = new TokenIndex(vocab.bytes);
+    const strings = index.strings;
+    PATTERNS.forEach(([src, minLength, maxLength], i) => {
+      const node: StringNode = { t: 'string', id: 2000 + i, minLength, maxLength, regex: regexDfa(src) };
+      assert.ok(strings.prepare(node, 256) > 0, src);
+    });
+    // Every root state at a character boundary scanned once more (rows read and filled by the scans).
+    for (let s = 0; s < strings.frames.length; s++) {
+      const f = strings.frames[s]!;
+      if (f.rx !== undefined && f.esc === 0 && f.need === 0) index.scanOf(0, f);
+    }
+    let checked = 0;
+    const escapes = new Set<number>();
+    for (let s = 0; s < strings.frames.length; s++) {
+      const f = strings.frames[s]!;
+      for (let b = 0; b < 256; b++) {
+        const got = strings.tableRef[s * 256 + b]!;
+        if (got === -3) continue; // not computed
+        const out: Stack[] = [];
+        feed({ f, up: null }, b, out);
+        const want = out.length === 0 ? DEAD : out[0]!.f.k === 'D' ? CLOSED : strings.state(out[0]!.f as StringFrame);
+        assert.equal(got, want, `state ${s} (rx ${f.rx}, n ${f.n}, esc ${f.esc}, need ${f.need}) byte ${b}`);
+        checked++;
+        if (f.esc === 1 && want >= 0) escapes.add(s);
+      }
+    }
+    assert.ok(checked > 100_000 && escapes.size > 50, `${checked} entries, ${escapes.size} escape rows`);
   });
 
   test('equal the full-trie scan from every pattern state reached, on the Qwen2.5 vocabulary', { skip: shared.skip }, () => {

@@ -135,11 +135,28 @@ export class StringDfa {
     const dfa = f.node!.regex!;
     const rx = f.rx!;
     if (f.esc === 1) {
-      // After '\' only a short escape's letter or 'u' goes on.
-      for (let c = 0; c < 256; c++) {
-        const r = ESCAPE_BYTES[c] ? this.compute(s, c) : DEAD;
-        this.table[s * 256 + c] = r;
+      // After '\' only a short escape's letter or 'u' goes on. A short escape is its character read at
+      // the boundary the backslash left (the same frame with esc 0), so what follows depends only on the
+      // pattern state that character leads to: read from the boundary's row through a one-byte
+      // character that leads there, fed only when none does.
+      const row = s * 256;
+      for (let c = 0; c < 256; c++) this.table[row + c] = DEAD;
+      let boundary = -1;
+      for (let i = 0; i < SHORT_ESCAPES.length; i += 2) {
+        const to = dfa.step(rx, SHORT_ESCAPES[i + 1]!);
+        let r = DEAD;
+        if (to >= 0) {
+          let via = -1;
+          for (let c = 0x20; c < 0x80 && via < 0; c++) if (c !== 0x22 && c !== 0x5c && dfa.step(rx, c) === to) via = c;
+          if (via >= 0) {
+            if (boundary < 0) boundary = this.state({ ...f, esc: 0 });
+            r = this.step(boundary, via);
+          } else r = this.compute(s, SHORT_ESCAPES[i]!);
+        }
+        this.table[row + SHORT_ESCAPES[i]!] = r;
       }
+      const u = this.compute(s, 0x75);
+      this.table[row + 0x75] = u;
       return;
     }
     const byTo = new Map<number, number>();
@@ -204,8 +221,9 @@ export class StringDfa {
   }
 }
 
-/** The bytes that can follow '\' in a JSON string (a short escape's letter, or 'u'), and hex digits. */
-const ESCAPE_BYTES = byteSet('"\\/bfnrtu');
+/** JSON's short escapes: the byte after '\', and the character it stands for. */
+const SHORT_ESCAPES = [0x22, 0x22, 0x5c, 0x5c, 0x2f, 0x2f, 0x62, 8, 0x66, 12, 0x6e, 10, 0x72, 13, 0x74, 9];
+/** Hex digits (what goes on past '\u'). */
 const HEX_BYTES = byteSet('0123456789abcdefABCDEF');
 
 function byteSet(chars: string): Uint8Array {
