@@ -284,6 +284,16 @@ const LARGE: Record<string, Record<string, unknown>> = {
       required: ['p', 'lat', 'lon', 'narrow'],
     },
   },
+  // uniqueItems of strings under a pattern / format (enforced while decoding): a small finite language a random decoder repeats often, and emails the budget must close.
+  uniquePatternStrings: {
+    type: 'object',
+    properties: {
+      codes: { type: 'array', items: { type: 'string', pattern: '^[A-C]{2}$' }, uniqueItems: true, minItems: 5 },
+      emails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, minItems: 3 },
+      mixed: { type: 'array', items: { anyOf: [{ type: 'string', pattern: '^[ab]{1,2}$' }, { type: 'integer', minimum: 0, maximum: 3 }] }, uniqueItems: true, minItems: 6 },
+    },
+    required: ['codes', 'emails', 'mixed'],
+  },
 };
 
 /**
