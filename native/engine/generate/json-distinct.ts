@@ -98,7 +98,17 @@ export function scalarLeaves(node: GrammarNode, pending?: Set<GrammarNode>): Gra
   const strs = out.filter((n) => n.t === 'string');
   const rx = strs.filter((n) => isRegexString(n));
   if (rx.length > 1 || (rx.length === 1 && strs.length > 1)) return undefined;
+  // The counts' tables have a cell per (DFA state, character counter): patterns with large ones stay with the final validation.
+  if (rx.length === 1 && rx[0]!.regex!.size * (regexCap(rx[0] as StringNode) + 1) > MAX_REGEX_CELLS) return undefined;
   return rangesOf(out).length <= MAX_RANGES ? out : undefined;
+}
+
+/** Cells (DFA states x character counter values) a pattern's count tables may have. */
+const MAX_REGEX_CELLS = 1 << 14;
+
+/** The automaton's character counter's cap for a string node (countChar, json-automaton.ts). */
+function regexCap(n: StringNode): number {
+  return Math.max(n.minLength, Number.isFinite(n.maxLength) ? n.maxLength : 0);
 }
 
 /** A string node whose pattern constrains it from the start (a pattern matching every string is a plain string). */
@@ -170,7 +180,7 @@ export class RegexCount {
     this.dfa = dfa;
     this.min = node.minLength;
     this.max = node.maxLength;
-    this.cap = Math.max(node.minLength, Number.isFinite(node.maxLength) ? node.maxLength : 0);
+    this.cap = regexCap(node);
     this.states = dfa.size;
     this.costs = dfa.start.map((st, s) => Array.from(st, (lo, i) => costCounts(lo, dfa.end[s]![i]!)));
     this.univ = dfa.universal.indexOf(1);
@@ -242,13 +252,31 @@ export class RegexCount {
     return chars === Infinity ? Infinity : Math.max(0, chars) * 6;
   }
 
-  /** How many completions (s, n) has, capped (Infinity: infinitely many or past the cap). */
+  private totals: Float64Array | undefined;
+  /** How many completions (s, n) has, whatever their length (Infinity: infinitely many or past the cap). */
   total(s: number, n: number): number {
-    const m = this.maxBytes(s, n);
-    if (m === Infinity) return Infinity;
-    let t = 0;
-    for (let j = 0; j <= m; j++) t += this.count(s, n, j);
-    return t >= COUNT_CAP ? Infinity : t;
+    this.totals ??= this.allTotals();
+    return this.totals[s * (this.cap + 1) + n]!;
+  }
+
+  /** Completions of every (state, counter), by rows of the counter from cap down (at cap: the DFA's states by longest path, none on a cycle unless maxLength stops it). */
+  private allTotals(): Float64Array {
+    const w = this.cap + 1;
+    const T = new Float64Array(this.states * w);
+    const dfa = this.dfa;
+    const all = this.costs.map((ts) => ts.map((cc) => cc.reduce((x, y) => x + y, 0)));
+    const cell = (s: number, n: number): number => {
+      if (n + 1 > this.max) return this.accepts(s, n) ? 1 : 0;
+      if (n === this.cap && this.cyclic[s]) return Infinity;
+      const n2 = Math.min(n + 1, this.cap);
+      let t = this.accepts(s, n) ? 1 : 0;
+      const to = dfa.to[s]!;
+      for (let i = 0; i < to.length; i++) if (all[s]![i]! > 0) t += all[s]![i]! * T[to[i]! * w + n2]!;
+      return t >= COUNT_CAP ? Infinity : t;
+    };
+    const order = Array.from({ length: this.states }, (_, s) => s).sort((x, y) => this.longest[x]! - this.longest[y]!);
+    for (let n = this.cap; n >= 0; n--) for (const s of order) T[s * w + n] = cell(s, n);
+    return T;
   }
 
   /** The (state, counter) after the characters of str from (s, n), or undefined when the DFA or maxLength refuses them. */
