@@ -543,24 +543,32 @@ function groupsOf(scan: { insideIds: Int32Array; insideTo: Int32Array }, index: 
   let g = scanGroups.get(scan);
   if (g) return g;
   const { insideIds, insideTo } = scan;
+  // Two passes: each token's group (keys kept small integers), then the members laid out per group.
   const idx = new Map<number, number>();
-  const lists: number[][] = [];
+  const of = new Int32Array(insideIds.length);
   const end: number[] = [];
   const canon: number[] = [];
+  const counts: number[] = [];
   for (let i = 0; i < insideIds.length; i++) {
-    const id = insideIds[i]!;
-    const cb = canonOfToken(index, id);
-    const key = insideTo[i]! * 65536 + cb;
+    const cb = Math.min(canonOfToken(index, insideIds[i]!), 4095);
+    const key = insideTo[i]! * 4096 + cb;
     let k = idx.get(key);
     if (k === undefined) {
-      idx.set(key, (k = lists.length));
-      lists.push([]);
+      idx.set(key, (k = end.length));
       end.push(insideTo[i]!);
       canon.push(cb);
+      counts.push(0);
     }
-    lists[k]!.push(id);
+    of[i] = k;
+    counts[k]!++;
   }
-  g = { end: Int32Array.from(end), canon: Int32Array.from(canon), members: lists.map((l) => Int32Array.from(l)) };
+  const members = counts.map((c) => new Int32Array(c));
+  const fill = new Int32Array(counts.length);
+  for (let i = 0; i < insideIds.length; i++) {
+    const k = of[i]!;
+    members[k]![fill[k]!++] = insideIds[i]!;
+  }
+  g = { end: Int32Array.from(end), canon: Int32Array.from(canon), members };
   scanGroups.set(scan, g);
   return g;
 }
