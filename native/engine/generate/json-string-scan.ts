@@ -142,12 +142,17 @@ export class StringDfa {
       const row = s * 256;
       for (let c = 0; c < 256; c++) this.table[row + c] = DEAD;
       let boundary = -1;
+      let viaOf: Map<number, number> | null = null;
       for (let i = 0; i < SHORT_ESCAPES.length; i += 2) {
         const to = dfa.step(rx, SHORT_ESCAPES[i + 1]!);
         let r = DEAD;
         if (to >= 0) {
-          let via = -1;
-          for (let c = 0x20; c < 0x80 && via < 0; c++) if (c !== 0x22 && c !== 0x5c && dfa.step(rx, c) === to) via = c;
+          if (!viaOf) {
+            // The first one-byte character that leads to each pattern state.
+            viaOf = new Map();
+            for (let c = 0x7f; c >= 0x20; c--) if (c !== 0x22 && c !== 0x5c) viaOf.set(dfa.step(rx, c), c);
+          }
+          const via = viaOf.get(to) ?? -1;
           if (via >= 0) {
             if (boundary < 0) boundary = this.state({ ...f, esc: 0 });
             r = this.step(boundary, via);
