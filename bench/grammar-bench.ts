@@ -203,7 +203,7 @@ interface Stats {
   tokens: number;
 }
 const stats = new Map<string, Stats>();
-const slowest: Array<{ set: string; name: string; compileMs: number; maskMaxMs: number; maskP50Ms: number; maskP99Ms: number; cpuP50Ms: number; cpuP99Ms: number }> = [];
+const slowest: Array<{ set: string; name: string; compileMs: number; maskMaxMs: number; maskP50Ms: number; maskP99Ms: number; cpuP50Ms: number; cpuP99Ms: number; masks: number; over1: number; cpuOver1: number }> = [];
 const enc = new TextEncoder();
 /** Every mask's [start, end] on the performance timeline, and the garbage collector's pauses: which slow masks had a pause inside. */
 const spans: number[] = [];
@@ -259,7 +259,7 @@ for (const c of [...LARGE, ...suiteCases()]) {
       st = g.advance(st, vocab.bytes[id]!);
     }
   }
-  slowest.push({ set: c.set, name: c.name, compileMs, maskMaxMs: maskMax, maskP50Ms: pct(caseMs, 50), maskP99Ms: pct(caseMs, 99), cpuP50Ms: pct(caseCpu, 50), cpuP99Ms: pct(caseCpu, 99) });
+  slowest.push({ set: c.set, name: c.name, compileMs, maskMaxMs: maskMax, maskP50Ms: pct(caseMs, 50), maskP99Ms: pct(caseMs, 99), cpuP50Ms: pct(caseCpu, 50), cpuP99Ms: pct(caseCpu, 99), masks: caseMs.length, over1: caseMs.filter((x) => x > 1).length, cpuOver1: caseCpu.filter((x) => x > 1).length });
 }
 
 function pct(xs: number[], p: number): number {
@@ -326,7 +326,7 @@ if (asJson) console.log(JSON.stringify({ load, over1, over1Gc, over1Switched, ov
 else {
   console.table(rows);
   console.log('large schemas (compile ms, mask p50 / p99 wall and CPU, slowest ms):');
-  console.table(slowest.filter((x) => x.set === 'large').map((x) => ({ schema: x.name, 'compile ms': r(x.compileMs), 'mask p50 ms': r(x.maskP50Ms), 'mask p99 ms': r(x.maskP99Ms), 'cpu p50 ms': r(x.cpuP50Ms), 'cpu p99 ms': r(x.cpuP99Ms), 'slowest mask ms': r(x.maskMaxMs) })));
+  console.table(slowest.filter((x) => x.set === 'large').map((x) => ({ schema: x.name, 'compile ms': r(x.compileMs), 'mask p50 ms': r(x.maskP50Ms), 'mask p99 ms': r(x.maskP99Ms), 'cpu p50 ms': r(x.cpuP50Ms), 'cpu p99 ms': r(x.cpuP99Ms), 'slowest mask ms': r(x.maskMaxMs), masks: x.masks, 'over 1 ms': x.over1, 'over 1 ms cpu': x.cpuOver1 })));
   console.log('slowest masks overall:');
   console.table(slowest.sort((a, b) => b.maskMaxMs - a.maskMaxMs).slice(0, 8).map((x) => ({ set: x.set, schema: x.name.slice(0, 70), 'slowest mask ms': r(x.maskMaxMs) })));
   const p99 = pct(allMask, 99);
