@@ -337,3 +337,52 @@ describe('uniqueItems of strings under a pattern: shortest completions', () => {
     assert.ok(checked > 1000, `${checked} states checked`);
   });
 });
+
+describe('pattern strings inside an escape or a UTF-8 character: shortest completions = 1 + the best next byte', () => {
+  // After '\' an email's domain takes no short escape ('/' is not in it): only \uXXXX, five bytes; inside
+  // \uXXXX or a UTF-8 sequence only the code points the digits / bytes so far begin count.
+  const cases: Array<[string, object, string[]]> = [
+    ['email domain', { type: 'string', format: 'email' }, ['"a@', '"a@b.', '"a']],
+    ['digits', { type: 'string', pattern: '^[0-9]{2,3}$' }, ['"', '"1']],
+    ['slash or a', { type: 'string', pattern: '^(/|a)b$' }, ['"']],
+    ['non-ASCII', { type: 'string', pattern: '^(é|日本|x)+!$' }, ['"', '"x']],
+    ['pattern in an object', { type: 'object', properties: { host: { type: 'string', format: 'hostname' }, n: { type: 'integer' } }, required: ['host', 'n'] }, ['{"host":"a']],
+  ];
+  for (const [name, schema, starts] of cases) {
+    test(name, () => {
+      const root = compileSchema(schema);
+      const sc = new ShortestCompletion(root);
+      let checked = 0;
+      let inside = 0;
+      for (const start of starts) {
+        // Breadth first from the start, through '\' and UTF-8 lead bytes first: every state up to 7 bytes past it.
+        let layer: Stack[][] = [feedBytes([initialStack(root)], new TextEncoder().encode(start))];
+        assert.ok(layer[0]!.length > 0, `${name}: ${start} is a valid prefix`);
+        const seen = new Set<string>();
+        for (let depth = 0; depth < 7 && layer.length; depth++) {
+          const nextLayer: Stack[][] = [];
+          for (const state of layer) {
+            const key = state.map(stackKey).join('\n');
+            if (seen.has(key)) continue;
+            seen.add(key);
+            const here = sc.ofState(state);
+            const succ = ALL_BYTES.map((b) => next(state, b));
+            const best = Math.min(...succ.map((s) => (s.length ? sc.ofState(s) : Infinity)));
+            if (state.some(canEnd)) assert.equal(here, 0, `${name}: may end here`);
+            else assert.equal(here, 1 + best, `${name} after ${start} + ${depth} bytes (${key}): shortest ${here} = 1 + ${best}`);
+            checked++;
+            if (state.some((s) => s.f.k === 'S' && (s.f.esc > 0 || s.f.need > 0))) inside++;
+            // Escapes and multi-byte characters, plus two plain bytes: the layers stay small.
+            const bytes = [0x5c, 0x75, 0x30, 0x44, 0x46, 0x2f, 0x62, 0xc3, 0xa9, 0xe6, 0x97, 0xa5, 0x61, 0x2e];
+            for (const b of bytes) {
+              const s = next(state, b);
+              if (s.length) nextLayer.push(s);
+            }
+          }
+          layer = nextLayer;
+        }
+      }
+      assert.ok(inside > 5, `${name}: states inside an escape or a character were checked (${inside} of ${checked})`);
+    });
+  }
+});

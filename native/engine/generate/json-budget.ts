@@ -2,6 +2,7 @@ import { afterItem, arrCap, canClose, decodeContent, nextProps, numberComplete, 
 import { ascii94, canonBytes, costCounts, COSTS, hasKey, jsonCharBytes, literalKeys, poolOf, REGEX_MAX_BYTES, type RegexCount } from './json-distinct.js';
 import { intCount, intIn, intMoreDigits, intShortest, intSpan, MAX_DIGITS } from './json-int-range.js';
 import { numMore, numShortest } from './json-num-range.js';
+import type { CharDfa } from './json-regex.js';
 import type { ArrayNode, GrammarNode, LiteralNode, ObjectNode } from './json-schema-compile.js';
 
 /**
@@ -528,11 +529,30 @@ export class ShortestCompletion {
       case 'S': {
         const min = f.node ? f.node.minLength : 0;
         if (f.rx !== undefined) {
-          // Under a pattern: a lower bound when minLength and the pattern both ask for more (rare).
+          // Under a pattern: a lower bound when minLength and the pattern both ask for more (rare). Inside a
+          // character (an escape, a UTF-8 sequence) only the characters its rest can still be count: after
+          // '\' a short escape's character (one byte) or any BMP character by \uXXXX (five), inside \uXXXX
+          // or a UTF-8 sequence the code points its digits / bytes so far begin. (The pattern's cheapest next
+          // character, minNext, undercounted: `\` where only \u escapes fit, e.g. an email's domain.)
           const dfa = f.node!.regex!;
-          if (f.need > 0) return f.need + Math.max(0, min - (f.n + 1), dfa.minNext[f.rx]!) + 1;
-          if (f.esc === 1) return 1 + Math.max(0, min - (f.n + 1), dfa.minNext[f.rx]!) + 1;
-          if (f.esc >= 2) return 6 - f.esc + Math.max(0, min - (f.n + 1), dfa.minNext[f.rx]!) + 1;
+          const after = Math.max(0, min - (f.n + 1));
+          const via = (lo: number, hi: number): number => minThrough(dfa, f.rx!, lo, hi, after);
+          if (f.need > 0) {
+            const low = (f.need - 1) * 6;
+            return f.need + via((((f.cp! << 6) | (f.lo & 0x3f)) * 2 ** low), (((f.cp! << 6) | (f.hi & 0x3f)) + 1) * 2 ** low - 1) + 1;
+          }
+          if (f.esc === 1) {
+            let best = 5 + via(0, 0xffff);
+            for (const ch of SHORT_ESCAPED) {
+              const to = dfa.step(f.rx, ch);
+              if (to >= 0) best = Math.min(best, 1 + Math.max(after, dfa.minBytes[to]!));
+            }
+            return best + 1;
+          }
+          if (f.esc >= 2) {
+            const left = 4 - (f.esc - 2);
+            return left + via(f.hex * 16 ** left, (f.hex + 1) * 16 ** left - 1) + 1;
+          }
           return Math.max(0, min - f.n, dfa.minBytes[f.rx]!) + 1;
         }
         if (f.need > 0) return f.need + Math.max(0, min - (f.n + 1)) + 1;
@@ -623,4 +643,23 @@ export class ShortestCompletion {
     for (const s of state) m = Math.min(m, this.of(s));
     return m;
   }
+}
+
+/**
+ * Fewest bytes after one more character in [lo, hi] (surrogates excluded) read from pattern state
+ * rx: the most of `chars` (characters minLength still asks for after it) and the pattern's minBytes
+ * from the state that character leads to. Infinity when no such character is allowed.
+ */
+function minThrough(dfa: CharDfa, rx: number, lo: number, hi: number, chars: number): number {
+  let m = Infinity;
+  const st = dfa.start[rx]!;
+  const en = dfa.end[rx]!;
+  const to = dfa.to[rx]!;
+  for (let i = 0; i < st.length; i++) {
+    const a = Math.max(st[i]!, lo);
+    const b = Math.min(en[i]!, hi);
+    if (a > b || (a >= 0xd800 && b <= 0xdfff)) continue;
+    m = Math.min(m, Math.max(chars, dfa.minBytes[to[i]!]!));
+  }
+  return m;
 }
