@@ -386,3 +386,42 @@ describe('pattern strings inside an escape or a UTF-8 character: shortest comple
     });
   }
 });
+
+describe('pattern strings with a minLength the shortest match does not reach: the true distance', () => {
+  // ^(ab)+$ with minLength 3 needs abab (4 bytes), ^(é)+$ with minLength 2 needs éé (4 bytes): the pattern's bytes for at least that many characters.
+  const bytes = (s: string): number => new TextEncoder().encode(s).length;
+  const cases: Array<[string, object, number]> = [
+    ['(ab)+, minLength 3', { type: 'string', pattern: '^(ab)+$', minLength: 3 }, bytes('"abab"')],
+    ['é+, minLength 2', { type: 'string', pattern: '^é+$', minLength: 2 }, bytes('"éé"')],
+    ['a|bcd, minLength 2', { type: 'string', pattern: '^(a|bcd)$', minLength: 2 }, bytes('"bcd"')],
+    ['in an object', { type: 'object', properties: { k: { type: 'string', pattern: '^(xy)+$', minLength: 5 } }, required: ['k'] }, bytes('{"k":"xyxyxy"}')],
+  ];
+  for (const [name, schema, shortest] of cases) {
+    test(name, () => {
+      const root = compileSchema(schema);
+      const sc = new ShortestCompletion(root);
+      assert.equal(sc.of(initialStack(root)), shortest, `${name}: the shortest instance`);
+      // Every state reachable by the shortest instance's bytes and a few others: 1 + the best next byte.
+      let layer: Stack[][] = [[initialStack(root)]];
+      let checked = 0;
+      const seen = new Set<string>();
+      for (let depth = 0; depth < 9 && layer.length; depth++) {
+        const nextLayer: Stack[][] = [];
+        for (const state of layer) {
+          const key = state.map(stackKey).join('\n');
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const succ = ALL_BYTES.map((b) => next(state, b));
+          const best = Math.min(...succ.map((s) => (s.length ? sc.ofState(s) : Infinity)));
+          const here = sc.ofState(state);
+          if (state.some(canEnd)) assert.equal(here, 0);
+          else assert.equal(here, 1 + best, `${name} (${key}): ${here} = 1 + ${best}`);
+          checked++;
+          for (const s of succ) if (s.length) nextLayer.push(s);
+        }
+        layer = nextLayer.slice(0, 400);
+      }
+      assert.ok(checked > 5);
+    });
+  }
+});

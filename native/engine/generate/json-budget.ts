@@ -99,7 +99,7 @@ export class ShortestCompletion {
         return m;
       }
       case 'string':
-        return 2 + (n.regex ? Math.max(n.minLength, n.regex.minBytes[0]!) : n.minLength);
+        return 2 + (n.regex ? n.regex.minBytesAtLeast(0, n.minLength) : n.minLength);
       case 'number':
         return n.range ? intShortest(n.range) : n.num ? numShortest(n.num) : 1;
       case 'object':
@@ -529,7 +529,8 @@ export class ShortestCompletion {
       case 'S': {
         const min = f.node ? f.node.minLength : 0;
         if (f.rx !== undefined) {
-          // Under a pattern: a lower bound when minLength and the pattern both ask for more (rare). Inside a
+          // Under a pattern (and a minLength: the pattern's fewest bytes writing at least the characters it
+          // still asks for, CharDfa.minBytesAtLeast). Inside a
           // character (an escape, a UTF-8 sequence) only the characters its rest can still be count: after
           // '\' a short escape's character (one byte) or any BMP character by \uXXXX (five), inside \uXXXX
           // or a UTF-8 sequence the code points its digits / bytes so far begin. (The pattern's cheapest next
@@ -545,7 +546,7 @@ export class ShortestCompletion {
             let best = 5 + via(0, 0xffff);
             for (const ch of SHORT_ESCAPED) {
               const to = dfa.step(f.rx, ch);
-              if (to >= 0) best = Math.min(best, 1 + Math.max(after, dfa.minBytes[to]!));
+              if (to >= 0) best = Math.min(best, 1 + dfa.minBytesAtLeast(to, after));
             }
             return best + 1;
           }
@@ -553,7 +554,7 @@ export class ShortestCompletion {
             const left = 4 - (f.esc - 2);
             return left + via(f.hex * 16 ** left, (f.hex + 1) * 16 ** left - 1) + 1;
           }
-          return Math.max(0, min - f.n, dfa.minBytes[f.rx]!) + 1;
+          return dfa.minBytesAtLeast(f.rx, min - f.n) + 1;
         }
         if (f.need > 0) return f.need + Math.max(0, min - (f.n + 1)) + 1;
         if (f.esc === 1) return 1 + Math.max(0, min - (f.n + 1)) + 1;
@@ -647,8 +648,8 @@ export class ShortestCompletion {
 
 /**
  * Fewest bytes after one more character in [lo, hi] (surrogates excluded) read from pattern state
- * rx: the most of `chars` (characters minLength still asks for after it) and the pattern's minBytes
- * from the state that character leads to. Infinity when no such character is allowed.
+ * rx: from the state that character leads to, writing at least `chars` more characters (what
+ * minLength still asks for after it). Infinity when no such character is allowed.
  */
 function minThrough(dfa: CharDfa, rx: number, lo: number, hi: number, chars: number): number {
   let m = Infinity;
@@ -659,7 +660,7 @@ function minThrough(dfa: CharDfa, rx: number, lo: number, hi: number, chars: num
     const a = Math.max(st[i]!, lo);
     const b = Math.min(en[i]!, hi);
     if (a > b || (a >= 0xd800 && b <= 0xdfff)) continue;
-    m = Math.min(m, Math.max(chars, dfa.minBytes[to[i]!]!));
+    m = Math.min(m, dfa.minBytesAtLeast(to[i]!, chars));
   }
   return m;
 }

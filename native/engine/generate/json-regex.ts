@@ -418,6 +418,35 @@ export class CharDfa {
     return this.accept.length;
   }
 
+  /** minBytesAtLeast's layers: [k][s] = fewest bytes from s to a match writing at least k more characters. */
+  private atLeast: Float64Array[] | undefined;
+
+  /**
+   * Fewest JSON-string bytes from state s to a match that writes at least k more characters (what a
+   * minLength still asks for): layer k from layer k - 1 through one more character, the cheapest of
+   * each transition's range. Above 1,024 characters, the larger of k and minBytes (a lower bound).
+   */
+  minBytesAtLeast(s: number, k: number): number {
+    if (k <= 0) return this.minBytes[s]!;
+    if (k > 1024) return Math.max(k, this.minBytes[s]!);
+    const layers = (this.atLeast ??= [this.minBytes]);
+    while (layers.length <= k) {
+      const prev = layers[layers.length - 1]!;
+      const cur = new Float64Array(this.size).fill(Infinity);
+      for (let x = 0; x < this.size; x++) {
+        const st = this.start[x]!;
+        const en = this.end[x]!;
+        const to = this.to[x]!;
+        for (let i = 0; i < st.length; i++) {
+          const c = minBytesIn(st[i]!, en[i]!) + prev[to[i]!]!;
+          if (c < cur[x]!) cur[x] = c;
+        }
+      }
+      layers.push(cur);
+    }
+    return layers[k]![s]!;
+  }
+
   /** Bellman-Ford style relaxation (small DFAs): the cheapest path to an accepting state. */
   private shortest(cost: (lo: number, hi: number) => number): Float64Array {
     const n = this.size;
