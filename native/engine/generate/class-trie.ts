@@ -1,5 +1,5 @@
 import type { CharDfa } from './json-regex.js';
-import type { GrammarNode, StringNode } from './json-schema-compile.js';
+import { grammarNodes, type GrammarNode, type StringNode } from './json-schema-compile.js';
 import { scanClassRoot, type ScanTrie, type StringDfa, type StringScan } from './json-string-scan.js';
 import type { TokenTrie } from './token-trie.js';
 
@@ -305,35 +305,5 @@ export class PatternScans {
 
 /** A grammar's string nodes under a pattern (each once): what a grammar prepares class tries and string states for when it is compiled. */
 export function patternStrings(root: GrammarNode): StringNode[] {
-  const out = new Set<StringNode>();
-  const seen = new Set<GrammarNode>();
-  const visit = (n: GrammarNode): void => {
-    if (seen.has(n)) return;
-    seen.add(n);
-    switch (n.t) {
-      case 'string':
-        if (n.regex) out.add(n);
-        break;
-      case 'union':
-        n.options.forEach(visit);
-        break;
-      case 'object':
-        for (const p of n.props) visit(p.node);
-        if (n.additional) visit(n.additional);
-        break;
-      case 'array':
-        visit(n.items);
-        n.tuple?.forEach(visit);
-        if (n.rest) visit(n.rest);
-        if (n.contains) {
-          visit(n.contains.hit);
-          visit(n.contains.miss);
-        }
-        break;
-      default:
-        break;
-    }
-  };
-  visit(root);
-  return [...out];
+  return grammarNodes(root).filter((n): n is StringNode => n.t === 'string' && n.regex !== undefined);
 }

@@ -3,7 +3,7 @@ import { ascii94, canonBytes, costCounts, COSTS, hasKey, jsonCharBytes, literalK
 import { intCount, intIn, intMoreDigits, intShortest, intSpan, MAX_DIGITS } from './json-int-range.js';
 import { numMore, numShortest } from './json-num-range.js';
 import type { CharDfa } from './json-regex.js';
-import type { ArrayNode, GrammarNode, LiteralNode, ObjectNode } from './json-schema-compile.js';
+import { grammarNodes, type ArrayNode, type GrammarNode, type LiteralNode, type ObjectNode } from './json-schema-compile.js';
 
 /**
  * The length in bytes of the shortest completion of an automaton configuration: the fewest bytes
@@ -37,34 +37,7 @@ export class ShortestCompletion {
   private readonly objNext = new Map<number, Map<string, number>>();
 
   constructor(root: GrammarNode) {
-    const nodes: GrammarNode[] = [];
-    const seen = new Set<number>();
-    const visit = (n: GrammarNode): void => {
-      if (seen.has(n.id)) return;
-      seen.add(n.id);
-      nodes.push(n);
-      switch (n.t) {
-        case 'union':
-          n.options.forEach(visit);
-          break;
-        case 'object':
-          for (const p of n.props) visit(p.node);
-          if (n.additional) visit(n.additional);
-          break;
-        case 'array':
-          visit(n.items);
-          n.tuple?.forEach(visit);
-          if (n.rest) visit(n.rest);
-          if (n.contains) {
-            visit(n.contains.hit);
-            visit(n.contains.miss);
-          }
-          break;
-        default:
-          break;
-      }
-    };
-    visit(root);
+    const nodes = grammarNodes(root);
     for (const n of nodes) this.minV.set(n.id, Infinity);
     // Relax until nothing shrinks (values only decrease from Infinity; each pass settles at least one more level).
     for (let changed = true; changed; ) {

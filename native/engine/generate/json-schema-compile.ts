@@ -202,6 +202,39 @@ const TYPE_HINTS: Array<[JsonType, string[]]> = [
   ['number', ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf']],
 ];
 
+/** Every node reachable from `root`, each once ($ref cycles included), in visiting order. */
+export function grammarNodes(root: GrammarNode): GrammarNode[] {
+  const nodes: GrammarNode[] = [];
+  const seen = new Set<GrammarNode>();
+  const visit = (n: GrammarNode): void => {
+    if (seen.has(n)) return;
+    seen.add(n);
+    nodes.push(n);
+    switch (n.t) {
+      case 'union':
+        n.options.forEach(visit);
+        break;
+      case 'object':
+        for (const p of n.props) visit(p.node);
+        if (n.additional) visit(n.additional);
+        break;
+      case 'array':
+        visit(n.items);
+        n.tuple?.forEach(visit);
+        if (n.rest) visit(n.rest);
+        if (n.contains) {
+          visit(n.contains.hit);
+          visit(n.contains.miss);
+        }
+        break;
+      default:
+        break;
+    }
+  };
+  visit(root);
+  return nodes;
+}
+
 /**
  * Compile a JSON Schema (draft-04, -06, -07, 2019-09, 2020-12, by its `$schema`; see
  * `schemaDialect`) for constrained decoding. Refuses, naming the keyword and its JSON pointer,
