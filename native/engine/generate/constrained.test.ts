@@ -284,6 +284,24 @@ const LARGE: Record<string, Record<string, unknown>> = {
       required: ['p', 'lat', 'lon', 'narrow'],
     },
   },
+  // Patterns and formats (DFAs over characters, json-regex.ts): the random decoder writes escapes and
+  // multi-byte characters inside them, and the budget must close each one (its shortest completion
+  // through an escape, under a minLength the shortest match does not reach).
+  patternsAndFormats: {
+    type: 'object',
+    properties: {
+      sku: { type: 'string', pattern: '^[A-Z]{3}-[0-9]{4,6}(-[a-z]+)?$' },
+      id: { type: 'string', format: 'uuid' },
+      at: { type: 'string', format: 'date-time' },
+      email: { type: 'string', format: 'email' },
+      host: { type: 'string', format: 'hostname' },
+      ip: { type: 'string', format: 'ipv4' },
+      pairs: { type: 'string', pattern: '^(ab)+$', minLength: 3 },
+      accents: { type: 'string', pattern: '^(é|日本|x)+!$' },
+      notes: { type: 'array', items: { type: 'string', pattern: '[0-9]' }, minItems: 2 },
+    },
+    required: ['sku', 'id', 'at', 'email', 'host', 'ip', 'pairs', 'accents', 'notes'],
+  },
   // uniqueItems of strings under a pattern / format (enforced while decoding): a small finite language a random decoder repeats often, and emails the budget must close.
   uniquePatternStrings: {
     type: 'object',

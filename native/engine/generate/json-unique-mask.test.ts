@@ -45,6 +45,51 @@ describe('uniqueItems string masks', () => {
   });
 });
 
+describe('one vocabulary index, many grammars', () => {
+  // The vocabulary's string states are shared: a frame read back from them may hold another grammar's node.
+  // An index warmed by a plain email schema and a fresh one give the same masks to a schema of unique patterned items.
+  test('masks do not depend on the schemas an index served before', { skip: shared.skip }, () => {
+    const full = HfVocab.load(path.join(shared.shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));
+    const vocab = full.bytes.map((b, id) => (b && (b.length === 1 || id % 13 === 0 || (b.includes(0x22) && b.length <= 5)) ? b : null));
+    const warmed = new TokenIndex(vocab);
+    const fresh = new TokenIndex(vocab);
+    const ids = (m: Uint32Array): number[] => vocab.flatMap((b, id) => (b && allowed(m, id) ? [id] : []));
+    const rng = new Rng(1);
+    const plain = new JsonGrammar({ type: 'object', properties: { email: { type: 'string', format: 'email' } }, required: ['email'] }, warmed);
+    for (let r = 0; r < 20; r++) {
+      let st = plain.initial();
+      for (let k = 0; k < 60 && !plain.isDone(st); k++) {
+        const c = ids(plain.maskWithin(st, 256 - k).mask);
+        if (!c.length) break;
+        st = plain.advance(st, vocab[c[Math.floor(rng.next() * c.length)]!]!);
+      }
+    }
+    const unique = {
+      type: 'object',
+      properties: {
+        codes: { type: 'array', items: { type: 'string', pattern: '^[A-C]{2}$' }, uniqueItems: true, minItems: 5 },
+        emails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, minItems: 3 },
+      },
+      required: ['codes', 'emails'],
+    };
+    let steps = 0;
+    for (let r = 0; r < 6; r++) {
+      const g1 = new JsonGrammar(unique, warmed);
+      const g2 = new JsonGrammar(unique, fresh);
+      let st = g2.initial();
+      for (let k = 0; k < 120 && !g2.isDone(st); k++) {
+        const a = ids(g1.maskWithin(st, 256 - k).mask);
+        const b = ids(g2.maskWithin(st, 256 - k).mask);
+        assert.deepEqual(a, b, `run ${r} step ${k}: the same mask from both indexes`);
+        steps++;
+        if (!b.length) break;
+        st = g2.advance(st, vocab[b[Math.floor(rng.next() * b.length)]!]!);
+      }
+    }
+    assert.ok(steps > 50, `${steps} steps compared`);
+  });
+});
+
 function compareWalks(schemas: object[], nearBytes: string, seed: number): void {
   {
     const full = HfVocab.load(path.join(shared.shared, 'models', 'Qwen', 'Qwen2.5-0.5B-Instruct'));

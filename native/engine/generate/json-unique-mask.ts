@@ -719,7 +719,9 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
     const key = end[k]! * 1048576 + cb + canon[k]!;
     let x = memberMemo.get(key);
     if (x === undefined) {
-      const f = frames[end[k]!]! as StringFrameOf;
+      // The vocabulary's string states are shared by every grammar: its frame may hold another grammar's
+      // node (with the same pattern and bounds); the item's own node keeps its pool (RegexCount) in use.
+      const f = { ...(frames[end[k]!]! as StringFrameOf), node: u.s.node };
       x = sc.of({ f: { k: 'U', s: f, t: u.t + String.fromCharCode(...index.bytesOf(rep)) }, up });
       memberMemo.set(key, x);
     }
