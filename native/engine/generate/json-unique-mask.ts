@@ -315,6 +315,78 @@ function cached<T>(m: Map<string, T>, key: string, make: () => T): T {
   return v;
 }
 
+/** The memos of a U frame's item (closers and exact feeds per array state) and of its inside-token classes (per `classKey` and the frames below the array). */
+function itemMemos(ctx: UniqueMaskContext, st: Stack, classKey: string): { memo: ItemMemo; memberMemo: Map<number, number> } {
+  const up = st.up!;
+  const node = (st.f as Extract<Frame, { k: 'U' }>).s.node!;
+  let m = memos.get(ctx);
+  if (!m) memos.set(ctx, (m = { members: new Map(), items: new Map() }));
+  const below = up.up ? stackKey(up.up) : '';
+  return {
+    memo: cached(m.items, `${node.id}|${stackKey(up)}`, () => ({ cls: new Map(), exact: new Map() })),
+    memberMemo: cached(m.members, `${classKey}|${below}`, () => new Map<number, number>()),
+  };
+}
+
+/**
+ * A U frame's mask in the making: the plain (or pattern) string's mask less what the item may not
+ * do, the largest shortest completion of a kept token, and whether the budget (`left`) dropped any.
+ * stamp[id] === gen marks the tokens already decided in this mask.
+ */
+class ItemMask {
+  readonly mask: Uint32Array;
+  readonly gen: number;
+  readonly stamp: Int32Array;
+  max = 0;
+  removed = false;
+
+  constructor(
+    private readonly st: Stack,
+    private readonly left: number,
+    private readonly ctx: UniqueMaskContext,
+    private readonly base: Uint32Array,
+    private readonly exactMemo: Map<string, number>,
+    info: UniqueTail,
+  ) {
+    this.mask = base.slice();
+    this.gen = ++info.gen;
+    this.stamp = info.stamp;
+  }
+
+  has(id: number): boolean {
+    return (this.base[id >>> 5]! & (1 << (id & 31))) !== 0;
+  }
+
+  clear(id: number): void {
+    this.mask[id >>> 5]! &= ~(1 << (id & 31));
+  }
+
+  /** Token id's shortest completion x (-1: dead) against the budget. */
+  apply(id: number, x: number): void {
+    if (x < 0) this.clear(id);
+    else if (x > this.left) {
+      this.clear(id);
+      this.removed = true;
+    } else if (x > this.max) this.max = x;
+  }
+
+  /** Token id fed exactly from the item's state (memoized by the content and its bytes). */
+  exact(id: number): void {
+    if (this.stamp[id] === this.gen) return;
+    this.stamp[id] = this.gen;
+    if (!this.has(id)) return;
+    const b = this.ctx.index.bytesOf(id);
+    const key = `${(this.st.f as Extract<Frame, { k: 'U' }>).t}\u0000${String.fromCharCode(...b)}`;
+    let x = this.exactMemo.get(key);
+    if (x === undefined) {
+      const after = feedBytes([this.st], b);
+      x = after.length ? this.ctx.shortest.ofState(after) : -1;
+      this.exactMemo.set(key, x);
+    }
+    this.apply(id, x);
+  }
+}
+
 const utf8 = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
@@ -342,49 +414,20 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
   const a = distinctUp(up);
   if (!a || !u.s.node) return undefined;
   const pool = poolOf(a.node);
-  if (pool.rx) return u.s.esc === 0 && u.s.need === 0 ? regexUniqueMask(st, left, ctx, pool) : undefined;
+  if (pool.rx) return regexUniqueMask(st, left, ctx, pool);
   if (u.s.rx !== undefined) return undefined;
   const node = u.s.node;
   const base = ctx.plainMask({ f: u.s, up });
   const { index, shortest: sc } = ctx;
   const info = index.uniqueTail(index.tail(index.trie, 0));
-  let memos_ = memos.get(ctx);
-  if (!memos_) memos.set(ctx, (memos_ = { members: new Map(), items: new Map() }));
-  const below = up.up ? stackKey(up.up) : '';
-  const memo = cached(memos_.items, `${node.id}|${stackKey(up)}`, () => ({ cls: new Map(), exact: new Map() }));
-  // Inside-token classes: the shortest completion after one reads the array only through sc.itemContext (while no written value extends the content) and the frames below it.
-  const memberMemo = cached(memos_.members, `${node.id}|${sc.itemContext(a)}|${below}`, () => new Map<number, number>());
-  const gen = ++info.gen;
-  const { stamp } = info;
-  const mask = base.slice();
-  const has = (id: number): boolean => (base[id >>> 5]! & (1 << (id & 31))) !== 0;
-  const clear = (id: number): void => {
-    mask[id >>> 5]! &= ~(1 << (id & 31));
-  };
-  let max = 0;
-  let removed = false;
-  /** Token id's shortest completion x (-1: dead) against the budget. */
-  const apply = (id: number, x: number): void => {
-    if (x < 0) clear(id);
-    else if (x > left) {
-      clear(id);
-      removed = true;
-    } else if (x > max) max = x;
-  };
-  const exact = (id: number): void => {
-    if (stamp[id] === gen) return;
-    stamp[id] = gen;
-    if (!has(id)) return;
-    const b = index.bytesOf(id);
-    const key = `${u.t}\u0000${String.fromCharCode(...b)}`;
-    let x = memo.exact.get(key);
-    if (x === undefined) {
-      const after = feedBytes([st], b);
-      x = after.length ? sc.ofState(after) : -1;
-      memo.exact.set(key, x);
-    }
-    apply(id, x);
-  };
+  const { memo, memberMemo } = itemMemos(ctx, st, `${node.id}|${sc.itemContext(a)}`);
+  // (memberMemo: inside-token classes; the shortest completion after one reads the array only through sc.itemContext, while no written value extends the content, and the frames below it.)
+  const m = new ItemMask(st, left, ctx, base, memo.exact, info);
+  const { gen, stamp, mask } = m;
+  const has = (id: number): boolean => m.has(id);
+  const clear = (id: number): void => m.clear(id);
+  const apply = (id: number, x: number): void => m.apply(id, x);
+  const exact = (id: number): void => m.exact(id);
   const c = u.t === '' ? '' : decodeContent(u.t);
   let chars = 0;
   for (let i = 0; i < c.length; i++) {
@@ -490,17 +533,17 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
       memberMemo.set(key, x);
     }
     if (x <= left) {
-      if (x > max) max = x;
+      if (x > m.max) m.max = x;
       continue;
     }
     for (let i = 0; i < list.length; i++) {
       const id = list[i]!;
       if (stamp[id] === gen || !has(id)) continue;
       clear(id);
-      removed = true;
+      m.removed = true;
     }
   }
-  return { mask, max, removed };
+  return { mask, max: m.max, removed: m.removed };
 }
 
 /** A scan's inside tokens grouped by (end state, canonical bytes of their complete characters). */
@@ -599,41 +642,13 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
   const groups = groupsOf(scan, index);
   const frames = index.strings.frames;
   const info = index.uniqueTail(index.tail(index.trie, 0));
-  let memos_ = memos.get(ctx);
-  if (!memos_) memos.set(ctx, (memos_ = { members: new Map(), items: new Map() }));
-  const below = up.up ? stackKey(up.up) : '';
-  const memo = cached(memos_.items, `${node.id}|${stackKey(up)}`, () => ({ cls: new Map(), exact: new Map() }));
-  const memberMemo = cached(memos_.members, `r${node.id}|${sc.itemContext(a)}|${below}`, () => new Map<number, number>());
-  const gen = ++info.gen;
-  const { stamp } = info;
-  const mask = base.slice();
-  const has = (id: number): boolean => (base[id >>> 5]! & (1 << (id & 31))) !== 0;
-  const clear = (id: number): void => {
-    mask[id >>> 5]! &= ~(1 << (id & 31));
-  };
-  let max = 0;
-  let removed = false;
-  const apply = (id: number, x: number): void => {
-    if (x < 0) clear(id);
-    else if (x > left) {
-      clear(id);
-      removed = true;
-    } else if (x > max) max = x;
-  };
-  const exact = (id: number): void => {
-    if (stamp[id] === gen) return;
-    stamp[id] = gen;
-    if (!has(id)) return;
-    const b = index.bytesOf(id);
-    const key = `${u.t}\u0000${String.fromCharCode(...b)}`;
-    let x = memo.exact.get(key);
-    if (x === undefined) {
-      const after = feedBytes([st], b);
-      x = after.length ? sc.ofState(after) : -1;
-      memo.exact.set(key, x);
-    }
-    apply(id, x);
-  };
+  const { memo, memberMemo } = itemMemos(ctx, st, `r${node.id}|${sc.itemContext(a)}`);
+  const m = new ItemMask(st, left, ctx, base, memo.exact, info);
+  const { gen, stamp, mask } = m;
+  const has = (id: number): boolean => m.has(id);
+  const clear = (id: number): void => m.clear(id);
+  const apply = (id: number, x: number): void => m.apply(id, x);
+  const exact = (id: number): void => m.exact(id);
   const c = u.t === '' ? '' : decodeContent(u.t);
   const cb = canonBytes(c);
   const { first, next, label, tokStart, tokCount, ids } = index.trie;
@@ -726,15 +741,15 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
       memberMemo.set(key, x);
     }
     if (x <= left) {
-      if (x > max) max = x;
+      if (x > m.max) m.max = x;
       continue;
     }
     for (let i = 0; i < list.length; i++) {
       const id = list[i]!;
       if (stamp[id] === gen || !has(id)) continue;
       clear(id);
-      removed = true;
+      m.removed = true;
     }
   }
-  return { mask, max, removed };
+  return { mask, max: m.max, removed: m.removed };
 }
