@@ -3,11 +3,11 @@ import { ajvForSchema } from '../node/ajv-for-schema.js';
 import { TandemError } from '../common/errors.js';
 import { canEnd, feed, feedBytes, firstBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
-import { compileSchema, type GrammarNode, type StringNode } from './json-schema-compile.js';
+import { compileSchema, grammarNodes, type GrammarNode, type StringNode } from './json-schema-compile.js';
 import { patternStrings, PatternScans } from './class-trie.js';
 import { scanString, scanSize, StringDfa, type StringFrame, type StringScan } from './json-string-scan.js';
 import { newMask, setBit, TokenTrie } from './token-trie.js';
-import { buildUniqueTail, uniqueMask, type UniqueMaskContext, type UniqueTail } from './json-unique-mask.js';
+import { buildUniqueTail, prepareUniqueStrings, uniqueMask, type UniqueMaskContext, type UniqueTail } from './json-unique-mask.js';
 
 /**
  * What constrained decoding needs to know about a vocabulary, computed once per loaded model:
@@ -313,10 +313,13 @@ export class JsonGrammar {
     this.uniqueCtx = { index, shortest: this.shortest, plainMask: (st) => this.maskOf(st).mask };
     // The class tries of the patterns' root scans (once per set of byte classes per vocabulary) and the
     // string states they reach (their table rows) are built here rather than in a first mask.
-    for (const node of patternStrings(this.root)) {
+    const patterned = patternStrings(this.root);
+    for (const node of patterned) {
       index.patterns.classTrie(node.regex!);
       index.strings.prepare(node, PREPARED_STATES);
     }
+    // String items of uniqueItems arrays read the vocabulary's tokens by class (once per vocabulary): built here too.
+    if (hasDistinctStrings(this.root)) prepareUniqueStrings(index, patterned.length > 0);
   }
 
   initial(): GrammarState {
@@ -667,6 +670,11 @@ export class JsonGrammar {
  * take more (then every child is fed). Lets a walk skip the trie children no candidate starts with
  * instead of filtering hundreds of candidates for each.
  */
+/** Some uniqueItems array remembers its values (distinct) and may hold a string item. */
+function hasDistinctStrings(root: GrammarNode): boolean {
+  return grammarNodes(root).some((n) => n.t === 'array' && n.distinct === true && grammarNodes(n.items).some((x) => x.t === 'string'));
+}
+
 function nextBytes(configs: Stack[]): Uint8Array | null {
   let out: Uint8Array | null = null;
   for (const st of configs) {

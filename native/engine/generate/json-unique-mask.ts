@@ -546,6 +546,16 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
   return { mask, max: m.max, removed: m.removed };
 }
 
+/**
+ * What string items of uniqueItems arrays read once per vocabulary, built when a grammar that has
+ * them is compiled rather than in its first mask: the root string tail by class, and (for patterned
+ * items) every token's canonical length.
+ */
+export function prepareUniqueStrings(index: TokenIndex, patterned: boolean): void {
+  index.uniqueTail(index.tail(index.trie, 0));
+  if (patterned) fillCanon(index);
+}
+
 /** A scan's inside tokens grouped by (end state, canonical bytes of their complete characters). */
 interface ScanGroups {
   end: Int32Array;
@@ -558,12 +568,25 @@ const tokenCanon = new WeakMap<TokenIndex, Int32Array>();
 /** Per unique tail: the canonical length of each closer's text before its quote. */
 const closerCanons = new WeakMap<UniqueTail, Int32Array>();
 
-function canonOfToken(index: TokenIndex, id: number): number {
+/** Each token's canonical length as string content (canonOfBytes; -1: not read yet), per vocabulary. */
+function canonTable(index: TokenIndex): Int32Array {
   let t = tokenCanon.get(index);
   if (!t) tokenCanon.set(index, (t = new Int32Array(index.size).fill(-1)));
+  return t;
+}
+
+function canonOfToken(index: TokenIndex, t: Int32Array, id: number): number {
   let v = t[id]!;
   if (v < 0) t[id] = v = canonOfBytes(index.bytesOf(id));
   return v;
+}
+
+/** Read the canonical length of every token that may continue a string from a character boundary (the root tail's inside tokens). */
+function fillCanon(index: TokenIndex): void {
+  const t = canonTable(index);
+  const tail = index.tail(index.trie, 0);
+  for (const id of tail.plainIds) canonOfToken(index, t, id);
+  for (const id of tail.innerIds) canonOfToken(index, t, id);
 }
 
 /** The canonical length of the complete characters of string content bytes: raw characters are canonical (controls never are raw), escapes are decoded. */
@@ -586,20 +609,46 @@ function groupsOf(scan: { insideIds: Int32Array; insideTo: Int32Array }, index: 
   let g = scanGroups.get(scan);
   if (g) return g;
   const { insideIds, insideTo } = scan;
-  // Two passes: each token's group (keys kept small integers), then the members laid out per group.
-  const idx = new Map<number, number>();
-  const of = new Int32Array(insideIds.length);
+  const n = insideIds.length;
+  const canonOf = canonTable(index);
+  // Each token's key (a dense index of its end state, its canonical bytes), then a counting sort by key:
+  // the scans of a pattern's states hold tens of thousands of tokens and few end states.
+  const ends: number[] = [];
+  const endAt = new Map<number, number>();
+  const local = new Int32Array(n);
+  const cbs = new Int32Array(n);
+  let maxCb = 0;
+  let lastEnd = -1;
+  let lastLocal = -1;
+  for (let i = 0; i < n; i++) {
+    const e = insideTo[i]!;
+    if (e !== lastEnd) {
+      let l = endAt.get(e);
+      if (l === undefined) {
+        endAt.set(e, (l = ends.length));
+        ends.push(e);
+      }
+      lastEnd = e;
+      lastLocal = l;
+    }
+    local[i] = lastLocal;
+    const cb = Math.min(canonOfToken(index, canonOf, insideIds[i]!), 4095);
+    cbs[i] = cb;
+    if (cb > maxCb) maxCb = cb;
+  }
+  const width = maxCb + 1;
+  const slotOf = new Int32Array(ends.length * width).fill(-1);
   const end: number[] = [];
   const canon: number[] = [];
   const counts: number[] = [];
-  for (let i = 0; i < insideIds.length; i++) {
-    const cb = Math.min(canonOfToken(index, insideIds[i]!), 4095);
-    const key = insideTo[i]! * 4096 + cb;
-    let k = idx.get(key);
-    if (k === undefined) {
-      idx.set(key, (k = end.length));
-      end.push(insideTo[i]!);
-      canon.push(cb);
+  const of = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const key = local[i]! * width + cbs[i]!;
+    let k = slotOf[key]!;
+    if (k < 0) {
+      slotOf[key] = k = end.length;
+      end.push(ends[local[i]!]!);
+      canon.push(cbs[i]!);
       counts.push(0);
     }
     of[i] = k;
@@ -607,7 +656,7 @@ function groupsOf(scan: { insideIds: Int32Array; insideTo: Int32Array }, index: 
   }
   const members = counts.map((c) => new Int32Array(c));
   const fill = new Int32Array(counts.length);
-  for (let i = 0; i < insideIds.length; i++) {
+  for (let i = 0; i < n; i++) {
     const k = of[i]!;
     members[k]![fill[k]!++] = insideIds[i]!;
   }
