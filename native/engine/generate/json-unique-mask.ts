@@ -585,7 +585,10 @@ function canonOfToken(index: TokenIndex, t: Int32Array, id: number): number {
 function fillCanon(index: TokenIndex): void {
   const t = canonTable(index);
   const tail = index.tail(index.trie, 0);
-  for (const id of tail.plainIds) canonOfToken(index, t, id);
+  // Complete characters without an escape (nearly all plain tokens; escapes are among the impure tokens): their bytes.
+  const impure = new Uint8Array(index.size);
+  for (const id of index.impureTrie.ids) impure[id] = 1;
+  for (const id of tail.plainIds) t[id] = impure[id] === 1 ? canonOfBytes(index.bytesOf(id)) : index.bytesOf(id).length;
   for (const id of tail.innerIds) canonOfToken(index, t, id);
 }
 
@@ -613,26 +616,24 @@ function groupsOf(scan: { insideIds: Int32Array; insideTo: Int32Array }, index: 
   const canonOf = canonTable(index);
   // Each token's key (a dense index of its end state, its canonical bytes), then a counting sort by key:
   // the scans of a pattern's states hold tens of thousands of tokens and few end states.
+  let maxEnd = 0;
+  for (let i = 0; i < n; i++) if (insideTo[i]! > maxEnd) maxEnd = insideTo[i]!;
+  const endAt = new Int32Array(maxEnd + 1).fill(-1);
   const ends: number[] = [];
-  const endAt = new Map<number, number>();
   const local = new Int32Array(n);
   const cbs = new Int32Array(n);
   let maxCb = 0;
-  let lastEnd = -1;
-  let lastLocal = -1;
   for (let i = 0; i < n; i++) {
     const e = insideTo[i]!;
-    if (e !== lastEnd) {
-      let l = endAt.get(e);
-      if (l === undefined) {
-        endAt.set(e, (l = ends.length));
-        ends.push(e);
-      }
-      lastEnd = e;
-      lastLocal = l;
+    let l = endAt[e]!;
+    if (l < 0) {
+      endAt[e] = l = ends.length;
+      ends.push(e);
     }
-    local[i] = lastLocal;
-    const cb = Math.min(canonOfToken(index, canonOf, insideIds[i]!), 4095);
+    local[i] = l;
+    let cb = canonOf[insideIds[i]!]!;
+    if (cb < 0) cb = canonOfToken(index, canonOf, insideIds[i]!);
+    if (cb > 4095) cb = 4095;
     cbs[i] = cb;
     if (cb > maxCb) maxCb = cb;
   }
