@@ -632,6 +632,11 @@ export const FORMATS: Record<string, string> = {
 
 const cache = new Map<string, CharDfa>();
 
+/** Forget every compiled pattern (their DFAs are built again on next use): for benchmarks that measure first-use costs. */
+export function clearCompiledPatterns(): void {
+  cache.clear();
+}
+
 /** A compiled pattern (cached by source: suites and schemas repeat them). */
 export function regexDfa(source: string): CharDfa {
   let d = cache.get(source);
