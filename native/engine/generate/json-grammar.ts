@@ -22,6 +22,8 @@ export class TokenIndex {
   /** Plain tokens by ascending character count, and their counts. */
   readonly plainIds: Int32Array;
   readonly plainChars: Int32Array;
+  /** Each token's length in bytes (0 for tokens without text): read without touching the token's own array. */
+  readonly byteLen: Int32Array;
   readonly buildMs: number;
   private readonly tails = new Map<TokenTrie, Map<number, StringTail>>();
   /** String frames other than plain ones (patterns, escapes, split characters) as a lazy byte DFA shared by every schema, and its scans of the trie per (node, state). */
@@ -42,9 +44,11 @@ export class TokenIndex {
     const t0 = performance.now();
     this.size = bytes.length;
     const chars = new Int32Array(bytes.length).fill(-1);
+    this.byteLen = new Int32Array(bytes.length);
     for (let id = 0; id < bytes.length; id++) {
       const b = bytes[id];
       if (b && b.length > 0) chars[id] = plainCharCount(b);
+      if (b) this.byteLen[id] = b.length;
     }
     this.trie = new TokenTrie(bytes, () => true);
     this.patterns = new PatternScans(this.trie);

@@ -208,7 +208,7 @@ export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Arra
       continue;
     }
     const chars = plainChars[i]!;
-    const kind = bytes[id]!.length === chars ? 1 : 0;
+    const kind = index.byteLen[id] === chars ? 1 : 0;
     const f = 2 * chars + kind;
     let k = fast[f];
     if (k === undefined) k = fast[f] = classOf(chars, kind === 1, '');
@@ -587,9 +587,15 @@ function fillCanon(index: TokenIndex): void {
   const tail = index.tail(index.trie, 0);
   // Complete characters without an escape (nearly all plain tokens; escapes are among the impure tokens): their bytes.
   const impure = new Uint8Array(index.size);
-  for (const id of index.impureTrie.ids) impure[id] = 1;
-  for (const id of tail.plainIds) t[id] = impure[id] === 1 ? canonOfBytes(index.bytesOf(id)) : index.bytesOf(id).length;
-  for (const id of tail.innerIds) canonOfToken(index, t, id);
+  const impureIds = index.impureTrie.ids;
+  for (let i = 0; i < impureIds.length; i++) impure[impureIds[i]!] = 1;
+  const { plainIds, innerIds } = tail;
+  const len = index.byteLen;
+  for (let i = 0; i < plainIds.length; i++) {
+    const id = plainIds[i]!;
+    t[id] = impure[id] === 1 ? canonOfBytes(index.bytesOf(id)) : len[id]!;
+  }
+  for (let i = 0; i < innerIds.length; i++) canonOfToken(index, t, innerIds[i]!);
 }
 
 /** The canonical length of the complete characters of string content bytes: raw characters are canonical (controls never are raw), escapes are decoded. */
