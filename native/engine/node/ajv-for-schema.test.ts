@@ -33,3 +33,17 @@ test('each dialect keeps its semantics (draft-04 boolean exclusiveMaximum, 2020-
   assert.equal(v20([1, 2]), false);
   assert.equal(v20(['a']), false);
 });
+
+test('an old-style "id" outside draft-04 is ignored as the unknown keyword it is there (ajv 8 would throw NOT SUPPORTED)', () => {
+  for (const $schema of [undefined, 'http://json-schema.org/draft-06/schema#', 'http://json-schema.org/draft-07/schema#', 'https://json-schema.org/draft/2019-09/schema', 'https://json-schema.org/draft/2020-12/schema', 'https://json-schema.org/schema']) {
+    const s = { ...($schema ? { $schema } : {}), id: 'NxCloudInit', type: 'object', properties: { analytics: { type: 'boolean' } } };
+    const v = ajvForSchema(s, opts).compile(s);
+    assert.equal(v({ analytics: true }), true, String($schema));
+    assert.equal(v({ analytics: 1 }), false, String($schema));
+  }
+  // draft-04: `id` is its schema id, still read as one.
+  const d4 = { $schema: 'http://json-schema.org/draft-04/schema#', id: 'http://example.com/root.json', definitions: { a: { id: '#foo', type: 'integer' } }, $ref: '#foo' };
+  const v4 = ajvForSchema(d4, opts).compile(d4);
+  assert.equal(v4(1), true);
+  assert.equal(v4('x'), false);
+});

@@ -42,22 +42,26 @@ export function schemaDialect(schema: unknown): { dialect: Dialect; declared: bo
 type Compiler = Pick<AjvDraft7.Ajv, 'compile'>;
 type Checker = Pick<AjvDraft7.Ajv, 'validateSchema' | 'errorsText' | 'errors'>;
 
-/** A new ajv 8 instance of a dialect. */
+/**
+ * A new ajv 8 instance of a dialect. From draft-06 on, `id` is not a keyword (draft-04's `$id`): the
+ * specification ignores unknown keywords, but ajv 8 throws 'NOT SUPPORTED: keyword "id"' on it (Nx
+ * and Angular option schemas still carry one), so the keyword is removed and ajv ignores it too.
+ */
 function newAjv(dialect: Dialect, opts: Options): Compiler & Checker {
   switch (dialect) {
     case 'draft-04':
       return new (draft4().default)(opts) as unknown as Compiler & Checker;
     case 'draft-06': {
-      const a = new (draft7().Ajv)(opts);
+      const a = new (draft7().Ajv)(opts).removeKeyword('id');
       a.addMetaSchema(draft6Meta());
       return a;
     }
     case '2019-09':
-      return new (v2019().Ajv2019)(opts);
+      return new (v2019().Ajv2019)(opts).removeKeyword('id');
     case '2020-12':
-      return new (v2020().Ajv2020)(opts);
+      return new (v2020().Ajv2020)(opts).removeKeyword('id');
     default:
-      return new (draft7().Ajv)(opts);
+      return new (draft7().Ajv)(opts).removeKeyword('id');
   }
 }
 
