@@ -338,6 +338,10 @@ function feedRegexString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, ou
   const rx = f.rx!;
   const max = node.maxLength;
   const cap = Math.max(node.minLength, Number.isFinite(max) ? max : 0);
+  // Characters left after the one being read (a match must still fit in them).
+  const room = Number.isFinite(max) ? max - f.n - 1 : Infinity;
+  /** Some \uXXXX (no lone surrogate) can still step the DFA to a state that fits. */
+  const anyU = (lo: number, hi: number): boolean => dfa.anyIn(rx, lo, Math.min(hi, 0xd7ff), room) || dfa.anyIn(rx, Math.max(lo, 0xe000), hi, room);
   const take = (cp: number, base: Extract<Frame, { k: 'S' }>): void => {
     const to = dfa.step(rx, cp);
     if (to < 0) return;
@@ -352,13 +356,13 @@ function feedRegexString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, ou
     const cp = (f.cp! << 6) | (b & 0x3f);
     const need = f.need - 1;
     if (need === 0) take(cp, { ...f, need: 0, lo: 0x80, hi: 0xbf });
-    else if (dfa.anyIn(rx, cp << (6 * need), ((cp + 1) << (6 * need)) - 1)) out.push(push(up, { ...f, need, lo: 0x80, hi: 0xbf, cp }));
+    else if (dfa.anyIn(rx, cp << (6 * need), ((cp + 1) << (6 * need)) - 1, room)) out.push(push(up, { ...f, need, lo: 0x80, hi: 0xbf, cp }));
     return;
   }
   if (f.esc === 1) {
     const c = SHORT_ESC[b];
     if (c !== undefined) take(c, { ...f, esc: 0 });
-    else if (b === 0x75 && dfa.anyIn(rx, 0, 0xffff)) out.push(push(up, { ...f, esc: 2, hex: 0 }));
+    else if (b === 0x75 && anyU(0, 0xffff)) out.push(push(up, { ...f, esc: 2, hex: 0 }));
     return;
   }
   if (f.esc >= 2) {
@@ -368,7 +372,7 @@ function feedRegexString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, ou
     const read = f.esc - 1;
     if (read === 2 && hex >= 0xd8 && hex <= 0xdf) return;
     if (read === 4) take(hex, { ...f, esc: 0, hex: 0 });
-    else if (dfa.anyIn(rx, hex << (4 * (4 - read)), ((hex + 1) << (4 * (4 - read))) - 1)) out.push(push(up, { ...f, esc: f.esc + 1, hex }));
+    else if (anyU(hex << (4 * (4 - read)), ((hex + 1) << (4 * (4 - read))) - 1)) out.push(push(up, { ...f, esc: f.esc + 1, hex }));
     return;
   }
   if (b === Q) {
@@ -377,7 +381,14 @@ function feedRegexString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, ou
   }
   if (f.n >= max) return;
   if (b === BS) {
-    out.push(push(up, { ...f, esc: 1 }));
+    // Only when some escape can still go on: a short one, or \uXXXX.
+    let live = anyU(0, 0xffff);
+    for (const k in SHORT_ESC) {
+      if (live) break;
+      const to = dfa.step(rx, SHORT_ESC[k]!);
+      live = to >= 0 && dfa.minChars[to]! <= room;
+    }
+    if (live) out.push(push(up, { ...f, esc: 1 }));
     return;
   }
   if (b < 0x20) return;
@@ -406,7 +417,7 @@ function feedRegexString(st: Stack, f: Extract<Frame, { k: 'S' }>, b: number, ou
   // The code points this lead byte can still begin (no overlong forms, no surrogates: E0 starts at U+0800, F0 at U+10000, ED ends at U+D7FF).
   const first = Math.max(cp << (6 * need), need === 1 ? 0x80 : need === 2 ? 0x800 : 0x10000);
   const last = Math.min(((cp + 1) << (6 * need)) - 1, b === 0xed ? 0xd7ff : 0x10ffff);
-  if (dfa.anyIn(rx, first, last)) out.push(push(up, { ...f, need, lo, hi, cp }));
+  if (dfa.anyIn(rx, first, last, room)) out.push(push(up, { ...f, need, lo, hi, cp }));
 }
 
 /** A string frame's character count after one more character (counted up to max(minLength, maxLength) when bounded, else 0). */
@@ -719,7 +730,7 @@ export function feed(st: Stack, b: number, out: Stack[]): void {
           if (node.props.length) {
             const cands = nextProps(node, f.last, f.n, f.w);
             if (cands.length) out.push(push(st, { k: 'K', node, cands, pos: 1 }));
-          } else if (node.additional && f.n < node.maxProps) out.push(push(push(up, { ...f, ph: 'keystr' }), strFrame(null, 0)));
+          } else if (node.additional && f.n < node.maxProps) out.push(push(push(up, { ...f, ph: 'keystr' }), strFrame(node.key ?? null, 0)));
         } else if (b === 0x7d && f.ph === 'first' && canClose(node, f.last, f.n, f.w)) out.push(done(up));
       } else if (f.ph === 'after') {
         if (b === 0x2c && (node.props.length ? nextProps(node, f.last, f.n, f.w).length > 0 : node.additional !== null && f.n < node.maxProps)) out.push(push(up, { ...f, ph: 'next' }));

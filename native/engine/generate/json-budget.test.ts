@@ -39,6 +39,8 @@ const SCHEMAS: Record<string, object> = {
   topNumber: { type: 'number' },
   propCounts: { type: 'object', properties: { a: { type: 'integer' }, bb: { type: 'string' }, c: { type: 'boolean' }, d: { enum: ['long value'] } }, required: ['c'], minProperties: 2, maxProperties: 3 },
   mapCounts: { type: 'object', additionalProperties: { type: 'integer' }, minProperties: 2, maxProperties: 3 },
+  patternKeys: { type: 'object', patternProperties: { '^/[a-z]{2,}$': { type: 'integer', minimum: 10 }, '^x-': {} }, additionalProperties: false, minProperties: 2, maxProperties: 3 },
+  namedKeys: { type: 'object', propertyNames: { pattern: '^[A-Z]{3}$' }, additionalProperties: { type: 'boolean' }, minProperties: 1 },
   uniqueEnum: { type: 'array', items: { enum: ['a', 'bb', 'ccc', 1, 10, 100] }, uniqueItems: true, minItems: 3 },
   dependents: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'string', minLength: 2 }, c: { enum: [true] }, d: { type: 'null' } }, dependentRequired: { c: ['a'], a: ['b'], d: ['b'] }, minProperties: 1, maxProperties: 3 },
   contains: { type: 'array', items: { enum: ['a', 'bbbb', 7, 'xx'] }, contains: { enum: ['bbbb', 'xx'] }, minContains: 2, maxContains: 3, maxItems: 5 },
@@ -78,6 +80,8 @@ describe('shortest completions (json-budget.ts)', () => {
     assert.equal(min(SCHEMAS.deep!), '{"a":{"b":{"c":{"d":"abcde"}}}}'.length);
     assert.equal(min(SCHEMAS.propCounts!), '{"a":0,"c":true}'.length, 'minProperties: a second property');
     assert.equal(min(SCHEMAS.mapCounts!), '{"":0,"":0}'.length, 'minProperties of a map');
+    assert.equal(min(SCHEMAS.patternKeys!), '{"x-":10,"x-":10}'.length, 'keys under patternProperties: the shortest key a pattern allows, values meeting every pattern');
+    assert.equal(min(SCHEMAS.namedKeys!), '{"AAA":true}'.length, 'keys under propertyNames');
     assert.equal(min(SCHEMAS.uniqueEnum!), '["a",1,10]'.length, 'uniqueItems: the three shortest distinct values');
     assert.equal(min(SCHEMAS.uniqueRanged!), '[1,2,3,4,5,6,7,8,9,10,11]'.length, 'uniqueItems of 1..12: nine one-digit values, two of two');
     assert.equal(min(SCHEMAS.uniqueRangedSigned!), '[0,3,6,9,12,15,18,21,24,-3]'.length, 'multiples of 3 in -12..25');

@@ -479,7 +479,7 @@ export class ShortestCompletion {
   /** A free-form map (no declared properties) with c entries written: the rest, '}' included. */
   private mapRest(n: ObjectNode, ph: 'first' | 'next' | 'colon' | 'after', c: number): number {
     const v = n.additional ? this.value(n.additional) : Infinity;
-    const entry = 3 + v; // "":v
+    const entry = (n.key ? this.value(n.key) : 2) + 1 + v; // "key":v (the shortest key: "" when free)
     const more = (k: number): number => (k <= 0 ? 0 : k * (entry + 1)); // k more entries, each after a comma
     if (ph === 'first') return n.minProps === 0 ? 1 : entry + more(n.minProps - 1) + 1;
     if (ph === 'next') return entry + more(n.minProps - c - 1) + 1;

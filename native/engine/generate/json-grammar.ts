@@ -724,7 +724,7 @@ function hasByteTokens(trie: TokenTrie, root: GrammarNode): boolean {
       case 'literal':
         return n.values.every(bytesOk);
       case 'object':
-        return n.props.every((p) => bytesOk(p.keyBytes) && ok(p.node)) && (!n.additional || ok(n.additional));
+        return n.props.every((p) => bytesOk(p.keyBytes) && ok(p.node)) && (!n.additional || ok(n.additional)) && (!n.key || ok(n.key));
       case 'array':
         return ok(n.items);
       default:

@@ -182,6 +182,20 @@ describe('pattern (a regex to a character DFA)', () => {
   });
 });
 
+describe('pattern strings never open an escape that cannot close', () => {
+  test('a backslash only when some escape (short or \\uXXXX) still leads to a match within the pattern and maxLength', () => {
+    const alive = (schema: object, text: string): number => feedBytes([initialStack(compileSchema(schema))], enc.encode(text)).length;
+    // After four letters ^[a-z]{2,4}$ can only end: a backslash used to be taken and then nothing could follow.
+    assert.equal(alive({ type: 'string', pattern: '^[a-z]{2,4}$' }, '"ares\\'), 0);
+    assert.equal(alive({ type: 'object', propertyNames: { pattern: '^[a-z]{2,4}$' } }, '{"ares\\'), 0);
+    // Escapes that can go on are kept: \/ for '/', \u0061 for 'a' (and not \u0062 where only 'a' fits).
+    assert.equal(alive({ type: 'string', pattern: '^[a-z/]{2,4}$' }, '"ar\\'), 1);
+    assert.equal(alive({ type: 'string', pattern: '^[a-z]{2,4}$' }, '"ar\\u006'), 1);
+    assert.equal(alive({ type: 'string', pattern: '^ab?$' }, '"a\\u0063'), 0);
+    check({ type: 'string', pattern: '^[a-z/]{2,4}$' }, ['"ab\\/"', '"a\\u0062"'], ['"abcd\\/"', '"\\n"']);
+  });
+});
+
 describe('format (byte automata)', () => {
   test('date, time, date-time, uuid, ipv4, email, hostname, uri', () => {
     check({ type: 'string', format: 'date' }, ['"2024-02-29"', '"1999-12-31"'], ['"2024-02-30"', '"2024-13-01"', '"2024-04-31"', '"24-01-01"']);
@@ -272,6 +286,40 @@ describe('dependentRequired / dependencies (array form): once a key is written i
     const node = compileSchema(s2020);
     const sc = new ShortestCompletion(node);
     assert.equal(sc.ofState(feedBytes([initialStack(node)], enc.encode('{"name":"a","card":1'))), ',"billing":true}'.length);
+  });
+});
+
+describe('patternProperties / propertyNames: the keys a map writes, and their values', () => {
+  test('a map under patternProperties writes only keys matching a pattern, each value meeting every pattern\'s schema', () => {
+    // OpenAPI's Paths: "/..." keys hold path items, "x-" keys anything; no other key (additionalProperties: false).
+    check({ type: 'object', patternProperties: { '^/': { type: 'integer' } }, additionalProperties: false, minProperties: 1 }, ['{"/a":1}', '{"/":2,"/b/c":3}'], ['{"a":1}', '{"/a":"x"}', '{}', '{"x/":1}']);
+    check({ type: 'object', patternProperties: { '^/': { type: 'integer' }, '^x-': {} }, additionalProperties: false }, ['{"/a":1}', '{"x-a":1,"/b":2}', '{}'], ['{"y":1}', '{"/a":"s"}']);
+    // Unanchored patterns match anywhere in the key, as ajv's RegExp.test.
+    check({ type: 'object', patternProperties: { 'id': { type: 'string' } }, additionalProperties: false }, ['{"id":"a"}', '{"user_id":"b","idx":"c"}'], ['{"name":"a"}', '{"id":1}']);
+    // A key matching two patterns meets both schemas. Every value meets every pattern's schema (one value node
+    // for the map): {"a":100} is valid but not written (a sub-language; the final validation is not needed for it).
+    check({ type: 'object', patternProperties: { '^a': { type: 'integer' }, 'b$': { maximum: 9 } }, additionalProperties: false }, ['{"ab":9}', '{"a":9}'], ['{"ab":10}', '{"ab":"x"}', '{"a":100}']);
+    // The shortest instance counts the shortest key a pattern allows.
+    assert.equal(new ShortestCompletion(compileSchema({ type: 'object', patternProperties: { '^/[a-z]{3}$': { type: 'integer' } }, additionalProperties: false, minProperties: 1 })).ofState([initialStack(compileSchema({ type: 'object', patternProperties: { '^/[a-z]{3}$': { type: 'integer' } }, additionalProperties: false, minProperties: 1 }))]), '{"/abc":0}'.length);
+  });
+
+  test('declared and required properties meet the schemas of the patterns their names match', () => {
+    check({ type: 'object', properties: { 'x-a': { type: 'string' }, b: {} }, patternProperties: { '^x-': { maxLength: 2 } } }, ['{"x-a":"ab","b":1}', '{"b":"long text"}'], ['{"x-a":"abc"}']);
+    check({ type: 'object', required: ['x-req'], patternProperties: { '^x-': { type: 'integer' } } }, ['{"x-req":1}'], ['{"x-req":"s"}', '{}']);
+  });
+
+  test('propertyNames restricts the keys of a map (pattern, lengths, format); enums of names stay free', () => {
+    check({ type: 'object', propertyNames: { pattern: '^[a-z]+$' }, additionalProperties: { type: 'integer' } }, ['{"ab":1}', '{}'], ['{"A":1}', '{"":1}', '{"a1":2}']);
+    check({ type: 'object', propertyNames: { maxLength: 2 } }, ['{"ab":1}', '{}'], ['{"abc":1}']);
+    check({ type: 'object', propertyNames: { type: 'string', format: 'ipv4' }, additionalProperties: { type: 'boolean' } }, ['{"10.0.0.1":true}'], ['{"host":true}']);
+    check({ type: 'object', propertyNames: false }, ['{}'], ['{"a":1}']);
+    assert.ok(accepts({ type: 'object', propertyNames: { enum: ['a', 'b'] } }, '{"c":1}'), 'an enum of names is left to the final validation');
+    // Intersected with declared properties (allOf): a declared name the pattern refuses cannot be written.
+    check({ allOf: [{ type: 'object', propertyNames: { pattern: '^a' } }, { type: 'object', properties: { ab: { type: 'integer' }, b: { type: 'integer' } } }] }, ['{"ab":1}'], ['{"b":1}']);
+  });
+
+  test('patterns whose schemas no value meets together, or that JavaScript cannot read, leave the map free (final validation)', () => {
+    assert.ok(accepts({ type: 'object', patternProperties: { '^s_': { type: 'string' }, '^i_': { type: 'integer' } } }, '{"s_a":"x","i_b":1,"z":null}'));
   });
 });
 
@@ -583,6 +631,8 @@ describe('enforced keywords on the random tiny decoder (temperature 1): every ou
     uniqueRangedIntegers: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 12 }, minItems: 10, uniqueItems: true },
     uniquePatternCodes: { type: 'array', items: { type: 'string', pattern: '^[A-C]{2}$' }, minItems: 4, uniqueItems: true },
     uniqueEmails: { type: 'array', items: { type: 'string', format: 'email' }, minItems: 4, uniqueItems: true },
+    patternKeys: { type: 'object', patternProperties: { '^/[a-z]+$': { type: 'integer', minimum: 0, maximum: 99 }, '^x-': {} }, additionalProperties: false, minProperties: 2 },
+    propertyNames: { type: 'object', propertyNames: { pattern: '^[A-Z]{2,3}$' }, additionalProperties: { type: 'boolean' }, minProperties: 1, maxProperties: 4 },
   };
   for (const [name, schema] of Object.entries(SCHEMAS)) {
     test(`${name}: 5 seeds end valid`, async () => {

@@ -33,6 +33,9 @@ const SCHEMAS: object[] = [
   { type: 'array', items: { type: 'string', pattern: '^(ab|ba)+(-[a-z]+)?$' }, maxItems: 3 },
   { type: 'array', items: { anyOf: [{ type: 'string', pattern: '^[a-z]+$', maxLength: 3 }, { type: 'integer', minimum: -5, maximum: 300 }, { enum: ['alpha', 'beta', 'alphabet'] }] }, maxItems: 4 },
   { type: 'object', additionalProperties: { type: 'string', pattern: '[0-9]' }, maxProperties: 2 },
+  // Map keys under patternProperties / propertyNames: pattern strings in key position.
+  { type: 'object', patternProperties: { '^/[a-z]+$': { type: 'integer' }, '^x-': { type: 'boolean' } }, additionalProperties: false, maxProperties: 3 },
+  { type: 'object', propertyNames: { pattern: '^[a-z]{2,4}$' }, additionalProperties: { enum: ['on', 'off'] }, minProperties: 1, maxProperties: 2 },
   {
     type: 'object',
     properties: {

@@ -485,10 +485,11 @@ export class CharDfa {
   }
 
   /** Does some character in [lo, hi] lead somewhere? */
-  anyIn(s: number, lo: number, hi: number): boolean {
+  anyIn(s: number, lo: number, hi: number, room = Infinity): boolean {
     const st = this.start[s]!;
     const en = this.end[s]!;
-    for (let i = 0; i < st.length; i++) if (st[i]! <= hi && en[i]! >= lo) return true;
+    const to = this.to[s]!;
+    for (let i = 0; i < st.length; i++) if (st[i]! <= hi && en[i]! >= lo && this.minChars[to[i]!]! <= room) return true;
     return false;
   }
 }
@@ -609,6 +610,58 @@ export function intersectDfa(a: CharDfa, b: CharDfa): CharDfa {
         const hi = Math.min(a.end[x]![i]!, b.end[y]![j]!);
         if (lo <= hi) trans[q]!.push([lo, hi, idOf(a.to[x]![i]!, b.to[y]![j]!)]);
       }
+    }
+  }
+  return new CharDfa(trans, accept);
+}
+
+/** A DFA accepting what either accepts (the keys of patternProperties: a key matching any of the patterns). */
+export function unionDfa(a: CharDfa, b: CharDfa): CharDfa {
+  const ids = new Map<number, number>();
+  const pairs: Array<[number, number]> = [];
+  const trans: Array<Array<[number, number, number]>> = [];
+  const accept: boolean[] = [];
+  // -1: that side is dead (its DFA keeps live transitions only).
+  const idOf = (x: number, y: number): number => {
+    const key = (x + 1) * (b.size + 1) + (y + 1);
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = pairs.length;
+      if (id >= MAX_STATES) throw new RegexUnsupported(`more than ${MAX_STATES} automaton states`);
+      ids.set(key, id);
+      pairs.push([x, y]);
+      accept.push((x >= 0 && a.accept[x] === 1) || (y >= 0 && b.accept[y] === 1));
+      trans.push([]);
+    }
+    return id;
+  };
+  const target = (d: CharDfa, s: number, c: number): number => {
+    if (s < 0) return -1;
+    const st = d.start[s]!;
+    const en = d.end[s]!;
+    for (let i = 0; i < st.length; i++) if (st[i]! <= c && c <= en[i]!) return d.to[s]![i]!;
+    return -1;
+  };
+  idOf(0, 0);
+  for (let q = 0; q < pairs.length; q++) {
+    const [x, y] = pairs[q]!;
+    // The elementary intervals of both sides' ranges: each has one target per side.
+    const cuts = new Set<number>();
+    for (const [d, s] of [[a, x], [b, y]] as const) {
+      if (s < 0) continue;
+      for (let i = 0; i < d.start[s]!.length; i++) {
+        cuts.add(d.start[s]![i]!);
+        cuts.add(d.end[s]![i]! + 1);
+      }
+    }
+    const at = [...cuts].sort((u, v) => u - v);
+    for (let i = 0; i + 1 < at.length; i++) {
+      const lo = at[i]!;
+      const hi = at[i + 1]! - 1;
+      const tx = target(a, x, lo);
+      const ty = target(b, y, lo);
+      if (tx < 0 && ty < 0) continue;
+      trans[q]!.push([lo, hi, idOf(tx, ty)]);
     }
   }
   return new CharDfa(trans, accept);

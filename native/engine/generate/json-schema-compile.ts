@@ -4,7 +4,7 @@ import { canEnd, feedBytes, initialStack } from './json-automaton.js';
 import { DistinctPool, scalarLeaves } from './json-distinct.js';
 import { intersectRanges, type IntRange } from './json-int-range.js';
 import { intersectNum, numEmpty, numPasses, numRangeOf, type NumRange } from './json-num-range.js';
-import { FORMATS, intersectDfa, RegexUnsupported, regexDfa, type CharDfa } from './json-regex.js';
+import { FORMATS, intersectDfa, RegexUnsupported, regexDfa, unionDfa, type CharDfa } from './json-regex.js';
 
 /**
  * A JSON Schema compiled to the shapes constrained decoding enforces byte by byte. The grammar
@@ -66,6 +66,8 @@ export interface ObjectNode extends Base {
   props: PropertyNode[];
   /** Free-form keys (a map) when there are no declared properties: the schema of each value. */
   additional: GrammarNode | null;
+  /** The keys such a map may write (propertyNames, the patterns of patternProperties); absent: any string. */
+  key?: StringNode;
   /** minProperties / maxProperties (0 / Infinity when absent): the object frame counts its properties. */
   minProps: number;
   maxProps: number;
@@ -217,6 +219,7 @@ export function grammarNodes(root: GrammarNode): GrammarNode[] {
       case 'object':
         for (const p of n.props) visit(p.node);
         if (n.additional) visit(n.additional);
+        if (n.key) visit(n.key);
         break;
       case 'array':
         visit(n.items);
@@ -474,8 +477,11 @@ export function compileSchema(schema: unknown): GrammarNode {
       }
       // A key that only a free-form side allows takes that side's value schema too.
       for (const p of props) {
-        if (!oa.props.some((x) => x.name === p.name) && oa.props.length === 0 && oa.additional) p.node = intersect(p.node, oa.additional);
-        if (!ob.props.some((x) => x.name === p.name) && ob.props.length === 0 && ob.additional) p.node = intersect(p.node, ob.additional);
+        for (const side of [oa, ob]) {
+          if (side.props.length !== 0 || !side.additional || side.props.some((x) => x.name === p.name)) continue;
+          // The map's keys may be restricted (propertyNames, patterns): a name they refuse cannot be written.
+          p.node = side.key && !accepts(side.key, utf8.encode(JSON.stringify(p.name))) ? NEVER : intersect(p.node, side.additional);
+        }
       }
       const forbid = [...new Set([...(oa.forbid ?? []), ...(ob.forbid ?? [])])];
       for (const p of props) if (forbid.includes(p.name)) p.node = NEVER;
@@ -485,6 +491,11 @@ export function compileSchema(schema: unknown): GrammarNode {
         obj.props = props.filter((p) => p.node !== NEVER);
         obj.additional = obj.props.length ? null : oa.additional && ob.additional ? intersect(oa.additional, ob.additional) : null;
         if (obj.additional === NEVER) obj.additional = null;
+        if (obj.additional && (oa.key || ob.key)) {
+          const k = oa.key && ob.key ? intersect(oa.key, ob.key) : (oa.key ?? ob.key)!;
+          if (k.t === 'string') obj.key = k;
+          else obj.additional = null; // no key both allow
+        }
         out = finishDeps(obj, '') && objectViable(obj) ? obj : NEVER;
       }
     }
@@ -596,11 +607,23 @@ export function compileSchema(schema: unknown): GrammarNode {
         const req = new Set(required as string[]);
         const patterns = isObj(s.patternProperties) && Object.keys(s.patternProperties).length > 0;
         const ap = s.additionalProperties;
-        const free = (): GrammarNode => (patterns ? any() : ap === undefined || ap === true ? any() : ap === false ? NEVER : compile(ap, `${where}/additionalProperties`, base));
+        // patternProperties: a key's value also satisfies the schema of every pattern it matches (ajv tests
+        // them as JavaScript regular expressions with the u flag). A pattern JavaScript cannot read leaves
+        // the keyword to the final validation (any value, as before).
+        const keyPatterns = patterns ? patternEntries(s.patternProperties as Record<string, unknown>, where) : null;
+        const additionalNode = (): GrammarNode => (ap === undefined || ap === true ? any() : ap === false ? NEVER : compile(ap, `${where}/additionalProperties`, base));
+        const free = (name?: string): GrammarNode => {
+          if (!patterns) return additionalNode();
+          if (!keyPatterns || name === undefined) return any();
+          const hit = keyPatterns.filter((e) => e.re.test(name));
+          if (hit.length === 0) return additionalNode();
+          return hit.reduce<GrammarNode>((acc, e) => intersect(acc, compile(e.sub, e.where, base)), any());
+        };
         const props: PropertyNode[] = [];
         const forbid: string[] = [];
         for (const [name, sub] of Object.entries(propsRaw)) {
-          const node = compile(sub, `${where}/properties/${escapePointer(name)}`, base);
+          let node = compile(sub, `${where}/properties/${escapePointer(name)}`, base);
+          if (keyPatterns) for (const e of keyPatterns) if (node !== NEVER && e.re.test(name)) node = intersect(node, compile(e.sub, e.where, base));
           if (node === NEVER) {
             if (req.has(name)) return NEVER;
             forbid.push(name);
@@ -610,8 +633,8 @@ export function compileSchema(schema: unknown): GrammarNode {
         }
         for (const r of req) {
           if (props.some((p) => p.name === r) || Object.hasOwn(propsRaw, r)) continue;
-          // Required but undeclared: its value is what additionalProperties (or a pattern) allows.
-          const node = free();
+          // Required but undeclared: its value is what additionalProperties (or the patterns it matches) allows.
+          const node = free(r);
           if (node === NEVER) return NEVER;
           props.push({ name: r, keyBytes: utf8.encode(`${JSON.stringify(r)}:`), node, required: true });
         }
@@ -625,23 +648,34 @@ export function compileSchema(schema: unknown): GrammarNode {
             if (!p) continue; // an undeclared key is never written
             for (const dep of list as string[]) {
               if (dep === name || props.some((x) => x.name === dep)) continue;
-              // A dependent that is not declared: an optional property with what additionalProperties allows.
-              const node = free();
+              // A dependent that is not declared: an optional property with what additionalProperties (or its patterns) allows.
+              const node = free(dep);
               if (node !== NEVER) props.push({ name: dep, keyBytes: utf8.encode(`${JSON.stringify(dep)}:`), node, required: false });
             }
             p.requires = [...new Set([...(p.requires ?? []), ...(list as string[])])].filter((d) => d !== name);
           }
         }
         let additional: GrammarNode | null = null;
+        let key: StringNode | undefined;
         if (props.length === 0) {
-          const f = free();
-          additional = f === NEVER ? null : f;
+          const m = mapKeys(s, keyPatterns, where, base);
+          // Patterns: only keys matching one are written, each value satisfying every pattern's schema (a key may
+          // match several). When no value satisfies them all, keys stay free (left to the final validation).
+          const all = m && keyPatterns ? keyPatterns.reduce<GrammarNode>((acc, e) => intersect(acc, compile(e.sub, e.where, base)), any()) : undefined;
+          if (m && all !== NEVER) {
+            key = m.key ?? undefined;
+            const f = m.key === null ? NEVER : (all ?? additionalNode());
+            additional = f === NEVER ? null : f;
+          } else {
+            const f = free();
+            additional = f === NEVER ? null : f;
+          }
         }
         const minProps = nonNegInt(s.minProperties, where, 'minProperties') ?? 0;
         const maxProps = nonNegInt(s.maxProperties, where, 'maxProperties') ?? Infinity;
         // Undeclared keys are not generated beside declared ones: more properties than are declared cannot be written.
         if (props.length > 0 && minProps > props.length && free() !== NEVER) throw unsupported('minProperties', `${where}/minProperties`, `${minProps} properties but only ${props.length} declared, and undeclared keys are not generated beside declared ones`);
-        const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps, ...(forbid.length ? { forbid } : {}) };
+        const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps, ...(key && additional ? { key } : {}), ...(forbid.length ? { forbid } : {}) };
         return finishDeps(obj, where) && objectViable(obj) ? obj : NEVER;
       }
       case 'array': {
@@ -736,6 +770,60 @@ export function compileSchema(schema: unknown): GrammarNode {
     }
     if (min === -Infinity && max === Infinity && mult === 1) return null;
     return { min, max, mult };
+  };
+
+  /** patternProperties as JavaScript regular expressions (u flag, as ajv tests them) with their schemas; null when one does not compile there. */
+  const patternEntries = (pp: Record<string, unknown>, where: string): Array<{ source: string; re: RegExp; sub: unknown; where: string }> | null => {
+    const out: Array<{ source: string; re: RegExp; sub: unknown; where: string }> = [];
+    for (const [source, sub] of Object.entries(pp)) {
+      try {
+        out.push({ source, re: new RegExp(source, 'u'), sub, where: `${where}/patternProperties/${escapePointer(source)}` });
+      } catch {
+        return null;
+      }
+    }
+    return out;
+  };
+
+  /**
+   * The keys a free-form map may write, when propertyNames or patternProperties restrict them: a
+   * string node (the union of the patterns' DFAs, within propertyNames' string constraints), or
+   * null when no key is possible. Undefined: keys stay free (the keywords are left to the final
+   * validation), as when a pattern or propertyNames is beyond the string automaton.
+   */
+  const mapKeys = (s: Record<string, unknown>, keyPatterns: Array<{ source: string }> | null, where: string, base: string): { key: StringNode | null } | undefined => {
+    let key: StringNode | null | undefined;
+    if (s.propertyNames !== undefined && dialect !== 'draft-04') {
+      let names: GrammarNode | undefined;
+      try {
+        names = compile(s.propertyNames, `${where}/propertyNames`, base);
+      } catch {
+        names = undefined; // beyond the grammar: left to the final validation
+      }
+      if (names === NEVER) return { key: null };
+      if (!names || pending.has(names)) return undefined;
+      // Keys are strings: the string option of propertyNames is exact. Enums of names and approximations stay free.
+      const options = names.t === 'union' ? (names.exclude ? null : names.options) : [names];
+      if (!options || options.some((o) => (o.t === 'literal' && o.values.some((v) => v[0] === 0x22)) || o.t === 'union')) return undefined;
+      const str = options.find((o): o is StringNode => o.t === 'string');
+      if (!str) return { key: null };
+      if (str.minLength > 0 || str.maxLength < Infinity || str.regex) key = str;
+    }
+    if (keyPatterns && keyPatterns.length) {
+      let rx: CharDfa;
+      try {
+        rx = keyPatterns.map((e) => regexDfa(e.source)).reduce((a, b) => unionDfa(a, b));
+      } catch (e) {
+        if (e instanceof RegexUnsupported) return undefined;
+        throw e;
+      }
+      if (key) {
+        const both = intersect(key, { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: rx });
+        return { key: both === NEVER ? null : both.t === 'string' ? both : null };
+      }
+      key = { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: rx };
+    }
+    return key === undefined ? undefined : { key };
   };
 
   /** `pattern` and a known `format` (others are annotations) of a string schema, as one DFA. */

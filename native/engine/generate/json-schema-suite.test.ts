@@ -83,7 +83,13 @@ function typesOf(node: GrammarNode): Set<string> {
 }
 
 /** Force `text` through the automaton: accepted, or why it died (a sub-language reason, or 'rejected'). */
-function force(initial: readonly Stack[], text: string): 'accepted' | 'rejected' | 'undeclared key' | 'type inferred from keywords' | 'number digits' {
+/** Inside a map whose keys are restricted by patternProperties: only keys matching a pattern are written, each value meeting every pattern's schema. */
+function underPatternMap(s: Stack): boolean {
+  for (let x: Stack | null = s; x; x = x.up) if (x.f.k === 'O' && x.f.node.key && x.f.node.props.length === 0) return true;
+  return false;
+}
+
+function force(initial: readonly Stack[], text: string): 'accepted' | 'rejected' | 'undeclared key' | 'type inferred from keywords' | 'number digits' | 'map under patternProperties' {
   const bytes = enc.encode(text);
   let cur: Stack[] = [...initial];
   for (let i = 0; i < bytes.length; i++) {
@@ -92,6 +98,7 @@ function force(initial: readonly Stack[], text: string): 'accepted' | 'rejected'
     for (const s of cur) feed(s, b, next);
     if (next.length === 0) {
       const tops = cur.map((s) => s.f);
+      if (cur.some(underPatternMap)) return 'map under patternProperties';
       if (tops.some((f) => f.k === 'K' || (f.k === 'O' && (f.ph === 'first' || f.ph === 'next') && b === 0x22) || (f.k === 'O' && f.ph === 'after' && b === 0x2c))) return 'undeclared key';
       if (tops.some((f) => f.k === 'N')) return 'number digits';
       if (tops.every((f) => f.k === 'V')) {
