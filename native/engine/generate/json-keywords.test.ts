@@ -182,6 +182,16 @@ describe('pattern (a regex to a character DFA)', () => {
   });
 });
 
+describe('oneOf: closed object shapes with disjoint names', () => {
+  test('{} fits every shape, so it is not valid and not written; a non-empty object fits one (ESLint option objects)', () => {
+    const schema = { oneOf: [{ type: 'object', properties: { a: { type: 'boolean' } }, additionalProperties: false }, { type: 'object', properties: { b: { type: 'boolean' } }, additionalProperties: false }] };
+    check(schema, ['{"a":true}', '{"b":false}'], ['{}', '{"a":true,"b":true}']);
+    assert.throws(() => new JsonGrammar(schema, BYTES).check('{}'), /must match exactly one schema in oneOf/);
+    // Shared names: a non-empty object may fit both, so nothing is changed (the final validation decides).
+    assert.ok(accepts({ oneOf: [{ type: 'object', properties: { a: {} }, additionalProperties: false }, { type: 'object', properties: { a: {}, b: {} }, additionalProperties: false }] }, '{"a":1}'));
+  });
+});
+
 describe('pattern strings never open an escape that cannot close', () => {
   test('a backslash only when some escape (short or \\uXXXX) still leads to a match within the pattern and maxLength', () => {
     const alive = (schema: object, text: string): number => feedBytes([initialStack(compileSchema(schema))], enc.encode(text)).length;

@@ -772,6 +772,25 @@ export function compileSchema(schema: unknown): GrammarNode {
     return { min, max, mult };
   };
 
+  /**
+   * oneOf's branches are offered as anyOf's ("exactly one" is the final validation's). One overlap is
+   * common and removable: closed object shapes (no free keys) with disjoint property names, each
+   * allowing `{}` (ESLint's option objects). A non-empty object then fits one of them at most (its keys
+   * tell which), and `{}` fits them all, so it is not valid: each needs a property (a subset, exact).
+   */
+  const oneOfEmpty = (branches: GrammarNode[]): GrammarNode[] => {
+    const closed = branches.filter((b): b is ObjectNode => b.t === 'object' && b.additional === null && b.minProps === 0 && b.props.every((p) => !p.required));
+    if (closed.length < 2) return branches;
+    const names = new Set<string>();
+    for (const b of closed) {
+      for (const p of b.props) {
+        if (names.has(p.name)) return branches;
+        names.add(p.name);
+      }
+    }
+    return branches.map((b) => (b.t === 'object' && closed.includes(b) ? (b.props.length > 0 ? { ...b, id: nextId++, minProps: 1 } : NEVER) : b));
+  };
+
   /** patternProperties as JavaScript regular expressions (u flag, as ajv tests them) with their schemas; null when one does not compile there. */
   const patternEntries = (pp: Record<string, unknown>, where: string): Array<{ source: string; re: RegExp; sub: unknown; where: string }> | null => {
     const out: Array<{ source: string; re: RegExp; sub: unknown; where: string }> = [];
@@ -1118,7 +1137,8 @@ export function compileSchema(schema: unknown): GrammarNode {
       const list = o[k];
       if (list === undefined) continue;
       if (!Array.isArray(list) || list.length === 0) throw bad(where, `${k} must be a non-empty list`);
-      const alt = union(list.map((x, i) => compile(x, `${where}/${k}/${i}`, base)));
+      const branches = list.map((x, i) => compile(x, `${where}/${k}/${i}`, base));
+      const alt = union(k === 'oneOf' ? oneOfEmpty(branches) : branches);
       node = intersect(node, alt);
     }
     if (o.not !== undefined && vocab.handled.has('not')) node = intersect(node, compile(negate(o.not, `${where}/not`, 'not'), `${where}/not`, base));
