@@ -496,7 +496,16 @@ describe('not: reduced to what is left (types, enum values, forbidden keys, boun
     assert.match(refusal({ type: 'object', properties: { a: { type: 'string', not: { pattern: '^x' } } } }), /unsupported keyword "not" at \/properties\/a \(its negation of "pattern" at \/properties\/a\/not cannot/);
     assert.match(refusal({ not: { multipleOf: 3 } }), /unsupported keyword "not" at \(root\)/);
     assert.match(refusal({ not: { oneOf: [{ type: 'string' }, { minLength: 2 }] } }), /unsupported keyword "not"/);
-    assert.match(refusal({ not: { $ref: '#/$defs/a' }, $defs: { a: {} } }), /unsupported keyword "not"/);
+    // A reference whose target refers or negates again (recursion through the compiler) is refused.
+    assert.match(refusal({ not: { $ref: '#' } }), /unsupported keyword "not" at \(root\) \(its negation of "\$ref"/);
+    assert.match(refusal({ $defs: { a: { type: 'object', properties: { k: { not: { $ref: '#/$defs/a' } } } } }, $ref: '#/$defs/a' }), /unsupported keyword "not"/);
+  });
+
+  test('not of a $ref is the negation of its target (a self-contained schema of the same document)', () => {
+    check({ type: 'integer', not: { $ref: '#/definitions/small' }, definitions: { small: { maximum: 3 } } }, ['4', '100'], ['3', '-1']);
+    check({ type: 'array', items: { enum: [0, 1, 2, 3, 8], not: { $ref: '#/definitions/odd' } }, definitions: { odd: { enum: [1, 3, 5, 7, 9] } } }, ['[0,2,8]'], ['[1]', '[2,3]']);
+    // 2019-09 on, $ref applies beside its siblings: not (ref and minimum 5) is (not ref) or (not minimum 5).
+    check({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'integer', not: { $ref: '#/$defs/big', maximum: 8 }, $defs: { big: { minimum: 5 } } }, ['4', '9'], ['5', '8']);
   });
 });
 

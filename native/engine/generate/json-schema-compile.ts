@@ -880,14 +880,33 @@ export function compileSchema(schema: unknown): GrammarNode {
    * Keywords whose negation is neither are refused, naming `kw` (the keyword being reduced) and
    * the pointer of the schema that has it.
    */
-  const negate = (s: unknown, where: string, kw: string, holder = where.slice(0, where.lastIndexOf('/'))): unknown => {
+  const negating = new Set<string>();
+  const negate = (s: unknown, where: string, kw: string, holder = where.slice(0, where.lastIndexOf('/')), base = ''): unknown => {
     if (s === true) return false;
     if (s === false) return true;
     if (!isObj(s)) throw bad(where, 'a schema must be an object or a boolean');
     const ex = (s as Record<symbol, unknown>)[NOT_ENUM];
     if (Array.isArray(ex)) return { enum: ex };
     const no = (what: string): TandemError => unsupported(kw, holder, `its negation of ${what} at ${where} cannot be enforced while decoding`);
-    if (typeof s.$ref === 'string') throw no('"$ref"');
+    if (typeof s.$ref === 'string') {
+      // A reference is negated through its target when it stays in the same document base (the negation
+      // is compiled where the `not` is) and the target holds no reference or negation of its own (no
+      // recursion through compile); draft-04..07: $ref replaces its siblings.
+      if (!base) throw no('"$ref"');
+      const r = resolveRef(s.$ref, where, base);
+      const text = JSON.stringify(r.target) ?? '';
+      if (r.base !== base || negating.has(r.uri) || /"(\$ref|\$dynamicRef|\$recursiveRef|not|\$id|id)"\s*:/.test(text)) throw no('"$ref"');
+      negating.add(r.uri);
+      try {
+        const target = negate(r.target, r.pointer, kw, holder, base);
+        if (legacyRef) return target;
+        const rest = { ...s };
+        delete rest.$ref;
+        return { anyOf: [negate(rest, where, kw, holder, base), target] };
+      } finally {
+        negating.delete(r.uri);
+      }
+    }
     const alts: unknown[] = [];
     const count = (k: string): number => {
       const v = nonNegInt(s[k], where, k)!;
@@ -954,7 +973,7 @@ export function compileSchema(schema: unknown): GrammarNode {
           break;
         case 'properties':
           if (!isObj(v)) throw bad(where, 'properties must be an object');
-          for (const [p, sub] of Object.entries(v)) alts.push({ type: 'object', required: [p], properties: { [p]: negate(sub, `${where}/properties/${escapePointer(p)}`, kw, holder) } });
+          for (const [p, sub] of Object.entries(v)) alts.push({ type: 'object', required: [p], properties: { [p]: negate(sub, `${where}/properties/${escapePointer(p)}`, kw, holder, base) } });
           break;
         case 'not':
           alts.push(v);
@@ -962,7 +981,7 @@ export function compileSchema(schema: unknown): GrammarNode {
         case 'anyOf':
         case 'allOf': {
           if (!Array.isArray(v) || v.length === 0) throw bad(where, `${k} must be a non-empty list`);
-          const negs = v.map((x, i) => negate(x, `${where}/${k}/${i}`, kw, holder));
+          const negs = v.map((x, i) => negate(x, `${where}/${k}/${i}`, kw, holder, base));
           if (k === 'anyOf') alts.push({ allOf: negs });
           else alts.push(...negs);
           break;
@@ -970,18 +989,18 @@ export function compileSchema(schema: unknown): GrammarNode {
         case 'if':
           if (s.then === undefined && s.else === undefined) break;
           // not ((if and then) or (not if and else)) = (not if or not then) and (if or not else)
-          alts.push({ allOf: [{ anyOf: [negate(v, `${where}/if`, kw, holder), negate(s.then ?? true, `${where}/then`, kw, holder)] }, { anyOf: [v, negate(s.else ?? true, `${where}/else`, kw, holder)] }] });
+          alts.push({ allOf: [{ anyOf: [negate(v, `${where}/if`, kw, holder, base), negate(s.then ?? true, `${where}/then`, kw, holder, base)] }, { anyOf: [v, negate(s.else ?? true, `${where}/else`, kw, holder, base)] }] });
           break;
         case 'then':
         case 'else':
           break;
         case 'items':
           if (Array.isArray(v) || !vocab.handled.has('contains')) throw no('"items"');
-          if (v !== true) alts.push({ type: 'array', contains: negate(v, `${where}/items`, kw, holder) });
+          if (v !== true) alts.push({ type: 'array', contains: negate(v, `${where}/items`, kw, holder, base) });
           break;
         case 'contains':
           if (s.minContains !== undefined || s.maxContains !== undefined) throw no('"contains" with minContains / maxContains');
-          alts.push({ type: 'array', items: negate(v, `${where}/contains`, kw, holder) });
+          alts.push({ type: 'array', items: negate(v, `${where}/contains`, kw, holder, base) });
           break;
         case 'uniqueItems':
           if (v !== false) throw no('"uniqueItems"');
@@ -1141,7 +1160,7 @@ export function compileSchema(schema: unknown): GrammarNode {
       const alt = union(k === 'oneOf' ? oneOfEmpty(branches) : branches);
       node = intersect(node, alt);
     }
-    if (o.not !== undefined && vocab.handled.has('not')) node = intersect(node, compile(negate(o.not, `${where}/not`, 'not'), `${where}/not`, base));
+    if (o.not !== undefined && vocab.handled.has('not')) node = intersect(node, compile(negate(o.not, `${where}/not`, 'not', undefined, base), `${where}/not`, base));
     if (o.if !== undefined && vocab.handled.has('if') && (o.then !== undefined || o.else !== undefined)) {
       // ajv counts the properties a failing `if` looked at as evaluated: its final check would pass unevaluated ones.
       if (o.unevaluatedProperties !== undefined && o.unevaluatedProperties !== true) throw unsupported('unevaluatedProperties', where, 'beside if/then/else the final validation (ajv) misses unevaluated properties');
