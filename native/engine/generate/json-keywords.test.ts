@@ -326,6 +326,11 @@ describe('patternProperties / propertyNames: the keys a map writes, and their va
     assert.ok(accepts({ type: 'object', propertyNames: { enum: ['a', 'b'] } }, '{"c":1}'), 'an enum of names is left to the final validation');
     // Intersected with declared properties (allOf): a declared name the pattern refuses cannot be written.
     check({ allOf: [{ type: 'object', propertyNames: { pattern: '^a' } }, { type: 'object', properties: { ab: { type: 'integer' }, b: { type: 'integer' } } }] }, ['{"ab":1}'], ['{"b":1}']);
+    // Patterns beside an additionalProperties that allows other keys only choose the keys a map writes: declared
+    // names they do not match stay (OpenAPI 3.1's `$ref: specification-extensions`, patternProperties {^x-: true}).
+    check({ type: 'object', properties: { openapi: { type: 'string' }, 'x-a': { type: 'string' } }, required: ['openapi'], allOf: [{ patternProperties: { '^x-': { maxLength: 3 } } }] }, ['{"openapi":"3.1","x-a":"abc"}'], ['{"openapi":"3.1","x-a":"abcd"}']);
+    // With additionalProperties false the patterns are the rule: a required name they refuse leaves no valid value.
+    assert.match(refusal({ type: 'object', properties: { openapi: { type: 'string' } }, required: ['openapi'], allOf: [{ patternProperties: { '^x-': {} }, additionalProperties: false }] }), /no value is valid/);
   });
 
   test('patterns whose schemas no value meets together, or that JavaScript cannot read, leave the map free (final validation)', () => {

@@ -68,6 +68,8 @@ export interface ObjectNode extends Base {
   additional: GrammarNode | null;
   /** The keys such a map may write (propertyNames, the patterns of patternProperties); absent: any string. */
   key?: StringNode;
+  /** `key` is exactly the keys the schema allows (propertyNames; patterns with additionalProperties false), not only those written. */
+  keyExact?: boolean;
   /** minProperties / maxProperties (0 / Infinity when absent): the object frame counts its properties. */
   minProps: number;
   maxProps: number;
@@ -479,8 +481,10 @@ export function compileSchema(schema: unknown): GrammarNode {
       for (const p of props) {
         for (const side of [oa, ob]) {
           if (side.props.length !== 0 || !side.additional || side.props.some((x) => x.name === p.name)) continue;
-          // The map's keys may be restricted (propertyNames, patterns): a name they refuse cannot be written.
-          p.node = side.key && !accepts(side.key, utf8.encode(JSON.stringify(p.name))) ? NEVER : intersect(p.node, side.additional);
+          // The map's keys may be restricted (propertyNames, patterns): a name they refuse cannot be written when
+          // that is the schema's rule (keyExact); else it is only not written by the map, and its value is free there.
+          const named = !side.key || accepts(side.key, utf8.encode(JSON.stringify(p.name)));
+          p.node = named ? intersect(p.node, side.additional) : side.keyExact ? NEVER : p.node;
         }
       }
       const forbid = [...new Set([...(oa.forbid ?? []), ...(ob.forbid ?? [])])];
@@ -493,8 +497,10 @@ export function compileSchema(schema: unknown): GrammarNode {
         if (obj.additional === NEVER) obj.additional = null;
         if (obj.additional && (oa.key || ob.key)) {
           const k = oa.key && ob.key ? intersect(oa.key, ob.key) : (oa.key ?? ob.key)!;
-          if (k.t === 'string') obj.key = k;
-          else obj.additional = null; // no key both allow
+          if (k.t === 'string') {
+            obj.key = k;
+            if ((!oa.key || oa.keyExact) && (!ob.key || ob.keyExact)) obj.keyExact = true;
+          } else obj.additional = null; // no key both allow
         }
         out = finishDeps(obj, '') && objectViable(obj) ? obj : NEVER;
       }
@@ -675,7 +681,9 @@ export function compileSchema(schema: unknown): GrammarNode {
         const maxProps = nonNegInt(s.maxProperties, where, 'maxProperties') ?? Infinity;
         // Undeclared keys are not generated beside declared ones: more properties than are declared cannot be written.
         if (props.length > 0 && minProps > props.length && free() !== NEVER) throw unsupported('minProperties', `${where}/minProperties`, `${minProps} properties but only ${props.length} declared, and undeclared keys are not generated beside declared ones`);
-        const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps, ...(key && additional ? { key } : {}), ...(forbid.length ? { forbid } : {}) };
+        // Patterns beside an additionalProperties that allows other keys: only the written keys are restricted.
+        const keyExact = key !== undefined && (!keyPatterns || ap === false);
+        const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps, ...(key && additional ? { key, ...(keyExact ? { keyExact } : {}) } : {}), ...(forbid.length ? { forbid } : {}) };
         return finishDeps(obj, where) && objectViable(obj) ? obj : NEVER;
       }
       case 'array': {
