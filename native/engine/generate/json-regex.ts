@@ -580,48 +580,15 @@ export function compileRegex(source: string): CharDfa {
   return new CharDfa(trans, accept);
 }
 
-/** A DFA accepting what both accept (pattern and format together; allOf of patterns). */
-export function intersectDfa(a: CharDfa, b: CharDfa): CharDfa {
+/**
+ * The product of two DFAs: states are pairs (x, y) discovered from (0, 0), -1 standing for a side that
+ * is dead; `moves` lists a pair's transitions as [lo, hi, x', y'] and `accepts` decides acceptance.
+ */
+function productDfa(a: CharDfa, b: CharDfa, accepts: (x: number, y: number) => boolean, moves: (x: number, y: number) => Array<[number, number, number, number]>): CharDfa {
   const ids = new Map<number, number>();
   const pairs: Array<[number, number]> = [];
   const trans: Array<Array<[number, number, number]>> = [];
   const accept: boolean[] = [];
-  const idOf = (x: number, y: number): number => {
-    const key = x * b.size + y;
-    let id = ids.get(key);
-    if (id === undefined) {
-      id = pairs.length;
-      if (id >= MAX_STATES) throw new RegexUnsupported(`more than ${MAX_STATES} automaton states`);
-      ids.set(key, id);
-      pairs.push([x, y]);
-      accept.push(a.accept[x] === 1 && b.accept[y] === 1);
-      trans.push([]);
-    }
-    return id;
-  };
-  idOf(0, 0);
-  for (let q = 0; q < pairs.length; q++) {
-    const [x, y] = pairs[q]!;
-    const as = a.start[x]!;
-    const bs = b.start[y]!;
-    for (let i = 0; i < as.length; i++) {
-      for (let j = 0; j < bs.length; j++) {
-        const lo = Math.max(as[i]!, bs[j]!);
-        const hi = Math.min(a.end[x]![i]!, b.end[y]![j]!);
-        if (lo <= hi) trans[q]!.push([lo, hi, idOf(a.to[x]![i]!, b.to[y]![j]!)]);
-      }
-    }
-  }
-  return new CharDfa(trans, accept);
-}
-
-/** A DFA accepting what either accepts (the keys of patternProperties: a key matching any of the patterns). */
-export function unionDfa(a: CharDfa, b: CharDfa): CharDfa {
-  const ids = new Map<number, number>();
-  const pairs: Array<[number, number]> = [];
-  const trans: Array<Array<[number, number, number]>> = [];
-  const accept: boolean[] = [];
-  // -1: that side is dead (its DFA keeps live transitions only).
   const idOf = (x: number, y: number): number => {
     const key = (x + 1) * (b.size + 1) + (y + 1);
     let id = ids.get(key);
@@ -630,11 +597,43 @@ export function unionDfa(a: CharDfa, b: CharDfa): CharDfa {
       if (id >= MAX_STATES) throw new RegexUnsupported(`more than ${MAX_STATES} automaton states`);
       ids.set(key, id);
       pairs.push([x, y]);
-      accept.push((x >= 0 && a.accept[x] === 1) || (y >= 0 && b.accept[y] === 1));
+      accept.push(accepts(x, y));
       trans.push([]);
     }
     return id;
   };
+  idOf(0, 0);
+  for (let q = 0; q < pairs.length; q++) {
+    const [x, y] = pairs[q]!;
+    for (const [lo, hi, tx, ty] of moves(x, y)) trans[q]!.push([lo, hi, idOf(tx, ty)]);
+  }
+  return new CharDfa(trans, accept);
+}
+
+/** A DFA accepting what both accept (pattern and format together; allOf of patterns). */
+export function intersectDfa(a: CharDfa, b: CharDfa): CharDfa {
+  return productDfa(
+    a,
+    b,
+    (x, y) => a.accept[x] === 1 && b.accept[y] === 1,
+    (x, y) => {
+      const out: Array<[number, number, number, number]> = [];
+      const as = a.start[x]!;
+      const bs = b.start[y]!;
+      for (let i = 0; i < as.length; i++) {
+        for (let j = 0; j < bs.length; j++) {
+          const lo = Math.max(as[i]!, bs[j]!);
+          const hi = Math.min(a.end[x]![i]!, b.end[y]![j]!);
+          if (lo <= hi) out.push([lo, hi, a.to[x]![i]!, b.to[y]![j]!]);
+        }
+      }
+      return out;
+    },
+  );
+}
+
+/** A DFA accepting what either accepts (the keys of patternProperties: a key matching any of the patterns). */
+export function unionDfa(a: CharDfa, b: CharDfa): CharDfa {
   const target = (d: CharDfa, s: number, c: number): number => {
     if (s < 0) return -1;
     const st = d.start[s]!;
@@ -642,29 +641,30 @@ export function unionDfa(a: CharDfa, b: CharDfa): CharDfa {
     for (let i = 0; i < st.length; i++) if (st[i]! <= c && c <= en[i]!) return d.to[s]![i]!;
     return -1;
   };
-  idOf(0, 0);
-  for (let q = 0; q < pairs.length; q++) {
-    const [x, y] = pairs[q]!;
-    // The elementary intervals of both sides' ranges: each has one target per side.
-    const cuts = new Set<number>();
-    for (const [d, s] of [[a, x], [b, y]] as const) {
-      if (s < 0) continue;
-      for (let i = 0; i < d.start[s]!.length; i++) {
-        cuts.add(d.start[s]![i]!);
-        cuts.add(d.end[s]![i]! + 1);
+  return productDfa(
+    a,
+    b,
+    (x, y) => (x >= 0 && a.accept[x] === 1) || (y >= 0 && b.accept[y] === 1),
+    (x, y) => {
+      // The elementary intervals of both sides' ranges: each has one target per side (-1: that side dies).
+      const cuts = new Set<number>();
+      for (const [d, s] of [[a, x], [b, y]] as const) {
+        if (s < 0) continue;
+        for (let i = 0; i < d.start[s]!.length; i++) {
+          cuts.add(d.start[s]![i]!);
+          cuts.add(d.end[s]![i]! + 1);
+        }
       }
-    }
-    const at = [...cuts].sort((u, v) => u - v);
-    for (let i = 0; i + 1 < at.length; i++) {
-      const lo = at[i]!;
-      const hi = at[i + 1]! - 1;
-      const tx = target(a, x, lo);
-      const ty = target(b, y, lo);
-      if (tx < 0 && ty < 0) continue;
-      trans[q]!.push([lo, hi, idOf(tx, ty)]);
-    }
-  }
-  return new CharDfa(trans, accept);
+      const at = [...cuts].sort((u, v) => u - v);
+      const out: Array<[number, number, number, number]> = [];
+      for (let i = 0; i + 1 < at.length; i++) {
+        const tx = target(a, x, at[i]!);
+        const ty = target(b, y, at[i]!);
+        if (tx >= 0 || ty >= 0) out.push([at[i]!, at[i + 1]! - 1, tx, ty]);
+      }
+      return out;
+    },
+  );
 }
 
 /** `format`s enforced while decoding, as anchored patterns (simplified where the RFCs are large). */
