@@ -218,6 +218,19 @@ describe('format (byte automata)', () => {
     check({ type: 'string', format: 'uri' }, ['"https://example.org/a?b=c#d"', '"urn:isbn:0451450523"'], ['"//example.org"', '"http://a b"', '"no-scheme"']);
   });
 
+  test('ipv6 (RFC 3986, one run of zeros compressed, an IPv4 tail) and duration (RFC 3339 appendix A)', () => {
+    check(
+      { type: 'string', format: 'ipv6' },
+      ['"::"', '"::1"', '"2001:db8::8a2e:370:7334"', '"2001:0db8:85a3:0000:0000:8a2e:0370:7334"', '"fe80::"', '"::ffff:192.0.2.128"', '"1:2:3:4:5:6:7::"'],
+      ['"1:2:3:4:5:6:7:8:9"', '"2001:db8::8a2e::7334"', '"12345::"', '":::"', '"1:2:3:4:5:6:7"', '"::ffff:192.0.2.256"', '"g::1"'],
+    );
+    check(
+      { type: 'string', format: 'duration' },
+      ['"P1D"', '"P3Y6M4DT12H30M5S"', '"PT36H"', '"P2W"', '"PT0S"', '"P1M"', '"PT1M"'],
+      ['"P"', '"PT"', '"P1H"', '"P1DT"', '"P1W2D"', '"1D"', '"P1S"', '"PT1H1S"', '"P1D2Y"'],
+    );
+  });
+
   test('pattern and format together; unknown formats stay annotations', () => {
     check({ type: 'string', format: 'date', pattern: '^2024-' }, ['"2024-01-15"'], ['"2023-01-15"', '"2024-1-15"']);
     check({ type: 'string', format: 'color-name' }, ['"anything"'], []);
