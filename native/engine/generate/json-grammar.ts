@@ -24,6 +24,8 @@ export class TokenIndex {
   readonly plainChars: Int32Array;
   /** Each token's length in bytes (0 for tokens without text): read without touching the token's own array. */
   readonly byteLen: Int32Array;
+  /** 1 for the tokens of impureTrie (not complete plain string characters: a quote, a backslash, a control, a split character). */
+  readonly impure: Uint8Array;
   readonly buildMs: number;
   private readonly tails = new Map<TokenTrie, Map<number, StringTail>>();
   /** String frames other than plain ones (patterns, escapes, split characters) as a lazy byte DFA shared by every schema, and its scans of the trie per (node, state). */
@@ -53,6 +55,8 @@ export class TokenIndex {
     this.trie = new TokenTrie(bytes, () => true);
     this.patterns = new PatternScans(this.trie);
     this.impureTrie = new TokenTrie(bytes, (id) => chars[id]! < 0);
+    this.impure = new Uint8Array(bytes.length);
+    for (const id of this.impureTrie.ids) this.impure[id] = 1;
     const plain: number[] = [];
     for (let id = 0; id < bytes.length; id++) if (chars[id]! >= 0) plain.push(id);
     plain.sort((a, b) => chars[a]! - chars[b]! || a - b);

@@ -617,19 +617,21 @@ export function compileSchema(schema: unknown): GrammarNode {
         // them as JavaScript regular expressions with the u flag). A pattern JavaScript cannot read leaves
         // the keyword to the final validation (any value, as before).
         const keyPatterns = patterns ? patternEntries(s.patternProperties as Record<string, unknown>, where) : null;
+        /** A value under every one of these patterns' schemas. */
+        const underAll = (entries: NonNullable<typeof keyPatterns>): GrammarNode => entries.reduce<GrammarNode>((acc, e) => intersect(acc, compile(e.sub, e.where, base)), any());
         const additionalNode = (): GrammarNode => (ap === undefined || ap === true ? any() : ap === false ? NEVER : compile(ap, `${where}/additionalProperties`, base));
         const free = (name?: string): GrammarNode => {
           if (!patterns) return additionalNode();
           if (!keyPatterns || name === undefined) return any();
           const hit = keyPatterns.filter((e) => e.re.test(name));
           if (hit.length === 0) return additionalNode();
-          return hit.reduce<GrammarNode>((acc, e) => intersect(acc, compile(e.sub, e.where, base)), any());
+          return underAll(hit);
         };
         const props: PropertyNode[] = [];
         const forbid: string[] = [];
         for (const [name, sub] of Object.entries(propsRaw)) {
           let node = compile(sub, `${where}/properties/${escapePointer(name)}`, base);
-          if (keyPatterns) for (const e of keyPatterns) if (node !== NEVER && e.re.test(name)) node = intersect(node, compile(e.sub, e.where, base));
+          if (keyPatterns && node !== NEVER) node = intersect(node, underAll(keyPatterns.filter((e) => e.re.test(name))));
           if (node === NEVER) {
             if (req.has(name)) return NEVER;
             forbid.push(name);
@@ -667,7 +669,7 @@ export function compileSchema(schema: unknown): GrammarNode {
           const m = mapKeys(s, keyPatterns, where, base);
           // Patterns: only keys matching one are written, each value satisfying every pattern's schema (a key may
           // match several). When no value satisfies them all, keys stay free (left to the final validation).
-          const all = m && keyPatterns ? keyPatterns.reduce<GrammarNode>((acc, e) => intersect(acc, compile(e.sub, e.where, base)), any()) : undefined;
+          const all = m && keyPatterns ? underAll(keyPatterns) : undefined;
           if (m && all !== NEVER) {
             key = m.key ?? undefined;
             const f = m.key === null ? NEVER : (all ?? additionalNode());

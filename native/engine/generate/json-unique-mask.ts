@@ -194,9 +194,7 @@ export function buildUniqueTail(tail: StringTail, bytes: ReadonlyArray<Uint8Arra
   // Plain tokens without an escape (nearly all): their count is known, and they are printable ASCII
   // iff they have as many bytes as characters (a UTF-8 character past ASCII takes 2-4 bytes, an
   // escape 2 or 6). Those with an escape are among the index's impure tokens (a '\\' byte).
-  const impure = new Uint8Array(size);
-  const it = index.impureTrie.ids;
-  for (let i = 0; i < it.length; i++) impure[it[i]!] = 1;
+  const impure = index.impure;
   const { plainIds, plainChars } = tail;
   const plainCls = new Int32Array(plainIds.length);
   const fast: number[] = [];
@@ -424,10 +422,6 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
   // (memberMemo: inside-token classes; the shortest completion after one reads the array only through sc.itemContext, while no written value extends the content, and the frames below it.)
   const m = new ItemMask(st, left, ctx, base, memo.exact, info);
   const { gen, stamp, mask } = m;
-  const has = (id: number): boolean => m.has(id);
-  const clear = (id: number): void => m.clear(id);
-  const apply = (id: number, x: number): void => m.apply(id, x);
-  const exact = (id: number): void => m.exact(id);
   const c = u.t === '' ? '' : decodeContent(u.t);
   let chars = 0;
   for (let i = 0; i < c.length; i++) {
@@ -443,7 +437,7 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
     for (const id of info.closerText.get(rem) ?? []) {
       if (stamp[id] === gen) continue;
       stamp[id] = gen;
-      clear(id);
+      m.clear(id);
     }
     // Raw tokens: the trie path of rem's UTF-8 bytes, up to the first byte that must be escaped.
     let at = 0;
@@ -453,7 +447,7 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
       while (ch !== -1 && label[ch] !== x) ch = next[ch]!;
       if (ch === -1) break;
       at = ch;
-      for (let j = 0; j < tokCount[at]!; j++) exact(ids[tokStart[at]! + j]!);
+      for (let j = 0; j < tokCount[at]!; j++) m.exact(ids[tokStart[at]! + j]!);
     }
     // Tokens with an escape whose complete text is a prefix of rem.
     if (info.escText.size) {
@@ -461,7 +455,7 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
       for (let p = 0; p <= lim; p++) {
         const h = rem.charCodeAt(p - 1);
         if (p > 0 && h >= 0xd800 && h <= 0xdbff) continue; // inside a surrogate pair
-        for (const id of info.escText.get(rem.slice(0, p)) ?? []) exact(id);
+        for (const id of info.escText.get(rem.slice(0, p)) ?? []) m.exact(id);
       }
     }
   }
@@ -472,7 +466,7 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
   let closedBy: Map<number, Stack> | undefined;
   for (let i = 0; i < closers.length; i++) {
     const id = closers[i]!;
-    if (stamp[id] === gen || !has(id)) continue;
+    if (stamp[id] === gen || !m.has(id)) continue;
     const sf = closerSuf[i]!;
     if (sf < 0) {
       // A quote after the closing one: fed exactly, from the state the closing quote leads to (c' is not written:
@@ -487,7 +481,7 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
         x = after.length ? sc.ofState(after) : -1;
         memo.exact.set(key, x);
       }
-      apply(id, x);
+      m.apply(id, x);
       continue;
     }
     const nc = (chars + closerChars[i]!) * 2 + (canon && closerCanon[i] === 1 ? 1 : 0);
@@ -506,7 +500,7 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
       x = after.length ? sc.ofState(after) : -1;
       memo.cls.set(key, x);
     }
-    apply(id, x);
+    m.apply(id, x);
   }
   // Inside tokens by class: one member's shortest completion from a state built for it (no feeding).
   const { members, clsChars, clsCanon, clsShape, clsEnd, shapes } = info;
@@ -520,7 +514,7 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
         break;
       }
     }
-    if (rep < 0 || !has(rep)) continue;
+    if (rep < 0 || !m.has(rep)) continue;
     const n2 = chars + clsChars[k]!;
     const cn = canon && clsCanon[k] === 1 ? 1 : 0;
     // With minItems met after the item and minLength met, only the shape counts (ShortestCompletion.itemRestFixed): key -1 - shape.
@@ -538,8 +532,8 @@ export function uniqueMask(st: Stack, left: number, ctx: UniqueMaskContext): Uni
     }
     for (let i = 0; i < list.length; i++) {
       const id = list[i]!;
-      if (stamp[id] === gen || !has(id)) continue;
-      clear(id);
+      if (stamp[id] === gen || !m.has(id)) continue;
+      m.clear(id);
       m.removed = true;
     }
   }
@@ -586,9 +580,7 @@ function fillCanon(index: TokenIndex): void {
   const t = canonTable(index);
   const tail = index.tail(index.trie, 0);
   // Complete characters without an escape (nearly all plain tokens; escapes are among the impure tokens): their bytes.
-  const impure = new Uint8Array(index.size);
-  const impureIds = index.impureTrie.ids;
-  for (let i = 0; i < impureIds.length; i++) impure[impureIds[i]!] = 1;
+  const impure = index.impure;
   const { plainIds, innerIds } = tail;
   const len = index.byteLen;
   for (let i = 0; i < plainIds.length; i++) {
@@ -701,10 +693,6 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
   const { memo, memberMemo } = itemMemos(ctx, st, `r${node.id}|${sc.itemContext(a)}`);
   const m = new ItemMask(st, left, ctx, base, memo.exact, info);
   const { gen, stamp, mask } = m;
-  const has = (id: number): boolean => m.has(id);
-  const clear = (id: number): void => m.clear(id);
-  const apply = (id: number, x: number): void => m.apply(id, x);
-  const exact = (id: number): void => m.exact(id);
   const c = u.t === '' ? '' : decodeContent(u.t);
   const cb = canonBytes(c);
   const { first, next, label, tokStart, tokCount, ids } = index.trie;
@@ -714,7 +702,7 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
     for (const id of info.closerText.get(rem) ?? []) {
       if (stamp[id] === gen) continue;
       stamp[id] = gen;
-      clear(id);
+      m.clear(id);
     }
     let at = 0;
     for (const x of utf8.encode(rem)) {
@@ -723,14 +711,14 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
       while (ch !== -1 && label[ch] !== x) ch = next[ch]!;
       if (ch === -1) break;
       at = ch;
-      for (let j = 0; j < tokCount[at]!; j++) exact(ids[tokStart[at]! + j]!);
+      for (let j = 0; j < tokCount[at]!; j++) m.exact(ids[tokStart[at]! + j]!);
     }
     if (info.escText.size) {
       const lim = Math.min(rem.length, info.escMax);
       for (let p = 0; p <= lim; p++) {
         const h = rem.charCodeAt(p - 1);
         if (p > 0 && h >= 0xd800 && h <= 0xdbff) continue;
-        for (const id of info.escText.get(rem.slice(0, p)) ?? []) exact(id);
+        for (const id of info.escText.get(rem.slice(0, p)) ?? []) m.exact(id);
       }
     }
   }
@@ -745,7 +733,7 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
   let closedBy: Map<number, Stack> | undefined;
   for (let i = 0; i < closers.length; i++) {
     const id = closers[i]!;
-    if (stamp[id] === gen || !has(id)) continue;
+    if (stamp[id] === gen || !m.has(id)) continue;
     const sf = closerSuf[i]!;
     if (sf < 0) {
       stamp[id] = gen;
@@ -758,7 +746,7 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
         x = after.length ? sc.ofState(after) : -1;
         memo.exact.set(key, x);
       }
-      apply(id, x);
+      m.apply(id, x);
       continue;
     }
     const slot = cb + cc[i]! + 2;
@@ -773,7 +761,7 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
       x = after.length ? sc.ofState(after) : -1;
       memo.cls.set(key, x);
     }
-    apply(id, x);
+    m.apply(id, x);
   }
   // Inside tokens by (end state, canonical bytes): one member's shortest completion from the U frame it leads to.
   const { end, canon, members } = groups;
@@ -786,7 +774,7 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
         break;
       }
     }
-    if (rep < 0 || !has(rep)) continue;
+    if (rep < 0 || !m.has(rep)) continue;
     const key = end[k]! * 1048576 + cb + canon[k]!;
     let x = memberMemo.get(key);
     if (x === undefined) {
@@ -802,8 +790,8 @@ function regexUniqueMask(st: Stack, left: number, ctx: UniqueMaskContext, pool: 
     }
     for (let i = 0; i < list.length; i++) {
       const id = list[i]!;
-      if (stamp[id] === gen || !has(id)) continue;
-      clear(id);
+      if (stamp[id] === gen || !m.has(id)) continue;
+      m.clear(id);
       m.removed = true;
     }
   }
