@@ -3,7 +3,7 @@ import { ajvForSchema } from '../node/ajv-for-schema.js';
 import { TandemError } from '../common/errors.js';
 import { canEnd, feed, feedBytes, firstBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
-import { compileSchema, grammarNodes, type GrammarNode, type StringNode } from './json-schema-compile.js';
+import { compileSchema, grammarNodes, type Deferral, type GrammarNode, type StringNode } from './json-schema-compile.js';
 import { patternStrings, PatternScans } from './class-trie.js';
 import { scanString, scanSize, StringDfa, type StringFrame, type StringScan } from './json-string-scan.js';
 import { newMask, setBit, TokenTrie } from './token-trie.js';
@@ -283,6 +283,17 @@ export interface BudgetMask {
   forced: boolean;
 }
 
+/** The refusal of a schema whose keywords the grammar cannot all enforce: the first named, the others listed. */
+export function deferredError(list: readonly Deferral[]): TandemError {
+  const [first, ...more] = list;
+  const also = more.length ? `; also ${more.slice(0, 5).map((d) => `${d.keyword} at ${d.pointer || '(root)'}`).join(', ')}${more.length > 5 ? ` and ${more.length - 5} more` : ''}` : '';
+  return new TandemError(
+    'INVALID_ARGUMENT',
+    `schema: unsupported keyword "${first!.keyword}" at ${first!.pointer || '(root)'} (${first!.why})${also}. Local constrained decoding cannot enforce it; generate with --lenient (API: lenient: true) to decode without it and check it on the output`,
+    { data: { keyword: first!.keyword, pointer: first!.pointer, deferred: list.map((d) => ({ keyword: d.keyword, pointer: d.pointer })) } },
+  );
+}
+
 /** A JSON Schema compiled for constrained decoding over one vocabulary, with its per-state mask cache. */
 export class JsonGrammar {
   readonly root: GrammarNode;
@@ -305,11 +316,28 @@ export class JsonGrammar {
   /** String items of a uniqueItems array (json-unique-mask.ts): the plain string state's mask is this grammar's cached one. */
   private readonly uniqueCtx: UniqueMaskContext;
 
+  /** Keywords the grammar does not enforce and the final validation checks (lenient decoding only; empty otherwise). */
+  readonly checkedAfter: readonly Deferral[];
+
+  /**
+   * Strict by default: a schema with a keyword the grammar cannot enforce somewhere (see Deferral) is
+   * refused, naming the keyword and its pointer. `lenient` (or the schema's own `"x-guidance":
+   * {"lenient": true}`; `coerce_one_of` for oneOf alone, as LLGuidance spells them) decodes without
+   * those keywords and checks them on the output.
+   */
   constructor(
     readonly schema: object,
     private readonly index: TokenIndex,
+    opts: { lenient?: boolean } = {},
   ) {
-    this.root = compileSchema(schema);
+    const deferred: Deferral[] = [];
+    this.root = compileSchema(schema, deferred);
+    const guidance = (schema as Record<string, unknown>)['x-guidance'];
+    const g = typeof guidance === 'object' && guidance !== null ? (guidance as Record<string, unknown>) : {};
+    const lenient = opts.lenient === true || g.lenient === true;
+    const refused = lenient ? [] : deferred.filter((d) => !(d.keyword === 'oneOf' && g.coerce_one_of === true));
+    if (refused.length > 0) throw deferredError(refused);
+    this.checkedAfter = deferred;
     try {
       this.validate = ajvForSchema(schema, { strict: false, allErrors: false, validateFormats: false, logger: false }).compile(schema);
     } catch (e) {
@@ -411,7 +439,8 @@ export class JsonGrammar {
     }
     if (!this.validate(value)) {
       const err = this.validate.errors?.[0];
-      throw new TandemError('INVALID_INPUT', `the output does not satisfy the schema: ${err ? `${err.instancePath || '(root)'} ${err.message ?? ''} (keyword ${err.keyword}, checked after decoding)` : 'invalid'}`, {
+      const how = this.checkedAfter.length > 0 ? 'checked after decoding: lenient' : 'not enforced while decoding';
+      throw new TandemError('INVALID_INPUT', `the output does not satisfy the schema: ${err ? `${err.instancePath || '(root)'} ${err.message ?? ''} (keyword ${err.keyword}, ${how})` : 'invalid'}`, {
         data: { reason: 'schema', keyword: err?.keyword ?? null },
       });
     }

@@ -667,6 +667,54 @@ export function unionDfa(a: CharDfa, b: CharDfa): CharDfa {
   );
 }
 
+/** A DFA accepting what `a` does not (over strings of code points, lone surrogates excluded): `not: {pattern}`, keys a map may not write. */
+export function complementDfa(a: CharDfa): CharDfa {
+  const sink = a.size;
+  const trans: Array<Array<[number, number, number]>> = [];
+  const gaps = (out: Array<[number, number, number]>, lo: number, hi: number): void => {
+    if (lo < 0xd800 && hi >= lo) out.push([lo, Math.min(hi, 0xd7ff), sink]);
+    if (hi > 0xdfff) out.push([Math.max(lo, 0xe000), hi, sink]);
+  };
+  for (let s = 0; s < a.size; s++) {
+    const out: Array<[number, number, number]> = [];
+    let at = 0;
+    const st = a.start[s]!;
+    for (let i = 0; i < st.length; i++) {
+      if (st[i]! > at) gaps(out, at, st[i]! - 1);
+      out.push([st[i]!, a.end[s]![i]!, a.to[s]![i]!]);
+      at = a.end[s]![i]! + 1;
+    }
+    if (at <= MAX_CP) gaps(out, at, MAX_CP);
+    trans.push(out);
+  }
+  const all: Array<[number, number, number]> = [];
+  gaps(all, 0, MAX_CP);
+  trans.push(all);
+  return new CharDfa(trans, [...Array.from(a.accept, (x) => x === 0), true]);
+}
+
+/** A DFA accepting exactly these strings (a trie): enums of names, the keys a map may not write. */
+export function literalDfa(names: readonly string[]): CharDfa {
+  const trans: Array<Array<[number, number, number]>> = [[]];
+  const accept: boolean[] = [false];
+  for (const name of names) {
+    let s = 0;
+    for (const ch of name) {
+      const c = ch.codePointAt(0)!;
+      const hit = trans[s]!.find((t) => t[0] === c);
+      if (hit) s = hit[2];
+      else {
+        trans.push([]);
+        accept.push(false);
+        trans[s]!.push([c, c, trans.length - 1]);
+        s = trans.length - 1;
+      }
+    }
+    accept[s] = true;
+  }
+  return new CharDfa(trans, accept);
+}
+
 /** `format`s enforced while decoding, as anchored patterns (simplified where the RFCs are large). */
 const DATE = '\\d{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\\d|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31|02-29)';
 const TIME = '(?:[01]\\d|2[0-3]):[0-5]\\d:(?:[0-5]\\d|60)(?:\\.\\d+)?(?:[Zz]|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)';

@@ -4,7 +4,7 @@ import { canEnd, feedBytes, initialStack } from './json-automaton.js';
 import { DistinctPool, scalarLeaves } from './json-distinct.js';
 import { intersectRanges, type IntRange } from './json-int-range.js';
 import { intersectNum, numEmpty, numPasses, numRangeOf, type NumRange } from './json-num-range.js';
-import { FORMATS, intersectDfa, RegexUnsupported, regexDfa, unionDfa, type CharDfa } from './json-regex.js';
+import { complementDfa, FORMATS, intersectDfa, literalDfa, RegexUnsupported, regexDfa, unionDfa, type CharDfa } from './json-regex.js';
 
 /**
  * A JSON Schema compiled to the shapes constrained decoding enforces byte by byte. The grammar
@@ -80,6 +80,12 @@ export interface ObjectNode extends Base {
   depMask?: number[];
   /** Compile time only: keys that may not appear (`properties: {k: false}`, `not: {required}`); dropped when intersected with declared properties. */
   forbid?: string[];
+  /**
+   * Compile time only, with declared properties: what the value of a key this object does not declare
+   * must meet (additionalProperties, patternProperties, unevaluatedProperties; NEVER: not allowed).
+   * Absent: anything. Read when an intersection brings in another side's properties.
+   */
+  undeclared?: (name: string) => GrammarNode;
 }
 
 /** Objects with dependentRequired track written properties in a 31-bit mask. */
@@ -110,6 +116,14 @@ export interface ArrayNode extends Base {
    * max is Infinity); the frame counts hits.
    */
   contains?: ContainsSpec;
+}
+
+/** A keyword the grammar does not enforce at some place: refused unless the caller decodes leniently (checked on the output then). */
+export interface Deferral {
+  keyword: string;
+  /** JSON pointer of the keyword (or of the schema holding it). */
+  pointer: string;
+  why: string;
 }
 
 export interface ContainsSpec {
@@ -246,12 +260,28 @@ export function grammarNodes(root: GrammarNode): GrammarNode[] {
  * only keywords that restrict values and that local decoding cannot enforce (`not`, `if`...),
  * and `$ref`s outside the schema (nothing is fetched).
  */
-export function compileSchema(schema: unknown): GrammarNode {
+export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNode {
   const { dialect } = schemaDialect(schema);
   const vocab = vocabulary(dialect);
   const legacyRef = dialect === 'draft-04' || dialect === 'draft-06' || dialect === 'draft-07';
   const idKey = dialect === 'draft-04' ? 'id' : '$id';
   let nextId = 0;
+
+  // --- what the grammar leaves to the final validation (refused unless decoding is lenient) -----
+  const deferrals: Deferral[] = [];
+  /** The pointer of the schema being compiled: where an intersection's deferral is reported. */
+  let here = '';
+  /** Above 0 inside trial compiles whose result may be discarded (their deferrals are not reported). */
+  let trial = 0;
+  const defer = (keyword: string, pointer: string, why: string): void => {
+    if (trial === 0 && !deferrals.some((d) => d.keyword === keyword && d.pointer === pointer)) deferrals.push({ keyword, pointer, why });
+  };
+  /** Counts the supersets negate has made (a negation the grammar can only approximate). */
+  let loose = 0;
+  /** Where each array's uniqueItems and each exclusion (`not` of enum / const) came from. */
+  const uniqueAt = new WeakMap<GrammarNode, string>();
+  const excludeAt = new WeakMap<GrammarNode, string>();
+  const forbidAt = new WeakMap<GrammarNode, string>();
 
   // --- identifiers: every resource ($id / id) and anchor in the document ---------------------
   const resources = new Map<string, unknown>();
@@ -427,6 +457,7 @@ export function compileSchema(schema: unknown): GrammarNode {
       if (!tuple && rest === NEVER) maxItems = 0;
       let contains: ContainsSpec | undefined;
       const k = a.contains ?? b.contains;
+      if (a.contains && b.contains) defer('contains', here, 'two contains on one array: only one is counted while decoding');
       if (k && !tuple) {
         const other = a.contains ? restOf(b) : restOf(a);
         const hit = intersect(k.hit, other);
@@ -452,6 +483,7 @@ export function compileSchema(schema: unknown): GrammarNode {
       if (arr.items === NEVER) arr.maxItems = 0;
       if (a.unique || b.unique || a.distinct || b.distinct || a.uniqueAsked || b.uniqueAsked) {
         arr.uniqueAsked = true;
+        uniqueAt.set(arr, uniqueAt.get(a.unique || a.distinct || a.uniqueAsked ? a : b) ?? here);
         const lit = uniqueLiteral(arr.items);
         if (lit) {
           arr.items = lit;
@@ -477,6 +509,19 @@ export function compileSchema(schema: unknown): GrammarNode {
           if (q.requires) p.requires = [...new Set([...(p.requires ?? []), ...q.requires])];
         } else props.push({ ...q });
       }
+      // A key one side declares and the other does not: the other's rule for undeclared keys applies.
+      for (const p of props) {
+        for (const side of [oa, ob]) {
+          if (side.props.length > 0 && side.undeclared && !side.props.some((x) => x.name === p.name)) p.node = intersect(p.node, side.undeclared(p.name));
+          // No declared property and no map: `{}` only (additionalProperties false), so no key the other side declares.
+          if (side.props.length === 0 && !side.additional) p.node = NEVER;
+        }
+      }
+      if (oa.undeclared || ob.undeclared) {
+        const ua = oa.undeclared;
+        const ub = ob.undeclared;
+        obj.undeclared = (name) => (ua && ub ? intersect(ua(name), ub(name)) : (ua ?? ub)!(name));
+      }
       // A key that only a free-form side allows takes that side's value schema too.
       for (const p of props) {
         for (const side of [oa, ob]) {
@@ -489,7 +534,10 @@ export function compileSchema(schema: unknown): GrammarNode {
       }
       const forbid = [...new Set([...(oa.forbid ?? []), ...(ob.forbid ?? [])])];
       for (const p of props) if (forbid.includes(p.name)) p.node = NEVER;
-      if (forbid.length) obj.forbid = forbid;
+      if (forbid.length) {
+        obj.forbid = forbid;
+        forbidAt.set(obj, forbidAt.get(oa.forbid?.length ? oa : ob) ?? here);
+      }
       if (props.some((p) => p.required && p.node === NEVER)) out = NEVER;
       else {
         obj.props = props.filter((p) => p.node !== NEVER);
@@ -665,11 +713,38 @@ export function compileSchema(schema: unknown): GrammarNode {
         }
         let additional: GrammarNode | null = null;
         let key: StringNode | undefined;
+        /** Keys the schema allows are left out (dependentRequired triggers): key is not exactly the allowed keys. */
+        let keySubset = false;
         if (props.length === 0) {
-          const m = mapKeys(s, keyPatterns, where, base);
+          let m = mapKeys(s, keyPatterns, where, base);
           // Patterns: only keys matching one are written, each value satisfying every pattern's schema (a key may
-          // match several). When no value satisfies them all, keys stay free (left to the final validation).
-          const all = m && keyPatterns ? underAll(keyPatterns) : undefined;
+          // match several). When no value satisfies them all, the keys written match only patterns whose schemas
+          // hold together (a subset): every pattern but the false ones, else the first pattern alone.
+          let all = m && keyPatterns ? underAll(keyPatterns) : undefined;
+          if (m && keyPatterns && all === NEVER) {
+            const live = keyPatterns.filter((e) => compile(e.sub, e.where, base) !== NEVER);
+            const tries = [live, ...live.map((e) => [e])];
+            for (const use of tries) {
+              const value = use.length ? underAll(use) : NEVER;
+              if (value === NEVER) continue;
+              const rest = keyPatterns.filter((e) => !use.includes(e));
+              const names = mapKeys({ ...s, patternProperties: undefined }, null, where, base);
+              let rx: CharDfa | undefined;
+              try {
+                rx = use.map((e) => regexDfa(e.source)).reduce((a, b) => unionDfa(a, b));
+                if (rest.length) rx = intersectDfa(rx, complementDfa(rest.map((e) => regexDfa(e.source)).reduce((a, b) => unionDfa(a, b))));
+              } catch (e) {
+                if (!(e instanceof RegexUnsupported)) throw e;
+                break;
+              }
+              if (!names) break;
+              const k = names.key === null ? NEVER : intersect(names.key ?? { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity }, { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: rx });
+              m = { key: k.t === 'string' ? k : null };
+              all = value;
+              keySubset = true;
+              break;
+            }
+          }
           if (m && all !== NEVER) {
             key = m.key ?? undefined;
             const f = m.key === null ? NEVER : (all ?? additionalNode());
@@ -677,6 +752,37 @@ export function compileSchema(schema: unknown): GrammarNode {
           } else {
             const f = free();
             additional = f === NEVER ? null : f;
+            const names = s.propertyNames !== undefined && dialect !== 'draft-04' && s.propertyNames !== true;
+            if (additional && (patterns || names)) defer(patterns ? 'patternProperties' : 'propertyNames', `${where}/${patterns ? 'patternProperties' : 'propertyNames'}`, patterns ? 'the keys of this map are not restricted to the patterns while decoding (a pattern beyond the string automaton, or values no schema of theirs allows at once)' : 'the keys of this map are not restricted while decoding (an enum of names, or a schema beyond the string automaton)');
+          }
+          // dependentRequired on a free-form map: it does not write the keys that require others (a subset, exact).
+          const triggers = isObj(depsRaw) ? Object.entries(depsRaw).filter(([, l]) => Array.isArray(l) && l.length > 0).map(([k]) => k) : [];
+          if (additional && triggers.length) {
+            const k = keyWithout(key, triggers);
+            if (k === undefined) defer(depKey, `${where}/${depKey}`, 'a free-form map may write a key without the keys it requires');
+            else if (k === null) additional = null;
+            else {
+              key = k;
+              keySubset = true;
+            }
+          }
+        } else if (s.propertyNames !== undefined && s.propertyNames !== true && dialect !== 'draft-04') {
+          // Declared names propertyNames refuses cannot be written.
+          let names: GrammarNode | undefined;
+          trial++;
+          try {
+            names = compile(s.propertyNames, `${where}/propertyNames`, base);
+          } catch {
+            names = undefined;
+          } finally {
+            trial--;
+          }
+          if (!names || pending.has(names)) defer('propertyNames', `${where}/propertyNames`, 'declared names are not checked against it while decoding');
+          else {
+            const ex = names.t === 'union' ? names.exclude : undefined;
+            const ok = (p: PropertyNode): boolean => accepts(names, utf8.encode(JSON.stringify(p.name))) && !ex?.includes(JSON.stringify(p.name));
+            if (props.some((p) => p.required && !ok(p))) return NEVER;
+            props.splice(0, props.length, ...props.filter(ok));
           }
         }
         const minProps = nonNegInt(s.minProperties, where, 'minProperties') ?? 0;
@@ -684,8 +790,11 @@ export function compileSchema(schema: unknown): GrammarNode {
         // Undeclared keys are not generated beside declared ones: more properties than are declared cannot be written.
         if (props.length > 0 && minProps > props.length && free() !== NEVER) throw unsupported('minProperties', `${where}/minProperties`, `${minProps} properties but only ${props.length} declared, and undeclared keys are not generated beside declared ones`);
         // Patterns beside an additionalProperties that allows other keys: only the written keys are restricted.
-        const keyExact = key !== undefined && (!keyPatterns || ap === false);
+        const keyExact = key !== undefined && !keySubset && (!keyPatterns || ap === false);
         const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps, ...(key && additional ? { key, ...(keyExact ? { keyExact } : {}) } : {}), ...(forbid.length ? { forbid } : {}) };
+        if (forbid.length) forbidAt.set(obj, `${where}/properties`);
+        // Declared properties beside additionalProperties / patternProperties: what other keys must meet, for intersections.
+        if (props.length > 0 && ((ap !== undefined && ap !== true) || patterns)) obj.undeclared = (name) => free(name);
         return finishDeps(obj, where) && objectViable(obj) ? obj : NEVER;
       }
       case 'array': {
@@ -713,7 +822,7 @@ export function compileSchema(schema: unknown): GrammarNode {
         if (lit) {
           // Distinct values only: no more items than there are values; fewer values than minItems can never do.
           if (minItems > lit.values.length) throw unsupported('uniqueItems', `${where}/uniqueItems`, `minItems ${minItems} but only ${lit.values.length} distinct items are allowed`);
-          // contains beside uniqueItems of literals: left to the final validation.
+          if (vocab.handled.has('contains') && s.contains !== undefined) defer('contains', `${where}/contains`, 'beside uniqueItems of enum / const values, contains is not counted while decoding');
           return { t: 'array', id: nextId++, items: lit, minItems, maxItems: Math.min(maxItems, lit.values.length), unique: true };
         }
         // Other scalar items (free strings, numbers...): the values written are remembered by key (beside contains: uniqueItems is left to the final validation).
@@ -737,7 +846,10 @@ export function compileSchema(schema: unknown): GrammarNode {
           }
         }
         const arr = arrayNode({ minItems, maxItems, rest: restNode, ...(tuple ? { tuple } : {}) });
-        if (s.uniqueItems === true) arr.uniqueAsked = true;
+        if (s.uniqueItems === true) {
+          arr.uniqueAsked = true;
+          uniqueAt.set(arr, `${where}/uniqueItems`);
+        }
         return arr;
       }
     }
@@ -820,9 +932,10 @@ export function compileSchema(schema: unknown): GrammarNode {
    * null when no key is possible. Undefined: keys stay free (the keywords are left to the final
    * validation), as when a pattern or propertyNames is beyond the string automaton.
    */
-  const mapKeys = (s: Record<string, unknown>, keyPatterns: Array<{ source: string }> | null, where: string, base: string): { key: StringNode | null } | undefined => {
+  const mapKeys = (s: Record<string, unknown>, keyPatterns: Array<{ source: string }> | null, where: string, base: string): { key: StringNode | null | undefined } | undefined => {
     let key: StringNode | null | undefined;
-    if (s.propertyNames !== undefined && dialect !== 'draft-04') {
+    const trivial = s.propertyNames === true || (isObj(s.propertyNames) && Object.keys(s.propertyNames).length === 0);
+    if (s.propertyNames !== undefined && dialect !== 'draft-04' && !trivial) {
       let names: GrammarNode | undefined;
       try {
         names = compile(s.propertyNames, `${where}/propertyNames`, base);
@@ -833,10 +946,13 @@ export function compileSchema(schema: unknown): GrammarNode {
       if (!names || pending.has(names)) return undefined;
       // Keys are strings: the string option of propertyNames is exact. Enums of names and approximations stay free.
       const options = names.t === 'union' ? (names.exclude ? null : names.options) : [names];
-      if (!options || options.some((o) => (o.t === 'literal' && o.values.some((v) => v[0] === 0x22)) || o.t === 'union')) return undefined;
+      if (!options || options.some((o) => o.t === 'union')) return undefined;
       const str = options.find((o): o is StringNode => o.t === 'string');
-      if (!str) return { key: null };
-      if (str.minLength > 0 || str.maxLength < Infinity || str.regex) key = str;
+      const named = options.flatMap((o) => (o.t === 'literal' ? o.values.filter((v) => v[0] === 0x22).map((v) => JSON.parse(new TextDecoder().decode(v)) as string) : []));
+      if (named.length && str) return undefined; // free names beside an enum of names: beyond one string node
+      if (named.length) key = { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: literalDfa(named) };
+      else if (!str) return { key: null };
+      else if (str.minLength > 0 || str.maxLength < Infinity || str.regex) key = str;
     }
     if (keyPatterns && keyPatterns.length) {
       let rx: CharDfa;
@@ -852,7 +968,21 @@ export function compileSchema(schema: unknown): GrammarNode {
       }
       key = { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: rx };
     }
-    return key === undefined ? undefined : { key };
+    return { key };
+  };
+
+  /** Keys (within `key`, when given) other than these names; null: no key is left; undefined: beyond the string automaton. */
+  const keyWithout = (key: StringNode | undefined, names: readonly string[]): StringNode | null | undefined => {
+    let rx: CharDfa;
+    try {
+      const not = complementDfa(literalDfa(names));
+      rx = key?.regex ? intersectDfa(key.regex, not) : not;
+    } catch (e) {
+      if (e instanceof RegexUnsupported) return undefined;
+      throw e;
+    }
+    if (rx.minChars[0] === Infinity) return null;
+    return { t: 'string', id: nextId++, minLength: key?.minLength ?? 0, maxLength: key?.maxLength ?? Infinity, regex: rx };
   };
 
   /** `pattern` and a known `format` (others are annotations) of a string schema, as one DFA. */
@@ -934,7 +1064,7 @@ export function compileSchema(schema: unknown): GrammarNode {
           const list = Array.isArray(v) ? v : [v];
           // not integer: every number stays (the grammar cannot tell 1.5 from 1 before the end; the final validation does).
           const keep = ALL_TYPES.filter((t) => !list.includes(t));
-          if (list.includes('integer') && !list.includes('number')) approx = true;
+          if (list.includes('integer') && !list.includes('number')) loose++;
           if (keep.length) alts.push({ type: keep });
           break;
         }
@@ -942,7 +1072,6 @@ export function compileSchema(schema: unknown): GrammarNode {
         case 'const':
           if (k === 'enum' && !Array.isArray(v)) throw bad(where, 'enum must be a list');
           alts.push({ [NOT_ENUM]: k === 'enum' ? v : [v] });
-          approx = true;
           break;
         case 'minLength':
         case 'minItems':
@@ -964,7 +1093,6 @@ export function compileSchema(schema: unknown): GrammarNode {
           const m = num(k);
           const lower = k === 'minimum';
           if (dialect === 'draft-04') {
-            approx = true; // bounds of non-integers are checked at the end
           const strict = s[lower ? 'exclusiveMinimum' : 'exclusiveMaximum'] === true;
             alts.push(lower ? { type: 'number', maximum: m, ...(strict ? {} : { exclusiveMaximum: true }) } : { type: 'number', minimum: m, ...(strict ? {} : { exclusiveMinimum: true }) });
           } else alts.push(lower ? { type: 'number', exclusiveMaximum: m } : { type: 'number', exclusiveMinimum: m });
@@ -973,13 +1101,12 @@ export function compileSchema(schema: unknown): GrammarNode {
         case 'exclusiveMinimum':
         case 'exclusiveMaximum':
           if (dialect === 'draft-04') break; // modifies minimum / maximum
-          approx = true;
           alts.push(k === 'exclusiveMinimum' ? { type: 'number', maximum: num(k) } : { type: 'number', minimum: num(k) });
           break;
         case 'required':
           if (!Array.isArray(v) || v.some((r) => typeof r !== 'string')) throw bad(where, 'required must be a list of names');
           for (const r of v as string[]) alts.push({ type: 'object', properties: { [r]: false } });
-          approx = true; // free-form maps may still write the key
+          // Exact: a free-form map does not write a forbidden key (compileSchema's last walk).
           break;
         case 'properties':
           if (!isObj(v)) throw bad(where, 'properties must be an object');
@@ -1044,22 +1171,74 @@ export function compileSchema(schema: unknown): GrammarNode {
   const exact = (s: unknown, where: string, kw: string): unknown => negate(negate(s, where, kw), where, kw);
 
   /** A node excluding these compact texts (intersecting with literals filters them; otherwise a superset). */
-  const excluding = (values: unknown[]): UnionNode => ({ t: 'union', id: nextId++, options: [any()], exclude: values.map((v) => JSON.stringify(v)) });
+  const excluding = (values: unknown[]): UnionNode => {
+    const u: UnionNode = { t: 'union', id: nextId++, options: [any()], exclude: values.map((v) => JSON.stringify(v)) };
+    excludeAt.set(u, here);
+    return u;
+  };
   const withExclude = (n: GrammarNode, ex: string[], seen = new Set<GrammarNode>()): GrammarNode => {
     if (n === NEVER) return NEVER;
-    if (n === anyNode) return { t: 'union', id: nextId++, options: [n], exclude: ex };
-    if (seen.has(n) || pending.has(n)) return n;
+    const containers = ex.some((t) => t.startsWith('{') || t.startsWith('['));
+    if (n === anyNode) {
+      // Scalars excluded: each scalar option excludes them (objects and arrays are untouched); else the exclusion is left to the final validation.
+      if (!containers) return union(n.options.map((o) => (o.t === 'object' || o.t === 'array' ? o : withExclude(o, ex, seen))));
+      const u: UnionNode = { t: 'union', id: nextId++, options: [n], exclude: ex };
+      excludeAt.set(u, here);
+      return u;
+    }
+    if (pending.has(n)) {
+      loose++; // a $ref being compiled: its values are not filtered
+      return n;
+    }
+    if (seen.has(n)) return n;
     seen.add(n);
+    if (n.t === 'string') {
+      // A string other than these: the complement of their names as a DFA, within the node's own pattern.
+      const names = ex.filter((t) => t.startsWith('"')).map((t) => JSON.parse(t) as string);
+      if (names.length === 0) return n;
+      try {
+        return intersect(n, { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: complementDfa(literalDfa(names)) });
+      } catch (e) {
+        if (!(e instanceof TandemError) && !(e instanceof RegexUnsupported)) throw e;
+        loose++;
+        return n;
+      }
+    }
+    if (n.t === 'number') {
+      // A number other than these: the open intervals between them (bounds are enforced exactly).
+      const vals = [...new Set(ex.filter((t) => /^-?\d/.test(t)).map(Number))].sort((a, b) => a - b);
+      if (vals.length === 0) return n;
+      const type = n.integer ? 'integer' : 'number';
+      const parts: GrammarNode[] = [];
+      for (let i = 0; i <= vals.length; i++) {
+        const lo = vals[i - 1];
+        const hi = vals[i];
+        const between: Record<string, unknown> =
+          dialect === 'draft-04'
+            ? { type, ...(lo !== undefined ? { minimum: lo, exclusiveMinimum: true } : {}), ...(hi !== undefined ? { maximum: hi, exclusiveMaximum: true } : {}) }
+            : { type, ...(lo !== undefined ? { exclusiveMinimum: lo } : {}), ...(hi !== undefined ? { exclusiveMaximum: hi } : {}) };
+        parts.push(intersect(n, compile(between, here, rootBase)));
+      }
+      return union(parts);
+    }
+    if (n.t === 'object' || n.t === 'array') {
+      if (ex.some((t) => t.startsWith(n.t === 'object' ? '{' : '['))) loose++;
+      return n;
+    }
     if (n.t === 'literal') {
       const dec = new TextDecoder();
       const values = n.values.filter((v) => !ex.includes(dec.decode(v)));
       return values.length === n.values.length ? n : values.length ? { t: 'literal', id: nextId++, values } : NEVER;
     }
     if (n.t === 'union') {
-      if (n.exclude) return { t: 'union', id: nextId++, options: n.options, exclude: [...new Set([...n.exclude, ...ex])] };
+      if (n.exclude) {
+        const u: UnionNode = { t: 'union', id: nextId++, options: n.options, exclude: [...new Set([...n.exclude, ...ex])] };
+        excludeAt.set(u, excludeAt.get(n) ?? here);
+        return u;
+      }
       return union(n.options.map((o) => withExclude(o, ex, seen)));
     }
-    return n; // a string, number, object or array node: the excluded values are left to the final validation
+    return n;
   };
 
   /** An array node; items: the union of every node an item may be (not collapsed, so traversals see each). */
@@ -1088,30 +1267,166 @@ export function compileSchema(schema: unknown): GrammarNode {
     if (hit === NEVER) return min > 0 ? null : undefined;
     let miss = rest;
     let counted = false;
+    trial++;
     try {
-      approx = false;
-      const neg = negate(schema, where, 'contains');
-      const superset = approx; // read before compiling: a nested contains resets it
-      miss = intersect(rest, compile(neg, where, base));
-      counted = !superset || literalOnly(rest);
+      const l0 = loose;
+      miss = intersect(rest, compile(negate(schema, where, 'contains'), where, base));
+      counted = loose === l0;
     } catch (e) {
       if (!(e instanceof TandemError)) throw e;
+    } finally {
+      trial--;
     }
     if (!counted) {
       miss = rest;
       if (min === 0) return undefined;
+      if (max < Infinity) defer('maxContains', where.replace(/\/contains$/, '/maxContains'), 'items that are not hits cannot be told from hits while decoding, so the most hits allowed is not counted');
       max = Infinity;
     }
     if (min === 0 && max === Infinity) return undefined;
     return { hit, miss, min, max };
   };
-  /** Set by negate when its output is a superset of the negation (see containsSpec). */
-  let approx = false;
-  const literalOnly = (n: GrammarNode, seen = new Set<GrammarNode>()): boolean => {
-    if (seen.has(n)) return true;
+
+  /** The non-union options of a node (through unions); a pending $ref placeholder or an exclusion stays as it is. */
+  const flat = (n: GrammarNode, out: GrammarNode[] = [], seen = new Set<GrammarNode>()): GrammarNode[] => {
+    if (seen.has(n)) return out;
     seen.add(n);
-    if (n.t === 'union') return n !== anyNode && !n.exclude && n.options.every((o) => literalOnly(o, seen));
-    return n.t === 'literal';
+    if (n.t === 'union' && !n.exclude && !pending.has(n)) for (const x of n.options) flat(x, out, seen);
+    else out.push(n);
+    return out;
+  };
+
+  /** The JSON types a schema's values may have (integer counted as number), from type / const / enum through $ref and applicators; null: any. */
+  const typesMemo = new WeakMap<object, Set<string> | null>();
+  const typesOfSchema = (s: unknown, where: string, base: string, depth = 0): Set<string> | null => {
+    if (s === false) return new Set();
+    if (!isObj(s) || depth > 16) return null;
+    if (typesMemo.has(s)) return typesMemo.get(s)!;
+    const b = baseOf(s, base);
+    let out: Set<string> | null = null;
+    const meet = (t: Set<string> | null): void => {
+      if (t) out = out === null ? t : new Set([...out].filter((x) => t.has(x)));
+    };
+    const valueType = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'number' ? 'number' : typeof v);
+    let done = false;
+    if (typeof s.$ref === 'string') {
+      let t: Set<string> | null = null;
+      try {
+        const r = resolveRef(s.$ref, where, b);
+        t = typesOfSchema(r.target, r.pointer, r.base, depth + 1);
+      } catch {
+        t = null;
+      }
+      meet(t);
+      done = legacyRef;
+    }
+    if (!done) {
+      if (s.type !== undefined) {
+        const t = new Set((Array.isArray(s.type) ? s.type : [s.type]).map((x) => (x === 'integer' ? 'number' : String(x))));
+        if (s.nullable === true) t.add('null');
+        meet(t);
+      }
+      if (vocab.handled.has('const') && s.const !== undefined) meet(new Set([valueType(s.const)]));
+      if (Array.isArray(s.enum)) meet(new Set(s.enum.map(valueType)));
+      if (Array.isArray(s.allOf)) s.allOf.forEach((x, i) => meet(typesOfSchema(x, `${where}/allOf/${i}`, b, depth + 1)));
+      for (const k of ['anyOf', 'oneOf']) {
+        const list = s[k];
+        if (!Array.isArray(list)) continue;
+        const u = new Set<string>();
+        let all = false;
+        list.forEach((x, i) => {
+          const t = typesOfSchema(x, `${where}/${k}/${i}`, b, depth + 1);
+          if (t === null) all = true;
+          else t.forEach((y) => u.add(y));
+        });
+        if (!all) meet(u);
+      }
+    }
+    typesMemo.set(s, out);
+    return out;
+  };
+
+  /** Required properties whose values are scalar enum / const values, by name: every option must be an object that has them. Null: not such objects. */
+  const tags = (n: GrammarNode): Map<string, Set<string>> | null => {
+    const opts = flat(n);
+    let out: Map<string, Set<string>> | null = null;
+    for (const o of opts) {
+      if (o.t !== 'object') return null;
+      const mine = new Map<string, Set<string>>();
+      for (const p of o.props) {
+        if (!p.required || p.node.t !== 'literal') continue;
+        const texts = p.node.values.map((v) => new TextDecoder().decode(v));
+        if (texts.some((t) => t.startsWith('{') || t.startsWith('['))) continue;
+        mine.set(p.name, new Set(texts));
+      }
+      if (out === null) out = mine;
+      else {
+        const prev: Map<string, Set<string>> = out;
+        for (const k of [...prev.keys()]) {
+          const m = mine.get(k);
+          if (!m) prev.delete(k);
+          else m.forEach((t) => prev.get(k)!.add(t));
+        }
+      }
+    }
+    return out;
+  };
+  /** Scalar enum / const values only: their compact texts. */
+  const scalars = (n: GrammarNode): Set<string> | null => {
+    const out = new Set<string>();
+    for (const o of flat(n)) {
+      if (o.t !== 'literal') return null;
+      for (const v of o.values) {
+        const t = new TextDecoder().decode(v);
+        if (t.startsWith('{') || t.startsWith('[')) return null;
+        out.add(t);
+      }
+    }
+    return out;
+  };
+
+  /**
+   * Two oneOf branches that may both match one value (the first pair found), or undefined when no
+   * value can match two: their types differ (read from the schemas: no type is inferred), they are
+   * objects told apart by a required property's enum / const values, scalar enums with no value in
+   * common, or closed shapes oneOfEmpty made disjoint.
+   */
+  const overlapping = (list: unknown[], branches: GrammarNode[], shaped: GrammarNode[], where: string, base: string): Array<[number, number]> => {
+    const pairs: Array<[number, number]> = [];
+    const types = list.map((x, i) => typesOfSchema(x, `${where}/oneOf/${i}`, base));
+    const tagged = shaped.map(tags);
+    const lits = shaped.map((n, i) => (types[i] ? scalars(n) : null));
+    // Shapes oneOfEmpty gave a required property, whose schemas allow no other key.
+    const closedApart = shaped.map((n, i) => n !== branches[i] && closedSchema(list[i], `${where}/oneOf/${i}`, base));
+    for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        const ti = types[i];
+        const tj = types[j];
+        if (ti && tj && ![...ti].some((x) => tj.has(x))) continue;
+        if (closedApart[i] && closedApart[j]) continue;
+        const a = tagged[i];
+        const b = tagged[j];
+        if (a && b && [...a].some(([k, va]) => b.has(k) && ![...va].some((x) => b.get(k)!.has(x)))) continue;
+        const la = lits[i];
+        const lb = lits[j];
+        if (la && lb && ![...la].some((x) => lb.has(x))) continue;
+        pairs.push([i, j]);
+      }
+    }
+    return pairs;
+  };
+
+  const closedSchema = (s: unknown, where: string, base: string): boolean => {
+    if (!isObj(s)) return false;
+    if (typeof s.$ref === 'string' && legacyRef) {
+      try {
+        const r = resolveRef(s.$ref, where, base);
+        return isObj(r.target) && typeof r.target.$ref !== 'string' && closedSchema(r.target, r.pointer, r.base);
+      } catch {
+        return false;
+      }
+    }
+    return s.additionalProperties === false && s.patternProperties === undefined && typeof s.$ref !== 'string';
   };
 
   const byRef = new Map<string, GrammarNode>();
@@ -1141,6 +1456,16 @@ export function compileSchema(schema: unknown): GrammarNode {
   };
 
   function compile(s: unknown, where: string, base: string): GrammarNode {
+    const outer = here;
+    here = where;
+    try {
+      return compileAt(s, where, base);
+    } finally {
+      here = outer;
+    }
+  }
+
+  function compileAt(s: unknown, where: string, base: string): GrammarNode {
     if (s === true) return any();
     if (s === false) return NEVER;
     if (!isObj(s)) throw bad(where, 'a schema must be an object or a boolean');
@@ -1167,17 +1492,45 @@ export function compileSchema(schema: unknown): GrammarNode {
       if (list === undefined) continue;
       if (!Array.isArray(list) || list.length === 0) throw bad(where, `${k} must be a non-empty list`);
       const branches = list.map((x, i) => compile(x, `${where}/${k}/${i}`, base));
-      const alt = union(k === 'oneOf' ? oneOfEmpty(branches) : branches);
-      node = intersect(node, alt);
+      let shaped = k === 'oneOf' ? oneOfEmpty(branches) : branches;
+      if (k === 'oneOf') {
+        const pairs = list.length > 64 ? [[0, 1] as [number, number]] : overlapping(list, branches, shaped, where, base);
+        if (pairs.length) {
+          // Branches that may overlap exclude each other: branch i and not branch j, exact where the negations are.
+          const l0 = loose;
+          let failed = pairs.length > 64 ? 'too many branches overlap' : '';
+          const next = shaped.slice();
+          for (const [i, j] of failed ? [] : pairs) {
+            for (const [x, y] of [[i, j], [j, i]] as const) {
+              if (next[x] === NEVER) continue;
+              try {
+                next[x] = intersect(next[x]!, compile(negate(list[y], `${where}/oneOf/${y}`, 'oneOf', `${where}/oneOf`, base), `${where}/oneOf/${y}`, base));
+              } catch (e) {
+                if (!(e instanceof TandemError)) throw e;
+                failed ||= e.message;
+              }
+            }
+          }
+          if (failed || loose > l0) defer('oneOf', `${where}/oneOf`, `branches ${pairs[0]![0]} and ${pairs[0]![1]} may both match one value, and ${failed ? 'their negation cannot be enforced' : 'their negation is only approximated'} while decoding ("exactly one" is only checked on the output)`);
+          else shaped = next;
+        }
+      }
+      node = intersect(node, union(shaped));
     }
-    if (o.not !== undefined && vocab.handled.has('not')) node = intersect(node, compile(negate(o.not, `${where}/not`, 'not', undefined, base), `${where}/not`, base));
+    if (o.not !== undefined && vocab.handled.has('not')) {
+      const l0 = loose;
+      node = intersect(node, compile(negate(o.not, `${where}/not`, 'not', undefined, base), `${where}/not`, base));
+      if (loose > l0) defer('not', `${where}/not`, 'its negation is only approximated while decoding (not integer, exclusive bounds of non-integers, required names beside free-form maps, or enum / const values excluded from free values)');
+    }
     if (o.if !== undefined && vocab.handled.has('if') && (o.then !== undefined || o.else !== undefined)) {
       // ajv counts the properties a failing `if` looked at as evaluated: its final check would pass unevaluated ones.
       if (o.unevaluatedProperties !== undefined && o.unevaluatedProperties !== true) throw unsupported('unevaluatedProperties', where, 'beside if/then/else the final validation (ajv) misses unevaluated properties');
       // (if and then) or (not if and else); `if` exactly (not (not if)): no type inferred from its keywords.
+      const l0 = loose;
       const yes = intersect(compile(exact(o.if, `${where}/if`, 'if'), `${where}/if`, base), o.then === undefined ? any() : compile(o.then, `${where}/then`, base));
       const no = intersect(compile(negate(o.if, `${where}/if`, 'if'), `${where}/if`, base), o.else === undefined ? any() : compile(o.else, `${where}/else`, base));
       node = intersect(node, union([yes, no]));
+      if (loose > l0) defer('if', `${where}/if`, 'whether a value matches it is only approximated while decoding (not integer, exclusive bounds of non-integers, required names beside free-form maps, or enum / const values excluded from free values)');
     }
     // dependentSchemas / schema dependencies: non-objects, objects without the key, or objects with it under the schema.
     const depKey = vocab.handled.has('dependentSchemas') ? 'dependentSchemas' : 'dependencies';
@@ -1191,6 +1544,24 @@ export function compileSchema(schema: unknown): GrammarNode {
         const present = intersect(compile({ type: 'object', required: [name] }, at, base), compile(dep, at, base));
         node = intersect(node, union([others, absent, present]));
       }
+    }
+    // unevaluatedProperties: the properties this schema's node declares are the ones it evaluates (its in-place
+    // applicators' included); keys brought in later by other schemas, and free-form maps' keys, meet it (a subset).
+    if (vocab.post.has('unevaluatedProperties') && o.unevaluatedProperties !== undefined && o.unevaluatedProperties !== true) {
+      if (o.not !== undefined) defer('unevaluatedProperties', `${where}/unevaluatedProperties`, 'beside not, properties the negation names would count as evaluated while decoding, and they are not');
+      const extra = compile(o.unevaluatedProperties, `${where}/unevaluatedProperties`, base);
+      node = union(
+        flat(node).map((n): GrammarNode => {
+          if (n.t !== 'object') return n;
+          if (n.props.length === 0) {
+            if (!n.additional) return n;
+            const additional = intersect(n.additional, extra);
+            return { ...n, id: nextId++, additional: additional === NEVER ? null : additional };
+          }
+          const before = n.undeclared;
+          return { ...n, id: nextId++, undeclared: (name) => (before ? intersect(before(name), extra) : extra) };
+        }),
+      );
     }
     return node;
   }
@@ -1222,5 +1593,21 @@ export function compileSchema(schema: unknown): GrammarNode {
 
   const root = compile(schema, '', rootBase);
   if (root === NEVER) throw bad('', 'no value is valid under this schema');
+  for (const n of grammarNodes(root)) {
+    if (n.t === 'array' && n.uniqueAsked && !n.unique && !n.distinct && n.maxItems > 1) {
+      // Items the grammar cannot keep apart (objects, arrays; beside prefixItems or contains): one item is always distinct.
+      if (n.minItems <= 1 && !(n.contains && n.contains.min > 1)) n.maxItems = 1;
+      else defer('uniqueItems', uniqueAt.get(n) ?? '', `items that are objects or arrays (or beside prefixItems / contains) are not kept distinct while decoding, and this array needs ${Math.max(n.minItems, n.contains?.min ?? 0)}`);
+    }
+    if (n.t === 'union' && n.exclude) defer('not', excludeAt.get(n) ?? '', 'excluding enum / const values from free values is only checked on the output');
+    if (n.t === 'object' && n.forbid?.length && n.props.length === 0 && n.additional) {
+      // A free-form map does not write the keys the schema forbids.
+      const k = keyWithout(n.key, n.forbid);
+      if (k === undefined) defer('properties', forbidAt.get(n) ?? '', `a free-form map may write ${n.forbid.map((x) => JSON.stringify(x)).join(', ')}, which the schema forbids`);
+      else if (k === null) n.additional = null;
+      else n.key = k;
+    }
+  }
+  deferred?.push(...deferrals);
   return root;
 }
