@@ -140,6 +140,7 @@ const generateLocalParams = z.looseObject({
   prompt: z.string(),
   schemaFile: z.string().optional(),
   schema: z.record(z.string(), z.unknown()).optional(),
+  lenient: z.boolean().optional(),
   variant: variant.optional(),
   device: deviceRequest.optional(),
   allowFallback: z.boolean().optional(),
@@ -161,6 +162,8 @@ const generateLocalResult = z.looseObject({
   output: z.json().nullable(),
   finishReason: z.string(),
   budgetForcedClose: z.boolean().optional(),
+  /** Lenient decoding: the keywords left to the final validation, with their JSON pointers. */
+  checkedAfter: z.array(z.object({ keyword: z.string(), pointer: z.string() })).optional(),
   usage: z.object({ promptTokens: z.number(), completionTokens: z.number() }),
   model: z.string(),
   variant: z.string(),

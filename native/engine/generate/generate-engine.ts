@@ -25,6 +25,8 @@ export interface GenerateRequest {
   system?: string;
   /** JSON Schema: the output is constrained to valid JSON under it. */
   schema?: object;
+  /** Decode a schema whose keywords the grammar cannot all enforce without them, checking them on the output (default: refuse it, naming the keyword). */
+  lenient?: boolean;
   maxTokens?: number;
   /** 0 / absent: greedy. */
   temperature?: number;
@@ -66,6 +68,8 @@ export interface GenerateResult {
   /** Model calls after the prefill, and positions fed per call (prefill first): the cache at work. */
   steps: number;
   fedPerCall: number[];
+  /** Lenient decoding: the schema's keywords the grammar does not enforce (checked on the output), with their JSON pointers. */
+  checkedAfter?: Array<{ keyword: string; pointer: string }>;
   /** Greedy, one prompt: prompt-lookup draft tokens checked by the model, and how many it kept. */
   drafted: number;
   draftKept: number;
@@ -111,11 +115,11 @@ export class GenerateEngine {
     return { gen, loadMs: performance.now() - t0 };
   }
 
-  private grammarFor(gen: LoadedGenerator, schema: object): JsonGrammar {
-    const key = JSON.stringify(schema);
+  private grammarFor(gen: LoadedGenerator, schema: object, lenient: boolean): JsonGrammar {
+    const key = `${lenient ? 'lenient' : 'strict'}:${JSON.stringify(schema)}`;
     const hit = this.grammars.get(key);
     if (hit) return hit;
-    const g = new JsonGrammar(schema, gen.tokenIndex());
+    const g = new JsonGrammar(schema, gen.tokenIndex(), { lenient });
     this.grammars.set(key, g);
     if (this.grammars.size > GRAMMAR_CACHE) this.grammars.delete(this.grammars.keys().next().value!);
     return g;
@@ -142,7 +146,7 @@ export class GenerateEngine {
     if (req.seed !== undefined && (!Number.isSafeInteger(req.seed) || req.seed < 0)) throw new TandemError('INVALID_ARGUMENT', `seed must be a non-negative integer, got ${req.seed}`);
     if (req.schema !== undefined && (typeof req.schema !== 'object' || req.schema === null || Array.isArray(req.schema))) throw new TandemError('INVALID_ARGUMENT', 'schema must be a JSON Schema object');
     const { gen, loadMs } = await this.preload(req);
-    const grammar = req.schema ? this.grammarFor(gen, req.schema) : undefined;
+    const grammar = req.schema ? this.grammarFor(gen, req.schema, req.lenient === true) : undefined;
     const prompts = req.prompts.map((p) => this.promptIds(gen, p, req));
     for (const p of prompts) if (p.length === 0) throw new TandemError('INVALID_INPUT', 'the prompt is empty');
     const seed = req.seed ?? randomInt(0, 2 ** 31);
@@ -171,6 +175,7 @@ export class GenerateEngine {
       fedPerCall: r.fedPerCall,
       drafted: r.drafted,
       draftKept: r.draftKept,
+      ...(grammar && grammar.checkedAfter.length ? { checkedAfter: grammar.checkedAfter.map((d) => ({ keyword: d.keyword, pointer: d.pointer })) } : {}),
       outputs: r.rows.map((row) => {
         const o: GenerateOutput = { text: row.text, output: row.output ?? null, finishReason: row.finishReason, promptTokens: row.promptTokens, completionTokens: row.tokens.length };
         if (row.budgetForcedClose) o.budgetForcedClose = true;

@@ -28,6 +28,7 @@ export function generateJobRunner(client: GenerateClient, onText?: (jobId: strin
       output: (o.output ?? null) as JsonValue,
       finishReason: o.finishReason,
       ...(o.budgetForcedClose ? { budgetForcedClose: true } : {}),
+      ...(r.checkedAfter ? { checkedAfter: r.checkedAfter } : {}),
       usage: { promptTokens: o.promptTokens, completionTokens: o.completionTokens },
       model: r.model,
       variant: r.variant,

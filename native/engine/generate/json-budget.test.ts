@@ -52,7 +52,7 @@ const SCHEMAS: Record<string, object> = {
   uniqueRanged: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 12 }, uniqueItems: true, minItems: 11 },
   uniqueRangedSigned: { type: 'array', items: { type: 'integer', minimum: -12, maximum: 25, multipleOf: 3 }, uniqueItems: true, minItems: 10 },
   uniqueRangedUnion: { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 5, maximum: 15 }, { type: 'integer', minimum: 10, maximum: 20, multipleOf: 2 }, { enum: [true, 7, 'x'] }, { type: 'string', maxLength: 1 }] }, uniqueItems: true, minItems: 6 },
-  notAndDeps: { type: 'object', properties: { p: { type: 'integer' }, q: { not: { type: ['integer', 'null'] } }, r: { type: 'string' } }, dependentSchemas: { p: { required: ['r'], properties: { r: { minLength: 4 } } } } },
+  notAndDeps: { type: 'object', properties: { p: { type: 'integer' }, q: { not: { type: ['boolean', 'null'] } }, r: { type: 'string' } }, dependentSchemas: { p: { required: ['r'], properties: { r: { minLength: 4 } } } } },
   // Bounded non-integer numbers (json-num-range.ts): every exclusive combination, negative ranges, inside (0,1), straddling 0, narrower than 1.
   boundedUnit: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 4 },
   boundedOpen: { type: 'object', properties: { p: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }, q: { type: 'number', minimum: 0.25, exclusiveMaximum: 0.5 } }, required: ['p', 'q'] },

@@ -120,8 +120,8 @@ describe('bounds of non-integer numbers (json-num-range.ts)', () => {
     // enum values keep their spelling (an exponent too): ajv's comparisons decide which stay.
     check({ type: 'number', enum: [1e-7, 0.5, 7], minimum: 0, maximum: 1 }, ['1e-7', '0.5'], ['7', '0.1']);
     assert.match(refusal({ type: 'number', minimum: 1.5, maximum: 1.25 }), /no value is valid/);
-    // uniqueItems of bounded non-integers: the bounds are enforced, uniqueness left to the final validation.
-    check({ type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, uniqueItems: true }, ['[0.5,1]'], ['[1.5]']);
+    // uniqueItems of bounded non-integers: the bounds are enforced; the grammar cannot keep non-integers apart, so it writes one item.
+    check({ type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, uniqueItems: true }, ['[0.5]', '[]'], ['[1.5]', '[0.5,1]']);
   });
 
   test('the shortest completion reaches into the bounds (budget)', () => {
@@ -331,12 +331,14 @@ describe('patternProperties / propertyNames: the keys a map writes, and their va
     check({ type: 'object', required: ['x-req'], patternProperties: { '^x-': { type: 'integer' } } }, ['{"x-req":1}'], ['{"x-req":"s"}', '{}']);
   });
 
-  test('propertyNames restricts the keys of a map (pattern, lengths, format); enums of names stay free', () => {
+  test('propertyNames restricts the keys of a map (pattern, lengths, format, enums of names)', () => {
     check({ type: 'object', propertyNames: { pattern: '^[a-z]+$' }, additionalProperties: { type: 'integer' } }, ['{"ab":1}', '{}'], ['{"A":1}', '{"":1}', '{"a1":2}']);
     check({ type: 'object', propertyNames: { maxLength: 2 } }, ['{"ab":1}', '{}'], ['{"abc":1}']);
     check({ type: 'object', propertyNames: { type: 'string', format: 'ipv4' }, additionalProperties: { type: 'boolean' } }, ['{"10.0.0.1":true}'], ['{"host":true}']);
     check({ type: 'object', propertyNames: false }, ['{}'], ['{"a":1}']);
-    assert.ok(accepts({ type: 'object', propertyNames: { enum: ['a', 'b'] } }, '{"c":1}'), 'an enum of names is left to the final validation');
+    check({ type: 'object', propertyNames: { enum: ['a', 'b'] } }, ['{"a":1}', '{"b":1,"a":2}', '{}'], ['{"c":1}', '{"ab":1}']);
+    check({ type: 'object', propertyNames: { const: 'only' }, additionalProperties: { type: 'integer' } }, ['{"only":1}'], ['{"onl":1}', '{"only":"x"}']);
+    check({ type: 'object', propertyNames: true }, ['{"any":1}'], []);
     // Intersected with declared properties (allOf): a declared name the pattern refuses cannot be written.
     check({ allOf: [{ type: 'object', propertyNames: { pattern: '^a' } }, { type: 'object', properties: { ab: { type: 'integer' }, b: { type: 'integer' } } }] }, ['{"ab":1}'], ['{"b":1}']);
     // Patterns beside an additionalProperties that allows other keys only choose the keys a map writes: declared
@@ -346,8 +348,10 @@ describe('patternProperties / propertyNames: the keys a map writes, and their va
     assert.match(refusal({ type: 'object', properties: { openapi: { type: 'string' } }, required: ['openapi'], allOf: [{ patternProperties: { '^x-': {} }, additionalProperties: false }] }), /no value is valid/);
   });
 
-  test('patterns whose schemas no value meets together, or that JavaScript cannot read, leave the map free (final validation)', () => {
-    assert.ok(accepts({ type: 'object', patternProperties: { '^s_': { type: 'string' }, '^i_': { type: 'integer' } } }, '{"s_a":"x","i_b":1,"z":null}'));
+  test('patterns whose schemas no value meets together: the map writes keys of the patterns that hold together (a subset)', () => {
+    // Every pattern but the false ones, else the first pattern alone (keys matching the others are not written).
+    check({ type: 'object', patternProperties: { '^s_': { type: 'string' }, '^i_': { type: 'integer' } } }, ['{"s_a":"x"}', '{}'], ['{"i_b":1}', '{"z":null}', '{"s_i_":1}']);
+    check({ type: 'object', patternProperties: { 'f.*': true, 'b.*': false } }, ['{"foo":1}'], ['{"bar":1}', '{"fb":1}']);
   });
 });
 
@@ -366,10 +370,14 @@ describe('uniqueItems over enum / const / boolean items: a value once written is
     check({ type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 2 }, ['[true,false]', '[false,true]'], ['[true]', '[true,false,true]']);
     assert.match(refusal({ type: 'array', items: { enum: ['a', 'b'] }, uniqueItems: true, minItems: 3 }), /unsupported keyword "uniqueItems" at \/uniqueItems \(minItems 3 but only 2 distinct items/);
     assert.match(refusal({ type: 'object', properties: { f: { type: 'array', items: { type: 'boolean' }, uniqueItems: true, minItems: 3 } } }), /unsupported keyword "uniqueItems" at \/properties\/f\/uniqueItems/);
-    // Items that are objects/arrays stay with the final validation; strings under a pattern are tracked.
+    // Items that are objects / arrays: one item is always distinct, so one is written; more needed is refused (strict) or left to the final validation (lenient).
     const free = { type: 'array', items: { type: 'array' }, uniqueItems: true };
-    assert.ok(accepts(free, '[[],[]]'));
-    assert.throws(() => new JsonGrammar(free, BYTES).check('[[],[]]'), /uniqueItems/);
+    check(free, ['[[1]]', '[]'], ['[[],[]]', '[[1],[2]]']);
+    const two = { type: 'array', items: { type: 'object' }, uniqueItems: true, minItems: 2 };
+    assert.throws(() => new JsonGrammar(two, BYTES), /unsupported keyword "uniqueItems" at \/uniqueItems \(items that are objects or arrays .* this array needs 2\).*--lenient/);
+    const lenient = new JsonGrammar(two, BYTES, { lenient: true });
+    assert.deepEqual(lenient.checkedAfter.map((d) => `${d.keyword} ${d.pointer}`), ['uniqueItems /uniqueItems']);
+    assert.throws(() => lenient.check('[{},{}]'), /uniqueItems, checked after decoding: lenient/);
     assert.ok(!accepts({ type: 'array', items: { type: 'string', pattern: '^a+$' }, uniqueItems: true }, '["a","a"]'));
     assert.ok(accepts({ type: 'array', items: { type: 'string', pattern: '^a+$' }, uniqueItems: true }, '["a","aa"]'));
   });
@@ -493,7 +501,10 @@ describe('uniqueItems over bounded integers (minimum / maximum / multipleOf): an
 describe('not: reduced to what is left (types, enum values, forbidden keys, bounds)', () => {
   test('not type removes the types; not enum / const filters an enum; not required forbids the keys', () => {
     check({ type: ['string', 'null'], not: { type: 'null' } }, ['"a"'], ['null']);
-    check({ not: { type: ['integer', 'boolean'] } }, ['"x"', '{}', '[]', 'null', '1.5'], ['true', 'false']);
+    // not integer: the grammar cannot tell 1.5 from 1 before the end, so it is refused (strict) or checked on the output (lenient).
+    assert.throws(() => new JsonGrammar({ not: { type: ['integer', 'boolean'] } }, BYTES), /unsupported keyword "not" at \/not/);
+    assert.deepEqual(new JsonGrammar({ not: { type: ['integer', 'boolean'] } }, BYTES, { lenient: true }).checkedAfter.map((d) => d.keyword), ['not']);
+    assert.ok(accepts({ not: { type: ['integer', 'boolean'] } }, '1.5') && !accepts({ not: { type: ['integer', 'boolean'] } }, 'true'));
     check({ enum: ['a', 'b', 'c'], not: { const: 'b' } }, ['"a"', '"c"'], ['"b"']);
     check({ type: 'array', items: { enum: [1, 2, 3], not: { enum: [2, 3] } } }, ['[1,1]'], ['[2]', '[1,3]']);
     check({ type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, not: { required: ['b'] } }, ['{}', '{"a":1}'], ['{"a":1,"b":2}', '{"b":2}']);

@@ -16,6 +16,12 @@ export const GENERATE_API_METHODS = {
         /** A JSON Schema: the output is constrained to JSON valid under it. `schemaFile`: where it was read from (recorded). */
         schema: z.record(z.string(), z.unknown()).optional(),
         schemaFile: nonEmpty.optional(),
+        /**
+         * Decode a schema whose keywords the grammar cannot all enforce (oneOf branches it cannot tell apart,
+         * uniqueItems of objects...) without them, and check them on the output. Default false: such a schema is
+         * refused, naming the keyword and its JSON pointer. The result lists them (checkedAfter).
+         */
+        lenient: z.boolean().optional(),
         maxTokens: z.number().int().positive().optional(),
         temperature: z.number().nonnegative().optional(),
         topK: z.number().int().nonnegative().optional(),

@@ -71,6 +71,23 @@ describe('tandem generate', { skip }, () => {
     assert.ok(forced > 0, 'at least one run was closed by the budget');
   });
 
+  it('strict by default (issue 21.2): a keyword the grammar cannot enforce is refused by name and pointer; --lenient decodes without it and checks it on the output', async () => {
+    const schemaFile = path.join(home, 'unique-objects.json');
+    const schema = { type: 'object', properties: { tags: { type: 'array', items: { type: 'object', properties: { k: { type: 'string', minLength: 3, maxLength: 6 } }, required: ['k'] }, uniqueItems: true, minItems: 2, maxItems: 2 } }, required: ['tags'] };
+    fs.writeFileSync(schemaFile, JSON.stringify(schema));
+    const args = ['generate', '--model', 'fixtures/tiny-decoder-random', '--prompt', 'Tags', '--schema', schemaFile, '--temperature', '1', '--seed', '1', '--threads', '1', '--json'];
+    const strict = await runTandem(args, env);
+    assert.equal(strict.status, 2, strict.stderr);
+    assert.match(strict.stderr, /unsupported keyword "uniqueItems" at \/properties\/tags\/uniqueItems \(items that are objects or arrays .*this array needs 2\).*--lenient/, 'refused up front, keyword and pointer named');
+    assert.equal((JSON.parse(strict.stdout) as { error: { code: string } }).error.code, 'INVALID_ARGUMENT', '--json: the error as JSON, nothing generated');
+    const lenient = await runTandem([...args, '--lenient'], env);
+    assert.equal(lenient.status, 0, lenient.stderr);
+    const res = JSON.parse(lenient.stdout) as { output: { tags: Array<{ k: string }> }; checkedAfter: Array<{ keyword: string; pointer: string }> };
+    assert.deepEqual(res.checkedAfter, [{ keyword: 'uniqueItems', pointer: '/properties/tags/uniqueItems' }], 'the result names what was checked after decoding');
+    assert.notEqual(res.output.tags[0]!.k, res.output.tags[1]!.k, 'and the output passed that check');
+    assert.match(lenient.stderr, /--lenient: not enforced while decoding, checked on the output \(passed\): uniqueItems at \/properties\/tags\/uniqueItems/);
+  });
+
   it('bad arguments exit 2 before anything runs', async () => {
     const r = await runTandem(['generate', '--model', 'fixtures/tiny-decoder-random', '--prompt', 'x', '--top-p', '0'], env);
     assert.equal(r.status, 2, r.stderr);

@@ -14,6 +14,7 @@ interface GenerateFlags {
   model: string;
   prompt: string;
   schema?: string;
+  lenient?: boolean;
   maxTokens?: number;
   temperature?: number;
   topK?: number;
@@ -73,6 +74,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     .requiredOption('--model <id>', 'a generative model id, e.g. onnx-community/Qwen2.5-0.5B-Instruct or fixtures/tiny-decoder-random')
     .requiredOption('--prompt <text>', 'the prompt (a user message under the model\'s chat template; see --raw)')
     .option('--schema <file>', 'a JSON Schema file: the output is constrained to JSON valid under it')
+    .option('--lenient', 'with --schema: decode keywords local decoding cannot enforce (oneOf branches it cannot tell apart, uniqueItems of objects...) without them and check them on the output, instead of refusing the schema')
     .option('--max-tokens <n>', 'most tokens to generate (default 256)', positiveInt)
     .option('--temperature <t>', 'sampling temperature; 0 = greedy (default)', nonNegNumber)
     .option('--top-k <k>', 'sample among the k most likely tokens', nonNegInt)
@@ -96,6 +98,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         device: flags.device,
         allowFallback: flags.fallback,
         ...(schema ? { schema: schema as Record<string, unknown>, schemaFile: schemaFile! } : {}),
+        ...(flags.lenient ? { lenient: true } : {}),
         ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
         ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
         ...(flags.topK !== undefined ? { topK: flags.topK } : {}),
@@ -132,6 +135,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
           output: unknown;
           finishReason: string;
           budgetForcedClose?: boolean;
+          checkedAfter?: Array<{ keyword: string; pointer: string }>;
           usage: { promptTokens: number; completionTokens: number };
           device: GenerateResult['device'];
           variant: string;
@@ -146,6 +150,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
           `tandem generate: ${res.usage.completionTokens} tokens (${res.finishReason}${res.budgetForcedClose ? '; max tokens ran low: closed early on the shortest valid path' : ''}) after a ${res.usage.promptTokens}-token prompt, ${flags.model} (${res.variant}) on ${describeDevice(res.device)}; ` +
             `load ${res.timings.loadMs.toFixed(0)} ms, first token ${res.timings.prefillMs.toFixed(0)} ms, ${tps} tokens/s; seed ${res.seed}; job ${job.id}\n`,
         );
+        if (res.checkedAfter?.length) ctx.stderr.write(`tandem generate: --lenient: not enforced while decoding, checked on the output (passed): ${res.checkedAfter.map((d) => `${d.keyword} at ${d.pointer || '(root)'}`).join(', ')}\n`);
       });
     });
 }
