@@ -501,6 +501,22 @@ describe('uniqueItems over bounded integers (minimum / maximum / multipleOf): an
 describe('not: reduced to what is left (types, enum values, forbidden keys, bounds)', () => {
   test('not type removes the types; not enum / const filters an enum; not required forbids the keys', () => {
     check({ type: ['string', 'null'], not: { type: 'null' } }, ['"a"'], ['null']);
+    // not pattern: the complement of the pattern's DFA (ESLint's indent option: a non-blank string).
+    check({ type: 'string', not: { pattern: '^\\s*$' } }, ['"a"', '" a "'], ['""', '"  "']);
+    check({ not: { type: 'string', pattern: '^a' } }, ['"b"', '1', 'null', '[]'], ['"abc"', '"a"']);
+    // not enum / const over free strings and numbers: a complement DFA, open intervals (exact).
+    check({ type: 'string', not: { enum: ['none', ''] } }, ['"no"', '"nonee"', '"x"'], ['"none"', '""']);
+    check({ type: 'number', not: { const: 1 } }, ['0.5', '2', '-1', '1.5'], ['1', '1.0']);
+    check({ if: { const: 1 }, then: false }, ['2', '"1"', 'true'], ['1']);
+    // The schema's own x-guidance (LLGuidance's spelling): lenient, or coerce_one_of for oneOf alone.
+    const overlap = { oneOf: [{ type: 'integer' }, { minimum: 2 }] };
+    assert.throws(() => new JsonGrammar(overlap, BYTES), /unsupported keyword "oneOf" at \/oneOf/);
+    assert.deepEqual(new JsonGrammar({ ...overlap, 'x-guidance': { coerce_one_of: true } }, BYTES).checkedAfter.map((d) => d.keyword), ['oneOf']);
+    assert.throws(() => new JsonGrammar({ not: { type: 'integer' }, 'x-guidance': { coerce_one_of: true } }, BYTES), /unsupported keyword "not"/);
+    assert.deepEqual(new JsonGrammar({ not: { type: 'integer' }, 'x-guidance': { lenient: true } }, BYTES).checkedAfter.map((d) => d.keyword), ['not']);
+    // oneOf whose branches overlap: each excludes the others where the negation is exact.
+    check({ type: 'string', oneOf: [{ minLength: 2 }, { maxLength: 4 }] }, ['"a"', '"abcde"'], ['"ab"', '"abcd"']);
+    check({ oneOf: [{ type: 'object', properties: { kind: { const: 'a' }, x: { type: 'integer' } }, required: ['kind'] }, { type: 'object', properties: { kind: { const: 'b' } }, required: ['kind'] }] }, ['{"kind":"a","x":1}', '{"kind":"b"}'], ['{}']);
     // not integer: the grammar cannot tell 1.5 from 1 before the end, so it is refused (strict) or checked on the output (lenient).
     assert.throws(() => new JsonGrammar({ not: { type: ['integer', 'boolean'] } }, BYTES), /unsupported keyword "not" at \/not/);
     assert.deepEqual(new JsonGrammar({ not: { type: ['integer', 'boolean'] } }, BYTES, { lenient: true }).checkedAfter.map((d) => d.keyword), ['not']);
@@ -522,7 +538,7 @@ describe('not: reduced to what is left (types, enum values, forbidden keys, boun
   });
 
   test('negations that do not reduce are refused naming not and the pointer', () => {
-    assert.match(refusal({ type: 'object', properties: { a: { type: 'string', not: { pattern: '^x' } } } }), /unsupported keyword "not" at \/properties\/a \(its negation of "pattern" at \/properties\/a\/not cannot/);
+    assert.match(refusal({ type: 'object', properties: { a: { type: 'string', not: { minLength: 1, multipleOf: 2 } } } }), /unsupported keyword "not" at \/properties\/a \(its negation of "multipleOf" at \/properties\/a\/not cannot/);
     assert.match(refusal({ not: { multipleOf: 3 } }), /unsupported keyword "not" at \(root\)/);
     assert.match(refusal({ not: { oneOf: [{ type: 'string' }, { minLength: 2 }] } }), /unsupported keyword "not"/);
     // A reference whose target refers or negates again (recursion through the compiler) is refused.
@@ -558,8 +574,9 @@ describe('if / then / else: (if and then) or (not if and else)', () => {
     check({ $schema: 'http://json-schema.org/draft-07/schema#', enum: ['x', 'y', 1, 2], if: { type: 'string' }, then: { const: 'x' } }, ['"x"', '1', '2'], ['"y"']);
   });
 
-  test('an if whose negation does not reduce is refused naming if', () => {
-    assert.match(refusal({ type: 'string', if: { pattern: '^a' }, then: { maxLength: 3 } }), /unsupported keyword "if" at \(root\) \(its negation of "pattern" at \/if/);
+  test('an if whose negation does not reduce is refused naming if; a pattern negates to its complement', () => {
+    assert.match(refusal({ type: 'integer', if: { multipleOf: 2 }, then: { maximum: 3 } }), /unsupported keyword "if" at \(root\) \(its negation of "multipleOf" at \/if/);
+    check({ type: 'string', if: { pattern: '^a' }, then: { maxLength: 3 } }, ['"abc"', '"bcdef"'], ['"abcd"']);
   });
 });
 

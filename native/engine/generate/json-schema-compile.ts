@@ -198,6 +198,8 @@ function nonNegInt(v: unknown, where: string, key: string): number | undefined {
 
 /** Private marker of `negate`'s output: `{[NOT_ENUM]: values}` is any value but these (no JSON schema can spell it). */
 const NOT_ENUM = Symbol('not enum');
+/** Private marker of `negate`'s output: `{type: 'string', [NOT_REGEX]: patterns}` is a string matching none of these patterns. */
+const NOT_REGEX = Symbol('not regex');
 const ALL_TYPES = ['string', 'number', 'boolean', 'null', 'object', 'array'];
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -988,6 +990,19 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
   /** `pattern` and a known `format` (others are annotations) of a string schema, as one DFA. */
   const stringRegex = (s: Record<string, unknown>, where: string): CharDfa | undefined => {
     let out: CharDfa | undefined;
+    const not = (s as Record<symbol, unknown>)[NOT_REGEX];
+    if (Array.isArray(not)) {
+      // A negated pattern / format: the complement of its DFA.
+      for (const src of not as string[]) {
+        try {
+          const d = complementDfa(regexDfa(src));
+          out = out ? bothRegex(out, d, where) : d;
+        } catch (e) {
+          if (e instanceof RegexUnsupported) throw unsupported('not', where, `its negation of pattern ${JSON.stringify(src)} has ${e.message}, which local constrained decoding cannot enforce`);
+          throw e;
+        }
+      }
+    }
     if (s.pattern !== undefined) {
       if (typeof s.pattern !== 'string') throw bad(where, 'pattern must be a string');
       try {
@@ -1027,6 +1042,8 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
     if (!isObj(s)) throw bad(where, 'a schema must be an object or a boolean');
     const ex = (s as Record<symbol, unknown>)[NOT_ENUM];
     if (Array.isArray(ex)) return { enum: ex };
+    const nr = (s as Record<symbol, unknown>)[NOT_REGEX];
+    if (Array.isArray(nr)) return { anyOf: [{ type: ALL_TYPES.filter((t) => t !== 'string') }, ...nr.map((p) => ({ type: 'string', pattern: p }))] };
     const no = (what: string): TandemError => unsupported(kw, holder, `its negation of ${what} at ${where} cannot be enforced while decoding`);
     if (typeof s.$ref === 'string') {
       // A reference is negated through its target when it stays in the same document base (the negation
@@ -1156,8 +1173,9 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
         case '$dynamicAnchor':
         case '$recursiveAnchor':
           break;
-        case 'format':
-          if (typeof v === 'string' && Object.hasOwn(FORMATS, v)) throw no('"format"');
+        case 'pattern':
+          if (typeof v !== 'string') throw bad(where, 'pattern must be a string');
+          alts.push({ type: 'string', [NOT_REGEX]: [v] });
           break;
         default:
           throw no(`"${k}"`);
