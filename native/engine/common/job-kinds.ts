@@ -164,6 +164,8 @@ const generateLocalResult = z.looseObject({
   budgetForcedClose: z.boolean().optional(),
   /** Lenient decoding: the keywords left to the final validation, with their JSON pointers. */
   checkedAfter: z.array(z.object({ keyword: z.string(), pointer: z.string() })).optional(),
+  /** Keywords enforced on a subset of their values (a narrowed oneOf): some valid values are never written. */
+  narrowed: z.array(z.object({ keyword: z.string(), pointer: z.string() })).optional(),
   usage: z.object({ promptTokens: z.number(), completionTokens: z.number() }),
   model: z.string(),
   variant: z.string(),

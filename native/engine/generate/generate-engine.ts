@@ -70,6 +70,8 @@ export interface GenerateResult {
   fedPerCall: number[];
   /** Lenient decoding: the schema's keywords the grammar does not enforce (checked on the output), with their JSON pointers. */
   checkedAfter?: Array<{ keyword: string; pointer: string }>;
+  /** Keywords enforced on a subset of their values (some valid values are never written), with their JSON pointers. */
+  narrowed?: Array<{ keyword: string; pointer: string }>;
   /** Greedy, one prompt: prompt-lookup draft tokens checked by the model, and how many it kept. */
   drafted: number;
   draftKept: number;
@@ -176,6 +178,7 @@ export class GenerateEngine {
       drafted: r.drafted,
       draftKept: r.draftKept,
       ...(grammar && grammar.checkedAfter.length ? { checkedAfter: grammar.checkedAfter.map((d) => ({ keyword: d.keyword, pointer: d.pointer })) } : {}),
+      ...(grammar && grammar.narrowed.length ? { narrowed: grammar.narrowed.map((d) => ({ keyword: d.keyword, pointer: d.pointer })) } : {}),
       outputs: r.rows.map((row) => {
         const o: GenerateOutput = { text: row.text, output: row.output ?? null, finishReason: row.finishReason, promptTokens: row.promptTokens, completionTokens: row.tokens.length };
         if (row.budgetForcedClose) o.budgetForcedClose = true;

@@ -29,6 +29,7 @@ export function generateJobRunner(client: GenerateClient, onText?: (jobId: strin
       finishReason: o.finishReason,
       ...(o.budgetForcedClose ? { budgetForcedClose: true } : {}),
       ...(r.checkedAfter ? { checkedAfter: r.checkedAfter } : {}),
+      ...(r.narrowed ? { narrowed: r.narrowed } : {}),
       usage: { promptTokens: o.promptTokens, completionTokens: o.completionTokens },
       model: r.model,
       variant: r.variant,

@@ -318,6 +318,8 @@ export class JsonGrammar {
 
   /** Keywords the grammar does not enforce and the final validation checks (lenient decoding only; empty otherwise). */
   readonly checkedAfter: readonly Deferral[];
+  /** Keywords enforced on a subset of their values (a oneOf whose branches exclude what they can tell of each other): every output valid, some valid values never written. */
+  readonly narrowed: readonly Deferral[];
 
   /**
    * Strict by default: a schema with a keyword the grammar cannot enforce somewhere (see Deferral) is
@@ -331,7 +333,9 @@ export class JsonGrammar {
     opts: { lenient?: boolean } = {},
   ) {
     const deferred: Deferral[] = [];
-    this.root = compileSchema(schema, deferred);
+    const narrowed: Deferral[] = [];
+    this.root = compileSchema(schema, { deferred, narrowed });
+    this.narrowed = narrowed;
     const guidance = (schema as Record<string, unknown>)['x-guidance'];
     const g = typeof guidance === 'object' && guidance !== null ? (guidance as Record<string, unknown>) : {};
     const lenient = opts.lenient === true || g.lenient === true;

@@ -509,11 +509,17 @@ describe('not: reduced to what is left (types, enum values, forbidden keys, boun
     check({ type: 'number', not: { const: 1 } }, ['0.5', '2', '-1', '1.5'], ['1', '1.0']);
     check({ if: { const: 1 }, then: false }, ['2', '"1"', 'true'], ['1']);
     // The schema's own x-guidance (LLGuidance's spelling): lenient, or coerce_one_of for oneOf alone.
-    const overlap = { oneOf: [{ type: 'integer' }, { minimum: 2 }] };
+    // Non-integer numbers: the grammar can say neither exactly nor as a subset.
+    const overlap = { oneOf: [{ type: 'integer' }, { type: 'number' }] };
     assert.throws(() => new JsonGrammar(overlap, BYTES), /unsupported keyword "oneOf" at \/oneOf/);
     assert.deepEqual(new JsonGrammar({ ...overlap, 'x-guidance': { coerce_one_of: true } }, BYTES).checkedAfter.map((d) => d.keyword), ['oneOf']);
     assert.throws(() => new JsonGrammar({ not: { type: 'integer' }, 'x-guidance': { coerce_one_of: true } }, BYTES), /unsupported keyword "not"/);
     assert.deepEqual(new JsonGrammar({ not: { type: 'integer' }, 'x-guidance': { lenient: true } }, BYTES).checkedAfter.map((d) => d.keyword), ['not']);
+    // Narrowed: `not integer` cannot be said, so integers below 2 are written and numbers from 2 on are not (a subset; listed).
+    const narrow = { oneOf: [{ type: 'integer' }, { minimum: 2 }] };
+    check(narrow, ['1', '-4'], ['2', '3']);
+    assert.ok(!accepts(narrow, '2.5'), 'valid, but not written: the subset');
+    assert.deepEqual(new JsonGrammar(narrow, BYTES).narrowed.map((d) => `${d.keyword} ${d.pointer}`), ['oneOf /oneOf']);
     // oneOf whose branches overlap: each excludes the others where the negation is exact.
     check({ type: 'string', oneOf: [{ minLength: 2 }, { maxLength: 4 }] }, ['"a"', '"abcde"'], ['"ab"', '"abcd"']);
     check({ oneOf: [{ type: 'object', properties: { kind: { const: 'a' }, x: { type: 'integer' } }, required: ['kind'] }, { type: 'object', properties: { kind: { const: 'b' } }, required: ['kind'] }] }, ['{"kind":"a","x":1}', '{"kind":"b"}'], ['{}']);

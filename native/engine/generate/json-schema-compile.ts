@@ -196,6 +196,10 @@ function nonNegInt(v: unknown, where: string, key: string): number | undefined {
   return v;
 }
 
+/** Narrowed negations follow at most this many references (their schemas grow with each). */
+const WEAK_NEGATIONS = 24;
+/** ... and at most this many grammar nodes per oneOf (else the oneOf is refused, or lenient). */
+const WEAK_NODES = 20_000;
 /** Private marker of `negate`'s output: `{[NOT_ENUM]: values}` is any value but these (no JSON schema can spell it). */
 const NOT_ENUM = Symbol('not enum');
 /** Private marker of `negate`'s output: `{type: 'string', [NOT_REGEX]: patterns}` is a string matching none of these patterns. */
@@ -262,7 +266,7 @@ export function grammarNodes(root: GrammarNode): GrammarNode[] {
  * only keywords that restrict values and that local decoding cannot enforce (`not`, `if`...),
  * and `$ref`s outside the schema (nothing is fetched).
  */
-export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNode {
+export function compileSchema(schema: unknown, report?: { deferred?: Deferral[]; narrowed?: Deferral[] }): GrammarNode {
   const { dialect } = schemaDialect(schema);
   const vocab = vocabulary(dialect);
   const legacyRef = dialect === 'draft-04' || dialect === 'draft-06' || dialect === 'draft-07';
@@ -275,11 +279,23 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
   let here = '';
   /** Above 0 inside trial compiles whose result may be discarded (their deferrals are not reported). */
   let trial = 0;
+  /** Deferrals met inside trial compiles (a narrowed oneOf that meets one is not used). */
+  let trialDeferred = 0;
   const defer = (keyword: string, pointer: string, why: string): void => {
+    if (trial > 0) trialDeferred++;
     if (trial === 0 && !deferrals.some((d) => d.keyword === keyword && d.pointer === pointer)) deferrals.push({ keyword, pointer, why });
   };
   /** Counts the supersets negate has made (a negation the grammar can only approximate). */
   let loose = 0;
+  /**
+   * Narrowed negation (oneOf's exclusions when the exact one cannot be said): keywords negate cannot
+   * negate add nothing, `not integer` drops numbers, unfilterable exclusions drop their values: a subset
+   * of the negation, so the grammar stays sound and only writes fewer values. Where it applied: `narrowed`.
+   */
+  let weakNeg = false;
+  let weakSteps = 0;
+  let weakFrom = 0;
+  const narrowed: Deferral[] = [];
   /** Where each array's uniqueItems and each exclusion (`not` of enum / const) came from. */
   const uniqueAt = new WeakMap<GrammarNode, string>();
   const excludeAt = new WeakMap<GrammarNode, string>();
@@ -1049,10 +1065,19 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
       // A reference is negated through its target when it stays in the same document base (the negation
       // is compiled where the `not` is) and the target holds no reference or negation of its own (no
       // recursion through compile); draft-04..07: $ref replaces its siblings.
-      if (!base) throw no('"$ref"');
+      if (!base) {
+        if (weakNeg) return false;
+        throw no('"$ref"');
+      }
       const r = resolveRef(s.$ref, where, base);
       const text = JSON.stringify(r.target) ?? '';
-      if (r.base !== base || negating.has(r.uri) || /"(\$ref|\$dynamicRef|\$recursiveRef|not|\$id|id)"\s*:/.test(text)) throw no('"$ref"');
+      // Narrowed: nested references are negated too (a cycle or a new base adds nothing; at most WEAK_NEGATIONS steps).
+      const nested = weakNeg ? /"(\$dynamicRef|\$recursiveRef|\$id|id)"\s*:/ : /"(\$ref|\$dynamicRef|\$recursiveRef|not|\$id|id)"\s*:/;
+      if (r.base !== base || negating.has(r.uri) || nested.test(text)) {
+        if (weakNeg) return false;
+        throw no('"$ref"');
+      }
+      if (weakNeg && ++weakSteps > WEAK_NEGATIONS) throw no('"$ref" (too many nested references)');
       negating.add(r.uri);
       try {
         const target = negate(r.target, r.pointer, kw, holder, base);
@@ -1080,8 +1105,10 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
         case 'type': {
           const list = Array.isArray(v) ? v : [v];
           // not integer: every number stays (the grammar cannot tell 1.5 from 1 before the end; the final validation does).
-          const keep = ALL_TYPES.filter((t) => !list.includes(t));
-          if (list.includes('integer') && !list.includes('number')) loose++;
+          // Narrowed (weakNeg): numbers are dropped instead, a subset.
+          const notInt = list.includes('integer') && !list.includes('number');
+          const keep = ALL_TYPES.filter((t) => !list.includes(t) && !(weakNeg && notInt && t === 'number'));
+          if (notInt && !weakNeg) loose++;
           if (keep.length) alts.push({ type: keep });
           break;
         }
@@ -1149,19 +1176,28 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
         case 'else':
           break;
         case 'items':
-          if (Array.isArray(v) || !vocab.handled.has('contains')) throw no('"items"');
+          if (Array.isArray(v) || !vocab.handled.has('contains')) {
+            if (weakNeg) break;
+            throw no('"items"');
+          }
           if (v !== true) alts.push({ type: 'array', contains: negate(v, `${where}/items`, kw, holder, base) });
           break;
         case 'contains':
-          if (s.minContains !== undefined || s.maxContains !== undefined) throw no('"contains" with minContains / maxContains');
+          if (s.minContains !== undefined || s.maxContains !== undefined) {
+            if (weakNeg) break;
+            throw no('"contains" with minContains / maxContains');
+          }
           alts.push({ type: 'array', items: negate(v, `${where}/contains`, kw, holder, base) });
           break;
         case 'uniqueItems':
-          if (v !== false) throw no('"uniqueItems"');
+          if (v !== false && !weakNeg) throw no('"uniqueItems"');
           break;
         case 'additionalProperties':
           if (v === true || (isObj(v) && Object.keys(v).length === 0)) break;
-          if (v !== false || s.properties !== undefined || s.patternProperties !== undefined) throw no('"additionalProperties"');
+          if (v !== false || s.properties !== undefined || s.patternProperties !== undefined) {
+            if (weakNeg) break;
+            throw no('"additionalProperties"');
+          }
           alts.push({ type: 'object', minProperties: 1 });
           break;
         case '$schema':
@@ -1178,6 +1214,7 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
           alts.push({ type: 'string', [NOT_REGEX]: [v] });
           break;
         default:
+          if (weakNeg) break; // narrowed: what this keyword rejects is not added (a subset of the negation)
           throw no(`"${k}"`);
       }
     }
@@ -1189,7 +1226,10 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
   const exact = (s: unknown, where: string, kw: string): unknown => negate(negate(s, where, kw), where, kw);
 
   /** A node excluding these compact texts (intersecting with literals filters them; otherwise a superset). */
-  const excluding = (values: unknown[]): UnionNode => {
+  const excluding = (values: unknown[]): GrammarNode => {
+    const texts = values.map((v) => JSON.stringify(v));
+    // Narrowed, or scalars only: the exact exclusion from each option of any value (no exclude marker left).
+    if (weakNeg || texts.every((t) => !t.startsWith('{') && !t.startsWith('['))) return withExclude(any(), texts);
     const u: UnionNode = { t: 'union', id: nextId++, options: [any()], exclude: values.map((v) => JSON.stringify(v)) };
     excludeAt.set(u, here);
     return u;
@@ -1200,11 +1240,13 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
     if (n === anyNode) {
       // Scalars excluded: each scalar option excludes them (objects and arrays are untouched); else the exclusion is left to the final validation.
       if (!containers) return union(n.options.map((o) => (o.t === 'object' || o.t === 'array' ? o : withExclude(o, ex, seen))));
+      if (weakNeg) return union(n.options.filter((o) => o.t !== 'object' && o.t !== 'array').map((o) => withExclude(o, ex, seen)));
       const u: UnionNode = { t: 'union', id: nextId++, options: [n], exclude: ex };
       excludeAt.set(u, here);
       return u;
     }
     if (pending.has(n)) {
+      if (weakNeg) return NEVER;
       loose++; // a $ref being compiled: its values are not filtered
       return n;
     }
@@ -1218,6 +1260,7 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
         return intersect(n, { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: complementDfa(literalDfa(names)) });
       } catch (e) {
         if (!(e instanceof TandemError) && !(e instanceof RegexUnsupported)) throw e;
+        if (weakNeg) return NEVER;
         loose++;
         return n;
       }
@@ -1240,7 +1283,10 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
       return union(parts);
     }
     if (n.t === 'object' || n.t === 'array') {
-      if (ex.some((t) => t.startsWith(n.t === 'object' ? '{' : '['))) loose++;
+      if (ex.some((t) => t.startsWith(n.t === 'object' ? '{' : '['))) {
+        if (weakNeg) return NEVER;
+        loose++;
+      }
       return n;
     }
     if (n.t === 'literal') {
@@ -1416,12 +1462,22 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
     const lits = shaped.map((n, i) => (types[i] ? scalars(n) : null));
     // Shapes oneOfEmpty gave a required property, whose schemas allow no other key.
     const closedApart = shaped.map((n, i) => n !== branches[i] && closedSchema(list[i], `${where}/oneOf/${i}`, base));
+    // Objects only: the names every option requires; and a closed schema's own property names.
+    const objectsOnly = shaped.map((n) => flat(n).every((o) => o.t === 'object'));
+    const requiredNames = shaped.map((n, i) => {
+      const opts = objectsOnly[i] ? (flat(n) as ObjectNode[]) : [];
+      return opts.length ? opts.map((o) => new Set(o.props.filter((p) => p.required).map((p) => p.name))).reduce((a, b) => new Set([...a].filter((x) => b.has(x)))) : new Set<string>();
+    });
+    const closedNames = list.map((x, i) => closedProps(x, `${where}/oneOf/${i}`, base));
+    /** Branch i is closed and branch j requires a name i does not declare: no value fits both. */
+    const shut = (i: number, j: number): boolean => objectsOnly[i]! && objectsOnly[j]! && closedNames[i] !== null && [...requiredNames[j]!].some((x) => !closedNames[i]!.has(x));
     for (let i = 0; i < list.length; i++) {
       for (let j = i + 1; j < list.length; j++) {
         const ti = types[i];
         const tj = types[j];
         if (ti && tj && ![...ti].some((x) => tj.has(x))) continue;
         if (closedApart[i] && closedApart[j]) continue;
+        if (shut(i, j) || shut(j, i)) continue;
         const a = tagged[i];
         const b = tagged[j];
         if (a && b && [...a].some(([k, va]) => b.has(k) && ![...va].some((x) => b.get(k)!.has(x)))) continue;
@@ -1434,6 +1490,20 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
     return pairs;
   };
 
+  /** The property names a closed schema (additionalProperties false, no patterns) allows; null: not closed. */
+  const closedProps = (s: unknown, where: string, base: string): Set<string> | null => {
+    if (!isObj(s)) return null;
+    if (typeof s.$ref === 'string' && legacyRef) {
+      try {
+        const r = resolveRef(s.$ref, where, base);
+        return isObj(r.target) && typeof r.target.$ref !== 'string' ? closedProps(r.target, r.pointer, r.base) : null;
+      } catch {
+        return null;
+      }
+    }
+    if (s.additionalProperties !== false || s.patternProperties !== undefined || typeof s.$ref === 'string') return null;
+    return new Set(isObj(s.properties) ? Object.keys(s.properties) : []);
+  };
   const closedSchema = (s: unknown, where: string, base: string): boolean => {
     if (!isObj(s)) return false;
     if (typeof s.$ref === 'string' && legacyRef) {
@@ -1484,6 +1554,7 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
   }
 
   function compileAt(s: unknown, where: string, base: string): GrammarNode {
+    if (weakNeg && nextId - weakFrom > WEAK_NODES) throw unsupported('oneOf', where, 'its branches\' exclusions grow too large');
     if (s === true) return any();
     if (s === false) return NEVER;
     if (!isObj(s)) throw bad(where, 'a schema must be an object or a boolean');
@@ -1529,8 +1600,36 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
               }
             }
           }
-          if (failed || loose > l0) defer('oneOf', `${where}/oneOf`, `branches ${pairs[0]![0]} and ${pairs[0]![1]} may both match one value, and ${failed ? 'their negation cannot be enforced' : 'their negation is only approximated'} while decoding ("exactly one" is only checked on the output)`);
-          else shaped = next;
+          if (!failed && loose === l0) shaped = next;
+          else {
+            // Narrowed: each branch excludes a subset of the others' negations (fewer values written, all valid).
+            const l1 = loose;
+            const weak = shaped.slice();
+            let broke = false;
+            weakNeg = true;
+            weakSteps = 0;
+            weakFrom = nextId;
+            const d0 = trialDeferred;
+            trial++;
+            try {
+              for (const [i, j] of pairs.length > 64 ? [] : pairs) {
+                for (const [x, y] of [[i, j], [j, i]] as const) {
+                  if (weak[x] !== NEVER) weak[x] = intersect(weak[x]!, compile(negate(list[y], `${where}/oneOf/${y}`, 'oneOf', `${where}/oneOf`, base), `${where}/oneOf/${y}`, base));
+                }
+              }
+            } catch (e) {
+              if (!(e instanceof TandemError) && !(e instanceof RegexUnsupported)) throw e;
+              broke = true;
+            } finally {
+              weakNeg = false;
+              trial--;
+            }
+            if (trialDeferred > d0) broke = true;
+            if (!broke && pairs.length <= 64 && loose === l1 && union(weak) !== NEVER) {
+              shaped = weak;
+              narrowed.push({ keyword: 'oneOf', pointer: `${where}/oneOf`, why: `branches ${pairs[0]![0]} and ${pairs[0]![1]} may both match one value; each excludes what it can tell of the other (${failed ? 'their full negation cannot be enforced' : 'their full negation is only approximated'}), so some valid values are not written` });
+            } else defer('oneOf', `${where}/oneOf`, `branches ${pairs[0]![0]} and ${pairs[0]![1]} may both match one value, and ${failed ? 'their negation cannot be enforced' : 'their negation is only approximated'} while decoding ("exactly one" is only checked on the output)`);
+          }
         }
       }
       node = intersect(node, union(shaped));
@@ -1626,6 +1725,7 @@ export function compileSchema(schema: unknown, deferred?: Deferral[]): GrammarNo
       else n.key = k;
     }
   }
-  deferred?.push(...deferrals);
+  report?.deferred?.push(...deferrals);
+  report?.narrowed?.push(...narrowed);
   return root;
 }
