@@ -709,7 +709,10 @@ describe('enforced keywords on the random tiny decoder (temperature 1): every ou
     test(`${name}: 5 seeds end valid`, async () => {
       const validate = new Ajv2020({ strict: false }).compile(schema);
       for (const seed of [1, 2, 3, 4, 5]) {
-        const r = await engine.generate({ model: TINY, prompts: [`JSON (${name})`], schema, temperature: 1, seed, threads: 1 });
+        // Free-form maps needing two keys or more: duplicate keys are not prevented while decoding, so strict mode refuses them (lenient here).
+        const lenient = name === 'mapCounts' || name === 'patternKeys';
+        const r = await engine.generate({ model: TINY, prompts: [`JSON (${name})`], schema, temperature: 1, seed, threads: 1, ...(lenient ? { lenient } : {}) });
+        if (lenient) assert.deepEqual(r.checkedAfter, [{ keyword: 'minProperties', pointer: '/minProperties' }]);
         const o = r.outputs[0]!;
         assert.equal(o.error, undefined, `${name} seed ${seed}: ${o.error?.message ?? ''}`);
         assert.ok(validate(JSON.parse(o.text)), `${name} seed ${seed}: ${o.text}`);

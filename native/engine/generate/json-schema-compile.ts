@@ -300,6 +300,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
   const uniqueAt = new WeakMap<GrammarNode, string>();
   const excludeAt = new WeakMap<GrammarNode, string>();
   const forbidAt = new WeakMap<GrammarNode, string>();
+  const minPropsAt = new WeakMap<GrammarNode, string>();
 
   // --- identifiers: every resource ($id / id) and anchor in the document ---------------------
   const resources = new Map<string, unknown>();
@@ -421,7 +422,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     if (a === anyNode || pending.has(a)) return b === anyNode ? a : pending.has(a) ? a : b;
     if (b === anyNode || pending.has(b)) return a;
     if (a === b) return a;
-    const key = `${a.id}&${b.id}`;
+    const key = `${weakNeg ? "w" : ""}${a.id}&${b.id}`;
     const hit = memo.get(key);
     if (hit) return hit;
     let out: GrammarNode;
@@ -518,6 +519,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
       const ob = b as ObjectNode;
       const obj: ObjectNode = { t: 'object', id: nextId++, props: [], additional: null, minProps: Math.max(oa.minProps, ob.minProps), maxProps: Math.min(oa.maxProps, ob.maxProps) };
       memo.set(key, obj);
+      if (obj.minProps > 1) minPropsAt.set(obj, minPropsAt.get(oa.minProps >= ob.minProps ? oa : ob) ?? here);
       const props: PropertyNode[] = oa.props.map((p) => ({ ...p }));
       for (const q of ob.props) {
         const p = props.find((x) => x.name === q.name);
@@ -568,7 +570,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
             if ((!oa.key || oa.keyExact) && (!ob.key || ob.keyExact)) obj.keyExact = true;
           } else obj.additional = null; // no key both allow
         }
-        out = finishDeps(obj, '') && objectViable(obj) ? obj : NEVER;
+        out = finishDeps(obj, '') && objectViable(obj) && !(weakNeg && obj.props.length === 0 && obj.additional && obj.minProps > 1) ? obj : NEVER;
       }
     }
     memo.set(key, out);
@@ -811,6 +813,9 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
         const keyExact = key !== undefined && !keySubset && (!keyPatterns || ap === false);
         const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps, ...(key && additional ? { key, ...(keyExact ? { keyExact } : {}) } : {}), ...(forbid.length ? { forbid } : {}) };
         if (forbid.length) forbidAt.set(obj, `${where}/properties`);
+        if (minProps > 1) minPropsAt.set(obj, `${where}/minProperties`);
+        // Narrowed: a free-form map needing two keys or more is left out (its keys are not kept apart).
+        if (weakNeg && obj.props.length === 0 && obj.additional && minProps > 1) return NEVER;
         // Declared properties beside additionalProperties / patternProperties: what other keys must meet, for intersections.
         if (props.length > 0 && ((ap !== undefined && ap !== true) || patterns)) obj.undeclared = (name) => free(name);
         return finishDeps(obj, where) && objectViable(obj) ? obj : NEVER;
@@ -1717,6 +1722,8 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
       else defer('uniqueItems', uniqueAt.get(n) ?? '', `items that are objects or arrays (or beside prefixItems / contains) are not kept distinct while decoding, and this array needs ${Math.max(n.minItems, n.contains?.min ?? 0)}`);
     }
     if (n.t === 'union' && n.exclude) defer('not', excludeAt.get(n) ?? '', 'excluding enum / const values from free values is only checked on the output');
+    // The automaton does not keep a free-form map's keys apart, and a key written twice counts once.
+    if (n.t === 'object' && n.props.length === 0 && n.additional && n.minProps > 1) defer('minProperties', minPropsAt.get(n) ?? '', `a free-form map may write one key twice, and JSON keeps one: ${n.minProps} distinct keys are not guaranteed while decoding`);
     if (n.t === 'object' && n.forbid?.length && n.props.length === 0 && n.additional) {
       // A free-form map does not write the keys the schema forbids.
       const k = keyWithout(n.key, n.forbid);

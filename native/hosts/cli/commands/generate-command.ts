@@ -136,6 +136,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
           finishReason: string;
           budgetForcedClose?: boolean;
           checkedAfter?: Array<{ keyword: string; pointer: string }>;
+          narrowed?: Array<{ keyword: string; pointer: string }>;
           usage: { promptTokens: number; completionTokens: number };
           device: GenerateResult['device'];
           variant: string;
@@ -150,6 +151,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
           `tandem generate: ${res.usage.completionTokens} tokens (${res.finishReason}${res.budgetForcedClose ? '; max tokens ran low: closed early on the shortest valid path' : ''}) after a ${res.usage.promptTokens}-token prompt, ${flags.model} (${res.variant}) on ${describeDevice(res.device)}; ` +
             `load ${res.timings.loadMs.toFixed(0)} ms, first token ${res.timings.prefillMs.toFixed(0)} ms, ${tps} tokens/s; seed ${res.seed}; job ${job.id}\n`,
         );
+        if (res.narrowed?.length) ctx.stderr.write(`tandem generate: enforced on a subset (some valid values are never written): ${res.narrowed.map((d) => `${d.keyword} at ${d.pointer || '(root)'}`).join(', ')}\n`);
         if (res.checkedAfter?.length) ctx.stderr.write(`tandem generate: --lenient: not enforced while decoding, checked on the output (passed): ${res.checkedAfter.map((d) => `${d.keyword} at ${d.pointer || '(root)'}`).join(', ')}\n`);
       });
     });
