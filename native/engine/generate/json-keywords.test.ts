@@ -12,6 +12,7 @@ import { canEnd, feedBytes, initialStack, plainString } from './json-automaton.j
 import { ShortestCompletion } from './json-budget.js';
 import { JsonGrammar, TokenIndex } from './json-grammar.js';
 import { compileSchema } from './json-schema-compile.js';
+import { complementDfa, literalDfa, regexDfa, type CharDfa } from './json-regex.js';
 
 /**
  * Keywords enforced while decoding (issue 21 point 2): valid instances are forced byte by byte
@@ -144,6 +145,27 @@ describe('bounds of non-integer numbers (json-num-range.ts)', () => {
 });
 
 describe('pattern (a regex to a character DFA)', () => {
+  test('complementDfa / literalDfa: exactly the strings the DFA does not accept; exactly the names (lone surrogates excluded)', () => {
+    const run = (d: CharDfa, str: string): boolean => {
+      let st = 0;
+      for (const ch of str) {
+        const c = ch.codePointAt(0)!;
+        let next = -1;
+        for (let i = 0; i < d.start[st]!.length; i++) if (d.start[st]![i]! <= c && c <= d.end[st]![i]!) next = d.to[st]![i]!;
+        if (next < 0) return false;
+        st = next;
+      }
+      return d.accept[st] === 1;
+    };
+    const names = literalDfa(['foo', 'fo', 'é', '']);
+    const not = complementDfa(names);
+    for (const w of ['foo', 'fo', 'é', '']) assert.ok(run(names, w) && !run(not, w), w);
+    for (const w of ['f', 'fooo', 'e', 'x', '😀']) assert.ok(!run(names, w) && run(not, w), w);
+    const p = complementDfa(regexDfa('^a+b$'));
+    assert.deepEqual(['ab', 'aab', 'b', 'abc', ''].map((w) => run(p, w)), [false, false, true, true, true]);
+    assert.equal(complementDfa(complementDfa(regexDfa('x'))).minChars[0], 1, 'twice: the pattern again (shortest match one character)');
+  });
+
   test('anchored patterns: classes, quantifiers, groups, alternation', () => {
     check({ type: 'string', pattern: '^[A-Z]{3}-[0-9]{4,6}(-[a-z]+)?$' }, ['"ABC-1234"', '"XYZ-123456-blue"', '"\\u0041BC-1234"'], ['"AB-1234"', '"ABC-123"', '"ABC-1234567"', '"ABC-1234-"', '"abc-1234"']);
     check({ type: 'string', pattern: '^(?:cat|dog)s?$' }, ['"cat"', '"dogs"'], ['"cow"', '"cats!"', '""']);

@@ -1466,7 +1466,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     const tagged = shaped.map(tags);
     const lits = shaped.map((n, i) => (types[i] ? scalars(n) : null));
     // Shapes oneOfEmpty gave a required property, whose schemas allow no other key.
-    const closedApart = shaped.map((n, i) => n !== branches[i] && closedSchema(list[i], `${where}/oneOf/${i}`, base));
+    const closedApart = shaped.map((n, i) => n !== branches[i] && closedProps(list[i], `${where}/oneOf/${i}`, base) !== null);
     // Objects only: the names every option requires; and a closed schema's own property names.
     const objectsOnly = shaped.map((n) => flat(n).every((o) => o.t === 'object'));
     const requiredNames = shaped.map((n, i) => {
@@ -1509,19 +1509,6 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     if (s.additionalProperties !== false || s.patternProperties !== undefined || typeof s.$ref === 'string') return null;
     return new Set(isObj(s.properties) ? Object.keys(s.properties) : []);
   };
-  const closedSchema = (s: unknown, where: string, base: string): boolean => {
-    if (!isObj(s)) return false;
-    if (typeof s.$ref === 'string' && legacyRef) {
-      try {
-        const r = resolveRef(s.$ref, where, base);
-        return isObj(r.target) && typeof r.target.$ref !== 'string' && closedSchema(r.target, r.pointer, r.base);
-      } catch {
-        return false;
-      }
-    }
-    return s.additionalProperties === false && s.patternProperties === undefined && typeof s.$ref !== 'string';
-  };
-
   const byRef = new Map<string, GrammarNode>();
   const refNode = (ref: string, where: string, base: string): GrammarNode => {
     const r = resolveRef(ref, where, base);
