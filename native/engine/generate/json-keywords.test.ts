@@ -542,6 +542,12 @@ describe('not: reduced to what is left (types, enum values, forbidden keys, boun
     check(narrow, ['1', '-4'], ['2', '3']);
     assert.ok(!accepts(narrow, '2.5'), 'valid, but not written: the subset');
     assert.deepEqual(new JsonGrammar(narrow, BYTES).narrowed.map((d) => `${d.keyword} ${d.pointer}`), ['oneOf /oneOf']);
+    // Swagger 1.2's dataType: {"type":"void"} matches both branches. A free-form map's forbidden keys are excluded when
+    // it is built, so the enum value filtered against "not branch 1" is dropped; branch 1 without that object value cannot
+    // be said (exclusions of objects), so the oneOf is refused, not narrowed into writing {"type":"void"}.
+    const both = { oneOf: [{ enum: [{ type: 'void' }] }, { required: ['type'], properties: { type: { type: 'string', not: { enum: ['x'] } } }, additionalProperties: false }] };
+    assert.throws(() => new JsonGrammar(both, BYTES), /unsupported keyword "oneOf" at \/oneOf/);
+    check({ type: 'object', properties: { secret: false } }, ['{"a":1}', '{}'], ['{"secret":1}']);
     // oneOf whose branches overlap: each excludes the others where the negation is exact.
     check({ type: 'string', oneOf: [{ minLength: 2 }, { maxLength: 4 }] }, ['"a"', '"abcde"'], ['"ab"', '"abcd"']);
     check({ oneOf: [{ type: 'object', properties: { kind: { const: 'a' }, x: { type: 'integer' } }, required: ['kind'] }, { type: 'object', properties: { kind: { const: 'b' } }, required: ['kind'] }] }, ['{"kind":"a","x":1}', '{"kind":"b"}'], ['{}']);

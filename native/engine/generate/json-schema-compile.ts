@@ -809,6 +809,13 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
         const maxProps = nonNegInt(s.maxProperties, where, 'maxProperties') ?? Infinity;
         // Undeclared keys are not generated beside declared ones: more properties than are declared cannot be written.
         if (props.length > 0 && minProps > props.length && free() !== NEVER) throw unsupported('minProperties', `${where}/minProperties`, `${minProps} properties but only ${props.length} declared, and undeclared keys are not generated beside declared ones`);
+        // A free-form map does not write the keys the schema forbids (`properties: {k: false}`, `not: {required}`):
+        // its keys exclude them now, so that what reads the automaton before the end (enum filtering) sees it.
+        if (props.length === 0 && additional && forbid.length) {
+          const k = keyWithout(key, forbid);
+          if (k === null) additional = null;
+          else if (k !== undefined) key = k; // beyond the string automaton: the last walk refuses it
+        }
         // Patterns beside an additionalProperties that allows other keys: only the written keys are restricted.
         const keyExact = key !== undefined && !keySubset && (!keyPatterns || ap === false);
         const obj: ObjectNode = { t: 'object', id: nextId++, props, additional, minProps, maxProps, ...(key && additional ? { key, ...(keyExact ? { keyExact } : {}) } : {}), ...(forbid.length ? { forbid } : {}) };
@@ -1711,7 +1718,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     if (n.t === 'union' && n.exclude) defer('not', excludeAt.get(n) ?? '', 'excluding enum / const values from free values is only checked on the output');
     // The automaton does not keep a free-form map's keys apart, and a key written twice counts once.
     if (n.t === 'object' && n.props.length === 0 && n.additional && n.minProps > 1) defer('minProperties', minPropsAt.get(n) ?? '', `a free-form map may write one key twice, and JSON keeps one: ${n.minProps} distinct keys are not guaranteed while decoding`);
-    if (n.t === 'object' && n.forbid?.length && n.props.length === 0 && n.additional) {
+    if (n.t === 'object' && n.forbid?.length && n.props.length === 0 && n.additional && !n.forbid.every((x) => n.key && !accepts(n.key, utf8.encode(JSON.stringify(x))))) {
       // A free-form map does not write the keys the schema forbids.
       const k = keyWithout(n.key, n.forbid);
       if (k === undefined) defer('properties', forbidAt.get(n) ?? '', `a free-form map may write ${n.forbid.map((x) => JSON.stringify(x)).join(', ')}, which the schema forbids`);
