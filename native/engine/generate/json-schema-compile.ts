@@ -196,8 +196,8 @@ function nonNegInt(v: unknown, where: string, key: string): number | undefined {
   return v;
 }
 
-/** Narrowed negations follow at most this many references (their schemas grow with each). */
-const WEAK_NEGATIONS = 24;
+/** Negations follow at most this many nested references from the first (their schemas grow with each). */
+const NEGATION_STEPS = 24;
 /** ... and at most this many grammar nodes per oneOf (else the oneOf is refused, or lenient). */
 const WEAK_NODES = 20_000;
 /** Private marker of `negate`'s output: `{[NOT_ENUM]: values}` is any value but these (no JSON schema can spell it). */
@@ -293,7 +293,9 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
    * of the negation, so the grammar stays sound and only writes fewer values. Where it applied: `narrowed`.
    */
   let weakNeg = false;
-  let weakSteps = 0;
+  /** Above 0 inside a window that reads `loose` (not, if, oneOf, contains): approximations are reported there. */
+  let checking = 0;
+  let negSteps = 0;
   let weakFrom = 0;
   const narrowed: Deferral[] = [];
   /** Where each array's uniqueItems and each exclusion (`not` of enum / const) came from. */
@@ -476,7 +478,15 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
       if (!tuple && rest === NEVER) maxItems = 0;
       let contains: ContainsSpec | undefined;
       const k = a.contains ?? b.contains;
-      if (a.contains && b.contains) defer('contains', here, 'two contains on one array: only one is counted while decoding');
+      // Two contains on one array: only one is counted (a superset). Inside a negation's check that is an
+      // approximation it reports (loose); narrowed, such arrays are left out; elsewhere it is refused by name.
+      if (a.contains && b.contains) {
+        if (weakNeg) maxItems = -1;
+        else {
+          loose++;
+          if (checking === 0) defer('contains', here, 'two contains on one array: only one is counted while decoding');
+        }
+      }
       if (k && !tuple) {
         const other = a.contains ? restOf(b) : restOf(a);
         const hit = intersect(k.hit, other);
@@ -1064,6 +1074,34 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
    * the pointer of the schema that has it.
    */
   const negating = new Set<string>();
+  /** Does a reference inside `target` lead back to `uri` (a recursive schema: its negation is not reduced)? At most 200 targets read. */
+  const cycleMemo = new Map<string, boolean>();
+  const refCycle = (uri: string, target: unknown, pointer: string, base: string): boolean => {
+    const known = cycleMemo.get(uri);
+    if (known !== undefined) return known;
+    const seen = new Set<string>();
+    const todo: Array<{ t: unknown; at: string; b: string }> = [{ t: target, at: pointer, b: base }];
+    let cyclic = false;
+    while (todo.length && !cyclic) {
+      const { t, at, b } = todo.pop()!;
+      for (const m of (JSON.stringify(t) ?? '').matchAll(/"\$ref"\s*:\s*"((?:[^"\\]|\\.)*)"/g)) {
+        let r: ReturnType<typeof resolveRef>;
+        try {
+          r = resolveRef(JSON.parse(`"${m[1]}"`) as string, at, b);
+        } catch {
+          continue;
+        }
+        if (r.uri === uri) cyclic = true;
+        else if (!seen.has(r.uri)) {
+          seen.add(r.uri);
+          if (seen.size > 200) cyclic = true;
+          todo.push({ t: r.target, at: r.pointer, b: r.base });
+        }
+      }
+    }
+    cycleMemo.set(uri, cyclic);
+    return cyclic;
+  };
   const negate = (s: unknown, where: string, kw: string, holder = where.slice(0, where.lastIndexOf('/')), base = ''): unknown => {
     if (s === true) return false;
     if (s === false) return true;
@@ -1083,13 +1121,18 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
       }
       const r = resolveRef(s.$ref, where, base);
       const text = JSON.stringify(r.target) ?? '';
-      // Narrowed: nested references are negated too (a cycle or a new base adds nothing; at most WEAK_NEGATIONS steps).
-      const nested = weakNeg ? /"(\$dynamicRef|\$recursiveRef|\$id|id)"\s*:/ : /"(\$ref|\$dynamicRef|\$recursiveRef|not|\$id|id)"\s*:/;
-      if (r.base !== base || negating.has(r.uri) || nested.test(text)) {
+      // Nested references are negated too, through the same path (a cycle or a new base cannot be: refused, or nothing
+      // when narrowed), at most NEGATION_STEPS references deep from the first.
+      const rebases = dialect === 'draft-04' ? /"(\$dynamicRef|\$recursiveRef|\$id|id)"\s*:/ : /"(\$dynamicRef|\$recursiveRef|\$id)"\s*:/;
+      if (r.base !== base || negating.has(r.uri) || rebases.test(text) || refCycle(r.uri, r.target, r.pointer, r.base)) {
         if (weakNeg) return false;
         throw no('"$ref"');
       }
-      if (weakNeg && ++weakSteps > WEAK_NEGATIONS) throw no('"$ref" (too many nested references)');
+      if (negating.size === 0) negSteps = 0;
+      if (++negSteps > NEGATION_STEPS) {
+        if (weakNeg) return false;
+        throw no('"$ref" (too many nested references)');
+      }
       negating.add(r.uri);
       try {
         const target = negate(r.target, r.pointer, kw, holder, base);
@@ -1334,24 +1377,33 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
   const containsSpec = (rest: GrammarNode, schema: unknown, min: number, max: number, where: string, base: string): ContainsSpec | null | undefined => {
     if (min > max) return null;
     let hitSchema: unknown = schema;
+    // Hits: exactly the contains schema (no type inferred), else the schema as compiled (a subset: hits written are hits).
+    const lh = loose;
     try {
       hitSchema = exact(schema, where, 'contains');
     } catch (e) {
       if (!(e instanceof TandemError)) throw e;
     }
-    const hit = intersect(rest, compile(hitSchema, where, base));
+    let hit = intersect(rest, compile(hitSchema, where, base));
+    if (loose > lh) {
+      loose = lh;
+      hit = intersect(rest, compile(schema, where, base));
+    }
     if (hit === NEVER) return min > 0 ? null : undefined;
     let miss = rest;
     let counted = false;
     trial++;
+    checking++;
+    const l0 = loose;
     try {
-      const l0 = loose;
       miss = intersect(rest, compile(negate(schema, where, 'contains'), where, base));
       counted = loose === l0;
     } catch (e) {
       if (!(e instanceof TandemError)) throw e;
     } finally {
       trial--;
+      checking--;
+      loose = l0; // handled here: misses not counted (max left out, refused below when it matters)
     }
     if (!counted) {
       miss = rest;
@@ -1588,6 +1640,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
           const l0 = loose;
           let failed = pairs.length > 64 ? 'too many branches overlap' : '';
           const next = shaped.slice();
+          checking++;
           for (const [i, j] of failed ? [] : pairs) {
             for (const [x, y] of [[i, j], [j, i]] as const) {
               if (next[x] === NEVER) continue;
@@ -1599,14 +1652,15 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
               }
             }
           }
+          checking--;
           if (!failed && loose === l0) shaped = next;
           else {
+            loose = l0; // the exact attempt's approximations are not used
             // Narrowed: each branch excludes a subset of the others' negations (fewer values written, all valid).
             const l1 = loose;
             const weak = shaped.slice();
             let broke = false;
             weakNeg = true;
-            weakSteps = 0;
             weakFrom = nextId;
             const d0 = trialDeferred;
             trial++;
@@ -1628,6 +1682,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
               shaped = weak;
               narrowed.push({ keyword: 'oneOf', pointer: `${where}/oneOf`, why: `branches ${pairs[0]![0]} and ${pairs[0]![1]} may both match one value; each excludes what it can tell of the other (${failed ? 'their full negation cannot be enforced' : 'their full negation is only approximated'}), so some valid values are not written` });
             } else defer('oneOf', `${where}/oneOf`, `branches ${pairs[0]![0]} and ${pairs[0]![1]} may both match one value, and ${failed ? 'their negation cannot be enforced' : 'their negation is only approximated'} while decoding ("exactly one" is only checked on the output)`);
+            loose = l0;
           }
         }
       }
@@ -1635,18 +1690,32 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     }
     if (o.not !== undefined && vocab.handled.has('not')) {
       const l0 = loose;
-      node = intersect(node, compile(negate(o.not, `${where}/not`, 'not', undefined, base), `${where}/not`, base));
-      if (loose > l0) defer('not', `${where}/not`, 'its negation is only approximated while decoding (not integer, exclusive bounds of non-integers, required names beside free-form maps, or enum / const values excluded from free values)');
+      checking++;
+      try {
+        node = intersect(node, compile(negate(o.not, `${where}/not`, 'not', undefined, base), `${where}/not`, base));
+      } finally {
+        checking--;
+      }
+      if (loose > l0) defer('not', `${where}/not`, 'its negation is only approximated while decoding (not integer, or object / array values excluded)');
+      loose = l0; // reported here, not again by an enclosing negation
     }
     if (o.if !== undefined && vocab.handled.has('if') && (o.then !== undefined || o.else !== undefined)) {
       // ajv counts the properties a failing `if` looked at as evaluated: its final check would pass unevaluated ones.
       if (o.unevaluatedProperties !== undefined && o.unevaluatedProperties !== true) throw unsupported('unevaluatedProperties', where, 'beside if/then/else the final validation (ajv) misses unevaluated properties');
       // (if and then) or (not if and else); `if` exactly (not (not if)): no type inferred from its keywords.
+      const thenNode = o.then === undefined ? any() : compile(o.then, `${where}/then`, base);
+      const elseNode = o.else === undefined ? any() : compile(o.else, `${where}/else`, base);
       const l0 = loose;
-      const yes = intersect(compile(exact(o.if, `${where}/if`, 'if'), `${where}/if`, base), o.then === undefined ? any() : compile(o.then, `${where}/then`, base));
-      const no = intersect(compile(negate(o.if, `${where}/if`, 'if'), `${where}/if`, base), o.else === undefined ? any() : compile(o.else, `${where}/else`, base));
-      node = intersect(node, union([yes, no]));
-      if (loose > l0) defer('if', `${where}/if`, 'whether a value matches it is only approximated while decoding (not integer, exclusive bounds of non-integers, required names beside free-form maps, or enum / const values excluded from free values)');
+      checking++;
+      try {
+        const yes = intersect(compile(exact(o.if, `${where}/if`, 'if'), `${where}/if`, base), thenNode);
+        const no = intersect(compile(negate(o.if, `${where}/if`, 'if'), `${where}/if`, base), elseNode);
+        node = intersect(node, union([yes, no]));
+      } finally {
+        checking--;
+      }
+      if (loose > l0) defer('if', `${where}/if`, 'whether a value matches it is only approximated while decoding (not integer, or object / array values excluded)');
+      loose = l0;
     }
     // dependentSchemas / schema dependencies: non-objects, objects without the key, or objects with it under the schema.
     const depKey = vocab.handled.has('dependentSchemas') ? 'dependentSchemas' : 'dependencies';
