@@ -1113,8 +1113,8 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     const no = (what: string): TandemError => unsupported(kw, holder, `its negation of ${what} at ${where} cannot be enforced while decoding`);
     if (typeof s.$ref === 'string') {
       // A reference is negated through its target when it stays in the same document base (the negation
-      // is compiled where the `not` is) and the target holds no reference or negation of its own (no
-      // recursion through compile); draft-04..07: $ref replaces its siblings.
+      // is compiled where the `not` is), sets no new base, and no reference inside leads back to it (a
+      // recursive schema's negation is not reduced); draft-04..07: $ref replaces its siblings.
       if (!base) {
         if (weakNeg) return false;
         throw no('"$ref"');
