@@ -52,7 +52,7 @@ export type LocalEmbedder = (
 
 /** Generates on this machine (issue 6's local models): the offline fallback for Qwen jobs. */
 export type LocalGenerator = (
-  req: { model: string; prompt: string; schema?: object; maxTokens?: number; temperature?: number; topK?: number; topP?: number; seed?: number; stop?: string[] },
+  req: { model: string; prompt: string; schema?: object; lenient?: boolean; maxTokens?: number; temperature?: number; topK?: number; topP?: number; seed?: number; stop?: string[] },
   opts: { signal: AbortSignal; onToken?: (text: string) => void },
 ) => Promise<{ text: string; output: unknown | null; usage: { promptTokens: number; completionTokens: number }; device: string; model: string; loadMs: number; inferenceMs: number }>;
 
@@ -692,7 +692,8 @@ export class CloudService {
     const model = this.config().localGenerateModel;
     let streamed = 0;
     const r = await gen(
-      { model, prompt: req.prompt, schema: req.schema, ...(req.maxTokens ? { maxTokens: req.maxTokens } : {}), ...(req.temperature !== undefined ? { temperature: req.temperature } : {}) },
+      // Lenient, as the cloud backends are: the output is validated against the request's schema below either way.
+      { model, prompt: req.prompt, schema: req.schema, lenient: true, ...(req.maxTokens ? { maxTokens: req.maxTokens } : {}), ...(req.temperature !== undefined ? { temperature: req.temperature } : {}) },
       {
         signal: run.signal,
         onToken: (text) => {

@@ -17,6 +17,8 @@ export interface LocalGenerateRequest {
   model: string;
   prompt: string;
   schema?: object;
+  /** Decode keywords the grammar cannot enforce without them; the output is checked against the schema anyway. */
+  lenient?: boolean;
   maxTokens?: number;
   temperature?: number;
   topK?: number;
@@ -69,6 +71,7 @@ export function createLocalGenerator(client: GenerateClient, defaults: LocalGene
         model: req.model,
         prompts: [req.prompt],
         ...(req.schema !== undefined ? { schema: req.schema } : {}),
+        ...(req.lenient ? { lenient: true } : {}),
         ...(req.maxTokens !== undefined ? { maxTokens: req.maxTokens } : {}),
         ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
         ...(req.topK !== undefined ? { topK: req.topK } : {}),
