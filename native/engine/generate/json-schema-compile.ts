@@ -404,6 +404,11 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     return live.length === 1 ? live[0]! : { t: 'union', id: nextId++, options: live };
   };
 
+  /** Any string matching a DFA (pattern keys, names, complements). */
+  const stringOf = (regex: CharDfa): StringNode => ({ t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex });
+  /** A key matching any of these patterns (throws RegexUnsupported beyond the string automaton). */
+  const patternsDfa = (entries: ReadonlyArray<{ source: string }>): CharDfa => entries.map((e) => regexDfa(e.source)).reduce((a, b) => unionDfa(a, b));
+
   const accepts = (node: GrammarNode, bytes: Uint8Array): boolean => feedBytes([initialStack(node)], bytes).some(canEnd) || boundedLiteral(node, bytes);
   /** A number literal (an enum / const value, maybe with an exponent) meeting a bounded number: ajv's comparisons decide, not the plain spelling the automaton writes. */
   const boundedLiteral = (node: GrammarNode, bytes: Uint8Array, seen = new Set<GrammarNode>()): boolean => {
@@ -424,7 +429,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     if (a === anyNode || pending.has(a)) return b === anyNode ? a : pending.has(a) ? a : b;
     if (b === anyNode || pending.has(b)) return a;
     if (a === b) return a;
-    const key = `${weakNeg ? "w" : ""}${a.id}&${b.id}`;
+    const key = `${weakNeg ? 'w' : ''}${a.id}&${b.id}`;
     const hit = memo.get(key);
     if (hit) return hit;
     let out: GrammarNode;
@@ -761,14 +766,14 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
               const names = mapKeys({ ...s, patternProperties: undefined }, null, where, base);
               let rx: CharDfa | undefined;
               try {
-                rx = use.map((e) => regexDfa(e.source)).reduce((a, b) => unionDfa(a, b));
-                if (rest.length) rx = intersectDfa(rx, complementDfa(rest.map((e) => regexDfa(e.source)).reduce((a, b) => unionDfa(a, b))));
+                rx = patternsDfa(use);
+                if (rest.length) rx = intersectDfa(rx, complementDfa(patternsDfa(rest)));
               } catch (e) {
                 if (!(e instanceof RegexUnsupported)) throw e;
                 break;
               }
               if (!names) break;
-              const k = names.key === null ? NEVER : intersect(names.key ?? { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity }, { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: rx });
+              const k = names.key === null ? NEVER : names.key ? intersect(names.key, stringOf(rx)) : stringOf(rx);
               m = { key: k.t === 'string' ? k : null };
               all = value;
               keySubset = true;
@@ -990,23 +995,23 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
       const str = options.find((o): o is StringNode => o.t === 'string');
       const named = options.flatMap((o) => (o.t === 'literal' ? o.values.filter((v) => v[0] === 0x22).map((v) => JSON.parse(new TextDecoder().decode(v)) as string) : []));
       if (named.length && str) return undefined; // free names beside an enum of names: beyond one string node
-      if (named.length) key = { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: literalDfa(named) };
+      if (named.length) key = stringOf(literalDfa(named));
       else if (!str) return { key: null };
       else if (str.minLength > 0 || str.maxLength < Infinity || str.regex) key = str;
     }
     if (keyPatterns && keyPatterns.length) {
       let rx: CharDfa;
       try {
-        rx = keyPatterns.map((e) => regexDfa(e.source)).reduce((a, b) => unionDfa(a, b));
+        rx = patternsDfa(keyPatterns);
       } catch (e) {
         if (e instanceof RegexUnsupported) return undefined;
         throw e;
       }
       if (key) {
-        const both = intersect(key, { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: rx });
+        const both = intersect(key, stringOf(rx));
         return { key: both === NEVER ? null : both.t === 'string' ? both : null };
       }
-      key = { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: rx };
+      key = stringOf(rx);
     }
     return { key };
   };
@@ -1312,7 +1317,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
       const names = ex.filter((t) => t.startsWith('"')).map((t) => JSON.parse(t) as string);
       if (names.length === 0) return n;
       try {
-        return intersect(n, { t: 'string', id: nextId++, minLength: 0, maxLength: Infinity, regex: complementDfa(literalDfa(names)) });
+        return intersect(n, stringOf(complementDfa(literalDfa(names))));
       } catch (e) {
         if (!(e instanceof TandemError) && !(e instanceof RegexUnsupported)) throw e;
         if (weakNeg) return NEVER;
