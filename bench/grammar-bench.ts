@@ -1,5 +1,5 @@
 /**
- * npm run bench:grammar [-- --json] [-- --suite-limit N] [-- --passes 1|2]
+ * npm run bench:grammar [-- --json] [-- --suite-limit N] [-- --passes 1|2] [-- --no-warm-up]
  *
  * Constrained decoding's cost on the Qwen2.5 vocabulary (151,665 tokens; ../shared/models/Qwen/
  * Qwen2.5-0.5B-Instruct's tokenizer, skipped with a message when absent):
@@ -12,9 +12,11 @@
  * accepts, and (b) large real-world-like schemas written here (deep nesting, a 500-value enum,
  * 50 optional properties, patterns and formats, a recursive tree).
  * Two passes over the same schemas in one process (--passes 1: the first only):
- *  1. first use: the process's first masks ever: V8 runs the grammar code unoptimized at first, and
- *     every per-vocabulary table (string tails and scans, class tries, unique tails) is built by the
- *     mask or compile that first needs it;
+ *  1. first use: the process's first masks after the engine's own preparation of a vocabulary index:
+ *     the index, then the grammar warm-up (json-warmup.ts: random walks under its own small schemas,
+ *     none of the measured ones, so V8 has compiled the grammar code; --no-warm-up: without it, the
+ *     code unoptimized at first); every measured schema's per-vocabulary tables (string tails and
+ *     scans, class tries, unique tails) are built by its compile or the mask that first needs them;
  *  2. steady state: a NEW vocabulary index (every per-vocabulary table built again, inside the masks
  *     and compiles that need it), the patterns' DFAs compiled again and a fresh grammar per schema,
  *     in a process whose code is warm, as in the engine after its first generation (which also keeps
@@ -34,14 +36,17 @@ import path from 'node:path';
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { JsonGrammar, TokenIndex } from '../native/engine/generate/json-grammar.js';
 import { clearCompiledPatterns } from '../native/engine/generate/json-regex.js';
+import { WARM_SCHEMAS, warmUpGrammar } from '../native/engine/generate/json-warmup.js';
 import { HfVocab } from '../native/engine/generate/vocab.js';
 import { sharedDir } from '../native/testing/shared.js';
+import { LARGE, type Case } from './grammar-bench-schemas.js';
 
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
 const limitAt = args.indexOf('--suite-limit');
 const passesAt = args.indexOf('--passes');
 const passes = passesAt >= 0 ? Math.max(1, Math.min(2, Number(args[passesAt + 1]))) : 2;
+const warm = !args.includes('--no-warm-up');
 const suiteLimit = limitAt >= 0 ? Number(args[limitAt + 1]) : Infinity;
 
 const shared = sharedDir();
@@ -50,132 +55,6 @@ if (!shared || !fs.existsSync(path.join(qwen, 'tokenizer.json'))) {
   console.log('bench:grammar skipped: ../shared/models/Qwen/Qwen2.5-0.5B-Instruct (the Qwen2.5 tokenizer) is absent on this machine');
   process.exit(0);
 }
-
-interface Case {
-  set: string;
-  name: string;
-  schema: object;
-  instances: unknown[];
-}
-
-// ---- large real-world-like schemas (each subschema written once: the JSON text is not exponential) -----------------------------------------------------------
-function deepSchema(depth: number): object {
-  let s: object = { type: 'object', properties: { id: { type: 'integer' }, label: { type: 'string', maxLength: 40 } }, required: ['id'] };
-  for (let i = 0; i < depth; i++) {
-    s = { type: 'object', properties: { name: { type: 'string' }, level: { type: 'integer', minimum: 0, maximum: 100 }, tags: { type: 'array', items: { type: 'string' }, maxItems: 5 }, child: s, notes: { type: 'array', items: { type: 'object', properties: { at: { type: 'integer' }, text: { type: 'string' } } }, maxItems: 3 } }, required: ['name', 'child'] };
-  }
-  return s;
-}
-function deepInstance(depth: number): unknown {
-  let v: unknown = { id: 7, label: 'leaf node' };
-  for (let i = 0; i < depth; i++) v = { name: `level ${i}`, level: i, tags: ['a', 'bb'], child: v };
-  return v;
-}
-const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
-const enum500 = Array.from({ length: 500 }, (_, i) => `${words[i % 10]}-${words[Math.floor(i / 10) % 10]}-${i}`);
-const opt50Props: Record<string, object> = {};
-for (let i = 0; i < 50; i++) opt50Props[`field_${i}`] = [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }, { type: 'number' }, { type: 'array', items: { type: 'string' } }][i % 5]!;
-const opt50Instance: Record<string, unknown> = {};
-for (let i = 0; i < 50; i += 3) opt50Instance[`field_${i}`] = [`value ${i}`, i * 13, i % 2 === 0, i / 4, ['x', 'y']][i % 5];
-
-const LARGE: Case[] = [
-  { set: 'large', name: 'deep nesting (12 levels)', schema: deepSchema(12), instances: [deepInstance(12)] },
-  {
-    set: 'large',
-    name: 'enum of 500 strings',
-    schema: { type: 'object', properties: { codes: { type: 'array', items: { enum: enum500 }, maxItems: 20 }, primary: { enum: enum500 } }, required: ['codes', 'primary'] },
-    instances: [{ codes: [enum500[3], enum500[499], enum500[250], enum500[77]], primary: enum500[421] }],
-  },
-  { set: 'large', name: '50 optional properties', schema: { type: 'object', properties: opt50Props }, instances: [opt50Instance] },
-  {
-    set: 'large',
-    name: 'patterns and formats',
-    schema: {
-      type: 'object',
-      properties: {
-        sku: { type: 'string', pattern: '^[A-Z]{3}-[0-9]{4,6}(-[a-z]+)?$' },
-        phone: { type: 'string', pattern: '^\\+?[0-9]{1,3}[ -]?\\(?[0-9]{3}\\)?[ -]?[0-9]{3}[ -]?[0-9]{4}$' },
-        slug: { type: 'string', pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$' },
-        version: { type: 'string', pattern: '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$' },
-        id: { type: 'string', format: 'uuid' },
-        created: { type: 'string', format: 'date-time' },
-        day: { type: 'string', format: 'date' },
-        email: { type: 'string', format: 'email' },
-        host: { type: 'string', format: 'hostname' },
-        ip: { type: 'string', format: 'ipv4' },
-        home: { type: 'string', format: 'uri' },
-        note: { type: 'string', maxLength: 200 },
-      },
-      required: ['sku', 'id', 'created'],
-    },
-    instances: [
-      {
-        sku: 'ABC-12345-blue',
-        phone: '+1 (555) 123-4567',
-        slug: 'hello-world-2024',
-        version: '1.12.0-rc.1',
-        id: '123e4567-e89b-12d3-a456-426614174000',
-        created: '2024-05-01T12:30:00Z',
-        day: '2024-02-29',
-        email: 'ada.lovelace@example.org',
-        host: 'api.example.com',
-        ip: '192.168.10.254',
-        home: 'https://example.org/a/b?c=d',
-        note: 'A free-text note with "quotes", \\ and ünïcödé characters.',
-      },
-    ],
-  },
-  {
-    set: 'large',
-    name: 'recursive tree ($ref)',
-    schema: {
-      $defs: { node: { type: 'object', properties: { value: { type: 'integer', minimum: -1000, maximum: 1000 }, kind: { enum: ['leaf', 'branch'] }, children: { type: 'array', items: { $ref: '#/$defs/node' } } }, required: ['value', 'kind'] } },
-      $ref: '#/$defs/node',
-    },
-    instances: [{ value: 1, kind: 'branch', children: [{ value: -20, kind: 'leaf' }, { value: 300, kind: 'branch', children: [{ value: 4, kind: 'leaf', children: [] }] }] }],
-  },
-  {
-    set: 'large',
-    name: 'API-like record (anyOf, ranges)',
-    schema: {
-      type: 'object',
-      properties: {
-        status: { enum: ['active', 'suspended', 'deleted'] },
-        page: { type: 'integer', minimum: 1, maximum: 500 },
-        percent: { type: 'integer', minimum: 0, maximum: 100, multipleOf: 5 },
-        owner: { anyOf: [{ type: 'null' }, { type: 'object', properties: { login: { type: 'string', maxLength: 39 }, id: { type: 'integer', minimum: 1 } }, required: ['login', 'id'] }] },
-        labels: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, color: { type: 'string', pattern: '^[0-9a-f]{6}$' } }, required: ['name', 'color'] }, maxItems: 10 },
-        body: { type: ['string', 'null'] },
-      },
-      required: ['status', 'page', 'owner'],
-    },
-    instances: [{ status: 'active', page: 42, percent: 85, owner: { login: 'octocat', id: 583231 }, labels: [{ name: 'bug', color: 'd73a4a' }, { name: 'help wanted', color: '008672' }], body: 'Steps to reproduce:\n1. run it\n2. see it fail' }],
-  },
-  {
-    set: 'large',
-    name: 'uniqueItems strings (tags, bounded codes, mixed scalars, emails, patterned codes)',
-    schema: {
-      type: 'object',
-      properties: {
-        tags: { type: 'array', items: { type: 'string' }, uniqueItems: true, maxItems: 12 },
-        codes: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 4 }, uniqueItems: true, minItems: 2 },
-        mixed: { type: 'array', items: { type: ['string', 'integer', 'boolean'] }, uniqueItems: true },
-        emails: { type: 'array', items: { type: 'string', format: 'email' }, uniqueItems: true, minItems: 2 },
-        airports: { type: 'array', items: { type: 'string', pattern: '^[A-Z]{3}$' }, uniqueItems: true, minItems: 3 },
-      },
-      required: ['tags'],
-    },
-    instances: [
-      {
-        tags: ['search', 'local', 'embeddings', 'searching', 'loc', 'ünïcödé', 'a\\b "q"'],
-        codes: ['ab', 'abc', 'x', 'é'],
-        mixed: ['1', 1, true, 'true', 'one'],
-        emails: ['ann@example.org', 'ann@example.org.uk', 'bob@example.org', 'an@example.org'],
-        airports: ['CDG', 'LHR', 'CDA', 'JFK', 'LHX'],
-      },
-    ],
-  },
-];
 
 // ---- the JSON Schema Test Suite ----------------------------------------------------------------
 function suiteCases(): Case[] {
@@ -202,6 +81,10 @@ function suiteCases(): Case[] {
 }
 
 // ---- measuring ---------------------------------------------------------------------------------
+// The warm-up must not have seen what is measured (its tables and type feedback would be the measured schemas' own).
+const warmed = new Set(WARM_SCHEMAS.map((s) => JSON.stringify(s)));
+const seen = [...LARGE, ...suiteCases()].filter((c) => warmed.has(JSON.stringify(c.schema)));
+if (seen.length) throw new Error(`bench:grammar: the grammar warm-up walks measured schemas: ${seen.map((c) => c.name).join(', ')}`);
 const vocab = HfVocab.load(qwen);
 const enc = new TextEncoder();
 const cases = [...LARGE, ...suiteCases()];
@@ -230,6 +113,8 @@ interface CaseRow {
 }
 interface Pass {
   indexMs: number;
+  /** The grammar warm-up after the index (json-warmup.ts; 0 with --no-warm-up). */
+  warmMs: number;
   stats: Map<string, Stats>;
   slowest: CaseRow[];
   /** Every mask's [start, end] on the performance timeline (which slow masks had a garbage-collector pause inside). */
@@ -244,7 +129,9 @@ gcObserver.observe({ entryTypes: ['gc'] });
 function runPass(): Pass {
   clearCompiledPatterns();
   const index = new TokenIndex(vocab.bytes);
-  const pass: Pass = { indexMs: index.buildMs, stats: new Map(), slowest: [], spans: [], switched: [] };
+  // As the engine does when it builds a vocabulary index (LoadedGenerator.tokenIndex).
+  const warmMs = warm ? warmUpGrammar(index).ms : 0;
+  const pass: Pass = { indexMs: index.buildMs, warmMs, stats: new Map(), slowest: [], spans: [], switched: [] };
   const { stats, slowest, spans, switched } = pass;
   for (const c of cases) {
     const s = stats.get(c.set) ?? { compileMs: [], maskMs: [], maskCpuMs: [], schemas: 0, compiled: 0, walked: 0, tokens: 0 };
@@ -371,6 +258,7 @@ const passRows = runs.map((p, i) => {
   return {
     pass: i === 0 ? 'first use' : 'steady state',
     'index ms': r(p.indexMs),
+    'warm-up ms': r(p.warmMs),
     'compile p95 ms': r(pct(compiles, 95)),
     'compile max ms': r(Math.max(...compiles)),
     'mask p50 ms': r(pct(masks, 50)),

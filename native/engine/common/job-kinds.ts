@@ -171,7 +171,8 @@ const generateLocalResult = z.looseObject({
   variant: z.string(),
   device: deviceUsed,
   seed: z.number(),
-  timings: z.object({ loadMs: z.number(), prefillMs: z.number(), inferenceMs: z.number() }),
+  /** grammarMs: constrained decoding's preparation paid by this job (schema compile; on a model's first constrained job, its vocabulary index and grammar warm-up). */
+  timings: z.object({ loadMs: z.number(), prefillMs: z.number(), inferenceMs: z.number(), grammarMs: z.number().optional() }),
 });
 
 // --- cloud -----------------------------------------------------------------------------------

@@ -63,6 +63,12 @@ export interface GenerateResult {
   loadMs: number;
   /** Prefill + decode. */
   inferenceMs: number;
+  /**
+   * Constrained decoding's preparation paid by this request: the schema's compile (0 when this engine
+   * compiled it already) and, on the first constrained request of a model, its vocabulary index and
+   * the grammar warm-up. Absent without a schema.
+   */
+  grammarMs?: number;
   prefillMs: number;
   seed: number;
   /** Model calls after the prefill, and positions fed per call (prefill first): the cache at work. */
@@ -148,7 +154,9 @@ export class GenerateEngine {
     if (req.seed !== undefined && (!Number.isSafeInteger(req.seed) || req.seed < 0)) throw new TandemError('INVALID_ARGUMENT', `seed must be a non-negative integer, got ${req.seed}`);
     if (req.schema !== undefined && (typeof req.schema !== 'object' || req.schema === null || Array.isArray(req.schema))) throw new TandemError('INVALID_ARGUMENT', 'schema must be a JSON Schema object');
     const { gen, loadMs } = await this.preload(req);
+    const g0 = performance.now();
     const grammar = req.schema ? this.grammarFor(gen, req.schema, req.lenient === true) : undefined;
+    const grammarMs = performance.now() - g0;
     const prompts = req.prompts.map((p) => this.promptIds(gen, p, req));
     for (const p of prompts) if (p.length === 0) throw new TandemError('INVALID_INPUT', 'the prompt is empty');
     const seed = req.seed ?? randomInt(0, 2 ** 31);
@@ -171,6 +179,7 @@ export class GenerateEngine {
       device: gen.lm.device,
       loadMs,
       inferenceMs: performance.now() - t0,
+      ...(grammar ? { grammarMs } : {}),
       prefillMs: r.prefillMs,
       seed,
       steps: r.steps,

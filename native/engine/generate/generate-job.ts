@@ -35,7 +35,7 @@ export function generateJobRunner(client: GenerateClient, onText?: (jobId: strin
       variant: r.variant,
       device: { ...r.device },
       seed: r.seed,
-      timings: { loadMs: r.loadMs, prefillMs: r.prefillMs, inferenceMs: r.inferenceMs },
+      timings: { loadMs: r.loadMs, prefillMs: r.prefillMs, inferenceMs: r.inferenceMs, ...(r.grammarMs !== undefined ? { grammarMs: r.grammarMs } : {}) },
     };
   };
 }

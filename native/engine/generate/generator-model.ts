@@ -8,6 +8,7 @@ import { validateModelId } from '../models/model-resolver.js';
 import { RecurrentLm } from './charrnn.js';
 import { ChatTemplate } from './chat-template.js';
 import { TokenIndex } from './json-grammar.js';
+import { warmUpGrammar } from './json-warmup.js';
 import type { CausalLm } from './lm.js';
 import { OnnxDecoder } from './onnx-decoder.js';
 import { CharVocab, HfVocab, type TokenVocab } from './vocab.js';
@@ -135,9 +136,17 @@ export class LoadedGenerator {
     return new LoadedGenerator(found.id, variant, lm, vocab, ChatTemplate.fromConfig(vocab.config), eos);
   }
 
-  /** The vocabulary index constrained decoding uses (built on first use, then kept). */
+  /**
+   * The vocabulary index constrained decoding uses (built on first use, then kept), and the grammar
+   * code warmed up over it (json-warmup.ts): the first constrained request pays both, so that its
+   * tokens do not.
+   */
   tokenIndex(): TokenIndex {
-    this.index ??= new TokenIndex(this.vocab.bytes);
+    if (!this.index) {
+      const index = new TokenIndex(this.vocab.bytes);
+      warmUpGrammar(index);
+      this.index = index;
+    }
     return this.index;
   }
 

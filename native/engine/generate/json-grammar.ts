@@ -105,6 +105,12 @@ export class TokenIndex {
         : scanString(this.trie, node, this.strings, s0)),
       key,
     };
+    // Large scans keep their inside tokens as a bitset too (a word-wise OR in every mask that reads them), built with the scan.
+    if (scan.insideIds.length > LARGE_SCAN) {
+      const m = (scan.insideMask = newMask(this.size));
+      const ids = scan.insideIds;
+      for (let i = 0; i < ids.length; i++) setBit(m, ids[i]!);
+    }
     this.scans.set(key, scan);
     this.scanBytes += scanSize(scan, this.size);
     for (const [k, old] of this.scans) {
@@ -267,6 +273,10 @@ const SCAN_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** String states (and their table rows) a grammar fills per pattern string when it is compiled (StringDfa.prepare). */
 const PREPARED_STATES = 2048;
+/** Scans with more inside tokens than this keep them as a bitset too. */
+const LARGE_SCAN = 4096;
+/** Pattern strings per grammar whose start scan is built when it is compiled (a scan of a permissive pattern holds ~1.2 MB: within SCAN_CACHE_BYTES). */
+const PREPARED_SCANS = 8;
 
 /** A free key string: fed a quote with frames below, it gives what closing any string gives (the value done). */
 const CLOSER: StringFrame = { k: 'S', node: null, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };
@@ -357,6 +367,11 @@ export class JsonGrammar {
     for (const node of patterned) {
       index.patterns.classTrie(node.regex!);
       index.strings.prepare(node, PREPARED_STATES);
+    }
+    // The scan of the whole vocabulary from each pattern string's start (the mask right after its opening
+    // quote, a few ms for patterns most tokens satisfy) is built here too, for the first PREPARED_SCANS.
+    for (const node of patterned.slice(0, PREPARED_SCANS)) {
+      if (!node.regex!.universal[0]) index.scanOf(0, { k: 'S', node, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0, rx: 0, cp: 0 });
     }
     // String items of uniqueItems arrays read the vocabulary's tokens by class (once per vocabulary): built here too.
     if (hasDistinctStrings(this.root)) prepareUniqueStrings(index, patterned.length > 0);
@@ -607,13 +622,8 @@ export class JsonGrammar {
     if (!Number.isFinite(below)) below = NaN;
     const afterEnd = (e: number): number => (Number.isNaN(below) ? sc.of({ f: frames[e]!, up }) : sc.of({ f: frames[e]!, up: null }) + below);
     if (left === Infinity) {
-      if (insideIds.length > 4096) {
-        // Large scans keep their inside tokens as a bitset too: a word-wise OR instead of a bit per token.
-        let m = scan.insideMask;
-        if (!m) {
-          m = scan.insideMask = newMask(this.index.size);
-          for (let i = 0; i < insideIds.length; i++) setBit(m, insideIds[i]!);
-        }
+      const m = scan.insideMask;
+      if (m) {
         for (let i = 0; i < mask.length; i++) mask[i]! |= m[i]!;
       } else for (let i = 0; i < insideIds.length; i++) setBit(mask, insideIds[i]!);
       for (let i = 0; i < ends.length; i++) {

@@ -585,6 +585,13 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
             if ((!oa.key || oa.keyExact) && (!ob.key || ob.keyExact)) obj.keyExact = true;
           } else obj.additional = null; // no key both allow
         }
+        // A free-form map does not write the keys either side forbids: excluded now, as when a map is built,
+        // so that what reads this node before the end (enum filtering, negations) sees it.
+        if (obj.additional && forbid.length) {
+          const k = keyWithout(obj.key, forbid);
+          if (k === null) obj.additional = null;
+          else if (k !== undefined) obj.key = k; // beyond the string automaton: the last walk refuses it
+        }
         out = finishDeps(obj, '') && objectViable(obj) && !(weakNeg && obj.props.length === 0 && obj.additional && obj.minProps > 1) ? obj : NEVER;
       }
     }

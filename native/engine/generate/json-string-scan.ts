@@ -273,7 +273,7 @@ export interface StringScan {
   insideTo: Int32Array;
   /** The distinct states of insideTo. */
   ends: Int32Array;
-  /** insideIds as a bitset (set by the first user of a large scan). */
+  /** insideIds as a bitset (large scans only: TokenIndex.scanOf builds it with the scan). */
   insideMask?: Uint32Array;
   /** Tokens whose last byte is the closing quote. */
   closeIds: Int32Array;
@@ -428,6 +428,6 @@ export function scanClassRoot(ct: ClassScanTrie, full: ScanTrie, dfa: StringDfa,
 /** About the bytes a scan holds, the bitset of a large one's inside tokens included (a vocabulary of `size` tokens). */
 export function scanSize(s: StringScan, size: number): number {
   let n = 64 + s.insideIds.length * 8 + s.ends.length * 4 + s.closeIds.length * 4 + s.closeAt.length * 4;
-  if (s.insideIds.length > 4096) n += ((size + 31) >>> 5) * 4;
+  if (s.insideMask) n += ((size + 31) >>> 5) * 4;
   return n;
 }

@@ -36,7 +36,8 @@ export const GENERATE_API_METHODS = {
         allowFallback: z.boolean().default(true),
         threads: z.number().int().positive().optional(),
       })
-      .strict(),
+      .strict()
+      .refine((i) => i.lenient !== true || i.schema !== undefined, { message: 'lenient applies to a schema\'s keywords: give a schema too (tandem generate --schema FILE --lenient)', path: ['lenient'] }),
     /** The job's final record: its result holds text, output, usage, device, seed and timings. */
     output: z.object({ job: jobSchema }),
   },

@@ -86,6 +86,7 @@ describe('tandem generate', { skip }, () => {
     assert.deepEqual(res.checkedAfter, [{ keyword: 'uniqueItems', pointer: '/properties/tags/uniqueItems' }], 'the result names what was checked after decoding');
     assert.notEqual(res.output.tags[0]!.k, res.output.tags[1]!.k, 'and the output passed that check');
     assert.match(lenient.stderr, /--lenient: not enforced while decoding, checked on the output \(passed\): uniqueItems at \/properties\/tags\/uniqueItems/);
+    assert.match(lenient.stderr, /load \d+ ms, schema \d+ ms, first token/, 'the summary says what preparing the schema cost');
   });
 
   it('bad arguments exit 2 before anything runs', async () => {
@@ -94,5 +95,8 @@ describe('tandem generate', { skip }, () => {
     const s = await runTandem(['generate', '--model', 'fixtures/tiny-decoder-random', '--prompt', 'x', '--schema', path.join(home, 'missing.json')], env);
     assert.equal(s.status, 1, s.stderr);
     assert.match(s.stderr, /schema file .* not found/, 'names the missing file');
+    const l = await runTandem(['generate', '--model', 'fixtures/tiny-decoder-random', '--prompt', 'x', '--lenient'], env);
+    assert.equal(l.status, 2, l.stderr);
+    assert.match(l.stderr, /lenient applies to a schema's keywords: give a schema too/, '--lenient without --schema is refused, not ignored');
   });
 });

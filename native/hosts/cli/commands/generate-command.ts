@@ -141,7 +141,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
           device: GenerateResult['device'];
           variant: string;
           seed: number;
-          timings: { loadMs: number; prefillMs: number; inferenceMs: number };
+          timings: { loadMs: number; prefillMs: number; inferenceMs: number; grammarMs?: number };
         };
         if (flags.json) ctx.stdout.write(JSON.stringify({ job: job.id, ...res }, null, 2) + '\n');
         else if (!flags.stream) ctx.stdout.write(res.text + '\n');
@@ -149,7 +149,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         const tps = decodeMs > 0 ? ((Math.max(res.usage.completionTokens - 1, 0) / decodeMs) * 1000).toFixed(1) : 'n/a';
         ctx.stderr.write(
           `tandem generate: ${res.usage.completionTokens} tokens (${res.finishReason}${res.budgetForcedClose ? '; max tokens ran low: closed early on the shortest valid path' : ''}) after a ${res.usage.promptTokens}-token prompt, ${flags.model} (${res.variant}) on ${describeDevice(res.device)}; ` +
-            `load ${res.timings.loadMs.toFixed(0)} ms, first token ${res.timings.prefillMs.toFixed(0)} ms, ${tps} tokens/s; seed ${res.seed}; job ${job.id}\n`,
+            `load ${res.timings.loadMs.toFixed(0)} ms, ${res.timings.grammarMs !== undefined ? `schema ${res.timings.grammarMs.toFixed(0)} ms, ` : ''}first token ${res.timings.prefillMs.toFixed(0)} ms, ${tps} tokens/s; seed ${res.seed}; job ${job.id}\n`,
         );
         if (res.narrowed?.length) ctx.stderr.write(`tandem generate: enforced on a subset (some valid values are never written): ${res.narrowed.map((d) => `${d.keyword} at ${d.pointer || '(root)'}`).join(', ')}\n`);
         if (res.checkedAfter?.length) ctx.stderr.write(`tandem generate: --lenient: not enforced while decoding, checked on the output (passed): ${res.checkedAfter.map((d) => `${d.keyword} at ${d.pointer || '(root)'}`).join(', ')}\n`);
