@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { sharedOrSkip } from '../../testing/shared.js';
 import { JsonGrammar, TokenIndex } from './json-grammar.js';
 import { WARM_SCHEMAS, warmUpGrammar } from './json-warmup.js';
-import { HfVocab } from './vocab.js';
+import { CharVocab, HfVocab } from './vocab.js';
 
 const shared = sharedOrSkip();
 
@@ -19,5 +19,12 @@ describe('grammar warm-up (issue 21.5: first-use masks)', () => {
     assert.ok(r.masks >= WARM_SCHEMAS.length * 3, `a mask per token of every walk (${r.masks})`);
     // The same work every time (a fixed seed): a second run over the same index computes as many masks.
     assert.equal(warmUpGrammar(index).masks, r.masks, 'deterministic');
+  });
+
+  test("a character model's vocabulary (no token for most bytes): the walks that cannot end only warm the code", { skip: shared.skip }, () => {
+    const vocab = CharVocab.load(path.join(shared.shared, 'models', 'fixtures', 'charrnn-shakespeare', 'vocab.fixed.json'));
+    const r = warmUpGrammar(new TokenIndex(vocab.bytes));
+    assert.equal(r.schemas, WARM_SCHEMAS.length);
+    assert.ok(r.masks > 0);
   });
 });

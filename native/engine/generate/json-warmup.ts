@@ -98,8 +98,9 @@ function countSet(mask: Uint32Array): number {
 
 /**
  * Walk every warm-up schema WALKS times over `index`, a token drawn at random from each budget mask,
- * and check each output against its schema (a warm-up output that does not validate is a grammar bug:
- * INTERNAL). About a quarter of a second on Qwen2.5's vocabulary.
+ * and check each output that ends against its schema (an output that does not validate, or a budgeted
+ * walk that does not end, is a grammar bug: INTERNAL). About 1 s in a fresh process on Qwen2.5's
+ * vocabulary on 2 cores (0.3-0.5 s once the code is warm).
  */
 export function warmUpGrammar(index: TokenIndex): WarmUpReport {
   const t0 = performance.now();
@@ -123,8 +124,10 @@ export function warmUpGrammar(index: TokenIndex): WarmUpReport {
         st = g.advance(st, bytes);
       }
       const text = dec.decode(Buffer.concat(out));
-      if (!g.canEnd(st)) throw new TandemError('INTERNAL', `grammar warm-up: a walk of ${WALK_TOKENS} tokens did not end (a budget bug): ${text}`);
-      g.check(text);
+      if (g.canEnd(st)) g.check(text);
+      // A vocabulary with a one-byte token for every byte (budgeted) ends every walk whose shortest instance
+      // fits; others (a character model's few characters) may not: their walks only warm the code.
+      else if (g.budgeted && g.minBytes <= WALK_TOKENS) throw new TandemError('INTERNAL', `grammar warm-up: a walk of ${WALK_TOKENS} tokens did not end (a budget bug): ${text}`);
     }
   }
   return { ms: performance.now() - t0, schemas: WARM_SCHEMAS.length, masks };
