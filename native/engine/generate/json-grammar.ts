@@ -344,7 +344,8 @@ export class JsonGrammar {
   ) {
     const deferred: Deferral[] = [];
     const narrowed: Deferral[] = [];
-    this.root = compileSchema(schema, { deferred, narrowed });
+    const report: { deferred: Deferral[]; narrowed: Deferral[]; validationSchema?: unknown } = { deferred, narrowed };
+    this.root = compileSchema(schema, report);
     this.narrowed = narrowed;
     const guidance = (schema as Record<string, unknown>)['x-guidance'];
     const g = typeof guidance === 'object' && guidance !== null ? (guidance as Record<string, unknown>) : {};
@@ -353,7 +354,9 @@ export class JsonGrammar {
     if (refused.length > 0) throw deferredError(refused);
     this.checkedAfter = deferred;
     try {
-      this.validate = ajvForSchema(schema, { strict: false, allErrors: false, validateFormats: false, logger: false }).compile(schema);
+      // The schema as compiled: a $dynamicRef that resolves statically is read as its $ref (compileSchema).
+      const checked = (report.validationSchema ?? schema) as object;
+      this.validate = ajvForSchema(checked, { strict: false, allErrors: false, validateFormats: false, logger: false }).compile(checked);
     } catch (e) {
       throw new TandemError('INVALID_ARGUMENT', `the schema does not compile: ${(e as Error).message}`, { cause: e });
     }

@@ -714,6 +714,28 @@ describe('uniqueItems of strings under a pattern / format: an item may not end e
 const TINY = 'fixtures/tiny-decoder-random';
 const TINY_SKIP = skip || (fs.existsSync(path.join(shared, 'models', TINY)) ? false : `skipped: ${TINY} is absent from ../shared/models`);
 
+describe('$dynamicRef (2020-12): as a $ref when every dynamic scope resolves it the same, refused by name otherwise', () => {
+  const S = 'https://json-schema.org/draft/2020-12/schema';
+  test("to the only $dynamicAnchor of its name (OpenAPI 3.1's \"#meta\"), to a plain $anchor, to a pointer", () => {
+    const meta = { $schema: S, type: 'object', properties: { schema: { $dynamicRef: '#meta' } }, $defs: { s: { $dynamicAnchor: 'meta', type: ['object', 'boolean'] } } };
+    check(meta, ['{}', '{"schema":true}', '{"schema":{"a":1}}'], ['{"schema":1}', '{"schema":"x"}', '{"schema":null}']);
+    check({ $schema: S, type: 'array', items: { $dynamicRef: '#item' }, $defs: { i: { $anchor: 'item', type: 'integer', maximum: 9 } } }, ['[]', '[1,9]'], ['[10]', '["a"]']);
+    check({ $schema: S, properties: { a: { $dynamicRef: '#/$defs/n', minimum: 3 } }, $defs: { n: { type: 'integer', maximum: 5 } } }, ['{"a":3}', '{"a":5}'], ['{"a":2}', '{"a":6}', '{"a":"x"}']);
+    // Recursive, as meta-schemas are: a tree whose children are reached through the anchor.
+    check({ $schema: S, $dynamicAnchor: 'node', type: 'object', properties: { v: { type: 'integer' }, kids: { type: 'array', items: { $dynamicRef: '#node' } } }, additionalProperties: false }, ['{"v":1,"kids":[{"v":2,"kids":[]}]}'], ['{"kids":[{"x":1}]}', '{"kids":[1]}']);
+  });
+  test('two schema resources defining the name: which answers depends on the path taken, so it is refused', () => {
+    const twoScopes = {
+      $schema: S,
+      $id: 'https://example.org/list',
+      type: 'array',
+      items: { $dynamicRef: '#item' },
+      $defs: { item: { $dynamicAnchor: 'item' }, strict: { $id: 'strict', $dynamicAnchor: 'item', type: 'string' } },
+    };
+    assert.match(refusal(twoScopes), /unsupported keyword "\$dynamicRef" at \/items\/\$dynamicRef \(2 schema resources define \$dynamicAnchor "item"/);
+  });
+});
+
 describe('enforced keywords on the random tiny decoder (temperature 1): every output valid', { skip: TINY_SKIP }, () => {
   const engine = new GenerateEngine({ TANDEM_MODELS_DIR: path.join(shared, 'models'), TANDEM_HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-kw-')) });
   after(() => engine.dispose());

@@ -179,6 +179,21 @@ function vocabulary(d: Dialect): Vocabulary {
 
 const utf8 = new TextEncoder();
 const DEFAULT_BASE = 'tandem://schema/root.json';
+/** A copy of a schema where each of these objects' $dynamicRef is the $ref it resolves as (beside a $ref of its own: one more allOf entry). */
+function withStaticRefs(s: unknown, refs: ReadonlyMap<object, string>): unknown {
+  if (Array.isArray(s)) return s.map((x) => withStaticRefs(x, refs));
+  if (!isObj(s)) return s;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) Object.defineProperty(out, k, { value: DATA_KEYS.has(k) ? v : withStaticRefs(v, refs), enumerable: true, writable: true, configurable: true });
+  const ref = refs.get(s);
+  if (ref !== undefined) {
+    delete out.$dynamicRef;
+    if (typeof out.$ref === 'string') out.allOf = [...(Array.isArray(out.allOf) ? out.allOf : []), { $ref: ref }];
+    else out.$ref = ref;
+  }
+  return out;
+}
+
 /** Values that are data, not subschemas: never searched for `$id` / `$anchor`. */
 const DATA_KEYS = new Set(['enum', 'const', 'examples', 'default']);
 
@@ -266,7 +281,7 @@ export function grammarNodes(root: GrammarNode): GrammarNode[] {
  * only keywords that restrict values and that local decoding cannot enforce (`not`, `if`...),
  * and `$ref`s outside the schema (nothing is fetched).
  */
-export function compileSchema(schema: unknown, report?: { deferred?: Deferral[]; narrowed?: Deferral[] }): GrammarNode {
+export function compileSchema(schema: unknown, report?: { deferred?: Deferral[]; narrowed?: Deferral[]; validationSchema?: unknown }): GrammarNode {
   const { dialect } = schemaDialect(schema);
   const vocab = vocabulary(dialect);
   const legacyRef = dialect === 'draft-04' || dialect === 'draft-06' || dialect === 'draft-07';
@@ -307,6 +322,10 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
   // --- identifiers: every resource ($id / id) and anchor in the document ---------------------
   const resources = new Map<string, unknown>();
   const anchors = new Map<string, unknown>();
+  /** How many schema resources define each $dynamicAnchor name (a $dynamicRef to a name only one defines is a $ref). */
+  const dynamicAnchors = new Map<string, Set<string>>();
+  /** Every $dynamicRef (2020-12) with its base, for staticRefs below. */
+  const dynamicRefs: Array<{ o: Record<string, unknown>; base: string }> = [];
   const baseOf = (o: Record<string, unknown>, base: string): string => {
     const id = o[idKey];
     if (typeof id !== 'string' || (legacyRef && typeof o.$ref === 'string')) return base;
@@ -339,7 +358,9 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     for (const k of ['$anchor', '$dynamicAnchor']) {
       const a = s[k];
       if (!legacyRef && typeof a === 'string') anchors.set(`${b}#${a}`, s);
+      if (k === '$dynamicAnchor' && typeof a === 'string') dynamicAnchors.set(a, (dynamicAnchors.get(a) ?? new Set()).add(b));
     }
+    if (dialect === '2020-12' && typeof s.$dynamicRef === 'string') dynamicRefs.push({ o: s, base: b });
     for (const [k, v] of Object.entries(s)) if (!DATA_KEYS.has(k)) index(v, b);
   };
   resources.set(DEFAULT_BASE, schema);
@@ -375,6 +396,35 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     }
     return { target: cur, uri: `${doc}#${frag}`, base: b, pointer: res === schema ? frag : where };
   };
+
+  /**
+   * A $dynamicRef (2020-12) that resolves the same from any dynamic scope, as the $ref it then is: one
+   * to a JSON pointer or to a plain $anchor; or to a $dynamicAnchor that no other schema resource of
+   * this document defines (the dynamic scope's outermost definition is then that one, and remote
+   * resources are never entered). Else refused: which resource answers depends on the path taken.
+   */
+  const staticDynamicRef = (ref: string, where: string, base: string): string => {
+    const r = resolveRef(ref, where, base);
+    const name = r.uri.includes('#') ? r.uri.slice(r.uri.indexOf('#') + 1) : '';
+    if (name === '' || name.startsWith('/') || !isObj(r.target) || r.target.$dynamicAnchor !== name) return ref;
+    const defined = dynamicAnchors.get(name)?.size ?? 0;
+    if (defined > 1) throw unsupported('$dynamicRef', where, `${defined} schema resources define $dynamicAnchor ${JSON.stringify(name)}: which one answers depends on the dynamic scope`);
+    return ref;
+  };
+  // The final validation reads those as the $refs they are too where ajv would not: it resolves a
+  // $dynamicRef to a $dynamicAnchor below a resource's root as a reference to that root (OpenAPI 3.1's
+  // "#meta"); one at a resource's root it resolves as the specification does.
+  const staticRefs = new Map<object, string>();
+  for (const { o, base } of dynamicRefs) {
+    try {
+      const ref = staticDynamicRef(o.$dynamicRef as string, '', base);
+      const { target } = resolveRef(ref, '', base);
+      if (target !== schema && !(isObj(target) && typeof target[idKey] === 'string')) staticRefs.set(o, ref);
+    } catch {
+      // resolved by the dynamic scope, or nowhere: refused where compiled
+    }
+  }
+  if (report && staticRefs.size > 0) report.validationSchema = withStaticRefs(schema, staticRefs);
 
   // --- nodes -----------------------------------------------------------------------------------
   /** Accepts nothing (the schema `false`, an empty intersection): dropped from unions. */
@@ -1623,6 +1673,12 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     if (!isObj(s)) throw bad(where, 'a schema must be an object or a boolean');
     const o = s;
     base = baseOf(o, base);
+    if (dialect === '2020-12' && typeof o.$dynamicRef === 'string') {
+      const target = refNode(staticDynamicRef(o.$dynamicRef, `${where}/$dynamicRef`, base), `${where}/$dynamicRef`, base);
+      const rest = { ...o };
+      delete rest.$dynamicRef;
+      return intersect(compile(rest, where, base), target);
+    }
     for (const k of Object.keys(o)) if (vocab.refused.has(k) && active(o, k) && !(legacyRef && typeof o.$ref === 'string')) throw unsupported(k, where);
     const ex = (o as Record<symbol, unknown>)[NOT_ENUM];
     if (Array.isArray(ex)) return excluding(ex);
