@@ -1,5 +1,6 @@
 import { TandemError } from '../common/errors.js';
 import { JsonGrammar, type TokenIndex } from './json-grammar.js';
+import { countBits } from './token-trie.js';
 
 /**
  * Grammar warm-up: the first masks a process computes run the grammar code unoptimized (V8 compiles
@@ -86,16 +87,6 @@ function nthSet(mask: Uint32Array, k: number): number {
   return -1;
 }
 
-function countSet(mask: Uint32Array): number {
-  let n = 0;
-  for (let w = 0; w < mask.length; w++) {
-    let x = mask[w]! - ((mask[w]! >>> 1) & 0x55555555);
-    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-    n += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-  }
-  return n;
-}
-
 /**
  * Walk every warm-up schema WALKS times over `index`, a token drawn at random from each budget mask,
  * and check each output that ends against its schema (an output that does not validate, or a budgeted
@@ -115,7 +106,7 @@ export function warmUpGrammar(index: TokenIndex): WarmUpReport {
       for (let left = WALK_TOKENS; left > 0 && !g.isDone(st); left--) {
         const { mask } = g.maskWithin(st, left - 1);
         masks++;
-        const n = countSet(mask);
+        const n = countBits(mask);
         if (n === 0) break;
         seed = nextRandom(seed);
         const id = nthSet(mask, seed % n);
