@@ -5,6 +5,7 @@ import { DistinctPool, scalarLeaves } from './json-distinct.js';
 import { intersectRanges, type IntRange } from './json-int-range.js';
 import { intersectNum, numEmpty, numPasses, numRangeOf, type NumRange } from './json-num-range.js';
 import { complementDfa, FORMATS, intersectDfa, literalDfa, RegexUnsupported, regexDfa, unionDfa, type CharDfa } from './json-regex.js';
+import { bad, isObj, SchemaDocument, unsupported, type ResolvedRef } from './json-schema-document.js';
 
 /**
  * A JSON Schema compiled to the shapes constrained decoding enforces byte by byte. The grammar
@@ -178,32 +179,6 @@ function vocabulary(d: Dialect): Vocabulary {
 }
 
 const utf8 = new TextEncoder();
-const DEFAULT_BASE = 'tandem://schema/root.json';
-/** A copy of a schema where each of these objects' $dynamicRef is the $ref it resolves as (beside a $ref of its own: one more allOf entry). */
-function withStaticRefs(s: unknown, refs: ReadonlyMap<object, string>): unknown {
-  if (Array.isArray(s)) return s.map((x) => withStaticRefs(x, refs));
-  if (!isObj(s)) return s;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s)) Object.defineProperty(out, k, { value: DATA_KEYS.has(k) ? v : withStaticRefs(v, refs), enumerable: true, writable: true, configurable: true });
-  const ref = refs.get(s);
-  if (ref !== undefined) {
-    delete out.$dynamicRef;
-    if (typeof out.$ref === 'string') out.allOf = [...(Array.isArray(out.allOf) ? out.allOf : []), { $ref: ref }];
-    else out.$ref = ref;
-  }
-  return out;
-}
-
-/** Values that are data, not subschemas: never searched for `$id` / `$anchor`. */
-const DATA_KEYS = new Set(['enum', 'const', 'examples', 'default']);
-
-function bad(where: string, msg: string): TandemError {
-  return new TandemError('INVALID_ARGUMENT', `schema ${where || '(root)'}: ${msg}`);
-}
-
-function unsupported(keyword: string, where: string, why = 'local constrained decoding cannot enforce it'): TandemError {
-  return new TandemError('INVALID_ARGUMENT', `schema: unsupported keyword "${keyword}" at ${where || '(root)'} (${why})`, { data: { keyword, pointer: where } });
-}
 
 function nonNegInt(v: unknown, where: string, key: string): number | undefined {
   if (v === undefined) return undefined;
@@ -221,16 +196,8 @@ const NOT_ENUM = Symbol('not enum');
 const NOT_REGEX = Symbol('not regex');
 const ALL_TYPES = ['string', 'number', 'boolean', 'null', 'object', 'array'];
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function escapePointer(k: string): string {
   return k.replaceAll('~', '~0').replaceAll('/', '~1');
-}
-
-function noHash(u: URL): string {
-  const c = new URL(u.href);
-  c.hash = '';
-  return c.href;
 }
 
 /** Keywords whose presence (without `type`) says which type a schema is about. */
@@ -285,7 +252,6 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
   const { dialect } = schemaDialect(schema);
   const vocab = vocabulary(dialect);
   const legacyRef = dialect === 'draft-04' || dialect === 'draft-06' || dialect === 'draft-07';
-  const idKey = dialect === 'draft-04' ? 'id' : '$id';
   let nextId = 0;
 
   // --- what the grammar leaves to the final validation (refused unless decoding is lenient) -----
@@ -319,112 +285,12 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
   const forbidAt = new WeakMap<GrammarNode, string>();
   const minPropsAt = new WeakMap<GrammarNode, string>();
 
-  // --- identifiers: every resource ($id / id) and anchor in the document ---------------------
-  const resources = new Map<string, unknown>();
-  const anchors = new Map<string, unknown>();
-  /** How many schema resources define each $dynamicAnchor name (a $dynamicRef to a name only one defines is a $ref). */
-  const dynamicAnchors = new Map<string, Set<string>>();
-  /** Every $dynamicRef (2020-12) with its base, for staticRefs below. */
-  const dynamicRefs: Array<{ o: Record<string, unknown>; base: string }> = [];
-  const baseOf = (o: Record<string, unknown>, base: string): string => {
-    const id = o[idKey];
-    if (typeof id !== 'string' || (legacyRef && typeof o.$ref === 'string')) return base;
-    let u: URL;
-    try {
-      u = new URL(id, base);
-    } catch {
-      return base;
-    }
-    if (u.hash && u.hash !== '#') return legacyRef ? base : base; // a plain-name id ("#foo"): an anchor, not a new base
-    return noHash(u);
-  };
-  const index = (s: unknown, base: string): void => {
-    if (Array.isArray(s)) {
-      for (const x of s) index(x, base);
-      return;
-    }
-    if (!isObj(s)) return;
-    const b = baseOf(s, base);
-    if (b !== base) resources.set(b, s);
-    const id = s[idKey];
-    if (legacyRef && typeof id === 'string' && typeof s.$ref !== 'string') {
-      try {
-        const u = new URL(id, base);
-        if (u.hash && u.hash !== '#') anchors.set(u.href, s);
-      } catch {
-        /* not a URI: ignored */
-      }
-    }
-    for (const k of ['$anchor', '$dynamicAnchor']) {
-      const a = s[k];
-      if (!legacyRef && typeof a === 'string') anchors.set(`${b}#${a}`, s);
-      if (k === '$dynamicAnchor' && typeof a === 'string') dynamicAnchors.set(a, (dynamicAnchors.get(a) ?? new Set()).add(b));
-    }
-    if (dialect === '2020-12' && typeof s.$dynamicRef === 'string') dynamicRefs.push({ o: s, base: b });
-    for (const [k, v] of Object.entries(s)) if (!DATA_KEYS.has(k)) index(v, b);
-  };
-  resources.set(DEFAULT_BASE, schema);
-  const rootBase = isObj(schema) ? baseOf(schema, DEFAULT_BASE) : DEFAULT_BASE;
-  if (rootBase !== DEFAULT_BASE) resources.set(rootBase, schema);
-  index(schema, DEFAULT_BASE);
-
-  const resolveRef = (ref: string, where: string, base: string): { target: unknown; uri: string; base: string; pointer: string } => {
-    let u: URL;
-    try {
-      u = new URL(ref, base);
-    } catch {
-      throw unsupported('$ref', where, `${JSON.stringify(ref)} is not a URI reference`);
-    }
-    const doc = noHash(u);
-    const frag = decodeURIComponent(u.hash.slice(1));
-    const res = resources.get(doc);
-    if (res === undefined) throw unsupported('$ref', where, `${JSON.stringify(ref)} is outside this schema; remote references are not fetched`);
-    if (frag === '') return { target: res, uri: doc, base: doc, pointer: where };
-    if (!frag.startsWith('/')) {
-      const t = anchors.get(`${doc}#${frag}`);
-      if (t === undefined) throw unsupported('$ref', where, `${JSON.stringify(ref)} names no anchor in this schema`);
-      return { target: t, uri: `${doc}#${frag}`, base: doc, pointer: where };
-    }
-    let cur: unknown = res;
-    let b = doc;
-    for (const raw of frag.slice(1).split('/')) {
-      const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-      if (isObj(cur) && part in cur) cur = cur[part];
-      else if (Array.isArray(cur) && /^\d+$/.test(part) && Number(part) < cur.length) cur = cur[Number(part)];
-      else throw unsupported('$ref', where, `${JSON.stringify(ref)} points nowhere`);
-      if (isObj(cur)) b = baseOf(cur, b);
-    }
-    return { target: cur, uri: `${doc}#${frag}`, base: b, pointer: res === schema ? frag : where };
-  };
-
-  /**
-   * A $dynamicRef (2020-12) that resolves the same from any dynamic scope, as the $ref it then is: one
-   * to a JSON pointer or to a plain $anchor; or to a $dynamicAnchor that no other schema resource of
-   * this document defines (the dynamic scope's outermost definition is then that one, and remote
-   * resources are never entered). Else refused: which resource answers depends on the path taken.
-   */
-  const staticDynamicRef = (ref: string, where: string, base: string): string => {
-    const r = resolveRef(ref, where, base);
-    const name = r.uri.includes('#') ? r.uri.slice(r.uri.indexOf('#') + 1) : '';
-    if (name === '' || name.startsWith('/') || !isObj(r.target) || r.target.$dynamicAnchor !== name) return ref;
-    const defined = dynamicAnchors.get(name)?.size ?? 0;
-    if (defined > 1) throw unsupported('$dynamicRef', where, `${defined} schema resources define $dynamicAnchor ${JSON.stringify(name)}: which one answers depends on the dynamic scope`);
-    return ref;
-  };
-  // The final validation reads those as the $refs they are too where ajv would not: it resolves a
-  // $dynamicRef to a $dynamicAnchor below a resource's root as a reference to that root (OpenAPI 3.1's
-  // "#meta"); one at a resource's root it resolves as the specification does.
-  const staticRefs = new Map<object, string>();
-  for (const { o, base } of dynamicRefs) {
-    try {
-      const ref = staticDynamicRef(o.$dynamicRef as string, '', base);
-      const { target } = resolveRef(ref, '', base);
-      if (target !== schema && !(isObj(target) && typeof target[idKey] === 'string')) staticRefs.set(o, ref);
-    } catch {
-      // resolved by the dynamic scope, or nowhere: refused where compiled
-    }
-  }
-  if (report && staticRefs.size > 0) report.validationSchema = withStaticRefs(schema, staticRefs);
+  // --- identifiers: every resource ($id / id) and anchor in the document (json-schema-document.ts)
+  const doc = new SchemaDocument(schema, dialect);
+  if (report && doc.validationSchema !== schema) report.validationSchema = doc.validationSchema;
+  const { rootBase } = doc;
+  const baseOf = (o: Record<string, unknown>, base: string): string => doc.baseOf(o, base);
+  const resolveRef = (ref: string, where: string, base: string): ResolvedRef => doc.resolveRef(ref, where, base);
 
   // --- nodes -----------------------------------------------------------------------------------
   /** Accepts nothing (the schema `false`, an empty intersection): dropped from unions. */
@@ -1674,7 +1540,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     const o = s;
     base = baseOf(o, base);
     if (dialect === '2020-12' && typeof o.$dynamicRef === 'string') {
-      const target = refNode(staticDynamicRef(o.$dynamicRef, `${where}/$dynamicRef`, base), `${where}/$dynamicRef`, base);
+      const target = refNode(doc.staticDynamicRef(o.$dynamicRef, `${where}/$dynamicRef`, base), `${where}/$dynamicRef`, base);
       const rest = { ...o };
       delete rest.$dynamicRef;
       return intersect(compile(rest, where, base), target);
