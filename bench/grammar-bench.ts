@@ -129,7 +129,7 @@ gcObserver.observe({ entryTypes: ['gc'] });
 function runPass(): Pass {
   clearCompiledPatterns();
   const index = new TokenIndex(vocab.bytes);
-  // As the engine does when it builds a vocabulary index (LoadedGenerator.tokenIndex).
+  // As a long-lived host's engine does when it builds a vocabulary index (LoadedGenerator.tokenIndex).
   const warmMs = warm ? warmUpGrammar(index).ms : 0;
   const pass: Pass = { indexMs: index.buildMs, warmMs, stats: new Map(), slowest: [], spans: [], switched: [] };
   const { stats, slowest, spans, switched } = pass;

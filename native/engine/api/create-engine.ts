@@ -82,8 +82,9 @@ export function createEngine(deps: EngineDeps): Engine {
   const events = new ApiEventEmitter(onError);
   let closed = false;
   const jobs = createLiveJobs({ store, events, onError, progressIntervalMs, isClosed: () => closed });
-  // Local generation (the fallback for generate jobs) in its own worker, started on first use.
-  const generator = lazyLocalGenerator(env);
+  // Local generation (the fallback for generate jobs) in its own worker, started on first use. A CLI
+  // command is a process that generates once: no grammar warm-up (GenerateEngine), unless asked.
+  const generator = lazyLocalGenerator(deps.host === 'cli' && env.TANDEM_GRAMMAR_WARMUP === undefined ? { ...env, TANDEM_GRAMMAR_WARMUP: '0' } : env);
   const localGenerate: LocalGenerator = async (req, o) => {
     if (closed) throw new TandemError('CANCELLED', 'the engine is shutting down');
     return generator.generate(req, o);

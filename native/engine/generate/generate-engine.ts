@@ -99,7 +99,17 @@ export class GenerateEngine {
   private loaded: { key: string; gen: LoadedGenerator } | undefined;
   private readonly grammars = new Map<string, JsonGrammar>();
 
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  /**
+   * Warm the grammar code up when a model's vocabulary index is built (json-warmup.ts: about 1 s
+   * once, then no first-use mask runs unoptimized). On unless TANDEM_GRAMMAR_WARMUP=0, which the
+   * one-shot CLI sets (createEngine, host 'cli'): a process that generates once would pay more than
+   * its masks gain.
+   */
+  private readonly warmUp: boolean;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {
+    this.warmUp = env.TANDEM_GRAMMAR_WARMUP !== '0';
+  }
 
   /** Load (or reuse) the request's model. */
   async preload(req: Omit<GenerateRequest, 'prompts'>): Promise<{ gen: LoadedGenerator; loadMs: number }> {
@@ -127,7 +137,7 @@ export class GenerateEngine {
     const key = `${lenient ? 'lenient' : 'strict'}:${JSON.stringify(schema)}`;
     const hit = this.grammars.get(key);
     if (hit) return hit;
-    const g = new JsonGrammar(schema, gen.tokenIndex(), { lenient });
+    const g = new JsonGrammar(schema, gen.tokenIndex(this.warmUp), { lenient });
     this.grammars.set(key, g);
     if (this.grammars.size > GRAMMAR_CACHE) this.grammars.delete(this.grammars.keys().next().value!);
     return g;

@@ -137,17 +137,19 @@ export class LoadedGenerator {
   }
 
   /**
-   * The vocabulary index constrained decoding uses (built on first use, then kept), and the grammar
-   * code warmed up over it (json-warmup.ts): the first constrained request pays both, so that its
-   * tokens do not.
+   * The vocabulary index constrained decoding uses (built on first use, then kept), and with
+   * `warmUp` the grammar code warmed up over it (json-warmup.ts): the first constrained request pays
+   * both, so that its tokens and every later request's do not (a long-lived host's choice).
    */
-  tokenIndex(): TokenIndex {
+  tokenIndex(warmUp = false): TokenIndex {
     if (!this.index) {
       const index = new TokenIndex(this.vocab.bytes);
-      try {
-        warmUpGrammar(index);
-      } catch {
-        // Only a speed-up: a grammar bug it meets is json-warmup.test.ts's to report, not this request's.
+      if (warmUp) {
+        try {
+          warmUpGrammar(index);
+        } catch {
+          // Only a speed-up: a grammar bug it meets is json-warmup.test.ts's to report, not this request's.
+        }
       }
       this.index = index;
     }
