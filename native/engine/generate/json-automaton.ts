@@ -199,7 +199,8 @@ function isBounded(node: StringNode | null): node is StringNode {
   return node !== null && (node.minLength > 0 || Number.isFinite(node.maxLength));
 }
 
-function strFrame(node: StringNode | null, n: number): Frame {
+/** A string frame after n characters at a character boundary (a pattern string's: its DFA at its start state). */
+export function strFrame(node: StringNode | null, n: number): Extract<Frame, { k: 'S' }> {
   if (node?.regex && !node.regex.universal[0]) return { k: 'S', node, n, esc: 0, need: 0, lo: 0, hi: 0, hex: 0, rx: 0, cp: 0 };
   return { k: 'S', node, n, esc: 0, need: 0, lo: 0, hi: 0, hex: 0 };
 }
@@ -289,7 +290,7 @@ function startValue(node: GrammarNode, up: Stack | null, b: number, out: Stack[]
         const a = distinctUp(up);
         if (!a) out.push(push(up, strFrame(node, 0)));
         else {
-          const s = strFrame(node, 0) as Extract<Frame, { k: 'S' }>;
+          const s = strFrame(node, 0);
           if (s.rx === undefined || !a.vals || regexAlive(s, '', a.vals)) out.push(push(up, { k: 'U', s, t: '' }));
         }
       }

@@ -1,7 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import { ajvForSchema } from '../node/ajv-for-schema.js';
 import { TandemError } from '../common/errors.js';
-import { canEnd, feed, feedBytes, firstBytes, initialStack, isDone, plainString, stackKey, stringRoom, type Stack } from './json-automaton.js';
+import { canEnd, feed, feedBytes, firstBytes, initialStack, isDone, plainString, stackKey, strFrame, stringRoom, type Stack } from './json-automaton.js';
 import { ShortestCompletion } from './json-budget.js';
 import { compileSchema, grammarNodes, type Deferral, type GrammarNode, type StringNode } from './json-schema-compile.js';
 import { patternStrings, PatternScans } from './class-trie.js';
@@ -374,7 +374,7 @@ export class JsonGrammar {
     // The scan of the whole vocabulary from each pattern string's start (the mask right after its opening
     // quote, a few ms for patterns most tokens satisfy) is built here too, for the first PREPARED_SCANS.
     for (const node of patterned.slice(0, PREPARED_SCANS)) {
-      if (!node.regex!.universal[0]) index.scanOf(0, { k: 'S', node, n: 0, esc: 0, need: 0, lo: 0, hi: 0, hex: 0, rx: 0, cp: 0 });
+      if (!node.regex!.universal[0]) index.scanOf(0, strFrame(node, 0));
     }
     // String items of uniqueItems arrays read the vocabulary's tokens by class (once per vocabulary): built here too.
     if (hasDistinctStrings(this.root)) prepareUniqueStrings(index, patterned.length > 0);
