@@ -342,11 +342,10 @@ export class JsonGrammar {
     private readonly index: TokenIndex,
     opts: { lenient?: boolean } = {},
   ) {
-    const deferred: Deferral[] = [];
-    const narrowed: Deferral[] = [];
-    const report: { deferred: Deferral[]; narrowed: Deferral[]; validationSchema?: unknown } = { deferred, narrowed };
+    const report: { deferred: Deferral[]; narrowed: Deferral[]; validationSchema?: unknown } = { deferred: [], narrowed: [] };
     this.root = compileSchema(schema, report);
-    this.narrowed = narrowed;
+    const { deferred } = report;
+    this.narrowed = report.narrowed;
     const guidance = (schema as Record<string, unknown>)['x-guidance'];
     const g = typeof guidance === 'object' && guidance !== null ? (guidance as Record<string, unknown>) : {};
     const lenient = opts.lenient === true || g.lenient === true;

@@ -1392,7 +1392,8 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
     const o = s;
     base = baseOf(o, base);
     if (dialect === '2020-12' && typeof o.$dynamicRef === 'string') {
-      const target = refNode(doc.staticDynamicRef(o.$dynamicRef, `${where}/$dynamicRef`, base), `${where}/$dynamicRef`, base);
+      doc.staticDynamicRef(o.$dynamicRef, `${where}/$dynamicRef`, base);
+      const target = refNode(o.$dynamicRef, `${where}/$dynamicRef`, base);
       const rest = { ...o };
       delete rest.$dynamicRef;
       return intersect(compile(rest, where, base), target);
@@ -1443,7 +1444,6 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
           else {
             loose = l0; // the exact attempt's approximations are not used
             // Narrowed: each branch excludes a subset of the others' negations (fewer values written, all valid).
-            const l1 = loose;
             const weak = shaped.slice();
             let broke = false;
             weakNeg = true;
@@ -1464,7 +1464,7 @@ export function compileSchema(schema: unknown, report?: { deferred?: Deferral[];
               trial--;
             }
             if (trialDeferred > d0) broke = true;
-            if (!broke && pairs.length <= 64 && loose === l1 && union(weak) !== NEVER) {
+            if (!broke && pairs.length <= 64 && loose === l0 && union(weak) !== NEVER) {
               shaped = weak;
               narrowed.push({ keyword: 'oneOf', pointer: `${where}/oneOf`, why: `branches ${pairs[0]![0]} and ${pairs[0]![1]} may both match one value; each excludes what it can tell of the other (${failed ? 'their full negation cannot be enforced' : 'their full negation is only approximated'}), so some valid values are not written` });
             } else defer('oneOf', `${where}/oneOf`, `branches ${pairs[0]![0]} and ${pairs[0]![1]} may both match one value, and ${failed ? 'their negation cannot be enforced' : 'their negation is only approximated'} while decoding ("exactly one" is only checked on the output)`);

@@ -86,9 +86,8 @@ export class SchemaDocument {
     const staticRefs = new Map<object, string>();
     for (const { o, base } of this.dynamicRefs) {
       try {
-        const ref = this.staticDynamicRef(o.$dynamicRef as string, '', base);
-        const { target } = this.resolveRef(ref, '', base);
-        if (target !== schema && !(isObj(target) && typeof target[this.idKey] === 'string')) staticRefs.set(o, ref);
+        const { target } = this.staticDynamicRef(o.$dynamicRef as string, '', base);
+        if (target !== schema && !(isObj(target) && typeof target[this.idKey] === 'string')) staticRefs.set(o, o.$dynamicRef as string);
       } catch {
         // resolved by the dynamic scope, or nowhere: refused where compiled
       }
@@ -171,14 +170,15 @@ export class SchemaDocument {
    * A $dynamicRef (2020-12) that resolves the same from any dynamic scope, as the $ref it then is: one
    * to a JSON pointer or to a plain $anchor; or to a $dynamicAnchor that no other schema resource of
    * this document defines (the dynamic scope's outermost definition is then that one, and remote
-   * resources are never entered). Else refused: which resource answers depends on the path taken.
+   * resources are never entered): resolved as that $ref. Else refused: which resource answers depends on
+   * the path taken.
    */
-  staticDynamicRef(ref: string, where: string, base: string): string {
+  staticDynamicRef(ref: string, where: string, base: string): ResolvedRef {
     const r = this.resolveRef(ref, where, base);
     const name = r.uri.includes('#') ? r.uri.slice(r.uri.indexOf('#') + 1) : '';
-    if (name === '' || name.startsWith('/') || !isObj(r.target) || r.target.$dynamicAnchor !== name) return ref;
+    if (name === '' || name.startsWith('/') || !isObj(r.target) || r.target.$dynamicAnchor !== name) return r;
     const defined = this.dynamicAnchors.get(name)?.size ?? 0;
     if (defined > 1) throw unsupported('$dynamicRef', where, `${defined} schema resources define $dynamicAnchor ${JSON.stringify(name)}: which one answers depends on the dynamic scope`);
-    return ref;
+    return r;
   }
 }

@@ -1,5 +1,6 @@
 import { TandemError } from '../common/errors.js';
 import { JsonGrammar, type TokenIndex } from './json-grammar.js';
+import { Rng } from './sampling.js';
 import { countBits } from './token-trie.js';
 
 /**
@@ -66,14 +67,6 @@ export interface WarmUpReport {
   masks: number;
 }
 
-/** xorshift32: a fixed, seeded choice among the allowed tokens (the warm-up does the same work every time). */
-function nextRandom(s: number): number {
-  s ^= s << 13;
-  s ^= s >>> 17;
-  s ^= s << 5;
-  return s >>> 0;
-}
-
 /** The k-th allowed token of a mask (k below its count). */
 function nthSet(mask: Uint32Array, k: number): number {
   for (let w = 0; w < mask.length; w++) {
@@ -97,7 +90,8 @@ export function warmUpGrammar(index: TokenIndex): WarmUpReport {
   const t0 = performance.now();
   const dec = new TextDecoder();
   let masks = 0;
-  let seed = 0x9e3779b9;
+  // A fixed seed: the warm-up does the same work every time.
+  const rng = new Rng(0x9e3779b9);
   for (const schema of WARM_SCHEMAS) {
     const g = new JsonGrammar(schema, index);
     for (let w = 0; w < WALKS; w++) {
@@ -108,8 +102,7 @@ export function warmUpGrammar(index: TokenIndex): WarmUpReport {
         masks++;
         const n = countBits(mask);
         if (n === 0) break;
-        seed = nextRandom(seed);
-        const id = nthSet(mask, seed % n);
+        const id = nthSet(mask, rng.nextU32() % n);
         const bytes = index.bytesOf(id);
         out.push(bytes);
         st = g.advance(st, bytes);
